@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the external servers cluster mode and its tests need (nats-server, etcd)
+# and protoc for `npm run codegen`, from Debian's packages, when they are missing.
+set -euo pipefail
+need=()
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+if [ "${WITH_PROTOC:-0}" = "1" ]; then command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler); fi
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+echo "installing: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+$SUDO apt-get install -y -qq "${need[@]}" >&2

@@ -1,0 +1,66 @@
+/** Read-only projections of an instance that leave the engine (get-instance, list, watch). */
+import type { StepStatus, WorkflowStatus, RunPolicy } from '../status.js';
+
+export interface AttemptView {
+  attempt: number;
+  attemptId: string;
+  status: StepStatus;
+  createdAtMs: number;
+  startedAtMs?: number;
+  endedAtMs?: number;
+  error?: string;
+  outputs?: Record<string, unknown>;
+  stdout?: string;
+  stderr?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface StepView {
+  stepId: string;
+  stepType: string;
+  status: StepStatus;
+  attempts: AttemptView[];
+  params: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  startedAtMs?: number;
+  endedAtMs?: number;
+}
+
+export interface InstanceView {
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  version: number;
+  status: WorkflowStatus;
+  runPolicy: RunPolicy;
+  requestId?: string;
+  params: Record<string, unknown>;
+  steps: StepView[];
+  createdAtMs: number;
+  startedAtMs?: number;
+  endedAtMs?: number;
+  error?: string;
+}
+
+export interface InstanceSummary {
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  version: number;
+  status: WorkflowStatus;
+  createdAtMs: number;
+  endedAtMs?: number;
+}
+
+/** One change, as pushed to watchers. */
+export interface InstanceChange {
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  atMs: number;
+  /** Step that changed, absent for workflow-level changes. */
+  stepId?: string;
+  attempt?: number;
+  status: string;
+  message?: string;
+}

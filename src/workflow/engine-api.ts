@@ -1,0 +1,65 @@
+/**
+ * What the control plane (gRPC) and the CLI ask of an engine node. The embedded node and a
+ * cluster node both implement it; on a cluster node, instance calls are forwarded to the owner.
+ */
+import type { WorkflowCreateRequest } from '../core/definition/model.js';
+import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
+import type { WorkflowStatus } from '../core/status.js';
+
+export type DefinitionFormat = 'json' | 'yaml';
+
+export interface WorkflowVersionInfo {
+  workflowId: string;
+  version: number;
+  isActive: boolean;
+  activeVersion: number;
+  createdAtMs: number;
+  /** The definition as Maestro JSON ({properties, workflow, is_active}). */
+  definitionJson: string;
+  definition: WorkflowCreateRequest;
+}
+
+export interface WorkflowSummary {
+  workflowId: string;
+  latestVersion: number;
+  activeVersion: number;
+  createdAtMs: number;
+}
+
+export interface StartRequest {
+  workflowId: string;
+  /** Absent or 0: the active version. */
+  version?: number;
+  /** Run params: name -> plain value (coerced to the declared type). */
+  params?: Record<string, unknown>;
+  /** Dedup key: a second start with the same request id returns the first instance. */
+  requestId?: string;
+}
+
+export interface ListInstancesRequest {
+  workflowId?: string;
+  status?: WorkflowStatus;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+
+export interface EngineApi {
+  createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo>;
+  /** Dry run: parses and validates; throws ValidationError naming the field. */
+  validateWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowCreateRequest>;
+  getWorkflow(workflowId: string, version?: number): Promise<WorkflowVersionInfo>;
+  listWorkflows(): Promise<WorkflowSummary[]>;
+  activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo>;
+  deleteWorkflow(workflowId: string): Promise<void>;
+
+  startWorkflow(req: StartRequest): Promise<InstanceView>;
+  getInstance(workflowId: string, instanceId: number): Promise<InstanceView>;
+  listInstances(req: ListInstancesRequest): Promise<{ instances: InstanceSummary[]; nextPageToken: string }>;
+  /** Calls `onChange` for every change until the returned function is called. */
+  watchInstance(workflowId: string, instanceId: number, onChange: (c: InstanceChange) => void): Promise<() => void>;
+  stop(workflowId: string, instanceId: number): Promise<InstanceView>;
+  kill(workflowId: string, instanceId: number): Promise<InstanceView>;
+  restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView>;
+}
