@@ -1,0 +1,45 @@
+/**
+ * Messages to an instance actor, as they cross the transport. One closed union; the actor's
+ * handler switches over `type` exhaustively.
+ */
+import type { StepResult } from '../executor/runtime.js';
+import type { RestartPolicy } from './engine-api.js';
+
+export interface StepResultMessage {
+  type: 'StepResult';
+  stepId: string;
+  runId: number;
+  attempt: number;
+  attemptId: string;
+  result: StepResult;
+}
+
+export interface StartMessage {
+  type: 'Start';
+  workflowId: string;
+  instanceId: number;
+  version: number;
+  params: Record<string, unknown>;
+  requestId?: string;
+}
+
+export interface ActionMessage {
+  type: 'Action';
+  action: 'stop' | 'kill' | 'restart';
+  policy?: RestartPolicy;
+}
+
+export interface GetMessage {
+  type: 'Get';
+}
+
+export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | GetMessage;
+
+/** Fan-out topics (transport publish/subscribe). */
+export const TOPIC_CANCEL_ATTEMPT = 'attempt.cancel';
+export interface CancelAttempt {
+  attemptId: string;
+}
+export function instanceTopic(instanceKey: string): string {
+  return `instance.${instanceKey}`;
+}
