@@ -12,8 +12,11 @@
  *   instance's own counter (1, 2, ...), assigned by the caller.
  * - Group commit: concurrent `append` calls for the same partition may be merged into one write;
  *   one call's records are never split across a failure (all or none are durable).
- * - Bounded recovery: `load` returns per instance the newest snapshot and only the records after
- *   it (adapters may compact older records away).
+ * - Bounded recovery: `snapshot(p, epoch, snaps)` is a full checkpoint of the partition: `snaps`
+ *   covers every instance the partition still holds (instances not named are dropped from the
+ *   image: that is how retention forgets old instances). Once it is durable, `load` returns per
+ *   instance that snapshot plus only the records appended after it, and the adapter may discard
+ *   everything before it.
  */
 export type Epoch = number;
 
