@@ -15,8 +15,9 @@
  * - Bounded recovery: `snapshot(p, epoch, snaps)` is a full checkpoint of the partition: `snaps`
  *   covers every instance the partition still holds (instances not named are dropped from the
  *   image: that is how retention forgets old instances). Once it is durable, `load` returns per
- *   instance that snapshot plus only the records appended after it, and the adapter may discard
- *   everything before it.
+ *   instance that snapshot plus only its records with seq > the snapshot's seq. Appends may race
+ *   with a checkpoint (a record with a higher seq can land before the checkpoint frame), so when
+ *   an adapter discards what precedes a checkpoint it must keep those newer records.
  */
 export type Epoch = number;
 

@@ -1,0 +1,217 @@
+/**
+ * The instance state machine: `applyEvent(state, event, seq, ctx) -> { state, commands }`.
+ * Pure: no I/O, no clock, no Math.random — times come from the event, randomness is seeded by
+ * (instance, seq). The actor calls it *before* journaling: an event it throws on (an action not
+ * allowed now, bad run params) is refused and never written. Replaying written events gives
+ * the same states; `resumeCommands` then re-issues what a crash may have lost (dispatches of
+ * running attempts, timers).
+ */
+import { PreconditionError, assertNever } from '../errors.js';
+import { isStepComplete, isStepFailed, isWorkflowTerminal } from '../status.js';
+import { resolveWorkflowParams } from '../params/index.js';
+import type { InstanceEvent, RestartPolicy } from './events.js';
+import type { InstanceCommand } from './commands.js';
+import type { InstanceState } from './state.js';
+import { Transition, currentAttempt, type MachineContext } from './transition.js';
+import {
+  advance,
+  isActive,
+  isDone,
+  newStepState,
+  onResult,
+  onRetryTimer,
+  onStepTimeout,
+  terminateActiveSteps,
+} from './steps.js';
+import { uuidFrom } from './random.js';
+import { toPlain } from '../params/index.js';
+
+export type { MachineContext } from './transition.js';
+
+export interface Applied {
+  state: InstanceState;
+  commands: InstanceCommand[];
+}
+
+export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, seq: number, ctx: MachineContext): Applied {
+  if (ev.t === 'started') {
+    if (prev) throw new PreconditionError(`instance ${prev.workflowId}/${prev.instanceId} already started`);
+    return start(ev, seq, ctx);
+  }
+  if (!prev) throw new PreconditionError(`event ${ev.t} for an instance that was never started`);
+  const t = new Transition(prev, ev.atMs, seq, ctx);
+  switch (ev.t) {
+    case 'result':
+      onResult(t, ev.stepId, ev.attempt, ev.result);
+      break;
+    case 'timer':
+      onTimer(t, ev.timerId);
+      break;
+    case 'stop':
+    case 'kill':
+      terminate(t, ev.t, ev.reason);
+      break;
+    case 'restart':
+      restart(t, ev.policy, ev.runParams);
+      break;
+    default:
+      assertNever(ev, 'instance event');
+  }
+  advance(t);
+  complete(t);
+  return t.finish();
+}
+
+function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: MachineContext): Applied {
+  const blank: InstanceState = {
+    workflowId: ev.workflowId,
+    instanceId: ev.instanceId,
+    version: ev.version,
+    runId: 1,
+    uuid: '',
+    status: 'CREATED',
+    runPolicy: 'START_FRESH_NEW_RUN',
+    requestId: ev.requestId,
+    initiator: ev.initiator,
+    runParams: ev.runParams,
+    params: {},
+    steps: {},
+    timers: {},
+    createdAtMs: ev.atMs,
+    runs: [],
+    seq,
+  };
+  const t = new Transition(blank, ev.atMs, seq, ctx);
+  t.s.uuid = uuidFrom(t.random);
+  t.s.startedAtMs = ev.atMs;
+  t.s.params = resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() });
+  beginRun(t);
+  advance(t);
+  complete(t);
+  return t.finish();
+}
+
+function beginRun(t: Transition): void {
+  t.s.startedAtMs = t.atMs;
+  t.s.endedAtMs = undefined;
+  t.s.error = undefined;
+  for (const id of t.ctx.def.order) t.s.steps[id] ??= newStepState(id);
+  t.setWorkflowStatus('IN_PROGRESS');
+  const timeout = t.ctx.def.request.workflow.timeout;
+  if (timeout !== undefined) {
+    const ms = t.durationMs(timeout, 'workflow.timeout');
+    if (ms !== undefined) t.setTimer('workflow-timeout', 'workflow-timeout', t.atMs + ms);
+  }
+}
+
+function onTimer(t: Transition, timerId: string): void {
+  const timer = t.s.timers[timerId];
+  if (!timer) return; // cleared before it fired: nothing to do
+  t.clearTimer(timerId);
+  switch (timer.kind) {
+    case 'retry':
+      onRetryTimer(t, timer.stepId!);
+      break;
+    case 'step-timeout':
+      onStepTimeout(t, timer.stepId!, timer.attempt!);
+      break;
+    case 'workflow-timeout':
+      if (t.s.status !== 'IN_PROGRESS') return;
+      terminateActiveSteps(t, 'TIMED_OUT');
+      finishRun(t, 'TIMED_OUT', 'workflow timed out');
+      break;
+    default:
+      assertNever(timer.kind, 'timer kind');
+  }
+}
+
+function terminate(t: Transition, action: 'stop' | 'kill', reason?: string): void {
+  if (isWorkflowTerminal(t.s.status)) {
+    throw new PreconditionError(`cannot ${action} instance ${t.key}: it is already ${t.s.status}`);
+  }
+  terminateActiveSteps(t, 'STOPPED');
+  finishRun(t, action === 'stop' ? 'STOPPED' : 'FAILED', reason ?? (action === 'stop' ? 'stopped by user' : 'killed by user'));
+}
+
+function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string, unknown>): void {
+  const s = t.s;
+  if (!isWorkflowTerminal(s.status)) {
+    throw new PreconditionError(`cannot restart instance ${t.key}: it is ${s.status}; stop it first`);
+  }
+  s.runs = [...s.runs, { runId: s.runId, status: s.status, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs }];
+  s.runId += 1;
+  s.runPolicy = policy;
+  const previous = s.params;
+  for (const id of t.ctx.def.order) {
+    const st = s.steps[id];
+    const keep = policy === 'RESTART_FROM_INCOMPLETE' && st !== undefined && isStepComplete(st.status);
+    if (!keep) s.steps[id] = newStepState(id);
+  }
+  s.startedAtMs = t.atMs;
+  s.params = resolveWorkflowParams(t.ctx.def.request.workflow.params, s.runParams, {
+    env: t.env(),
+    system: t.system(),
+    restart: { previous, restartParams: runParams },
+  });
+  beginRun(t);
+}
+
+function finishRun(t: Transition, status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | 'TIMED_OUT', error?: string): void {
+  t.s.endedAtMs = t.atMs;
+  for (const id of Object.keys(t.s.timers)) t.clearTimer(id);
+  t.setWorkflowStatus(status, error);
+  t.commands.push({ c: 'finished' });
+}
+
+/** Ends the run when no step is active and none can start any more. */
+function complete(t: Transition): void {
+  if (t.s.status !== 'IN_PROGRESS') return;
+  const failed: string[] = [];
+  for (const st of Object.values(t.s.steps)) {
+    if (isActive(st) || (isStepFailed(st.status) && !isDone(t, st))) return;
+    if (st.status === 'NOT_CREATED' && !blockedForever(t, st.stepId)) return;
+    if (isStepFailed(st.status)) failed.push(st.stepId);
+  }
+  if (failed.length === 0) return finishRun(t, 'SUCCEEDED');
+  const first = t.s.steps[failed[0]!]!;
+  finishRun(t, 'FAILED', `step ${first.stepId} ended ${first.status}${currentAttempt(first)?.error ? `: ${currentAttempt(first)!.error}` : ''}`);
+}
+
+/** A NOT_CREATED step that can never start: some ancestor failed. */
+function blockedForever(t: Transition, id: string): boolean {
+  const cs = t.ctx.def.steps.get(id)!;
+  return cs.incoming.some((e) => {
+    const p = t.s.steps[e.from]!;
+    return (isStepFailed(p.status) && isDone(t, p)) || (p.status === 'NOT_CREATED' && blockedForever(t, e.from));
+  });
+}
+
+/** What to re-issue after recovery: dispatches of running attempts and pending timers. */
+export function resumeCommands(s: InstanceState, ctx: MachineContext): InstanceCommand[] {
+  const out: InstanceCommand[] = [];
+  for (const st of Object.values(s.steps)) {
+    const a = currentAttempt(st);
+    const def = ctx.def.steps.get(st.stepId)?.step;
+    if (st.status !== 'RUNNING' || !a || !def || def.kind !== 'step') continue;
+    const timer = s.timers[`step-timeout:${st.stepId}`];
+    out.push({
+      c: 'dispatch',
+      task: {
+        instanceKey: `${s.workflowId}/${s.instanceId}`,
+        workflowId: s.workflowId,
+        instanceId: s.instanceId,
+        runId: s.runId,
+        stepId: st.stepId,
+        attempt: a.attempt,
+        attemptId: a.attemptId,
+        stepType: def.type,
+        subType: def.subType,
+        params: toPlain(st.params),
+        startedAtMs: a.startedAtMs ?? a.createdAtMs,
+        timeoutMs: timer ? timer.atMs - (a.startedAtMs ?? a.createdAtMs) : undefined,
+      },
+    });
+  }
+  for (const timer of Object.values(s.timers)) out.push({ c: 'set-timer', timerId: timer.timerId, atMs: timer.atMs });
+  return out;
+}

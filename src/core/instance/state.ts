@@ -1,0 +1,80 @@
+/**
+ * The state of one workflow instance actor: the current run, its steps and attempts, and the
+ * timers it waits on. Plain data (msgpack-able), so it can be snapshotted and replayed.
+ */
+import type { TypedValue } from '../expr-port.js';
+import type { RunPolicy, StepStatus, WorkflowStatus } from '../status.js';
+
+export interface AttemptState {
+  attempt: number;
+  attemptId: string;
+  status: StepStatus;
+  createdAtMs: number;
+  startedAtMs?: number;
+  endedAtMs?: number;
+  error?: string;
+  outputs?: Record<string, unknown>;
+  stdout?: string;
+  stderr?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface RetryCounts {
+  user: number;
+  platform: number;
+  timeout: number;
+}
+
+export interface StepState {
+  stepId: string;
+  status: StepStatus;
+  attempts: AttemptState[];
+  retries: RetryCounts;
+  /** Evaluated params of the current attempt (outputs merged in). */
+  params: Record<string, TypedValue>;
+  startedAtMs?: number;
+  endedAtMs?: number;
+  /** Status changes of this step, newest last, bounded. */
+  timeline: Array<[StepStatus, number]>;
+}
+
+export type TimerKind = 'retry' | 'step-timeout' | 'workflow-timeout';
+export interface TimerState {
+  timerId: string;
+  kind: TimerKind;
+  atMs: number;
+  stepId?: string;
+  attempt?: number;
+}
+
+export interface RunSummary {
+  runId: number;
+  status: WorkflowStatus;
+  startedAtMs?: number;
+  endedAtMs?: number;
+}
+
+export interface InstanceState {
+  workflowId: string;
+  instanceId: number;
+  version: number;
+  runId: number;
+  uuid: string;
+  status: WorkflowStatus;
+  runPolicy: RunPolicy;
+  requestId?: string;
+  initiator: 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH';
+  /** Run params as given at start (raw), kept for restart. */
+  runParams: Record<string, unknown>;
+  params: Record<string, TypedValue>;
+  steps: Record<string, StepState>;
+  timers: Record<string, TimerState>;
+  createdAtMs: number;
+  startedAtMs?: number;
+  endedAtMs?: number;
+  error?: string;
+  /** Earlier runs of this instance (restart creates run N+1). */
+  runs: RunSummary[];
+  /** Journal seq of the last event applied. */
+  seq: number;
+}

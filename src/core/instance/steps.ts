@@ -1,0 +1,267 @@
+/**
+ * The step lifecycle inside a run: which steps are ready (join semantics), starting an attempt
+ * (CREATED -> ... -> RUNNING and a dispatch), results, retries and failure modes.
+ *
+ * Join: a step waits until every predecessor is done. It runs if at least one incoming edge
+ * from a completed predecessor has a true condition; if none has, it is UNSATISFIED (and its
+ * own outgoing edges count as false). A failed predecessor (not ignored) blocks it: it stays
+ * NOT_CREATED and the run ends FAILED once nothing else is running.
+ */
+import { isStepComplete, isStepFailed, isStepTerminal, type StepStatus } from '../status.js';
+import { retryLimit, backoffMs, type RetryKind } from './retry.js';
+import { attemptIdOf, currentAttempt, scopeFor, DEFAULT_INSTANCE_STEP_CONCURRENCY, type Transition } from './transition.js';
+import { evaluateCondition, resolveStepParams, mergeOutputs, toPlain } from '../params/index.js';
+import { uuidFrom } from './random.js';
+import type { StepResult } from '../../executor/runtime.js';
+import type { StepState } from './state.js';
+import { MaestroError } from '../errors.js';
+
+const ACTIVE: ReadonlySet<StepStatus> = new Set<StepStatus>([
+  'CREATED',
+  'INITIALIZED',
+  'PAUSED',
+  'WAITING_FOR_SIGNALS',
+  'EVALUATING_PARAMS',
+  'WAITING_FOR_PERMITS',
+  'STARTING',
+  'RUNNING',
+  'FINISHING',
+]);
+
+export function isActive(st: StepState): boolean {
+  return ACTIVE.has(st.status);
+}
+
+export function newStepState(stepId: string): StepState {
+  return { stepId, status: 'NOT_CREATED', attempts: [], retries: { user: 0, platform: 0, timeout: 0 }, params: {}, timeline: [] };
+}
+
+/** A step is done when it is terminal and no retry is pending for it. */
+export function isDone(t: Transition, st: StepState): boolean {
+  return isStepTerminal(st.status) && !t.s.timers[`retry:${st.stepId}`];
+}
+
+/** Starts every step that became ready, until nothing changes. */
+export function advance(t: Transition): void {
+  if (t.s.status !== 'IN_PROGRESS') return;
+  let progressed = true;
+  while (progressed) {
+    progressed = false;
+    for (const id of t.ctx.def.order) {
+      const st = t.s.steps[id]!;
+      if (st.status === 'WAITING_FOR_PERMITS') {
+        if (hasPermit(t)) {
+          dispatchAttempt(t, id);
+          progressed = true;
+        }
+        continue;
+      }
+      if (st.status !== 'NOT_CREATED') continue;
+      const verdict = readiness(t, id);
+      if (verdict === 'wait' || verdict === 'blocked') continue;
+      progressed = true;
+      if (verdict === 'unsatisfied') t.setStepStatus(id, 'UNSATISFIED');
+      else startAttempt(t, id);
+    }
+  }
+}
+
+function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'unsatisfied' {
+  const cs = t.ctx.def.steps.get(id)!;
+  if (cs.incoming.length === 0) return 'run';
+  let satisfied = false;
+  for (const edge of cs.incoming) {
+    const pred = t.s.steps[edge.from]!;
+    if (!isDone(t, pred)) return 'wait';
+    if (isStepFailed(pred.status)) return 'blocked';
+    if (!isStepComplete(pred.status) || satisfied) continue;
+    satisfied = evaluateCondition(edge.condition, scopeFor(t, pred.params), t.ctx.engine);
+  }
+  return satisfied ? 'run' : 'unsatisfied';
+}
+
+function hasPermit(t: Transition): boolean {
+  const limit = t.ctx.def.request.workflow.instanceStepConcurrency ?? DEFAULT_INSTANCE_STEP_CONCURRENCY;
+  let running = 0;
+  for (const st of Object.values(t.s.steps)) {
+    if (st.status === 'STARTING' || st.status === 'RUNNING' || st.status === 'FINISHING') running++;
+  }
+  return running < limit;
+}
+
+/** Creates attempt N+1 of a step and takes it as far as it can go now. */
+export function startAttempt(t: Transition, id: string): void {
+  const st = t.step(id);
+  const attempt = st.attempts.length + 1;
+  st.attempts.push({ attempt, attemptId: attemptIdOf(t.key, t.s.runId, id, attempt), status: 'CREATED', createdAtMs: t.atMs });
+  st.startedAtMs ??= t.atMs;
+  st.endedAtMs = undefined;
+  t.setStepStatus(id, 'CREATED');
+  t.setStepStatus(id, 'INITIALIZED');
+  const def = t.definition(id);
+  if (def.signalDependencies.length > 0) {
+    // Signals are matched by the signals module; until one arrives the step waits here.
+    t.setStepStatus(id, 'WAITING_FOR_SIGNALS');
+    return;
+  }
+  t.setStepStatus(id, 'EVALUATING_PARAMS');
+  try {
+    const a = currentAttempt(st)!;
+    st.params = resolveStepParams(def, {
+      env: t.env(),
+      system: t.system(),
+      workflowParams: t.s.params,
+      stepParams: (sid: string) => t.s.steps[sid]?.params,
+      attempt,
+      attemptId: a.attemptId,
+      stepInstanceUuid: uuidFrom(t.random),
+    });
+  } catch (e) {
+    return endAttempt(t, id, 'FATALLY_FAILED', `param evaluation failed: ${(e as Error).message}`);
+  }
+  if (def.kind !== 'step') {
+    return endAttempt(t, id, 'INTERNALLY_FAILED', `step kind ${def.kind} is not supported by this engine yet`);
+  }
+  if (!t.ctx.hasRuntime(def.type.toLowerCase())) {
+    return endAttempt(t, id, 'FATALLY_FAILED', `no runtime for step type ${def.type}`);
+  }
+  t.setStepStatus(id, 'WAITING_FOR_PERMITS');
+  if (hasPermit(t)) dispatchAttempt(t, id);
+}
+
+function dispatchAttempt(t: Transition, id: string): void {
+  const def = t.definition(id);
+  if (def.kind !== 'step') return;
+  const st = t.setStepStatus(id, 'STARTING');
+  const a = currentAttempt(st)!;
+  a.startedAtMs = t.atMs;
+  let timeoutMs: number | undefined;
+  try {
+    timeoutMs = def.timeout === undefined ? undefined : t.durationMs(def.timeout, `steps.${id}.timeout`, st.params);
+  } catch (e) {
+    return endAttempt(t, id, 'FATALLY_FAILED', (e as Error).message);
+  }
+  t.setStepStatus(id, 'RUNNING');
+  t.commands.push({
+    c: 'dispatch',
+    task: {
+      instanceKey: t.key,
+      workflowId: t.s.workflowId,
+      instanceId: t.s.instanceId,
+      runId: t.s.runId,
+      stepId: id,
+      attempt: a.attempt,
+      attemptId: a.attemptId,
+      stepType: def.type,
+      subType: def.subType,
+      params: toPlain(st.params),
+      startedAtMs: t.atMs,
+      timeoutMs,
+    },
+  });
+  if (timeoutMs !== undefined) t.setTimer(`step-timeout:${id}`, 'step-timeout', t.atMs + timeoutMs, id, a.attempt);
+}
+
+/** A result from an executor. Results for attempts that are not the running one are ignored. */
+export function onResult(t: Transition, id: string, attempt: number, result: StepResult): void {
+  const cur = t.s.steps[id];
+  if (!cur || cur.status !== 'RUNNING' || currentAttempt(cur)?.attempt !== attempt) return;
+  t.clearTimer(`step-timeout:${id}`);
+  const st = t.step(id);
+  const a = currentAttempt(st)!;
+  if (result.stdout !== undefined) a.stdout = result.stdout;
+  if (result.stderr !== undefined) a.stderr = result.stderr;
+  if (result.details !== undefined) a.details = result.details;
+  if (result.outputs !== undefined) a.outputs = result.outputs;
+  if (result.status !== 'SUCCEEDED') return endAttempt(t, id, result.status, result.error ?? result.status);
+  t.setStepStatus(id, 'FINISHING');
+  if (result.outputs && Object.keys(result.outputs).length > 0) {
+    try {
+      st.params = mergeOutputs(st.params, result.outputs, `steps.${id}.outputs`);
+    } catch (e) {
+      return endAttempt(t, id, 'FATALLY_FAILED', (e as Error).message);
+    }
+  }
+  a.endedAtMs = t.atMs;
+  st.endedAtMs = t.atMs;
+  t.setStepStatus(id, 'SUCCEEDED');
+}
+
+const RETRY_KIND: Partial<Record<StepStatus, RetryKind>> = {
+  USER_FAILED: 'user',
+  PLATFORM_FAILED: 'platform',
+  TIMEOUT_FAILED: 'timeout',
+};
+
+/** Ends the current attempt with a failure; retries per policy or applies the failure mode. */
+export function endAttempt(t: Transition, id: string, status: StepStatus, error: string): void {
+  const st = t.setStepStatus(id, status);
+  const a = currentAttempt(st);
+  if (a) {
+    a.error = error;
+    a.endedAtMs = t.atMs;
+  }
+  st.endedAtMs = t.atMs;
+  const kind = RETRY_KIND[status];
+  const def = t.definition(id);
+  if (kind) {
+    let limit = 0;
+    let delay = 0;
+    try {
+      const num = (p: number | string, path: string) => t.number(p, `steps.${id}.${path}`, st.params);
+      limit = retryLimit(def.retryPolicy, kind, num);
+      delay = backoffMs(def.retryPolicy, kind, st.retries[kind] + 1, num);
+    } catch (e) {
+      if (a) a.error = `${error}; retry policy invalid: ${(e as MaestroError).message}`;
+      limit = 0;
+    }
+    if (st.retries[kind] < limit) {
+      st.retries[kind]++;
+      t.setTimer(`retry:${id}`, 'retry', t.atMs + delay, id, (a?.attempt ?? 0) + 1);
+      return;
+    }
+  }
+  applyFailureMode(t, id);
+}
+
+function applyFailureMode(t: Transition, id: string): void {
+  const mode = t.definition(id).failureMode ?? 'FAIL_AFTER_RUNNING';
+  if (mode === 'IGNORE_FAILURE') {
+    t.setStepStatus(id, 'COMPLETED_WITH_ERROR');
+  } else if (mode === 'FAIL_IMMEDIATELY') {
+    const a = currentAttempt(t.s.steps[id]!);
+    terminateActiveSteps(t, 'STOPPED');
+    t.s.endedAtMs = t.atMs;
+    t.setWorkflowStatus('FAILED', `step ${id} failed${a?.error ? `: ${a.error}` : ''} (failure_mode FAIL_IMMEDIATELY)`);
+    t.commands.push({ c: 'finished' });
+  }
+}
+
+/** Ends every active step with `status` (cancelling running attempts) and drops pending timers. */
+export function terminateActiveSteps(t: Transition, status: StepStatus): void {
+  for (const [id, st] of Object.entries(t.s.steps)) {
+    if (!isActive(st) && !t.s.timers[`retry:${id}`]) continue;
+    const a = currentAttempt(st);
+    if (st.status === 'RUNNING' && a) t.commands.push({ c: 'cancel', attemptId: a.attemptId });
+    if (isActive(st)) {
+      const s2 = t.setStepStatus(id, status);
+      const a2 = currentAttempt(s2);
+      if (a2) a2.endedAtMs = t.atMs;
+      s2.endedAtMs = t.atMs;
+    }
+  }
+  for (const id of Object.keys(t.s.timers)) t.clearTimer(id);
+}
+
+/** A retry timer fired: attempt N+1 starts. */
+export function onRetryTimer(t: Transition, id: string): void {
+  if (t.s.status !== 'IN_PROGRESS') return;
+  startAttempt(t, id);
+}
+
+export function onStepTimeout(t: Transition, id: string, attempt: number): void {
+  const st = t.s.steps[id];
+  if (!st || st.status !== 'RUNNING' || currentAttempt(st)?.attempt !== attempt) return;
+  t.commands.push({ c: 'cancel', attemptId: currentAttempt(st)!.attemptId });
+  endAttempt(t, id, 'TIMEOUT_FAILED', 'step timed out');
+}

@@ -1,0 +1,201 @@
+/**
+ * One application of an event to an instance: a copy-on-write working set over the previous
+ * state plus the commands it produces. The previous state is never mutated, so
+ * `applyEvent(state, event)` stays a pure function even though the code below reads
+ * imperatively. Steps are cloned the first time they change in a transition.
+ */
+import type { Parsable, Step } from '../definition/model.js';
+import type { EvalScope, ExpressionEngine, TypedValue } from '../expr-port.js';
+import type { CompiledWorkflow } from './compiled.js';
+import type { InstanceCommand } from './commands.js';
+import type { AttemptState, InstanceState, StepState, TimerKind } from './state.js';
+import type { StepStatus, WorkflowStatus } from '../status.js';
+import { seededRandom } from './random.js';
+import { resolveParsable, type EvalEnv, type SystemContext } from '../params/index.js';
+import { parseDurationMs } from '../definition/index.js';
+import { ValidationError } from '../errors.js';
+
+export const TIMELINE_LIMIT = 300;
+export const DEFAULT_INSTANCE_STEP_CONCURRENCY = 100;
+
+export interface MachineContext {
+  def: CompiledWorkflow;
+  engine: ExpressionEngine;
+  /** Whether some executor in the deployment has a runtime for this step type (lower-case). */
+  hasRuntime(stepType: string): boolean;
+}
+
+export class Transition {
+  readonly s: InstanceState;
+  readonly commands: InstanceCommand[] = [];
+  private readonly cloned = new Set<string>();
+  private readonly changedSteps = new Set<string>();
+  private workflowChanged = false;
+  private randomFn: (() => number) | undefined;
+
+  constructor(
+    prev: InstanceState,
+    readonly atMs: number,
+    readonly seq: number,
+    readonly ctx: MachineContext,
+  ) {
+    this.s = { ...prev, steps: { ...prev.steps }, timers: { ...prev.timers }, seq };
+  }
+
+  get key(): string {
+    return `${this.s.workflowId}/${this.s.instanceId}`;
+  }
+
+  random = (): number => {
+    this.randomFn ??= seededRandom(`${this.key}:${this.seq}`);
+    return this.randomFn();
+  };
+
+  env(): EvalEnv {
+    return { engine: this.ctx.engine, nowMs: this.atMs, random: this.random };
+  }
+
+  system(): SystemContext {
+    const s = this.s;
+    return {
+      workflowId: s.workflowId,
+      instanceId: s.instanceId,
+      runId: s.runId,
+      workflowUuid: s.uuid,
+      version: s.version,
+      owner: this.ctx.def.request.properties.owner,
+      initiatorType: s.initiator,
+      runPolicy: s.runPolicy,
+      startedAtMs: s.startedAtMs ?? s.createdAtMs,
+    };
+  }
+
+  /** A step that may be changed in this transition. */
+  step(id: string): StepState {
+    const cur = this.s.steps[id];
+    if (!cur) throw new ValidationError(`steps.${id}`, 'unknown step');
+    if (this.cloned.has(id)) return cur;
+    const copy: StepState = {
+      ...cur,
+      attempts: cur.attempts.map((a) => ({ ...a })),
+      retries: { ...cur.retries },
+      timeline: cur.timeline.slice(),
+    };
+    this.s.steps[id] = copy;
+    this.cloned.add(id);
+    return copy;
+  }
+
+  definition(id: string): Step {
+    const cs = this.ctx.def.steps.get(id);
+    if (!cs) throw new ValidationError(`workflow.steps.${id}`, 'unknown step');
+    return cs.step;
+  }
+
+  setStepStatus(id: string, status: StepStatus): StepState {
+    const st = this.step(id);
+    if (st.status === status) return st;
+    st.status = status;
+    st.timeline.push([status, this.atMs]);
+    if (st.timeline.length > TIMELINE_LIMIT) st.timeline.splice(0, st.timeline.length - TIMELINE_LIMIT);
+    const a = currentAttempt(st);
+    if (a) a.status = status;
+    this.changedSteps.add(id);
+    return st;
+  }
+
+  setWorkflowStatus(status: WorkflowStatus, error?: string): void {
+    if (this.s.status === status) return;
+    this.s.status = status;
+    if (error !== undefined) this.s.error = error;
+    this.workflowChanged = true;
+  }
+
+  setTimer(timerId: string, kind: TimerKind, atMs: number, stepId?: string, attempt?: number): void {
+    this.s.timers[timerId] = { timerId, kind, atMs, stepId, attempt };
+    this.commands.push({ c: 'set-timer', timerId, atMs });
+  }
+
+  clearTimer(timerId: string): boolean {
+    if (!this.s.timers[timerId]) return false;
+    delete this.s.timers[timerId];
+    this.commands.push({ c: 'clear-timer', timerId });
+    return true;
+  }
+
+  /** Resolves a number that may reference params, in the scope of step `own` params then workflow params. */
+  number(p: Parsable, path: string, own?: Record<string, TypedValue>): number {
+    if (typeof p === 'number') return p;
+    const v = resolveParsable(p, (n) => own?.[n] ?? this.s.params[n], path);
+    const n = typeof v === 'number' ? v : Number(v);
+    if (!Number.isFinite(n)) throw new ValidationError(path, `expected a number, got ${JSON.stringify(v)}`);
+    return n;
+  }
+
+  /** A duration in ms (timeouts), resolving param references first. */
+  durationMs(p: Parsable, path: string, own?: Record<string, TypedValue>): number | undefined {
+    if (typeof p === 'string' && p.includes('$')) {
+      const v = resolveParsable(p, (n) => own?.[n] ?? this.s.params[n], path);
+      return parseDurationMs(v, path);
+    }
+    return parseDurationMs(p, path);
+  }
+
+  /** Emits one change per step (its final status in this transition) and one for the workflow. */
+  finish(): { state: InstanceState; commands: InstanceCommand[] } {
+    const s = this.s;
+    for (const id of this.changedSteps) {
+      const st = s.steps[id]!;
+      const a = currentAttempt(st);
+      this.commands.push({
+        c: 'changed',
+        change: {
+          workflowId: s.workflowId,
+          instanceId: s.instanceId,
+          runId: s.runId,
+          atMs: this.atMs,
+          stepId: id,
+          attempt: a?.attempt,
+          status: st.status,
+          message: a?.error,
+        },
+      });
+    }
+    if (this.workflowChanged) {
+      this.commands.push({
+        c: 'changed',
+        change: {
+          workflowId: s.workflowId,
+          instanceId: s.instanceId,
+          runId: s.runId,
+          atMs: this.atMs,
+          status: s.status,
+          message: s.error,
+        },
+      });
+    }
+    return { state: s, commands: this.commands };
+  }
+}
+
+export function currentAttempt(st: StepState): AttemptState | undefined {
+  return st.attempts[st.attempts.length - 1];
+}
+
+export function attemptIdOf(key: string, runId: number, stepId: string, attempt: number): string {
+  return `${key}/${runId}/${stepId}/${attempt}`;
+}
+
+export function scopeFor(t: Transition, own: Record<string, TypedValue> | undefined): EvalScope {
+  return makeConditionScope(t, own);
+}
+
+import { makeScope } from '../params/index.js';
+function makeConditionScope(t: Transition, own: Record<string, TypedValue> | undefined): EvalScope {
+  return makeScope(own, {
+    env: t.env(),
+    system: t.system(),
+    workflowParams: t.s.params,
+    stepParams: (id: string) => t.s.steps[id]?.params,
+  });
+}

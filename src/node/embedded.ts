@@ -1,0 +1,84 @@
+/**
+ * The embedded node: the whole engine in one process with in-memory adapters (or the file
+ * journal and file KV under `dataDir`). Start order: storage, transport, executors, partition
+ * hosts (recovery happens here: each host replays its partition), engine. Stop order: reverse.
+ */
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { createSelEngine } from '../expr/index.js';
+import { MemoryJournal } from '../journal/memory/memory-journal.js';
+import { FileJournal } from '../journal/file/file-journal.js';
+import type { Journal } from '../journal/port.js';
+import { MemoryKv } from '../store/memory/memory-kv.js';
+import { FileKv } from '../store/file/file-kv.js';
+import type { KvStore } from '../store/port.js';
+import { MemoryTransport } from '../transport/memory/memory-transport.js';
+import { createRuntimeRegistry } from '../executor/runtimes/registry.js';
+import { resolveExecutorOptions } from '../executor/options.js';
+import { startExecutor } from '../executor/executor.js';
+import { DefinitionRegistry } from '../workflow/definitions.js';
+import { Engine } from '../workflow/engine.js';
+import { LocalPartitions } from '../workflow/partitions.js';
+import type { EngineApi } from '../workflow/engine-api.js';
+import { defaultNodeConfig, type NodeConfig } from './config.js';
+
+export interface EmbeddedNodeOptions extends Partial<NodeConfig> {}
+
+export interface EmbeddedNode {
+  api: EngineApi;
+  config: NodeConfig;
+  partitions: LocalPartitions;
+  close(): Promise<void>;
+}
+
+export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promise<EmbeddedNode> {
+  const config = defaultNodeConfig(opts);
+  let journal: Journal;
+  let kv: KvStore;
+  if (config.dataDir) {
+    await mkdir(config.dataDir, { recursive: true });
+    journal = await FileJournal.open(join(config.dataDir, 'journal'), { fsync: config.fsync });
+    kv = await FileKv.open(join(config.dataDir, 'kv'));
+  } else {
+    journal = new MemoryJournal();
+    kv = new MemoryKv();
+  }
+  const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs });
+  const runtimes = createRuntimeRegistry(
+    resolveExecutorOptions({ shellEnabled: config.shellEnabled, httpAllowList: config.httpAllowList }),
+  );
+  const executor = await startExecutor(transport, runtimes);
+  const known = new Set(config.knownStepTypes ?? [...runtimes.keys()]);
+  const hasRuntime = (type: string) => known.has(type.toLowerCase());
+  const now = () => Date.now();
+  const definitions = new DefinitionRegistry(kv, now);
+  const partitions = new LocalPartitions({
+    journal,
+    transport,
+    definitions,
+    machine: { engine: createSelEngine(), hasRuntime },
+    now,
+    checkpointEveryRecords: config.checkpointEveryRecords,
+    retainFinishedPerPartition: config.retainFinishedPerPartition,
+  });
+  for (let p = 0; p < config.partitions; p++) {
+    const { epoch } = await journal.load(p);
+    await partitions.acquire(p, epoch + 1);
+  }
+  const api = new Engine({ definitions, kv, transport, index: partitions, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
+  let closed = false;
+  return {
+    api,
+    config,
+    partitions,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await partitions.releaseAll();
+      await executor.close();
+      await transport.close();
+      await journal.close();
+      await kv.close();
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Workflow definitions and their immutable versions, kept in the KvStore:
+ * `wf/<id>` holds the header (latest and active version), `wfv/<id>/<version>` one version's
+ * Maestro JSON. Compiled versions are cached forever: a version never changes.
+ */
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../core/errors.js';
+import { parseWorkflowObject, toMaestroJson } from '../core/definition/index.js';
+import type { WorkflowCreateRequest } from '../core/definition/model.js';
+import { compileWorkflow, type CompiledWorkflow } from '../core/instance/index.js';
+import { updateKv, type KvStore } from '../store/port.js';
+import type { WorkflowSummary, WorkflowVersionInfo } from './engine-api.js';
+
+interface Header {
+  workflowId: string;
+  latestVersion: number;
+  activeVersion: number;
+  createdAtMs: number;
+  deleted?: boolean;
+}
+
+interface VersionRecord {
+  version: number;
+  createdAtMs: number;
+  definitionJson: string;
+}
+
+const headerKey = (id: string) => `wf/${id}`;
+const versionKey = (id: string, v: number) => `wfv/${id}/${String(v).padStart(10, '0')}`;
+
+export class DefinitionRegistry {
+  private readonly compiled = new Map<string, CompiledWorkflow>();
+
+  constructor(private readonly kv: KvStore, private readonly now: () => number) {}
+
+  /** Stores `req` as the next version of its workflow; it becomes active when `req.isActive`. */
+  async create(req: WorkflowCreateRequest): Promise<WorkflowVersionInfo> {
+    const id = req.workflow.id;
+    const definitionJson = JSON.stringify(toMaestroJson(req));
+    const createdAtMs = this.now();
+    const { value: header } = await updateKv<Header>(this.kv, headerKey(id), (cur) => {
+      const live = cur && !cur.deleted ? cur : undefined;
+      const version = (cur?.latestVersion ?? 0) + 1;
+      return {
+        workflowId: id,
+        latestVersion: version,
+        activeVersion: req.isActive || !live ? version : live.activeVersion,
+        createdAtMs: live?.createdAtMs ?? createdAtMs,
+      };
+    });
+    const rec: VersionRecord = { version: header.latestVersion, createdAtMs, definitionJson };
+    await this.kv.put(versionKey(id, rec.version), rec, 0).catch(() => {
+      throw new AlreadyExistsError(`workflow ${id} version ${rec.version} already exists`);
+    });
+    return this.info(header, rec);
+  }
+
+  async header(id: string): Promise<Header> {
+    const h = (await this.kv.get<Header>(headerKey(id)))?.value;
+    if (!h || h.deleted) throw new NotFoundError(`workflow ${id} not found`);
+    return h;
+  }
+
+  async get(id: string, version?: number): Promise<WorkflowVersionInfo> {
+    const h = await this.header(id);
+    const v = version && version > 0 ? version : h.activeVersion;
+    const rec = (await this.kv.get<VersionRecord>(versionKey(id, v)))?.value;
+    if (!rec) throw new NotFoundError(`workflow ${id} has no version ${v}`);
+    return this.info(h, rec);
+  }
+
+  /** The compiled definition of a version (cached; versions are immutable). */
+  async compiledVersion(id: string, version: number): Promise<CompiledWorkflow> {
+    const key = `${id}@${version}`;
+    const hit = this.compiled.get(key);
+    if (hit) return hit;
+    const rec = (await this.kv.get<VersionRecord>(versionKey(id, version)))?.value;
+    if (!rec) throw new NotFoundError(`workflow ${id} has no version ${version}`);
+    const cw = compileWorkflow(parseWorkflowObject(JSON.parse(rec.definitionJson)), version);
+    this.compiled.set(key, cw);
+    return cw;
+  }
+
+  async list(): Promise<WorkflowSummary[]> {
+    const all = await this.kv.list<Header>('wf/');
+    return all
+      .map((e) => e.value)
+      .filter((h) => !h.deleted)
+      .map((h) => ({ workflowId: h.workflowId, latestVersion: h.latestVersion, activeVersion: h.activeVersion, createdAtMs: h.createdAtMs }));
+  }
+
+  async activate(id: string, version: number): Promise<WorkflowVersionInfo> {
+    const h = await this.header(id);
+    if (!Number.isInteger(version) || version < 1 || version > h.latestVersion) {
+      throw new ValidationError('version', `workflow ${id} has versions 1..${h.latestVersion}, not ${version}`);
+    }
+    await updateKv<Header>(this.kv, headerKey(id), (cur) => ({ ...(cur ?? h), activeVersion: version }));
+    return this.get(id, version);
+  }
+
+  /** Marks the workflow deleted; its instances keep running on their versions. */
+  async delete(id: string): Promise<void> {
+    await this.header(id);
+    await updateKv<Header>(this.kv, headerKey(id), (cur) => ({ ...(cur as Header), deleted: true }));
+  }
+
+  private info(h: Header, rec: VersionRecord): WorkflowVersionInfo {
+    return {
+      workflowId: h.workflowId,
+      version: rec.version,
+      isActive: rec.version === h.activeVersion,
+      activeVersion: h.activeVersion,
+      createdAtMs: rec.createdAtMs,
+      definitionJson: rec.definitionJson,
+      definition: parseWorkflowObject(JSON.parse(rec.definitionJson)),
+    };
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The engine's public face (EngineApi), the same on an embedded node and a cluster node.
+ * Definitions live in the KvStore; every instance call travels over the transport to the
+ * instance's actor, wherever its partition is hosted, so any node can answer any call.
+ */
+import { MaestroError, ValidationError } from '../core/errors.js';
+import { parseWorkflowRequest, validateForRuntime } from '../core/definition/index.js';
+import type { WorkflowCreateRequest } from '../core/definition/model.js';
+import { instanceKeyOf } from '../core/partition.js';
+import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
+import { CasConflictError, updateKv, type KvStore } from '../store/port.js';
+import type { Transport } from '../transport/port.js';
+import type { DefinitionRegistry } from './definitions.js';
+import type {
+  DefinitionFormat,
+  EngineApi,
+  ListInstancesRequest,
+  RestartPolicy,
+  StartRequest,
+  WorkflowSummary,
+  WorkflowVersionInfo,
+} from './engine-api.js';
+import { instanceTopic, type InstanceMessage } from './messages.js';
+
+/** Where list-instances looks: the local partition hosts, or every node of a cluster. */
+export interface InstanceIndex {
+  list(filter: { workflowId?: string; status?: string }): Promise<InstanceSummary[]>;
+}
+
+export interface EngineDeps {
+  definitions: DefinitionRegistry;
+  kv: KvStore;
+  transport: Transport;
+  index: InstanceIndex;
+  /** Step types some executor can run (lower-case); used by validate (dry run). */
+  hasRuntime(stepType: string): boolean;
+  requestTimeoutMs: number;
+}
+
+const MAX_PAGE = 1000;
+
+export class Engine implements EngineApi {
+  constructor(private readonly d: EngineDeps) {}
+
+  async validateWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowCreateRequest> {
+    const req = parseWorkflowRequest(text, format);
+    validateForRuntime(req, (type) => this.d.hasRuntime(type.toLowerCase()) || MAESTRO_TYPES_WITHOUT_RUNTIME_HERE.has(type.toLowerCase()));
+    return req;
+  }
+
+  async createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo> {
+    return this.d.definitions.create(await this.validateWorkflow(text, format));
+  }
+
+  getWorkflow(workflowId: string, version?: number): Promise<WorkflowVersionInfo> {
+    return this.d.definitions.get(workflowId, version);
+  }
+
+  listWorkflows(): Promise<WorkflowSummary[]> {
+    return this.d.definitions.list();
+  }
+
+  activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo> {
+    return this.d.definitions.activate(workflowId, version);
+  }
+
+  deleteWorkflow(workflowId: string): Promise<void> {
+    return this.d.definitions.delete(workflowId);
+  }
+
+  async startWorkflow(req: StartRequest): Promise<InstanceView> {
+    if (!req.workflowId) throw new ValidationError('workflow_id', 'is required');
+    const wf = await this.d.definitions.get(req.workflowId, req.version);
+    const instanceId = await this.allocateInstanceId(req.workflowId, req.requestId);
+    const msg: InstanceMessage = {
+      type: 'Start',
+      workflowId: req.workflowId,
+      instanceId,
+      version: wf.version,
+      params: req.params ?? {},
+      requestId: req.requestId,
+    };
+    return this.call(req.workflowId, instanceId, msg);
+  }
+
+  getInstance(workflowId: string, instanceId: number): Promise<InstanceView> {
+    return this.call(workflowId, instanceId, { type: 'Get' });
+  }
+
+  async listInstances(req: ListInstancesRequest): Promise<{ instances: InstanceSummary[]; nextPageToken: string }> {
+    const all = await this.d.index.list({ workflowId: req.workflowId, status: req.status });
+    all.sort((a, b) => (a.workflowId === b.workflowId ? b.instanceId - a.instanceId : a.workflowId < b.workflowId ? -1 : 1));
+    const size = Math.min(Math.max(req.pageSize ?? 100, 1), MAX_PAGE);
+    const offset = req.pageToken ? Number.parseInt(req.pageToken, 10) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new ValidationError('page_token', 'is not a token this server issued');
+    const page = all.slice(offset, offset + size);
+    return { instances: page, nextPageToken: offset + size < all.length ? String(offset + size) : '' };
+  }
+
+  async watchInstance(workflowId: string, instanceId: number, onChange: (c: InstanceChange) => void): Promise<() => void> {
+    const sub = this.d.transport.subscribe(instanceTopic(instanceKeyOf(workflowId, instanceId)), (body) => onChange(body as InstanceChange));
+    return () => void sub.close();
+  }
+
+  stop(workflowId: string, instanceId: number): Promise<InstanceView> {
+    return this.call(workflowId, instanceId, { type: 'Action', action: 'stop' });
+  }
+
+  kill(workflowId: string, instanceId: number): Promise<InstanceView> {
+    return this.call(workflowId, instanceId, { type: 'Action', action: 'kill' });
+  }
+
+  restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView> {
+    return this.call(workflowId, instanceId, { type: 'Action', action: 'restart', policy });
+  }
+
+  private async call(workflowId: string, instanceId: number, msg: InstanceMessage): Promise<InstanceView> {
+    const key = instanceKeyOf(workflowId, instanceId);
+    return (await this.d.transport.request(key, msg, { timeoutMs: this.d.requestTimeoutMs })) as InstanceView;
+  }
+
+  /** A new instance id, or the one an earlier start with the same request id got. */
+  private async allocateInstanceId(workflowId: string, requestId?: string): Promise<number> {
+    const reqKey = requestId ? `req/${workflowId}/${requestId}` : undefined;
+    if (reqKey) {
+      const seen = await this.d.kv.get<number>(reqKey);
+      if (seen) return seen.value;
+    }
+    const { value: id } = await updateKv<number>(this.d.kv, `seq/${workflowId}`, (cur) => (cur ?? 0) + 1);
+    if (!reqKey) return id;
+    try {
+      await this.d.kv.put(reqKey, id, 0);
+      return id;
+    } catch (e) {
+      if (!(e instanceof CasConflictError)) throw e;
+      const winner = await this.d.kv.get<number>(reqKey);
+      if (!winner) throw new MaestroError('unavailable', `request id ${requestId} raced; retry`, { retryable: true });
+      return winner.value;
+    }
+  }
+}
+
+/**
+ * Maestro step types this build has no runtime for but accepts in definitions (their runs fail
+ * with "no runtime for step type"): Kubernetes and Titus. Notebook is rejected at dry run, as
+ * Maestro's open-source server does.
+ */
+const MAESTRO_TYPES_WITHOUT_RUNTIME_HERE = new Set(['kubernetes', 'titus']);
+

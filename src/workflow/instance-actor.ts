@@ -1,0 +1,190 @@
+/**
+ * The instance actor: holds one workflow instance in memory and drives core's state machine.
+ *
+ * Invariants:
+ * - Durable before visible: a batch of messages is turned into events by the pure machine,
+ *   the events are appended (fenced by the partition epoch) and only then are commands run
+ *   (dispatch, timers, cancel, watchers) and callers answered.
+ * - Refused events are never written: if the machine throws (an action not allowed now, bad
+ *   run params), that caller gets the error and the rest of the batch goes on.
+ * - A stale epoch (another node owns the partition now) drops the actor: the host is told and
+ *   nothing else happens here.
+ * - Duplicates are harmless: a result for an attempt that is not running, or a timer that is no
+ *   longer pending, is acknowledged without journaling.
+ */
+import { Mailbox, type Envelope } from '../actor/mailbox.js';
+import { MaestroError, StaleEpochError, assertNever } from '../core/errors.js';
+import { applyEvent, resumeCommands, toInstanceView, type InstanceCommand, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
+import type { Journal, JournalRecord } from '../journal/port.js';
+import type { Transport } from '../transport/port.js';
+import { NoExecutorError } from '../transport/errors.js';
+import { TOPIC_CANCEL_ATTEMPT, instanceTopic, type InstanceMessage } from './messages.js';
+
+export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string };
+
+export interface ActorHostHooks {
+  partition: number;
+  epoch: number;
+  journal: Journal;
+  transport: Transport;
+  now(): number;
+  /** The journal refused our epoch: the partition has a new owner. */
+  onStale(err: StaleEpochError): void;
+  /** Called after every applied batch (for indexes and checkpoints). */
+  onApplied(state: InstanceState, records: number): void;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class InstanceActor {
+  private readonly mailbox: Mailbox<ActorMessage>;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    readonly key: string,
+    private state: InstanceState | undefined,
+    readonly ctx: MachineContext,
+    private readonly host: ActorHostHooks,
+  ) {
+    this.mailbox = new Mailbox((batch) => this.handle(batch));
+  }
+
+  get current(): InstanceState | undefined {
+    return this.state;
+  }
+
+  post(msg: ActorMessage): Promise<unknown> {
+    return this.mailbox.post(msg);
+  }
+
+  /** After recovery: re-arm timers and re-dispatch running attempts. */
+  resume(): void {
+    if (this.state) this.run(resumeCommands(this.state, this.ctx));
+  }
+
+  stop(reason: Error): void {
+    this.stopped = true;
+    this.mailbox.close(reason);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private toEvent(msg: ActorMessage, atMs: number): InstanceEvent | 'skip' | 'get' {
+    switch (msg.type) {
+      case 'Start':
+        return { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: msg.version, runParams: msg.params, requestId: msg.requestId, initiator: 'MANUAL' };
+      case 'StepResult': {
+        const st = this.state?.steps[msg.stepId];
+        const a = st?.attempts[st.attempts.length - 1];
+        if (!st || st.status !== 'RUNNING' || a?.attemptId !== msg.attemptId) return 'skip';
+        return { t: 'result', atMs, stepId: msg.stepId, attempt: msg.attempt, result: msg.result };
+      }
+      case 'Timer':
+        return this.state?.timers[msg.timerId] ? { t: 'timer', atMs, timerId: msg.timerId } : 'skip';
+      case 'Action':
+        if (msg.action === 'restart') return { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
+        return { t: msg.action, atMs };
+      case 'Get':
+        return 'get';
+      default:
+        return assertNever(msg, 'instance message');
+    }
+  }
+
+  private async handle(batch: Envelope<ActorMessage>[]): Promise<void> {
+    if (this.stopped) throw new MaestroError('unavailable', `instance ${this.key} moved`, { retryable: true });
+    let state = this.state;
+    const records: JournalRecord[] = [];
+    const commands: InstanceCommand[] = [];
+    const replies: Array<[Envelope<ActorMessage>, 'view' | 'ack' | Error]> = [];
+    const atMs = this.host.now();
+    for (const env of batch) {
+      const ev = this.toEvent(env.msg, atMs);
+      if (ev === 'skip') {
+        replies.push([env, 'ack']);
+        continue;
+      }
+      if (ev === 'get') {
+        replies.push([env, state ? 'view' : new MaestroError('not_found', `instance ${this.key} not found`)]);
+        continue;
+      }
+      try {
+        const seq = (state?.seq ?? 0) + 1;
+        const applied = applyEvent(state, ev, seq, this.ctx);
+        state = applied.state;
+        records.push({ instanceKey: this.key, seq, event: ev });
+        commands.push(...applied.commands);
+        replies.push([env, 'view']);
+      } catch (err) {
+        replies.push([env, err as Error]);
+      }
+    }
+    if (records.length > 0) {
+      try {
+        await this.host.journal.append(this.host.partition, this.host.epoch, records);
+      } catch (err) {
+        if (err instanceof StaleEpochError) {
+          this.stop(err);
+          this.host.onStale(err);
+        }
+        throw err;
+      }
+      this.state = state;
+      this.run(commands);
+      this.host.onApplied(state!, records.length);
+    }
+    for (const [env, r] of replies) {
+      if (r instanceof Error) env.reject(r);
+      else if (r === 'ack') env.resolve(true);
+      else env.resolve(toInstanceView(this.state!, this.ctx.def));
+    }
+  }
+
+  private run(commands: InstanceCommand[]): void {
+    const { transport } = this.host;
+    for (const cmd of commands) {
+      switch (cmd.c) {
+        case 'dispatch': {
+          const task = cmd.task;
+          transport.dispatch(task).catch((err: unknown) => {
+            const msg = err instanceof NoExecutorError ? err.message : `dispatch failed: ${(err as Error).message}`;
+            this.post({ type: 'StepResult', stepId: task.stepId, runId: task.runId, attempt: task.attempt, attemptId: task.attemptId, result: { status: 'PLATFORM_FAILED', error: msg } }).catch(() => {});
+          });
+          break;
+        }
+        case 'cancel':
+          transport.publish(TOPIC_CANCEL_ATTEMPT, { attemptId: cmd.attemptId });
+          break;
+        case 'set-timer':
+          this.arm(cmd.timerId, cmd.atMs);
+          break;
+        case 'clear-timer': {
+          const h = this.timers.get(cmd.timerId);
+          if (h) clearTimeout(h);
+          this.timers.delete(cmd.timerId);
+          break;
+        }
+        case 'changed':
+          transport.publish(instanceTopic(this.key), cmd.change);
+          break;
+        case 'finished':
+          break;
+        default:
+          assertNever(cmd, 'instance command');
+      }
+    }
+  }
+
+  private arm(timerId: string, atMs: number): void {
+    const prev = this.timers.get(timerId);
+    if (prev) clearTimeout(prev);
+    const delay = Math.max(0, atMs - this.host.now());
+    const h = setTimeout(() => {
+      this.timers.delete(timerId);
+      if (delay > MAX_TIMER_MS) return this.arm(timerId, atMs);
+      this.post({ type: 'Timer', timerId }).catch(() => {});
+    }, Math.min(delay, MAX_TIMER_MS));
+    this.timers.set(timerId, h);
+  }
+}

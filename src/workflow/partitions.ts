@@ -1,0 +1,77 @@
+/**
+ * The partitions this node hosts. The embedded node acquires all of them at start; a cluster
+ * node's partition manager acquires and releases them as ownership moves. Also the node-local
+ * instance index (list-instances over what this node hosts).
+ */
+import type { StaleEpochError } from '../core/errors.js';
+import type { InstanceSummary } from '../core/instance/view.js';
+import type { InstanceIndex } from './engine.js';
+import { PartitionHost, type HostDeps } from './partition-host.js';
+
+export class LocalPartitions implements InstanceIndex {
+  private readonly hosts = new Map<number, PartitionHost>();
+  /** Serializes acquire/release per partition. */
+  private readonly pending = new Map<number, Promise<void>>();
+
+  constructor(private readonly deps: Omit<HostDeps, 'onStale'>, private readonly onStaleHook?: (p: number, err: StaleEpochError) => void) {}
+
+  owned(): Map<number, number> {
+    return new Map([...this.hosts].map(([p, h]) => [p, h.epoch]));
+  }
+
+  host(p: number): PartitionHost | undefined {
+    return this.hosts.get(p);
+  }
+
+  acquire(p: number, epoch: number): Promise<void> {
+    return this.serialize(p, async () => {
+      const old = this.hosts.get(p);
+      if (old) {
+        this.hosts.delete(p);
+        await old.close();
+      }
+      const host = await PartitionHost.open(p, epoch, { ...this.deps, onStale: (pp, err) => this.stale(pp, err) });
+      this.hosts.set(p, host);
+    });
+  }
+
+  release(p: number): Promise<void> {
+    return this.serialize(p, async () => {
+      const host = this.hosts.get(p);
+      if (!host) return;
+      this.hosts.delete(p);
+      await host.close();
+    });
+  }
+
+  async releaseAll(): Promise<void> {
+    await Promise.all([...this.hosts.keys()].map((p) => this.release(p)));
+  }
+
+  async list(filter: { workflowId?: string; status?: string }): Promise<InstanceSummary[]> {
+    const out: InstanceSummary[] = [];
+    for (const h of this.hosts.values()) {
+      for (const s of h.summaries()) {
+        if (filter.workflowId && s.workflowId !== filter.workflowId) continue;
+        if (filter.status && s.status !== filter.status) continue;
+        out.push(s);
+      }
+    }
+    return out;
+  }
+
+  private stale(p: number, err: StaleEpochError): void {
+    void this.release(p);
+    this.onStaleHook?.(p, err);
+  }
+
+  private serialize(p: number, fn: () => Promise<void>): Promise<void> {
+    const prev = this.pending.get(p) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    this.pending.set(p, next);
+    void next.finally(() => {
+      if (this.pending.get(p) === next) this.pending.delete(p);
+    }).catch(() => {});
+    return next;
+  }
+}

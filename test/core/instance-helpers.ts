@@ -1,0 +1,87 @@
+/** A driver for the pure instance machine: no actor, no I/O, a fake clock. */
+import { parseWorkflowObject } from '../../src/core/definition/index.js';
+import { applyEvent, compileWorkflow, resumeCommands, type InstanceCommand, type InstanceEvent, type InstanceState, type MachineContext } from '../../src/core/instance/index.js';
+import { createSelEngine } from '../../src/expr/index.js';
+import type { StepResult, StepTask } from '../../src/executor/runtime.js';
+
+export interface StepSpec {
+  id: string;
+  type?: string;
+  next?: Record<string, string>;
+  extra?: Record<string, unknown>;
+}
+
+export function workflow(steps: StepSpec[], wf: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    properties: { owner: 'tester', run_strategy: 'parallel' },
+    workflow: {
+      id: 'wf',
+      ...wf,
+      steps: steps.map((s) => ({
+        step: { id: s.id, type: s.type ?? 'NoOp', transition: { successors: s.next ?? {} }, ...(s.extra ?? {}) },
+      })),
+    },
+  };
+}
+
+const engine = createSelEngine();
+
+export class Driver {
+  state: InstanceState | undefined;
+  ctx: MachineContext;
+  now = 1_700_000_000_000;
+  log: InstanceCommand[] = [];
+  events: Array<[InstanceEvent, number]> = [];
+
+  constructor(def: Record<string, unknown>, runtimes = ['noop', 'sleep', 'shell', 'http']) {
+    this.ctx = { def: compileWorkflow(parseWorkflowObject(def), 1), engine, hasRuntime: (t) => runtimes.includes(t) };
+  }
+
+  apply(ev: InstanceEvent): InstanceCommand[] {
+    const seq = (this.state?.seq ?? 0) + 1;
+    const out = applyEvent(this.state, ev, seq, this.ctx);
+    this.state = out.state;
+    this.events.push([ev, seq]);
+    this.log.push(...out.commands);
+    return out.commands;
+  }
+
+  start(runParams: Record<string, unknown> = {}): InstanceCommand[] {
+    return this.apply({ t: 'started', atMs: this.now, workflowId: 'wf', instanceId: 1, version: 1, runParams, initiator: 'MANUAL' });
+  }
+
+  result(stepId: string, status: StepResult['status'] = 'SUCCEEDED', extra: Partial<StepResult> = {}): InstanceCommand[] {
+    const st = this.state!.steps[stepId]!;
+    const attempt = st.attempts[st.attempts.length - 1]!.attempt;
+    return this.apply({ t: 'result', atMs: this.now, stepId, attempt, result: { status, ...extra } });
+  }
+
+  fire(timerId: string): InstanceCommand[] {
+    const timer = this.state!.timers[timerId];
+    if (timer) this.now = Math.max(this.now, timer.atMs);
+    return this.apply({ t: 'timer', atMs: this.now, timerId });
+  }
+
+  status(stepId?: string): string {
+    return stepId ? this.state!.steps[stepId]!.status : this.state!.status;
+  }
+
+  resume(): InstanceCommand[] {
+    return resumeCommands(this.state!, this.ctx);
+  }
+
+  /** Replays every applied event from scratch. */
+  replay(): InstanceState | undefined {
+    let s: InstanceState | undefined;
+    for (const [ev, seq] of this.events) s = applyEvent(s, ev, seq, this.ctx).state;
+    return s;
+  }
+}
+
+export function dispatched(cmds: InstanceCommand[]): StepTask[] {
+  return cmds.flatMap((c) => (c.c === 'dispatch' ? [c.task] : []));
+}
+
+export function dispatchedIds(cmds: InstanceCommand[]): string[] {
+  return dispatched(cmds).map((t) => t.stepId);
+}

@@ -1,0 +1,52 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEmbeddedNode } from '../../src/node/embedded.js';
+import { waitForEnd } from '../helpers/wait.js';
+
+/** Starts the fixture in a child process and resolves with the instance ids once they are running. */
+function startChild(dataDir: string, count: number): Promise<{ pid: number; ids: number[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import=tsx', 'test/fixtures/embedded-crash.ts', dataDir, String(count)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /ready ([\d,]+)/.exec(out);
+      if (m) resolve({ pid: child.pid!, ids: m[1]!.split(',').map(Number) });
+    });
+    child.on('exit', (code) => reject(new Error(`fixture exited early with ${code}: ${out}`)));
+  });
+}
+
+test('kill -9 mid-run: every in-flight instance resumes from the file journal, nothing counted twice', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'maestro-crash-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const { pid, ids } = await startChild(dataDir, 5);
+  const killedAt = Date.now();
+  await new Promise((r) => setTimeout(r, 300)); // the Sleep steps are running now
+  process.kill(pid, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 100));
+
+  const node = await createEmbeddedNode({ dataDir, partitions: 4 });
+  t.teardown(() => node.close());
+  for (const id of ids) {
+    const before = await node.api.getInstance('crashy', id);
+    t.is(before.status, 'IN_PROGRESS', `instance ${id} was in flight`);
+  }
+  for (const id of ids) {
+    const end = await waitForEnd(node.api, 'crashy', id, 15_000);
+    t.is(end.status, 'SUCCEEDED');
+    for (const s of end.steps) {
+      t.is(s.status, 'SUCCEEDED', `${id}/${s.stepId}`);
+      t.is(s.attempts.length, 1, `${id}/${s.stepId} ran once`);
+    }
+    const nap = end.steps.find((s) => s.stepId === 'nap')!;
+    // The sleep continued from its recorded start rather than starting over.
+    t.true(nap.endedAtMs! - nap.attempts[0]!.startedAtMs! < 3_500, 'sleep resumed, not restarted');
+  }
+  t.true(Date.now() - killedAt < 15_000);
+});
