@@ -84,11 +84,15 @@ export interface SignalDependency {
 export interface SignalOutput {
   name: string;
   params: ParamDefinitions;
+  /** Extra signal payload (any param types), not used for matching. */
+  payload?: ParamDefinitions;
 }
 
 export interface Transition {
   /** successor step id -> SEL condition ("true", "false", or an expression). Order as written. */
   successors: Record<string, string>;
+  /** Maestro's optional explicit predecessor list; when given it must equal the computed one. */
+  predecessors?: string[];
 }
 
 interface StepBase {
@@ -113,6 +117,7 @@ export interface TypedStep extends StepBase {
   /** Step type as written ("NoOp", "Sleep", "Http", "Shell", "Notebook", "kubernetes", ...). */
   type: string;
   subType?: string;
+  subTypeVersion?: string;
 }
 export interface ForeachStep extends StepBase {
   kind: 'foreach';
@@ -174,10 +179,13 @@ export interface SignalTrigger {
 
 export interface Properties {
   owner: string;
+  /** Extra fields of an owner written as an object (`{"name": ..., ...}`), kept verbatim. */
+  ownerInfo?: Record<string, unknown>;
   accessControl?: Record<string, unknown>;
   runStrategy: RunStrategy;
   stepConcurrency?: number;
   alerting?: Record<string, unknown>;
+  alertingDisabled?: boolean;
   description?: string;
   tags?: Tag[];
   timeTriggerDisabled?: boolean;
@@ -205,4 +213,6 @@ export interface WorkflowCreateRequest {
   properties: Properties;
   workflow: Workflow;
   isActive: boolean;
+  /** Maestro's optional `git_info`, kept verbatim. */
+  gitInfo?: Record<string, unknown>;
 }

@@ -1,0 +1,14 @@
+/**
+ * Maestro workflow definitions: parsing and validation of create requests (JSON or YAML),
+ * rendering back to Maestro JSON, the dry-run check against available step runtimes, and the
+ * compiled DAG of a step list.
+ */
+export * from './model.js';
+export { parseWorkflowObject, parseWorkflowRequest } from './parse.js';
+export { toMaestroJson } from './render.js';
+export { validateForRuntime, type KnownStepTypes } from './runtime-check.js';
+export { compileDag, type CompiledDag, type DagEdge } from './dag.js';
+export { parseDurationMs, isParamReference } from './duration.js';
+export { parseMaestroCron, minFiringGapMs, type MaestroCron } from './cron.js';
+export { PREDEFINED_SCHEDULES } from './triggers.js';
+export * as limits from './limits.js';

@@ -1,0 +1,42 @@
+import { MaestroError } from '../../core/errors.js';
+
+/** JetStream did not confirm a write or answer a read before the deadline; the outcome of a write is unknown. */
+export class JournalUnavailableError extends MaestroError {
+  override name = 'JournalUnavailableError';
+  constructor(what: string, options?: { cause?: unknown }) {
+    super('unavailable', `${what}: ${messageOf(options?.cause)}`, { ...options, retryable: true });
+  }
+}
+
+/** A write at an epoch that no claim has established (the partition's journal is at an older epoch). */
+export class NotClaimedError extends MaestroError {
+  override name = 'NotClaimedError';
+  constructor(partition: number, epoch: number, current: number) {
+    super(
+      'failed_precondition',
+      `partition ${partition} is at epoch ${current}; claim it at epoch ${epoch} before writing`,
+      { retryable: false },
+    );
+  }
+}
+
+/** A message on a journal subject that is not a well-formed frame. */
+export class JournalCorruptError extends MaestroError {
+  override name = 'JournalCorruptError';
+  constructor(subject: string, seq: number, problem: string, options?: { cause?: unknown }) {
+    super('internal', `journal message ${subject}#${seq}: ${problem}`, { ...options, retryable: false });
+  }
+}
+
+function messageOf(e: unknown): string {
+  if (e === undefined) return 'no answer';
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The journal was closed; its writes and reads are over. */
+export class JournalClosedError extends MaestroError {
+  override name = 'JournalClosedError';
+  constructor() {
+    super('unavailable', 'the JetStream journal is closed', { retryable: false });
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Journal frames and the fold that turns a partition subject's messages into a PartitionImage.
+ * Pure: no I/O.
+ *
+ * A frame is one msgpack value: a claim marker, a batch of records (one group commit), or a
+ * full snapshot of the partition. A frame larger than one message is cut into parts
+ * (`Maestro-Part: i/n`), written consecutively under the same fence; it takes effect only when
+ * its last part is read, so a writer that fails mid-frame leaves nothing half-applied.
+ *
+ * Fold rules, in subject order:
+ * - a message whose epoch is below the highest epoch already seen is ignored (the fence makes
+ *   this impossible; the fold does not rely on it);
+ * - parts must arrive 0..n-1 without interruption; anything else abandons the pending frame;
+ * - records of an instance are appended in order, skipping seq <= its snapshot's seq;
+ * - a snapshot replaces the whole image (instances it does not name are dropped).
+ */
+import type { InstanceImage, InstanceSnapshot, JournalRecord, PartitionImage } from '../port.js';
+import { decode, encode } from '../../transport/nats/codec.js';
+
+type Entry = [instanceKey: string, seq: number, value: unknown];
+
+export type Frame =
+  | { k: 'c'; e: number }
+  | { k: 'a'; e: number; r: Entry[] }
+  | { k: 's'; e: number; s: Entry[] };
+
+export function claimFrame(epoch: number): Uint8Array {
+  return encode({ k: 'c', e: epoch } satisfies Frame);
+}
+
+export function recordsFrame(epoch: number, batches: readonly (readonly JournalRecord[])[]): Uint8Array {
+  const r: Entry[] = [];
+  for (const batch of batches) for (const rec of batch) r.push([rec.instanceKey, rec.seq, rec.event]);
+  return encode({ k: 'a', e: epoch, r } satisfies Frame);
+}
+
+export function snapshotFrame(epoch: number, snaps: readonly InstanceSnapshot[]): Uint8Array {
+  return encode({ k: 's', e: epoch, s: snaps.map((s): Entry => [s.instanceKey, s.seq, s.state]) } satisfies Frame);
+}
+
+/** Cuts `bytes` into parts of at most `maxBytes` (one part when it fits). */
+export function splitParts(bytes: Uint8Array, maxBytes: number): Uint8Array[] {
+  if (bytes.length <= maxBytes) return [bytes];
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += maxBytes) parts.push(bytes.subarray(i, i + maxBytes));
+  return parts;
+}
+
+export interface StoredMessage {
+  seq: number;
+  epoch: number;
+  /** [index, count] for a part of a multi-message frame. */
+  part?: [number, number];
+  data: Uint8Array;
+}
+
+/** Thrown for a message the fold cannot read; the caller names the subject. */
+export class BadFrame extends Error {
+  override name = 'BadFrame';
+}
+
+export class PartitionFold {
+  private instances = new Map<string, InstanceImage>();
+  private epoch = 0;
+  private pending: { epoch: number; count: number; parts: Uint8Array[] } | undefined;
+
+  constructor(private readonly partition: number) {}
+
+  add(msg: StoredMessage): void {
+    if (msg.epoch < this.epoch) return;
+    this.epoch = msg.epoch;
+    if (!msg.part) {
+      this.pending = undefined;
+      this.apply(msg.data);
+      return;
+    }
+    const [index, count] = msg.part;
+    const p = this.pending;
+    if (index === 0) {
+      this.pending = { epoch: msg.epoch, count, parts: [msg.data] };
+    } else if (p && index === p.parts.length && count === p.count && msg.epoch === p.epoch) {
+      p.parts.push(msg.data);
+    } else {
+      this.pending = undefined;
+      return;
+    }
+    const done = this.pending;
+    if (done && done.parts.length === done.count) {
+      this.pending = undefined;
+      this.apply(concat(done.parts));
+    }
+  }
+
+  image(): PartitionImage {
+    return { partition: this.partition, epoch: this.epoch, instances: this.instances };
+  }
+
+  private apply(data: Uint8Array): void {
+    const frame = readFrame(data);
+    switch (frame.k) {
+      case 'c':
+        return;
+      case 'a':
+        for (const [instanceKey, seq, event] of frame.r) {
+          let inst = this.instances.get(instanceKey);
+          if (!inst) this.instances.set(instanceKey, (inst = { records: [] }));
+          if (inst.snapshot && seq <= inst.snapshot.seq) continue;
+          inst.records.push({ instanceKey, seq, event });
+        }
+        return;
+      case 's':
+        this.instances = new Map();
+        for (const [instanceKey, seq, state] of frame.s) {
+          this.instances.set(instanceKey, { snapshot: { instanceKey, seq, state }, records: [] });
+        }
+        return;
+    }
+  }
+}
+
+function readFrame(data: Uint8Array): Frame {
+  let f: unknown;
+  try {
+    f = decode(data);
+  } catch (e) {
+    throw new BadFrame(`undecodable frame (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof f !== 'object' || f === null) throw new BadFrame('frame is not a map');
+  const frame = f as { k?: unknown; e?: unknown; r?: unknown; s?: unknown };
+  if (typeof frame.e !== 'number') throw new BadFrame('frame has no epoch');
+  if (frame.k === 'c') return frame as Frame;
+  const entries = frame.k === 'a' ? frame.r : frame.k === 's' ? frame.s : undefined;
+  if (!Array.isArray(entries)) throw new BadFrame(`unknown frame kind ${JSON.stringify(frame.k)}`);
+  for (const e of entries) {
+    if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'number') throw new BadFrame('malformed entry');
+  }
+  return frame as Frame;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
