@@ -50,5 +50,10 @@ export interface StepResult {
 export interface StepRuntime {
   /** Step type as written in definitions ("NoOp", "Sleep", "Http", "Shell"); matched case-insensitively. */
   readonly type: string;
+  /**
+   * True when `run` never waits (no I/O, no timers), so there is nothing to cancel: the executor
+   * then passes a signal that never fires instead of allocating one per attempt (hot path).
+   */
+  readonly instant?: boolean;
   run(task: StepTask, signal: AbortSignal): Promise<StepResult>;
 }

@@ -20,9 +20,13 @@ import { DefinitionRegistry } from '../workflow/definitions.js';
 import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import type { EngineApi } from '../workflow/engine-api.js';
+import type { StepRuntime } from '../executor/runtime.js';
 import { defaultNodeConfig, type NodeConfig } from './config.js';
 
-export interface EmbeddedNodeOptions extends Partial<NodeConfig> {}
+export interface EmbeddedNodeOptions extends Partial<NodeConfig> {
+  /** Additional step runtimes (an embedding application's own step types). */
+  extraRuntimes?: StepRuntime[];
+}
 
 export interface EmbeddedNode {
   api: EngineApi;
@@ -32,7 +36,8 @@ export interface EmbeddedNode {
 }
 
 export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promise<EmbeddedNode> {
-  const config = defaultNodeConfig(opts);
+  const { extraRuntimes: _extra, ...settings } = opts;
+  const config = defaultNodeConfig(settings);
   let journal: Journal;
   let kv: KvStore;
   if (config.dataDir) {
@@ -47,6 +52,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   const runtimes = createRuntimeRegistry(
     resolveExecutorOptions({ shellEnabled: config.shellEnabled, httpAllowList: config.httpAllowList }),
   );
+  for (const r of opts.extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
   const executor = await startExecutor(transport, runtimes);
   const known = new Set(config.knownStepTypes ?? [...runtimes.keys()]);
   const hasRuntime = (type: string) => known.has(type.toLowerCase());

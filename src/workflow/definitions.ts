@@ -68,6 +68,16 @@ export class DefinitionRegistry {
     return this.info(h, rec);
   }
 
+  /** The version a start uses: `version` if it exists, else the active one. */
+  async resolveVersion(id: string, version?: number): Promise<number> {
+    const h = await this.header(id);
+    if (!version || version <= 0) return h.activeVersion;
+    if (!Number.isInteger(version) || version > h.latestVersion) {
+      throw new NotFoundError(`workflow ${id} has no version ${version}`);
+    }
+    return version;
+  }
+
   /** The compiled definition of a version (cached; versions are immutable). */
   async compiledVersion(id: string, version: number): Promise<CompiledWorkflow> {
     const key = `${id}@${version}`;

@@ -8,7 +8,8 @@ import { parseWorkflowRequest, validateForRuntime } from '../core/definition/ind
 import type { WorkflowCreateRequest } from '../core/definition/model.js';
 import { instanceKeyOf } from '../core/partition.js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
-import { CasConflictError, updateKv, type KvStore } from '../store/port.js';
+import { CasConflictError, type KvStore } from '../store/port.js';
+import { IdAllocator } from './id-allocator.js';
 import type { Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import type {
@@ -40,7 +41,11 @@ export interface EngineDeps {
 const MAX_PAGE = 1000;
 
 export class Engine implements EngineApi {
-  constructor(private readonly d: EngineDeps) {}
+  private readonly ids: IdAllocator;
+
+  constructor(private readonly d: EngineDeps) {
+    this.ids = new IdAllocator(d.kv);
+  }
 
   async validateWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowCreateRequest> {
     const req = parseWorkflowRequest(text, format);
@@ -70,13 +75,13 @@ export class Engine implements EngineApi {
 
   async startWorkflow(req: StartRequest): Promise<InstanceView> {
     if (!req.workflowId) throw new ValidationError('workflow_id', 'is required');
-    const wf = await this.d.definitions.get(req.workflowId, req.version);
+    const version = await this.d.definitions.resolveVersion(req.workflowId, req.version);
     const instanceId = await this.allocateInstanceId(req.workflowId, req.requestId);
     const msg: InstanceMessage = {
       type: 'Start',
       workflowId: req.workflowId,
       instanceId,
-      version: wf.version,
+      version,
       params: req.params ?? {},
       requestId: req.requestId,
     };
@@ -126,7 +131,7 @@ export class Engine implements EngineApi {
       const seen = await this.d.kv.get<number>(reqKey);
       if (seen) return seen.value;
     }
-    const { value: id } = await updateKv<number>(this.d.kv, `seq/${workflowId}`, (cur) => (cur ?? 0) + 1);
+    const id = await this.ids.next(workflowId);
     if (!reqKey) return id;
     try {
       await this.d.kv.put(reqKey, id, 0);

@@ -66,6 +66,7 @@ test('watch streams step and workflow changes; stop and restart work through the
   t.is(again.runId, 2);
   t.is(again.status, 'IN_PROGRESS');
   await node.api.kill('slow', run.instanceId);
+  await new Promise((r) => setTimeout(r, 20)); // fan-out is asynchronous
   unwatch();
   t.true(seen.some((c) => c.stepId === 'nap' && c.status === 'STOPPED'));
   t.true(seen.some((c) => c.stepId === undefined && c.status === 'STOPPED'));

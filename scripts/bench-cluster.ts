@@ -1,0 +1,3 @@
+export async function runClusterBench(_opts: { quick: boolean }): Promise<void> {
+  console.log('cluster: bench not written yet');
+}

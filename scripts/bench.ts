@@ -1,0 +1,137 @@
+/**
+ * `npm run bench`: prints the engine's figures. Embedded mode with the file journal (fsync per
+ * group-commit batch) in a temp dir:
+ *  - step launch overhead (predecessor's result sent -> successor's runtime started) on a 200-step chain, p50/p99;
+ *  - workflow start overhead (start request -> first step's runtime started), p50/p99;
+ *  - NoOp steps/s over many concurrent instances;
+ *  - SEL: a cached `params.get('x') + 1`, ns/op.
+ * Options: --quick (smaller runs), --section embedded|sel|cluster, --fsync always|batch|never.
+ * Cluster figures come from scripts/bench-cluster.ts when nats-server and etcd are installed.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import * as hdr from 'hdr-histogram-js';
+import { createEmbeddedNode, type EmbeddedNode } from '../src/node/embedded.js';
+import type { StepRuntime, StepTask } from '../src/executor/runtime.js';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, section: { type: 'string' }, fsync: { type: 'string', default: 'batch' } },
+});
+const quick = args.quick!;
+const want = (s: string) => !args.section || args.section === s;
+
+/** A NoOp that records when each attempt started and when its result left. */
+class Probe implements StepRuntime {
+  readonly type = 'Probe';
+  started = new Map<string, number>();
+  finished = new Map<string, number>();
+  count = 0;
+  async run(task: StepTask) {
+    const now = performance.now();
+    this.started.set(task.attemptId, now);
+    this.count++;
+    this.finished.set(task.attemptId, performance.now());
+    return { status: 'SUCCEEDED' as const };
+  }
+}
+
+function histogram() {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+}
+const us = (v: number) => (v / 1000).toFixed(3);
+
+function chainDef(id: string, n: number): string {
+  const steps = Array.from({ length: n }, (_, i) => ({
+    step: { id: `s${i}`, type: 'Probe', transition: { successors: i + 1 < n ? { [`s${i + 1}`]: 'true' } : {} } },
+  }));
+  return JSON.stringify({ properties: { owner: 'bench', run_strategy: 'parallel' }, workflow: { id, steps } });
+}
+
+async function waitAll(node: EmbeddedNode, workflowId: string, n: number, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = (await node.partitions.list({ workflowId })).filter((s) => s.status !== 'IN_PROGRESS' && s.status !== 'CREATED').length;
+    if (done >= n) return;
+    if (Date.now() > deadline) throw new Error(`only ${done}/${n} instances finished`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function embedded(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'maestro-bench-'));
+  const probe = new Probe();
+  const node = await createEmbeddedNode({ dataDir: dir, fsync: args.fsync as 'batch', extraRuntimes: [probe], logLevel: 'warn' });
+  try {
+    // 1. launch overhead on a 200-step chain
+    const chainLen = 200;
+    const chains = quick ? 3 : 10;
+    await node.api.createWorkflow(chainDef('chain', chainLen));
+    const launch = histogram();
+    for (let c = 0; c < chains; c++) {
+      const run = await node.api.startWorkflow({ workflowId: 'chain' });
+      await waitAll(node, 'chain', c + 1);
+      for (let i = 1; i < chainLen; i++) {
+        const prev = probe.finished.get(`chain/${run.instanceId}/1/s${i - 1}/1`)!;
+        const next = probe.started.get(`chain/${run.instanceId}/1/s${i}/1`)!;
+        launch.recordValue(Math.max(1, Math.round((next - prev) * 1000)));
+      }
+    }
+    console.log(`step launch overhead (200-step chain, ${chains} runs, file journal fsync=${args.fsync}): p50 ${us(launch.getValueAtPercentile(50))} ms, p99 ${us(launch.getValueAtPercentile(99))} ms`);
+
+    // 2. start overhead
+    await node.api.createWorkflow(chainDef('one', 1));
+    const start = histogram();
+    const starts = quick ? 100 : 500;
+    for (let i = 0; i < starts; i++) {
+      const t0 = performance.now();
+      const run = await node.api.startWorkflow({ workflowId: 'one' });
+      await waitAll(node, 'one', i + 1);
+      start.recordValue(Math.max(1, Math.round((probe.started.get(`one/${run.instanceId}/1/s0/1`)! - t0) * 1000)));
+    }
+    console.log(`workflow start overhead (start request -> first step running, ${starts} starts): p50 ${us(start.getValueAtPercentile(50))} ms, p99 ${us(start.getValueAtPercentile(99))} ms`);
+
+    // 3. throughput
+    const instances = quick ? 500 : 2000;
+    const steps = 10;
+    await node.api.createWorkflow(chainDef('tput', steps));
+    const before = probe.count;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: instances }, () => node.api.startWorkflow({ workflowId: 'tput' })));
+    await waitAll(node, 'tput', instances);
+    const secs = (performance.now() - t0) / 1000;
+    const ran = probe.count - before;
+    console.log(`throughput: ${instances} concurrent instances x ${steps} NoOp steps = ${ran} steps in ${secs.toFixed(2)} s -> ${Math.round(ran / secs)} steps/s`);
+  } finally {
+    await node.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function sel(): Promise<void> {
+  const { createSelEngine } = await import('../src/expr/index.js');
+  const engine = createSelEngine();
+  const scope = {
+    lookup: () => undefined,
+    params: { get: (n: string) => (n === 'x' ? 41 : undefined) } as never,
+    nowMs: Date.now(),
+    random: Math.random,
+  };
+  const src = "params.get('x') + 1";
+  for (let i = 0; i < 10_000; i++) engine.evaluate(src, scope);
+  const n = quick ? 100_000 : 1_000_000;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) engine.evaluate(src, scope);
+  const ns = Number(process.hrtime.bigint() - t0) / n;
+  console.log(`SEL cached \`${src}\`: ${ns.toFixed(0)} ns/op (${(ns / 1000).toFixed(2)} µs)`);
+}
+
+console.log(`maestro-ts bench on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+if (want('embedded')) await embedded();
+if (want('sel')) await sel();
+if (want('cluster') && existsSync(new URL('./bench-cluster.ts', import.meta.url))) {
+  const { runClusterBench } = await import('./bench-cluster.js');
+  await runClusterBench({ quick });
+}

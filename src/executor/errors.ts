@@ -1,0 +1,40 @@
+import { MaestroError } from '../core/errors.js';
+
+/** An executor option is out of range; names the option. */
+export class ExecutorConfigError extends MaestroError {
+  override name = 'ExecutorConfigError';
+  constructor(message: string) {
+    super('invalid_argument', message, { retryable: false });
+  }
+}
+
+/** No runtime is registered for a step type on this executor. */
+export class UnknownStepTypeError extends MaestroError {
+  override name = 'UnknownStepTypeError';
+  readonly stepType: string;
+  constructor(stepType: string, known: readonly string[]) {
+    const hint =
+      stepType.toLowerCase() === 'shell'
+        ? '; the Shell runtime is disabled by default, enable it with the executor option shellEnabled: true'
+        : '';
+    super(
+      'failed_precondition',
+      `no runtime for step type ${stepType} on this executor (registered: ${known.join(', ') || 'none'})${hint}`,
+      { retryable: false },
+    );
+    this.stepType = stepType;
+  }
+}
+
+/** The executor gave up handing an attempt's result to its instance. */
+export class ResultDeliveryError extends MaestroError {
+  override name = 'ResultDeliveryError';
+  readonly attemptId: string;
+  constructor(attemptId: string, reason: string, options?: { cause?: unknown }) {
+    super('unavailable', `result of attempt ${attemptId} was not delivered: ${reason}`, {
+      ...options,
+      retryable: false,
+    });
+    this.attemptId = attemptId;
+  }
+}

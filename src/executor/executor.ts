@@ -1,0 +1,273 @@
+/**
+ * The executor actor: takes dispatched step attempts off the transport, runs them on a
+ * StepRuntime and hands each verdict back to the owning instance.
+ *
+ * Invariants
+ * - One run per attempt id at a time: a delivery of an attempt that is queued, running or
+ *   still delivering its result is dropped. A delivery of an attempt that finished recently
+ *   (the last `finishedAttemptCacheSize`) re-sends the remembered result instead of re-running.
+ * - At most `maxConcurrentRuns` runtimes run at once; later attempts wait in FIFO order.
+ * - A runtime that throws or returns something that is not a StepResult yields PLATFORM_FAILED
+ *   with the message, so every run ends in a result.
+ * - Every accepted attempt ends in a result sent to its instance, except one cancelled through
+ *   TOPIC_CANCEL_ATTEMPT (the engine already ended it; the run is aborted, nothing is sent).
+ *   Past `startedAtMs + timeoutMs` the run is aborted and PLATFORM_FAILED is sent; `close()`
+ *   aborts queued and running attempts and sends PLATFORM_FAILED for them, for up to
+ *   `closeTimeoutMs`.
+ * - Result delivery retries while the transport's error is retryable, for up to
+ *   `resultDeliveryTimeoutMs`; a final failure goes to `hooks.onError` (never dropped silently).
+ */
+import { TOPIC_CANCEL_ATTEMPT, type StepResultMessage } from '../workflow/messages.js';
+import type { Subscription, Transport } from '../transport/port.js';
+import { resolveExecutorOptions, type ExecutorOptions } from './options.js';
+import { deliverResult } from './result-delivery.js';
+import type { StepResult, StepResultStatus, StepRuntime, StepTask } from './runtime.js';
+import { resolveRuntime } from './runtimes/registry.js';
+
+export interface ExecutorHooks {
+  /** Results that could not be delivered (ResultDeliveryError). Default: process.emitWarning. */
+  onError?: (err: Error, task: StepTask) => void;
+  now?: () => number;
+}
+
+export interface ExecutorHandle {
+  /** Attempts whose runtime is running now. */
+  readonly running: number;
+  /** Attempts waiting for a free run slot. */
+  readonly queued: number;
+  close(): Promise<void>;
+}
+
+type AbortReason = 'cancel' | 'deadline' | 'close';
+
+interface Attempt {
+  task: StepTask;
+  phase: 'queued' | 'running' | 'delivering';
+  /** Aborts the runtime; `NEVER` for instant runtimes, which have nothing to abort. */
+  controller: AbortController;
+  reason?: AbortReason;
+}
+
+/** Shared by attempts of instant runtimes: never aborted (abort() below skips it). */
+const NEVER = new AbortController();
+
+const STATUSES: ReadonlySet<StepResultStatus> = new Set(['SUCCEEDED', 'USER_FAILED', 'PLATFORM_FAILED', 'FATALLY_FAILED']);
+
+export async function startExecutor(
+  transport: Transport,
+  runtimes: ReadonlyMap<string, StepRuntime>,
+  opts: Partial<ExecutorOptions> = {},
+  hooks: ExecutorHooks = {},
+): Promise<ExecutorHandle> {
+  const executor = new Executor(transport, runtimes, resolveExecutorOptions(opts), hooks);
+  await executor.start();
+  return executor;
+}
+
+class Executor implements ExecutorHandle {
+  running = 0;
+  private readonly attempts = new Map<string, Attempt>();
+  private readonly finished = new Map<string, StepResultMessage | 'cancelled'>();
+  private waiting: Attempt[] = [];
+  private waitingHead = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly stopDelivery = new AbortController();
+  private subscriptions: Subscription[] = [];
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private readonly now: () => number;
+  private readonly onError: (err: Error, task: StepTask) => void;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly runtimes: ReadonlyMap<string, StepRuntime>,
+    private readonly opts: ExecutorOptions,
+    hooks: ExecutorHooks,
+  ) {
+    this.now = hooks.now ?? Date.now;
+    this.onError = hooks.onError ?? ((err) => process.emitWarning(err));
+  }
+
+  get queued(): number {
+    return this.waiting.length - this.waitingHead;
+  }
+
+  async start(): Promise<void> {
+    this.subscriptions.push(this.transport.subscribe(TOPIC_CANCEL_ATTEMPT, (body) => this.onCancel(body)));
+    const types = [...this.runtimes.keys()].map((t) => t.toLowerCase());
+    try {
+      this.subscriptions.push(await this.transport.serveExecutor(types, (task) => this.onTask(task)));
+    } catch (err) {
+      await Promise.all(this.subscriptions.map((s) => s.close()));
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutDown();
+    return this.closed;
+  }
+
+  private async shutDown(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.subscriptions.map((s) => s.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => (this.stopDelivery.abort(), resolve()), this.opts.closeTimeoutMs);
+    });
+    this.waiting = [];
+    this.waitingHead = 0;
+    for (const a of this.attempts.values()) {
+      if (a.phase === 'delivering') continue;
+      this.abort(a, 'close');
+      if (a.phase === 'queued') this.track(this.finish(a, aborted(a, 'close')));
+    }
+    await Promise.race([this.settled(), deadline]);
+    clearTimeout(timer);
+    this.stopDelivery.abort();
+  }
+
+  private async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private onTask(task: StepTask): void {
+    const id = task.attemptId;
+    if (this.closing || this.attempts.has(id)) return;
+    const done = this.finished.get(id);
+    if (done === 'cancelled') return;
+    const instant = this.runtimes.get(task.stepType.toLowerCase())?.instant === true;
+    const a: Attempt = { task, phase: 'queued', controller: instant ? NEVER : new AbortController() };
+    this.attempts.set(id, a);
+    if (done !== undefined) this.track(this.deliver(a, done));
+    else if (this.running < this.opts.maxConcurrentRuns) this.track(this.run(a));
+    else this.waiting.push(a);
+  }
+
+  private onCancel(body: unknown): void {
+    const id = (body as { attemptId?: unknown } | null)?.attemptId;
+    if (typeof id !== 'string') return;
+    const a = this.attempts.get(id);
+    if (a !== undefined) this.abort(a, 'cancel');
+    if (a === undefined || a.phase === 'queued') {
+      this.attempts.delete(id);
+      this.remember(id, 'cancelled');
+    }
+  }
+
+  private abort(a: Attempt, reason: AbortReason): void {
+    if (a.reason === undefined) a.reason = reason;
+    if (a.controller !== NEVER) a.controller.abort();
+  }
+
+  private async run(a: Attempt): Promise<void> {
+    a.phase = 'running';
+    this.running++;
+    const { task } = a;
+    let timer: NodeJS.Timeout | undefined;
+    let outcome: StepResult | undefined;
+    try {
+      if (task.timeoutMs !== undefined) {
+        const leftMs = task.startedAtMs + task.timeoutMs - this.now();
+        if (leftMs <= 0) this.abort(a, 'deadline');
+        else (timer = setTimeout(() => this.abort(a, 'deadline'), leftMs)).unref();
+      }
+      if (a.reason === undefined) outcome = await this.runRuntime(task, a.controller.signal);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      this.running--;
+      this.pump();
+    }
+    // An aborted run's own result is ignored: the abort reason decides what is sent.
+    await this.finish(a, a.reason === undefined ? outcome : aborted(a, a.reason));
+  }
+
+  private async runRuntime(task: StepTask, signal: AbortSignal): Promise<StepResult> {
+    try {
+      const result = await resolveRuntime(this.runtimes, task.stepType).run(task, signal);
+      if (typeof result !== 'object' || result === null || !STATUSES.has(result.status)) {
+        return { status: 'PLATFORM_FAILED', error: `the ${task.stepType} runtime returned an invalid result` };
+      }
+      return result;
+    } catch (err) {
+      return { status: 'PLATFORM_FAILED', error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private pump(): void {
+    while (this.running < this.opts.maxConcurrentRuns && this.waitingHead < this.waiting.length && !this.closing) {
+      const a = this.waiting[this.waitingHead++];
+      if (a !== undefined && this.attempts.get(a.task.attemptId) === a) this.track(this.run(a));
+    }
+    if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.waitingHead);
+      this.waitingHead = 0;
+    }
+  }
+
+  /** Sends the verdict unless the engine cancelled the attempt; remembers it for redeliveries. */
+  private async finish(a: Attempt, result: StepResult | undefined): Promise<void> {
+    const { task } = a;
+    if (result === undefined) {
+      this.attempts.delete(task.attemptId);
+      this.remember(task.attemptId, 'cancelled');
+      return;
+    }
+    const msg: StepResultMessage = {
+      type: 'StepResult',
+      stepId: task.stepId,
+      runId: task.runId,
+      attempt: task.attempt,
+      attemptId: task.attemptId,
+      result,
+    };
+    this.remember(task.attemptId, msg);
+    await this.deliver(a, msg);
+  }
+
+  private async deliver(a: Attempt, msg: StepResultMessage): Promise<void> {
+    a.phase = 'delivering';
+    const policy = {
+      timeoutMs: this.opts.resultDeliveryTimeoutMs,
+      initialPauseMs: this.opts.resultRetryInitialMs,
+      maxPauseMs: this.opts.resultRetryMaxMs,
+    };
+    // A run aborted by deadline or close still reports; only a cancel or the end of close() stops it.
+    const stop = this.stopDelivery.signal;
+    const stopped = (): boolean => stop.aborted || a.reason === 'cancel';
+    try {
+      await deliverResult(this.transport, a.task.instanceKey, msg, policy, stopped, stop, this.now);
+    } catch (err) {
+      this.onError(err as Error, a.task);
+    } finally {
+      if (this.attempts.get(a.task.attemptId) === a) this.attempts.delete(a.task.attemptId);
+    }
+  }
+
+  private remember(attemptId: string, entry: StepResultMessage | 'cancelled'): void {
+    if (this.opts.finishedAttemptCacheSize === 0) return;
+    this.finished.delete(attemptId);
+    this.finished.set(attemptId, entry);
+    if (this.finished.size > this.opts.finishedAttemptCacheSize) {
+      const oldest = this.finished.keys().next();
+      if (oldest.done !== true) this.finished.delete(oldest.value);
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+}
+
+/** The verdict for an attempt aborted for `reason`; undefined when nothing must be sent. */
+function aborted(a: Attempt, reason: AbortReason): StepResult | undefined {
+  switch (reason) {
+    case 'cancel':
+      return undefined;
+    case 'deadline':
+      return { status: 'PLATFORM_FAILED', error: `attempt passed its step timeout of ${a.task.timeoutMs} ms` };
+    case 'close':
+      return { status: 'PLATFORM_FAILED', error: 'the executor shut down before the attempt finished' };
+  }
+}
