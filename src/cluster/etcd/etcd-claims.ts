@@ -1,0 +1,86 @@
+/**
+ * Partition claims on etcd: `<prefix>partitions/<p>` = `{"nodeId": ...}`, bound to the claiming
+ * node's lease.
+ *
+ * Invariants:
+ * - Create-if-absent in one transaction: at most one claim key per partition exists; it vanishes
+ *   with its lease (crash) or by compare-and-delete on its create-revision (release).
+ * - The epoch is the key's create-revision. Revisions only grow, so every later claim of the
+ *   partition, by any node, gets a strictly higher epoch.
+ * - A claim by the same lease that already holds the key returns that key's epoch (a retried
+ *   claim whose first reply was lost); a key of an older lease of ours is NOT ours any more.
+ */
+import { EtcdLeaseInvalidError, type Namespace } from 'etcd3';
+import { ValidationError } from '../../core/errors.js';
+import { ClusterUnavailableError, LeaseLostError } from '../errors.js';
+import type { Epoch, PartitionClaim, PartitionClaims } from '../port.js';
+import type { EtcdMembership } from './etcd-membership.js';
+import { partitionKey } from './options.js';
+
+export class EtcdPartitionClaims implements PartitionClaims {
+  constructor(
+    private readonly ns: Namespace,
+    private readonly membership: EtcdMembership,
+  ) {}
+
+  async claim(partition: number): Promise<Epoch | undefined> {
+    const key = partitionKey(checkPartition(partition));
+    const { leaseId, nodeId, session } = this.membership.activeLease('claim');
+    let res;
+    try {
+      res = await this.ns
+        .if(key, 'Create', '==', 0)
+        .then(this.ns.put(key).value(JSON.stringify({ nodeId })).lease(leaseId))
+        .else(this.ns.get(key))
+        .commit();
+    } catch (cause) {
+      if (cause instanceof EtcdLeaseInvalidError) {
+        session.invalidate(cause);
+        throw new LeaseLostError(nodeId, `claim of partition ${partition}: etcd does not know the lease`, { cause });
+      }
+      throw new ClusterUnavailableError(`claim of partition ${partition}`, { cause });
+    }
+    if (res.succeeded) return Number(res.header.revision);
+    const held = res.responses[0]?.response_range.kvs[0];
+    if (held !== undefined && held.lease === leaseId) return Number(held.create_revision);
+    return undefined;
+  }
+
+  async release(partition: number, epoch: Epoch): Promise<boolean> {
+    const key = partitionKey(checkPartition(partition));
+    try {
+      const res = await this.ns.if(key, 'Create', '==', epoch).then(this.ns.delete().key(key)).commit();
+      return res.succeeded;
+    } catch (cause) {
+      throw new ClusterUnavailableError(`release of partition ${partition}`, { cause });
+    }
+  }
+
+  async owner(partition: number): Promise<PartitionClaim | undefined> {
+    const key = partitionKey(checkPartition(partition));
+    let res;
+    try {
+      res = await this.ns.get(key).exec();
+    } catch (cause) {
+      throw new ClusterUnavailableError(`reading the claim of partition ${partition}`, { cause });
+    }
+    const kv = res.kvs[0];
+    if (kv === undefined) return undefined;
+    return { nodeId: parseNodeId(kv.value.toString(), key), epoch: Number(kv.create_revision) };
+  }
+}
+
+function checkPartition(p: number): number {
+  if (!Number.isInteger(p) || p < 0) throw new ValidationError('partition', `must be a non-negative integer (got ${p})`);
+  return p;
+}
+
+function parseNodeId(text: string, key: string): string {
+  try {
+    const v = JSON.parse(text) as { nodeId?: unknown };
+    if (typeof v.nodeId === 'string') return v.nodeId;
+  } catch {
+    // fall through to the error below
+  }
+  throw new ValidationError(key, `claim value is not {"nodeId": string}: ${text.slice(0, 80)}`);
+}

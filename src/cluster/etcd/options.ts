@@ -1,0 +1,80 @@
+import { Etcd3 } from 'etcd3';
+import { ValidationError } from '../../core/errors.js';
+
+/** Options of the etcd cluster adapter; every default is in `etcdClusterDefaults`. */
+export interface EtcdClusterOptions {
+  /** Client URLs of the etcd members, e.g. `http://10.0.0.1:2379` (scheme defaults to http). */
+  endpoints: readonly string[];
+  /** Key prefix of this cluster; keys are `<prefix>members/<nodeId>` and `<prefix>partitions/<p>`. */
+  prefix?: string;
+  /**
+   * Lease TTL, a whole number of seconds in ms. With 2000 a crashed node's claims vanish at most
+   * 2 s after its last keepalive (sent every TTL/3), so another node owns them within ~3 s.
+   */
+  leaseTtlMs?: number;
+  /**
+   * A node that has had no keepalive answered for this long reports its lease lost and steps down.
+   * Must exceed the TTL plus an etcd leader election (~1-2 s: etcd extends leases across a leader
+   * change, so a short silence is not a loss). Default: twice the TTL.
+   */
+  leaseSilenceLimitMs?: number;
+  /** Deadline of every unary etcd call. */
+  callTimeoutMs?: number;
+  /** How long to wait for a connection to an endpoint. */
+  dialTimeoutMs?: number;
+  /** Backoff of re-reading membership after the watch broke. */
+  resyncRetryMs?: number;
+}
+
+export type ResolvedEtcdClusterOptions = Required<EtcdClusterOptions>;
+
+export function etcdClusterDefaults(opts: EtcdClusterOptions): ResolvedEtcdClusterOptions {
+  const resolved: ResolvedEtcdClusterOptions = {
+    endpoints: opts.endpoints.map(normalizeEndpoint),
+    prefix: opts.prefix ?? '/maestro/',
+    leaseTtlMs: opts.leaseTtlMs ?? 2000,
+    leaseSilenceLimitMs: opts.leaseSilenceLimitMs ?? 2 * (opts.leaseTtlMs ?? 2000),
+    callTimeoutMs: opts.callTimeoutMs ?? 5000,
+    dialTimeoutMs: opts.dialTimeoutMs ?? 3000,
+    resyncRetryMs: opts.resyncRetryMs ?? 250,
+  };
+  if (resolved.endpoints.length === 0) throw new ValidationError('etcd.endpoints', 'at least one endpoint is required');
+  if (!resolved.prefix.startsWith('/') || !resolved.prefix.endsWith('/')) {
+    throw new ValidationError('etcd.prefix', `must start and end with '/' (got ${JSON.stringify(resolved.prefix)})`);
+  }
+  if (!Number.isInteger(resolved.leaseTtlMs) || resolved.leaseTtlMs < 1000 || resolved.leaseTtlMs % 1000 !== 0) {
+    throw new ValidationError('etcd.leaseTtlMs', `must be a whole number of seconds, at least 1000 (got ${resolved.leaseTtlMs})`);
+  }
+  if (!(resolved.leaseSilenceLimitMs >= resolved.leaseTtlMs)) {
+    throw new ValidationError('etcd.leaseSilenceLimitMs', `must be at least leaseTtlMs (${resolved.leaseTtlMs}), got ${resolved.leaseSilenceLimitMs}`);
+  }
+  for (const key of ['callTimeoutMs', 'dialTimeoutMs', 'resyncRetryMs'] as const) {
+    if (!(resolved[key] > 0)) throw new ValidationError(`etcd.${key}`, `must be a positive number (got ${resolved[key]})`);
+  }
+  return resolved;
+}
+
+function normalizeEndpoint(endpoint: string): string {
+  const withScheme = /^https?:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch (cause) {
+    throw new ValidationError('etcd.endpoints', `not a URL: ${JSON.stringify(endpoint)}`, { cause });
+  }
+  if (url.port === '') throw new ValidationError('etcd.endpoints', `${endpoint} lacks a port`);
+  return `${url.protocol}//${url.host}`;
+}
+
+/** An etcd client whose unary calls all carry a deadline (streams — watch, keepalive — do not). */
+export function createEtcdClient(opts: ResolvedEtcdClusterOptions): Etcd3 {
+  return new Etcd3({
+    hosts: [...opts.endpoints],
+    dialTimeout: opts.dialTimeoutMs,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.callTimeoutMs }),
+  });
+}
+
+export const memberKey = (nodeId: string): string => `members/${nodeId}`;
+export const MEMBERS_PREFIX = 'members/';
+export const partitionKey = (p: number): string => `partitions/${p}`;

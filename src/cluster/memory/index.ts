@@ -1,0 +1,2 @@
+export { MemoryCluster } from './memory-cluster.js';
+export { MemoryClusterNode } from './memory-node.js';
