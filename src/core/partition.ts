@@ -15,3 +15,22 @@ export function partitionOf(key: string, partitions: number): number {
 export function instanceKeyOf(workflowId: string, instanceId: number): string {
   return `${workflowId}/${instanceId}`;
 }
+
+/**
+ * The partition a transport delivers a message for `to` to: the hash of an actor key, or the
+ * partition named by a partition address (`#p/<n>`, see `partitionAddress`), which reaches the
+ * partition's host itself (list-instances fans out this way).
+ */
+export function routeOf(to: string, partitions: number): number {
+  if (to.startsWith(PARTITION_ADDRESS_PREFIX)) {
+    const p = Number(to.slice(PARTITION_ADDRESS_PREFIX.length));
+    if (Number.isInteger(p) && p >= 0 && p < partitions) return p;
+  }
+  return partitionOf(to, partitions);
+}
+
+export const PARTITION_ADDRESS_PREFIX = '#p/';
+
+export function partitionAddress(partition: number): string {
+  return `${PARTITION_ADDRESS_PREFIX}${partition}`;
+}

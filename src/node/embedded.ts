@@ -19,6 +19,7 @@ import { startExecutor } from '../executor/executor.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
 import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
+import { PartitionIndex } from '../workflow/partition-index.js';
 import type { EngineApi } from '../workflow/engine-api.js';
 import type { StepRuntime } from '../executor/runtime.js';
 import { defaultNodeConfig, type NodeConfig } from './config.js';
@@ -71,7 +72,8 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     const { epoch } = await journal.load(p);
     await partitions.acquire(p, epoch + 1);
   }
-  const api = new Engine({ definitions, kv, transport, index: partitions, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
+  const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
+  const api = new Engine({ definitions, kv, transport, index, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
   let closed = false;
   return {
     api,

@@ -35,6 +35,13 @@ export interface GetMessage {
 
 export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | GetMessage;
 
+/** To a partition's host (address `partitionAddress(p)`): the summaries of instances it holds. */
+export interface ListMessage {
+  type: 'List';
+  workflowId?: string;
+  status?: string;
+}
+
 /** Fan-out topics (transport publish/subscribe). */
 export const TOPIC_CANCEL_ATTEMPT = 'attempt.cancel';
 export interface CancelAttempt {

@@ -19,7 +19,7 @@ import type { Journal } from '../journal/port.js';
 import type { Subscription, Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import { InstanceActor, type ActorHostHooks } from './instance-actor.js';
-import type { InstanceMessage } from './messages.js';
+import type { InstanceMessage, ListMessage } from './messages.js';
 
 export interface HostDeps {
   journal: Journal;
@@ -72,7 +72,7 @@ export class PartitionHost {
       if (state) host.actors.set(key, new InstanceActor(key, state, ctx, host.hooks));
     }
     for (const a of host.actors.values()) a.resume();
-    host.sub = await deps.transport.serve(partition, (to, body) => host.deliver(to, body as InstanceMessage));
+    host.sub = await deps.transport.serve(partition, (to, body) => host.deliver(to, body as InstanceMessage | ListMessage));
     return host;
   }
 
@@ -80,13 +80,18 @@ export class PartitionHost {
     return this.actors.size;
   }
 
-  summaries(): InstanceSummary[] {
+  summaries(filter: { workflowId?: string; status?: string } = {}): InstanceSummary[] {
     const out: InstanceSummary[] = [];
-    for (const a of this.actors.values()) if (a.current) out.push(toSummary(a.current));
+    for (const a of this.actors.values()) {
+      const s = a.current;
+      if (!s || (filter.workflowId && s.workflowId !== filter.workflowId) || (filter.status && s.status !== filter.status)) continue;
+      out.push(toSummary(s));
+    }
     return out;
   }
 
-  async deliver(to: string, msg: InstanceMessage): Promise<unknown> {
+  async deliver(to: string, msg: InstanceMessage | ListMessage): Promise<unknown> {
+    if (msg.type === 'List') return this.summaries(msg);
     if (this.closed) throw new MaestroError('unavailable', `partition ${this.partition} is moving`, { retryable: true });
     let actor = this.actors.get(to);
     if (!actor) {

@@ -1,7 +1,7 @@
 /**
  * The partitions this node hosts. The embedded node acquires all of them at start; a cluster
  * node's partition manager acquires and releases them as ownership moves. Also the node-local
- * instance index (list-instances over what this node hosts).
+ * instance index (what this node hosts; the engine lists through PartitionIndex).
  */
 import type { StaleEpochError } from '../core/errors.js';
 import type { InstanceSummary } from '../core/instance/view.js';
@@ -49,15 +49,7 @@ export class LocalPartitions implements InstanceIndex {
   }
 
   async list(filter: { workflowId?: string; status?: string }): Promise<InstanceSummary[]> {
-    const out: InstanceSummary[] = [];
-    for (const h of this.hosts.values()) {
-      for (const s of h.summaries()) {
-        if (filter.workflowId && s.workflowId !== filter.workflowId) continue;
-        if (filter.status && s.status !== filter.status) continue;
-        out.push(s);
-      }
-    }
-    return out;
+    return [...this.hosts.values()].flatMap((h) => h.summaries(filter));
   }
 
   private stale(p: number, err: StaleEpochError): void {

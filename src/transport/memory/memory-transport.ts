@@ -18,7 +18,7 @@
  * - After `close`, requests and dispatches reject with TransportClosedError, waiting requests
  *   are rejected, queued deliveries are dropped and publish is a no-op.
  */
-import { partitionOf } from '../../core/partition.js';
+import { routeOf } from '../../core/partition.js';
 import type { StepTask } from '../../executor/runtime.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
@@ -69,7 +69,7 @@ export class MemoryTransport implements Transport {
 
   async request(to: string, body: unknown, opts?: RequestOptions): Promise<unknown> {
     const msgId = opts?.msgId ?? `mem-${++this.msgSeq}`;
-    const partition = partitionOf(to, this.partitions);
+    const partition = routeOf(to, this.partitions);
     await undefined;
     let deadlineMs = 0;
     for (;;) {
