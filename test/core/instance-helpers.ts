@@ -32,6 +32,7 @@ export class Driver {
   now = 1_700_000_000_000;
   log: InstanceCommand[] = [];
   events: Array<[InstanceEvent, number]> = [];
+  keepLog = true;
 
   constructor(def: Record<string, unknown>, runtimes = ['noop', 'sleep', 'shell', 'http']) {
     this.ctx = { def: compileWorkflow(parseWorkflowObject(def), 1), engine, hasRuntime: (t) => runtimes.includes(t) };
@@ -41,8 +42,8 @@ export class Driver {
     const seq = (this.state?.seq ?? 0) + 1;
     const out = applyEvent(this.state, ev, seq, this.ctx);
     this.state = out.state;
-    this.events.push([ev, seq]);
-    this.log.push(...out.commands);
+    if (this.keepLog) this.events.push([ev, seq]);
+    if (this.keepLog) this.log.push(...out.commands);
     return out.commands;
   }
 

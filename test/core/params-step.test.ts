@@ -193,3 +193,11 @@ test('workflow params feed step params end to end', (t) => {
   const out = resolveStepParams(step('s', { label: { type: 'STRING', value: 'run-${base}-${TARGET_RUN_DATE}' } }), stepCtx({ workflowParams: wf }));
   t.is(out['label']!.value, 'run-3-20231114');
 });
+
+test('a step without params of its own gets the same system params on the fast path as through the graph', (t) => {
+  const base = { id: 'a', kind: 'step' as const, type: 'NoOp', transition: { successors: {} }, tags: [], signalDependencies: [], signalOutputs: [] };
+  const ctx = stepCtx();
+  const fast = resolveStepParams({ ...base, params: {} }, ctx);
+  const slow = resolveStepParams({ ...base, params: {} }, { ...ctx, runParams: {} });
+  t.deepEqual(fast, slow);
+});

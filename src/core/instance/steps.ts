@@ -75,7 +75,7 @@ function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'uns
     if (!isDone(t, pred)) return 'wait';
     if (isStepFailed(pred.status)) return 'blocked';
     if (!isStepComplete(pred.status) || satisfied) continue;
-    satisfied = evaluateCondition(edge.condition, scopeFor(t, pred.params), t.ctx.engine);
+    satisfied = evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.ctx.engine);
   }
   return satisfied ? 'run' : 'unsatisfied';
 }

@@ -56,6 +56,7 @@ export function resolveWorkflowParams(defs: ParamDefinitions | undefined, runPar
  * `params.getFromStep` read other steps' params.
  */
 export function resolveStepParams(step: Step, ctx: StepParamContext): ParamValues {
+  if (step.kind === 'step' && Object.keys(step.params).length === 0 && !ctx.runParams) return systemOnly(step, ctx);
   const path = `steps.${step.id}.params`;
   const specs = stepDefaults(step, ctx);
   mergeDefinitions(specs, step.params, path);
@@ -89,4 +90,18 @@ export function resolveStepParams(step: Step, ctx: StepParamContext): ParamValue
   const values = graph.evaluateAll();
   checkTotalSize(values, path);
   return values;
+}
+
+/**
+ * The hot path: a typed step with no params of its own gets exactly its four reserved system
+ * params, so it skips the graph (same values as the general path; a test compares them).
+ */
+function systemOnly(step: Step, ctx: StepParamContext): ParamValues {
+  const sys = (type: 'LONG' | 'STRING', value: unknown) => ({ type, value, mode: 'CONSTANT' as const, source: 'SYSTEM_DEFAULT' as const });
+  return {
+    workflow_instance_id: sys('LONG', ctx.system.instanceId),
+    step_instance_uuid: sys('STRING', ctx.stepInstanceUuid),
+    step_attempt_id: sys('LONG', ctx.attempt),
+    step_id: sys('STRING', step.id),
+  };
 }

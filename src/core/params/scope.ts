@@ -39,15 +39,15 @@ export function makeScope(own: ParamValues | undefined, ctx: StepParamContext | 
   return { lookup, params, nowMs: ctx.env.nowMs, random: ctx.env.random };
 }
 
-/** Evaluates a condition to a boolean; `"true"`/`"false"` skip the engine. */
-export function evaluateCondition(expr: string, scope: EvalScope, engine: ExpressionEngine): boolean {
+/** Evaluates a condition to a boolean; `"true"`/`"false"` skip the engine (and building the scope, when given lazily). */
+export function evaluateCondition(expr: string, scope: EvalScope | (() => EvalScope), engine: ExpressionEngine): boolean {
   const src = expr.trim();
   if (src === 'true') return true;
   if (src === 'false') return false;
   if (src === '') throw new ValidationError('condition', 'a condition must not be empty');
   let result: unknown;
   try {
-    result = engine.evaluate(src, scope);
+    result = engine.evaluate(src, typeof scope === 'function' ? scope() : scope);
   } catch (e) {
     throw new ValidationError('condition', `condition ${JSON.stringify(expr)} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
