@@ -41,3 +41,44 @@ export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConf
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** A cluster node's settings: the node settings plus where the infrastructure is. */
+export interface ClusterConfig extends NodeConfig {
+  /** NATS server URLs (nats://host:port). */
+  nats: string[];
+  /** etcd endpoints (http://host:port). */
+  etcd: string[];
+  etcdPrefix: string;
+  /** Unique per process; generated from host, pid and random bytes when absent. */
+  nodeId?: string;
+  grpcHost: string;
+  /** 0 = any free port. */
+  grpcPort: number;
+  /** Host other nodes and clients use to reach this node's gRPC port (default grpcHost). */
+  advertiseHost?: string;
+  /** etcd lease TTL: a crashed node's partitions move after about this long. */
+  leaseTtlMs: number;
+  /** JetStream replicas of the journal stream and the KV bucket: 1 on one server, 3 on a 3-server cluster. */
+  journalReplicas: number;
+  kvReplicas: number;
+  /** Run step runtimes in this process too (`maestro worker` processes can add more). */
+  runExecutor: boolean;
+}
+
+export function defaultClusterConfig(overrides: Partial<ClusterConfig> & Pick<ClusterConfig, 'nats' | 'etcd'>): ClusterConfig {
+  const base = defaultNodeConfig(overrides);
+  return {
+    etcdPrefix: '/maestro/',
+    grpcHost: '127.0.0.1',
+    grpcPort: 50051,
+    leaseTtlMs: 2_000,
+    journalReplicas: 1,
+    kvReplicas: 1,
+    runExecutor: true,
+    ...stripUndefined(overrides),
+    ...base,
+    partitions: overrides.partitions ?? 256,
+    nats: overrides.nats,
+    etcd: overrides.etcd,
+  } as ClusterConfig;
+}

@@ -63,3 +63,17 @@ export interface EngineApi {
   kill(workflowId: string, instanceId: number): Promise<InstanceView>;
   restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView>;
 }
+
+/** What ClusterService shows: members, the partition map with epochs, and this node's health. */
+export interface ClusterInfo {
+  selfNodeId: string;
+  mode: 'embedded' | 'cluster';
+  members: Array<{ nodeId: string; grpcAddress: string; startedAtMs: number }>;
+  /** Index = partition. `epoch` is the owner's fencing epoch (0 when unclaimed right now). */
+  partitions: Array<{ partition: number; nodeId: string; epoch: number }>;
+  health: { ownedPartitions: number; instancesInMemory: number; uptimeMs: number; membershipVersion: number };
+}
+
+export interface ClusterApi {
+  clusterInfo(): Promise<ClusterInfo>;
+}

@@ -18,6 +18,7 @@ import { applyEvent, resumeCommands, toInstanceView, type InstanceCommand, type 
 import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
+import type { StepTask } from '../executor/runtime.js';
 import { TOPIC_CANCEL_ATTEMPT, instanceTopic, type InstanceMessage } from './messages.js';
 
 export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string };
@@ -32,6 +33,8 @@ export interface ActorHostHooks {
   onStale(err: StaleEpochError): void;
   /** Called after every applied batch (for indexes and checkpoints). */
   onApplied(state: InstanceState, records: number): void;
+  /** Observes every dispatch this owner makes (audits and tests). */
+  onDispatch?(task: StepTask, partition: number, epoch: number): void;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -147,6 +150,7 @@ export class InstanceActor {
       switch (cmd.c) {
         case 'dispatch': {
           const task = cmd.task;
+          this.host.onDispatch?.(task, this.host.partition, this.host.epoch);
           transport.dispatch(task).catch((err: unknown) => {
             const msg = err instanceof NoExecutorError ? err.message : `dispatch failed: ${(err as Error).message}`;
             this.post({ type: 'StepResult', stepId: task.stepId, runId: task.runId, attempt: task.attempt, attemptId: task.attemptId, result: { status: 'PLATFORM_FAILED', error: msg } }).catch(() => {});

@@ -31,6 +31,7 @@ export interface HostDeps {
   /** Terminal instances kept in memory (and in checkpoints) per partition, newest first. */
   retainFinishedPerPartition: number;
   onStale(partition: number, err: StaleEpochError): void;
+  onDispatch?: ActorHostHooks['onDispatch'];
 }
 
 export class PartitionHost {
@@ -50,6 +51,7 @@ export class PartitionHost {
       now: deps.now,
       onStale: (err) => deps.onStale(partition, err),
       onApplied: (_s, n) => this.applied(n),
+      onDispatch: deps.onDispatch,
     };
   }
 

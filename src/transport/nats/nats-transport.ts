@@ -1,0 +1,331 @@
+/**
+ * Transport over core NATS (subjects in ./subjects.ts, codec in ./codec.ts).
+ *
+ * Invariants and failure handling:
+ * - `request` sends to the partition's subject and resends, with the same `Maestro-Msg-Id`,
+ *   on "no responders" (nobody serves the partition: a move or a crash) and on a reply timeout
+ *   (the owner died or dropped the message mid-move), with capped exponential backoff, until
+ *   the request's deadline; then it rejects with DeliveryTimeoutError. A reply means the owner
+ *   accepted the message (handlers reply after journaling), so a resolved request is never lost,
+ *   and a message may be handled more than once (handlers dedup on the msg id).
+ * - A handler's error travels back in the `Maestro-Error` header and is rethrown by `request`
+ *   as itself (codec.decodeError); it is an answer, not a delivery failure, so it is not resent.
+ * - `serve` resolves once the server has registered the subscription; closing it unsubscribes,
+ *   then waits (up to `drainTimeoutMs`) for the replies of messages already being handled; a
+ *   message left without a reply is resent by its sender to the next owner.
+ * - `dispatch` needs an executor's immediate ack: "no responders" rejects NoExecutorError at
+ *   once; an ack timeout is resent (at-least-once; executors are idempotent per attempt id)
+ *   until `dispatchTimeoutMs`, then rejects DeliveryTimeoutError.
+ */
+import { connect, headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSub } from 'nats';
+import { MaestroError } from '../../core/errors.js';
+import { routeOf } from '../../core/partition.js';
+import type { StepTask } from '../../executor/runtime.js';
+import { DeliveryTimeoutError, NoExecutorError } from '../errors.js';
+import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
+import { decode, decodeError, EMPTY, encode, encodeError } from './codec.js';
+import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../memory/errors.js';
+import { MessageTooLargeError, NatsTransportError } from './errors.js';
+import { actorSubject, execSubject, EXECUTOR_QUEUE, HDR_ERROR, HDR_MSG_ID, HDR_TO, topicSubject } from './subjects.js';
+
+export interface NatsTransportOptions {
+  servers: string[];
+  /** Partition count; must equal every other node's. */
+  partitions: number;
+  /** Connection name shown by the server's monitoring. */
+  name?: string;
+  /** Deadline of a whole `request` (all resends), unless the call gives `timeoutMs`. */
+  requestTimeoutMs?: number;
+  /** How long one send waits for a reply before it is resent. */
+  attemptTimeoutMs?: number;
+  /** Deadline of a `dispatch` (all resends). */
+  dispatchTimeoutMs?: number;
+  /** How long one dispatch waits for an executor's ack. */
+  dispatchAckTimeoutMs?: number;
+  /** How long closing a served partition waits for the replies of messages being handled. */
+  drainTimeoutMs?: number;
+  /** Backoff between resends: starts at `retryBaseMs`, doubles, capped at `retryMaxMs`. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Receives what a topic handler threw, or a reply that could not be sent (no caller to reject). */
+  onHandlerError?: (err: unknown) => void;
+}
+
+export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name'>> & { name?: string };
+
+export function natsTransportDefaults(opts: NatsTransportOptions): ResolvedNatsTransportOptions {
+  if (!Number.isInteger(opts.partitions) || opts.partitions < 1) {
+    throw new MaestroError('invalid_argument', `partitions must be a positive integer, got ${opts.partitions}`);
+  }
+  return {
+    requestTimeoutMs: 10_000,
+    attemptTimeoutMs: 2_000,
+    dispatchTimeoutMs: 3_000,
+    dispatchAckTimeoutMs: 1_000,
+    drainTimeoutMs: 5_000,
+    retryBaseMs: 5,
+    retryMaxMs: 250,
+    onHandlerError: (err) => process.emitWarning(err instanceof Error ? err : String(err)),
+    ...opts,
+  };
+}
+
+const ERROR_HEADERS: MsgHdrs = headers();
+ERROR_HEADERS.set(HDR_ERROR, '1');
+
+export class NatsTransport implements Transport {
+  private readonly actorSubjects: string[];
+  private readonly served = new Map<number, Subscription>();
+  private readonly subs = new Set<NatsSub>();
+  private closed = false;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly opts: ResolvedNatsTransportOptions,
+    private readonly ownsConnection: boolean,
+  ) {
+    this.actorSubjects = Array.from({ length: opts.partitions }, (_, p) => actorSubject(p));
+  }
+
+  static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
+    const resolved = natsTransportDefaults(opts);
+    const nc = await connect({
+      servers: opts.servers,
+      ...(opts.name === undefined ? {} : { name: opts.name }),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    return new NatsTransport(nc, resolved, true);
+  }
+
+  /** Uses a connection owned by the caller; `close` leaves it open. */
+  static fromConnection(nc: NatsConnection, opts: Omit<NatsTransportOptions, 'servers'>): NatsTransport {
+    return new NatsTransport(nc, natsTransportDefaults({ ...opts, servers: [] }), false);
+  }
+
+  async request(to: string, body: unknown, opts?: RequestOptions): Promise<unknown> {
+    this.assertOpen();
+    const timeoutMs = opts?.timeoutMs ?? this.opts.requestTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const subject = this.actorSubjects[routeOf(to, this.opts.partitions)]!;
+    const data = this.checkSize(encode(body), `message for ${to}`);
+    const h = headers();
+    h.set(HDR_TO, to);
+    h.set(HDR_MSG_ID, opts?.msgId ?? nuid.next());
+    let backoff = this.opts.retryBaseMs;
+    let lastError: unknown;
+    for (;;) {
+      this.assertOpen();
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new DeliveryTimeoutError(to, timeoutMs, { cause: lastError });
+      let reply: Msg;
+      try {
+        reply = await this.nc.request(subject, data, { timeout: Math.min(remaining, this.opts.attemptTimeoutMs), headers: h });
+      } catch (e) {
+        if (!isResendable(e)) throw this.failure(e, `request to ${to}`);
+        lastError = e;
+        await sleep(Math.min(jitter(backoff), Math.max(0, deadline - Date.now())));
+        backoff = Math.min(backoff * 2, this.opts.retryMaxMs);
+        continue;
+      }
+      if (reply.headers?.get(HDR_ERROR)) throw decodeError(reply.data);
+      return decode(reply.data);
+    }
+  }
+
+  async serve(partition: number, handler: ActorHandler): Promise<Subscription> {
+    this.assertOpen();
+    const subject = this.actorSubjects[partition];
+    if (subject === undefined) throw new PartitionRangeError(partition, this.opts.partitions);
+    if (this.served.has(partition)) throw new PartitionAlreadyServedError(partition);
+    const inflight = new Set<Promise<void>>();
+    const sub = this.nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err || !msg.reply) return;
+        const p = this.handleActorMessage(msg, handler).finally(() => inflight.delete(p));
+        inflight.add(p);
+      },
+    });
+    this.subs.add(sub);
+    await this.nc.flush();
+    const subscription: Subscription = {
+      close: async () => {
+        if (this.served.get(partition) !== subscription) return;
+        this.served.delete(partition);
+        await this.closeSub(sub);
+        await settledWithin([...inflight], this.opts.drainTimeoutMs);
+      },
+    };
+    this.served.set(partition, subscription);
+    return subscription;
+  }
+
+  async dispatch(task: StepTask): Promise<void> {
+    this.assertOpen();
+    const subject = execSubject(task.stepType);
+    const data = this.checkSize(encode(task), `step task ${task.attemptId}`);
+    const deadline = Date.now() + this.opts.dispatchTimeoutMs;
+    let lastError: unknown;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new DeliveryTimeoutError(`an executor of ${task.stepType}`, this.opts.dispatchTimeoutMs, { cause: lastError });
+      }
+      let reply: Msg;
+      try {
+        reply = await this.nc.request(subject, data, { timeout: Math.min(remaining, this.opts.dispatchAckTimeoutMs) });
+      } catch (e) {
+        if (isNoResponders(e)) throw new NoExecutorError(task.stepType);
+        if (!isResendable(e)) throw this.failure(e, `dispatch of ${task.attemptId}`);
+        lastError = e;
+        continue;
+      }
+      if (reply.headers?.get(HDR_ERROR)) throw decodeError(reply.data);
+      return;
+    }
+  }
+
+  async serveExecutor(stepTypes: readonly string[], handler: TaskHandler): Promise<Subscription> {
+    this.assertOpen();
+    const subs = [...new Set(stepTypes.map((t) => execSubject(t)))].map((subject) =>
+      this.nc.subscribe(subject, {
+        queue: EXECUTOR_QUEUE,
+        callback: (err, msg) => {
+          if (err) return;
+          try {
+            handler(decode<StepTask>(msg.data));
+          } catch (e) {
+            if (msg.reply) this.respond(msg, encodeError(e), ERROR_HEADERS);
+            return;
+          }
+          if (msg.reply) this.respond(msg, EMPTY);
+        },
+      }),
+    );
+    for (const s of subs) this.subs.add(s);
+    await this.nc.flush();
+    return { close: async () => void (await Promise.all(subs.map((s) => this.closeSub(s)))) };
+  }
+
+  /** Fire-and-forget; after `close` it is a no-op, as with the in-memory transport. */
+  publish(topic: string, body: unknown): void {
+    if (this.closed || this.nc.isClosed()) return;
+    const data = this.checkSize(encode(body), `event on topic ${topic}`);
+    try {
+      this.nc.publish(topicSubject(topic), data);
+    } catch (e) {
+      throw this.failure(e, `publish on ${topic}`);
+    }
+  }
+
+  subscribe(topic: string, handler: TopicHandler): Subscription {
+    this.assertOpen();
+    const sub = this.nc.subscribe(topicSubject(topic), {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          handler(decode(msg.data));
+        } catch (e) {
+          this.opts.onHandlerError(e);
+        }
+      },
+    });
+    this.subs.add(sub);
+    return { close: () => this.closeSub(sub) };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.served.values()].map((s) => s.close()));
+    if (this.ownsConnection) {
+      if (!this.nc.isClosed()) await this.nc.drain();
+    } else {
+      await Promise.all([...this.subs].map((s) => this.closeSub(s)));
+    }
+  }
+
+  private async handleActorMessage(msg: Msg, handler: ActorHandler): Promise<void> {
+    const to = msg.headers?.get(HDR_TO) ?? '';
+    const msgId = msg.headers?.get(HDR_MSG_ID) ?? '';
+    let reply: Uint8Array;
+    try {
+      if (!to) throw new MaestroError('invalid_argument', `message on ${msg.subject} has no ${HDR_TO} header`);
+      reply = encode(await handler(to, decode(msg.data), msgId));
+    } catch (e) {
+      this.respond(msg, encodeError(e), ERROR_HEADERS);
+      return;
+    }
+    const max = this.maxPayload();
+    if (reply.length > max) {
+      this.respond(msg, encodeError(new MessageTooLargeError(`reply for ${to}`, reply.length, max)), ERROR_HEADERS);
+      return;
+    }
+    this.respond(msg, reply);
+  }
+
+  /** A reply that cannot be sent (connection closed) is left to the requester's resend. */
+  private respond(msg: Msg, data: Uint8Array, h?: MsgHdrs): void {
+    if (this.nc.isClosed()) return;
+    try {
+      msg.respond(data, h ? { headers: h } : undefined);
+    } catch (e) {
+      this.opts.onHandlerError(new NatsTransportError(`reply on ${msg.subject}`, { cause: e }));
+    }
+  }
+
+  private async closeSub(sub: NatsSub): Promise<void> {
+    this.subs.delete(sub);
+    if (sub.isClosed() || this.nc.isClosed()) return;
+    if (this.nc.isDraining()) {
+      sub.unsubscribe();
+      return;
+    }
+    await sub.drain();
+  }
+
+  private maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  private checkSize(data: Uint8Array, what: string): Uint8Array {
+    const max = this.maxPayload();
+    if (data.length > max) throw new MessageTooLargeError(what, data.length, max);
+    return data;
+  }
+
+  private assertOpen(): void {
+    if (this.closed || this.nc.isClosed()) throw new TransportClosedError();
+  }
+
+  private failure(e: unknown, what: string): MaestroError {
+    const code = (e as { code?: string }).code;
+    if (code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DRAINING' || this.nc.isClosed()) return new TransportClosedError();
+    return new NatsTransportError(what, { cause: e });
+  }
+}
+
+function isNoResponders(e: unknown): boolean {
+  return (e as { code?: string }).code === '503';
+}
+
+/** No responders, a reply timeout, or a reconnect in progress: resending may reach an owner. */
+function isResendable(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === '503' || code === 'TIMEOUT' || code === 'DISCONNECT';
+}
+
+async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+function jitter(ms: number): number {
+  return ms / 2 + Math.random() * (ms / 2);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,179 @@
+/**
+ * A real cluster for tests: nats-server(s) with JetStream and etcd member(s) on free ports, and
+ * orchestrator nodes as child processes (test/fixtures/cluster-node.ts), stopped by pid.
+ * Every attempt an executor runs is appended to a sink file outside the cluster.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNats, haveNats, NATS_MISSING, type NatsFixture } from '../helpers/nats-server.js';
+import { startEtcd, haveEtcd, etcdMissingReason, type EtcdServer } from '../helpers/etcd-server.js';
+import { createControlClient, type ControlClient } from '../../src/control/client.js';
+import { isWorkflowTerminal } from '../../src/core/status.js';
+
+export function clusterSkipReason(): string | undefined {
+  if (!haveNats()) return NATS_MISSING;
+  if (!haveEtcd()) return etcdMissingReason() ?? 'etcd not installed';
+  return undefined;
+}
+
+/** A cluster test: serial (these start many processes on a 2-core machine); skipped, saying why, without servers. */
+export function clusterTest(title: string, fn: (t: ExecutionContext) => Promise<void>): void {
+  const reason = clusterSkipReason();
+  if (reason) test.skip(`${title} — skipped: ${reason}`, () => {});
+  else test.serial(title, fn);
+}
+
+export interface NodeProc {
+  nodeId: string;
+  grpcAddress: string;
+  child: ChildProcess;
+  client: ControlClient;
+}
+
+export type SinkRecord =
+  | { kind: 'run'; attemptId: string; node: string; startMs: number; endMs: number }
+  | { kind: 'dispatch'; attemptId: string; node: string; partition: number; epoch: number; atMs: number };
+
+export class ClusterHarness {
+  readonly nodes: NodeProc[] = [];
+  readonly dir = mkdtempSync(join(tmpdir(), 'maestro-cluster-'));
+  readonly sink = join(this.dir, 'attempts.jsonl');
+  private seq = 0;
+
+  private constructor(readonly nats: NatsFixture, readonly etcd: EtcdServer, readonly env: Record<string, string>) {}
+
+  static async start(opts: { nodes: number; natsServers?: 1 | 3; etcdMembers?: 1 | 3; env?: Record<string, string> }): Promise<ClusterHarness> {
+    const nats = await startNats({ cluster: opts.natsServers ?? 1, jetstream: true });
+    const etcd = await startEtcd({ members: opts.etcdMembers ?? 1 });
+    const h = new ClusterHarness(nats, etcd, opts.env ?? {});
+    await Promise.all(Array.from({ length: opts.nodes }, () => h.addNode()));
+    return h;
+  }
+
+  addNode(): Promise<NodeProc> {
+    const nodeId = `n${++this.seq}`;
+    return new Promise((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        ['--import=tsx', 'test/fixtures/cluster-node.ts', this.nats.urls.join(','), this.etcd.endpoints.join(','), this.sink, nodeId],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } },
+      );
+      let out = '';
+      let err = '';
+      child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /ready (\S+) (\S+)/.exec(out);
+        if (m && !this.nodes.some((n) => n.child === child)) {
+          const node = { nodeId: m[1]!, grpcAddress: m[2]!, child, client: createControlClient(m[2]!) };
+          this.nodes.push(node);
+          resolve(node);
+        }
+      });
+      child.on('exit', (code) => {
+        if (!this.nodes.some((n) => n.child === child)) reject(new Error(`node ${nodeId} exited with ${code}: ${err}`));
+      });
+    });
+  }
+
+  /** A client of a live node. */
+  client(i = 0): ControlClient {
+    const live = this.nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+    return live[i % live.length]!.client;
+  }
+
+  async kill9(node: NodeProc): Promise<void> {
+    node.client.close();
+    const exited = new Promise((r) => node.child.once('exit', r));
+    node.child.kill('SIGKILL');
+    await exited;
+  }
+
+  sinkRecords(): SinkRecord[] {
+    if (!existsSync(this.sink)) return [];
+    return readFileSync(this.sink, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as SinkRecord);
+  }
+
+  /** Polls list-instances until `n` instances of `workflowId` are terminal. */
+  async waitAllEnded(workflowId: string, n: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 0;
+    for (;;) {
+      try {
+        const all = await this.listAll(workflowId);
+        last = all.filter((i) => isWorkflowTerminal(i.status)).length;
+        if (last >= n) return;
+      } catch {
+        // a node may be dying; try another
+      }
+      if (Date.now() > deadline) throw new Error(`only ${last}/${n} instances of ${workflowId} ended within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async listAll(workflowId: string) {
+    const out = [];
+    let token = '';
+    for (let i = 0; ; i++) {
+      const page = await this.client(i).listInstances({ workflowId, pageSize: 1000, pageToken: token });
+      out.push(...page.instances);
+      token = page.nextPageToken;
+      if (!token) return out;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.nodes.map(async (n) => {
+        n.client.close();
+        if (n.child.exitCode !== null || n.child.signalCode !== null) return;
+        const exited = new Promise((r) => n.child.once('exit', r));
+        n.child.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    await this.nats.stop();
+    await this.etcd.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Attempts driven by two owners at once: a dispatch of an attempt by a different owner than the
+ * previous dispatch of it, without a strictly higher epoch (fencing moves the epoch forward on
+ * every takeover, so a legitimate new owner always has a higher one).
+ */
+export function doubleDriven(records: SinkRecord[]): string[] {
+  const last = new Map<string, { node: string; epoch: number }>();
+  const bad: string[] = [];
+  const dispatches = records.filter((r): r is Extract<SinkRecord, { kind: 'dispatch' }> => r.kind === 'dispatch').sort((a, b) => a.atMs - b.atMs);
+  for (const d of dispatches) {
+    const prev = last.get(d.attemptId);
+    if (prev && prev.node !== d.node && d.epoch <= prev.epoch) bad.push(`${d.attemptId} (${prev.node}@${prev.epoch} then ${d.node}@${d.epoch})`);
+    last.set(d.attemptId, { node: d.node, epoch: d.epoch });
+  }
+  return bad;
+}
+
+export function workflowJson(id: string, steps: Array<{ id: string; probeMs?: number }>): string {
+  return JSON.stringify({
+    properties: { owner: 'cluster-test', run_strategy: 'parallel' },
+    workflow: {
+      id,
+      steps: steps.map((s, i) => ({
+        step: {
+          id: s.id,
+          type: 'Probe',
+          params: s.probeMs ? { probe_ms: { value: s.probeMs, type: 'LONG' } } : {},
+          transition: { successors: i + 1 < steps.length ? { [steps[i + 1]!.id]: 'true' } : {} },
+        },
+      })),
+    },
+  });
+}
