@@ -17,7 +17,7 @@
  * - Result delivery retries while the transport's error is retryable, for up to
  *   `resultDeliveryTimeoutMs`; a final failure goes to `hooks.onError` (never dropped silently).
  */
-import { TOPIC_CANCEL_ATTEMPT, type StepResultMessage } from '../workflow/messages.js';
+import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_CANCEL_ATTEMPT, type AttemptHeartbeat, type StepResultMessage } from '../workflow/messages.js';
 import type { Subscription, Transport } from '../transport/port.js';
 import { resolveExecutorOptions, type ExecutorOptions } from './options.js';
 import { deliverResult } from './result-delivery.js';
@@ -73,6 +73,7 @@ class Executor implements ExecutorHandle {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stopDelivery = new AbortController();
   private subscriptions: Subscription[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
   private closing = false;
   private closed: Promise<void> | undefined;
   private readonly now: () => number;
@@ -101,6 +102,17 @@ class Executor implements ExecutorHandle {
       await Promise.all(this.subscriptions.map((s) => s.close()));
       throw err;
     }
+    if (this.opts.heartbeatIntervalMs > 0) {
+      this.heartbeat = setInterval(() => this.announce(), this.opts.heartbeatIntervalMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  /** Tells owners which attempts this executor holds (see TOPIC_ATTEMPT_HEARTBEAT). */
+  private announce(): void {
+    if (this.attempts.size === 0) return;
+    const msg: AttemptHeartbeat = { attempts: [...this.attempts.values()].map((a) => [a.task.instanceKey, a.task.attemptId]) };
+    this.transport.publish(TOPIC_ATTEMPT_HEARTBEAT, msg);
   }
 
   close(): Promise<void> {
@@ -110,6 +122,7 @@ class Executor implements ExecutorHandle {
 
   private async shutDown(): Promise<void> {
     this.closing = true;
+    clearInterval(this.heartbeat);
     await Promise.all(this.subscriptions.map((s) => s.close()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => {

@@ -33,6 +33,11 @@ export interface ExecutorOptions {
   closeTimeoutMs: number;
   /** Finished attempts remembered so a redelivered attempt re-sends its result instead of re-running. */
   finishedAttemptCacheSize: number;
+  /**
+   * How often the executor announces the attempts it holds (TOPIC_ATTEMPT_HEARTBEAT), so owners
+   * can tell a long-running attempt from one whose executor died (0 = never).
+   */
+  heartbeatIntervalMs: number;
 }
 
 export function defaultExecutorOptions(): ExecutorOptions {
@@ -51,6 +56,7 @@ export function defaultExecutorOptions(): ExecutorOptions {
     resultRetryMaxMs: 5_000,
     closeTimeoutMs: 5_000,
     finishedAttemptCacheSize: 1_024,
+    heartbeatIntervalMs: 1_000,
   };
 }
 

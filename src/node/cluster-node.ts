@@ -69,6 +69,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     now,
     checkpointEveryRecords: config.checkpointEveryRecords,
     retainFinishedPerPartition: config.retainFinishedPerPartition,
+    attemptLivenessMs: config.attemptLivenessMs,
+    partitionCount: config.partitions,
     onDispatch,
   });
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);

@@ -13,6 +13,8 @@ export interface NodeConfig {
   checkpointEveryRecords: number;
   /** Finished instances kept per partition (older ones are forgotten at checkpoints). */
   retainFinishedPerPartition: number;
+  /** A running attempt with no executor heartbeat for this long is dispatched again (its executor died). */
+  attemptLivenessMs: number;
   /** How long an instance call waits for the owning node to accept it. */
   requestTimeoutMs: number;
   /** Step runtimes. Shell is off unless enabled: it runs arbitrary commands on this host. */
@@ -31,6 +33,7 @@ export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConf
     checkpointEveryRecords: 20_000,
     retainFinishedPerPartition: 10_000,
     requestTimeoutMs: 30_000,
+    attemptLivenessMs: 5_000,
     shellEnabled: false,
     httpAllowList: [],
     logLevel: 'info',

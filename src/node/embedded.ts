@@ -67,6 +67,8 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     now,
     checkpointEveryRecords: config.checkpointEveryRecords,
     retainFinishedPerPartition: config.retainFinishedPerPartition,
+    attemptLivenessMs: config.attemptLivenessMs,
+    partitionCount: config.partitions,
   });
   for (let p = 0; p < config.partitions; p++) {
     const { epoch } = await journal.load(p);

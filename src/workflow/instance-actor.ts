@@ -42,6 +42,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class InstanceActor {
   private readonly mailbox: Mailbox<ActorMessage>;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Dispatched attempts -> last sign of life (dispatch or executor heartbeat), in ms. */
+  private readonly seen = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -64,6 +66,28 @@ export class InstanceActor {
   /** After recovery: re-arm timers and re-dispatch running attempts. */
   resume(): void {
     if (this.state) this.run(resumeCommands(this.state, this.ctx));
+  }
+
+  /** An executor says it holds this attempt. */
+  touch(attemptId: string, nowMs: number): void {
+    if (this.seen.has(attemptId)) this.seen.set(attemptId, nowMs);
+  }
+
+  /**
+   * Re-dispatches running attempts nobody has claimed to hold for `livenessMs` (their executor
+   * died, or the dispatch was lost). Same attempt id: executors are idempotent per attempt.
+   */
+  sweep(nowMs: number, livenessMs: number): number {
+    if (!this.state || this.stopped || this.seen.size === 0) return 0;
+    let stale = false;
+    for (const last of this.seen.values()) if (nowMs - last >= livenessMs) stale = true;
+    if (!stale) return 0;
+    const running = resumeCommands(this.state, this.ctx).filter((c) => c.c === 'dispatch');
+    const live = new Set(running.map((c) => c.task.attemptId));
+    for (const id of this.seen.keys()) if (!live.has(id)) this.seen.delete(id);
+    const lost = running.filter((c) => nowMs - (this.seen.get(c.task.attemptId) ?? nowMs) >= livenessMs);
+    this.run(lost);
+    return lost.length;
   }
 
   stop(reason: Error): void {
@@ -150,6 +174,7 @@ export class InstanceActor {
       switch (cmd.c) {
         case 'dispatch': {
           const task = cmd.task;
+          this.seen.set(task.attemptId, this.host.now());
           this.host.onDispatch?.(task, this.host.partition, this.host.epoch);
           transport.dispatch(task).catch((err: unknown) => {
             const msg = err instanceof NoExecutorError ? err.message : `dispatch failed: ${(err as Error).message}`;

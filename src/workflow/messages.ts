@@ -50,3 +50,9 @@ export interface CancelAttempt {
 export function instanceTopic(instanceKey: string): string {
   return `instance.${instanceKey}`;
 }
+
+/** Executors announce the attempts they hold: `[instanceKey, attemptId]` pairs. */
+export const TOPIC_ATTEMPT_HEARTBEAT = 'attempt.heartbeat';
+export interface AttemptHeartbeat {
+  attempts: Array<[string, string]>;
+}

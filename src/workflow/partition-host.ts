@@ -28,6 +28,8 @@ export interface HostDeps {
   machine: Omit<MachineContext, 'def'>;
   now(): number;
   checkpointEveryRecords: number;
+  /** A running attempt with no executor heartbeat for this long is dispatched again. */
+  attemptLivenessMs: number;
   /** Terminal instances kept in memory (and in checkpoints) per partition, newest first. */
   retainFinishedPerPartition: number;
   onStale(partition: number, err: StaleEpochError): void;
@@ -40,6 +42,7 @@ export class PartitionHost {
   private sinceCheckpoint = 0;
   private checkpointing: Promise<void> | undefined;
   private closed = false;
+  private sweeper: NodeJS.Timeout | undefined;
   private readonly hooks: ActorHostHooks;
 
   private constructor(readonly partition: number, readonly epoch: number, private readonly deps: HostDeps) {
@@ -74,6 +77,8 @@ export class PartitionHost {
       if (state) host.actors.set(key, new InstanceActor(key, state, ctx, host.hooks));
     }
     for (const a of host.actors.values()) a.resume();
+    host.sweeper = setInterval(() => host.sweep(), Math.max(50, deps.attemptLivenessMs / 2));
+    host.sweeper.unref();
     host.sub = await deps.transport.serve(partition, (to, body) => host.deliver(to, body as InstanceMessage | ListMessage));
     return host;
   }
@@ -114,8 +119,19 @@ export class PartitionHost {
     return actor.post(msg);
   }
 
+  /** Executor heartbeat for an attempt of an instance held here. */
+  touch(instanceKey: string, attemptId: string): void {
+    this.actors.get(instanceKey)?.touch(attemptId, this.deps.now());
+  }
+
+  private sweep(): void {
+    const now = this.deps.now();
+    for (const a of this.actors.values()) a.sweep(now, this.deps.attemptLivenessMs);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.sweeper);
     await this.sub?.close();
     await this.checkpointing;
     const reason = new MaestroError('unavailable', `partition ${this.partition} moved`, { retryable: true });

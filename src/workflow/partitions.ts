@@ -7,13 +7,26 @@ import type { StaleEpochError } from '../core/errors.js';
 import type { InstanceSummary } from '../core/instance/view.js';
 import type { InstanceIndex } from './engine.js';
 import { PartitionHost, type HostDeps } from './partition-host.js';
+import { partitionOf } from '../core/partition.js';
+import type { Subscription } from '../transport/port.js';
+import { TOPIC_ATTEMPT_HEARTBEAT, type AttemptHeartbeat } from './messages.js';
 
 export class LocalPartitions implements InstanceIndex {
   private readonly hosts = new Map<number, PartitionHost>();
+  private readonly heartbeats: Subscription;
   /** Serializes acquire/release per partition. */
   private readonly pending = new Map<number, Promise<void>>();
 
-  constructor(private readonly deps: Omit<HostDeps, 'onStale'>, private readonly onStaleHook?: (p: number, err: StaleEpochError) => void) {}
+  constructor(
+    private readonly deps: Omit<HostDeps, 'onStale'> & { partitionCount: number },
+    private readonly onStaleHook?: (p: number, err: StaleEpochError) => void,
+  ) {
+    this.heartbeats = deps.transport.subscribe(TOPIC_ATTEMPT_HEARTBEAT, (body) => {
+      for (const [key, attemptId] of (body as AttemptHeartbeat).attempts) {
+        this.hosts.get(partitionOf(key, deps.partitionCount))?.touch(key, attemptId);
+      }
+    });
+  }
 
   owned(): Map<number, number> {
     return new Map([...this.hosts].map(([p, h]) => [p, h.epoch]));
@@ -45,6 +58,7 @@ export class LocalPartitions implements InstanceIndex {
   }
 
   async releaseAll(): Promise<void> {
+    await this.heartbeats.close();
     await Promise.all([...this.hosts.keys()].map((p) => this.release(p)));
   }
 

@@ -8,18 +8,6 @@ export class JournalUnavailableError extends MaestroError {
   }
 }
 
-/** A write at an epoch that no claim has established (the partition's journal is at an older epoch). */
-export class NotClaimedError extends MaestroError {
-  override name = 'NotClaimedError';
-  constructor(partition: number, epoch: number, current: number) {
-    super(
-      'failed_precondition',
-      `partition ${partition} is at epoch ${current}; claim it at epoch ${epoch} before writing`,
-      { retryable: false },
-    );
-  }
-}
-
 /** A message on a journal subject that is not a well-formed frame. */
 export class JournalCorruptError extends MaestroError {
   override name = 'JournalCorruptError';

@@ -12,17 +12,20 @@
  *   this impossible; the fold does not rely on it);
  * - parts must arrive 0..n-1 without interruption; anything else abandons the pending frame;
  * - records of an instance are appended in order, skipping seq <= its snapshot's seq;
- * - a snapshot replaces the whole image (instances it does not name are dropped).
+ * - a snapshot replaces the whole image (instances it does not name are dropped); it carries the
+ *   records its instances already had with a seq above their snapshot's, since the writer purges
+ *   everything before it.
  */
 import type { InstanceImage, InstanceSnapshot, JournalRecord, PartitionImage } from '../port.js';
 import { decode, encode } from '../../transport/nats/codec.js';
 
-type Entry = [instanceKey: string, seq: number, value: unknown];
+export type Entry = [instanceKey: string, seq: number, value: unknown];
 
+/** `s` is the snapshot entries encoded at call time (a deep copy); `r` the records it carries over. */
 export type Frame =
   | { k: 'c'; e: number }
   | { k: 'a'; e: number; r: Entry[] }
-  | { k: 's'; e: number; s: Entry[] };
+  | { k: 's'; e: number; s: Uint8Array; r: Entry[] };
 
 export function claimFrame(epoch: number): Uint8Array {
   return encode({ k: 'c', e: epoch } satisfies Frame);
@@ -34,8 +37,13 @@ export function recordsFrame(epoch: number, batches: readonly (readonly JournalR
   return encode({ k: 'a', e: epoch, r } satisfies Frame);
 }
 
-export function snapshotFrame(epoch: number, snaps: readonly InstanceSnapshot[]): Uint8Array {
-  return encode({ k: 's', e: epoch, s: snaps.map((s): Entry => [s.instanceKey, s.seq, s.state]) } satisfies Frame);
+export function encodeSnapshots(snaps: readonly InstanceSnapshot[]): Uint8Array {
+  return encode(snaps.map((s): Entry => [s.instanceKey, s.seq, s.state]));
+}
+
+export function snapshotFrame(epoch: number, snapshots: Uint8Array, carried: readonly JournalRecord[]): Uint8Array {
+  const r = carried.map((rec): Entry => [rec.instanceKey, rec.seq, rec.event]);
+  return encode({ k: 's', e: epoch, s: snapshots, r } satisfies Frame);
 }
 
 /** Cuts `bytes` into parts of at most `maxBytes` (one part when it fits). */
@@ -110,8 +118,12 @@ export class PartitionFold {
         return;
       case 's':
         this.instances = new Map();
-        for (const [instanceKey, seq, state] of frame.s) {
+        for (const [instanceKey, seq, state] of readEntries(decodeFrame(frame.s))) {
           this.instances.set(instanceKey, { snapshot: { instanceKey, seq, state }, records: [] });
+        }
+        for (const [instanceKey, seq, event] of frame.r) {
+          const inst = this.instances.get(instanceKey);
+          if (inst && seq > (inst.snapshot?.seq ?? 0)) inst.records.push({ instanceKey, seq, event });
         }
         return;
     }
@@ -119,22 +131,31 @@ export class PartitionFold {
 }
 
 function readFrame(data: Uint8Array): Frame {
-  let f: unknown;
-  try {
-    f = decode(data);
-  } catch (e) {
-    throw new BadFrame(`undecodable frame (${e instanceof Error ? e.message : String(e)})`);
-  }
+  const f = decodeFrame(data);
   if (typeof f !== 'object' || f === null) throw new BadFrame('frame is not a map');
   const frame = f as { k?: unknown; e?: unknown; r?: unknown; s?: unknown };
   if (typeof frame.e !== 'number') throw new BadFrame('frame has no epoch');
   if (frame.k === 'c') return frame as Frame;
-  const entries = frame.k === 'a' ? frame.r : frame.k === 's' ? frame.s : undefined;
-  if (!Array.isArray(entries)) throw new BadFrame(`unknown frame kind ${JSON.stringify(frame.k)}`);
+  if (frame.k !== 'a' && frame.k !== 's') throw new BadFrame(`unknown frame kind ${JSON.stringify(frame.k)}`);
+  readEntries(frame.r);
+  if (frame.k === 's' && !(frame.s instanceof Uint8Array)) throw new BadFrame('snapshot frame without entries');
+  return frame as Frame;
+}
+
+function decodeFrame(data: Uint8Array): unknown {
+  try {
+    return decode(data);
+  } catch (e) {
+    throw new BadFrame(`undecodable frame (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function readEntries(entries: unknown): Entry[] {
+  if (!Array.isArray(entries)) throw new BadFrame('entries are not a list');
   for (const e of entries) {
     if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'number') throw new BadFrame('malformed entry');
   }
-  return frame as Frame;
+  return entries as Entry[];
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -20,13 +20,19 @@
  * created with the options below. Snapshots purge the partition subject below themselves, so a
  * `load` reads one snapshot plus the tail.
  */
-import { connect, DiscardPolicy, RetentionPolicy, StorageType, nanos, type JsMsg, type NatsConnection, type StreamConfig } from 'nats';
+import { connect, DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from 'nats';
 import { MaestroError } from '../../core/errors.js';
+import { GroupCommitter } from '../group-commit.js';
+import { checkEpoch, checkPartition, checkRecords, checkSnapshots, staleEpoch } from '../memory/partition-state.js';
 import type { Epoch, InstanceSnapshot, Journal, JournalRecord, PartitionImage } from '../port.js';
-import { HDR_EPOCH, HDR_PART, JOURNAL_PREFIX, JOURNAL_STREAM } from '../../transport/nats/subjects.js';
-import { JournalClosedError, JournalCorruptError, JournalUnavailableError } from './errors.js';
-import { BadFrame, PartitionFold, type StoredMessage } from './frames.js';
-import { PartitionLog, type LogContext } from './partition-log.js';
+import { JOURNAL_PREFIX, JOURNAL_STREAM } from '../../transport/nats/subjects.js';
+import { JournalClosedError, JournalUnavailableError } from './errors.js';
+import { encodeSnapshots } from './frames.js';
+import { PartitionLog, type LogContext, type Op } from './partition-log.js';
+import { readPartition } from './reader.js';
+import { apiErrorCode, retrying } from './retry.js';
+
+const STREAM_NOT_FOUND = 10059;
 
 export interface JetStreamJournalOptions {
   stream?: string;
@@ -35,17 +41,20 @@ export interface JetStreamJournalOptions {
   replicas?: number;
   /** Largest message payload; default the server's max_payload less 4 KiB for headers. */
   maxMessageBytes?: number;
-  /** Deadline of one append, snapshot or claim step, resends included. */
+  /** Deadline of one publish or read, resends included. */
   appendTimeoutMs?: number;
   /** How long one publish waits for its ack before it is resent. */
   attemptTimeoutMs?: number;
-  /** Deadline of reading a partition in `load`. */
+  /** Deadline of reading a partition in `load` (and a snapshot's carry-over). */
   loadTimeoutMs?: number;
   /** JetStream's duplicate window for a new stream; must exceed `appendTimeoutMs`. */
   duplicateWindowMs?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  claimAttempts?: number;
+  /** How often a write is redone after losing its position to another writer. */
+  conflictRetries?: number;
+  /** Most calls merged into one write (GroupCommitter). */
+  maxBatch?: number;
 }
 
 export type ResolvedJournalOptions = Required<Omit<JetStreamJournalOptions, 'maxMessageBytes'>> & { maxMessageBytes?: number };
@@ -55,13 +64,14 @@ export function jetStreamJournalDefaults(opts: JetStreamJournalOptions = {}): Re
     stream: JOURNAL_STREAM,
     subjectPrefix: JOURNAL_PREFIX,
     replicas: 1,
-    appendTimeoutMs: 10_000,
+    appendTimeoutMs: 15_000,
     attemptTimeoutMs: 2_000,
     loadTimeoutMs: 60_000,
     duplicateWindowMs: 120_000,
     retryBaseMs: 10,
     retryMaxMs: 500,
-    claimAttempts: 10,
+    conflictRetries: 10,
+    maxBatch: 1024,
     ...opts,
   };
   if (resolved.duplicateWindowMs <= resolved.appendTimeoutMs) {
@@ -75,15 +85,19 @@ export function jetStreamJournalDefaults(opts: JetStreamJournalOptions = {}): Re
 
 export class JetStreamJournal implements Journal {
   private readonly logs = new Map<number, PartitionLog>();
-  private readonly pending = new Set<Promise<unknown>>();
+  /** Claims submitted and not yet failed, per partition: later calls are fenced by them at once. */
+  private readonly claiming = new Map<number, Epoch>();
+  private readonly committer: GroupCommitter<Op>;
   private closed = false;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly ctx: LogContext,
-    private readonly opts: ResolvedJournalOptions,
     private readonly ownsConnection: boolean,
-  ) {}
+    maxBatch: number,
+  ) {
+    this.committer = new GroupCommitter<Op>((p, ops) => this.log(p).write(ops), { maxBatch });
+  }
 
   static async connect(opts: JetStreamJournalOptions & { servers: string[]; name?: string }): Promise<JetStreamJournal> {
     const { servers, name, ...rest } = opts;
@@ -102,118 +116,89 @@ export class JetStreamJournal implements Journal {
   }
 
   private static async create(nc: NatsConnection, opts: JetStreamJournalOptions, owns: boolean): Promise<JetStreamJournal> {
-    const resolved = jetStreamJournalDefaults(opts);
-    const jsm = await nc.jetstreamManager();
-    await ensureStream(jsm, resolved);
+    const o = jetStreamJournalDefaults(opts);
+    const jsm = await nc.jetstreamManager({ checkAPI: false });
+    await ensureStream(jsm, o);
     const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
     const ctx: LogContext = {
       js: nc.jetstream(),
       jsm,
-      stream: resolved.stream,
-      subjectPrefix: resolved.subjectPrefix,
-      maxMessageBytes: resolved.maxMessageBytes ?? maxPayload - 4096,
-      appendTimeoutMs: resolved.appendTimeoutMs,
-      attemptTimeoutMs: resolved.attemptTimeoutMs,
-      retryBaseMs: resolved.retryBaseMs,
-      retryMaxMs: resolved.retryMaxMs,
-      claimAttempts: resolved.claimAttempts,
+      stream: o.stream,
+      subjectPrefix: o.subjectPrefix,
+      maxMessageBytes: o.maxMessageBytes ?? maxPayload - 4096,
+      appendTimeoutMs: o.appendTimeoutMs,
+      attemptTimeoutMs: o.attemptTimeoutMs,
+      loadTimeoutMs: o.loadTimeoutMs,
+      retryBaseMs: o.retryBaseMs,
+      retryMaxMs: o.retryMaxMs,
+      conflictRetries: o.conflictRetries,
     };
-    return new JetStreamJournal(nc, ctx, resolved, owns);
+    return new JetStreamJournal(nc, ctx, owns, o.maxBatch);
   }
 
-  claim(partition: number, epoch: Epoch): Promise<void> {
-    return this.track(this.log(partition).submit({ kind: 'claim', epoch }));
+  async claim(partition: number, epoch: Epoch): Promise<void> {
+    const current = this.fenceOf(partition, epoch);
+    if (epoch <= current) throw staleEpoch(partition, 'claim', epoch, current);
+    this.claiming.set(partition, epoch);
+    try {
+      await this.committer.submit(partition, { kind: 'claim', epoch });
+    } finally {
+      if (this.claiming.get(partition) === epoch) this.claiming.delete(partition);
+    }
   }
 
-  append(partition: number, epoch: Epoch, records: readonly JournalRecord[]): Promise<void> {
-    return this.track(this.log(partition).submit({ kind: 'append', epoch, records }));
+  async append(partition: number, epoch: Epoch, records: readonly JournalRecord[]): Promise<void> {
+    const current = this.fenceOf(partition, epoch);
+    if (epoch < current) throw staleEpoch(partition, 'append', epoch, current);
+    checkRecords(records);
+    if (records.length === 0) return;
+    await this.committer.submit(partition, { kind: 'append', epoch, records });
   }
 
-  snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[]): Promise<void> {
-    return this.track(this.log(partition).submit({ kind: 'snapshot', epoch, snaps: snapshots }));
+  async snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[]): Promise<void> {
+    const current = this.fenceOf(partition, epoch);
+    if (epoch < current) throw staleEpoch(partition, 'snapshot', epoch, current);
+    checkSnapshots(snapshots);
+    const covers = snapshots.map((s) => ({ instanceKey: s.instanceKey, seq: s.seq }));
+    await this.committer.submit(partition, { kind: 'snapshot', epoch, snapshots: encodeSnapshots(snapshots), covers });
   }
 
   async load(partition: number): Promise<PartitionImage> {
+    this.checkOpen();
+    checkPartition(partition);
     const log = this.log(partition);
     const last = await log.readLast();
-    const fold = new PartitionFold(partition);
-    if (!last) return fold.image();
-    const consumer = await this.ctx.js.consumers.get(this.ctx.stream, { filterSubjects: log.subject, inactive_threshold: 30_000 });
-    const messages = await consumer.consume({ max_messages: 512 });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      messages.stop();
-    }, this.opts.loadTimeoutMs);
-    let reached = 0;
-    try {
-      for await (const m of messages) {
-        try {
-          fold.add(stored(log.subject, m));
-        } catch (e) {
-          if (e instanceof BadFrame) throw new JournalCorruptError(log.subject, m.seq, e.message);
-          throw e;
-        }
-        reached = m.seq;
-        if (m.seq >= last.seq) break;
-      }
-    } catch (e) {
-      if (e instanceof MaestroError) throw e;
-      throw new JournalUnavailableError(`load of partition ${partition}`, { cause: e });
-    } finally {
-      clearTimeout(timer);
-      await messages.close();
-      // The consumer also expires by itself after its inactive threshold.
-      void consumer.delete().catch(() => undefined);
-    }
-    if (reached < last.seq) {
-      const why = timedOut ? `not done within ${this.opts.loadTimeoutMs} ms` : 'the consumer stopped early';
-      throw new JournalUnavailableError(`load of partition ${partition}`, { cause: new Error(`read to #${reached} of #${last.seq}: ${why}`) });
-    }
-    return fold.image();
+    return readPartition(this.ctx, log.subject, partition, last?.seq ?? 0);
   }
 
+  /** Waits for the writes in flight, then closes the connection if the journal opened it. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.pending]);
+    await this.committer.idle();
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
   }
 
-  private log(partition: number): PartitionLog {
+  /** Checks the arguments and returns the fence this process knows for the partition. */
+  private fenceOf(partition: number, epoch: Epoch): Epoch {
+    this.checkOpen();
+    checkPartition(partition);
+    checkEpoch(epoch);
+    return Math.max(this.log(partition).fence, this.claiming.get(partition) ?? 0);
+  }
+
+  private checkOpen(): void {
     if (this.closed) throw new JournalClosedError();
-    if (!Number.isInteger(partition) || partition < 0) {
-      throw new MaestroError('invalid_argument', `partition must be a non-negative integer, got ${partition}`);
-    }
+  }
+
+  private log(partition: number): PartitionLog {
     let log = this.logs.get(partition);
     if (!log) this.logs.set(partition, (log = new PartitionLog(this.ctx, partition)));
     return log;
   }
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.pending.add(p);
-    const done = (): void => void this.pending.delete(p);
-    p.then(done, done);
-    return p;
-  }
 }
 
-function stored(subject: string, m: JsMsg): StoredMessage {
-  const epoch = Number(m.headers?.get(HDR_EPOCH));
-  if (!Number.isSafeInteger(epoch)) throw new JournalCorruptError(subject, m.seq, `no ${HDR_EPOCH} header`);
-  const msg: StoredMessage = { seq: m.seq, epoch, data: m.data };
-  const part = m.headers?.get(HDR_PART);
-  if (part) {
-    const [i, n] = part.split('/').map(Number);
-    if (!Number.isInteger(i) || !Number.isInteger(n) || i! < 0 || n! < 2 || i! >= n!) {
-      throw new JournalCorruptError(subject, m.seq, `bad ${HDR_PART} header ${part}`);
-    }
-    msg.part = [i!, n!];
-  }
-  return msg;
-}
-
-async function ensureStream(jsm: Awaited<ReturnType<NatsConnection['jetstreamManager']>>, o: ResolvedJournalOptions): Promise<void> {
+async function ensureStream(jsm: JetStreamManager, o: ResolvedJournalOptions): Promise<void> {
   const wanted = `${o.subjectPrefix}.>`;
   const config: Partial<StreamConfig> & { name: string } = {
     name: o.stream,
@@ -227,22 +212,17 @@ async function ensureStream(jsm: Awaited<ReturnType<NatsConnection['jetstreamMan
     deny_delete: true,
     deny_purge: false,
   };
-  let info;
-  try {
-    info = await jsm.streams.info(o.stream);
-  } catch (e) {
-    if ((e as { api_error?: { err_code?: number } }).api_error?.err_code !== 10059) {
-      throw new JournalUnavailableError(`reading stream ${o.stream}`, { cause: e });
-    }
+  const policy = { deadlineMs: o.appendTimeoutMs, attemptTimeoutMs: o.attemptTimeoutMs, retryBaseMs: o.retryBaseMs, retryMaxMs: o.retryMaxMs };
+  const read = (): Promise<StreamInfo | undefined> =>
+    retrying(`reading stream ${o.stream}`, policy, () => jsm.streams.info(o.stream), (e) => apiErrorCode(e) === STREAM_NOT_FOUND);
+  let info = await read();
+  if (!info) {
     try {
       info = await jsm.streams.add(config);
     } catch (addError) {
       // Another node may have created it meanwhile; use that one if it fits.
-      try {
-        info = await jsm.streams.info(o.stream);
-      } catch {
-        throw new JournalUnavailableError(`creating stream ${o.stream}`, { cause: addError });
-      }
+      info = await read();
+      if (!info) throw new JournalUnavailableError(`creating stream ${o.stream}`, { cause: addError });
     }
   }
   if (!info.config.subjects?.includes(wanted)) {

@@ -1,5 +1,6 @@
 /**
- * One partition's subject in the journal stream, written by at most one owner at a time.
+ * One partition's subject in the journal stream: the fenced writes of one batch of the
+ * GroupCommitter (claims, merged appends, snapshots, in submit order).
  *
  * Invariants:
  * - Fence: every message is published with `Nats-Expected-Last-Subject-Sequence` = the last
@@ -8,24 +9,26 @@
  *   before the raft proposal, so two concurrent writers expecting the same sequence are both
  *   stored (reproduced on 2.9.10, R3). The position-derived id makes the second one a duplicate,
  *   which JetStream rejects atomically when applying, on every version.
- * - One write in flight: while one is in flight, `submit`ted operations queue; the queue is
- *   drained as one batch, consecutive appends of an epoch merged into one frame (group commit).
- *   A merged frame succeeds or fails as a whole, so one call's records are all or none.
- * - Epochs: only `claim` moves the fence forward (a marker with the new epoch). A write below the
- *   known epoch, or whose publish finds another writer's message at its position, rejects with
- *   StaleEpochError and writes nothing; the epoch is then remembered as fenced.
- * - Lost acks: a publish that times out (or meets a leader election) is resent with the same
- *   msg id until `appendTimeoutMs`; if JetStream then reports a duplicate or a wrong sequence,
- *   the last message is read back and counts as ours when it carries our `Maestro-Writer` id.
- *   If the deadline passes, the call rejects JournalUnavailableError and the next write first
- *   re-reads the subject's last message (the unknown write is then either there, whole, or not).
+ * - The journal's epoch is the highest claim marker on the subject; every message carries it
+ *   (`Maestro-Epoch`). A write below it rejects with StaleEpochError. A publish that finds another
+ *   writer's message at its position re-reads the subject's last message: a higher epoch there
+ *   means we are stale; otherwise (an old owner's append that landed just before our claim)
+ *   the write is redone at the new position, a bounded number of times.
+ * - All or none: a batch's appends form one frame; a frame larger than a message is written in
+ *   parts that only count once the last is stored. A failed batch rejects all its calls.
+ * - Lost acks: a publish that times out (or meets a leader election) is resent with the same msg
+ *   id until `appendTimeoutMs`; a duplicate or wrong-sequence answer then counts as ours when the
+ *   last message carries our `Maestro-Writer` id. Past the deadline the batch rejects
+ *   JournalUnavailableError and the next write first re-reads the subject's last message.
  */
 import { headers, nuid, type JetStreamClient, type JetStreamManager, type PubAck, type StoredMsg } from 'nats';
-import { StaleEpochError } from '../../core/errors.js';
 import type { InstanceSnapshot, JournalRecord } from '../port.js';
+import { staleEpoch } from '../memory/partition-state.js';
 import { HDR_EPOCH, HDR_PART, HDR_WRITER, journalPositionId, journalSubject } from '../../transport/nats/subjects.js';
-import { JournalCorruptError, JournalUnavailableError, NotClaimedError } from './errors.js';
+import { JournalCorruptError, JournalUnavailableError } from './errors.js';
 import { claimFrame, recordsFrame, snapshotFrame, splitParts } from './frames.js';
+import { readPartition } from './reader.js';
+import { apiErrorCode, NO_MESSAGE, retrying, WRONG_LAST_SEQUENCE, type RetryPolicy } from './retry.js';
 
 export interface LogContext {
   js: JetStreamClient;
@@ -34,15 +37,22 @@ export interface LogContext {
   subjectPrefix: string;
   /** Largest payload of one message; bigger frames are cut into parts. */
   maxMessageBytes: number;
-  /** Deadline of one write or read, resends included. */
+  /** Deadline of one publish or read, resends included. */
   appendTimeoutMs: number;
   /** How long one publish waits for its ack before it is resent. */
   attemptTimeoutMs: number;
+  /** Deadline of reading a partition (load, or a snapshot's carry-over). */
+  loadTimeoutMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
-  /** Attempts of a claim that keeps losing to the old owner's appends. */
-  claimAttempts: number;
+  /** How often a write is redone after losing its position to another writer. */
+  conflictRetries: number;
 }
+
+export type Op =
+  | { kind: 'claim'; epoch: number }
+  | { kind: 'append'; epoch: number; records: readonly JournalRecord[] }
+  | { kind: 'snapshot'; epoch: number; snapshots: Uint8Array; covers: readonly Pick<InstanceSnapshot, 'instanceKey' | 'seq'>[] };
 
 export interface LastMessage {
   seq: number;
@@ -50,24 +60,12 @@ export interface LastMessage {
   writer: string;
 }
 
-type Op =
-  | { kind: 'append'; epoch: number; records: readonly JournalRecord[]; settle: Settle }
-  | { kind: 'snapshot'; epoch: number; snaps: readonly InstanceSnapshot[]; settle: Settle }
-  | { kind: 'claim'; epoch: number; settle: Settle };
-type Settle = (error?: unknown) => void;
-type OpInput = Op extends infer O ? (O extends Op ? Omit<O, 'settle'> : never) : never;
-
-/** Result of one fenced publish: stored at `seq`, or another writer holds the position. */
-type Published = { seq: number } | { conflict: LastMessage | undefined };
-
 export class PartitionLog {
   readonly subject: string;
-  private epoch = 0;
+  /** Highest epoch known to be in the journal (or fencing us); 0 until read. */
+  fence = 0;
   private lastSeq = 0;
   private synced = false;
-  private fencedAt = 0;
-  private readonly queue: Op[] = [];
-  private running = false;
 
   constructor(
     private readonly ctx: LogContext,
@@ -76,120 +74,91 @@ export class PartitionLog {
     this.subject = journalSubject(ctx.subjectPrefix, partition);
   }
 
-  submit(op: OpInput): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ...op, settle: (e) => (e === undefined ? resolve() : reject(e)) } as Op);
-      if (!this.running) void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0);
-      for (let i = 0; i < batch.length; ) {
-        const op = batch[i]!;
+  /** Writes one GroupCommitter batch, in order. */
+  async write(ops: readonly Op[]): Promise<void> {
+    for (let i = 0; i < ops.length; ) {
+      const op = ops[i]!;
+      if (op.kind === 'claim') {
+        await this.writeFenced('claim', op.epoch, () => claimFrame(op.epoch), op.epoch);
+        i++;
+      } else if (op.kind === 'snapshot') {
+        await this.snapshot(op);
+        i++;
+      } else {
         let j = i + 1;
-        if (op.kind === 'append') {
-          while (j < batch.length && batch[j]!.kind === 'append' && batch[j]!.epoch === op.epoch) j++;
-        }
-        const group = batch.slice(i, j);
-        let error: unknown;
-        try {
-          await this.run(op, group);
-        } catch (e) {
-          error = e ?? new Error('journal write failed');
-        }
-        for (const o of group) o.settle(error);
+        while (j < ops.length && ops[j]!.kind === 'append') j++;
+        const appends = ops.slice(i, j) as Extract<Op, { kind: 'append' }>[];
+        const minEpoch = Math.min(...appends.map((a) => a.epoch));
+        await this.writeFenced('append', minEpoch, () => recordsFrame(this.fence, appends.map((a) => a.records)));
         i = j;
       }
     }
-    this.running = false;
   }
 
-  private async run(op: Op, group: Op[]): Promise<void> {
-    switch (op.kind) {
-      case 'claim':
-        return this.claim(op.epoch);
-      case 'append': {
-        await this.checkEpoch(op.epoch);
-        const frame = recordsFrame(op.epoch, group.map((o) => (o.kind === 'append' ? o.records : [])));
-        await this.writeFrame(frame, op.epoch);
-        return;
-      }
-      case 'snapshot': {
-        await this.checkEpoch(op.epoch);
-        const firstSeq = await this.writeFrame(snapshotFrame(op.epoch, op.snaps), op.epoch);
-        try {
-          await this.ctx.jsm.streams.purge(this.ctx.stream, { filter: this.subject, seq: firstSeq });
-        } catch (e) {
-          throw new JournalUnavailableError(`snapshot of partition ${this.partition} is durable but purging below it failed`, { cause: e });
-        }
-        return;
-      }
-    }
-  }
-
-  private async claim(epoch: number): Promise<void> {
-    for (let attempt = 0; attempt < this.ctx.claimAttempts; attempt++) {
-      const current = Math.max(this.epoch, this.fencedAt);
-      if (epoch <= current) throw this.stale(epoch, current);
-      const last = await this.readLast();
-      if (last && last.epoch >= epoch) {
-        this.fencedAt = Math.max(this.fencedAt, last.epoch);
-        throw this.stale(epoch, last.epoch);
-      }
-      this.lastSeq = last?.seq ?? 0;
-      const res = await this.publish(claimFrame(epoch), epoch);
-      if ('seq' in res) {
-        this.epoch = epoch;
-        this.lastSeq = res.seq;
-        this.synced = true;
-        return;
-      }
-      // Someone wrote at our position first (the old owner's last append, or a rival claim):
-      // re-read; a newer claim makes us stale above, an older writer's append is claimed over.
-    }
-    throw new JournalUnavailableError(`claim of partition ${this.partition} at epoch ${epoch}`, {
-      cause: new Error(`lost the race for the fence ${this.ctx.claimAttempts} times`),
+  private async snapshot(op: Extract<Op, { kind: 'snapshot' }>): Promise<void> {
+    const first = await this.writeFenced('snapshot', op.epoch, async () => {
+      const image = await readPartition(this.ctx, this.subject, this.partition, this.lastSeq);
+      const carried = op.covers.flatMap((c) => image.instances.get(c.instanceKey)?.records.filter((r) => r.seq > c.seq) ?? []);
+      return snapshotFrame(this.fence, op.snapshots, carried);
     });
+    // nats-server reads `seq` <= 1 as "no bound" and would purge the snapshot too; below
+    // sequence 1 there is nothing to purge anyway.
+    if (first <= 1) return;
+    try {
+      await this.ctx.jsm.streams.purge(this.ctx.stream, { filter: this.subject, seq: first });
+    } catch (e) {
+      throw new JournalUnavailableError(`snapshot of partition ${this.partition} is durable but purging below it failed`, { cause: e });
+    }
   }
 
-  /** Rejects a write whose epoch is not the subject's current one; syncs `lastSeq` when needed. */
-  private async checkEpoch(epoch: number): Promise<void> {
-    if (epoch <= this.fencedAt || epoch < this.epoch) throw this.stale(epoch, Math.max(this.epoch, this.fencedAt));
-    if (epoch === this.epoch && this.synced) return;
-    const last = await this.readLast();
-    const current = last?.epoch ?? 0;
-    if (current > epoch) {
-      this.fencedAt = current;
-      throw this.stale(epoch, current);
+  /**
+   * Publishes the frame built by `build` (rebuilt on a retry, at the new position) unless
+   * `epoch` is below the fence; `claiming` is the epoch the frame moves the fence to.
+   * Returns the sequence of the frame's first message.
+   */
+  private async writeFenced(what: string, epoch: number, build: () => Uint8Array | Promise<Uint8Array>, claiming?: number): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      await this.sync();
+      if (claiming === undefined ? epoch < this.fence : epoch <= this.fence) {
+        throw staleEpoch(this.partition, what, epoch, this.fence);
+      }
+      const parts = splitParts(await build(), this.ctx.maxMessageBytes);
+      const header = claiming ?? this.fence;
+      let first = 0;
+      let lost: LastMessage | undefined;
+      for (let i = 0; i < parts.length && !lost; i++) {
+        const res = await this.publish(parts[i]!, header, parts.length > 1 ? `${i}/${parts.length}` : undefined);
+        if ('seq' in res) {
+          this.lastSeq = res.seq;
+          if (i === 0) first = res.seq;
+        } else {
+          lost = res.conflict ?? { seq: 0, epoch: 0, writer: '' };
+        }
+      }
+      if (!lost) {
+        if (claiming !== undefined) this.fence = claiming;
+        return first;
+      }
+      this.synced = false;
+      if (lost.epoch > this.fence) this.fence = lost.epoch;
+      if (attempt >= this.ctx.conflictRetries) {
+        throw new JournalUnavailableError(`${what} on partition ${this.partition}`, {
+          cause: new Error(`lost the position to another writer ${attempt + 1} times (last at #${lost.seq})`),
+        });
+      }
     }
-    if (current < epoch) throw new NotClaimedError(this.partition, epoch, current);
-    this.epoch = epoch;
+  }
+
+  /** Makes `lastSeq` and `fence` reflect the subject after an unknown outcome or a conflict. */
+  private async sync(): Promise<void> {
+    if (this.synced) return;
+    const last = await this.readLast();
     this.lastSeq = last?.seq ?? 0;
+    this.fence = Math.max(this.fence, last?.epoch ?? 0);
     this.synced = true;
   }
 
-  /** Writes a frame (in parts when large) and returns the sequence of its first message. */
-  private async writeFrame(frame: Uint8Array, epoch: number): Promise<number> {
-    const parts = splitParts(frame, this.ctx.maxMessageBytes);
-    let first = 0;
-    for (let i = 0; i < parts.length; i++) {
-      const res = await this.publish(parts[i]!, epoch, parts.length > 1 ? `${i}/${parts.length}` : undefined);
-      if (!('seq' in res)) {
-        const current = res.conflict?.epoch ?? 0;
-        this.fencedAt = Math.max(this.fencedAt, current, epoch);
-        this.synced = false;
-        throw this.stale(epoch, current, res.conflict?.seq);
-      }
-      this.lastSeq = res.seq;
-      if (i === 0) first = res.seq;
-    }
-    return first;
-  }
-
-  private async publish(data: Uint8Array, epoch: number, part?: string): Promise<Published> {
+  private async publish(data: Uint8Array, epoch: number, part?: string): Promise<{ seq: number } | { conflict: LastMessage | undefined }> {
     const writer = nuid.next();
     const h = headers();
     h.set(HDR_EPOCH, String(epoch));
@@ -198,10 +167,11 @@ export class PartitionLog {
     const opts = { headers: h, msgID: journalPositionId(this.partition, this.lastSeq), expect: { lastSubjectSequence: this.lastSeq } };
     let ack: PubAck | undefined;
     try {
-      ack = await this.retrying(
+      ack = await retrying(
         `append to partition ${this.partition}`,
+        this.policy(),
         (timeout) => this.ctx.js.publish(this.subject, data, { ...opts, timeout }),
-        isWrongLastSequence,
+        (e) => apiErrorCode(e) === WRONG_LAST_SEQUENCE,
       );
     } catch (e) {
       this.synced = false;
@@ -215,13 +185,19 @@ export class PartitionLog {
     return { conflict: last };
   }
 
+  private policy(): RetryPolicy {
+    const { appendTimeoutMs, attemptTimeoutMs, retryBaseMs, retryMaxMs } = this.ctx;
+    return { deadlineMs: appendTimeoutMs, attemptTimeoutMs, retryBaseMs, retryMaxMs };
+  }
+
   async readLast(): Promise<LastMessage | undefined> {
     let sm: StoredMsg | undefined;
     try {
-      sm = await this.retrying(
+      sm = await retrying(
         `read of partition ${this.partition}`,
-        (timeout) => withTimeout(this.ctx.jsm.streams.getMessage(this.ctx.stream, { last_by_subj: this.subject }), timeout),
-        isNoMessage,
+        this.policy(),
+        () => this.ctx.jsm.streams.getMessage(this.ctx.stream, { last_by_subj: this.subject }),
+        (e) => apiErrorCode(e) === NO_MESSAGE,
       );
     } catch (e) {
       this.synced = false;
@@ -232,63 +208,4 @@ export class PartitionLog {
     if (!Number.isSafeInteger(epoch)) throw new JournalCorruptError(this.subject, sm.seq, `no ${HDR_EPOCH} header`);
     return { seq: sm.seq, epoch, writer: sm.header?.get(HDR_WRITER) ?? '' };
   }
-
-  /**
-   * Runs `fn` until it resolves, resending on timeouts and "no responders" until the deadline.
-   * An error for which `expected` holds resolves `undefined` (the caller inspects the subject).
-   */
-  private async retrying<T>(what: string, fn: (timeoutMs: number) => Promise<T>, expected: (e: unknown) => boolean): Promise<T | undefined> {
-    const deadline = Date.now() + this.ctx.appendTimeoutMs;
-    let backoff = this.ctx.retryBaseMs;
-    for (;;) {
-      const remaining = deadline - Date.now();
-      try {
-        return await fn(Math.max(1, Math.min(remaining, this.ctx.attemptTimeoutMs)));
-      } catch (e) {
-        if (expected(e)) return undefined;
-        if (!isTransient(e) || deadline - Date.now() <= 0) throw new JournalUnavailableError(what, { cause: e });
-      }
-      await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())));
-      backoff = Math.min(backoff * 2, this.ctx.retryMaxMs);
-    }
-  }
-
-  private stale(epoch: number, current: number, atSeq?: number): StaleEpochError {
-    const where = atSeq === undefined ? '' : ` (message ${atSeq} holds the fence)`;
-    return new StaleEpochError(`partition ${this.partition}: epoch ${epoch} is stale, the journal is at epoch ${current}${where}`);
-  }
-}
-
-function codeOf(e: unknown): { code?: string; err?: number } {
-  const x = e as { code?: unknown; api_error?: { err_code?: unknown } };
-  return {
-    code: typeof x?.code === 'string' ? x.code : undefined,
-    err: typeof x?.api_error?.err_code === 'number' ? x.api_error.err_code : undefined,
-  };
-}
-
-function isWrongLastSequence(e: unknown): boolean {
-  return codeOf(e).err === 10071;
-}
-
-function isNoMessage(e: unknown): boolean {
-  return codeOf(e).err === 10037;
-}
-
-/** Worth resending: no responders (leader moving), timeouts, reconnects, "temporarily unavailable". */
-function isTransient(e: unknown): boolean {
-  const { code, err } = codeOf(e);
-  return code === '503' || code === 'TIMEOUT' || code === 'DISCONNECT' || code === '408' || err === 10008 || code === 'REQUEST_ERROR';
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'TIMEOUT' })), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

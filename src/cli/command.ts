@@ -1,0 +1,15 @@
+/** The shape of a `maestro` subcommand. The table of commands is in commands.ts. */
+import type { CliIo } from './io.js';
+
+export type CommandGroup = 'local' | 'client' | 'cluster';
+
+export interface Command {
+  name: string;
+  group: CommandGroup;
+  /** One line for `maestro --help`. */
+  summary: string;
+  /** Synopsis and option lines for `maestro COMMAND --help`. */
+  usage: string[];
+  /** Returns the exit code; throws UsageError (exit 2) or anything else (exit 1). */
+  run(argv: string[], io: CliIo): Promise<number>;
+}

@@ -1,0 +1,28 @@
+/**
+ * The table of `maestro` subcommands, in help order. This is the extension point: cluster mode
+ * adds its `node` and `worker` commands (group 'cluster') here.
+ */
+import type { Command } from './command.js';
+import { devCommand } from './dev.js';
+import { getCommand, killCommand, listCommand, restartCommand, startCommand, stopCommand, watchCommand } from './instance-commands.js';
+import { runCommand } from './run.js';
+import { pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
+
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  devCommand,
+  pushCommand,
+  validateCommand,
+  workflowsCommand,
+  startCommand,
+  getCommand,
+  listCommand,
+  watchCommand,
+  stopCommand,
+  killCommand,
+  restartCommand,
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

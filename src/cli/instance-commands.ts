@@ -1,0 +1,181 @@
+/** Client commands about instances: start, get, list, watch, stop, kill, restart. */
+import type { ControlClient } from '../control/client.js';
+import type { InstanceSummary } from '../core/instance/view.js';
+import { WORKFLOW_STATUSES, type WorkflowStatus } from '../core/status.js';
+import type { Command } from './command.js';
+import { EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
+import { follow } from './follow.js';
+import type { CliIo } from './io.js';
+import { parseCommandLine, parseParams, parsePositiveInt } from './options.js';
+import { SERVER_OPTION, SERVER_USAGE, serverAddress, withClient } from './remote.js';
+import { instanceListTable, instanceReport, statusLine } from './render.js';
+
+const INSTANCE_ARGS = ['WORKFLOW_ID', 'INSTANCE_ID'];
+
+function instanceArgs(args: string[]): [string, number] {
+  return [args[0] ?? '', parsePositiveInt(args[1] ?? '', 'INSTANCE_ID')];
+}
+
+async function followToEnd(client: ControlClient, workflowId: string, instanceId: number, io: CliIo, originMs?: number): Promise<number> {
+  const view = await follow(client, workflowId, instanceId, io.out, { originMs });
+  io.out('');
+  for (const line of instanceReport(view)) io.out(line);
+  return view.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
+}
+
+export const startCommand: Command = {
+  name: 'start',
+  group: 'client',
+  summary: 'start a run of a stored workflow',
+  usage: [
+    'maestro start WORKFLOW_ID [--version N] [--param NAME=VALUE]... [--param-json NAME=JSON]... [--request-id X] [--wait]',
+    '  --version N          the version to run (default: the active one)',
+    '  --param NAME=VALUE   a run param, as a string (coerced to the declared type)',
+    '  --param-json N=JSON  a run param given as JSON',
+    '  --request-id X       dedup key: starting again with X returns the same instance',
+    '  --wait               follow the run to its end; exit 0 only when it SUCCEEDED',
+    SERVER_USAGE,
+  ],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine(
+      'start',
+      argv,
+      {
+        ...SERVER_OPTION,
+        version: { type: 'string' },
+        param: { type: 'string', multiple: true },
+        'param-json': { type: 'string', multiple: true },
+        'request-id': { type: 'string' },
+        wait: { type: 'boolean', default: false },
+      },
+      ['WORKFLOW_ID'],
+    );
+    const workflowId = args[0] ?? '';
+    const version = values.version === undefined ? undefined : parsePositiveInt(values.version, '--version');
+    const params = parseParams(values.param, values['param-json']);
+    return withClient(serverAddress(values.server, io), io, async (client) => {
+      const view = await client.startWorkflow({ workflowId, version, params, requestId: values['request-id'] });
+      io.out(`started workflow ${view.workflowId} version ${view.version} instance ${view.instanceId} (run ${view.runId})`);
+      return values.wait ? followToEnd(client, workflowId, view.instanceId, io, view.createdAtMs) : EXIT_OK;
+    });
+  },
+};
+
+export const getCommand: Command = {
+  name: 'get',
+  group: 'client',
+  summary: 'show an instance: steps, attempts, statuses, durations',
+  usage: ['maestro get WORKFLOW_ID INSTANCE_ID [--json]', '  --json               print the whole instance (params, outputs, attempts) as JSON', SERVER_USAGE],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine('get', argv, { ...SERVER_OPTION, json: { type: 'boolean', default: false } }, INSTANCE_ARGS);
+    const [workflowId, instanceId] = instanceArgs(args);
+    return withClient(serverAddress(values.server, io), io, async (client) => {
+      const view = await client.getInstance(workflowId, instanceId);
+      if (values.json) io.out(JSON.stringify(view, null, 2));
+      else for (const line of instanceReport(view)) io.out(line);
+      return EXIT_OK;
+    });
+  },
+};
+
+function parseStatus(value: string | undefined): WorkflowStatus | undefined {
+  if (value === undefined) return undefined;
+  const upper = value.toUpperCase();
+  const found = WORKFLOW_STATUSES.find((s) => s === upper);
+  if (!found) throw new UsageError(`--status must be one of ${WORKFLOW_STATUSES.join(', ')}, got ${JSON.stringify(value)}`);
+  return found;
+}
+
+export const listCommand: Command = {
+  name: 'list',
+  group: 'client',
+  summary: 'list instances, optionally of one workflow and/or in one status',
+  usage: [
+    'maestro list [--workflow ID] [--status STATUS] [--limit N]',
+    `  --status STATUS      one of ${WORKFLOW_STATUSES.join(', ')}`,
+    '  --limit N            show at most N instances (default 100)',
+    SERVER_USAGE,
+  ],
+  async run(argv, io) {
+    const { values } = parseCommandLine(
+      'list',
+      argv,
+      { ...SERVER_OPTION, workflow: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } },
+      [],
+    );
+    const status = parseStatus(values.status);
+    const limit = values.limit === undefined ? 100 : parsePositiveInt(values.limit, '--limit');
+    return withClient(serverAddress(values.server, io), io, async (client) => {
+      const rows: InstanceSummary[] = [];
+      let pageToken: string | undefined;
+      do {
+        const page = await client.listInstances({ workflowId: values.workflow, status, pageSize: Math.min(limit - rows.length, 100), pageToken });
+        rows.push(...page.instances);
+        pageToken = page.nextPageToken || undefined;
+      } while (pageToken !== undefined && rows.length < limit);
+      for (const line of instanceListTable(rows.slice(0, limit))) io.out(line);
+      if (pageToken !== undefined) io.err(`(more than ${limit}; raise --limit to see more)`);
+      return EXIT_OK;
+    });
+  },
+};
+
+export const watchCommand: Command = {
+  name: 'watch',
+  group: 'client',
+  summary: 'follow an instance to its end; exit 0 only when it SUCCEEDED',
+  usage: ['maestro watch WORKFLOW_ID INSTANCE_ID', SERVER_USAGE],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine('watch', argv, SERVER_OPTION, INSTANCE_ARGS);
+    const [workflowId, instanceId] = instanceArgs(args);
+    return withClient(serverAddress(values.server, io), io, (client) => followToEnd(client, workflowId, instanceId, io));
+  },
+};
+
+function endCommand(name: 'stop' | 'kill', summary: string): Command {
+  return {
+    name,
+    group: 'client',
+    summary,
+    usage: [`maestro ${name} WORKFLOW_ID INSTANCE_ID`, SERVER_USAGE],
+    async run(argv, io) {
+      const { values, args } = parseCommandLine(name, argv, SERVER_OPTION, INSTANCE_ARGS);
+      const [workflowId, instanceId] = instanceArgs(args);
+      return withClient(serverAddress(values.server, io), io, async (client) => {
+        const view = name === 'stop' ? await client.stop(workflowId, instanceId) : await client.kill(workflowId, instanceId);
+        io.out(statusLine(view));
+        return EXIT_OK;
+      });
+    },
+  };
+}
+
+export const stopCommand = endCommand('stop', 'stop a run gracefully (it ends STOPPED)');
+export const killCommand = endCommand('kill', 'end a run at once (it ends FAILED)');
+
+export const restartCommand: Command = {
+  name: 'restart',
+  group: 'client',
+  summary: 'rerun a finished instance, from its incomplete steps or from the beginning',
+  usage: [
+    'maestro restart WORKFLOW_ID INSTANCE_ID [--from-beginning] [--wait]',
+    '  --from-beginning     rerun every step (default: only the steps that did not succeed)',
+    '  --wait               follow the new run to its end',
+    SERVER_USAGE,
+  ],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine(
+      'restart',
+      argv,
+      { ...SERVER_OPTION, 'from-beginning': { type: 'boolean', default: false }, wait: { type: 'boolean', default: false } },
+      INSTANCE_ARGS,
+    );
+    const [workflowId, instanceId] = instanceArgs(args);
+    const policy = values['from-beginning'] ? 'RESTART_FROM_BEGINNING' : 'RESTART_FROM_INCOMPLETE';
+    return withClient(serverAddress(values.server, io), io, async (client) => {
+      const view = await client.restart(workflowId, instanceId, policy);
+      io.out(`restarted workflow ${workflowId} instance ${instanceId} as run ${view.runId} (${policy})`);
+      return values.wait ? followToEnd(client, workflowId, instanceId, io) : EXIT_OK;
+    });
+  },
+};

@@ -1,0 +1,58 @@
+/** The `maestro` command: dispatches to the table in commands.ts and turns errors into exit codes. */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command, CommandGroup } from './command.js';
+import { COMMANDS, findCommand } from './commands.js';
+import { EXIT_OK, EXIT_USAGE, describeError, exitCodeOf } from './errors.js';
+import { processIo, type CliIo } from './io.js';
+import { DEFAULT_SERVER } from './remote.js';
+
+const GROUP_TITLES: Record<CommandGroup, string> = {
+  local: 'Local (an embedded node in this process):',
+  client: `Client (talk to a node's gRPC API; --server HOST:PORT, default $MAESTRO_SERVER or ${DEFAULT_SERVER}):`,
+  cluster: 'Cluster:',
+};
+
+export function helpText(commands: readonly Command[] = COMMANDS): string[] {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = ['maestro: run Netflix Maestro workflow definitions', '', 'Usage: maestro COMMAND [ARGS] [OPTIONS]'];
+  for (const group of Object.keys(GROUP_TITLES) as CommandGroup[]) {
+    const inGroup = commands.filter((c) => c.group === group);
+    if (inGroup.length === 0) continue;
+    lines.push('', GROUP_TITLES[group]);
+    for (const c of inGroup) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
+  }
+  lines.push('', 'Run `maestro COMMAND --help` for its arguments and options.');
+  return lines;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' && rest[0] !== undefined ? findCommand(rest[0]) : undefined;
+    for (const line of target ? target.usage : helpText()) io.out(line);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const command = findCommand(name);
+  if (!command) {
+    io.err(`error: unknown command ${JSON.stringify(name)}; run \`maestro --help\` for the list`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    for (const line of command.usage) io.out(line);
+    return EXIT_OK;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    io.err(describeError(err));
+    return exitCodeOf(err);
+  }
+}
+
+/** Runs the CLI in this process (bin/maestro.js calls it; so does `tsx src/cli/main.ts`). */
+export async function runCli(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2), processIo());
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await runCli();

@@ -1,0 +1,55 @@
+/** Client commands about workflow definitions: push, validate, workflows. */
+import type { Command } from './command.js';
+import { EXIT_OK } from './errors.js';
+import { parseCommandLine, readDefinitionFile } from './options.js';
+import { SERVER_OPTION, SERVER_USAGE, serverAddress, withClient } from './remote.js';
+import { workflowListTable } from './render.js';
+
+export const pushCommand: Command = {
+  name: 'push',
+  group: 'client',
+  summary: 'store a workflow file as a new version',
+  usage: ['maestro push FILE [--server HOST:PORT]', SERVER_USAGE],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine('push', argv, SERVER_OPTION, ['FILE']);
+    const def = await readDefinitionFile(args[0] ?? '', io.cwd);
+    return withClient(serverAddress(values.server, io), io, async (client) => {
+      const info = await client.createWorkflow(def.text, def.format);
+      const active = info.isActive ? 'active' : `inactive; active version is ${info.activeVersion || 'none'}`;
+      io.out(`pushed workflow ${info.workflowId} version ${info.version} (${active})`);
+      return EXIT_OK;
+    });
+  },
+};
+
+export const validateCommand: Command = {
+  name: 'validate',
+  group: 'client',
+  summary: 'check a workflow file without storing it (exit 2 naming the bad field)',
+  usage: ['maestro validate FILE [--server HOST:PORT]', SERVER_USAGE],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine('validate', argv, SERVER_OPTION, ['FILE']);
+    const def = await readDefinitionFile(args[0] ?? '', io.cwd);
+    return withClient(serverAddress(values.server, io), io, async (client) => {
+      const summary = await client.validateWorkflow(def.text, def.format);
+      const n = summary.stepIds.length;
+      io.out(`valid: workflow ${summary.workflowId}, ${n} top-level step${n === 1 ? '' : 's'} (${summary.stepIds.join(', ')})`);
+      return EXIT_OK;
+    });
+  },
+};
+
+export const workflowsCommand: Command = {
+  name: 'workflows',
+  group: 'client',
+  summary: 'list stored workflows with their latest and active versions',
+  usage: ['maestro workflows [--server HOST:PORT]', SERVER_USAGE],
+  async run(argv, io) {
+    const { values } = parseCommandLine('workflows', argv, SERVER_OPTION, []);
+    return withClient(serverAddress(values.server, io), io, async (client) => {
+      const rows = await client.listWorkflows();
+      for (const line of workflowListTable(rows)) io.out(line);
+      return EXIT_OK;
+    });
+  },
+};

@@ -1,0 +1,210 @@
+/**
+ * A typed, promise-based client for a node's gRPC API. Results are the same core views the
+ * engine returns (InstanceView, InstanceSummary, InstanceChange); failures are ControlErrors
+ * carrying the server's error kind, field path and retryability.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
+import type { DefinitionFormat, ListInstancesRequest, RestartPolicy, StartRequest, WorkflowSummary } from '../workflow/engine-api.js';
+import { InstanceServiceClient, WorkflowServiceClient } from '../gen/maestro/v1/service.js';
+import { WorkflowStatus as PbWorkflowStatus, type InstanceChange as PbInstanceChange } from '../gen/maestro/v1/instance.js';
+import { formatToProto, restartPolicyToProto, workflowStatuses } from './enums.js';
+import { ControlError, fromServiceError } from './errors.js';
+import {
+  changeFromProto,
+  instanceFromProto,
+  summaryFromProto,
+  toPlainObject,
+  workflowSummaryFromProto,
+  workflowVersionFromProto,
+  type WorkflowInfo,
+} from './mapping.js';
+
+export type { WorkflowInfo } from './mapping.js';
+
+export interface ValidationSummary {
+  workflowId: string;
+  stepIds: string[];
+  isActive: boolean;
+}
+
+export type HealthStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+export interface ControlClientOptions {
+  /** Deadline of each unary call. Default 30000. */
+  callTimeoutMs?: number;
+}
+
+export interface ControlClient {
+  readonly address: string;
+  createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowInfo>;
+  validateWorkflow(text: string, format?: DefinitionFormat): Promise<ValidationSummary>;
+  getWorkflow(workflowId: string, version?: number): Promise<WorkflowInfo>;
+  listWorkflows(): Promise<WorkflowSummary[]>;
+  activateWorkflow(workflowId: string, version: number): Promise<WorkflowInfo>;
+  deleteWorkflow(workflowId: string): Promise<void>;
+  startWorkflow(req: StartRequest): Promise<InstanceView>;
+  getInstance(workflowId: string, instanceId: number): Promise<InstanceView>;
+  listInstances(req: ListInstancesRequest): Promise<{ instances: InstanceSummary[]; nextPageToken: string }>;
+  /** The snapshot, then every change; ends after a terminal workflow status. Breaking out cancels. */
+  watch(workflowId: string, instanceId: number): AsyncGenerator<InstanceChange, void, undefined>;
+  /** Callback form of watch(); `onEnd` gets the error if the stream failed (without `onEnd`, the error is thrown). Returns a canceller. */
+  watchInstance(
+    workflowId: string,
+    instanceId: number,
+    onChange: (c: InstanceChange) => void,
+    onEnd?: (err?: ControlError) => void,
+  ): Promise<() => void>;
+  stop(workflowId: string, instanceId: number): Promise<InstanceView>;
+  kill(workflowId: string, instanceId: number): Promise<InstanceView>;
+  restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView>;
+  /** grpc.health.v1 Check; '' asks about the server as a whole. */
+  checkHealth(service?: string): Promise<HealthStatus>;
+  close(): void;
+}
+
+type UnaryMethod<Req, Res> = (
+  req: Req,
+  md: grpc.Metadata,
+  opts: Partial<grpc.CallOptions>,
+  cb: (err: grpc.ServiceError | null, res: Res) => void,
+) => grpc.ClientUnaryCall;
+
+function isServiceError(e: unknown): e is grpc.ServiceError {
+  return e instanceof Error && typeof (e as Partial<grpc.ServiceError>).code === 'number';
+}
+
+/** grpc-health-check parses its .proto on import: load it on first use, not with the CLI. */
+let healthClientClass: Promise<grpc.ServiceClientConstructor> | undefined;
+const healthClientConstructor = (): Promise<grpc.ServiceClientConstructor> =>
+  (healthClientClass ??= import('grpc-health-check').then((m) => grpc.makeGenericClientConstructor(m.service, 'grpc.health.v1.Health')));
+
+export function createControlClient(address: string, opts: ControlClientOptions = {}): ControlClient {
+  const timeoutMs = opts.callTimeoutMs ?? 30_000;
+  const creds = grpc.credentials.createInsecure();
+  const workflows = new WorkflowServiceClient(address, creds);
+  const channel = workflows.getChannel();
+  const instances = new InstanceServiceClient(address, creds, { channelOverride: channel });
+
+  function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      method.call(client, req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err) reject(fromServiceError(err));
+        else resolve(res);
+      });
+    });
+  }
+
+  async function* watch(workflowId: string, instanceId: number): AsyncGenerator<InstanceChange, void, undefined> {
+    const stream = instances.watchInstance({ workflowId, instanceId });
+    try {
+      for await (const msg of stream) yield changeFromProto(msg as PbInstanceChange);
+    } catch (err) {
+      throw isServiceError(err) ? fromServiceError(err) : err;
+    } finally {
+      // The consumer stopped early or the stream is over: cancel it. The iterator no longer
+      // listens, so absorb the CANCELLED error this causes (it must not become an uncaught one).
+      stream.on('error', () => {});
+      stream.cancel();
+    }
+  }
+
+  return {
+    address,
+    async createWorkflow(text, format) {
+      const res = await call(workflows, workflows.createWorkflow, { definition: text, format: formatToProto(format) });
+      return workflowVersionFromProto(res.workflow);
+    },
+    async validateWorkflow(text, format) {
+      const res = await call(workflows, workflows.validateWorkflow, { definition: text, format: formatToProto(format) });
+      return { workflowId: res.workflowId, stepIds: res.stepIds, isActive: res.isActive };
+    },
+    async getWorkflow(workflowId, version) {
+      const res = await call(workflows, workflows.getWorkflow, { workflowId, version: version ?? 0 });
+      return workflowVersionFromProto(res.workflow);
+    },
+    async listWorkflows() {
+      const res = await call(workflows, workflows.listWorkflows, {});
+      return res.workflows.map(workflowSummaryFromProto);
+    },
+    async activateWorkflow(workflowId, version) {
+      const res = await call(workflows, workflows.activateWorkflow, { workflowId, version });
+      return workflowVersionFromProto(res.workflow);
+    },
+    async deleteWorkflow(workflowId) {
+      await call(workflows, workflows.deleteWorkflow, { workflowId });
+    },
+    async startWorkflow(req) {
+      const res = await call(instances, instances.startWorkflow, {
+        workflowId: req.workflowId,
+        version: req.version ?? 0,
+        params: toPlainObject(req.params),
+        requestId: req.requestId ?? '',
+      });
+      return instanceFromProto(expectInstance(res.instance));
+    },
+    async getInstance(workflowId, instanceId) {
+      const res = await call(instances, instances.getInstance, { workflowId, instanceId });
+      return instanceFromProto(expectInstance(res.instance));
+    },
+    async listInstances(req) {
+      const res = await call(instances, instances.listInstances, {
+        workflowId: req.workflowId ?? '',
+        status: req.status === undefined ? PbWorkflowStatus.WORKFLOW_STATUS_UNSPECIFIED : workflowStatuses.toProto(req.status),
+        pageSize: req.pageSize ?? 0,
+        pageToken: req.pageToken ?? '',
+      });
+      return { instances: res.instances.map(summaryFromProto), nextPageToken: res.nextPageToken };
+    },
+    watch,
+    async watchInstance(workflowId, instanceId, onChange, onEnd) {
+      const stream = instances.watchInstance({ workflowId, instanceId });
+      let cancelled = false;
+      let ended = false;
+      const finish = (err?: ControlError): void => {
+        if (ended) return;
+        ended = true;
+        if (onEnd) onEnd(err);
+        else if (err) throw err;
+      };
+      stream.on('data', (msg: PbInstanceChange) => {
+        if (!cancelled) onChange(changeFromProto(msg));
+      });
+      stream.on('end', () => finish());
+      stream.on('error', (err: unknown) => {
+        if (cancelled) finish();
+        else finish(isServiceError(err) ? fromServiceError(err) : new ControlError('internal', grpc.status.INTERNAL, String(err), { cause: err }));
+      });
+      return () => {
+        cancelled = true;
+        stream.cancel();
+      };
+    },
+    async stop(workflowId, instanceId) {
+      const res = await call(instances, instances.stopInstance, { workflowId, instanceId });
+      return instanceFromProto(expectInstance(res.instance));
+    },
+    async kill(workflowId, instanceId) {
+      const res = await call(instances, instances.killInstance, { workflowId, instanceId });
+      return instanceFromProto(expectInstance(res.instance));
+    },
+    async restart(workflowId, instanceId, policy) {
+      const res = await call(instances, instances.restartInstance, { workflowId, instanceId, policy: restartPolicyToProto(policy) });
+      return instanceFromProto(expectInstance(res.instance));
+    },
+    async checkHealth(service = '') {
+      const Health = await healthClientConstructor();
+      const health = new Health(address, creds, { channelOverride: channel });
+      const check = health['Check'] as UnaryMethod<{ service: string }, { status: HealthStatus }>;
+      return (await call(health, check, { service })).status;
+    },
+    close() {
+      workflows.close();
+    },
+  };
+}
+
+function expectInstance<T>(instance: T | undefined): T {
+  if (instance === undefined) throw new ControlError('internal', grpc.status.INTERNAL, 'server sent no instance', {});
+  return instance;
+}

@@ -1,0 +1,80 @@
+/** maestro.v1.InstanceService over an EngineApi. */
+import { ValidationError } from '../core/errors.js';
+import type { EngineApi, ListInstancesRequest } from '../workflow/engine-api.js';
+import type { InstanceServiceServer } from '../gen/maestro/v1/service.js';
+import { WorkflowStatus as PbWorkflowStatus } from '../gen/maestro/v1/instance.js';
+import type * as pb from '../gen/maestro/v1/instance.js';
+import { restartPolicyFromProto, workflowStatuses } from './enums.js';
+import { optionalVersion, requireInstanceId, requireString, unary } from './handlers.js';
+import { instanceToProto, summaryToProto, toPlainJson } from './mapping.js';
+import { watchHandler, type WatchRegistry } from './watch.js';
+
+function paramsFromProto(params: { [key: string]: unknown }): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (name === '') throw new ValidationError('params', 'a param name is empty');
+    if (value === undefined) throw new ValidationError(`params.${name}`, 'has no value (set one of the google.protobuf.Value kinds)');
+    out[name] = toPlainJson(value);
+  }
+  return out;
+}
+
+function listRequestFromProto(req: pb.ListInstancesRequest): ListInstancesRequest {
+  const out: ListInstancesRequest = {};
+  if (req.workflowId !== '') out.workflowId = req.workflowId;
+  if (req.status !== PbWorkflowStatus.WORKFLOW_STATUS_UNSPECIFIED) {
+    const status = workflowStatuses.fromProto(req.status);
+    if (status === undefined) throw new ValidationError('status', `unknown workflow status ${req.status}`);
+    out.status = status;
+  }
+  if (!Number.isSafeInteger(req.pageSize) || req.pageSize < 0) {
+    throw new ValidationError('page_size', `must be a non-negative integer, got ${req.pageSize}`);
+  }
+  if (req.pageSize > 0) out.pageSize = req.pageSize;
+  if (req.pageToken !== '') out.pageToken = req.pageToken;
+  return out;
+}
+
+export function instanceService(api: EngineApi, watches: WatchRegistry): InstanceServiceServer {
+  return {
+    startWorkflow: unary(async (req: pb.StartWorkflowRequest): Promise<pb.StartWorkflowResponse> => {
+      const workflowId = requireString(req.workflowId, 'workflow_id');
+      const view = await api.startWorkflow({
+        workflowId,
+        version: optionalVersion(req.version),
+        params: paramsFromProto(req.params),
+        requestId: req.requestId === '' ? undefined : req.requestId,
+      });
+      return { instance: instanceToProto(view) };
+    }),
+
+    getInstance: unary(async (req: pb.GetInstanceRequest): Promise<pb.GetInstanceResponse> => {
+      const view = await api.getInstance(requireString(req.workflowId, 'workflow_id'), requireInstanceId(req.instanceId));
+      return { instance: instanceToProto(view) };
+    }),
+
+    listInstances: unary(async (req: pb.ListInstancesRequest): Promise<pb.ListInstancesResponse> => {
+      const page = await api.listInstances(listRequestFromProto(req));
+      return { instances: page.instances.map(summaryToProto), nextPageToken: page.nextPageToken };
+    }),
+
+    watchInstance: watchHandler(api, watches),
+
+    stopInstance: unary(async (req: pb.StopInstanceRequest): Promise<pb.StopInstanceResponse> => {
+      const view = await api.stop(requireString(req.workflowId, 'workflow_id'), requireInstanceId(req.instanceId));
+      return { instance: instanceToProto(view) };
+    }),
+
+    killInstance: unary(async (req: pb.KillInstanceRequest): Promise<pb.KillInstanceResponse> => {
+      const view = await api.kill(requireString(req.workflowId, 'workflow_id'), requireInstanceId(req.instanceId));
+      return { instance: instanceToProto(view) };
+    }),
+
+    restartInstance: unary(async (req: pb.RestartInstanceRequest): Promise<pb.RestartInstanceResponse> => {
+      const workflowId = requireString(req.workflowId, 'workflow_id');
+      const instanceId = requireInstanceId(req.instanceId);
+      const view = await api.restart(workflowId, instanceId, restartPolicyFromProto(req.policy, 'policy'));
+      return { instance: instanceToProto(view) };
+    }),
+  };
+}

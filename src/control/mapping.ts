@@ -1,0 +1,240 @@
+/**
+ * Core views <-> proto messages, both directions: the server sends views as messages, the
+ * client turns messages back into the same views. Empty proto strings mean "absent" (undefined).
+ * Dynamic values (params, outputs) become plain JSON first: bigints turn into numbers when safe
+ * (strings otherwise), Dates into ISO strings, undefined entries are dropped.
+ */
+import { MaestroError } from '../core/errors.js';
+import type { AttemptView, InstanceChange, InstanceSummary, InstanceView, StepView } from '../core/instance/view.js';
+import type { WorkflowSummary, WorkflowVersionInfo } from '../workflow/engine-api.js';
+import type * as pb from '../gen/maestro/v1/instance.js';
+import type * as wpb from '../gen/maestro/v1/workflow.js';
+import { runPolicies, stepStatuses, workflowStatuses } from './enums.js';
+
+export type JsonObject = { [key: string]: unknown };
+
+export function toPlainJson(value: unknown): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : toPlainJson(v)));
+  if (value instanceof Map) return toPlainObject(Object.fromEntries(value));
+  if (typeof value === 'object') return toPlainObject(value as Record<string, unknown>);
+  return undefined; // functions, symbols, undefined
+}
+
+export function toPlainObject(record: Record<string, unknown> | undefined): JsonObject {
+  const out: JsonObject = {};
+  if (!record) return out;
+  for (const [k, v] of Object.entries(record)) {
+    const plain = toPlainJson(v);
+    if (plain !== undefined) out[k] = plain;
+  }
+  return out;
+}
+
+const dateOf = (ms: number | undefined): Date | undefined => (ms === undefined ? undefined : new Date(ms));
+const msOf = (d: Date | undefined): number | undefined => (d === undefined ? undefined : d.getTime());
+const orEmpty = (s: string | undefined): string => s ?? '';
+const orUndefined = (s: string): string | undefined => (s === '' ? undefined : s);
+
+function fromEnum<N>(name: N | undefined, what: string, value: number): N {
+  if (name === undefined) throw new MaestroError('internal', `server sent an unknown ${what} (${value})`);
+  return name;
+}
+
+export function attemptToProto(a: AttemptView): pb.Attempt {
+  return {
+    attempt: a.attempt,
+    attemptId: a.attemptId,
+    status: stepStatuses.toProto(a.status),
+    createdAt: dateOf(a.createdAtMs),
+    startedAt: dateOf(a.startedAtMs),
+    endedAt: dateOf(a.endedAtMs),
+    error: orEmpty(a.error),
+    outputs: a.outputs && toPlainObject(a.outputs),
+    stdout: orEmpty(a.stdout),
+    stderr: orEmpty(a.stderr),
+    details: a.details && toPlainObject(a.details),
+  };
+}
+
+export function attemptFromProto(a: pb.Attempt): AttemptView {
+  const view: AttemptView = {
+    attempt: a.attempt,
+    attemptId: a.attemptId,
+    status: fromEnum(stepStatuses.fromProto(a.status), 'step status', a.status),
+    createdAtMs: msOf(a.createdAt) ?? 0,
+  };
+  if (a.startedAt) view.startedAtMs = a.startedAt.getTime();
+  if (a.endedAt) view.endedAtMs = a.endedAt.getTime();
+  if (a.error) view.error = a.error;
+  if (a.outputs) view.outputs = a.outputs;
+  if (a.stdout) view.stdout = a.stdout;
+  if (a.stderr) view.stderr = a.stderr;
+  if (a.details) view.details = a.details;
+  return view;
+}
+
+export function stepToProto(s: StepView): pb.Step {
+  return {
+    stepId: s.stepId,
+    stepType: s.stepType,
+    status: stepStatuses.toProto(s.status),
+    attempts: s.attempts.map(attemptToProto),
+    params: toPlainObject(s.params),
+    outputs: toPlainObject(s.outputs),
+    startedAt: dateOf(s.startedAtMs),
+    endedAt: dateOf(s.endedAtMs),
+  };
+}
+
+export function stepFromProto(s: pb.Step): StepView {
+  const view: StepView = {
+    stepId: s.stepId,
+    stepType: s.stepType,
+    status: fromEnum(stepStatuses.fromProto(s.status), 'step status', s.status),
+    attempts: s.attempts.map(attemptFromProto),
+    params: s.params ?? {},
+    outputs: s.outputs ?? {},
+  };
+  if (s.startedAt) view.startedAtMs = s.startedAt.getTime();
+  if (s.endedAt) view.endedAtMs = s.endedAt.getTime();
+  return view;
+}
+
+export function instanceToProto(v: InstanceView): pb.Instance {
+  return {
+    workflowId: v.workflowId,
+    instanceId: v.instanceId,
+    runId: v.runId,
+    version: v.version,
+    status: workflowStatuses.toProto(v.status),
+    runPolicy: runPolicies.toProto(v.runPolicy),
+    requestId: orEmpty(v.requestId),
+    params: toPlainObject(v.params),
+    steps: v.steps.map(stepToProto),
+    createdAt: dateOf(v.createdAtMs),
+    startedAt: dateOf(v.startedAtMs),
+    endedAt: dateOf(v.endedAtMs),
+    error: orEmpty(v.error),
+  };
+}
+
+export function instanceFromProto(p: pb.Instance): InstanceView {
+  const view: InstanceView = {
+    workflowId: p.workflowId,
+    instanceId: p.instanceId,
+    runId: p.runId,
+    version: p.version,
+    status: fromEnum(workflowStatuses.fromProto(p.status), 'workflow status', p.status),
+    runPolicy: fromEnum(runPolicies.fromProto(p.runPolicy), 'run policy', p.runPolicy),
+    params: p.params ?? {},
+    steps: p.steps.map(stepFromProto),
+    createdAtMs: msOf(p.createdAt) ?? 0,
+  };
+  if (p.requestId) view.requestId = p.requestId;
+  if (p.startedAt) view.startedAtMs = p.startedAt.getTime();
+  if (p.endedAt) view.endedAtMs = p.endedAt.getTime();
+  if (p.error) view.error = p.error;
+  return view;
+}
+
+export function summaryToProto(s: InstanceSummary): pb.InstanceSummary {
+  return {
+    workflowId: s.workflowId,
+    instanceId: s.instanceId,
+    runId: s.runId,
+    version: s.version,
+    status: workflowStatuses.toProto(s.status),
+    createdAt: dateOf(s.createdAtMs),
+    endedAt: dateOf(s.endedAtMs),
+  };
+}
+
+export function summaryFromProto(p: pb.InstanceSummary): InstanceSummary {
+  const s: InstanceSummary = {
+    workflowId: p.workflowId,
+    instanceId: p.instanceId,
+    runId: p.runId,
+    version: p.version,
+    status: fromEnum(workflowStatuses.fromProto(p.status), 'workflow status', p.status),
+    createdAtMs: msOf(p.createdAt) ?? 0,
+  };
+  if (p.endedAt) s.endedAtMs = p.endedAt.getTime();
+  return s;
+}
+
+export function changeToProto(c: InstanceChange): pb.InstanceChange {
+  return {
+    workflowId: c.workflowId,
+    instanceId: c.instanceId,
+    runId: c.runId,
+    at: new Date(c.atMs),
+    stepId: orEmpty(c.stepId),
+    attempt: c.attempt ?? 0,
+    status: c.status,
+    message: orEmpty(c.message),
+  };
+}
+
+export function changeFromProto(p: pb.InstanceChange): InstanceChange {
+  const c: InstanceChange = {
+    workflowId: p.workflowId,
+    instanceId: p.instanceId,
+    runId: p.runId,
+    atMs: msOf(p.at) ?? 0,
+    status: p.status,
+  };
+  const stepId = orUndefined(p.stepId);
+  if (stepId !== undefined) c.stepId = stepId;
+  if (p.attempt) c.attempt = p.attempt;
+  const message = orUndefined(p.message);
+  if (message !== undefined) c.message = message;
+  return c;
+}
+
+/** A stored workflow version as the client sees it: the typed model stays on the server. */
+export type WorkflowInfo = Omit<WorkflowVersionInfo, 'definition'>;
+
+export function workflowVersionToProto(w: WorkflowVersionInfo | WorkflowInfo): wpb.WorkflowVersion {
+  return {
+    workflowId: w.workflowId,
+    version: w.version,
+    isActive: w.isActive,
+    activeVersion: w.activeVersion,
+    createdAt: new Date(w.createdAtMs),
+    definitionJson: w.definitionJson,
+  };
+}
+
+export function workflowVersionFromProto(p: wpb.WorkflowVersion | undefined): WorkflowInfo {
+  if (!p) throw new MaestroError('internal', 'server sent no workflow');
+  return {
+    workflowId: p.workflowId,
+    version: p.version,
+    isActive: p.isActive,
+    activeVersion: p.activeVersion,
+    createdAtMs: msOf(p.createdAt) ?? 0,
+    definitionJson: p.definitionJson,
+  };
+}
+
+export function workflowSummaryToProto(s: WorkflowSummary): wpb.WorkflowSummary {
+  return {
+    workflowId: s.workflowId,
+    latestVersion: s.latestVersion,
+    activeVersion: s.activeVersion,
+    createdAt: new Date(s.createdAtMs),
+  };
+}
+
+export function workflowSummaryFromProto(p: wpb.WorkflowSummary): WorkflowSummary {
+  return {
+    workflowId: p.workflowId,
+    latestVersion: p.latestVersion,
+    activeVersion: p.activeVersion,
+    createdAtMs: msOf(p.createdAt) ?? 0,
+  };
+}

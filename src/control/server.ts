@@ -1,0 +1,111 @@
+/**
+ * The gRPC server of a node: maestro.v1 services over an EngineApi, grpc.health.v1.Health and
+ * server reflection (v1 and v1alpha).
+ *
+ * Reflection describes the .proto files under proto/maestro/v1 (loaded with proto-loader at
+ * start), so a service added there and registered through `services` is listed without changes
+ * here. close() marks every service NOT_SERVING, ends open watch streams, then shuts down,
+ * forcing it after `shutdownGraceMs`.
+ */
+import { readdirSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import type { EngineApi } from '../workflow/engine-api.js';
+import { InstanceServiceService, WorkflowServiceService } from '../gen/maestro/v1/service.js';
+import { instanceService } from './instance-service.js';
+import { WatchRegistry } from './watch.js';
+import { workflowService } from './workflow-service.js';
+
+export const PROTO_ROOT = fileURLToPath(new URL('../../proto/', import.meta.url));
+export const HEALTH_SERVICE = 'grpc.health.v1.Health';
+export const WORKFLOW_SERVICE = 'maestro.v1.WorkflowService';
+export const INSTANCE_SERVICE = 'maestro.v1.InstanceService';
+
+/** A further service to serve (e.g. the cluster service), with its full proto name for health. */
+export interface ServiceRegistration {
+  name: string;
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
+export interface GrpcServerOptions {
+  /** Default "localhost". */
+  host?: string;
+  /** 0 picks a free port; the chosen one is returned. */
+  port: number;
+  services?: ServiceRegistration[];
+  /** How long close() waits for calls in flight before cancelling them. Default 2000. */
+  shutdownGraceMs?: number;
+}
+
+export interface GrpcServerHandle {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Every .proto of the public API plus health, as proto-loader sees them (for reflection). */
+export function loadApiDescriptors(): protoLoader.PackageDefinition {
+  const dir = `${PROTO_ROOT}maestro/v1`;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.proto'))
+    .sort()
+    .map((f) => `maestro/v1/${f}`);
+  const healthRoot = resolvePath(dirname(healthProtoPath), '../..'); // .../proto/health/v1/health.proto
+  return protoLoader.loadSync([...files, 'health/v1/health.proto'], {
+    includeDirs: [PROTO_ROOT, healthRoot],
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+}
+
+function bind(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
+
+export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): Promise<GrpcServerHandle> {
+  const host = opts.host ?? 'localhost';
+  const graceMs = opts.shutdownGraceMs ?? 2000;
+  const server = new grpc.Server();
+  const watches = new WatchRegistry();
+
+  server.addService(WorkflowServiceService, workflowService(api));
+  server.addService(InstanceServiceService, instanceService(api, watches));
+  const names = [WORKFLOW_SERVICE, INSTANCE_SERVICE];
+  for (const s of opts.services ?? []) {
+    server.addService(s.definition, s.implementation);
+    names.push(s.name);
+  }
+
+  const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(names.map((n) => [n, 'SERVING' as const])) });
+  health.addToServer(server);
+  new ReflectionService(loadApiDescriptors()).addToServer(server);
+
+  const port = await bind(server, `${host.includes(':') ? `[${host}]` : host}:${opts.port}`);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      for (const n of ['', ...names]) health.setStatus(n, 'NOT_SERVING');
+      watches.endAll();
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    return closing;
+  };
+  return { port, close };
+}

@@ -1,0 +1,137 @@
+/**
+ * The cluster against real servers: nats-server (JetStream) and etcd on free ports, nodes as
+ * child processes. Serial: each test runs several processes on a small machine.
+ */
+import { EtcdCluster } from '../../src/cluster/etcd/index.js';
+import { ClusterHarness, clusterTest, doubleDriven, workflowJson, type NodeProc } from './harness.js';
+
+const PARTITIONS = 64;
+
+async function startMany(h: ClusterHarness, workflowId: string, n: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => h.client(i + k).startWorkflow({ workflowId })));
+    ids.push(...batch.map((b) => b.instanceId));
+  }
+  return ids;
+}
+
+/** Reads the partition -> owner map straight from etcd. */
+async function ownerMap(etcd: EtcdCluster): Promise<Array<string | undefined>> {
+  return Promise.all(Array.from({ length: PARTITIONS }, async (_, p) => (await etcd.claims.owner(p))?.nodeId));
+}
+
+async function assertAllSucceededOnce(t: import('ava').ExecutionContext, h: ClusterHarness, workflowId: string, ids: number[]) {
+  const all = await h.listAll(workflowId);
+  t.is(all.length, ids.length);
+  const notOk = all.filter((i) => i.status !== 'SUCCEEDED');
+  t.deepEqual(notOk, [], 'every instance SUCCEEDED');
+  for (const id of ids.filter((_, i) => i % 25 === 0)) {
+    const v = await h.client(id).getInstance(workflowId, id);
+    for (const s of v.steps) {
+      t.is(s.status, 'SUCCEEDED');
+      t.is(s.attempts.length, 1, `${workflowId}/${id}/${s.stepId} has one attempt`);
+    }
+  }
+  t.deepEqual(doubleDriven(h.sinkRecords()), [], 'no attempt was driven by two owners at once');
+}
+
+clusterTest('a 3-node cluster runs 1,000 instances of a multi-step workflow to completion', async (t) => {
+  const h = await ClusterHarness.start({ nodes: 3 });
+  t.teardown(() => h.stop());
+  await h.client(0).createWorkflow(workflowJson('multi', [{ id: 'extract' }, { id: 'transform' }, { id: 'load' }]));
+  const ids = await startMany(h, 'multi', 1000);
+  t.is(new Set(ids).size, 1000, 'instance ids are unique across nodes');
+  await h.waitAllEnded('multi', 1000, 120_000);
+  await assertAllSucceededOnce(t, h, 'multi', ids);
+});
+
+clusterTest('kill -9 one node mid-run: its partitions move within 5 s and every instance completes', async (t) => {
+  const h = await ClusterHarness.start({ nodes: 3 });
+  t.teardown(() => h.stop());
+  const etcd = new EtcdCluster({ endpoints: h.etcd.endpoints });
+  t.teardown(() => etcd.close());
+  await h.client(0).createWorkflow(workflowJson('failover', [{ id: 'a' }, { id: 'nap', probeMs: 1500 }, { id: 'b' }]));
+  const ids = await startMany(h, 'failover', 300);
+  await new Promise((r) => setTimeout(r, 500));
+  const victim = h.nodes[2]!;
+  const before = await ownerMap(etcd);
+  const theirs = before.filter((o) => o === victim.nodeId).length;
+  t.true(theirs > 0, 'the victim owned partitions');
+  const killedAt = Date.now();
+  await h.kill9(victim);
+  let failoverMs = 0;
+  for (;;) {
+    const now = await ownerMap(etcd);
+    if (now.every((o) => o !== undefined && o !== victim.nodeId)) {
+      failoverMs = Date.now() - killedAt;
+      break;
+    }
+    if (Date.now() - killedAt > 20_000) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  t.log(`failover after kill -9: ${failoverMs} ms for ${theirs} partitions`);
+  t.true(failoverMs > 0 && failoverMs <= 5_000, `failover took ${failoverMs} ms`);
+  try {
+    await h.waitAllEnded('failover', ids.length, 30_000);
+  } catch (e) {
+    const stuck = (await h.listAll('failover')).filter((i) => i.status === 'IN_PROGRESS').slice(0, 3);
+    for (const s of stuck) t.log(JSON.stringify((await h.client(0).getInstance('failover', s.instanceId)).steps.map((x) => [x.stepId, x.status, x.attempts.map((a) => a.attemptId)])));
+    t.log(JSON.stringify(h.sinkRecords().filter((r) => stuck.some((s) => r.attemptId.startsWith(`failover/${s.instanceId}/`)))));
+    throw e;
+  }
+  await assertAllSucceededOnce(t, h, 'failover', ids);
+});
+
+clusterTest('adding a fourth node mid-run moves about a quarter of the partitions; every instance completes', async (t) => {
+  const h = await ClusterHarness.start({ nodes: 3 });
+  t.teardown(() => h.stop());
+  const etcd = new EtcdCluster({ endpoints: h.etcd.endpoints });
+  t.teardown(() => etcd.close());
+  await h.client(0).createWorkflow(workflowJson('grow', [{ id: 'a', probeMs: 300 }, { id: 'b', probeMs: 300 }, { id: 'c' }]));
+  const ids = await startMany(h, 'grow', 300);
+  const before = await ownerMap(etcd);
+  const fourth: NodeProc = await h.addNode();
+  let after = await ownerMap(etcd);
+  for (let i = 0; i < 100 && after.filter((o) => o === fourth.nodeId).length < PARTITIONS / 8; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await ownerMap(etcd);
+  }
+  const moved = after.filter((o, p) => o !== before[p]).length;
+  t.log(`partitions moved on join: ${moved} of ${PARTITIONS}`);
+  t.true(moved >= PARTITIONS / 8 && moved <= (PARTITIONS * 3) / 8, `moved ${moved}`);
+  await h.waitAllEnded('grow', ids.length, 90_000);
+  await assertAllSucceededOnce(t, h, 'grow', ids);
+});
+
+clusterTest('a paused owner (SIGSTOP past its lease) is fenced: it steps down and nothing is lost', async (t) => {
+  const h = await ClusterHarness.start({ nodes: 3 });
+  t.teardown(() => h.stop());
+  const etcd = new EtcdCluster({ endpoints: h.etcd.endpoints });
+  t.teardown(() => etcd.close());
+  await h.client(0).createWorkflow(workflowJson('pause', [{ id: 'a', probeMs: 200 }, { id: 'b', probeMs: 1000 }, { id: 'c' }]));
+  const ids = await startMany(h, 'pause', 200);
+  const sleeper = h.nodes[1]!;
+  sleeper.child.kill('SIGSTOP');
+  const stoppedAt = Date.now();
+  for (;;) {
+    const owners = await ownerMap(etcd);
+    if (owners.every((o) => o !== undefined && o !== sleeper.nodeId)) break;
+    if (Date.now() - stoppedAt > 20_000) t.fail('nobody took over the paused node partitions');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  sleeper.child.kill('SIGCONT');
+  await h.waitAllEnded('pause', ids.length, 90_000);
+  await assertAllSucceededOnce(t, h, 'pause', ids);
+});
+
+clusterTest('losing one of 3 NATS servers and one of 3 etcd members: progress resumes, nothing lost', async (t) => {
+  const h = await ClusterHarness.start({ nodes: 3, natsServers: 3, etcdMembers: 3, env: { MAESTRO_REPLICAS: '3' } });
+  t.teardown(() => h.stop());
+  await h.client(0).createWorkflow(workflowJson('infra', [{ id: 'a', probeMs: 200 }, { id: 'b', probeMs: 800 }, { id: 'c' }]));
+  const ids = await startMany(h, 'infra', 200);
+  await h.nats.kill(1);
+  await h.etcd.kill(2);
+  await h.waitAllEnded('infra', ids.length, 120_000);
+  await assertAllSucceededOnce(t, h, 'infra', ids);
+});

@@ -1,0 +1,76 @@
+import test from 'ava';
+import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
+import { MemoryJournal } from '../../src/journal/memory/memory-journal.js';
+import { MemoryKv } from '../../src/store/memory/memory-kv.js';
+import { DefinitionRegistry } from '../../src/workflow/definitions.js';
+import { LocalPartitions } from '../../src/workflow/partitions.js';
+import { PartitionIndex } from '../../src/workflow/partition-index.js';
+import { Engine } from '../../src/workflow/engine.js';
+import { createSelEngine } from '../../src/expr/index.js';
+import { parseWorkflowRequest } from '../../src/core/definition/index.js';
+import { TOPIC_ATTEMPT_HEARTBEAT, type StepResultMessage } from '../../src/workflow/messages.js';
+import type { StepTask } from '../../src/executor/runtime.js';
+import { waitForEnd } from '../helpers/wait.js';
+
+async function rig(livenessMs: number) {
+  const transport = new MemoryTransport({ partitions: 2 });
+  const kv = new MemoryKv();
+  const definitions = new DefinitionRegistry(kv, Date.now);
+  const partitions = new LocalPartitions({
+    journal: new MemoryJournal(),
+    transport,
+    definitions,
+    machine: { engine: createSelEngine(), hasRuntime: () => true },
+    now: Date.now,
+    checkpointEveryRecords: 1000,
+    retainFinishedPerPartition: 100,
+    attemptLivenessMs: livenessMs,
+    partitionCount: 2,
+  });
+  await partitions.acquire(0, 1);
+  await partitions.acquire(1, 1);
+  const api = new Engine({ definitions, kv, transport, index: new PartitionIndex(transport, 2, 1000), hasRuntime: () => true, requestTimeoutMs: 1000 });
+  await definitions.create(
+    parseWorkflowRequest(JSON.stringify({ properties: { owner: 't' }, workflow: { id: 'w', steps: [{ step: { id: 'job', type: 'Lossy' } }] } })),
+  );
+  return { transport, partitions, api };
+}
+
+const answer = (transport: MemoryTransport, task: StepTask) => {
+  const msg: StepResultMessage = { type: 'StepResult', stepId: task.stepId, runId: task.runId, attempt: task.attempt, attemptId: task.attemptId, result: { status: 'SUCCEEDED' } };
+  return transport.request(task.instanceKey, msg);
+};
+
+test('an attempt whose executor vanished is dispatched again after the liveness window', async (t) => {
+  const { transport, partitions, api } = await rig(200);
+  t.teardown(() => partitions.releaseAll());
+  const seen: number[] = [];
+  await transport.serveExecutor(['lossy'], (task) => {
+    seen.push(Date.now());
+    if (seen.length >= 2) void answer(transport, task); // the first executor "died" holding the task
+  });
+  const run = await api.startWorkflow({ workflowId: 'w' });
+  const end = await waitForEnd(api, 'w', run.instanceId, 5000);
+  t.is(end.status, 'SUCCEEDED');
+  t.is(seen.length, 2);
+  t.true(seen[1]! - seen[0]! >= 200, 're-dispatched only after the liveness window');
+  t.is(end.steps[0]!.attempts.length, 1, 'the same attempt, not a retry');
+});
+
+test('heartbeats keep a long-running attempt from being dispatched again', async (t) => {
+  const { transport, partitions, api } = await rig(200);
+  t.teardown(() => partitions.releaseAll());
+  let dispatches = 0;
+  await transport.serveExecutor(['lossy'], (task) => {
+    dispatches++;
+    const beat = setInterval(() => transport.publish(TOPIC_ATTEMPT_HEARTBEAT, { attempts: [[task.instanceKey, task.attemptId]] }), 50);
+    setTimeout(() => {
+      clearInterval(beat);
+      void answer(transport, task);
+    }, 700);
+  });
+  const run = await api.startWorkflow({ workflowId: 'w' });
+  const end = await waitForEnd(api, 'w', run.instanceId, 5000);
+  t.is(end.status, 'SUCCEEDED');
+  t.is(dispatches, 1);
+});
