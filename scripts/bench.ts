@@ -13,42 +13,14 @@ import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import * as hdr from 'hdr-histogram-js';
 import { createEmbeddedNode, type EmbeddedNode } from '../src/node/embedded.js';
-import type { StepRuntime, StepTask } from '../src/executor/runtime.js';
+import { Probe, chainDef, histogram, us } from './bench-probe.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, section: { type: 'string' }, fsync: { type: 'string', default: 'batch' } },
 });
 const quick = args.quick!;
 const want = (s: string) => !args.section || args.section === s;
-
-/** A NoOp that records when each attempt started and when its result left. */
-class Probe implements StepRuntime {
-  readonly type = 'Probe';
-  started = new Map<string, number>();
-  finished = new Map<string, number>();
-  count = 0;
-  async run(task: StepTask) {
-    const now = performance.now();
-    this.started.set(task.attemptId, now);
-    this.count++;
-    this.finished.set(task.attemptId, performance.now());
-    return { status: 'SUCCEEDED' as const };
-  }
-}
-
-function histogram() {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-}
-const us = (v: number) => (v / 1000).toFixed(3);
-
-function chainDef(id: string, n: number): string {
-  const steps = Array.from({ length: n }, (_, i) => ({
-    step: { id: `s${i}`, type: 'Probe', transition: { successors: i + 1 < n ? { [`s${i + 1}`]: 'true' } : {} } },
-  }));
-  return JSON.stringify({ properties: { owner: 'bench', run_strategy: 'parallel' }, workflow: { id, steps } });
-}
 
 async function waitAll(node: EmbeddedNode, workflowId: string, n: number, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -6,6 +6,7 @@ import type { Command } from './command.js';
 import { devCommand } from './dev.js';
 import { getCommand, killCommand, listCommand, restartCommand, startCommand, stopCommand, watchCommand } from './instance-commands.js';
 import { runCommand } from './run.js';
+import { nodeCommand, workerCommand } from './cluster-commands.js';
 import { pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -21,6 +22,8 @@ export const COMMANDS: readonly Command[] = [
   stopCommand,
   killCommand,
   restartCommand,
+  nodeCommand,
+  workerCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

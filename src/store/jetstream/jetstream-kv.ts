@@ -67,7 +67,9 @@ export class JetStreamKv implements KvStore {
     const o = jetStreamKvDefaults(opts);
     let kv: KV;
     try {
-      kv = await nc.jetstream({ timeout: o.timeoutMs }).views.kv(o.bucket, { replicas: o.replicas, history: 1, allow_direct: false });
+      // checkAPI off: the account-info probe needs the JetStream meta leader, the bucket's stream does not.
+      const js = nc.jetstream({ timeout: o.timeoutMs, checkAPI: false });
+      kv = await js.views.kv(o.bucket, { replicas: o.replicas, history: 1, allow_direct: false });
     } catch (e) {
       throw new KvUnavailableError(`opening KV bucket ${o.bucket}`, { cause: e });
     }

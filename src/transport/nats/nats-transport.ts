@@ -75,6 +75,7 @@ ERROR_HEADERS.set(HDR_ERROR, '1');
 
 export class NatsTransport implements Transport {
   private readonly actorSubjects: string[];
+  private readonly execSubjects = new Map<string, string>();
   private readonly served = new Map<number, Subscription>();
   private readonly subs = new Set<NatsSub>();
   private closed = false;
@@ -162,7 +163,8 @@ export class NatsTransport implements Transport {
 
   async dispatch(task: StepTask): Promise<void> {
     this.assertOpen();
-    const subject = execSubject(task.stepType);
+    let subject = this.execSubjects.get(task.stepType);
+    if (subject === undefined) this.execSubjects.set(task.stepType, (subject = execSubject(task.stepType)));
     const data = this.checkSize(encode(task), `step task ${task.attemptId}`);
     const deadline = Date.now() + this.opts.dispatchTimeoutMs;
     let lastError: unknown;

@@ -1,0 +1,31 @@
+/** Shared pieces of the benchmarks: a timing NoOp runtime, histograms, a chain definition. */
+import * as hdr from 'hdr-histogram-js';
+import type { StepRuntime, StepTask } from '../src/executor/runtime.js';
+
+/** A NoOp that records when each attempt started and when its result left. */
+export class Probe implements StepRuntime {
+  readonly type = 'Probe';
+  started = new Map<string, number>();
+  finished = new Map<string, number>();
+  count = 0;
+  async run(task: StepTask) {
+    const now = performance.now();
+    this.started.set(task.attemptId, now);
+    this.count++;
+    this.finished.set(task.attemptId, performance.now());
+    return { status: 'SUCCEEDED' as const };
+  }
+}
+
+export function histogram() {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+}
+export const us = (v: number) => (v / 1000).toFixed(3);
+
+export function chainDef(id: string, n: number): string {
+  const steps = Array.from({ length: n }, (_, i) => ({
+    step: { id: `s${i}`, type: 'Probe', transition: { successors: i + 1 < n ? { [`s${i + 1}`]: 'true' } : {} } },
+  }));
+  return JSON.stringify({ properties: { owner: 'bench', run_strategy: 'parallel' }, workflow: { id, steps } });
+}
+

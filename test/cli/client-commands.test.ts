@@ -1,0 +1,124 @@
+import test from 'ava';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeHarness, type Harness } from '../control/harness.js';
+import type { FakeEngine } from '../control/fake-engine.js';
+import { maestro } from './helpers.js';
+
+let h: Harness<FakeEngine>;
+let dir: string;
+let server: string[];
+
+const file = (name: string): string => join(dir, name);
+
+test.before(async () => {
+  h = await startFakeHarness();
+  server = ['--server', h.address];
+  dir = await mkdtemp(join(tmpdir(), 'maestro-cli-'));
+  await writeFile(
+    file('hello.yaml'),
+    ['properties: {owner: tester}', 'workflow:', '  id: cli-hello', '  steps:', '    - step: {id: greet, type: NoOp}', '    - step: {id: bye, type: NoOp}', ''].join('\n'),
+  );
+  await writeFile(file('block.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-block', steps: [{ step: { id: 'hold', type: 'Block' } }] } }));
+  await writeFile(file('bad.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-bad', steps: [{ step: { id: 'a' } }] } }));
+});
+test.after.always(async () => {
+  await h?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('--help lists every command', async (t) => {
+  const r = await maestro(['--help']);
+  t.is(r.code, 0);
+  for (const name of ['run', 'dev', 'push', 'validate', 'workflows', 'start', 'get', 'list', 'watch', 'stop', 'kill', 'restart']) {
+    t.regex(r.stdout, new RegExp(`^  ${name} `, 'm'), name);
+  }
+});
+
+test('validate of a bad file exits 2 naming the field; a good one exits 0', async (t) => {
+  const bad = await maestro(['validate', file('bad.json'), ...server]);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /workflow\.steps\[0\]\.step\.type: is required/);
+  const good = await maestro(['validate', file('hello.yaml'), ...server]);
+  t.is(good.code, 0, good.stderr);
+  t.regex(good.stdout, /valid: workflow cli-hello, 2 top-level steps \(greet, bye\)/);
+});
+
+test('bad command lines exit 2 naming the argument', async (t) => {
+  const noFile = await maestro(['push', ...server]);
+  t.is(noFile.code, 2);
+  t.regex(noFile.stderr, /push: missing FILE/);
+  const badId = await maestro(['get', 'cli-hello', 'x1', ...server]);
+  t.is(badId.code, 2);
+  t.regex(badId.stderr, /INSTANCE_ID must be a positive integer, got "x1"/);
+  const missing = await maestro(['push', file('nope.json'), ...server]);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /cannot read .*nope\.json: ENOENT/);
+});
+
+test('push, start --wait with params, get --json, list with filters (MAESTRO_SERVER)', async (t) => {
+  const env = { MAESTRO_SERVER: h.address };
+  const push = await maestro(['push', file('hello.yaml')], { env });
+  t.is(push.code, 0, push.stderr);
+  t.regex(push.stdout, /pushed workflow cli-hello version 1 \(active\)/);
+
+  const start = await maestro(['start', 'cli-hello', '--param', 'who=ann', '--param-json', 'n=3', '--request-id', 'cli-1', '--wait'], { env });
+  t.is(start.code, 0, start.stderr);
+  t.regex(start.stdout, /started workflow cli-hello version 1 instance (\d+)/);
+  t.regex(start.stdout, /\] step greet SUCCEEDED/);
+  t.regex(start.stdout, /\] workflow SUCCEEDED/);
+  t.regex(start.stdout, /^STEP\s+TYPE\s+STATUS\s+ATTEMPTS\s+DURATION$/m);
+  t.regex(start.stdout, /^greet\s+NoOp\s+SUCCEEDED\s+1\s+\S+$/m);
+  t.regex(start.stdout, /workflow cli-hello instance \d+ run 1: SUCCEEDED in /);
+  const id = /instance (\d+)/.exec(start.stdout)?.[1] ?? '';
+
+  const get = await maestro(['get', 'cli-hello', id, '--json'], { env });
+  t.is(get.code, 0, get.stderr);
+  const view = JSON.parse(get.stdout);
+  t.like(view, { workflowId: 'cli-hello', status: 'SUCCEEDED', requestId: 'cli-1', params: { who: 'ann', n: 3 } });
+  t.deepEqual(view.steps[0].outputs, { echo: { who: 'ann', n: 3 } });
+
+  const list = await maestro(['list', '--workflow', 'cli-hello', '--status', 'succeeded'], { env });
+  t.is(list.code, 0, list.stderr);
+  t.regex(list.stdout, new RegExp(`^cli-hello\\s+${id}\\s+1\\s+1\\s+SUCCEEDED`, 'm'));
+  const none = await maestro(['list', '--workflow', 'cli-hello', '--status', 'FAILED'], { env });
+  t.deepEqual(none.stdout.trim().split('\n').length, 1, 'only the header');
+  const badStatus = await maestro(['list', '--status', 'DONE'], { env });
+  t.is(badStatus.code, 2);
+  t.regex(badStatus.stderr, /--status must be one of CREATED, IN_PROGRESS/);
+});
+
+test('stop, kill, restart and watch of a blocked run', async (t) => {
+  t.is((await maestro(['push', file('block.json'), ...server])).code, 0);
+  const first = await h.client.startWorkflow({ workflowId: 'cli-block' });
+  const stop = await maestro(['stop', 'cli-block', String(first.instanceId), ...server]);
+  t.is(stop.code, 0, stop.stderr);
+  t.regex(stop.stdout, /run 1: STOPPED/);
+
+  const again = await maestro(['stop', 'cli-block', String(first.instanceId), ...server]);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /error \(failed precondition\): .*already STOPPED/);
+
+  const restart = await maestro(['restart', 'cli-block', String(first.instanceId), ...server]);
+  t.is(restart.code, 0, restart.stderr);
+  t.regex(restart.stdout, /as run 2 \(RESTART_FROM_INCOMPLETE\)/);
+  h.api.unblock('cli-block', first.instanceId);
+  const watch = await maestro(['watch', 'cli-block', String(first.instanceId), ...server]);
+  t.is(watch.code, 0, watch.stderr);
+  t.regex(watch.stdout, /^hold\s+Block\s+SUCCEEDED\s+2\s/m);
+
+  const second = await h.client.startWorkflow({ workflowId: 'cli-block' });
+  const kill = await maestro(['kill', 'cli-block', String(second.instanceId), ...server]);
+  t.is(kill.code, 0, kill.stderr);
+  t.regex(kill.stdout, /run 1: FAILED/);
+  const watchFailed = await maestro(['watch', 'cli-block', String(second.instanceId), ...server]);
+  t.is(watchFailed.code, 1, 'watch exits 1 for a run that did not succeed');
+  t.regex(watchFailed.stdout, /workflow FAILED/);
+});
+
+test('an unreachable server is reported with its address, exit 1', async (t) => {
+  const r = await maestro(['workflows', '--server', '127.0.0.1:1']);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /cannot reach the maestro server at 127\.0\.0\.1:1/);
+});

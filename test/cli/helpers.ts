@@ -1,0 +1,56 @@
+/** Runs the real `maestro` executable as a child process, and an in-memory CliIo for in-process tests. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { CliIo } from '../../src/cli/io.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/maestro.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Asynchronous on purpose: the server under test lives in this process and must keep answering. */
+export function maestro(args: string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: opts.cwd ?? ROOT, env: { ...process.env, MAESTRO_SERVER: '', ...opts.env }, timeout: opts.timeoutMs ?? 30_000 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') reject(Object.assign(err, { stdout, stderr }));
+        else resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+export interface CapturedIo extends CliIo {
+  stdout: string[];
+  stderr: string[];
+  /** Simulates Ctrl-C. */
+  interrupt(signal?: string): void;
+}
+
+export function captureIo(cwd = ROOT): CapturedIo {
+  const handlers = new Set<(s: string) => void>();
+  const io: CapturedIo = {
+    stdout: [],
+    stderr: [],
+    out: (line) => io.stdout.push(line),
+    err: (line) => io.stderr.push(line),
+    isTTY: false,
+    env: {},
+    cwd,
+    onInterrupt(handler) {
+      handlers.add(handler);
+      return () => handlers.delete(handler);
+    },
+    interrupt(signal = 'SIGINT') {
+      for (const h of [...handlers]) h(signal);
+    },
+  };
+  return io;
+}

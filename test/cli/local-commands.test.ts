@@ -1,0 +1,107 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROOT, maestro } from './helpers.js';
+
+// `maestro run` and `maestro dev` start the real embedded node (src/node/embedded.ts).
+
+const CONFORMANCE = join(ROOT, '../shared/conformance/maestro');
+const conformance = existsSync(CONFORMANCE) ? test : test.skip;
+const absent = existsSync(CONFORMANCE) ? '' : ' (skipped: ../shared/conformance/maestro is absent)';
+
+let dir: string;
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'maestro-run-'));
+  await writeFile(
+    join(dir, 'greet.yaml'),
+    [
+      'properties: {owner: tester}',
+      'workflow:',
+      '  id: cli-greet',
+      '  params:',
+      '    who: {type: STRING, value: nobody}',
+      '  steps:',
+      '    - step:',
+      '        id: hello',
+      '        type: NoOp',
+      '        transition: {successors: {bye: "true"}}',
+      '        params: {msg: {type: STRING, expression: "\'hello \' + who"}}',
+      '    - step: {id: bye, type: NoOp}',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(
+    join(dir, 'bad-sleep.json'),
+    JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-bad-sleep', steps: [{ step: { id: 'nap', type: 'Sleep', params: { sleep_seconds: { type: 'STRING', value: 'soon' } } } }] } }),
+  );
+});
+test.after.always(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('run FILE with --param shows progress, the step table, and exits 0 on success', async (t) => {
+  const r = await maestro(['run', join(dir, 'greet.yaml'), '--param', 'who=ann']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^started workflow cli-greet version 1 instance 1$/m);
+  t.regex(r.stdout, /^\[ +\d+\.\d\ds\] step hello SUCCEEDED$/m);
+  t.regex(r.stdout, /^\[ +\d+\.\d\ds\] workflow SUCCEEDED$/m);
+  t.regex(r.stdout, /^hello\s+NoOp\s+SUCCEEDED\s+1\s+\S+$/m);
+  t.regex(r.stdout, /^bye\s+NoOp\s+SUCCEEDED\s+1\s+\S+$/m);
+  t.regex(r.stdout, /workflow cli-greet instance 1 run 1: SUCCEEDED in /);
+});
+
+test('run of a workflow whose step fails exits 1 and shows the error', async (t) => {
+  const r = await maestro(['run', join(dir, 'bad-sleep.json')]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stdout, /^nap\s+Sleep\s+FATALLY_FAILED/m);
+  t.regex(r.stdout, /sleep_seconds must be a non-negative number/);
+});
+
+conformance(`run of Maestro's samples and invalid definitions${absent}`, async (t) => {
+  const ok = await maestro(['run', join(CONFORMANCE, 'samples/sample-dag-test-1.json')]);
+  t.is(ok.code, 0, ok.stderr);
+  t.regex(ok.stdout, /sample-dag-test-1 instance 1 run 1: SUCCEEDED/);
+  const cycle = await maestro(['run', join(CONFORMANCE, 'invalid/sample-dag-with-cycle-wf.json')]);
+  t.is(cycle.code, 2);
+  t.regex(cycle.stderr, /workflow\.steps\[\d+\]\.step\.transition\.successors.*cycle/);
+  const unknownField = await maestro(['run', join(CONFORMANCE, 'invalid/sample-invalid-wf.json')]);
+  t.is(unknownField.code, 2);
+  t.regex(unknownField.stderr, /definition: unknown field 'definition'/);
+});
+
+test('dev serves the API on a free port until SIGTERM', async (t) => {
+  const bin = fileURLToPath(new URL('../../bin/maestro.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'dev', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    void exited.then((code) => reject(new Error(`dev exited ${code} before listening: ${stderr}`)));
+  });
+  t.regex(address, /^127\.0\.0\.1:\d+$/);
+
+  const push = await maestro(['push', join(dir, 'greet.yaml'), '--server', address]);
+  t.is(push.code, 0, push.stderr);
+  const start = await maestro(['start', 'cli-greet', '--param', 'who=bob', '--wait', '--server', address]);
+  t.is(start.code, 0, start.stderr);
+  t.regex(start.stdout, /run 1: SUCCEEDED/);
+  const get = await maestro(['get', 'cli-greet', '1', '--json', '--server', address]);
+  t.is(JSON.parse(get.stdout).steps[0].params.msg, 'hello bob');
+
+  child.kill('SIGTERM');
+  t.is(await exited, 0);
+  t.regex(stderr, /SIGTERM: shutting down/);
+});

@@ -1,0 +1,79 @@
+import test from 'ava';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { INSTANCE_SERVICE, WORKFLOW_SERVICE, HEALTH_SERVICE, startGrpcServer } from '../../src/control/server.js';
+import { createControlClient } from '../../src/control/client.js';
+import { FakeEngine } from './fake-engine.js';
+
+const require = createRequire(import.meta.url);
+
+/** A reflection client built from the reflection package's own .proto, as grpcurl would use it. */
+function reflectionClient(address: string): grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, unknown> } {
+  const protoFile = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto/grpc/reflection/v1/reflection.proto');
+  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile, { keepCase: true })) as unknown as {
+    grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  };
+  return new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure()) as never;
+}
+
+function reflect(address: string, request: Record<string, unknown>): Promise<Record<string, any>> {
+  const client = reflectionClient(address);
+  return new Promise((resolve, reject) => {
+    const stream = client.ServerReflectionInfo();
+    stream.on('data', (res: Record<string, any>) => {
+      resolve(res);
+      stream.end();
+      client.close();
+    });
+    stream.on('error', reject);
+    stream.write(request);
+  });
+}
+
+test('health reports SERVING for the server and each service; a closed server is UNAVAILABLE', async (t) => {
+  const server = await startGrpcServer(new FakeEngine(), { port: 0 });
+  const client = createControlClient(`localhost:${server.port}`);
+  t.is(await client.checkHealth(), 'SERVING');
+  t.is(await client.checkHealth(WORKFLOW_SERVICE), 'SERVING');
+  t.is(await client.checkHealth(INSTANCE_SERVICE), 'SERVING');
+  const unknown = await t.throwsAsync(client.checkHealth('no.such.Service'));
+  t.like(unknown, { kind: 'not_found' });
+  client.close();
+  await server.close();
+  const after = createControlClient(`localhost:${server.port}`, { callTimeoutMs: 2000 });
+  const down = await t.throwsAsync(after.checkHealth());
+  t.like(down, { kind: 'unavailable' });
+  after.close();
+});
+
+test('reflection lists the maestro and health services and describes their files', async (t) => {
+  const server = await startGrpcServer(new FakeEngine(), { port: 0 });
+  t.teardown(() => server.close());
+  const address = `localhost:${server.port}`;
+
+  const listed = await reflect(address, { list_services: '*' });
+  const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
+  t.deepEqual(names, [HEALTH_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE].sort());
+
+  const file = await reflect(address, { file_containing_symbol: 'maestro.v1.InstanceService' });
+  const protos = file['file_descriptor_response']['file_descriptor_proto'] as Buffer[];
+  t.true(protos.length >= 1);
+  const text = Buffer.concat(protos).toString('latin1');
+  for (const word of ['WatchInstance', 'InstanceChange', 'StartWorkflowRequest']) t.true(text.includes(word), word);
+});
+
+test('port 0 picks a free port; two servers get different ones', async (t) => {
+  const a = await startGrpcServer(new FakeEngine(), { port: 0 });
+  const b = await startGrpcServer(new FakeEngine(), { port: 0, host: '127.0.0.1' });
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  t.true(a.port > 0 && b.port > 0);
+  t.not(a.port, b.port);
+  const client = createControlClient(`127.0.0.1:${b.port}`);
+  t.is(await client.checkHealth(), 'SERVING');
+  client.close();
+});

@@ -1,0 +1,81 @@
+import test from 'ava';
+import { RUN_POLICIES, STEP_STATUSES, WORKFLOW_STATUSES } from '../../src/core/status.js';
+import type { InstanceChange, InstanceView } from '../../src/core/instance/view.js';
+import { RunPolicy, StepStatus, WorkflowStatus, Instance, InstanceChange as PbChange } from '../../src/gen/maestro/v1/instance.js';
+import { runPolicies, stepStatuses, workflowStatuses } from '../../src/control/enums.js';
+import { changeFromProto, changeToProto, instanceFromProto, instanceToProto, toPlainJson } from '../../src/control/mapping.js';
+
+const protoNames = (e: Record<string, string | number>, prefix: string): string[] =>
+  Object.keys(e)
+    .filter((k) => Number.isNaN(Number(k)) && k !== `${prefix}UNSPECIFIED`)
+    .map((k) => k.slice(prefix.length));
+
+test('proto enums hold exactly the core statuses and run policies', (t) => {
+  t.deepEqual(protoNames(WorkflowStatus, 'WORKFLOW_STATUS_'), [...WORKFLOW_STATUSES]);
+  t.deepEqual(protoNames(StepStatus, 'STEP_STATUS_'), [...STEP_STATUSES]);
+  t.deepEqual(protoNames(RunPolicy, 'RUN_POLICY_'), [...RUN_POLICIES]);
+  for (const s of STEP_STATUSES) t.is(stepStatuses.fromProto(stepStatuses.toProto(s)), s);
+  for (const s of WORKFLOW_STATUSES) t.is(workflowStatuses.fromProto(workflowStatuses.toProto(s)), s);
+  for (const p of RUN_POLICIES) t.is(runPolicies.fromProto(runPolicies.toProto(p)), p);
+  t.is(workflowStatuses.fromProto(WorkflowStatus.WORKFLOW_STATUS_UNSPECIFIED), undefined);
+  t.is(stepStatuses.fromProto(99), undefined);
+});
+
+const view: InstanceView = {
+  workflowId: 'wf',
+  instanceId: 7,
+  runId: 2,
+  version: 3,
+  status: 'FAILED',
+  runPolicy: 'RESTART_FROM_INCOMPLETE',
+  requestId: 'r-1',
+  params: { s: 'x', n: 1.5, b: false, l: [1, 'two', null], m: { deep: { er: true } } },
+  steps: [
+    {
+      stepId: 'a',
+      stepType: 'Shell',
+      status: 'USER_FAILED',
+      attempts: [
+        { attempt: 1, attemptId: 'wf-7-a-1', status: 'PLATFORM_FAILED', createdAtMs: 1_000, startedAtMs: 1_100, endedAtMs: 1_200, error: 'oom' },
+        { attempt: 2, attemptId: 'wf-7-a-2', status: 'USER_FAILED', createdAtMs: 2_000, startedAtMs: 2_100, endedAtMs: 2_900, error: 'exit 3', outputs: { rc: 3 }, stdout: 'hi\n', stderr: 'bad\n', details: { pid: 42 } },
+      ],
+      params: { cmd: 'false' },
+      outputs: { rc: 3 },
+      startedAtMs: 1_100,
+      endedAtMs: 2_900,
+    },
+    { stepId: 'b', stepType: 'NoOp', status: 'NOT_CREATED', attempts: [], params: {}, outputs: {} },
+  ],
+  createdAtMs: 900,
+  startedAtMs: 950,
+  endedAtMs: 3_000,
+  error: 'step a failed',
+};
+
+test('an instance view survives view -> proto -> bytes -> proto -> view', (t) => {
+  const bytes = Instance.encode(instanceToProto(view)).finish();
+  t.deepEqual(instanceFromProto(Instance.decode(bytes)), view);
+});
+
+test('absent optional fields stay absent after the round trip', (t) => {
+  const bare: InstanceView = { workflowId: 'wf', instanceId: 1, runId: 1, version: 1, status: 'CREATED', runPolicy: 'START_FRESH_NEW_RUN', params: {}, steps: [], createdAtMs: 5 };
+  t.deepEqual(instanceFromProto(Instance.decode(Instance.encode(instanceToProto(bare)).finish())), bare);
+});
+
+test('changes round-trip, with and without a step', (t) => {
+  const step: InstanceChange = { workflowId: 'wf', instanceId: 1, runId: 1, atMs: 123, stepId: 's', attempt: 2, status: 'RUNNING', message: 'go' };
+  const wf: InstanceChange = { workflowId: 'wf', instanceId: 1, runId: 1, atMs: 124, status: 'SUCCEEDED' };
+  for (const c of [step, wf]) t.deepEqual(changeFromProto(PbChange.decode(PbChange.encode(changeToProto(c)).finish())), c);
+});
+
+test('dynamic values become plain JSON before they go on the wire', (t) => {
+  const when = new Date(Date.UTC(2024, 0, 2));
+  t.deepEqual(toPlainJson({ big: 12n, huge: 2n ** 60n, when, gone: undefined, nan: Number.NaN, list: [undefined, 1], map: new Map([['k', 1]]) }), {
+    big: 12,
+    huge: '1152921504606846976',
+    when: '2024-01-02T00:00:00.000Z',
+    nan: 'NaN',
+    list: [null, 1],
+    map: { k: 1 },
+  });
+});
