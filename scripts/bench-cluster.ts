@@ -1,3 +1,100 @@
-export async function runClusterBench(_opts: { quick: boolean }): Promise<void> {
-  console.log('cluster: bench not written yet');
+/**
+ * Cluster figures for `npm run bench` (section "cluster"): real nats-server (JetStream, R1) and
+ * etcd started on free ports in temp dirs, cluster nodes in this process (each with its own
+ * NATS and etcd connections; on a 2-core machine separate processes would share the same cores).
+ * Prints: step launch p50/p99 and start overhead p50 on 1 node; NoOp steps/s on 1 and 3 nodes;
+ * failover time after a node crash (lease not revoked, as kill -9); partitions moved on join.
+ */
+import { startNats, haveNats } from '../test/helpers/nats-server.js';
+import { startEtcd, haveEtcd } from '../test/helpers/etcd-server.js';
+import { startClusterNode, type ClusterNode } from '../src/node/cluster-node.js';
+import { EtcdCluster } from '../src/cluster/etcd/index.js';
+import { Probe, chainDef, histogram, us } from './bench-probe.js';
+
+const PARTITIONS = 64;
+
+export async function runClusterBench(opts: { quick: boolean }): Promise<void> {
+  if (!haveNats() || !haveEtcd()) {
+    console.log('cluster: skipped (nats-server or etcd not installed; run scripts/install-servers.sh)');
+    return;
+  }
+  const nats = await startNats({ cluster: 1, jetstream: true });
+  const etcd = await startEtcd({ members: 1 });
+  const probe = new Probe();
+  const nodes: ClusterNode[] = [];
+  const add = async () => {
+    const n = await startClusterNode({ nats: nats.urls, etcd: etcd.endpoints, grpcPort: 0, partitions: PARTITIONS, extraRuntimes: [probe] });
+    nodes.push(n);
+    while (!nodes.every((x) => x.manager.settled())) await new Promise((r) => setTimeout(r, 20));
+    return n;
+  };
+  const throughput = async (label: string, workflowId: string, instances: number, steps: number) => {
+    await nodes[0]!.api.createWorkflow(chainDef(workflowId, steps));
+    const before = probe.count;
+    const t0 = performance.now();
+    for (let i = 0; i < instances; i += 200) {
+      await Promise.all(Array.from({ length: Math.min(200, instances - i) }, (_, k) => nodes[(i + k) % nodes.length]!.api.startWorkflow({ workflowId })));
+    }
+    while (probe.count - before < instances * steps) await new Promise((r) => setTimeout(r, 5));
+    const secs = (performance.now() - t0) / 1000;
+    const ran = probe.count - before;
+    console.log(`cluster ${label}: ${instances} instances x ${steps} NoOp steps = ${ran} steps in ${secs.toFixed(2)} s -> ${Math.round(ran / secs)} steps/s (${Math.round(ran / secs / nodes.length)} per node)`);
+  };
+  try {
+    await add();
+    // launch overhead and start overhead, 1 node
+    const chainLen = 200;
+    await nodes[0]!.api.createWorkflow(chainDef('cchain', chainLen));
+    const launch = histogram();
+    for (let c = 0; c < (opts.quick ? 2 : 5); c++) {
+      const run = await nodes[0]!.api.startWorkflow({ workflowId: 'cchain' });
+      const last = `cchain/${run.instanceId}/1/s${chainLen - 1}/1`;
+      while (!probe.finished.has(last)) await new Promise((r) => setTimeout(r, 5));
+      for (let i = 1; i < chainLen; i++) {
+        const prev = probe.finished.get(`cchain/${run.instanceId}/1/s${i - 1}/1`)!;
+        const next = probe.started.get(`cchain/${run.instanceId}/1/s${i}/1`)!;
+        launch.recordValue(Math.max(1, Math.round((next - prev) * 1000)));
+      }
+    }
+    console.log(`cluster step launch overhead (1 node, JetStream R1 journal, 200-step chain): p50 ${us(launch.getValueAtPercentile(50))} ms, p99 ${us(launch.getValueAtPercentile(99))} ms`);
+    await nodes[0]!.api.createWorkflow(chainDef('cone', 1));
+    const start = histogram();
+    for (let i = 0; i < (opts.quick ? 50 : 200); i++) {
+      const t0 = performance.now();
+      const run = await nodes[0]!.api.startWorkflow({ workflowId: 'cone' });
+      const id = `cone/${run.instanceId}/1/s0/1`;
+      while (!probe.started.has(id)) await new Promise((r) => setImmediate(r));
+      start.recordValue(Math.max(1, Math.round((probe.started.get(id)! - t0) * 1000)));
+    }
+    console.log(`cluster workflow start overhead (1 node): p50 ${us(start.getValueAtPercentile(50))} ms, p99 ${us(start.getValueAtPercentile(99))} ms`);
+    await throughput('1 node', 'ctput1', opts.quick ? 300 : 1000, 10);
+    await add();
+    await add();
+    await throughput('3 nodes', 'ctput3', opts.quick ? 300 : 1000, 10);
+
+    // partitions moved when a fourth node joins
+    const view = new EtcdCluster({ endpoints: etcd.endpoints });
+    const owners = () => Promise.all(Array.from({ length: PARTITIONS }, async (_, p) => (await view.claims.owner(p))?.nodeId));
+    const before = await owners();
+    const fourth = await add();
+    const after = await owners();
+    console.log(`cluster partitions moved when a 4th node joined: ${after.filter((o, p) => o !== before[p]).length} of ${PARTITIONS}`);
+
+    // failover after a crash
+    const theirs = (await owners()).filter((o) => o === fourth.nodeId).length;
+    const crashedAt = performance.now();
+    await fourth.crash();
+    nodes.splice(nodes.indexOf(fourth), 1);
+    for (;;) {
+      const now = await owners();
+      if (now.every((o) => o !== undefined && o !== fourth.nodeId)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    console.log(`cluster failover after a crash (lease TTL 2 s): ${((performance.now() - crashedAt) / 1000).toFixed(2)} s for ${theirs} partitions`);
+    await view.close();
+  } finally {
+    for (const n of nodes) await n.close().catch(() => {});
+    await nats.stop();
+    await etcd.stop();
+  }
 }

@@ -3,7 +3,6 @@
  * temp dir (on tmpfs when there is one, so fsync is cheap), stopped by pid. Tests call `etcdTest`
  * (or check `haveEtcd()`), which skips them with the reason when `etcd` is not installed.
  */
-import test, { type ImplementationFn } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, existsSync, accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
@@ -36,13 +35,6 @@ export function etcdMissingReason(): string | undefined {
 
 export function haveEtcd(): boolean {
   return etcdMissingReason() === undefined;
-}
-
-/** `test.serial` when etcd is installed; otherwise a skipped test whose title says why. */
-export function etcdTest(title: string, fn: ImplementationFn<[]>): void {
-  const reason = etcdMissingReason();
-  if (reason === undefined) test.serial(title, fn);
-  else test.skip(`${title} [skipped: ${reason}]`, fn);
 }
 
 /** `n` distinct free TCP ports on 127.0.0.1, all probed at once so they differ. */

@@ -4,7 +4,8 @@ import { ValidationError } from '../../src/core/errors.js';
 import { EtcdCluster } from '../../src/cluster/etcd/index.js';
 import { LeaseLostError, MemberIdInUseError, NotJoinedError } from '../../src/cluster/errors.js';
 import type { MemberInfo, MembershipView } from '../../src/cluster/port.js';
-import { etcdTest, haveEtcd, startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
+import { haveEtcd, startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
+import { etcdTest } from '../helpers/etcd-test.js';
 import { waitUntil } from '../cluster-unit/fixture.js';
 
 let etcd: EtcdServer | undefined;

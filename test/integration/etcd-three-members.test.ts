@@ -3,7 +3,8 @@ import { Etcd3 } from 'etcd3';
 import { EtcdCluster } from '../../src/cluster/etcd/index.js';
 import { PartitionManager } from '../../src/cluster/partition-manager.js';
 import { assignPartitions } from '../../src/cluster/placement.js';
-import { etcdTest, haveEtcd, startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
+import { haveEtcd, startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
+import { etcdTest } from '../helpers/etcd-test.js';
 import { Ledger, RecordingOwner, waitUntil } from '../cluster-unit/fixture.js';
 
 const P = 32;

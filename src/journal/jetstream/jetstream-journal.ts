@@ -1,87 +1,43 @@
 /**
  * Journal over one JetStream stream (default `MAESTRO_JOURNAL`, subjects `maestro.journal.>`,
- * file storage), one subject per partition. Fencing, group commit and lost-ack handling live in
- * ./partition-log.ts; the frame format and the fold in ./frames.ts.
+ * file storage), one subject per partition. Calls are fenced at once against what this process
+ * knows (claims it submitted, epochs it has read), then go through the shared GroupCommitter:
+ * one write in flight per partition, calls queued meanwhile merged into the next. The fenced
+ * publish, conflicts and lost acks are in ./partition-log.ts, frames and the fold in ./frames.ts,
+ * reading a partition in ./reader.ts.
  *
  * What an acknowledged append survives:
  * - A publish is acknowledged once the stream leader has written it (R1) or a majority of
- *   replicas has (R3). JetStream writes to the OS at once but fsyncs only every 2 minutes
- *   (stream file stores, nats-server 2.9; the raft log every 5 minutes).
+ *   replicas has (R3). JetStream hands writes to the OS at once but fsyncs stream files only
+ *   every 2 minutes (nats-server 2.9; its raft logs every 5 minutes).
  * - R1 (`replicas: 1`, the default, for one server): survives a crash of the nats-server
  *   process (the data is in the page cache); an OS crash or power loss can lose up to the last
  *   2 minutes of acknowledged appends.
  * - R3 (`replicas: 3`, recommended on a 3-server cluster): survives the loss of any one server,
- *   disk included; losing power to all three at once can still lose the unsynced tail.
- * - nats-server 2.9.10 has no `sync_interval` / `sync_always` in its `jetstream {}` block (it
- *   rejects both as unknown fields; they arrived in 2.10). On 2.10+, `sync_interval: always`
- *   makes every acknowledged append fsynced, at a throughput cost.
+ *   disk included; losing power to all three at once can still lose the unsynced tail. A lost
+ *   stream leader stalls appends for the election (4-9 s on 2.9); they are resent meanwhile,
+ *   hence the 15 s `appendTimeoutMs` default.
+ * - nats-server 2.9.10 has neither `sync_interval` nor `sync_always` in its `jetstream {}` block
+ *   (it rejects both as unknown fields). 2.10 added `sync_interval: <duration>` and
+ *   `sync_interval: always` (fsync before every acknowledgement, at a throughput cost).
  *
  * An existing stream is used as it is (its subjects must cover this journal's); a missing one is
- * created with the options below. Snapshots purge the partition subject below themselves, so a
- * `load` reads one snapshot plus the tail.
+ * created from the options. Snapshots purge the partition subject below themselves, so a `load`
+ * reads one snapshot plus the tail.
  */
 import { connect, DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from 'nats';
 import { MaestroError } from '../../core/errors.js';
 import { GroupCommitter } from '../group-commit.js';
 import { checkEpoch, checkPartition, checkRecords, checkSnapshots, staleEpoch } from '../memory/partition-state.js';
 import type { Epoch, InstanceSnapshot, Journal, JournalRecord, PartitionImage } from '../port.js';
-import { JOURNAL_PREFIX, JOURNAL_STREAM } from '../../transport/nats/subjects.js';
 import { JournalClosedError, JournalUnavailableError } from './errors.js';
 import { encodeSnapshots } from './frames.js';
 import { PartitionLog, type LogContext, type Op } from './partition-log.js';
+import { jetStreamJournalDefaults, type JetStreamJournalOptions, type ResolvedJournalOptions } from './options.js';
 import { readPartition } from './reader.js';
 import { apiErrorCode, retrying } from './retry.js';
 
 const STREAM_NOT_FOUND = 10059;
-
-export interface JetStreamJournalOptions {
-  stream?: string;
-  subjectPrefix?: string;
-  /** Stream replicas for a new stream: 1 on a single server, 3 recommended on a 3-server cluster. */
-  replicas?: number;
-  /** Largest message payload; default the server's max_payload less 4 KiB for headers. */
-  maxMessageBytes?: number;
-  /** Deadline of one publish or read, resends included. */
-  appendTimeoutMs?: number;
-  /** How long one publish waits for its ack before it is resent. */
-  attemptTimeoutMs?: number;
-  /** Deadline of reading a partition in `load` (and a snapshot's carry-over). */
-  loadTimeoutMs?: number;
-  /** JetStream's duplicate window for a new stream; must exceed `appendTimeoutMs`. */
-  duplicateWindowMs?: number;
-  retryBaseMs?: number;
-  retryMaxMs?: number;
-  /** How often a write is redone after losing its position to another writer. */
-  conflictRetries?: number;
-  /** Most calls merged into one write (GroupCommitter). */
-  maxBatch?: number;
-}
-
-export type ResolvedJournalOptions = Required<Omit<JetStreamJournalOptions, 'maxMessageBytes'>> & { maxMessageBytes?: number };
-
-export function jetStreamJournalDefaults(opts: JetStreamJournalOptions = {}): ResolvedJournalOptions {
-  const resolved = {
-    stream: JOURNAL_STREAM,
-    subjectPrefix: JOURNAL_PREFIX,
-    replicas: 1,
-    appendTimeoutMs: 15_000,
-    attemptTimeoutMs: 2_000,
-    loadTimeoutMs: 60_000,
-    duplicateWindowMs: 120_000,
-    retryBaseMs: 10,
-    retryMaxMs: 500,
-    conflictRetries: 10,
-    maxBatch: 1024,
-    ...opts,
-  };
-  if (resolved.duplicateWindowMs <= resolved.appendTimeoutMs) {
-    throw new MaestroError('invalid_argument', `duplicateWindowMs (${resolved.duplicateWindowMs}) must exceed appendTimeoutMs (${resolved.appendTimeoutMs})`);
-  }
-  if (![1, 3, 5].includes(resolved.replicas)) {
-    throw new MaestroError('invalid_argument', `replicas must be 1, 3 or 5, got ${resolved.replicas}`);
-  }
-  return resolved;
-}
 
 export class JetStreamJournal implements Journal {
   private readonly logs = new Map<number, PartitionLog>();

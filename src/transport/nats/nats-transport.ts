@@ -26,49 +26,8 @@ import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHand
 import { decode, decodeError, EMPTY, encode, encodeError } from './codec.js';
 import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../memory/errors.js';
 import { MessageTooLargeError, NatsTransportError } from './errors.js';
+import { natsTransportDefaults, type NatsTransportOptions, type ResolvedNatsTransportOptions } from './options.js';
 import { actorSubject, execSubject, EXECUTOR_QUEUE, HDR_ERROR, HDR_MSG_ID, HDR_TO, topicSubject } from './subjects.js';
-
-export interface NatsTransportOptions {
-  servers: string[];
-  /** Partition count; must equal every other node's. */
-  partitions: number;
-  /** Connection name shown by the server's monitoring. */
-  name?: string;
-  /** Deadline of a whole `request` (all resends), unless the call gives `timeoutMs`. */
-  requestTimeoutMs?: number;
-  /** How long one send waits for a reply before it is resent. */
-  attemptTimeoutMs?: number;
-  /** Deadline of a `dispatch` (all resends). */
-  dispatchTimeoutMs?: number;
-  /** How long one dispatch waits for an executor's ack. */
-  dispatchAckTimeoutMs?: number;
-  /** How long closing a served partition waits for the replies of messages being handled. */
-  drainTimeoutMs?: number;
-  /** Backoff between resends: starts at `retryBaseMs`, doubles, capped at `retryMaxMs`. */
-  retryBaseMs?: number;
-  retryMaxMs?: number;
-  /** Receives what a topic handler threw, or a reply that could not be sent (no caller to reject). */
-  onHandlerError?: (err: unknown) => void;
-}
-
-export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name'>> & { name?: string };
-
-export function natsTransportDefaults(opts: NatsTransportOptions): ResolvedNatsTransportOptions {
-  if (!Number.isInteger(opts.partitions) || opts.partitions < 1) {
-    throw new MaestroError('invalid_argument', `partitions must be a positive integer, got ${opts.partitions}`);
-  }
-  return {
-    requestTimeoutMs: 10_000,
-    attemptTimeoutMs: 2_000,
-    dispatchTimeoutMs: 3_000,
-    dispatchAckTimeoutMs: 1_000,
-    drainTimeoutMs: 5_000,
-    retryBaseMs: 5,
-    retryMaxMs: 250,
-    onHandlerError: (err) => process.emitWarning(err instanceof Error ? err : String(err)),
-    ...opts,
-  };
-}
 
 const ERROR_HEADERS: MsgHdrs = headers();
 ERROR_HEADERS.set(HDR_ERROR, '1');
@@ -148,7 +107,6 @@ export class NatsTransport implements Transport {
       },
     });
     this.subs.add(sub);
-    await this.nc.flush();
     const subscription: Subscription = {
       close: async () => {
         if (this.served.get(partition) !== subscription) return;
@@ -158,6 +116,7 @@ export class NatsTransport implements Transport {
       },
     };
     this.served.set(partition, subscription);
+    await this.nc.flush();
     return subscription;
   }
 

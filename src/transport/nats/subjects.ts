@@ -20,7 +20,8 @@
  *   a frame too large for one message, and `Nats-Msg-Id: p<partition>@<expected seq>` (see the
  *   journal's header comment for why the position is the message id).
  * - KV bucket `maestro_meta` (stream `KV_maestro_meta`); a key's `/`-separated parts become
- *   subject tokens, so a prefix ending at `/` is a subject filter.
+ *   subject tokens, so a prefix ending at `/` is a subject filter. A CAS write carries
+ *   `Nats-Msg-Id: <kv key>@<expected revision>`, for the same reason as the journal's.
  *
  * Tokens: characters outside `[A-Za-z0-9_-]` are escaped as `=XX` (UTF-8 bytes, upper-case hex)
  * and an empty token is `=`, so any string maps to a valid token and back (`tokenOf`/`fromToken`).
