@@ -62,6 +62,8 @@ export interface EngineApi {
   stop(workflowId: string, instanceId: number): Promise<InstanceView>;
   kill(workflowId: string, instanceId: number): Promise<InstanceView>;
   restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView>;
+  /** Output params for a RUNNING step, from the job behind it; visible to later steps. */
+  putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView>;
 }
 
 /** What ClusterService shows: members, the partition map with epochs, and this node's health. */

@@ -119,6 +119,11 @@ export class Engine implements EngineApi {
     return this.call(workflowId, instanceId, { type: 'Action', action: 'restart', policy });
   }
 
+  putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView> {
+    if (!stepId) throw new ValidationError('step_id', 'is required');
+    return this.call(workflowId, instanceId, { type: 'PutOutputs', stepId, outputs });
+  }
+
   private async call(workflowId: string, instanceId: number, msg: InstanceMessage): Promise<InstanceView> {
     const key = instanceKeyOf(workflowId, instanceId);
     return (await this.d.transport.request(key, msg, { timeoutMs: this.d.requestTimeoutMs })) as InstanceView;

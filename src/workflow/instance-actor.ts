@@ -114,6 +114,8 @@ export class InstanceActor {
         return { t: msg.action, atMs };
       case 'Get':
         return 'get';
+      case 'PutOutputs':
+        return { t: 'outputs', atMs, stepId: msg.stepId, outputs: msg.outputs };
       default:
         return assertNever(msg, 'instance message');
     }
@@ -141,8 +143,8 @@ export class InstanceActor {
         const applied = applyEvent(state, ev, seq, this.ctx);
         state = applied.state;
         records.push({ instanceKey: this.key, seq, event: ev });
-        commands.push(...applied.commands);
-        replies.push([env, 'view']);
+        for (const c of applied.commands) commands.push(c);
+        replies.push([env, env.msg.type === 'StepResult' || env.msg.type === 'Timer' ? 'ack' : 'view']);
       } catch (err) {
         replies.push([env, err as Error]);
       }

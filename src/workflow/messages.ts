@@ -33,7 +33,14 @@ export interface GetMessage {
   type: 'Get';
 }
 
-export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | GetMessage;
+/** Output params for a running step, from external code through the API. */
+export interface PutOutputsMessage {
+  type: 'PutOutputs';
+  stepId: string;
+  outputs: Record<string, unknown>;
+}
+
+export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | GetMessage | PutOutputsMessage;
 
 /** To a partition's host (address `partitionAddress(p)`): the summaries of instances it holds. */
 export interface ListMessage {

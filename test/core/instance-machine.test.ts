@@ -284,3 +284,13 @@ test('steps with signal dependencies wait for signals', (t) => {
   t.is(d.status('a'), 'WAITING_FOR_SIGNALS');
   t.is(d.status(), 'IN_PROGRESS');
 });
+
+test('outputs put for a running step are merged into its params and visible to successors', (t) => {
+  const d = new Driver(workflow([{ id: 'a', next: { b: 'rows > 100' } }, { id: 'b' }]));
+  d.start();
+  d.apply({ t: 'outputs', atMs: d.now, stepId: 'a', outputs: { rows: 120 } });
+  t.is(d.state!.steps.a!.params.rows!.value, 120);
+  t.deepEqual(dispatchedIds(d.result('a')), ['b']);
+  t.throws(() => d.apply({ t: 'outputs', atMs: d.now, stepId: 'a', outputs: { rows: 1 } }), { instanceOf: PreconditionError, message: /RUNNING/ });
+  t.throws(() => d.apply({ t: 'outputs', atMs: d.now, stepId: 'nope', outputs: {} }), { message: /no step nope/ });
+});

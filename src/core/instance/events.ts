@@ -22,6 +22,8 @@ export type InstanceEvent =
     }
   | { t: 'result'; atMs: number; stepId: string; attempt: number; result: StepResult }
   | { t: 'timer'; atMs: number; timerId: string }
+  /** Output params put by external code (the job behind a running step) through the API. */
+  | { t: 'outputs'; atMs: number; stepId: string; outputs: Record<string, unknown> }
   | { t: 'stop'; atMs: number; reason?: string }
   | { t: 'kill'; atMs: number; reason?: string }
   | { t: 'restart'; atMs: number; policy: RestartPolicy; runParams?: Record<string, unknown> };

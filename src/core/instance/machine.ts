@@ -18,6 +18,7 @@ import {
   isActive,
   isDone,
   newStepState,
+  onOutputs,
   onResult,
   onRetryTimer,
   onStepTimeout,
@@ -46,6 +47,9 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     case 'timer':
       onTimer(t, ev.timerId);
+      break;
+    case 'outputs':
+      onOutputs(t, ev.stepId, ev.outputs);
       break;
     case 'stop':
     case 'kill':

@@ -14,7 +14,7 @@ import { evaluateCondition, resolveStepParams, mergeOutputs, toPlain } from '../
 import { uuidFrom } from './random.js';
 import type { StepResult } from '../../executor/runtime.js';
 import type { StepState } from './state.js';
-import { MaestroError } from '../errors.js';
+import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
 
 const ACTIVE: ReadonlySet<StepStatus> = new Set<StepStatus>([
   'CREATED',
@@ -185,6 +185,20 @@ export function onResult(t: Transition, id: string, attempt: number, result: Ste
   a.endedAtMs = t.atMs;
   st.endedAtMs = t.atMs;
   t.setStepStatus(id, 'SUCCEEDED');
+}
+
+/**
+ * External code puts output params for a running step: they are merged into the step's params
+ * (visible to successors and in get-instance). Refused unless the step is running.
+ */
+export function onOutputs(t: Transition, id: string, outputs: Record<string, unknown>): void {
+  const cur = t.s.steps[id];
+  if (!cur) throw new ValidationError('step_id', `instance ${t.key} has no step ${id}`);
+  if (cur.status !== 'RUNNING') throw new PreconditionError(`step ${id} of ${t.key} is ${cur.status}; outputs are accepted while it is RUNNING`);
+  const st = t.step(id);
+  st.params = mergeOutputs(st.params, outputs, `steps.${id}.outputs`);
+  const a = currentAttempt(st)!;
+  a.outputs = { ...(a.outputs ?? {}), ...outputs };
 }
 
 const RETRY_KIND: Partial<Record<StepStatus, RetryKind>> = {
