@@ -4,7 +4,8 @@
  */
 import type { Command } from './command.js';
 import { devCommand } from './dev.js';
-import { getCommand, killCommand, listCommand, restartCommand, startCommand, stopCommand, watchCommand } from './instance-commands.js';
+import { clusterCommand } from './cluster-info.js';
+import { getCommand, killCommand, listCommand, putOutputsCommand, restartCommand, startCommand, stopCommand, watchCommand } from './instance-commands.js';
 import { runCommand } from './run.js';
 import { nodeCommand, workerCommand } from './cluster-commands.js';
 import { pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
@@ -22,6 +23,8 @@ export const COMMANDS: readonly Command[] = [
   stopCommand,
   killCommand,
   restartCommand,
+  putOutputsCommand,
+  clusterCommand,
   nodeCommand,
   workerCommand,
 ];

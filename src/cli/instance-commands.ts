@@ -1,4 +1,4 @@
-/** Client commands about instances: start, get, list, watch, stop, kill, restart. */
+/** Client commands about instances: start, get, list, watch, stop, kill, restart, put-outputs. */
 import type { ControlClient } from '../control/client.js';
 import type { InstanceSummary } from '../core/instance/view.js';
 import { WORKFLOW_STATUSES, type WorkflowStatus } from '../core/status.js';
@@ -176,6 +176,38 @@ export const restartCommand: Command = {
       const view = await client.restart(workflowId, instanceId, policy);
       io.out(`restarted workflow ${workflowId} instance ${instanceId} as run ${view.runId} (${policy})`);
       return values.wait ? followToEnd(client, workflowId, instanceId, io) : EXIT_OK;
+    });
+  },
+};
+
+export const putOutputsCommand: Command = {
+  name: 'put-outputs',
+  group: 'client',
+  summary: "put output params of a RUNNING step (later steps' conditions and params see them)",
+  usage: [
+    'maestro put-outputs WORKFLOW_ID INSTANCE_ID STEP_ID --output NAME=VALUE... [--output-json NAME=JSON]...',
+    '  --output NAME=VALUE  an output param, as a string (coerced to the declared type, if any)',
+    '  --output-json N=JSON an output param given as JSON (number, list, map...)',
+    'Fails (exit 1) unless the step is RUNNING.',
+    SERVER_USAGE,
+  ],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine(
+      'put-outputs',
+      argv,
+      { ...SERVER_OPTION, output: { type: 'string', multiple: true }, 'output-json': { type: 'string', multiple: true } },
+      [...INSTANCE_ARGS, 'STEP_ID'],
+    );
+    const [workflowId, instanceId] = instanceArgs(args);
+    const stepId = args[2] ?? '';
+    const outputs = parseParams(values.output, values['output-json'], '--output');
+    const names = Object.keys(outputs);
+    if (names.length === 0) throw new UsageError('put-outputs: give at least one --output NAME=VALUE or --output-json NAME=JSON');
+    return withClient(serverAddress(values.server, io), io, async (client) => {
+      const view = await client.putStepOutputs(workflowId, instanceId, stepId, outputs);
+      const step = view.steps.find((s) => s.stepId === stepId);
+      io.out(`put ${names.join(', ')} on step ${stepId} (${step?.status ?? 'unknown'}) of workflow ${workflowId} instance ${instanceId} run ${view.runId}`);
+      return EXIT_OK;
     });
   },
 };

@@ -29,26 +29,29 @@ export function parseCommandLine<O extends OptionSpecs>(
   return { values: parsed.values, args };
 }
 
-/** `--param k=v` gives the string v; `--param-json k=<json>` a typed value (number, list, map...). */
-export function parseParams(plain: string[] = [], json: string[] = []): Record<string, unknown> {
+/**
+ * `--param k=v` gives the string v; `--param-json k=<json>` a typed value (number, list, map...).
+ * `flag` names the option pair in errors (`--output` for `--output`/`--output-json`).
+ */
+export function parseParams(plain: string[] = [], json: string[] = [], flag = '--param'): Record<string, unknown> {
   const params: Record<string, unknown> = {};
-  const split = (flag: string, item: string): [string, string] => {
+  const split = (option: string, item: string): [string, string] => {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new UsageError(`${flag} ${JSON.stringify(item)}: expected NAME=VALUE`);
+    if (eq <= 0) throw new UsageError(`${option} ${JSON.stringify(item)}: expected NAME=VALUE`);
     const name = item.slice(0, eq);
-    if (name in params) throw new UsageError(`${flag} ${name}: given twice`);
+    if (name in params) throw new UsageError(`${option} ${name}: given twice`);
     return [name, item.slice(eq + 1)];
   };
   for (const item of plain) {
-    const [name, value] = split('--param', item);
+    const [name, value] = split(flag, item);
     params[name] = value;
   }
   for (const item of json) {
-    const [name, value] = split('--param-json', item);
+    const [name, value] = split(`${flag}-json`, item);
     try {
       params[name] = JSON.parse(value);
     } catch (err) {
-      throw new UsageError(`--param-json ${name}: value is not JSON (${(err as Error).message})`, { cause: err });
+      throw new UsageError(`${flag}-json ${name}: value is not JSON (${(err as Error).message})`, { cause: err });
     }
   }
   return params;

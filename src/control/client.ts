@@ -5,8 +5,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
-import type { DefinitionFormat, ListInstancesRequest, RestartPolicy, StartRequest, WorkflowSummary } from '../workflow/engine-api.js';
+import type { ClusterInfo, DefinitionFormat, ListInstancesRequest, RestartPolicy, StartRequest, WorkflowSummary } from '../workflow/engine-api.js';
 import { InstanceServiceClient, WorkflowServiceClient } from '../gen/maestro/v1/service.js';
+import { ClusterServiceClient } from '../gen/maestro/v1/cluster.js';
+import { clusterInfoFromProto } from './cluster-service.js';
 import { WorkflowStatus as PbWorkflowStatus, type InstanceChange as PbInstanceChange } from '../gen/maestro/v1/instance.js';
 import { formatToProto, restartPolicyToProto, workflowStatuses } from './enums.js';
 import { ControlError, fromServiceError } from './errors.js';
@@ -58,6 +60,10 @@ export interface ControlClient {
   stop(workflowId: string, instanceId: number): Promise<InstanceView>;
   kill(workflowId: string, instanceId: number): Promise<InstanceView>;
   restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView>;
+  /** Output params for a RUNNING step (FAILED_PRECONDITION otherwise); returns the instance. */
+  putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView>;
+  /** ClusterService: members, the partition map with epochs, and the answering node's health. */
+  clusterInfo(): Promise<ClusterInfo>;
   /** grpc.health.v1 Check; '' asks about the server as a whole. */
   checkHealth(service?: string): Promise<HealthStatus>;
   close(): void;
@@ -85,6 +91,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
   const workflows = new WorkflowServiceClient(address, creds);
   const channel = workflows.getChannel();
   const instances = new InstanceServiceClient(address, creds, { channelOverride: channel });
+  const cluster = new ClusterServiceClient(address, creds, { channelOverride: channel });
 
   function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
@@ -191,6 +198,13 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     async restart(workflowId, instanceId, policy) {
       const res = await call(instances, instances.restartInstance, { workflowId, instanceId, policy: restartPolicyToProto(policy) });
       return instanceFromProto(expectInstance(res.instance));
+    },
+    async putStepOutputs(workflowId, instanceId, stepId, outputs) {
+      const res = await call(instances, instances.putStepOutputs, { workflowId, instanceId, stepId, outputs: toPlainObject(outputs) });
+      return instanceFromProto(expectInstance(res.instance));
+    },
+    async clusterInfo() {
+      return clusterInfoFromProto(await call(cluster, cluster.getClusterInfo, {}));
     },
     async checkHealth(service = '') {
       const Health = await healthClientConstructor();

@@ -9,11 +9,12 @@ import { optionalVersion, requireInstanceId, requireString, unary } from './hand
 import { instanceToProto, summaryToProto, toPlainJson } from './mapping.js';
 import { watchHandler, type WatchRegistry } from './watch.js';
 
-function paramsFromProto(params: { [key: string]: unknown }): Record<string, unknown> {
+/** A map<string, Value> field (`params`, `outputs`) as plain JSON values; errors name `field.name`. */
+function valuesFromProto(values: { [key: string]: unknown }, field: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(params)) {
-    if (name === '') throw new ValidationError('params', 'a param name is empty');
-    if (value === undefined) throw new ValidationError(`params.${name}`, 'has no value (set one of the google.protobuf.Value kinds)');
+  for (const [name, value] of Object.entries(values)) {
+    if (name === '') throw new ValidationError(field, 'a name is empty');
+    if (value === undefined) throw new ValidationError(`${field}.${name}`, 'has no value (set one of the google.protobuf.Value kinds)');
     out[name] = toPlainJson(value);
   }
   return out;
@@ -42,7 +43,7 @@ export function instanceService(api: EngineApi, watches: WatchRegistry): Instanc
       const view = await api.startWorkflow({
         workflowId,
         version: optionalVersion(req.version),
-        params: paramsFromProto(req.params),
+        params: valuesFromProto(req.params, 'params'),
         requestId: req.requestId === '' ? undefined : req.requestId,
       });
       return { instance: instanceToProto(view) };
@@ -74,6 +75,16 @@ export function instanceService(api: EngineApi, watches: WatchRegistry): Instanc
       const workflowId = requireString(req.workflowId, 'workflow_id');
       const instanceId = requireInstanceId(req.instanceId);
       const view = await api.restart(workflowId, instanceId, restartPolicyFromProto(req.policy, 'policy'));
+      return { instance: instanceToProto(view) };
+    }),
+
+    putStepOutputs: unary(async (req: pb.PutStepOutputsRequest): Promise<pb.PutStepOutputsResponse> => {
+      const workflowId = requireString(req.workflowId, 'workflow_id');
+      const instanceId = requireInstanceId(req.instanceId);
+      const stepId = requireString(req.stepId, 'step_id');
+      const outputs = valuesFromProto(req.outputs, 'outputs');
+      if (Object.keys(outputs).length === 0) throw new ValidationError('outputs', 'is empty; put at least one output param');
+      const view = await api.putStepOutputs(workflowId, instanceId, stepId, outputs);
       return { instance: instanceToProto(view) };
     }),
   };

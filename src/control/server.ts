@@ -3,8 +3,9 @@
  * server reflection (v1 and v1alpha).
  *
  * Reflection describes the .proto files under proto/maestro/v1 (loaded with proto-loader at
- * start), so a service added there and registered through `services` is listed without changes
- * here. close() marks every service NOT_SERVING, ends open watch streams, then shuts down,
+ * start) and lists the services this server actually serves: a service added there and
+ * registered through `services` is listed without changes here. ClusterService is served when
+ * the api object also has a `clusterInfo` function (embedded and cluster nodes). close() marks every service NOT_SERVING, ends open watch streams, then shuts down,
  * forcing it after `shutdownGraceMs`.
  */
 import { readdirSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { EngineApi } from '../workflow/engine-api.js';
 import { InstanceServiceService, WorkflowServiceService } from '../gen/maestro/v1/service.js';
+import { ClusterServiceService } from '../gen/maestro/v1/cluster.js';
+import { CLUSTER_SERVICE, clusterService, hasClusterInfo } from './cluster-service.js';
 import { instanceService } from './instance-service.js';
 import { WatchRegistry } from './watch.js';
 import { workflowService } from './workflow-service.js';
@@ -24,6 +27,7 @@ export const PROTO_ROOT = fileURLToPath(new URL('../../proto/', import.meta.url)
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 export const WORKFLOW_SERVICE = 'maestro.v1.WorkflowService';
 export const INSTANCE_SERVICE = 'maestro.v1.InstanceService';
+export { CLUSTER_SERVICE } from './cluster-service.js';
 
 /** A further service to serve (e.g. the cluster service), with its full proto name for health. */
 export interface ServiceRegistration {
@@ -80,6 +84,10 @@ export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): 
   server.addService(WorkflowServiceService, workflowService(api));
   server.addService(InstanceServiceService, instanceService(api, watches));
   const names = [WORKFLOW_SERVICE, INSTANCE_SERVICE];
+  if (hasClusterInfo(api)) {
+    server.addService(ClusterServiceService, clusterService(api));
+    names.push(CLUSTER_SERVICE);
+  }
   for (const s of opts.services ?? []) {
     server.addService(s.definition, s.implementation);
     names.push(s.name);
@@ -87,7 +95,7 @@ export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): 
 
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(names.map((n) => [n, 'SERVING' as const])) });
   health.addToServer(server);
-  new ReflectionService(loadApiDescriptors()).addToServer(server);
+  new ReflectionService(loadApiDescriptors(), { services: [HEALTH_SERVICE, ...names] }).addToServer(server);
 
   const port = await bind(server, `${host.includes(':') ? `[${host}]` : host}:${opts.port}`);
 

@@ -20,7 +20,7 @@ import { DefinitionRegistry } from '../workflow/definitions.js';
 import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
-import type { EngineApi } from '../workflow/engine-api.js';
+import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import type { StepRuntime } from '../executor/runtime.js';
 import { defaultNodeConfig, type NodeConfig } from './config.js';
 
@@ -30,7 +30,7 @@ export interface EmbeddedNodeOptions extends Partial<NodeConfig> {
 }
 
 export interface EmbeddedNode {
-  api: EngineApi;
+  api: EngineApi & ClusterApi;
   config: NodeConfig;
   partitions: LocalPartitions;
   close(): Promise<void>;
@@ -75,7 +75,9 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     await partitions.acquire(p, epoch + 1);
   }
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const api = new Engine({ definitions, kv, transport, index, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
+  const engine = new Engine({ definitions, kv, transport, index, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
+  const startedAtMs = now();
+  const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
   let closed = false;
   return {
     api,
@@ -90,5 +92,22 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
       await journal.close();
       await kv.close();
     },
+  };
+}
+
+/** One member ('embedded') owning every partition; it has no gRPC address of its own. */
+function embeddedClusterInfo(partitions: LocalPartitions, count: number, startedAtMs: number): ClusterInfo {
+  const owned = partitions.owned();
+  let instances = 0;
+  for (const p of owned.keys()) instances += partitions.host(p)?.size ?? 0;
+  return {
+    selfNodeId: 'embedded',
+    mode: 'embedded',
+    members: [{ nodeId: 'embedded', grpcAddress: '', startedAtMs }],
+    partitions: Array.from({ length: count }, (_, p) => {
+      const epoch = owned.get(p);
+      return { partition: p, nodeId: epoch === undefined ? '' : 'embedded', epoch: epoch ?? 0 };
+    }),
+    health: { ownedPartitions: owned.size, instancesInMemory: instances, uptimeMs: Date.now() - startedAtMs, membershipVersion: 0 },
   };
 }

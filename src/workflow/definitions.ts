@@ -28,7 +28,8 @@ const headerKey = (id: string) => `wf/${id}`;
 const versionKey = (id: string, v: number) => `wfv/${id}/${String(v).padStart(10, '0')}`;
 
 export class DefinitionRegistry {
-  private readonly compiled = new Map<string, CompiledWorkflow>();
+  /** Promises, so concurrent first uses of a version share one load and compile. */
+  private readonly compiled = new Map<string, Promise<CompiledWorkflow>>();
 
   constructor(private readonly kv: KvStore, private readonly now: () => number) {}
 
@@ -81,13 +82,19 @@ export class DefinitionRegistry {
   /** The compiled definition of a version (cached; versions are immutable). */
   async compiledVersion(id: string, version: number): Promise<CompiledWorkflow> {
     const key = `${id}@${version}`;
-    const hit = this.compiled.get(key);
-    if (hit) return hit;
+    let hit = this.compiled.get(key);
+    if (!hit) {
+      hit = this.loadCompiled(id, version);
+      this.compiled.set(key, hit);
+      hit.catch(() => this.compiled.delete(key));
+    }
+    return hit;
+  }
+
+  private async loadCompiled(id: string, version: number): Promise<CompiledWorkflow> {
     const rec = (await this.kv.get<VersionRecord>(versionKey(id, version)))?.value;
     if (!rec) throw new NotFoundError(`workflow ${id} has no version ${version}`);
-    const cw = compileWorkflow(parseWorkflowObject(JSON.parse(rec.definitionJson)), version);
-    this.compiled.set(key, cw);
-    return cw;
+    return compileWorkflow(parseWorkflowObject(JSON.parse(rec.definitionJson)), version);
   }
 
   async list(): Promise<WorkflowSummary[]> {

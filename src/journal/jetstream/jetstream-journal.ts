@@ -57,7 +57,7 @@ export class JetStreamJournal implements Journal {
 
   static async connect(opts: JetStreamJournalOptions & { servers: string[]; name?: string }): Promise<JetStreamJournal> {
     const { servers, name, ...rest } = opts;
-    const nc = await connect({ servers, ...(name === undefined ? {} : { name }), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await connect({ servers, ...(name === undefined ? {} : { name }), maxReconnectAttempts: -1, noAsyncTraces: true, reconnectTimeWait: 250 });
     try {
       return await JetStreamJournal.create(nc, rest, true);
     } catch (e) {

@@ -49,7 +49,7 @@ export class JetStreamKv implements KvStore {
 
   static async connect(opts: JetStreamKvOptions & { servers: string[]; name?: string }): Promise<JetStreamKv> {
     const { servers, name, ...rest } = opts;
-    const nc = await connect({ servers, ...(name === undefined ? {} : { name }), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await connect({ servers, ...(name === undefined ? {} : { name }), maxReconnectAttempts: -1, noAsyncTraces: true, reconnectTimeWait: 250 });
     try {
       return await JetStreamKv.create(nc, rest, true);
     } catch (e) {

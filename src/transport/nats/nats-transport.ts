@@ -25,6 +25,7 @@ import { DeliveryTimeoutError, NoExecutorError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
 import { decode, decodeError, EMPTY, encode, encodeError } from './codec.js';
 import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../memory/errors.js';
+import { Requester } from './requester.js';
 import { MessageTooLargeError, NatsTransportError } from './errors.js';
 import { natsTransportDefaults, type NatsTransportOptions, type ResolvedNatsTransportOptions } from './options.js';
 import { actorSubject, execSubject, EXECUTOR_QUEUE, HDR_ERROR, HDR_MSG_ID, HDR_TO, topicSubject } from './subjects.js';
@@ -38,6 +39,7 @@ export class NatsTransport implements Transport {
   private readonly served = new Map<number, Subscription>();
   private readonly subs = new Set<NatsSub>();
   private closed = false;
+  private readonly requester: Requester;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -45,6 +47,7 @@ export class NatsTransport implements Transport {
     private readonly ownsConnection: boolean,
   ) {
     this.actorSubjects = Array.from({ length: opts.partitions }, (_, p) => actorSubject(p));
+    this.requester = new Requester(nc);
   }
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
@@ -52,7 +55,7 @@ export class NatsTransport implements Transport {
     const nc = await connect({
       servers: opts.servers,
       ...(opts.name === undefined ? {} : { name: opts.name }),
-      maxReconnectAttempts: -1,
+      maxReconnectAttempts: -1, noAsyncTraces: true,
       reconnectTimeWait: 250,
     });
     return new NatsTransport(nc, resolved, true);
@@ -80,7 +83,7 @@ export class NatsTransport implements Transport {
       if (remaining <= 0) throw new DeliveryTimeoutError(to, timeoutMs, { cause: lastError });
       let reply: Msg;
       try {
-        reply = await this.nc.request(subject, data, { timeout: Math.min(remaining, this.opts.attemptTimeoutMs), headers: h });
+        reply = await this.requester.request(subject, data, { timeoutMs: Math.min(remaining, this.opts.attemptTimeoutMs), headers: h });
       } catch (e) {
         if (!isResendable(e)) throw this.failure(e, `request to ${to}`);
         lastError = e;
@@ -134,7 +137,7 @@ export class NatsTransport implements Transport {
       }
       let reply: Msg;
       try {
-        reply = await this.nc.request(subject, data, { timeout: Math.min(remaining, this.opts.dispatchAckTimeoutMs) });
+        reply = await this.requester.request(subject, data, { timeoutMs: Math.min(remaining, this.opts.dispatchAckTimeoutMs) });
       } catch (e) {
         if (isNoResponders(e)) throw new NoExecutorError(task.stepType);
         if (!isResendable(e)) throw this.failure(e, `dispatch of ${task.attemptId}`);
@@ -199,6 +202,7 @@ export class NatsTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.served.values()].map((s) => s.close()));
+    this.requester.close();
     if (this.ownsConnection) {
       if (!this.nc.isClosed()) await this.nc.drain();
     } else {

@@ -471,6 +471,23 @@ export interface RestartInstanceResponse {
   instance?: Instance | undefined;
 }
 
+export interface PutStepOutputsRequest {
+  workflowId: string;
+  instanceId: number;
+  stepId: string;
+  /** Output params by name, e.g. {"rows": 120}; the same JSON-like values as StartWorkflow's params. */
+  outputs: { [key: string]: any | undefined };
+}
+
+export interface PutStepOutputsRequest_OutputsEntry {
+  key: string;
+  value?: any | undefined;
+}
+
+export interface PutStepOutputsResponse {
+  instance?: Instance | undefined;
+}
+
 function createBaseAttempt(): Attempt {
   return {
     attempt: 0,
@@ -2906,6 +2923,321 @@ export const RestartInstanceResponse: MessageFns<RestartInstanceResponse> = {
   },
   fromPartial(object: DeepPartial<RestartInstanceResponse>): RestartInstanceResponse {
     const message = createBaseRestartInstanceResponse();
+    message.instance = (object.instance !== undefined && object.instance !== null)
+      ? Instance.fromPartial(object.instance)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePutStepOutputsRequest(): PutStepOutputsRequest {
+  return { workflowId: "", instanceId: 0, stepId: "", outputs: {} };
+}
+
+export const PutStepOutputsRequest: MessageFns<PutStepOutputsRequest> = {
+  encode(message: PutStepOutputsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.instanceId !== 0) {
+      writer.uint32(16).int64(message.instanceId);
+    }
+    if (message.stepId !== "") {
+      writer.uint32(26).string(message.stepId);
+    }
+    globalThis.Object.entries(message.outputs).forEach(([key, value]: [string, any | undefined]) => {
+      if (value !== undefined) {
+        PutStepOutputsRequest_OutputsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+      }
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutStepOutputsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutStepOutputsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.instanceId = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.stepId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = PutStepOutputsRequest_OutputsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.outputs[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutStepOutputsRequest {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      instanceId: isSet(object.instanceId)
+        ? globalThis.Number(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.Number(object.instance_id)
+        : 0,
+      stepId: isSet(object.stepId)
+        ? globalThis.String(object.stepId)
+        : isSet(object.step_id)
+        ? globalThis.String(object.step_id)
+        : "",
+      outputs: isObject(object.outputs)
+        ? (globalThis.Object.entries(object.outputs) as [string, any][]).reduce(
+          (acc: { [key: string]: any | undefined }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: value as any | undefined,
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: PutStepOutputsRequest): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.instanceId !== 0) {
+      obj.instanceId = Math.round(message.instanceId);
+    }
+    if (message.stepId !== "") {
+      obj.stepId = message.stepId;
+    }
+    if (message.outputs) {
+      const entries = globalThis.Object.entries(message.outputs) as [string, any | undefined][];
+      if (entries.length > 0) {
+        obj.outputs = {};
+        entries.forEach(([k, v]) => {
+          obj.outputs[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutStepOutputsRequest>): PutStepOutputsRequest {
+    return PutStepOutputsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutStepOutputsRequest>): PutStepOutputsRequest {
+    const message = createBasePutStepOutputsRequest();
+    message.workflowId = object.workflowId ?? "";
+    message.instanceId = object.instanceId ?? 0;
+    message.stepId = object.stepId ?? "";
+    message.outputs = (globalThis.Object.entries(object.outputs ?? {}) as [string, any | undefined][]).reduce(
+      (acc: { [key: string]: any | undefined }, [key, value]: [string, any | undefined]) => {
+        if (value !== undefined) {
+          acc[key] = value;
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBasePutStepOutputsRequest_OutputsEntry(): PutStepOutputsRequest_OutputsEntry {
+  return { key: "", value: undefined };
+}
+
+export const PutStepOutputsRequest_OutputsEntry: MessageFns<PutStepOutputsRequest_OutputsEntry> = {
+  encode(message: PutStepOutputsRequest_OutputsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(Value.wrap(message.value), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutStepOutputsRequest_OutputsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutStepOutputsRequest_OutputsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutStepOutputsRequest_OutputsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object?.value) ? object.value : undefined,
+    };
+  },
+
+  toJSON(message: PutStepOutputsRequest_OutputsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutStepOutputsRequest_OutputsEntry>): PutStepOutputsRequest_OutputsEntry {
+    return PutStepOutputsRequest_OutputsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutStepOutputsRequest_OutputsEntry>): PutStepOutputsRequest_OutputsEntry {
+    const message = createBasePutStepOutputsRequest_OutputsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value === undefined ? undefined : object.value;
+    return message;
+  },
+};
+
+function createBasePutStepOutputsResponse(): PutStepOutputsResponse {
+  return { instance: undefined };
+}
+
+export const PutStepOutputsResponse: MessageFns<PutStepOutputsResponse> = {
+  encode(message: PutStepOutputsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instance !== undefined) {
+      Instance.encode(message.instance, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PutStepOutputsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePutStepOutputsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instance = Instance.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PutStepOutputsResponse {
+    return { instance: isSet(object.instance) ? Instance.fromJSON(object.instance) : undefined };
+  },
+
+  toJSON(message: PutStepOutputsResponse): unknown {
+    const obj: any = {};
+    if (message.instance !== undefined) {
+      obj.instance = Instance.toJSON(message.instance);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PutStepOutputsResponse>): PutStepOutputsResponse {
+    return PutStepOutputsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PutStepOutputsResponse>): PutStepOutputsResponse {
+    const message = createBasePutStepOutputsResponse();
     message.instance = (object.instance !== undefined && object.instance !== null)
       ? Instance.fromPartial(object.instance)
       : undefined;

@@ -27,6 +27,8 @@ import {
   KillInstanceResponse,
   ListInstancesRequest,
   ListInstancesResponse,
+  PutStepOutputsRequest,
+  PutStepOutputsResponse,
   RestartInstanceRequest,
   RestartInstanceResponse,
   StartWorkflowRequest,
@@ -312,6 +314,23 @@ export const InstanceServiceService = {
       Buffer.from(RestartInstanceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RestartInstanceResponse => RestartInstanceResponse.decode(value),
   },
+  /**
+   * Output params for a RUNNING step, put by the job behind it (Maestro's step output put):
+   * merged into the step's params, so later steps' conditions and params see them. A step that
+   * is not RUNNING is FAILED_PRECONDITION; a step the instance does not have is INVALID_ARGUMENT
+   * naming step_id.
+   */
+  putStepOutputs: {
+    path: "/maestro.v1.InstanceService/PutStepOutputs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PutStepOutputsRequest): Buffer =>
+      Buffer.from(PutStepOutputsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PutStepOutputsRequest => PutStepOutputsRequest.decode(value),
+    responseSerialize: (value: PutStepOutputsResponse): Buffer =>
+      Buffer.from(PutStepOutputsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PutStepOutputsResponse => PutStepOutputsResponse.decode(value),
+  },
 } as const;
 
 export interface InstanceServiceServer extends UntypedServiceImplementation {
@@ -329,6 +348,13 @@ export interface InstanceServiceServer extends UntypedServiceImplementation {
   /** Ends the run at once: running steps are stopped, the instance ends FAILED (Maestro's kill). */
   killInstance: handleUnaryCall<KillInstanceRequest, KillInstanceResponse>;
   restartInstance: handleUnaryCall<RestartInstanceRequest, RestartInstanceResponse>;
+  /**
+   * Output params for a RUNNING step, put by the job behind it (Maestro's step output put):
+   * merged into the step's params, so later steps' conditions and params see them. A step that
+   * is not RUNNING is FAILED_PRECONDITION; a step the instance does not have is INVALID_ARGUMENT
+   * naming step_id.
+   */
+  putStepOutputs: handleUnaryCall<PutStepOutputsRequest, PutStepOutputsResponse>;
 }
 
 export interface InstanceServiceClient extends Client {
@@ -434,6 +460,27 @@ export interface InstanceServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RestartInstanceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Output params for a RUNNING step, put by the job behind it (Maestro's step output put):
+   * merged into the step's params, so later steps' conditions and params see them. A step that
+   * is not RUNNING is FAILED_PRECONDITION; a step the instance does not have is INVALID_ARGUMENT
+   * naming step_id.
+   */
+  putStepOutputs(
+    request: PutStepOutputsRequest,
+    callback: (error: ServiceError | null, response: PutStepOutputsResponse) => void,
+  ): ClientUnaryCall;
+  putStepOutputs(
+    request: PutStepOutputsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PutStepOutputsResponse) => void,
+  ): ClientUnaryCall;
+  putStepOutputs(
+    request: PutStepOutputsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PutStepOutputsResponse) => void,
   ): ClientUnaryCall;
 }
 
