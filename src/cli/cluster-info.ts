@@ -51,7 +51,7 @@ export function clusterReport(info: ClusterInfo, nowMs = Date.now()): string[] {
   );
   const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   return [
-    `cluster (${info.mode}): ${plural(info.members.length, 'member')}, ${plural(info.partitions.length, 'partition')}; answered by ${info.selfNodeId}`,
+    `cluster: mode ${info.mode}, ${plural(info.members.length, 'member')}, ${plural(info.partitions.length, 'partition')}; answered by ${info.selfNodeId}`,
     '',
     ...members,
     '',

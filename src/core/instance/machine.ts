@@ -57,6 +57,7 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     case 'restart':
       restart(t, ev.policy, ev.runParams);
+      advance(t, true);
       break;
     default:
       assertNever(ev, 'instance event');
@@ -90,12 +91,13 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
   t.s.startedAtMs = ev.atMs;
   t.s.params = resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() });
   beginRun(t);
-  advance(t);
+  advance(t, true);
   complete(t);
   return t.finish();
 }
 
 function beginRun(t: Transition): void {
+  t.anyTerminal = true; // a run that begins may already be complete (e.g. a restart with nothing left)
   t.s.startedAtMs = t.atMs;
   t.s.endedAtMs = undefined;
   t.s.error = undefined;
@@ -167,9 +169,9 @@ function finishRun(t: Transition, status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | '
   t.commands.push({ c: 'finished' });
 }
 
-/** Ends the run when no step is active and none can start any more. */
+/** Ends the run when no step is active and none can start any more (only possible once a step ended). */
 function complete(t: Transition): void {
-  if (t.s.status !== 'IN_PROGRESS') return;
+  if (t.s.status !== 'IN_PROGRESS' || !t.anyTerminal) return;
   const failed: string[] = [];
   for (const st of Object.values(t.s.steps)) {
     if (isActive(st) || (isStepFailed(st.status) && !isDone(t, st))) return;

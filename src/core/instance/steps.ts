@@ -41,29 +41,38 @@ export function isDone(t: Transition, st: StepState): boolean {
   return isStepTerminal(st.status) && !t.s.timers[`retry:${st.stepId}`];
 }
 
-/** Starts every step that became ready, until nothing changes. */
-export function advance(t: Transition): void {
+/**
+ * Starts every step that became ready, until nothing changes. With `all` every step is looked
+ * at (a run begins); otherwise only the steps whose readiness may have changed: successors of
+ * steps that ended and, when a permit freed, the steps waiting for one. Definition order decides
+ * which of them starts first.
+ */
+export function advance(t: Transition, all = false): void {
   if (t.s.status !== 'IN_PROGRESS') return;
-  let progressed = true;
-  while (progressed) {
-    progressed = false;
-    for (const id of t.ctx.def.order) {
+  const steps = t.ctx.def.steps;
+  let ids: readonly string[] = all ? t.ctx.def.order : inOrder(t.takeDirty(), steps);
+  while (ids.length > 0) {
+    for (const id of ids) {
       const st = t.s.steps[id]!;
       if (st.status === 'WAITING_FOR_PERMITS') {
-        if (hasPermit(t)) {
-          dispatchAttempt(t, id);
-          progressed = true;
-        }
+        if (hasPermit(t)) dispatchAttempt(t, id);
         continue;
       }
       if (st.status !== 'NOT_CREATED') continue;
       const verdict = readiness(t, id);
       if (verdict === 'wait' || verdict === 'blocked') continue;
-      progressed = true;
       if (verdict === 'unsatisfied') t.setStepStatus(id, 'UNSATISFIED');
       else startAttempt(t, id);
     }
+    if (t.s.status !== 'IN_PROGRESS') return;
+    ids = inOrder(t.takeDirty(), steps);
   }
+}
+
+function inOrder(ids: Set<string>, steps: ReadonlyMap<string, { index: number }>): string[] {
+  const out = [...ids];
+  if (out.length > 1) out.sort((a, b) => steps.get(a)!.index - steps.get(b)!.index);
+  return out;
 }
 
 function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'unsatisfied' {
@@ -82,11 +91,7 @@ function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'uns
 
 function hasPermit(t: Transition): boolean {
   const limit = t.ctx.def.request.workflow.instanceStepConcurrency ?? DEFAULT_INSTANCE_STEP_CONCURRENCY;
-  let running = 0;
-  for (const st of Object.values(t.s.steps)) {
-    if (st.status === 'STARTING' || st.status === 'RUNNING' || st.status === 'FINISHING') running++;
-  }
-  return running < limit;
+  return t.runningSteps() < limit;
 }
 
 /** Creates attempt N+1 of a step and takes it as far as it can go now. */

@@ -9,7 +9,7 @@ import type { EvalScope, ExpressionEngine, TypedValue } from '../expr-port.js';
 import type { CompiledWorkflow } from './compiled.js';
 import type { InstanceCommand } from './commands.js';
 import type { AttemptState, InstanceState, StepState, TimerKind } from './state.js';
-import type { StepStatus, WorkflowStatus } from '../status.js';
+import { isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
 import { seededRandom } from './random.js';
 import { resolveParsable, type EvalEnv, type SystemContext } from '../params/index.js';
 import { parseDurationMs } from '../definition/index.js';
@@ -30,6 +30,14 @@ export class Transition {
   readonly commands: InstanceCommand[] = [];
   private readonly cloned = new Set<string>();
   private readonly changedSteps = new Set<string>();
+  /** Steps whose readiness may have changed since `takeDirty` last ran (see advance). */
+  private dirty = new Set<string>();
+  /** A step left a running status, so steps waiting for permits may go. */
+  private permitFreed = false;
+  /** Running steps (STARTING, RUNNING, FINISHING), counted on first use and kept up to date. */
+  private running: number | undefined;
+  /** Some step reached a terminal status in this transition (completion may follow). */
+  anyTerminal = false;
   private workflowChanged = false;
   private randomFn: (() => number) | undefined;
 
@@ -75,12 +83,10 @@ export class Transition {
     const cur = this.s.steps[id];
     if (!cur) throw new ValidationError(`steps.${id}`, 'unknown step');
     if (this.cloned.has(id)) return cur;
-    const copy: StepState = {
-      ...cur,
-      attempts: cur.attempts.map((a) => ({ ...a })),
-      retries: { ...cur.retries },
-      timeline: cur.timeline.slice(),
-    };
+    const attempts = cur.attempts.slice();
+    const last = attempts.length - 1;
+    if (last >= 0) attempts[last] = { ...attempts[last]! };
+    const copy: StepState = { ...cur, attempts, retries: { ...cur.retries }, timeline: cur.timeline.slice() };
     this.s.steps[id] = copy;
     this.cloned.add(id);
     return copy;
@@ -95,6 +101,16 @@ export class Transition {
   setStepStatus(id: string, status: StepStatus): StepState {
     const st = this.step(id);
     if (st.status === status) return st;
+    const wasRunning = RUNNING_STATUSES.has(st.status);
+    const isRunning = RUNNING_STATUSES.has(status);
+    if (wasRunning !== isRunning) {
+      if (this.running !== undefined) this.running += isRunning ? 1 : -1;
+      if (wasRunning) this.permitFreed = true;
+    }
+    if (isStepTerminal(status)) {
+      this.anyTerminal = true;
+      for (const e of this.ctx.def.steps.get(id)?.outgoing ?? []) this.dirty.add(e.to);
+    }
     st.status = status;
     st.timeline.push([status, this.atMs]);
     if (st.timeline.length > TIMELINE_LIMIT) st.timeline.splice(0, st.timeline.length - TIMELINE_LIMIT);
@@ -102,6 +118,28 @@ export class Transition {
     if (a) a.status = status;
     this.changedSteps.add(id);
     return st;
+  }
+
+  /** Running steps now (for instance_step_concurrency). */
+  runningSteps(): number {
+    if (this.running === undefined) {
+      this.running = 0;
+      for (const st of Object.values(this.s.steps)) if (RUNNING_STATUSES.has(st.status)) this.running++;
+    }
+    return this.running;
+  }
+
+  /** Steps to look at again: successors of steps that ended, and permit waiters once a permit freed. */
+  takeDirty(): Set<string> {
+    const out = this.dirty;
+    this.dirty = new Set();
+    if (this.permitFreed) {
+      this.permitFreed = false;
+      // Only a workflow with more steps than permits can have steps waiting for one.
+      if (this.ctx.def.order.length <= (this.ctx.def.request.workflow.instanceStepConcurrency ?? DEFAULT_INSTANCE_STEP_CONCURRENCY)) return out;
+      for (const st of Object.values(this.s.steps)) if (st.status === 'WAITING_FOR_PERMITS') out.add(st.stepId);
+    }
+    return out;
   }
 
   setWorkflowStatus(status: WorkflowStatus, error?: string): void {
@@ -177,6 +215,8 @@ export class Transition {
     return { state: s, commands: this.commands };
   }
 }
+
+const RUNNING_STATUSES: ReadonlySet<StepStatus> = new Set<StepStatus>(['STARTING', 'RUNNING', 'FINISHING']);
 
 export function currentAttempt(st: StepState): AttemptState | undefined {
   return st.attempts[st.attempts.length - 1];
