@@ -113,7 +113,7 @@ if [ "$N_NODES" -gt 0 ]; then
     name="node-$((i + 1))"
     mkdir -p "$RUN/nodes/$name"
     (cd "$RUN/nodes/$name" && launch "$name" "$RUN/logs/$name.log" "$PIDS/$name.pid" \
-      node "$ROOT/bin/maestro.js" node --nats "$NATS_URLS" --etcd "$ETCD_ENDPOINTS" --grpc-port "${node_grpc[$i]}" \
+      node "$ROOT/bin/maestro.js" node --nats "$NATS_URLS" --etcd "$ETCD_ENDPOINTS" --grpc-port "${node_grpc[$i]}" --replicas 3 \
       ${extra[@]+"${extra[@]}"})
   done
   for ((i = 0; i < N_NODES; i++)); do
