@@ -25,6 +25,7 @@ import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.
 import { startGrpcServer } from '../control/server.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { defaultClusterConfig, type ClusterConfig } from './config.js';
+import { createLogger } from './log.js';
 
 export interface ClusterNode {
   nodeId: string;
@@ -50,13 +51,22 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const config = defaultClusterConfig(overrides);
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const name = `maestro-${nodeId}`;
-  const transport = await NatsTransport.connect({ servers: config.nats, partitions: config.partitions, name, requestTimeoutMs: config.requestTimeoutMs });
+  const log = createLogger(config.logLevel, { node: nodeId });
+  const transport = await NatsTransport.connect({
+    servers: config.nats,
+    partitions: config.partitions,
+    name,
+    requestTimeoutMs: config.requestTimeoutMs,
+    onHandlerError: (err) => log.warn({ err, module: 'transport' }, 'handler failed'),
+  });
   const journal = await JetStreamJournal.connect({ servers: config.nats, name: `${name}-journal`, replicas: config.journalReplicas });
   const kv = await JetStreamKv.connect({ servers: config.nats, name: `${name}-kv`, replicas: config.kvReplicas });
   let executor: ExecutorHandle | undefined;
   const runtimes = createRuntimeRegistry(resolveExecutorOptions({ shellEnabled: config.shellEnabled, httpAllowList: config.httpAllowList }));
   for (const r of extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
-  if (config.runExecutor) executor = await startExecutor(transport, runtimes);
+  if (config.runExecutor) {
+    executor = await startExecutor(transport, runtimes, {}, { onError: (err, task) => log.warn({ err, attemptId: task.attemptId, module: 'executor' }, 'result not delivered') });
+  }
   const known = new Set(config.knownStepTypes ?? [...runtimes.keys()]);
   const hasRuntime = (type: string) => known.has(type.toLowerCase());
   const now = () => Date.now();
@@ -72,7 +82,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     attemptLivenessMs: config.attemptLivenessMs,
     partitionCount: config.partitions,
     onDispatch,
-  });
+  }, (p, err) => log.warn({ partition: p, err: err.message, module: 'partitions' }, 'journal refused our epoch: another node owns the partition now; dropped its actors'));
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
   const engine = new Engine({ definitions, kv, transport, index, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
   const etcd = new EtcdCluster({ endpoints: config.etcd, leaseTtlMs: config.leaseTtlMs, prefix: config.etcdPrefix });
@@ -89,13 +99,19 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     owner: { acquire: (p, epoch) => partitions.acquire(p, epoch), release: (p) => partitions.release(p) },
     self: { nodeId, grpcAddress, startedAtMs },
     partitions: config.partitions,
+    onError: (err, context) => {
+      if (!closed) log.warn({ err, context, module: 'partition-manager' }, 'retrying');
+    },
   });
-  await manager.start();
-  const mgr = manager;
+  manager.onOwnershipChange((c) => log.debug({ change: c, module: 'partition-manager' }, 'ownership changed'));
   let closed = false;
+  await manager.start();
+  log.info({ grpcAddress, partitions: config.partitions }, 'node joined the cluster');
+  const mgr = manager;
   const shutdown = async (graceful: boolean) => {
     if (closed) return;
     closed = true;
+    log.info({ graceful }, 'node stopping');
     if (graceful) await mgr.stop();
     else await etcd.abandon();
     await partitions.releaseAll();
