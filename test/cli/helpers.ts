@@ -1,5 +1,5 @@
-/** Runs the real `maestro` executable as a child process, and an in-memory CliIo for in-process tests. */
-import { execFile } from 'node:child_process';
+/** Runs the real `maestro` executable as a child process (also `maestro dev`), and an in-memory CliIo for in-process tests. */
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CliIo } from '../../src/cli/io.js';
 
@@ -53,4 +53,46 @@ export function captureIo(cwd = ROOT): CapturedIo {
     },
   };
   return io;
+}
+
+export interface DevServer {
+  /** HOST:PORT the child printed. */
+  address: string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+  /** Kills it hard if still running (for teardown). */
+  kill(): void;
+}
+
+/** Spawns `maestro dev --port 0 --host 127.0.0.1` and resolves once it prints its address. */
+export async function startDev(extraArgs: string[] = []): Promise<DevServer> {
+  const child = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--host', '127.0.0.1', ...extraArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  };
+  try {
+    const address = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (\S+)/.exec(out);
+        if (m?.[1]) resolve(m[1]);
+      });
+      void exited.then((code) => reject(new Error(`dev exited ${code} before listening: ${stderr}`)));
+    });
+    return {
+      address,
+      kill,
+      stop() {
+        child.kill('SIGTERM');
+        return exited;
+      },
+    };
+  } catch (err) {
+    kill();
+    throw err;
+  }
 }

@@ -321,6 +321,20 @@ export class FakeEngine implements EngineApi {
     return this.end(`${workflowId}/${instanceId}`, 'FAILED', 'kill');
   }
 
+  /** Like the engine: merged into the step's params and its attempt's outputs, only while RUNNING. */
+  async putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView> {
+    this.enter('putStepOutputs', workflowId, instanceId, stepId, outputs);
+    const key = `${workflowId}/${instanceId}`;
+    const view = this.instance(key);
+    const step = view.steps.find((s) => s.stepId === stepId);
+    if (!step) throw new ValidationError('step_id', `instance ${key} has no step ${stepId}`);
+    if (step.status !== 'RUNNING') throw new PreconditionError(`step ${stepId} of ${key} is ${step.status}; outputs are accepted while it is RUNNING`);
+    step.params = { ...step.params, ...outputs };
+    const attempt = step.attempts.at(-1);
+    if (attempt) step.outputs = attempt.outputs = { ...(attempt.outputs ?? {}), ...outputs };
+    return structuredClone(view);
+  }
+
   async restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView> {
     this.enter('restart', workflowId, instanceId, policy);
     const key = `${workflowId}/${instanceId}`;

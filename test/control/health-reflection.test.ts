@@ -3,8 +3,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { INSTANCE_SERVICE, WORKFLOW_SERVICE, HEALTH_SERVICE, startGrpcServer } from '../../src/control/server.js';
+import { CLUSTER_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE, HEALTH_SERVICE, startGrpcServer } from '../../src/control/server.js';
 import { createControlClient } from '../../src/control/client.js';
+import { createEmbeddedNode } from '../../src/node/embedded.js';
 import { FakeEngine } from './fake-engine.js';
 
 const require = createRequire(import.meta.url);
@@ -55,7 +56,7 @@ test('reflection lists the maestro and health services and describes their files
 
   const listed = await reflect(address, { list_services: '*' });
   const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
-  t.deepEqual(names, [HEALTH_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE].sort());
+  t.deepEqual(names, [HEALTH_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE].sort(), 'only the services served: no clusterInfo, no ClusterService');
 
   const file = await reflect(address, { file_containing_symbol: 'maestro.v1.InstanceService' });
   const protos = file['file_descriptor_response']['file_descriptor_proto'] as Buffer[];
@@ -76,4 +77,24 @@ test('port 0 picks a free port; two servers get different ones', async (t) => {
   const client = createControlClient(`127.0.0.1:${b.port}`);
   t.is(await client.checkHealth(), 'SERVING');
   client.close();
+});
+
+test('reflection lists ClusterService when the api has clusterInfo (the embedded node) and describes it', async (t) => {
+  const node = await createEmbeddedNode();
+  const server = await startGrpcServer(node.api, { port: 0 });
+  t.teardown(async () => {
+    await server.close();
+    await node.close();
+  });
+  const address = `localhost:${server.port}`;
+  const listed = await reflect(address, { list_services: '*' });
+  const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
+  t.deepEqual(names, [CLUSTER_SERVICE, HEALTH_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE].sort());
+
+  const file = await reflect(address, { file_containing_symbol: CLUSTER_SERVICE });
+  const text = Buffer.concat(file['file_descriptor_response']['file_descriptor_proto'] as Buffer[]).toString('latin1');
+  for (const word of ['GetClusterInfo', 'PartitionOwner', 'NodeHealth', 'membership_version']) t.true(text.includes(word), word);
+  const instance = await reflect(address, { file_containing_symbol: 'maestro.v1.InstanceService.PutStepOutputs' });
+  const instanceText = Buffer.concat(instance['file_descriptor_response']['file_descriptor_proto'] as Buffer[]).toString('latin1');
+  t.true(instanceText.includes('PutStepOutputsRequest'));
 });

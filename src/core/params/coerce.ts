@@ -26,28 +26,25 @@ export function describe(v: unknown): string {
 
 /** Converts `value` to `type`, or throws ParamTypeError naming `path`. */
 export function coerce(type: ParamType, value: unknown, path: string): unknown {
-  const bad = (why = ''): never => {
-    throw new ParamTypeError(path, `expected ${type}, got ${describe(value)}${why}`);
-  };
   switch (type) {
     case 'STRING':
-      return toStringValue(value) ?? bad();
+      return toStringValue(value) ?? typeError(type, value, path);
     case 'LONG':
-      return toLong(value) ?? bad(typeof value === 'number' ? ' (not a safe integer)' : '');
+      return toLong(value) ?? typeError(type, value, path, typeof value === 'number' ? ' (not a safe integer)' : '');
     case 'DOUBLE':
-      return toDouble(value) ?? bad();
+      return toDouble(value) ?? typeError(type, value, path);
     case 'BOOLEAN':
-      return toBoolean(value) ?? bad();
+      return toBoolean(value) ?? typeError(type, value, path);
     case 'STRING_ARRAY':
-      return toArray(value, bad).map((e, i) => toStringValue(e) ?? elementError(type, path, i, e));
+      return toArray(type, value, path).map((e, i) => toStringValue(e) ?? elementError(type, path, i, e));
     case 'LONG_ARRAY':
-      return toArray(value, bad).map((e, i) => toLong(e) ?? elementError(type, path, i, e));
+      return toArray(type, value, path).map((e, i) => toLong(e) ?? elementError(type, path, i, e));
     case 'DOUBLE_ARRAY':
-      return toArray(value, bad).map((e, i) => toDouble(e) ?? elementError(type, path, i, e));
+      return toArray(type, value, path).map((e, i) => toDouble(e) ?? elementError(type, path, i, e));
     case 'BOOLEAN_ARRAY':
-      return toArray(value, bad).map((e, i) => toBoolean(e) ?? elementError(type, path, i, e));
+      return toArray(type, value, path).map((e, i) => toBoolean(e) ?? elementError(type, path, i, e));
     case 'STRING_MAP': {
-      const o = toObject(value, bad);
+      const o = toObject(type, value, path);
       const out: Record<string, string> = {};
       for (const [k, e] of Object.entries(o)) {
         const s = toStringValue(e);
@@ -57,11 +54,15 @@ export function coerce(type: ParamType, value: unknown, path: string): unknown {
       return out;
     }
     case 'MAP': {
-      const o = toObject(value, bad);
+      const o = toObject(type, value, path);
       checkJson(o, path);
       return o;
     }
   }
+}
+
+function typeError(type: ParamType, value: unknown, path: string, why = ''): never {
+  throw new ParamTypeError(path, `expected ${type}, got ${describe(value)}${why}`);
 }
 
 /** The Maestro type a plain value most naturally has (for run params a definition does not declare). */
@@ -135,24 +136,24 @@ function toBoolean(v: unknown): boolean | undefined {
   return undefined;
 }
 
-function toArray(v: unknown, bad: (why?: string) => never): unknown[] {
+function toArray(type: ParamType, v: unknown, path: string): unknown[] {
   if (Array.isArray(v)) return v;
-  if (typeof v !== 'string') return bad();
+  if (typeof v !== 'string') return typeError(type, v, path);
   const s = v.trim();
   if (s.startsWith('[')) {
     const parsed = parseJson(s);
-    return Array.isArray(parsed) ? parsed : bad(' (not a JSON array)');
+    return Array.isArray(parsed) ? parsed : typeError(type, v, path, ' (not a JSON array)');
   }
   return s === '' ? [] : s.split(',').map((e) => e.trim());
 }
 
-function toObject(v: unknown, bad: (why?: string) => never): Record<string, unknown> {
+function toObject(type: ParamType, v: unknown, path: string): Record<string, unknown> {
   if (isPlainObject(v)) return v;
   if (typeof v === 'string' && v.trim().startsWith('{')) {
     const parsed = parseJson(v);
     if (isPlainObject(parsed)) return parsed;
   }
-  return bad();
+  return typeError(type, v, path);
 }
 
 function parseJson(s: string): unknown {

@@ -22,7 +22,7 @@ import { coerce } from './coerce.js';
 import { ParamCycleError, ParamEvaluationError } from './errors.js';
 import { paramFunctions, type FunctionContext } from './functions.js';
 import { interpolate } from './interpolate.js';
-import type { ParamSpec } from './spec.js';
+import type { ComputeContext, ParamSpec } from './spec.js';
 import type { EvalEnv, ParamValue, ParamValues, SystemContext } from './types.js';
 import { checkValidator } from './validators.js';
 
@@ -37,20 +37,43 @@ export interface GraphOptions {
   functions: Omit<FunctionContext, 'lookup' | 'env' | 'system'>;
 }
 
+/** What a system param's `compute` sees while the graph evaluates the param at `path`. */
+class ComputeScope implements ComputeContext {
+  constructor(
+    private readonly graph: ParamGraph,
+    readonly path: string,
+    readonly system: SystemContext,
+    readonly nowMs: number,
+  ) {}
+
+  need(name: string): unknown {
+    return this.graph.need(name, this.path);
+  }
+}
+
 export class ParamGraph {
   private readonly done = new Map<string, ParamValue>();
   private readonly stack: string[] = [];
   /** The last error that crossed from our scope back into the engine. */
   private crossing: unknown;
-  private readonly fns: ParamFunctions;
+  /** Built on first use: most graphs (system defaults, literals) never call the engine. */
+  private guardedFns: ParamFunctions | undefined;
+  private lookupFn: ((name: string) => TypedValue | undefined) | undefined;
 
-  constructor(private readonly o: GraphOptions) {
-    const fns = paramFunctions({ ...o.functions, env: o.env, system: o.system, lookup: (n) => this.lookup(n) });
+  constructor(private readonly o: GraphOptions) {}
+
+  private get fns(): ParamFunctions {
+    if (this.guardedFns) return this.guardedFns;
+    const fns = paramFunctions({ ...this.o.functions, env: this.o.env, system: this.o.system, lookup: this.boundLookup() });
     const guarded: Record<string, unknown> = {};
     for (const [k, f] of Object.entries(fns) as Array<[string, (...a: unknown[]) => unknown]>) {
       guarded[k] = (...a: unknown[]) => this.guard(() => f(...a));
     }
-    this.fns = guarded as unknown as ParamFunctions;
+    return (this.guardedFns = guarded as unknown as ParamFunctions);
+  }
+
+  private boundLookup(): (name: string) => TypedValue | undefined {
+    return (this.lookupFn ??= (n) => this.lookup(n));
   }
 
   evaluateAll(): ParamValues {
@@ -95,7 +118,7 @@ export class ParamGraph {
   private evaluate(spec: ParamSpec, path: string, nested = false): unknown {
     let raw: unknown;
     if (spec.final) raw = spec.value;
-    else if (spec.compute) raw = spec.compute({ need: (n) => this.need(n, path), system: this.o.system, nowMs: this.o.env.nowMs, path });
+    else if (spec.compute) raw = spec.compute(new ComputeScope(this, path, this.o.system, this.o.env.nowMs));
     else if (spec.expression !== undefined) raw = this.evalSel(spec.expression, path, 'expression');
     else if (spec.nested) {
       const out: Record<string, unknown> = {};
@@ -110,13 +133,15 @@ export class ParamGraph {
   }
 
   private literal(spec: ParamSpec, path: string): unknown {
-    const lookup = (n: string) => this.lookup(n);
     switch (spec.type) {
       case 'STRING':
-        return interpolate(coerce('STRING', spec.value, path) as string, lookup, path);
-      case 'STRING_ARRAY':
+        return interpolate(coerce('STRING', spec.value, path) as string, this.boundLookup(), path);
+      case 'STRING_ARRAY': {
+        const lookup = this.boundLookup();
         return (coerce(spec.type, spec.value, path) as string[]).map((s) => interpolate(s, lookup, path));
+      }
       case 'STRING_MAP': {
+        const lookup = this.boundLookup();
         const out: Record<string, string> = {};
         for (const [k, v] of Object.entries(coerce(spec.type, spec.value, path) as Record<string, string>)) {
           out[interpolate(k, lookup, path)] = interpolate(v, lookup, `${path}.${k}`);
@@ -128,7 +153,8 @@ export class ParamGraph {
     }
   }
 
-  private need(name: string, path: string): unknown {
+  /** The value of `name` for a system param's compute at `path`; throws when it is not defined. */
+  need(name: string, path: string): unknown {
     const v = this.lookup(name);
     if (v === undefined) throw new ParamEvaluationError(path, `needs param [${name}], which is not defined`);
     return v.value;

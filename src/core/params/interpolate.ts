@@ -79,6 +79,7 @@ export function formatValue(v: TypedValue): string {
 
 /** Replaces `$var`/`${var}` from `lookup` and unescapes `$$`; throws naming `path` when a param is missing. */
 export function interpolate(template: string, lookup: Lookup, path = ''): string {
+  if (!template.includes('$')) return template;
   let out = '';
   for (const t of tokenize(template)) {
     if (t.kind === 'text') {

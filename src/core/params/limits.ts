@@ -17,8 +17,12 @@ export function checkUserParams(params: Record<string, unknown>, path: string, w
   for (const name of Object.keys(params)) checkParamName(name, `${path}.${name}`);
 }
 
-/** Checks the serialized size of evaluated params against JSONIFIED_PARAMS_STRING_SIZE_LIMIT. */
+/**
+ * Checks the serialized size of evaluated params against JSONIFIED_PARAMS_STRING_SIZE_LIMIT.
+ * Serializing is only needed when a cheap upper bound of the size reaches the limit.
+ */
 export function checkTotalSize(values: unknown, path: string): void {
+  if (jsonSizeBound(values, 0) <= JSONIFIED_PARAMS_STRING_SIZE_LIMIT) return;
   const size = JSON.stringify(values).length;
   if (size > JSONIFIED_PARAMS_STRING_SIZE_LIMIT) {
     throw new ParamLimitError(
@@ -28,4 +32,45 @@ export function checkTotalSize(values: unknown, path: string): void {
       size,
     );
   }
+}
+
+/** The longest JSON a finite double prints as: "-0.0000012345678901234567" has 25 chars. */
+const MAX_NUMBER_CHARS = 25;
+const MAX_DEPTH = 64;
+
+/**
+ * An upper bound of `JSON.stringify(v).length`, or Infinity for what it cannot bound without
+ * serializing (a toJSON method, a class instance, a bigint, nesting deeper than MAX_DEPTH,
+ * which includes cycles). A string char takes at most 6 (`\u001f`); a value JSON leaves out
+ * (undefined, a function) is counted as `null`; a key enumerated but not serialized only
+ * makes the bound larger.
+ */
+function jsonSizeBound(v: unknown, depth: number): number {
+  switch (typeof v) {
+    case 'string':
+      return 2 + 6 * v.length;
+    case 'number':
+      return MAX_NUMBER_CHARS;
+    case 'boolean':
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return 5;
+    case 'bigint':
+      return Infinity;
+    case 'object':
+      break;
+  }
+  if (v === null) return 4;
+  if (depth >= MAX_DEPTH || typeof (v as { toJSON?: unknown }).toJSON === 'function') return Infinity;
+  let size = 2;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) size += 1 + jsonSizeBound(v[i], depth + 1);
+    return size;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return Infinity;
+  const o = v as Record<string, unknown>;
+  for (const k in o) size += 4 + 6 * k.length + jsonSizeBound(o[k], depth + 1);
+  return size;
 }
