@@ -30,7 +30,7 @@ const def = (id: string, sleepSeconds: number): string =>
 test.before(async () => {
   h = await startHarness();
   await h.client.createWorkflow(def('po-long', 30));
-  await h.client.createWorkflow(def('po-short', 2));
+  await h.client.createWorkflow(def('po-short', 4));
 });
 test.after.always(async () => {
   await h?.close();
