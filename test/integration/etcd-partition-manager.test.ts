@@ -154,7 +154,7 @@ etcdTest('nodes cut off from etcd past the silence limit step down with "lost", 
     }
     for (const n of h.nodes.values()) {
       t.true(n.owner.released.filter((r) => r.reason === 'lost').length > 0, `${n.id} released with 'lost'`);
-      t.true(n.errors.some((e) => /lease lost/.test(e) && /no keepalive answered/.test(e)), n.errors.join('\n'));
+      t.true(n.errors.some((e) => /lease lost/.test(e)), n.errors.join("\n")); // by silence or by etcd expiring it, whichever is seen first
     }
     await waitUntil(h.converged, 'both nodes to rejoin and reclaim', 15_000, 20);
     for (const n of h.nodes.values()) {

@@ -70,7 +70,8 @@ export function restartSpecs(defined: Map<string, ParamSpec>, previous: ParamVal
 
 /** Drops OPTIONAL params left without content; fails on any other param without one. */
 export function cleanup(specs: Map<string, ParamSpec>, path: string): void {
-  for (const [name, s] of [...specs]) {
+  // Deleting the entry being visited is safe while iterating a Map.
+  for (const [name, s] of specs) {
     const emptyMap = s.nested !== undefined && Object.keys(s.nested).length === 0;
     if (s.internalMode === 'OPTIONAL' && (!hasContent(s) || emptyMap)) {
       specs.delete(name);

@@ -23,6 +23,10 @@ export function resolveParsable(p: Parsable, lookup: (name: string) => TypedValu
 /** Name -> plain value, as step runtimes and views see params. */
 export function toPlain(values: ParamValues): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, v] of Object.entries(values)) out[name] = v.value;
+  const names = Object.keys(values);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    out[name] = values[name]!.value;
+  }
   return out;
 }

@@ -14,7 +14,7 @@ import { ParamGraph } from './evaluate.js';
 import { resolveReference } from './functions.js';
 import { checkTotalSize } from './limits.js';
 import { stepDefaults, workflowDefaults } from './system-params.js';
-import type { ParamValues, StepParamContext, WorkflowParamContext } from './types.js';
+import type { ParamValue, ParamValues, StepParamContext, WorkflowParamContext } from './types.js';
 
 const PATH = 'params';
 
@@ -40,7 +40,9 @@ export function resolveWorkflowParams(defs: ParamDefinitions | undefined, runPar
     path: PATH,
     env: ctx.env,
     system: ctx.system,
-    outer: (name) => resolveReference(name, { signals: ctx.signals }),
+    outer(name) {
+      return resolveReference(name, { signals: ctx.signals });
+    },
     functions: { workflowLevel: true, signals: ctx.signals, extensions: ctx.extensions },
   });
   const values = graph.evaluateAll();
@@ -75,9 +77,12 @@ export function resolveStepParams(step: Step, ctx: StepParamContext): ParamValue
     path,
     env: ctx.env,
     system: ctx.system,
-    outer: (name) =>
-      ctx.workflowParams[name] ??
-      resolveReference(name, { ownStepId: step.id, own: (n) => graph.lookup(n), stepParams: ctx.stepParams, signals: ctx.signals }),
+    outer(name) {
+      return (
+        ctx.workflowParams[name] ??
+        resolveReference(name, { ownStepId: step.id, own: (n) => graph.lookup(n), stepParams: ctx.stepParams, signals: ctx.signals })
+      );
+    },
     functions: {
       workflowLevel: false,
       step: { id: step.id, fields },
@@ -97,11 +102,14 @@ export function resolveStepParams(step: Step, ctx: StepParamContext): ParamValue
  * params, so it skips the graph (same values as the general path; a test compares them).
  */
 function systemOnly(step: Step, ctx: StepParamContext): ParamValues {
-  const sys = (type: 'LONG' | 'STRING', value: unknown) => ({ type, value, mode: 'CONSTANT' as const, source: 'SYSTEM_DEFAULT' as const });
   return {
     workflow_instance_id: sys('LONG', ctx.system.instanceId),
     step_instance_uuid: sys('STRING', ctx.stepInstanceUuid),
     step_attempt_id: sys('LONG', ctx.attempt),
     step_id: sys('STRING', step.id),
   };
+}
+
+function sys(type: 'LONG' | 'STRING', value: unknown): ParamValue {
+  return { type, value, mode: 'CONSTANT', source: 'SYSTEM_DEFAULT' };
 }

@@ -47,9 +47,8 @@ function derivedRunTs(c: ComputeContext): number {
   return ms;
 }
 
-const onStart = (type: 'LONG' | 'STRING', compute: Compute): ParamSpec => Object.freeze({ type, compute, mode: 'MUTABLE_ON_START', source: 'SYSTEM_DEFAULT' });
-const reserved = (type: ParamSpec['type'], compute: Compute): ParamSpec =>
-  Object.freeze({ type, compute, mode: 'CONSTANT', internalMode: 'RESERVED', source: 'SYSTEM_DEFAULT' });
+const onStart = (type: 'LONG' | 'STRING', compute: Compute): ParamSpec => ({ type, compute, mode: 'MUTABLE_ON_START', source: 'SYSTEM_DEFAULT' });
+const reserved = (type: ParamSpec['type'], compute: Compute): ParamSpec => ({ type, compute, mode: 'CONSTANT', internalMode: 'RESERVED', source: 'SYSTEM_DEFAULT' });
 
 const DAY_BEFORE: Shift = { days: -1 };
 const DAY_AFTER: Shift = { days: 1 };
@@ -79,10 +78,11 @@ const WORKFLOW_DEFAULTS: ReadonlyArray<readonly [string, ParamSpec]> = [
   ['RUN_DATE', onStart('STRING', fmt(runTs, UTC, 'yyyyMMdd'))],
   ['RUN_DATE_MINUS_1', onStart('STRING', fmt(runTs, UTC, 'yyyyMMdd', DAY_BEFORE))],
   ['RUN_DATE_MINUS_7', onStart('STRING', fmt(runTs, UTC, 'yyyyMMdd', { days: -7 }))],
-  ['job_template_version', Object.freeze({ type: 'STRING', mode: 'MUTABLE', internalMode: 'OPTIONAL', source: 'SYSTEM_DEFAULT' })],
+  ['job_template_version', { type: 'STRING', mode: 'MUTABLE', internalMode: 'OPTIONAL', source: 'SYSTEM_DEFAULT' }],
   ['owner', reserved('STRING', (c) => c.system.owner)],
   ['workflow_id', reserved('STRING', (c) => c.system.workflowId)],
 ];
+for (const [, spec] of WORKFLOW_DEFAULTS) Object.freeze(spec);
 
 /** The default workflow params, in Maestro's order: a fresh map the merge stages may change. */
 export function workflowDefaults(): Map<string, ParamSpec> {
