@@ -19,13 +19,11 @@ export function seededRandom(seedText: string): () => number {
 }
 
 export function uuidFrom(random: () => number): string {
-  const hex: string[] = [];
-  for (let i = 0; i < 16; i++) {
-    let b = Math.floor(random() * 256);
-    if (i === 6) b = (b & 0x0f) | 0x40;
-    if (i === 8) b = (b & 0x3f) | 0x80;
-    hex.push(b.toString(16).padStart(2, '0'));
-  }
-  const h = hex.join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  const word = () => (Math.floor(random() * 4294967296) >>> 0).toString(16).padStart(8, '0');
+  const a = word();
+  const b = word();
+  const c = word();
+  const d = word();
+  const v = ((parseInt(b[4]!, 16) & 0x3) | 0x8).toString(16);
+  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${v}${c.slice(1, 4)}-${c.slice(4, 8)}${d}`;
 }

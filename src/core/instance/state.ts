@@ -77,4 +77,6 @@ export interface InstanceState {
   runs: RunSummary[];
   /** Journal seq of the last event applied. */
   seq: number;
+  /** Steps in STARTING/RUNNING/FINISHING (derived, kept by transitions; counted when absent). */
+  runningSteps?: number;
 }

@@ -30,6 +30,7 @@ export class Transition {
   readonly commands: InstanceCommand[] = [];
   private readonly cloned = new Set<string>();
   private readonly changedSteps = new Set<string>();
+  private timersOwned = false;
   /** Steps whose readiness may have changed since `takeDirty` last ran (see advance). */
   private dirty = new Set<string>();
   /** A step left a running status, so steps waiting for permits may go. */
@@ -47,17 +48,27 @@ export class Transition {
     readonly seq: number,
     readonly ctx: MachineContext,
   ) {
-    this.s = { ...prev, steps: { ...prev.steps }, timers: { ...prev.timers }, seq };
+    this.s = { ...prev, steps: { ...prev.steps }, seq };
+  }
+
+  /** The timers record, copied on first write (most events touch no timer). */
+  private timers(): InstanceState['timers'] {
+    if (!this.timersOwned) {
+      this.s.timers = { ...this.s.timers };
+      this.timersOwned = true;
+    }
+    return this.s.timers;
   }
 
   get key(): string {
     return `${this.s.workflowId}/${this.s.instanceId}`;
   }
 
-  random = (): number => {
+  /** Seeded by (instance, seq): replay draws the same numbers. */
+  get random(): () => number {
     this.randomFn ??= seededRandom(`${this.key}:${this.seq}`);
-    return this.randomFn();
-  };
+    return this.randomFn;
+  }
 
   env(): EvalEnv {
     return { engine: this.ctx.engine, nowMs: this.atMs, random: this.random };
@@ -104,7 +115,7 @@ export class Transition {
     const wasRunning = RUNNING_STATUSES.has(st.status);
     const isRunning = RUNNING_STATUSES.has(status);
     if (wasRunning !== isRunning) {
-      if (this.running !== undefined) this.running += isRunning ? 1 : -1;
+      this.running = this.runningSteps() + (isRunning ? 1 : -1);
       if (wasRunning) this.permitFreed = true;
     }
     if (isStepTerminal(status)) {
@@ -123,8 +134,12 @@ export class Transition {
   /** Running steps now (for instance_step_concurrency). */
   runningSteps(): number {
     if (this.running === undefined) {
-      this.running = 0;
-      for (const st of Object.values(this.s.steps)) if (RUNNING_STATUSES.has(st.status)) this.running++;
+      let n = this.s.runningSteps;
+      if (n === undefined) {
+        n = 0;
+        for (const st of Object.values(this.s.steps)) if (RUNNING_STATUSES.has(st.status)) n++;
+      }
+      this.running = n;
     }
     return this.running;
   }
@@ -150,13 +165,13 @@ export class Transition {
   }
 
   setTimer(timerId: string, kind: TimerKind, atMs: number, stepId?: string, attempt?: number): void {
-    this.s.timers[timerId] = { timerId, kind, atMs, stepId, attempt };
+    this.timers()[timerId] = { timerId, kind, atMs, stepId, attempt };
     this.commands.push({ c: 'set-timer', timerId, atMs });
   }
 
   clearTimer(timerId: string): boolean {
     if (!this.s.timers[timerId]) return false;
-    delete this.s.timers[timerId];
+    delete this.timers()[timerId];
     this.commands.push({ c: 'clear-timer', timerId });
     return true;
   }
@@ -182,6 +197,7 @@ export class Transition {
   /** Emits one change per step (its final status in this transition) and one for the workflow. */
   finish(): { state: InstanceState; commands: InstanceCommand[] } {
     const s = this.s;
+    if (this.running !== undefined) s.runningSteps = this.running;
     for (const id of this.changedSteps) {
       const st = s.steps[id]!;
       const a = currentAttempt(st);
