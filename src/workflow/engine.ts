@@ -21,7 +21,7 @@ import type {
   WorkflowSummary,
   WorkflowVersionInfo,
 } from './engine-api.js';
-import { instanceTopic, type InstanceMessage } from './messages.js';
+import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
 export interface InstanceIndex {
@@ -102,9 +102,24 @@ export class Engine implements EngineApi {
     return { instances: page, nextPageToken: offset + size < all.length ? String(offset + size) : '' };
   }
 
+  /**
+   * Subscribes to the instance's changes and tells its actor someone watches (renewed every
+   * WATCH_RENEW_MS, so after a partition move the new owner publishes within that time).
+   */
   async watchInstance(workflowId: string, instanceId: number, onChange: (c: InstanceChange) => void): Promise<() => void> {
     const sub = this.d.transport.subscribe(instanceTopic(instanceKeyOf(workflowId, instanceId)), (body) => onChange(body as InstanceChange));
-    return () => void sub.close();
+    try {
+      await this.call(workflowId, instanceId, { type: 'Watch' });
+    } catch (err) {
+      await sub.close();
+      throw err;
+    }
+    const renew = setInterval(() => void this.call(workflowId, instanceId, { type: 'Watch' }).catch(() => {}), WATCH_RENEW_MS);
+    renew.unref();
+    return () => {
+      clearInterval(renew);
+      void sub.close();
+    };
   }
 
   stop(workflowId: string, instanceId: number): Promise<InstanceView> {

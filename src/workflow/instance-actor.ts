@@ -19,7 +19,7 @@ import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepTask } from '../executor/runtime.js';
-import { TOPIC_CANCEL_ATTEMPT, instanceTopic, type InstanceMessage } from './messages.js';
+import { TOPIC_CANCEL_ATTEMPT, WATCH_LEASE_MS, instanceTopic, type InstanceMessage } from './messages.js';
 
 export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string };
 
@@ -44,6 +44,8 @@ export class InstanceActor {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Dispatched attempts -> last sign of life (dispatch or executor heartbeat), in ms. */
   private readonly seen = new Map<string, number>();
+  /** Changes are published only while someone watches (see WatchMessage). */
+  private watchedUntil = 0;
   private stopped = false;
 
   constructor(
@@ -113,6 +115,9 @@ export class InstanceActor {
         if (msg.action === 'restart') return { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
         return { t: msg.action, atMs };
       case 'Get':
+        return 'get';
+      case 'Watch':
+        this.watchedUntil = atMs + WATCH_LEASE_MS;
         return 'get';
       case 'PutOutputs':
         return { t: 'outputs', atMs, stepId: msg.stepId, outputs: msg.outputs };
@@ -197,7 +202,7 @@ export class InstanceActor {
           break;
         }
         case 'changed':
-          transport.publish(instanceTopic(this.key), cmd.change);
+          if (this.watchedUntil > cmd.change.atMs) transport.publish(instanceTopic(this.key), cmd.change);
           break;
         case 'finished':
           break;

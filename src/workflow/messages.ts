@@ -33,6 +33,17 @@ export interface GetMessage {
   type: 'Get';
 }
 
+/**
+ * Someone watches this instance: publish its changes on `instanceTopic` for the next
+ * `WATCH_LEASE_MS`. Watchers renew every `WATCH_RENEW_MS` (so a new owner after a partition move
+ * learns of them within that time). Replies with the instance view.
+ */
+export interface WatchMessage {
+  type: 'Watch';
+}
+export const WATCH_LEASE_MS = 15_000;
+export const WATCH_RENEW_MS = 2_000;
+
 /** Output params for a running step, from external code through the API. */
 export interface PutOutputsMessage {
   type: 'PutOutputs';
@@ -40,7 +51,7 @@ export interface PutOutputsMessage {
   outputs: Record<string, unknown>;
 }
 
-export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | GetMessage | PutOutputsMessage;
+export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | GetMessage | WatchMessage | PutOutputsMessage;
 
 /** To a partition's host (address `partitionAddress(p)`): the summaries of instances it holds. */
 export interface ListMessage {
