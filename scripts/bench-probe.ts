@@ -22,9 +22,10 @@ export function histogram() {
 }
 export const us = (v: number) => (v / 1000).toFixed(3);
 
-export function chainDef(id: string, n: number): string {
+/** A chain of `n` steps of `type` (Probe: dispatched through an executor; NoOp: run inline by the owner). */
+export function chainDef(id: string, n: number, type = 'Probe'): string {
   const steps = Array.from({ length: n }, (_, i) => ({
-    step: { id: `s${i}`, type: 'Probe', transition: { successors: i + 1 < n ? { [`s${i + 1}`]: 'true' } : {} } },
+    step: { id: `s${i}`, type, transition: { successors: i + 1 < n ? { [`s${i + 1}`]: 'true' } : {} } },
   }));
   return JSON.stringify({ properties: { owner: 'bench', run_strategy: 'parallel' }, workflow: { id, steps } });
 }

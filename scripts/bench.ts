@@ -51,7 +51,7 @@ async function embedded(): Promise<void> {
         launch.recordValue(Math.max(1, Math.round((next - prev) * 1000)));
       }
     }
-    console.log(`step launch overhead (200-step chain, ${chains} runs, file journal fsync=${args.fsync}): p50 ${us(launch.getValueAtPercentile(50))} ms, p99 ${us(launch.getValueAtPercentile(99))} ms`);
+    console.log(`step launch overhead (dispatched steps, 200-step chain, ${chains} runs, file journal fsync=${args.fsync}): p50 ${us(launch.getValueAtPercentile(50))} ms, p99 ${us(launch.getValueAtPercentile(99))} ms`);
 
     // 2. start overhead
     await node.api.createWorkflow(chainDef('one', 1));
@@ -65,17 +65,30 @@ async function embedded(): Promise<void> {
     }
     console.log(`workflow start overhead (start request -> first step running, ${starts} starts): p50 ${us(start.getValueAtPercentile(50))} ms, p99 ${us(start.getValueAtPercentile(99))} ms`);
 
-    // 3. throughput
+    // 3. a NoOp chain: per-step time when the owner runs instant steps inline
+    await node.api.createWorkflow(chainDef('nchain', chainLen, 'NoOp'));
+    const perStep = histogram();
+    for (let c = 0; c < chains; c++) {
+      const t0 = performance.now();
+      await node.api.startWorkflow({ workflowId: 'nchain' });
+      await waitAll(node, 'nchain', c + 1, 60_000);
+      perStep.recordValue(Math.max(1, Math.round(((performance.now() - t0) / chainLen) * 1000)));
+    }
+    console.log(`NoOp 200-step chain (inline): ${us(perStep.getValueAtPercentile(50))} ms per step (median of ${chains} runs)`);
+
+    // 4. throughput, NoOp (inline) and Probe (dispatched through the executor)
     const instances = quick ? 500 : 2000;
     const steps = 10;
-    await node.api.createWorkflow(chainDef('tput', steps));
-    const before = probe.count;
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: instances }, () => node.api.startWorkflow({ workflowId: 'tput' })));
-    await waitAll(node, 'tput', instances);
-    const secs = (performance.now() - t0) / 1000;
-    const ran = probe.count - before;
-    console.log(`throughput: ${instances} concurrent instances x ${steps} NoOp steps = ${ran} steps in ${secs.toFixed(2)} s -> ${Math.round(ran / secs)} steps/s`);
+    for (const type of ['NoOp', 'Probe']) {
+      const id = `tput-${type}`;
+      await node.api.createWorkflow(chainDef(id, steps, type));
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: instances }, () => node.api.startWorkflow({ workflowId: id })));
+      await waitAll(node, id, instances);
+      const secs = (performance.now() - t0) / 1000;
+      const ran = instances * steps;
+      console.log(`throughput, ${type === 'NoOp' ? 'NoOp steps (inline)' : 'dispatched steps (executor)'}: ${instances} concurrent instances x ${steps} steps = ${ran} steps in ${secs.toFixed(2)} s -> ${Math.round(ran / secs)} steps/s`);
+    }
   } finally {
     await node.close();
     await rm(dir, { recursive: true, force: true });

@@ -52,7 +52,8 @@ export interface StepRuntime {
   readonly type: string;
   /**
    * True when `run` never waits (no I/O, no timers), so there is nothing to cancel: the executor
-   * then passes a signal that never fires instead of allocating one per attempt (hot path).
+   * then passes a signal that never fires instead of allocating one per attempt (hot path), and
+   * an owner that has this runtime runs its steps inline instead of dispatching them.
    */
   readonly instant?: boolean;
   run(task: StepTask, signal: AbortSignal): Promise<StepResult>;

@@ -14,7 +14,7 @@ import { JetStreamJournal } from '../journal/jetstream/jetstream-journal.js';
 import { JetStreamKv } from '../store/jetstream/jetstream-kv.js';
 import { EtcdCluster } from '../cluster/etcd/index.js';
 import { PartitionManager } from '../cluster/partition-manager.js';
-import { createRuntimeRegistry } from '../executor/runtimes/registry.js';
+import { createRuntimeRegistry, inlineRuntimes } from '../executor/runtimes/registry.js';
 import { resolveExecutorOptions } from '../executor/options.js';
 import { startExecutor, type ExecutorHandle } from '../executor/executor.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
@@ -80,6 +80,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     checkpointEveryRecords: config.checkpointEveryRecords,
     retainFinishedPerPartition: config.retainFinishedPerPartition,
     attemptLivenessMs: config.attemptLivenessMs,
+    inlineRuntimes: inlineRuntimes(runtimes),
     partitionCount: config.partitions,
     onDispatch,
   }, (p, err) => log.warn({ partition: p, err: err.message, module: 'partitions' }, 'journal refused our epoch: another node owns the partition now; dropped its actors'));

@@ -13,7 +13,7 @@ import { MemoryKv } from '../store/memory/memory-kv.js';
 import { FileKv } from '../store/file/file-kv.js';
 import type { KvStore } from '../store/port.js';
 import { MemoryTransport } from '../transport/memory/memory-transport.js';
-import { createRuntimeRegistry } from '../executor/runtimes/registry.js';
+import { createRuntimeRegistry, inlineRuntimes } from '../executor/runtimes/registry.js';
 import { resolveExecutorOptions } from '../executor/options.js';
 import { startExecutor } from '../executor/executor.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
@@ -68,6 +68,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     checkpointEveryRecords: config.checkpointEveryRecords,
     retainFinishedPerPartition: config.retainFinishedPerPartition,
     attemptLivenessMs: config.attemptLivenessMs,
+    inlineRuntimes: inlineRuntimes(runtimes),
     partitionCount: config.partitions,
   });
   for (let p = 0; p < config.partitions; p++) {

@@ -18,7 +18,7 @@ import { applyEvent, resumeCommands, toInstanceView, type InstanceCommand, type 
 import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
-import type { StepTask } from '../executor/runtime.js';
+import type { StepResult, StepRuntime, StepTask } from '../executor/runtime.js';
 import { TOPIC_CANCEL_ATTEMPT, WATCH_LEASE_MS, instanceTopic, type InstanceMessage } from './messages.js';
 
 export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string };
@@ -33,11 +33,18 @@ export interface ActorHostHooks {
   onStale(err: StaleEpochError): void;
   /** Called after every applied batch (for indexes and checkpoints). */
   onApplied(state: InstanceState, records: number): void;
+  /**
+   * Instant runtimes (NoOp) this node runs inline, without a trip through the transport and an
+   * executor: the result goes straight back to the actor's mailbox. Keyed by lower-case type.
+   */
+  inlineRuntimes?: ReadonlyMap<string, StepRuntime>;
   /** Observes every dispatch this owner makes (audits and tests). */
   onDispatch?(task: StepTask, partition: number, epoch: number): void;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Instant runtimes finish before anything could abort them. */
+const NEVER_ABORTED = new AbortController().signal;
 
 export class InstanceActor {
   private readonly mailbox: Mailbox<ActorMessage>;
@@ -183,6 +190,11 @@ export class InstanceActor {
           const task = cmd.task;
           this.seen.set(task.attemptId, this.host.now());
           this.host.onDispatch?.(task, this.host.partition, this.host.epoch);
+          const inline = this.host.inlineRuntimes?.get(task.stepType.toLowerCase());
+          if (inline) {
+            this.runInline(inline, task);
+            break;
+          }
           transport.dispatch(task).catch((err: unknown) => {
             const msg = err instanceof NoExecutorError ? err.message : `dispatch failed: ${(err as Error).message}`;
             this.post({ type: 'StepResult', stepId: task.stepId, runId: task.runId, attempt: task.attempt, attemptId: task.attemptId, result: { status: 'PLATFORM_FAILED', error: msg } }).catch(() => {});
@@ -210,6 +222,12 @@ export class InstanceActor {
           assertNever(cmd, 'instance command');
       }
     }
+  }
+
+  private runInline(runtime: StepRuntime, task: StepTask): void {
+    const reply = (result: StepResult) =>
+      this.post({ type: 'StepResult', stepId: task.stepId, runId: task.runId, attempt: task.attempt, attemptId: task.attemptId, result }).catch(() => {});
+    runtime.run(task, NEVER_ABORTED).then(reply, (err: unknown) => reply({ status: 'PLATFORM_FAILED', error: `runtime failed: ${(err as Error).message}` }));
   }
 
   private arm(timerId: string, atMs: number): void {

@@ -34,6 +34,7 @@ export interface HostDeps {
   retainFinishedPerPartition: number;
   onStale(partition: number, err: StaleEpochError): void;
   onDispatch?: ActorHostHooks['onDispatch'];
+  inlineRuntimes?: ActorHostHooks['inlineRuntimes'];
 }
 
 export class PartitionHost {
@@ -55,6 +56,7 @@ export class PartitionHost {
       onStale: (err) => deps.onStale(partition, err),
       onApplied: (_s, n) => this.applied(n),
       onDispatch: deps.onDispatch,
+      inlineRuntimes: deps.inlineRuntimes,
     };
   }
 

@@ -19,7 +19,7 @@
  */
 import { DateTime } from 'luxon';
 
-const BUCKET_MS = 60 * 60_000;
+const BUCKET_MS = 15 * 60_000;
 /** Well inside luxon's ±8.64e15 ms range, leaving room for the shifts. */
 const SAFE_MS = 8.6e15;
 const MAX_ZONES = 64;

@@ -22,3 +22,8 @@ export function resolveRuntime(registry: ReadonlyMap<string, StepRuntime>, stepT
   if (runtime === undefined) throw new UnknownStepTypeError(stepType, [...registry.values()].map((r) => r.type));
   return runtime;
 }
+
+/** The instant runtimes of a registry (NoOp): owners run these inline instead of dispatching them. */
+export function inlineRuntimes(registry: ReadonlyMap<string, StepRuntime>): Map<string, StepRuntime> {
+  return new Map([...registry].filter(([, r]) => r.instant === true));
+}
