@@ -29,8 +29,8 @@ function fmt(ts: Compute, zone: Compute | string, format: 'yyyyMMdd' | 'HH', shi
   const f = new ZonedFormat(format, shift);
   return (c) => {
     const ms = ts(c);
-    if (typeof ms !== 'number') throw new ParamEvaluationError(c.path, `expected a timestamp in ms, got ${JSON.stringify(ms)}`);
     const z = typeof zone === 'string' ? zone : String(zone(c));
+    if (typeof ms !== 'number') throw new ParamEvaluationError(c.path, `expected a timestamp in ms, got ${JSON.stringify(ms)}`);
     const value = f.at(ms, z);
     if (value === undefined) throw new ParamEvaluationError(c.path, `unknown timezone [${z}]`);
     return value;
