@@ -12,7 +12,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { existsSync } from 'node:fs';
 import { createEmbeddedNode, type EmbeddedNode } from '../src/node/embedded.js';
 import { Probe, chainDef, histogram, us } from './bench-probe.js';
 
@@ -116,7 +115,7 @@ async function sel(): Promise<void> {
 console.log(`maestro-ts bench on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
 if (want('embedded')) await embedded();
 if (want('sel')) await sel();
-if (want('cluster') && existsSync(new URL('./bench-cluster.ts', import.meta.url))) {
+if (want('cluster')) {
   const { runClusterBench } = await import('./bench-cluster.js');
   await runClusterBench({ quick });
 }

@@ -8,8 +8,8 @@
  * the api object also has a `clusterInfo` function (embedded and cluster nodes). close() marks every service NOT_SERVING, ends open watch streams, then shuts down,
  * forcing it after `shutdownGraceMs`.
  */
-import { readdirSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -23,7 +23,15 @@ import { instanceService } from './instance-service.js';
 import { WatchRegistry } from './watch.js';
 import { workflowService } from './workflow-service.js';
 
-export const PROTO_ROOT = fileURLToPath(new URL('../../proto/', import.meta.url));
+/** The repository's proto/ folder, from src/control (tsx) or dist/src/control (compiled). */
+export const PROTO_ROOT = findProtoRoot(fileURLToPath(new URL('.', import.meta.url)));
+
+function findProtoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'proto', 'maestro', 'v1'))) return join(dir, 'proto') + sep;
+    if (dirname(dir) === dir) throw new Error(`proto/maestro/v1 not found above ${from}`);
+  }
+}
 export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 export const WORKFLOW_SERVICE = 'maestro.v1.WorkflowService';
 export const INSTANCE_SERVICE = 'maestro.v1.InstanceService';
