@@ -62,6 +62,27 @@ export function isStepTerminal(s: StepStatus): boolean {
   }
 }
 
+/** A step in one of these has an attempt under way (created, waiting, evaluating, running, finishing). */
+const ACTIVE_STEP_STATUSES: ReadonlySet<StepStatus> = new Set<StepStatus>([
+  'CREATED',
+  'INITIALIZED',
+  'PAUSED',
+  'WAITING_FOR_SIGNALS',
+  'EVALUATING_PARAMS',
+  'WAITING_FOR_PERMITS',
+  'STARTING',
+  'RUNNING',
+  'FINISHING',
+]);
+export function isStepActive(s: StepStatus): boolean {
+  return ACTIVE_STEP_STATUSES.has(s);
+}
+
+/** Statuses that hold a permit of instance_step_concurrency. */
+export function isStepRunning(s: StepStatus): boolean {
+  return s === 'STARTING' || s === 'RUNNING' || s === 'FINISHING';
+}
+
 /** Statuses that count as "done well" for successors: the DAG continues past them. */
 export function isStepComplete(s: StepStatus): boolean {
   return s === 'SUCCEEDED' || s === 'COMPLETED_WITH_ERROR' || s === 'SKIPPED' || s === 'DISABLED';

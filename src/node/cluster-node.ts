@@ -6,21 +6,15 @@
  * share (each acquire claims the journal at the etcd epoch, replays and resumes). Stop order:
  * leave gracefully (partitions handed over), then gRPC, executor, connections.
  */
+import { assembleEngine } from './engine-core.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { createSelEngine } from '../expr/index.js';
 import { NatsTransport } from '../transport/nats/nats-transport.js';
 import { JetStreamJournal } from '../journal/jetstream/jetstream-journal.js';
 import { JetStreamKv } from '../store/jetstream/jetstream-kv.js';
 import { EtcdCluster } from '../cluster/etcd/index.js';
 import { PartitionManager } from '../cluster/partition-manager.js';
-import { createRuntimeRegistry, inlineRuntimes } from '../executor/runtimes/registry.js';
-import { resolveExecutorOptions } from '../executor/options.js';
-import { startExecutor, type ExecutorHandle } from '../executor/executor.js';
-import { DefinitionRegistry } from '../workflow/definitions.js';
-import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
-import { PartitionIndex } from '../workflow/partition-index.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import { startGrpcServer } from '../control/server.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
@@ -61,31 +55,17 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   });
   const journal = await JetStreamJournal.connect({ servers: config.nats, name: `${name}-journal`, replicas: config.journalReplicas });
   const kv = await JetStreamKv.connect({ servers: config.nats, name: `${name}-kv`, replicas: config.kvReplicas });
-  let executor: ExecutorHandle | undefined;
-  const runtimes = createRuntimeRegistry(resolveExecutorOptions({ shellEnabled: config.shellEnabled, httpAllowList: config.httpAllowList }));
-  for (const r of extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
-  if (config.runExecutor) {
-    executor = await startExecutor(transport, runtimes, {}, { onError: (err, task) => log.warn({ err, attemptId: task.attemptId, module: 'executor' }, 'result not delivered') });
-  }
-  const known = new Set(config.knownStepTypes ?? [...runtimes.keys()]);
-  const hasRuntime = (type: string) => known.has(type.toLowerCase());
-  const now = () => Date.now();
-  const definitions = new DefinitionRegistry(kv, now);
-  const partitions = new LocalPartitions({
+  const { engine, partitions, executor } = await assembleEngine({
     journal,
+    kv,
     transport,
-    definitions,
-    machine: { engine: createSelEngine(), hasRuntime },
-    now,
-    checkpointEveryRecords: config.checkpointEveryRecords,
-    retainFinishedPerPartition: config.retainFinishedPerPartition,
-    attemptLivenessMs: config.attemptLivenessMs,
-    inlineRuntimes: inlineRuntimes(runtimes),
-    partitionCount: config.partitions,
+    config,
+    runExecutor: config.runExecutor,
+    extraRuntimes,
     onDispatch,
-  }, (p, err) => log.warn({ partition: p, err: err.message, module: 'partitions' }, 'journal refused our epoch: another node owns the partition now; dropped its actors'));
-  const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const engine = new Engine({ definitions, kv, transport, index, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
+    executorHooks: { onError: (err, task) => log.warn({ err, attemptId: task.attemptId, module: 'executor' }, 'result not delivered') },
+    onStale: (p, err) => log.warn({ partition: p, err: err.message, module: 'partitions' }, 'journal refused our epoch: another node owns the partition now; dropped its actors'),
+  });
   const etcd = new EtcdCluster({ endpoints: config.etcd, leaseTtlMs: config.leaseTtlMs, prefix: config.etcdPrefix });
   const startedAtMs = Date.now();
   let manager: PartitionManager | undefined;

@@ -3,9 +3,9 @@
  * journal and file KV under `dataDir`). Start order: storage, transport, executors, partition
  * hosts (recovery happens here: each host replays its partition), engine. Stop order: reverse.
  */
+import { assembleEngine } from './engine-core.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { createSelEngine } from '../expr/index.js';
 import { MemoryJournal } from '../journal/memory/memory-journal.js';
 import { FileJournal } from '../journal/file/file-journal.js';
 import type { Journal } from '../journal/port.js';
@@ -13,13 +13,7 @@ import { MemoryKv } from '../store/memory/memory-kv.js';
 import { FileKv } from '../store/file/file-kv.js';
 import type { KvStore } from '../store/port.js';
 import { MemoryTransport } from '../transport/memory/memory-transport.js';
-import { createRuntimeRegistry, inlineRuntimes } from '../executor/runtimes/registry.js';
-import { resolveExecutorOptions } from '../executor/options.js';
-import { startExecutor } from '../executor/executor.js';
-import { DefinitionRegistry } from '../workflow/definitions.js';
-import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
-import { PartitionIndex } from '../workflow/partition-index.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import type { StepRuntime } from '../executor/runtime.js';
 import { defaultNodeConfig, type NodeConfig } from './config.js';
@@ -50,34 +44,12 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     kv = new MemoryKv();
   }
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs });
-  const runtimes = createRuntimeRegistry(
-    resolveExecutorOptions({ shellEnabled: config.shellEnabled, httpAllowList: config.httpAllowList }),
-  );
-  for (const r of opts.extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
-  const executor = await startExecutor(transport, runtimes);
-  const known = new Set(config.knownStepTypes ?? [...runtimes.keys()]);
-  const hasRuntime = (type: string) => known.has(type.toLowerCase());
-  const now = () => Date.now();
-  const definitions = new DefinitionRegistry(kv, now);
-  const partitions = new LocalPartitions({
-    journal,
-    transport,
-    definitions,
-    machine: { engine: createSelEngine(), hasRuntime },
-    now,
-    checkpointEveryRecords: config.checkpointEveryRecords,
-    retainFinishedPerPartition: config.retainFinishedPerPartition,
-    attemptLivenessMs: config.attemptLivenessMs,
-    inlineRuntimes: inlineRuntimes(runtimes),
-    partitionCount: config.partitions,
-  });
+  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, runExecutor: true, extraRuntimes: opts.extraRuntimes });
   for (let p = 0; p < config.partitions; p++) {
     const { epoch } = await journal.load(p);
     await partitions.acquire(p, epoch + 1);
   }
-  const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const engine = new Engine({ definitions, kv, transport, index, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
-  const startedAtMs = now();
+  const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
   let closed = false;
   return {
@@ -88,7 +60,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
       if (closed) return;
       closed = true;
       await partitions.releaseAll();
-      await executor.close();
+      await executor?.close();
       await transport.close();
       await journal.close();
       await kv.close();

@@ -3,21 +3,11 @@
  * timers it waits on. Plain data (msgpack-able), so it can be snapshotted and replayed.
  */
 import type { TypedValue } from '../expr-port.js';
+import type { AttemptView } from './view.js';
 import type { RunPolicy, StepStatus, WorkflowStatus } from '../status.js';
 
-export interface AttemptState {
-  attempt: number;
-  attemptId: string;
-  status: StepStatus;
-  createdAtMs: number;
-  startedAtMs?: number;
-  endedAtMs?: number;
-  error?: string;
-  outputs?: Record<string, unknown>;
-  stdout?: string;
-  stderr?: string;
-  details?: Record<string, unknown>;
-}
+/** An attempt as kept in state is exactly what get-instance shows. */
+export type AttemptState = AttemptView;
 
 export interface RetryCounts {
   user: number;

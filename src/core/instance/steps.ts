@@ -7,7 +7,7 @@
  * own outgoing edges count as false). A failed predecessor (not ignored) blocks it: it stays
  * NOT_CREATED and the run ends FAILED once nothing else is running.
  */
-import { isStepComplete, isStepFailed, isStepTerminal, type StepStatus } from '../status.js';
+import { isStepActive, isStepComplete, isStepFailed, isStepTerminal, type StepStatus } from '../status.js';
 import { retryLimit, backoffMs, type RetryKind } from './retry.js';
 import { attemptIdOf, currentAttempt, scopeFor, DEFAULT_INSTANCE_STEP_CONCURRENCY, type Transition } from './transition.js';
 import { evaluateCondition, resolveStepParams, mergeOutputs, toPlain } from '../params/index.js';
@@ -16,20 +16,9 @@ import type { StepResult } from '../../executor/runtime.js';
 import type { StepState } from './state.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
 
-const ACTIVE: ReadonlySet<StepStatus> = new Set<StepStatus>([
-  'CREATED',
-  'INITIALIZED',
-  'PAUSED',
-  'WAITING_FOR_SIGNALS',
-  'EVALUATING_PARAMS',
-  'WAITING_FOR_PERMITS',
-  'STARTING',
-  'RUNNING',
-  'FINISHING',
-]);
 
 export function isActive(st: StepState): boolean {
-  return ACTIVE.has(st.status);
+  return isStepActive(st.status);
 }
 
 export function newStepState(stepId: string): StepState {

@@ -9,7 +9,7 @@ import type { EvalScope, ExpressionEngine, TypedValue } from '../expr-port.js';
 import type { CompiledWorkflow } from './compiled.js';
 import type { InstanceCommand } from './commands.js';
 import type { AttemptState, InstanceState, StepState, TimerKind } from './state.js';
-import { isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
+import { isStepRunning, isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
 import { seededRandom } from './random.js';
 import { resolveParsable, type EvalEnv, type SystemContext } from '../params/index.js';
 import { parseDurationMs } from '../definition/index.js';
@@ -112,8 +112,8 @@ export class Transition {
   setStepStatus(id: string, status: StepStatus): StepState {
     const st = this.step(id);
     if (st.status === status) return st;
-    const wasRunning = RUNNING_STATUSES.has(st.status);
-    const isRunning = RUNNING_STATUSES.has(status);
+    const wasRunning = isStepRunning(st.status);
+    const isRunning = isStepRunning(status);
     if (wasRunning !== isRunning) {
       this.running = this.runningSteps() + (isRunning ? 1 : -1);
       if (wasRunning) this.permitFreed = true;
@@ -137,7 +137,7 @@ export class Transition {
       let n = this.s.runningSteps;
       if (n === undefined) {
         n = 0;
-        for (const st of Object.values(this.s.steps)) if (RUNNING_STATUSES.has(st.status)) n++;
+        for (const st of Object.values(this.s.steps)) if (isStepRunning(st.status)) n++;
       }
       this.running = n;
     }
@@ -231,8 +231,6 @@ export class Transition {
     return { state: s, commands: this.commands };
   }
 }
-
-const RUNNING_STATUSES: ReadonlySet<StepStatus> = new Set<StepStatus>(['STARTING', 'RUNNING', 'FINISHING']);
 
 export function currentAttempt(st: StepState): AttemptState | undefined {
   return st.attempts[st.attempts.length - 1];
