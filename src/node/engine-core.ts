@@ -46,12 +46,13 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const hasRuntime = (type: string) => known.has(type.toLowerCase());
   const now = () => Date.now();
   const definitions = new DefinitionRegistry(kv, now);
+  const sel = createSelEngine();
   const partitions = new LocalPartitions(
     {
       journal,
       transport,
       definitions,
-      machine: { engine: createSelEngine(), hasRuntime },
+      machine: { engine: sel, hasRuntime },
       now,
       checkpointEveryRecords: config.checkpointEveryRecords,
       retainFinishedPerPartition: config.retainFinishedPerPartition,
@@ -63,6 +64,6 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
     d.onStale,
   );
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const engine = new Engine({ definitions, kv, transport, index, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
+  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
   return { engine, partitions, executor };
 }

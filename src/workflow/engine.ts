@@ -4,7 +4,8 @@
  * instance's actor, wherever its partition is hosted, so any node can answer any call.
  */
 import { MaestroError, ValidationError } from '../core/errors.js';
-import { parseWorkflowRequest, validateForRuntime } from '../core/definition/index.js';
+import { listExpressions, parseWorkflowRequest, validateForRuntime } from '../core/definition/index.js';
+import type { ExpressionEngine } from '../core/expr-port.js';
 import type { WorkflowCreateRequest } from '../core/definition/model.js';
 import { instanceKeyOf } from '../core/partition.js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
@@ -33,6 +34,8 @@ export interface EngineDeps {
   kv: KvStore;
   transport: Transport;
   index: InstanceIndex;
+  /** Compiles every expression of a definition at create/validate time. */
+  expressions: ExpressionEngine;
   /** Step types some executor can run (lower-case); used by validate (dry run). */
   hasRuntime(stepType: string): boolean;
   requestTimeoutMs: number;
@@ -50,6 +53,13 @@ export class Engine implements EngineApi {
   async validateWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowCreateRequest> {
     const req = parseWorkflowRequest(text, format);
     validateForRuntime(req, (type) => this.d.hasRuntime(type.toLowerCase()) || MAESTRO_TYPES_WITHOUT_RUNTIME_HERE.has(type.toLowerCase()));
+    for (const site of listExpressions(req)) {
+      try {
+        this.d.expressions.compile(site.source);
+      } catch (err) {
+        throw new ValidationError(site.path, `invalid SEL expression: ${(err as Error).message}`, { cause: err });
+      }
+    }
     return req;
   }
 

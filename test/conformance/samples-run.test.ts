@@ -97,3 +97,15 @@ t_(`steps with signal dependencies wait for their signals (sample-dag-test-5, sa
   const sig = await runSample(node, 'sample-signal-trigger-wf.json', false);
   t.is(step(sig, 'job.1').status, 'WAITING_FOR_SIGNALS');
 });
+
+t_(`every sample is accepted with all its expressions compiled${why}`, async (t) => {
+  const { readdirSync } = await import('node:fs');
+  const { listExpressions, parseWorkflowRequest } = await import('../../src/core/definition/index.js');
+  let compiled = 0;
+  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.json'))) {
+    const text = readFileSync(join(DIR, file), 'utf8');
+    await node.api.validateWorkflow(text);
+    compiled += listExpressions(parseWorkflowRequest(text)).length;
+  }
+  t.true(compiled >= 40, `compiled ${compiled} expressions`);
+});

@@ -97,3 +97,16 @@ test('bad input is refused with the field named', async (t) => {
   await t.throwsAsync(node.api.startWorkflow({ workflowId: 'missing' }), { message: /missing not found/ });
   await t.throwsAsync(node.api.getInstance('missing', 1), { message: /not found/ });
 });
+
+test('every expression of a definition is compiled at create: a SEL syntax error names the field, line and column', async (t) => {
+  const node = await createEmbeddedNode();
+  t.teardown(() => node.close());
+  const bad = def('bad-sel', [
+    { step: { id: 'a', type: 'NoOp', transition: { successors: { b: 'x >' } } } },
+    { step: { id: 'b', type: 'NoOp' } },
+  ]);
+  const err = await t.throwsAsync(node.api.createWorkflow(bad));
+  t.regex(err!.message, /^workflow\.steps\[0\]\.step\.transition\.successors\.b: invalid SEL expression: .*line 1/);
+  const badParam = def('bad-param', [noop('a')], { params: { p: { expression: 'return (1 + ;', type: 'LONG' } } });
+  await t.throwsAsync(node.api.validateWorkflow(badParam), { message: /^workflow\.params\.p\.expression: invalid SEL/ });
+});

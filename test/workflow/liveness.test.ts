@@ -29,7 +29,7 @@ async function rig(livenessMs: number) {
   });
   await partitions.acquire(0, 1);
   await partitions.acquire(1, 1);
-  const api = new Engine({ definitions, kv, transport, index: new PartitionIndex(transport, 2, 1000), hasRuntime: () => true, requestTimeoutMs: 1000 });
+  const api = new Engine({ definitions, kv, transport, index: new PartitionIndex(transport, 2, 1000), expressions: createSelEngine(), hasRuntime: () => true, requestTimeoutMs: 1000 });
   await definitions.create(
     parseWorkflowRequest(JSON.stringify({ properties: { owner: 't' }, workflow: { id: 'w', steps: [{ step: { id: 'job', type: 'Lossy' } }] } })),
   );
