@@ -21,6 +21,8 @@ import type { DefinitionRegistry } from './definitions.js';
 import { InstanceActor, type ActorHostHooks } from './instance-actor.js';
 import type { InstanceMessage, ListMessage } from './messages.js';
 
+const REPLY_CACHE_SIZE = 4096;
+
 export interface HostDeps {
   journal: Journal;
   transport: Transport;
@@ -39,6 +41,8 @@ export interface HostDeps {
 
 export class PartitionHost {
   private readonly actors = new Map<string, InstanceActor>();
+  /** Recent replies to actions by msgId (see deliverOnce), oldest first. */
+  private readonly replies = new Map<string, Promise<unknown>>();
   private sub: Subscription | undefined;
   private sinceCheckpoint = 0;
   private checkpointing: Promise<void> | undefined;
@@ -81,7 +85,7 @@ export class PartitionHost {
     for (const a of host.actors.values()) a.resume();
     host.sweeper = setInterval(() => host.sweep(), Math.max(50, deps.attemptLivenessMs / 2));
     host.sweeper.unref();
-    host.sub = await deps.transport.serve(partition, (to, body) => host.deliver(to, body as InstanceMessage | ListMessage));
+    host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage, msgId));
     return host;
   }
 
@@ -97,6 +101,22 @@ export class PartitionHost {
       out.push(toSummary(s));
     }
     return out;
+  }
+
+  /**
+   * Actions and outputs are not idempotent by themselves (a second stop is refused), so a
+   * sender's resend of one — same msgId, after a lost reply — gets the first one's reply.
+   * Step results need no cache: the machine ignores results for attempts that ended.
+   */
+  deliverOnce(to: string, msg: InstanceMessage | ListMessage, msgId: string): Promise<unknown> {
+    if (!msgId || (msg.type !== 'Action' && msg.type !== 'PutOutputs')) return this.deliver(to, msg);
+    const hit = this.replies.get(msgId);
+    if (hit) return hit;
+    const reply = this.deliver(to, msg);
+    this.replies.set(msgId, reply);
+    if (this.replies.size > REPLY_CACHE_SIZE) this.replies.delete(this.replies.keys().next().value!);
+    reply.catch(() => this.replies.delete(msgId));
+    return reply;
   }
 
   async deliver(to: string, msg: InstanceMessage | ListMessage): Promise<unknown> {

@@ -74,3 +74,16 @@ test('heartbeats keep a long-running attempt from being dispatched again', async
   t.is(end.status, 'SUCCEEDED');
   t.is(dispatches, 1);
 });
+
+test('a resent action (same msgId, its reply lost) gets the first reply instead of being refused', async (t) => {
+  const { transport, partitions, api } = await rig(60_000);
+  t.teardown(() => partitions.releaseAll());
+  await transport.serveExecutor(['lossy'], () => {}); // never answers: the step stays RUNNING
+  const run = await api.startWorkflow({ workflowId: 'w' });
+  const key = `w/${run.instanceId}`;
+  const first = (await transport.request(key, { type: 'Action', action: 'stop' }, { msgId: 'stop-1' })) as { status: string };
+  const again = (await transport.request(key, { type: 'Action', action: 'stop' }, { msgId: 'stop-1' })) as { status: string };
+  t.is(first.status, 'STOPPED');
+  t.deepEqual(again, first);
+  await t.throwsAsync(transport.request(key, { type: 'Action', action: 'stop' }, { msgId: 'stop-2' }), { message: /already STOPPED/ });
+});
