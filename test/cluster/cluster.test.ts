@@ -135,3 +135,16 @@ clusterTest('losing one of 3 NATS servers and one of 3 etcd members: progress re
   await h.waitAllEnded('infra', ids.length, 120_000);
   await assertAllSucceededOnce(t, h, 'infra', ids);
 });
+
+clusterTest('nodes without executors leave steps to a `maestro worker` process', async (t) => {
+  const h = await ClusterHarness.start({ nodes: 2, env: { MAESTRO_NO_EXECUTOR: '1' } });
+  t.teardown(() => h.stop());
+  await h.addWorker('worker-1');
+  await h.client(0).createWorkflow(workflowJson('offload', [{ id: 'a' }, { id: 'b', probeMs: 50 }]));
+  const ids = await startMany(h, 'offload', 100);
+  await h.waitAllEnded('offload', ids.length, 60_000);
+  await assertAllSucceededOnce(t, h, 'offload', ids);
+  const runs = h.sinkRecords().filter((r) => r.kind === 'run');
+  t.is(runs.length, 200);
+  t.true(runs.every((r) => r.node === 'worker-1'), 'every step ran on the worker');
+});

@@ -39,6 +39,7 @@ export type SinkRecord =
 
 export class ClusterHarness {
   readonly nodes: NodeProc[] = [];
+  readonly workers: ChildProcess[] = [];
   readonly dir = mkdtempSync(join(tmpdir(), 'maestro-cluster-'));
   readonly sink = join(this.dir, 'attempts.jsonl');
   private seq = 0;
@@ -76,6 +77,23 @@ export class ClusterHarness {
       child.on('exit', (code) => {
         if (!this.nodes.some((n) => n.child === child)) reject(new Error(`node ${nodeId} exited with ${code}: ${err}`));
       });
+    });
+  }
+
+  /** Starts a `maestro worker` process (executor only) with the Probe runtime. */
+  addWorker(name: string): Promise<ChildProcess> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import=tsx', 'test/fixtures/cluster-worker.ts', this.nats.urls.join(','), this.sink, name], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...this.env },
+      });
+      this.workers.push(child);
+      let out = '';
+      child.stdout!.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (out.includes('ready')) resolve(child);
+      });
+      child.on('exit', (code) => reject(new Error(`worker ${name} exited with ${code}`)));
     });
   }
 
@@ -129,6 +147,7 @@ export class ClusterHarness {
   }
 
   async stop(): Promise<void> {
+    for (const w of this.workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
     await Promise.all(
       this.nodes.map(async (n) => {
         n.client.close();
