@@ -23,7 +23,7 @@ export async function runClusterBench(opts: { quick: boolean }): Promise<void> {
   const probe = new Probe();
   const nodes: ClusterNode[] = [];
   const add = async () => {
-    const n = await startClusterNode({ nats: nats.urls, etcd: etcd.endpoints, grpcPort: 0, partitions: PARTITIONS, extraRuntimes: [probe] });
+    const n = await startClusterNode({ nats: nats.urls, etcd: etcd.endpoints, grpcPort: 0, partitions: PARTITIONS, extraRuntimes: [probe], logLevel: 'warn' });
     nodes.push(n);
     while (!nodes.every((x) => x.manager.settled())) await new Promise((r) => setTimeout(r, 20));
     return n;
