@@ -12,7 +12,7 @@
  * - `publish/subscribe` is fire-and-forget fan-out for observers (instance watch streams,
  *   attempt cancellation); losing such a message loses nothing durable.
  */
-import type { StepTask } from '../executor/runtime.js';
+import type { StepTask } from '../core/step-runtime.js';
 
 export type ActorHandler = (to: string, body: unknown, msgId: string) => Promise<unknown>;
 export type TaskHandler = (task: StepTask) => void;

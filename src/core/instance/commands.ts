@@ -1,5 +1,5 @@
 /** Effects the instance actor performs after the events that caused them are durable. */
-import type { StepTask } from '../../executor/runtime.js';
+import type { StepTask } from '../step-runtime.js';
 import type { InstanceChange } from './view.js';
 
 export type InstanceCommand =

@@ -4,7 +4,7 @@
  * every time and random value the machine uses comes from the event (`atMs`) or is seeded by
  * the instance key and the event's seq.
  */
-import type { StepResult } from '../../executor/runtime.js';
+import type { StepResult } from '../step-runtime.js';
 
 export type Initiator = 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH';
 export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';

@@ -12,7 +12,7 @@ import { retryLimit, backoffMs, type RetryKind } from './retry.js';
 import { attemptIdOf, currentAttempt, scopeFor, DEFAULT_INSTANCE_STEP_CONCURRENCY, type Transition } from './transition.js';
 import { evaluateCondition, resolveStepParams, mergeOutputs, toPlain } from '../params/index.js';
 import { uuidFrom } from './random.js';
-import type { StepResult } from '../../executor/runtime.js';
+import type { StepResult } from '../step-runtime.js';
 import type { StepState } from './state.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
 

@@ -19,7 +19,7 @@
  *   are rejected, queued deliveries are dropped and publish is a no-op.
  */
 import { routeOf } from '../../core/partition.js';
-import type { StepTask } from '../../executor/runtime.js';
+import type { StepTask } from '../../core/step-runtime.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
 import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from './errors.js';

@@ -20,7 +20,7 @@
 import { connect, headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSub } from 'nats';
 import { MaestroError } from '../../core/errors.js';
 import { routeOf } from '../../core/partition.js';
-import type { StepTask } from '../../executor/runtime.js';
+import type { StepTask } from '../../core/step-runtime.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
 import { decode, decodeError, EMPTY, encode, encodeError } from './codec.js';
