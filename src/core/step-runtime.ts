@@ -57,4 +57,9 @@ export interface StepRuntime {
    */
   readonly instant?: boolean;
   run(task: StepTask, signal: AbortSignal): Promise<StepResult>;
+  /**
+   * For instant runtimes: the same verdict as `run`, synchronously. An owner then applies the
+   * result in the same batch as the dispatch (one journal append for a run of NoOps).
+   */
+  runNow?(task: StepTask): StepResult;
 }

@@ -14,7 +14,7 @@
  */
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
 import { MaestroError, StaleEpochError, assertNever } from '../core/errors.js';
-import { applyEvent, resumeCommands, toInstanceView, type InstanceCommand, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
+import { applyEvent, resumeCommands, toInstanceView, type Applied, type InstanceCommand, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
 import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
@@ -43,6 +43,8 @@ export interface ActorHostHooks {
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Synchronous (NoOp) steps applied in one batch at most; the rest go through the mailbox. */
+const MAX_INLINE_STEPS_PER_BATCH = 1_000;
 /** Instant runtimes finish before anything could abort them. */
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -51,6 +53,7 @@ export class InstanceActor {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Dispatched attempts -> last sign of life (dispatch or executor heartbeat), in ms. */
   private readonly seen = new Map<string, number>();
+  private inlineBudget = 0;
   /** Changes are published only while someone watches (see WatchMessage). */
   private watchedUntil = 0;
   private stopped = false;
@@ -140,6 +143,7 @@ export class InstanceActor {
     const commands: InstanceCommand[] = [];
     const replies: Array<[Envelope<ActorMessage>, 'view' | 'ack' | Error]> = [];
     const atMs = this.host.now();
+    this.inlineBudget = MAX_INLINE_STEPS_PER_BATCH;
     for (const env of batch) {
       const ev = this.toEvent(env.msg, atMs);
       if (ev === 'skip') {
@@ -155,7 +159,7 @@ export class InstanceActor {
         const applied = applyEvent(state, ev, seq, this.ctx);
         state = applied.state;
         records.push({ instanceKey: this.key, seq, event: ev });
-        for (const c of applied.commands) commands.push(c);
+        state = this.absorbInline(applied.commands, state, atMs, records, commands);
         replies.push([env, env.msg.type === 'StepResult' || env.msg.type === 'Timer' ? 'ack' : 'view']);
       } catch (err) {
         replies.push([env, err as Error]);
@@ -180,6 +184,43 @@ export class InstanceActor {
       else if (r === 'ack') env.resolve(true);
       else env.resolve(toInstanceView(this.state!, this.ctx.def));
     }
+  }
+
+  /**
+   * Moves `produced` into `commands`, except dispatches of steps whose runtime answers
+   * synchronously (NoOp): their results are applied right here, in the same batch, and what
+   * those produce is absorbed the same way — a chain of NoOps costs one journal append. Bounded
+   * per batch so a long chain cannot starve other actors.
+   */
+  private absorbInline(produced: InstanceCommand[], state: InstanceState, atMs: number, records: JournalRecord[], commands: InstanceCommand[]): InstanceState {
+    let queue = produced;
+    while (queue.length > 0) {
+      const next: InstanceCommand[] = [];
+      for (const c of queue) {
+        const rt = c.c === 'dispatch' ? this.host.inlineRuntimes?.get(c.task.stepType.toLowerCase()) : undefined;
+        if (c.c !== 'dispatch' || !rt?.runNow || this.inlineBudget <= 0) {
+          commands.push(c);
+          continue;
+        }
+        this.inlineBudget--;
+        const task = c.task;
+        let applied: Applied;
+        let ev: InstanceEvent;
+        try {
+          ev = { t: 'result', atMs, stepId: task.stepId, attempt: task.attempt, result: rt.runNow(task) };
+          applied = applyEvent(state, ev, state.seq + 1, this.ctx);
+        } catch {
+          commands.push(c); // cannot happen with a well-behaved runtime; fall back to a real dispatch
+          continue;
+        }
+        this.host.onDispatch?.(task, this.host.partition, this.host.epoch);
+        records.push({ instanceKey: this.key, seq: applied.state.seq, event: ev });
+        state = applied.state;
+        for (const n of applied.commands) next.push(n);
+      }
+      queue = next;
+    }
+    return state;
   }
 
   private run(commands: InstanceCommand[]): void {

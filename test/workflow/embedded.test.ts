@@ -110,3 +110,12 @@ test('every expression of a definition is compiled at create: a SEL syntax error
   const badParam = def('bad-param', [noop('a')], { params: { p: { expression: 'return (1 + ;', type: 'LONG' } } });
   await t.throwsAsync(node.api.validateWorkflow(badParam), { message: /^workflow\.params\.p\.expression: invalid SEL/ });
 });
+
+test('a run of NoOp steps is applied in one batch: the start already returns it SUCCEEDED, replayable', async (t) => {
+  const node = await createEmbeddedNode();
+  t.teardown(() => node.close());
+  await node.api.createWorkflow(def('noops', [noop('a', { b: 'true' }), noop('b', { c: 'true' }), noop('c')]));
+  const run = await node.api.startWorkflow({ workflowId: 'noops' });
+  t.is(run.status, 'SUCCEEDED');
+  t.deepEqual(run.steps.map((s) => s.status), ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+});
