@@ -144,6 +144,7 @@ export class InstanceActor {
     const replies: Array<[Envelope<ActorMessage>, 'view' | 'ack' | Error]> = [];
     const atMs = this.host.now();
     this.inlineBudget = MAX_INLINE_STEPS_PER_BATCH;
+    this.ctx.emitChanges = this.watchedUntil > atMs || batch.some((e) => e.msg.type === 'Watch');
     for (const env of batch) {
       const ev = this.toEvent(env.msg, atMs);
       if (ev === 'skip') {
@@ -255,7 +256,7 @@ export class InstanceActor {
           break;
         }
         case 'changed':
-          if (this.watchedUntil > cmd.change.atMs) transport.publish(instanceTopic(this.key), cmd.change);
+          transport.publish(instanceTopic(this.key), cmd.change); // built only while watched (ctx.emitChanges)
           break;
         case 'finished':
           break;

@@ -18,12 +18,20 @@ export function seededRandom(seedText: string): () => number {
   };
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function uuidFrom(random: () => number): string {
-  const word = () => (Math.floor(random() * 4294967296) >>> 0).toString(16).padStart(8, '0');
-  const a = word();
-  const b = word();
-  const c = word();
-  const d = word();
-  const v = ((parseInt(b[4]!, 16) & 0x3) | 0x8).toString(16);
-  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-${v}${c.slice(1, 4)}-${c.slice(4, 8)}${d}`;
+  const b: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const w = Math.floor(random() * 4294967296) >>> 0;
+    b.push(w >>> 24, (w >>> 16) & 255, (w >>> 8) & 255, w & 255);
+  }
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = (from: number, to: number) => {
+    let out = '';
+    for (let i = from; i < to; i++) out += HEX[b[i]!];
+    return out;
+  };
+  return `${h(0, 4)}-${h(4, 6)}-${h(6, 8)}-${h(8, 10)}-${h(10, 16)}`;
 }

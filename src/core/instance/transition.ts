@@ -23,6 +23,11 @@ export interface MachineContext {
   engine: ExpressionEngine;
   /** Whether some executor in the deployment has a runtime for this step type (lower-case). */
   hasRuntime(stepType: string): boolean;
+  /**
+   * False when nobody observes this instance's changes: `changed` commands are then not built.
+   * It affects only commands, never state, so replay is unaffected.
+   */
+  emitChanges?: boolean;
 }
 
 export class Transition {
@@ -198,6 +203,7 @@ export class Transition {
   finish(): { state: InstanceState; commands: InstanceCommand[] } {
     const s = this.s;
     if (this.running !== undefined) s.runningSteps = this.running;
+    if (this.ctx.emitChanges === false) return { state: s, commands: this.commands };
     for (const id of this.changedSteps) {
       const st = s.steps[id]!;
       const a = currentAttempt(st);
