@@ -50,3 +50,26 @@ test('kill -9 mid-run: every in-flight instance resumes from the file journal, n
   }
   t.true(Date.now() - killedAt < 15_000);
 });
+
+test('checkpoints bound recovery and retention forgets the oldest finished instances', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'maestro-ckpt-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const opts = { dataDir, partitions: 2, checkpointEveryRecords: 20, retainFinishedPerPartition: 15 };
+  const def = JSON.stringify({
+    properties: { owner: 't' },
+    workflow: { id: 'ckpt', steps: [{ step: { id: 'a', type: 'NoOp', transition: { successors: { b: 'true' } } } }, { step: { id: 'b', type: 'NoOp' } }] },
+  });
+  const first = await createEmbeddedNode(opts);
+  await first.api.createWorkflow(def);
+  for (let i = 0; i < 60; i++) await first.api.startWorkflow({ workflowId: 'ckpt' });
+  const pending = await first.api.startWorkflow({ workflowId: 'ckpt' }); // the newest
+  await first.close();
+
+  const second = await createEmbeddedNode(opts);
+  t.teardown(() => second.close());
+  const kept = (await second.api.listInstances({ workflowId: 'ckpt', pageSize: 1000 })).instances;
+  t.true(kept.length >= 30 && kept.length < 61, `kept ${kept.length} of 61 (at most 15 per partition at each checkpoint, plus the tail)`);
+  t.true(kept.every((i) => i.status === 'SUCCEEDED'));
+  t.is((await second.api.getInstance('ckpt', pending.instanceId)).status, 'SUCCEEDED', 'the newest instance survives');
+  await t.throwsAsync(second.api.getInstance('ckpt', 1), { message: /not found/ }, 'the oldest was forgotten');
+});
