@@ -63,17 +63,7 @@ export function isStepTerminal(s: StepStatus): boolean {
 }
 
 /** A step in one of these has an attempt under way (created, waiting, evaluating, running, finishing). */
-const ACTIVE_STEP_STATUSES: ReadonlySet<StepStatus> = new Set<StepStatus>([
-  'CREATED',
-  'INITIALIZED',
-  'PAUSED',
-  'WAITING_FOR_SIGNALS',
-  'EVALUATING_PARAMS',
-  'WAITING_FOR_PERMITS',
-  'STARTING',
-  'RUNNING',
-  'FINISHING',
-]);
+const ACTIVE_STEP_STATUSES: ReadonlySet<StepStatus> = new Set(STEP_STATUSES.slice(STEP_STATUSES.indexOf('CREATED'), STEP_STATUSES.indexOf('FINISHING') + 1));
 export function isStepActive(s: StepStatus): boolean {
   return ACTIVE_STEP_STATUSES.has(s);
 }

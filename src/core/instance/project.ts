@@ -23,18 +23,12 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     };
   });
   return {
-    workflowId: s.workflowId,
-    instanceId: s.instanceId,
-    runId: s.runId,
-    version: s.version,
-    status: s.status,
+    ...toSummary(s),
     runPolicy: s.runPolicy,
     requestId: s.requestId,
     params: toPlain(s.params),
     steps,
-    createdAtMs: s.createdAtMs,
     startedAtMs: s.startedAtMs,
-    endedAtMs: s.endedAtMs,
     error: s.error,
   };
 }

@@ -204,36 +204,16 @@ export class Transition {
     const s = this.s;
     if (this.running !== undefined) s.runningSteps = this.running;
     if (this.ctx.emitChanges === false) return { state: s, commands: this.commands };
+    const change = (status: string, message?: string, stepId?: string, attempt?: number): InstanceCommand => ({
+      c: 'changed',
+      change: { workflowId: s.workflowId, instanceId: s.instanceId, runId: s.runId, atMs: this.atMs, stepId, attempt, status, message },
+    });
     for (const id of this.changedSteps) {
       const st = s.steps[id]!;
       const a = currentAttempt(st);
-      this.commands.push({
-        c: 'changed',
-        change: {
-          workflowId: s.workflowId,
-          instanceId: s.instanceId,
-          runId: s.runId,
-          atMs: this.atMs,
-          stepId: id,
-          attempt: a?.attempt,
-          status: st.status,
-          message: a?.error,
-        },
-      });
+      this.commands.push(change(st.status, a?.error, id, a?.attempt));
     }
-    if (this.workflowChanged) {
-      this.commands.push({
-        c: 'changed',
-        change: {
-          workflowId: s.workflowId,
-          instanceId: s.instanceId,
-          runId: s.runId,
-          atMs: this.atMs,
-          status: s.status,
-          message: s.error,
-        },
-      });
-    }
+    if (this.workflowChanged) this.commands.push(change(s.status, s.error));
     return { state: s, commands: this.commands };
   }
 }
