@@ -20,7 +20,7 @@ test('a chain runs each step in order and succeeds', (t) => {
   t.is(d.status(), 'SUCCEEDED');
   t.true(cmds.some((c) => c.c === 'finished'));
   t.deepEqual(
-    d.state!.steps.a!.timeline.map(([s]) => s),
+    d.state!.steps.a!.timeline.filter((_, i) => i % 2 === 0),
     ['CREATED', 'INITIALIZED', 'EVALUATING_PARAMS', 'WAITING_FOR_PERMITS', 'STARTING', 'RUNNING', 'FINISHING', 'SUCCEEDED'],
   );
 });

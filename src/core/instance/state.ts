@@ -24,8 +24,8 @@ export interface StepState {
   params: Record<string, TypedValue>;
   startedAtMs?: number;
   endedAtMs?: number;
-  /** Status changes of this step, newest last, bounded. */
-  timeline: Array<[StepStatus, number]>;
+  /** Status changes of this step as flat pairs [status, atMs, status, atMs, ...], newest last, bounded. */
+  timeline: Array<StepStatus | number>;
 }
 
 export type TimerKind = 'retry' | 'step-timeout' | 'workflow-timeout';

@@ -33,11 +33,13 @@ export interface MachineContext {
 export class Transition {
   readonly s: InstanceState;
   readonly commands: InstanceCommand[] = [];
-  private readonly cloned = new Set<string>();
+  /** Steps already copied in this transition (few: an array beats a Set here). */
+  private readonly cloned: string[] = [];
+  /** Steps whose status changed (kept only when changes are emitted). */
   private readonly changedSteps = new Set<string>();
   private timersOwned = false;
   /** Steps whose readiness may have changed since `takeDirty` last ran (see advance). */
-  private dirty = new Set<string>();
+  private dirty: Set<string> | undefined;
   /** A step left a running status, so steps waiting for permits may go. */
   private permitFreed = false;
   /** Running steps (STARTING, RUNNING, FINISHING), counted on first use and kept up to date. */
@@ -98,13 +100,13 @@ export class Transition {
   step(id: string): StepState {
     const cur = this.s.steps[id];
     if (!cur) throw new ValidationError(`steps.${id}`, 'unknown step');
-    if (this.cloned.has(id)) return cur;
+    if (this.cloned.includes(id)) return cur;
     const attempts = cur.attempts.slice();
     const last = attempts.length - 1;
     if (last >= 0) attempts[last] = { ...attempts[last]! };
     const copy: StepState = { ...cur, attempts, retries: { ...cur.retries }, timeline: cur.timeline.slice() };
     this.s.steps[id] = copy;
-    this.cloned.add(id);
+    this.cloned.push(id);
     return copy;
   }
 
@@ -125,14 +127,14 @@ export class Transition {
     }
     if (isStepTerminal(status)) {
       this.anyTerminal = true;
-      for (const e of this.ctx.def.steps.get(id)?.outgoing ?? []) this.dirty.add(e.to);
+      for (const e of this.ctx.def.steps.get(id)?.outgoing ?? []) (this.dirty ??= new Set()).add(e.to);
     }
     st.status = status;
-    st.timeline.push([status, this.atMs]);
-    if (st.timeline.length > TIMELINE_LIMIT) st.timeline.splice(0, st.timeline.length - TIMELINE_LIMIT);
+    st.timeline.push(status, this.atMs);
+    if (st.timeline.length > 2 * TIMELINE_LIMIT) st.timeline.splice(0, st.timeline.length - 2 * TIMELINE_LIMIT);
     const a = currentAttempt(st);
     if (a) a.status = status;
-    this.changedSteps.add(id);
+    if (this.ctx.emitChanges !== false) this.changedSteps.add(id);
     return st;
   }
 
@@ -151,8 +153,8 @@ export class Transition {
 
   /** Steps to look at again: successors of steps that ended, and permit waiters once a permit freed. */
   takeDirty(): Set<string> {
-    const out = this.dirty;
-    this.dirty = new Set();
+    const out = this.dirty ?? new Set<string>();
+    this.dirty = undefined;
     if (this.permitFreed) {
       this.permitFreed = false;
       // Only a workflow with more steps than permits can have steps waiting for one.
