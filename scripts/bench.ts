@@ -24,7 +24,7 @@ const want = (s: string) => !args.section || args.section === s;
 async function waitAll(node: EmbeddedNode, workflowId: string, n: number, timeoutMs = 600_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const done = (await node.partitions.list({ workflowId })).filter((s) => s.status !== 'IN_PROGRESS' && s.status !== 'CREATED').length;
+    const done = node.partitions.count({ workflowId, terminal: true });
     if (done >= n) return;
     if (Date.now() > deadline) throw new Error(`only ${done}/${n} instances finished`);
     await new Promise((r) => setTimeout(r, 5));

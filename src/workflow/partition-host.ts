@@ -15,6 +15,7 @@
 import { MaestroError, NotFoundError, StaleEpochError } from '../core/errors.js';
 import { applyEvent, toSummary, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
 import type { InstanceSummary } from '../core/instance/view.js';
+import { isWorkflowTerminal } from '../core/status.js';
 import type { Journal } from '../journal/port.js';
 import type { Subscription, Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
@@ -91,6 +92,18 @@ export class PartitionHost {
 
   get size(): number {
     return this.actors.size;
+  }
+
+  /** How many instances held here match (no allocation per instance; for monitoring and benchmarks). */
+  count(filter: { workflowId?: string; terminal?: boolean } = {}): number {
+    let n = 0;
+    for (const a of this.actors.values()) {
+      const s = a.current;
+      if (!s || (filter.workflowId && s.workflowId !== filter.workflowId)) continue;
+      if (filter.terminal !== undefined && isWorkflowTerminal(s.status) !== filter.terminal) continue;
+      n++;
+    }
+    return n;
   }
 
   summaries(filter: { workflowId?: string; status?: string } = {}): InstanceSummary[] {

@@ -62,6 +62,12 @@ export class LocalPartitions implements InstanceIndex {
     await Promise.all([...this.hosts.keys()].map((p) => this.release(p)));
   }
 
+  count(filter: { workflowId?: string; terminal?: boolean }): number {
+    let n = 0;
+    for (const h of this.hosts.values()) n += h.count(filter);
+    return n;
+  }
+
   async list(filter: { workflowId?: string; status?: string }): Promise<InstanceSummary[]> {
     return [...this.hosts.values()].flatMap((h) => h.summaries(filter));
   }
