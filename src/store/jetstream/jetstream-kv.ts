@@ -65,13 +65,18 @@ export class JetStreamKv implements KvStore {
 
   private static async create(nc: NatsConnection, opts: JetStreamKvOptions, owns: boolean): Promise<JetStreamKv> {
     const o = jetStreamKvDefaults(opts);
-    let kv: KV;
-    try {
-      // checkAPI off: the account-info probe needs the JetStream meta leader, the bucket's stream does not.
-      const js = nc.jetstream({ timeout: o.timeoutMs, checkAPI: false });
-      kv = await js.views.kv(o.bucket, { replicas: o.replicas, history: 1, allow_direct: false });
-    } catch (e) {
-      throw new KvUnavailableError(`opening KV bucket ${o.bucket}`, { cause: e });
+    let kv: KV | undefined;
+    // checkAPI off: the account-info probe needs the JetStream meta leader, the bucket's stream does not.
+    const js = nc.jetstream({ timeout: o.timeoutMs, checkAPI: false });
+    // Nodes starting together race to create the bucket; the loser's create fails ("subjects
+    // overlap with an existing stream") and its next try binds to the winner's bucket.
+    for (let attempt = 1; !kv; attempt++) {
+      try {
+        kv = await js.views.kv(o.bucket, { replicas: o.replicas, history: 1, allow_direct: false });
+      } catch (e) {
+        if (attempt >= 5) throw new KvUnavailableError(`opening KV bucket ${o.bucket}`, { cause: e });
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
     }
     return new JetStreamKv(nc, kv, `$KV.${o.bucket}.`, o.timeoutMs, owns);
   }
