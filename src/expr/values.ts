@@ -8,6 +8,7 @@
  * are plain objects; values crossing it are always copied so a script cannot mutate its caller.
  */
 import { SelFault } from './errors.js';
+import { javaDouble } from '../core/java-format.js';
 
 export type ElemKind = 'STRING' | 'LONG' | 'DOUBLE' | 'BOOLEAN';
 export type ArrayKind = 'STRING_ARRAY' | 'LONG_ARRAY' | 'DOUBLE_ARRAY' | 'BOOLEAN_ARRAY';
@@ -139,21 +140,7 @@ export function convertForAssign(kind: VarKind, v: SelValue, target: string): Se
   throw new SelFault(`type mismatch: cannot assign ${kindName(actual)} to ${kindName(kind)} ${target}`);
 }
 
-/** Java's Double.toString. */
-export function javaDouble(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (n === Infinity) return 'Infinity';
-  if (n === -Infinity) return '-Infinity';
-  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(n);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const s = String(n);
-    return s.includes('.') ? s : `${s}.0`;
-  }
-  const [mantissa = '', exponent = ''] = n.toExponential().split('e');
-  const m = mantissa.includes('.') ? mantissa : `${mantissa}.0`;
-  return `${m}E${exponent.startsWith('+') ? exponent.slice(1) : exponent}`;
-}
+export { javaDouble };
 
 /** Java's String.valueOf for SEL values (Maestro's formatting for arrays and maps). */
 export function javaString(v: SelValue): string {

@@ -6,6 +6,7 @@
  * items for arrays). LONG values are JS numbers and must be safe integers. Nothing is ever null.
  */
 import type { ParamType } from '../definition/model.js';
+import { javaDouble } from '../java-format.js';
 import { ParamTypeError } from './errors.js';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -80,18 +81,7 @@ export function inferType(value: unknown, path: string): ParamType {
   throw new ParamTypeError(path, `cannot infer a param type for ${describe(value)}`);
 }
 
-/** Java's Double.toString: `1.0`, `0.5`, `1.0E7`, `1.5E-4`. */
-export function javaDouble(n: number): string {
-  if (!Number.isFinite(n)) return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity';
-  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(n);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const s = String(n);
-    return s.includes('.') ? s : `${s}.0`;
-  }
-  const [mantissa = '', exponent = ''] = n.toExponential().split('e');
-  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${exponent.replace('+', '')}`;
-}
+export { javaDouble };
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
