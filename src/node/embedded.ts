@@ -45,10 +45,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   }
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs });
   const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, runExecutor: true, extraRuntimes: opts.extraRuntimes });
-  for (let p = 0; p < config.partitions; p++) {
-    const { epoch } = await journal.load(p);
-    await partitions.acquire(p, epoch + 1);
-  }
+  for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
   const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
   let closed = false;

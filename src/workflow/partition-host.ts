@@ -65,10 +65,18 @@ export class PartitionHost {
     };
   }
 
-  static async open(partition: number, epoch: number, deps: HostDeps): Promise<PartitionHost> {
+  /**
+   * `epoch: 'next'` is for a sole owner (the embedded node, whose data dir is locked): it loads
+   * first and claims the epoch after the stored one; the image stays valid because the claim
+   * only appends the takeover marker. A cluster owner passes its etcd epoch and loads after
+   * claiming, so it sees everything the previous owner wrote before the fence moved.
+   */
+  static async open(partition: number, epochOrNext: number | 'next', deps: HostDeps): Promise<PartitionHost> {
+    let image = epochOrNext === 'next' ? await deps.journal.load(partition) : undefined;
+    const epoch = epochOrNext === 'next' ? image!.epoch + 1 : epochOrNext;
     const host = new PartitionHost(partition, epoch, deps);
     await deps.journal.claim(partition, epoch);
-    const image = await deps.journal.load(partition);
+    image ??= await deps.journal.load(partition);
     for (const [key, img] of image.instances) {
       let state = img.snapshot?.state as InstanceState | undefined;
       if (!state && img.records.length === 0) continue;

@@ -36,7 +36,8 @@ export class LocalPartitions implements InstanceIndex {
     return this.hosts.get(p);
   }
 
-  acquire(p: number, epoch: number): Promise<void> {
+  /** Hosts partition `p` at `epoch` (`'next'`: the sole owner takes the epoch after the stored one). */
+  acquire(p: number, epoch: number | 'next'): Promise<void> {
     return this.serialize(p, async () => {
       const old = this.hosts.get(p);
       if (old) {
