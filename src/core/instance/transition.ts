@@ -11,7 +11,7 @@ import type { InstanceCommand } from './commands.js';
 import type { AttemptState, InstanceState, StepState, TimerKind } from './state.js';
 import { isStepRunning, isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
 import { seededRandom } from './random.js';
-import { resolveParsable, type EvalEnv, type SystemContext } from '../params/index.js';
+import { makeScope, resolveParsable, type EvalEnv, type SystemContext } from '../params/index.js';
 import { parseDurationMs } from '../definition/index.js';
 import { ValidationError } from '../errors.js';
 
@@ -228,12 +228,8 @@ export function attemptIdOf(key: string, runId: number, stepId: string, attempt:
   return `${key}/${runId}/${stepId}/${attempt}`;
 }
 
+/** The scope of a transition condition: the predecessor's params, then the workflow's. */
 export function scopeFor(t: Transition, own: Record<string, TypedValue> | undefined): EvalScope {
-  return makeConditionScope(t, own);
-}
-
-import { makeScope } from '../params/index.js';
-function makeConditionScope(t: Transition, own: Record<string, TypedValue> | undefined): EvalScope {
   return makeScope(own, {
     env: t.env(),
     system: t.system(),
