@@ -12,12 +12,14 @@
  *   instance's own counter (1, 2, ...), assigned by the caller.
  * - Group commit: concurrent `append` calls for the same partition may be merged into one write;
  *   one call's records are never split across a failure (all or none are durable).
- * - Bounded recovery: `snapshot(p, epoch, snaps)` is a full checkpoint of the partition: `snaps`
- *   covers every instance the partition still holds (instances not named are dropped from the
- *   image: that is how retention forgets old instances). Once it is durable, `load` returns per
- *   instance that snapshot plus only its records with seq > the snapshot's seq. Appends may race
- *   with a checkpoint (a record with a higher seq can land before the checkpoint frame), so when
- *   an adapter discards what precedes a checkpoint it must keep those newer records.
+ * - Bounded recovery: `snapshot(p, epoch, snaps, forget)` is an incremental checkpoint: each
+ *   named instance's image becomes that snapshot plus only its records with seq > the snapshot's
+ *   seq; instances in `forget` are dropped with their records (that is how retention forgets old
+ *   instances); every other instance keeps its image. A caller that snapshots the instances that
+ *   changed since its last checkpoint bounds replay by the records appended since then, and pays
+ *   per checkpoint for what changed, not for everything it holds. Appends may race with a
+ *   checkpoint (a record with a higher seq can land before the checkpoint frame), so when an
+ *   adapter discards what precedes a checkpoint it must keep those newer records.
  */
 export type Epoch = number;
 
@@ -54,7 +56,8 @@ export interface Journal {
   /** Moves partition `partition`'s fence to `epoch` (a takeover marker), so older owners' writes fail. */
   claim(partition: number, epoch: Epoch): Promise<void>;
   append(partition: number, epoch: Epoch, records: readonly JournalRecord[]): Promise<void>;
-  snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[]): Promise<void>;
+  /** An incremental checkpoint (see above); an instance may not be both snapshotted and forgotten. */
+  snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[], forget?: readonly string[]): Promise<void>;
   load(partition: number): Promise<PartitionImage>;
   close(): Promise<void>;
 }

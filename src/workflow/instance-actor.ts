@@ -32,7 +32,7 @@ export interface ActorHostHooks {
   /** The journal refused our epoch: the partition has a new owner. */
   onStale(err: StaleEpochError): void;
   /** Called after every applied batch (for indexes and checkpoints). */
-  onApplied(state: InstanceState, records: number): void;
+  onApplied(key: string, state: InstanceState, records: number): void;
   /**
    * Instant runtimes (NoOp) this node runs inline, without a trip through the transport and an
    * executor: the result goes straight back to the actor's mailbox. Keyed by lower-case type.
@@ -178,7 +178,7 @@ export class InstanceActor {
       }
       this.state = state;
       this.run(commands);
-      this.host.onApplied(state!, records.length);
+      this.host.onApplied(this.key, state!, records.length);
     }
     for (const [env, r] of replies) {
       if (r instanceof Error) env.reject(r);

@@ -9,20 +9,28 @@
  * Handoff (close): stop accepting messages (senders retry until the new owner serves), let
  * the batches in flight finish their appends, drop the actors and their timers.
  *
- * Checkpoints: after `checkpointEveryRecords` appended records the host writes a full snapshot of
- * the partition, so recovery replays at most that many records.
+ * Checkpoints: after `checkpointEveryRecords` appended records the host snapshots the instances
+ * that changed since its last checkpoint (an incremental checkpoint, see journal/port.ts), so
+ * recovery replays at most about that many records and a checkpoint costs what changed, not
+ * everything held. A finished instance whose whole history is short (SHORT_HISTORY_RECORDS) is
+ * left as its records: replaying them on recovery costs about what decoding a snapshot does,
+ * and most instances of a busy node are such short runs, so they never pay for a snapshot
+ * encode. The same checkpoint forgets the oldest finished instances beyond
+ * `retainFinishedPerPartition` (kept in finish order, so retention never scans the partition).
  */
 import { MaestroError, NotFoundError, StaleEpochError } from '../core/errors.js';
 import { applyEvent, toSummary, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
 import type { InstanceSummary } from '../core/instance/view.js';
 import { isWorkflowTerminal } from '../core/status.js';
-import type { Journal } from '../journal/port.js';
+import type { InstanceSnapshot, Journal } from '../journal/port.js';
 import type { Subscription, Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import { InstanceActor, type ActorHostHooks } from './instance-actor.js';
 import type { InstanceMessage, ListMessage } from './messages.js';
 
 const REPLY_CACHE_SIZE = 4096;
+/** A finished instance with at most this many records in all is never snapshotted (see above). */
+export const SHORT_HISTORY_RECORDS = 32;
 
 export interface HostDeps {
   journal: Journal;
@@ -47,6 +55,12 @@ export class PartitionHost {
   private sub: Subscription | undefined;
   private sinceCheckpoint = 0;
   private checkpointing: Promise<void> | undefined;
+  /** Instances changed since the last checkpoint. */
+  private dirty = new Set<string>();
+  /** Finished instances held, oldest finish first (a Set keeps insertion order). */
+  private readonly finished = new Set<string>();
+  /** Instances dropped from memory whose forgetting a failed checkpoint did not write. */
+  private unforgotten: string[] = [];
   private closed = false;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly hooks: ActorHostHooks;
@@ -59,7 +73,7 @@ export class PartitionHost {
       transport: deps.transport,
       now: deps.now,
       onStale: (err) => deps.onStale(partition, err),
-      onApplied: (_s, n) => this.applied(n),
+      onApplied: (key, state, n) => this.applied(key, state, n),
       onDispatch: deps.onDispatch,
       inlineRuntimes: deps.inlineRuntimes,
     };
@@ -89,8 +103,13 @@ export class PartitionHost {
           // an event the machine refuses now was refused when written too; skip it
         }
       }
-      if (state) host.actors.set(key, new InstanceActor(key, state, ctx, host.hooks));
+      if (!state) continue;
+      host.actors.set(key, new InstanceActor(key, state, ctx, host.hooks));
+      if (img.records.length > 0) host.dirty.add(key); // fold the replayed tail at the next checkpoint (if it needs one)
     }
+    const ended = [...host.actors].filter(([, a]) => isFinished(a.current!));
+    ended.sort(([, a], [, b]) => a.current!.endedAtMs! - b.current!.endedAtMs!);
+    for (const [key] of ended) host.finished.add(key);
     for (const a of host.actors.values()) a.resume();
     host.sweeper = setInterval(() => host.sweep(), Math.max(50, deps.attemptLivenessMs / 2));
     host.sweeper.unref();
@@ -187,7 +206,13 @@ export class PartitionHost {
     return { ...this.deps.machine, def };
   }
 
-  private applied(records: number): void {
+  private applied(key: string, state: InstanceState, records: number): void {
+    this.dirty.add(key);
+    if (isFinished(state)) {
+      if (!this.finished.has(key)) this.finished.add(key);
+    } else {
+      this.finished.delete(key); // restarted
+    }
     this.sinceCheckpoint += records;
     if (this.sinceCheckpoint >= this.deps.checkpointEveryRecords && !this.checkpointing) {
       this.sinceCheckpoint = 0;
@@ -195,29 +220,44 @@ export class PartitionHost {
     }
   }
 
-  /** Writes a full checkpoint: every live instance plus the newest finished ones. */
+  /**
+   * Writes an incremental checkpoint: snapshots of the instances changed since the last one, and
+   * the oldest finished instances beyond retention forgotten (here and in the journal).
+   */
   async checkpoint(): Promise<void> {
-    const live: InstanceState[] = [];
-    const finished: InstanceState[] = [];
-    for (const a of this.actors.values()) {
-      const s = a.current;
-      if (!s) continue;
-      (s.endedAtMs !== undefined && s.status !== 'IN_PROGRESS' ? finished : live).push(s);
+    const forget = this.unforgotten;
+    this.unforgotten = [];
+    let over = this.finished.size - this.deps.retainFinishedPerPartition;
+    for (const key of this.finished) {
+      if (over-- <= 0) break;
+      forget.push(key);
     }
-    finished.sort((a, b) => (b.endedAtMs ?? 0) - (a.endedAtMs ?? 0));
-    for (const s of finished.slice(this.deps.retainFinishedPerPartition)) {
-      this.actors.get(`${s.workflowId}/${s.instanceId}`)?.stop(new NotFoundError('instance expired'));
-      this.actors.delete(`${s.workflowId}/${s.instanceId}`);
+    const expired = new NotFoundError('instance expired');
+    for (const key of forget) {
+      this.finished.delete(key);
+      this.dirty.delete(key);
+      this.actors.get(key)?.stop(expired);
+      this.actors.delete(key);
     }
-    const keep = [...live, ...finished.slice(0, this.deps.retainFinishedPerPartition)];
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    const snaps: InstanceSnapshot[] = [];
+    for (const key of dirty) {
+      const s = this.actors.get(key)?.current;
+      if (s && !(s.seq <= SHORT_HISTORY_RECORDS && isFinished(s))) snaps.push({ instanceKey: key, seq: s.seq, state: s });
+    }
+    if (snaps.length === 0 && forget.length === 0) return;
     try {
-      await this.deps.journal.snapshot(
-        this.partition,
-        this.epoch,
-        keep.map((s) => ({ instanceKey: `${s.workflowId}/${s.instanceId}`, seq: s.seq, state: s })),
-      );
+      await this.deps.journal.snapshot(this.partition, this.epoch, snaps, forget);
     } catch (err) {
+      // retried by the next checkpoint
+      for (const key of dirty) if (this.actors.has(key)) this.dirty.add(key);
+      this.unforgotten.push(...forget);
       if (err instanceof StaleEpochError) this.deps.onStale(this.partition, err);
     }
   }
+}
+
+function isFinished(s: InstanceState): boolean {
+  return s.endedAtMs !== undefined && isWorkflowTerminal(s.status);
 }

@@ -94,28 +94,39 @@ export function journalContract(adapter: string, make: () => Promise<JournalHarn
     for (const [, inst] of img.instances) t.deepEqual(inst.records.map((r) => r.seq), Array.from({ length: 50 }, (_, k) => k + 1));
   });
 
-  test(`${adapter}: a snapshot bounds replay, keeps newer records and drops unnamed instances`, async (t) => {
+  test(`${adapter}: a snapshot bounds replay and keeps newer records; unnamed instances keep their image; forget drops`, async (t) => {
     const h = await make();
     t.teardown(() => h.cleanup());
     const j = h.journal;
     await j.claim(0, 1);
     for (let s = 1; s <= 10; s++) await j.append(0, 1, [rec('d/1', s)]);
-    await j.append(0, 1, [rec('d/old', 1)]);
+    await j.append(0, 1, [rec('d/old', 1), rec('d/old', 2)]);
     // state folded through seq 7; seqs 8..10 were appended before the checkpoint was taken
     await j.snapshot(0, 1, [{ instanceKey: 'd/1', seq: 7, state: { done: 7 } }, { instanceKey: 'd/2', seq: 0, state: {} }]);
     await j.append(0, 1, [rec('d/1', 11), rec('d/3', 1)]);
     const img = await j.load(0);
-    t.deepEqual([...img.instances.keys()].sort(), ['d/1', 'd/2', 'd/3']);
+    t.deepEqual([...img.instances.keys()].sort(), ['d/1', 'd/2', 'd/3', 'd/old']);
     t.deepEqual(img.instances.get('d/1'), {
       snapshot: { instanceKey: 'd/1', seq: 7, state: { done: 7 } },
       records: [8, 9, 10, 11].map((s) => rec('d/1', s)),
     });
     t.deepEqual(img.instances.get('d/2'), { snapshot: { instanceKey: 'd/2', seq: 0, state: {} }, records: [] });
     t.deepEqual(img.instances.get('d/3'), { records: [rec('d/3', 1)] });
-    await j.snapshot(0, 1, [{ instanceKey: 'd/1', seq: 11, state: { done: 11 } }]);
+    t.deepEqual(img.instances.get('d/old'), { records: [rec('d/old', 1), rec('d/old', 2)] });
+    // a second, incremental checkpoint: d/1 folded further, d/old forgotten, d/2 and d/3 untouched
+    await j.snapshot(0, 1, [{ instanceKey: 'd/1', seq: 11, state: { done: 11 } }], ['d/old']);
     const img2 = await j.load(0);
-    t.deepEqual([...img2.instances.keys()], ['d/1']);
-    t.deepEqual(img2.instances.get('d/1')?.records, []);
+    t.deepEqual(plain(img2), {
+      partition: 0,
+      epoch: 1,
+      instances: [
+        ['d/1', { snapshot: { instanceKey: 'd/1', seq: 11, state: { done: 11 } }, records: [] }],
+        ['d/2', { snapshot: { instanceKey: 'd/2', seq: 0, state: {} }, records: [] }],
+        ['d/3', { records: [rec('d/3', 1)] }],
+      ],
+    });
+    await j.snapshot(0, 1, [], ['d/1', 'd/2', 'd/3', 'never-held']);
+    t.is((await j.load(0)).instances.size, 0);
   });
 
   test(`${adapter}: a snapshot's state is the value at the time of the call`, async (t) => {
@@ -143,6 +154,11 @@ export function journalContract(adapter: string, make: () => Promise<JournalHarn
       ]),
       { instanceOf: ValidationError, message: /^snapshots\[1\]\.instanceKey: duplicate/ },
     );
+    await t.throwsAsync(j.snapshot(0, 0, [{ instanceKey: 'f/1', seq: 1, state: 1 }], ['f/1']), {
+      instanceOf: ValidationError,
+      message: /^forget\[0\]: instance f\/1 is also snapshotted/,
+    });
+    await t.throwsAsync(j.snapshot(0, 0, [], ['']), { instanceOf: ValidationError, message: /^forget\[0\]:/ });
     t.is((await j.load(0)).instances.size, 0);
   });
 

@@ -5,6 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedNode } from '../../src/node/embedded.js';
 import { waitForEnd } from '../helpers/wait.js';
+import { MemoryJournal } from '../../src/journal/memory/memory-journal.js';
+import { MemoryKv } from '../../src/store/memory/memory-kv.js';
+import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
+import { assembleEngine } from '../../src/node/engine-core.js';
+import { defaultNodeConfig } from '../../src/node/config.js';
 
 /** Starts the fixture in a child process and resolves with the instance ids once they are running. */
 function startChild(dataDir: string, count: number): Promise<{ pid: number; ids: number[] }> {
@@ -72,4 +77,48 @@ test('checkpoints bound recovery and retention forgets the oldest finished insta
   t.true(kept.every((i) => i.status === 'SUCCEEDED'));
   t.is((await second.api.getInstance('ckpt', pending.instanceId)).status, 'SUCCEEDED', 'the newest instance survives');
   await t.throwsAsync(second.api.getInstance('ckpt', 1), { message: /not found/ }, 'the oldest was forgotten');
+});
+
+test('a checkpoint snapshots only the live instances that changed since the last one; short finished runs stay records; retention forgets in finish order', async (t) => {
+  const journal = new MemoryJournal();
+  const calls: Array<{ snapped: string[]; forgot: string[] }> = [];
+  const snapshot = journal.snapshot.bind(journal);
+  journal.snapshot = (p, e, snaps, forget = []) => {
+    calls.push({ snapped: snaps.map((s) => s.instanceKey), forgot: [...forget] });
+    return snapshot(p, e, snaps, forget);
+  };
+  const kv = new MemoryKv();
+  const transport = new MemoryTransport({ partitions: 1, requestTimeoutMs: 5_000 });
+  const config = defaultNodeConfig({ partitions: 1, checkpointEveryRecords: 9, retainFinishedPerPartition: 4, logLevel: 'warn' });
+  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, runExecutor: true });
+  t.teardown(async () => {
+    await partitions.releaseAll();
+    await executor?.close();
+    await transport.close();
+  });
+  await partitions.acquire(0, 'next');
+  const def = (id: string, second: Record<string, unknown>) =>
+    JSON.stringify({
+      properties: { owner: 't' },
+      workflow: { id, steps: [{ step: { id: 'a', type: 'NoOp', transition: { successors: { b: 'true' } } } }, { step: { id: 'b', ...second } }] },
+    });
+  await engine.createWorkflow(def('live', { type: 'Sleep', params: { sleep_seconds: { value: 60, type: 'LONG' } } }));
+  await engine.createWorkflow(def('short', { type: 'NoOp' }));
+  // each start is one batch: started + a's result applied inline (+ b's when it is a NoOp)
+  const live: string[] = [];
+  for (let i = 0; i < 12; i++) live.push(`live/${(await engine.startWorkflow({ workflowId: 'live' })).instanceId}`);
+  const short: string[] = [];
+  for (let i = 0; i < 30; i++) short.push(`short/${(await engine.startWorkflow({ workflowId: 'short' })).instanceId}`);
+  await partitions.releaseAll(); // waits for a checkpoint in flight
+  t.true(calls.length >= 10, `${calls.length} checkpoints`);
+  const snapped = calls.flatMap((c) => c.snapped);
+  t.deepEqual(snapped, live, 'each changed live instance is snapshotted once, in change order; no short finished run is');
+  t.true(calls.every((c) => c.snapped.length <= 5), `each checkpoint holds only what changed: ${calls.map((c) => c.snapped.length)}`);
+  const forgot = calls.flatMap((c) => c.forgot);
+  t.true(forgot.length >= 20, `${forgot.length} forgotten`);
+  t.deepEqual(forgot, short.slice(0, forgot.length), 'the oldest finished are forgotten first; live ones never');
+  const image = await journal.load(0);
+  for (const key of live) t.truthy(image.instances.get(key)?.snapshot, `${key} kept with its snapshot`);
+  t.false(image.instances.has(short[0]!));
+  t.deepEqual(image.instances.get(short[29]!)?.records.map((r) => r.seq), [1, 2, 3], 'a short finished run is kept as its records');
 });

@@ -86,13 +86,13 @@ export class FileJournal implements Journal {
     return this.committer.submit(partition, frame);
   }
 
-  async snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[]): Promise<void> {
+  async snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[], forget: readonly string[] = []): Promise<void> {
     this.checkOpen();
     const seg = this.segments.get(partition) ?? (await this.segment(partition));
     checkEpoch(epoch);
     if (epoch < seg.fence) throw staleEpoch(partition, 'snapshot', epoch, seg.fence);
-    checkSnapshots(snapshots);
-    const frame = this.checkSize(encodeFrame(FrameKind.snapshot, epoch, snapshotPayload(snapshots)), 'snapshots');
+    checkSnapshots(snapshots, forget);
+    const frame = this.checkSize(encodeFrame(FrameKind.snapshot, epoch, snapshotPayload(snapshots, forget)), 'snapshots');
     return this.committer.submit(partition, frame);
   }
 

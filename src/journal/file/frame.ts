@@ -4,6 +4,9 @@
  * `body = u8 kind | f64 epoch | msgpack payload`. One frame per append/claim/snapshot call, so a
  * call is all-or-nothing: a frame whose length overruns the file or whose CRC does not match
  * marks the end of the valid log (a torn tail).
+ *
+ * Payloads are flat lists of (instanceKey, seq, value) triples: records for an append frame,
+ * snapshots for a snapshot frame, where a triple with seq -1 (value nil) forgets that instance.
  */
 import { crc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
@@ -47,13 +50,21 @@ export function appendPayload(records: readonly JournalRecord[]): unknown[] {
   return flat;
 }
 
-export function snapshotPayload(snapshots: readonly InstanceSnapshot[]): unknown[] {
-  const flat = new Array<unknown>(snapshots.length * 3);
-  for (let i = 0, j = 0; i < snapshots.length; i++, j += 3) {
-    const s = snapshots[i]!;
-    flat[j] = s.instanceKey;
-    flat[j + 1] = s.seq;
-    flat[j + 2] = s.state;
+/** seq of a snapshot-frame triple that forgets its instance. */
+export const FORGET_SEQ = -1;
+
+export function snapshotPayload(snapshots: readonly InstanceSnapshot[], forget: readonly string[] = []): unknown[] {
+  const flat = new Array<unknown>((snapshots.length + forget.length) * 3);
+  let j = 0;
+  for (const s of snapshots) {
+    flat[j++] = s.instanceKey;
+    flat[j++] = s.seq;
+    flat[j++] = s.state;
+  }
+  for (const key of forget) {
+    flat[j++] = key;
+    flat[j++] = FORGET_SEQ;
+    flat[j++] = null;
   }
   return flat;
 }

@@ -22,6 +22,7 @@ import { MaestroError } from '../../core/errors.js';
 import { PartitionState } from '../memory/partition-state.js';
 import { JournalCorruptError, JournalIoError } from './errors.js';
 import {
+  FORGET_SEQ,
   FrameKind,
   SEGMENT_HEADER,
   appendPayload,
@@ -222,8 +223,12 @@ function replay(bytes: Buffer, path: string): PartitionState {
       state.append(records);
     } else {
       const snaps: InstanceSnapshot[] = [];
-      for (let i = 0; i < t.length; i += 3) snaps.push({ instanceKey: t[i] as string, seq: t[i + 1] as number, state: t[i + 2] });
-      state.snapshot(snaps);
+      const forget: string[] = [];
+      for (let i = 0; i < t.length; i += 3) {
+        if (t[i + 1] === FORGET_SEQ) forget.push(t[i] as string);
+        else snaps.push({ instanceKey: t[i] as string, seq: t[i + 1] as number, state: t[i + 2] });
+      }
+      state.snapshot(snaps, forget);
     }
   });
   return state;

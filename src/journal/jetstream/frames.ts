@@ -3,7 +3,8 @@
  * Pure: no I/O.
  *
  * A frame is one msgpack value: a claim marker, a batch of records (one group commit), or a
- * full snapshot of the partition. A frame larger than one message is cut into parts
+ * full image of the partition (the writer merges the port's incremental checkpoint into the
+ * image it reads, so it can purge everything before the frame). A frame larger than one message is cut into parts
  * (`Maestro-Part: i/n`), written consecutively under the same fence; it takes effect only when
  * its last part is read, so a writer that fails mid-frame leaves nothing half-applied.
  *
@@ -12,20 +13,23 @@
  *   this impossible; the fold does not rely on it);
  * - parts must arrive 0..n-1 without interruption; anything else abandons the pending frame;
  * - records of an instance are appended in order, skipping seq <= its snapshot's seq;
- * - a snapshot replaces the whole image (instances it does not name are dropped); it carries the
- *   records its instances already had with a seq above their snapshot's, since the writer purges
- *   everything before it.
+ * - a snapshot frame replaces the whole image: its snapshot entries, plus the records it carries
+ *   (records with a seq above their instance's snapshot, and the records of instances that have
+ *   no snapshot), since the writer purges everything before it.
  */
 import type { InstanceImage, InstanceSnapshot, JournalRecord, PartitionImage } from '../port.js';
 import { decode, encode } from '../../transport/nats/codec.js';
 
 export type Entry = [instanceKey: string, seq: number, value: unknown];
 
-/** `s` is the snapshot entries encoded at call time (a deep copy); `r` the records it carries over. */
+/**
+ * `s` is encoded lists of snapshot entries (encoded at call time: a deep copy; a list so the new
+ * entries and the kept ones need not be re-encoded together); `r` the records it carries over.
+ */
 export type Frame =
   | { k: 'c'; e: number }
   | { k: 'a'; e: number; r: Entry[] }
-  | { k: 's'; e: number; s: Uint8Array; r: Entry[] };
+  | { k: 's'; e: number; s: Uint8Array | Uint8Array[]; r: Entry[] };
 
 export function claimFrame(epoch: number): Uint8Array {
   return encode({ k: 'c', e: epoch } satisfies Frame);
@@ -41,7 +45,7 @@ export function encodeSnapshots(snaps: readonly InstanceSnapshot[]): Uint8Array 
   return encode(snaps.map((s): Entry => [s.instanceKey, s.seq, s.state]));
 }
 
-export function snapshotFrame(epoch: number, snapshots: Uint8Array, carried: readonly JournalRecord[]): Uint8Array {
+export function snapshotFrame(epoch: number, snapshots: Uint8Array[], carried: readonly JournalRecord[]): Uint8Array {
   const r = carried.map((rec): Entry => [rec.instanceKey, rec.seq, rec.event]);
   return encode({ k: 's', e: epoch, s: snapshots, r } satisfies Frame);
 }
@@ -118,12 +122,15 @@ export class PartitionFold {
         return;
       case 's':
         this.instances = new Map();
-        for (const [instanceKey, seq, state] of readEntries(decodeFrame(frame.s))) {
-          this.instances.set(instanceKey, { snapshot: { instanceKey, seq, state }, records: [] });
+        for (const part of frame.s instanceof Uint8Array ? [frame.s] : frame.s) {
+          for (const [instanceKey, seq, state] of readEntries(decodeFrame(part))) {
+            this.instances.set(instanceKey, { snapshot: { instanceKey, seq, state }, records: [] });
+          }
         }
         for (const [instanceKey, seq, event] of frame.r) {
-          const inst = this.instances.get(instanceKey);
-          if (inst && seq > (inst.snapshot?.seq ?? 0)) inst.records.push({ instanceKey, seq, event });
+          let inst = this.instances.get(instanceKey);
+          if (!inst) this.instances.set(instanceKey, (inst = { records: [] }));
+          if (seq > (inst.snapshot?.seq ?? 0)) inst.records.push({ instanceKey, seq, event });
         }
         return;
     }
@@ -138,7 +145,9 @@ function readFrame(data: Uint8Array): Frame {
   if (frame.k === 'c') return frame as Frame;
   if (frame.k !== 'a' && frame.k !== 's') throw new BadFrame(`unknown frame kind ${JSON.stringify(frame.k)}`);
   readEntries(frame.r);
-  if (frame.k === 's' && !(frame.s instanceof Uint8Array)) throw new BadFrame('snapshot frame without entries');
+  if (frame.k === 's' && !(frame.s instanceof Uint8Array) && !(Array.isArray(frame.s) && frame.s.every((p) => p instanceof Uint8Array))) {
+    throw new BadFrame('snapshot frame without entries');
+  }
   return frame as Frame;
 }
 

@@ -111,12 +111,12 @@ export class JetStreamJournal implements Journal {
     await this.committer.submit(partition, { kind: 'append', epoch, records });
   }
 
-  async snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[]): Promise<void> {
+  async snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[], forget: readonly string[] = []): Promise<void> {
     const current = this.fenceOf(partition, epoch);
     if (epoch < current) throw staleEpoch(partition, 'snapshot', epoch, current);
-    checkSnapshots(snapshots);
+    checkSnapshots(snapshots, forget);
     const covers = snapshots.map((s) => ({ instanceKey: s.instanceKey, seq: s.seq }));
-    await this.committer.submit(partition, { kind: 'snapshot', epoch, snapshots: encodeSnapshots(snapshots), covers });
+    await this.committer.submit(partition, { kind: 'snapshot', epoch, snapshots: encodeSnapshots(snapshots), covers, forget: forget.slice() });
   }
 
   async load(partition: number): Promise<PartitionImage> {

@@ -26,7 +26,7 @@ import type { InstanceSnapshot, JournalRecord } from '../port.js';
 import { staleEpoch } from '../memory/partition-state.js';
 import { HDR_EPOCH, HDR_PART, HDR_WRITER, journalPositionId, journalSubject } from '../../transport/nats/subjects.js';
 import { JournalCorruptError, JournalUnavailableError } from './errors.js';
-import { claimFrame, recordsFrame, snapshotFrame, splitParts } from './frames.js';
+import { claimFrame, encodeSnapshots, recordsFrame, snapshotFrame, splitParts } from './frames.js';
 import { readPartition } from './reader.js';
 import { apiErrorCode, NO_MESSAGE, retrying, WRONG_LAST_SEQUENCE, type RetryPolicy } from './retry.js';
 
@@ -52,7 +52,13 @@ export interface LogContext {
 export type Op =
   | { kind: 'claim'; epoch: number }
   | { kind: 'append'; epoch: number; records: readonly JournalRecord[] }
-  | { kind: 'snapshot'; epoch: number; snapshots: Uint8Array; covers: readonly Pick<InstanceSnapshot, 'instanceKey' | 'seq'>[] };
+  | {
+      kind: 'snapshot';
+      epoch: number;
+      snapshots: Uint8Array;
+      covers: readonly Pick<InstanceSnapshot, 'instanceKey' | 'seq'>[];
+      forget: readonly string[];
+    };
 
 export interface LastMessage {
   seq: number;
@@ -97,9 +103,20 @@ export class PartitionLog {
 
   private async snapshot(op: Extract<Op, { kind: 'snapshot' }>): Promise<void> {
     const first = await this.writeFenced('snapshot', op.epoch, async () => {
+      // The port's checkpoint is incremental; the frame is the whole merged image, so that
+      // everything before it can be purged.
       const image = await readPartition(this.ctx, this.subject, this.partition, this.lastSeq);
-      const carried = op.covers.flatMap((c) => image.instances.get(c.instanceKey)?.records.filter((r) => r.seq > c.seq) ?? []);
-      return snapshotFrame(this.fence, op.snapshots, carried);
+      const covered = new Map(op.covers.map((c) => [c.instanceKey, c.seq]));
+      const forgotten = new Set(op.forget);
+      const kept: InstanceSnapshot[] = [];
+      const carried: JournalRecord[] = [];
+      for (const [key, img] of image.instances) {
+        if (forgotten.has(key)) continue;
+        const seq = covered.get(key);
+        if (seq === undefined && img.snapshot) kept.push(img.snapshot);
+        for (const r of img.records) if (seq === undefined || r.seq > seq) carried.push(r);
+      }
+      return snapshotFrame(this.fence, kept.length > 0 ? [op.snapshots, encodeSnapshots(kept)] : [op.snapshots], carried);
     });
     // nats-server reads `seq` <= 1 as "no bound" and would purge the snapshot too; below
     // sequence 1 there is nothing to purge anyway.

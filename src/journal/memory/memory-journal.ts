@@ -38,13 +38,16 @@ export class MemoryJournal implements Journal {
     p.append(records);
   }
 
-  async snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[]): Promise<void> {
+  async snapshot(partition: number, epoch: Epoch, snapshots: readonly InstanceSnapshot[], forget: readonly string[] = []): Promise<void> {
     checkPartition(partition);
     checkEpoch(epoch);
     const p = this.state(partition);
     if (epoch < p.epoch) throw staleEpoch(partition, 'snapshot', epoch, p.epoch);
-    checkSnapshots(snapshots);
-    p.snapshot(snapshots.map((s) => ({ instanceKey: s.instanceKey, seq: s.seq, state: structuredClone(s.state) })));
+    checkSnapshots(snapshots, forget);
+    p.snapshot(
+      snapshots.map((s) => ({ instanceKey: s.instanceKey, seq: s.seq, state: structuredClone(s.state) })),
+      forget,
+    );
   }
 
   async load(partition: number): Promise<PartitionImage> {

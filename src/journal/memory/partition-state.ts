@@ -2,9 +2,9 @@
  * The in-memory image of one partition, and the argument checks every adapter shares.
  * MemoryJournal keeps one live; FileJournal replays its log into one on load.
  *
- * Semantics (see ../port.ts): records accumulate per instance in append order; a snapshot is a
- * full checkpoint: afterwards the partition holds exactly the named instances, each with its
- * snapshot plus the records already held whose seq is newer than the snapshot's.
+ * Semantics (see ../port.ts): records accumulate per instance in append order; a snapshot is an
+ * incremental checkpoint: each named instance then holds its snapshot plus the records already
+ * held whose seq is newer than the snapshot's, forgotten instances are gone, the rest unchanged.
  */
 import { StaleEpochError, ValidationError } from '../../core/errors.js';
 import type {
@@ -27,14 +27,13 @@ export class PartitionState {
     }
   }
 
-  snapshot(snapshots: readonly InstanceSnapshot[]): void {
-    const next = new Map<string, InstanceImage>();
+  snapshot(snapshots: readonly InstanceSnapshot[], forget: readonly string[] = []): void {
     for (const s of snapshots) {
       const prev = this.instances.get(s.instanceKey);
       const records = prev === undefined ? [] : prev.records.filter((r) => r.seq > s.seq);
-      next.set(s.instanceKey, { snapshot: s, records });
+      this.instances.set(s.instanceKey, { snapshot: s, records });
     }
-    this.instances = next;
+    for (const key of forget) this.instances.delete(key);
   }
 
   /** A copy whose arrays and maps later appends do not touch. */
@@ -74,7 +73,7 @@ export function checkRecords(records: readonly JournalRecord[]): void {
   }
 }
 
-export function checkSnapshots(snapshots: readonly InstanceSnapshot[]): void {
+export function checkSnapshots(snapshots: readonly InstanceSnapshot[], forget: readonly string[] = []): void {
   const seen = new Set<string>();
   for (let i = 0; i < snapshots.length; i++) {
     const s = snapshots[i]!;
@@ -88,6 +87,11 @@ export function checkSnapshots(snapshots: readonly InstanceSnapshot[]): void {
     if (!Number.isSafeInteger(s.seq) || s.seq < 0) {
       throw new ValidationError(`snapshots[${i}].seq`, `must be an integer >= 0, got ${s.seq}`);
     }
+  }
+  for (let i = 0; i < forget.length; i++) {
+    const key = forget[i]!;
+    if (typeof key !== 'string' || key === '') throw new ValidationError(`forget[${i}]`, 'must be a non-empty string');
+    if (seen.has(key)) throw new ValidationError(`forget[${i}]`, `instance ${key} is also snapshotted`);
   }
 }
 

@@ -1,0 +1,13 @@
+import { createEmbeddedNode } from '/work/main/dist/src/node/embedded.js';
+import { chainDef } from '/work/main/dist/scripts/bench-probe.js';
+const node = await createEmbeddedNode({ logLevel: 'warn', dataDir: '/tmp/prof/memdata' });
+await node.api.createWorkflow(chainDef('x', 10, 'NoOp'));
+await node.api.startWorkflow({ workflowId: 'x' });
+gc(); const h0 = process.memoryUsage().heapUsed;
+for (let i = 0; i < 5000; i += 500) await Promise.all(Array.from({ length: 500 }, () => node.api.startWorkflow({ workflowId: 'x' })));
+gc(); const h1 = process.memoryUsage().heapUsed;
+console.log('bytes per instance', Math.round((h1 - h0) / 5000));
+let st; for (const p of node.partitions['hosts'].values()) for (const a of p['actors'].values()) st = a;
+const v8 = await import('node:v8');
+console.log('serialized state', v8.serialize(st.current).length);
+await node.close();
