@@ -142,22 +142,37 @@ natsTest('a snapshot purges what it covers: load returns the snapshot plus later
   for (let i = 0; i < 10; i++) {
     await j.append(p, 1, [...recs('wf/a', i * 10 + 1, 10), ...recs('wf/b', i + 1, 1), ...recs('wf/gone', i + 1, 1)]);
   }
-  t.true((await messagesOn(p)) >= 11);
-  await j.snapshot(p, 1, [
-    { instanceKey: 'wf/a', seq: 100, state: { total: 100 } },
-    { instanceKey: 'wf/b', seq: 10, state: { total: 10 } },
-  ]);
+  await j.append(p, 1, recs('wf/c', 1, 3));
+  t.true((await messagesOn(p)) >= 12);
+  // incremental: wf/a and wf/b snapshotted, wf/gone forgotten, wf/c (not named) kept as it was
+  await j.snapshot(
+    p,
+    1,
+    [
+      { instanceKey: 'wf/a', seq: 100, state: { total: 100 } },
+      { instanceKey: 'wf/b', seq: 10, state: { total: 10 } },
+    ],
+    ['wf/gone'],
+  );
   await j.append(p, 1, [...recs('wf/a', 101, 2), ...recs('wf/new', 1, 1)]);
-  t.is(await messagesOn(p), 2, 'only the snapshot and the append after it remain');
+  t.is(await messagesOn(p), 2, 'only the merged image and the append after it remain');
 
   const image = await j.load(p);
-  t.deepEqual([...image.instances.keys()].sort(), ['wf/a', 'wf/b', 'wf/new']);
+  t.deepEqual([...image.instances.keys()].sort(), ['wf/a', 'wf/b', 'wf/c', 'wf/new']);
+  t.deepEqual(image.instances.get('wf/c'), { records: recs('wf/c', 1, 3) });
   t.deepEqual(image.instances.get('wf/a'), {
     snapshot: { instanceKey: 'wf/a', seq: 100, state: { total: 100 } },
     records: recs('wf/a', 101, 2),
   });
   t.deepEqual(image.instances.get('wf/b'), { snapshot: { instanceKey: 'wf/b', seq: 10, state: { total: 10 } }, records: [] });
   t.deepEqual(recordsOf(image, 'wf/new'), recs('wf/new', 1, 1));
+  // a second incremental checkpoint keeps wf/b's earlier snapshot
+  await j.snapshot(p, 1, [{ instanceKey: 'wf/a', seq: 102, state: { total: 102 } }], ['wf/c', 'wf/new']);
+  const again = await j.load(p);
+  t.deepEqual([...again.instances.keys()].sort(), ['wf/a', 'wf/b']);
+  t.deepEqual(again.instances.get('wf/b'), { snapshot: { instanceKey: 'wf/b', seq: 10, state: { total: 10 } }, records: [] });
+  t.deepEqual(again.instances.get('wf/a'), { snapshot: { instanceKey: 'wf/a', seq: 102, state: { total: 102 } }, records: [] });
+  t.is(await messagesOn(p), 1);
 });
 
 natsTest('frames over the server max_payload are split into parts and read back whole', async (t) => {
