@@ -33,9 +33,19 @@ export class Driver {
   log: InstanceCommand[] = [];
   events: Array<[InstanceEvent, number]> = [];
   keepLog = true;
+  /** Every status each step went through, in order (seen through ctx.onStepStatus). */
+  history = new Map<string, string[]>();
 
   constructor(def: Record<string, unknown>, runtimes = ['noop', 'sleep', 'shell', 'http']) {
-    this.ctx = { def: compileWorkflow(parseWorkflowObject(def), 1), engine, hasRuntime: (t) => runtimes.includes(t) };
+    this.ctx = {
+      def: compileWorkflow(parseWorkflowObject(def), 1),
+      engine,
+      hasRuntime: (t) => runtimes.includes(t),
+      onStepStatus: (id, status) => {
+        if (!this.history.has(id)) this.history.set(id, []);
+        this.history.get(id)!.push(status);
+      },
+    };
   }
 
   apply(ev: InstanceEvent): InstanceCommand[] {

@@ -20,7 +20,7 @@ test('a chain runs each step in order and succeeds', (t) => {
   t.is(d.status(), 'SUCCEEDED');
   t.true(cmds.some((c) => c.c === 'finished'));
   t.deepEqual(
-    d.state!.steps.a!.timeline.filter((_, i) => i % 2 === 0),
+    d.history.get('a'),
     ['CREATED', 'INITIALIZED', 'EVALUATING_PARAMS', 'WAITING_FOR_PERMITS', 'STARTING', 'RUNNING', 'FINISHING', 'SUCCEEDED'],
   );
 });
@@ -293,4 +293,24 @@ test('outputs put for a running step are merged into its params and visible to s
   t.deepEqual(dispatchedIds(d.result('a')), ['b']);
   t.throws(() => d.apply({ t: 'outputs', atMs: d.now, stepId: 'a', outputs: { rows: 1 } }), { instanceOf: PreconditionError, message: /RUNNING/ });
   t.throws(() => d.apply({ t: 'outputs', atMs: d.now, stepId: 'nope', outputs: {} }), { message: /no step nope/ });
+});
+
+test('a transition keeps every field of the state, the steps and the attempts (explicit clones drop nothing)', (t) => {
+  const d = new Driver(chain);
+  d.start();
+  const s = d.state!;
+  // every optional field set, on the instance, a step and its attempt
+  Object.assign(s, { requestId: 'r', endedAtMs: 1, error: 'e', runningSteps: 1 });
+  Object.assign(s.steps.a!, { startedAtMs: 2, endedAtMs: 3 });
+  Object.assign(s.steps.a!.attempts[0]!, { startedAtMs: 4, endedAtMs: 5, error: 'x', outputs: { o: 1 }, stdout: 'out', stderr: 'err', details: { d: 1 } });
+  const before = structuredClone(s);
+  d.result('a', 'SUCCEEDED'); // clones the instance, step a and its attempt
+  const after = d.state!;
+  t.not(after, s);
+  t.not(after.steps.a, s.steps.a);
+  for (const k of Object.keys(before)) t.true(k in after, `instance field ${k} kept`);
+  for (const k of Object.keys(before.steps.a!)) t.true(k in after.steps.a!, `step field ${k} kept`);
+  for (const k of Object.keys(before.steps.a!.attempts[0]!)) t.true(k in after.steps.a!.attempts[0]!, `attempt field ${k} kept`);
+  t.deepEqual(after.steps.a!.attempts[0]!.details, { d: 1 });
+  t.deepEqual(s, before, 'the previous state is untouched');
 });

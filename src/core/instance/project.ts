@@ -3,6 +3,7 @@ import type { CompiledWorkflow } from './compiled.js';
 import type { InstanceState } from './state.js';
 import type { InstanceSummary, InstanceView, StepView } from './view.js';
 import { toPlain } from '../params/index.js';
+import { cloneAttempt } from './transition.js';
 
 export function toInstanceView(s: InstanceState, def: CompiledWorkflow): InstanceView {
   const steps: StepView[] = def.order.map((id) => {
@@ -15,7 +16,7 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
       stepId: id,
       stepType,
       status: st.status,
-      attempts: st.attempts.map((a) => ({ ...a })),
+      attempts: st.attempts.map(cloneAttempt),
       params: toPlain(st.params),
       outputs: last?.outputs ?? {},
       startedAtMs: st.startedAtMs,

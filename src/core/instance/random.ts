@@ -28,10 +28,11 @@ export function uuidFrom(random: () => number): string {
   }
   b[6] = (b[6]! & 0x0f) | 0x40;
   b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = (from: number, to: number) => {
-    let out = '';
-    for (let i = from; i < to; i++) out += HEX[b[i]!];
-    return out;
-  };
-  return `${h(0, 4)}-${h(4, 6)}-${h(6, 8)}-${h(8, 10)}-${h(10, 16)}`;
+  // joined once: a flat string (concatenation would keep a tree of ~20 cons strings alive)
+  const parts: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) parts.push('-');
+    parts.push(HEX[b[i]!]!);
+  }
+  return parts.join('');
 }

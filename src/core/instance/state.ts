@@ -15,17 +15,16 @@ export interface RetryCounts {
   timeout: number;
 }
 
+/** Plain data, changed only through Transition (copy-on-write); `retries` is replaced, never mutated. */
 export interface StepState {
   stepId: string;
   status: StepStatus;
   attempts: AttemptState[];
-  retries: RetryCounts;
+  retries: Readonly<RetryCounts>;
   /** Evaluated params of the current attempt (outputs merged in). */
   params: Record<string, TypedValue>;
   startedAtMs?: number;
   endedAtMs?: number;
-  /** Status changes of this step as flat pairs [status, atMs, status, atMs, ...], newest last, bounded. */
-  timeline: Array<StepStatus | number>;
 }
 
 export type TimerKind = 'retry' | 'step-timeout' | 'workflow-timeout';

@@ -21,8 +21,11 @@ export function isActive(st: StepState): boolean {
   return isStepActive(st.status);
 }
 
+/** Shared by every step that has not retried (retries are replaced, never changed in place). */
+const NO_RETRIES = Object.freeze({ user: 0, platform: 0, timeout: 0 });
+
 export function newStepState(stepId: string): StepState {
-  return { stepId, status: 'NOT_CREATED', attempts: [], retries: { user: 0, platform: 0, timeout: 0 }, params: {}, timeline: [] };
+  return { stepId, status: 'NOT_CREATED', attempts: [], retries: NO_RETRIES, params: {} };
 }
 
 /** A step is done when it is terminal and no retry is pending for it. */
@@ -224,7 +227,7 @@ export function endAttempt(t: Transition, id: string, status: StepStatus, error:
       limit = 0;
     }
     if (st.retries[kind] < limit) {
-      st.retries[kind]++;
+      st.retries = { ...st.retries, [kind]: st.retries[kind] + 1 };
       t.setTimer(`retry:${id}`, 'retry', t.atMs + delay, id, (a?.attempt ?? 0) + 1);
       return;
     }
