@@ -3,7 +3,7 @@
  * group-commit batch) in a temp dir:
  *  - step launch overhead (predecessor's result sent -> successor's runtime started) on a 200-step chain, p50/p99;
  *  - workflow start overhead (start request -> first step's runtime started), p50/p99;
- *  - NoOp steps/s over many concurrent instances;
+ *  - sustained steps/s over many concurrent instances (several rounds, checkpoints included), NoOp and dispatched;
  *  - SEL: a cached `params.get('x') + 1`, ns/op.
  * Options: --quick (smaller runs), --section embedded|sel|cluster, --fsync always|batch|never.
  * Cluster figures come from scripts/bench-cluster.ts when nats-server and etcd are installed.
@@ -75,9 +75,12 @@ async function embedded(): Promise<void> {
     }
     console.log(`NoOp 200-step chain (inline): ${us(perStep.getValueAtPercentile(50))} ms per step (median of ${chains} runs)`);
 
-    // 4. throughput, NoOp (inline) and Probe (dispatched through the executor): a warm-up round
-    // (not reported), then the measured one, both with many concurrent instances, starts included
+    // 4. sustained throughput, NoOp (inline) and Probe (dispatched through the executor): a
+    // warm-up round (not reported), then several measured rounds back to back, starts included,
+    // long enough that checkpoints (every checkpointEveryRecords per partition) happen inside them
     const steps = 10;
+    const perRound = quick ? 2000 : 10_000;
+    const rounds = quick ? 1 : 3;
     for (const type of ['NoOp', 'Probe']) {
       const id = `tput-${type}`;
       await node.api.createWorkflow(chainDef(id, steps, type));
@@ -92,10 +95,15 @@ async function embedded(): Promise<void> {
         return (performance.now() - t0) / 1000;
       };
       await round(quick ? 500 : 2000);
-      const instances = quick ? 2000 : 10_000;
-      const secs = await round(instances);
-      const ran = instances * steps;
-      console.log(`throughput, ${type === 'NoOp' ? 'NoOp steps (inline)' : 'dispatched steps (executor)'}: ${instances} instances x ${steps} steps, started 2,000 at a time = ${ran} steps in ${secs.toFixed(2)} s -> ${Math.round(ran / secs)} steps/s`);
+      const secs: number[] = [];
+      for (let r = 0; r < rounds; r++) secs.push(await round(perRound));
+      const total = secs.reduce((a, b) => a + b, 0);
+      const ran = rounds * perRound * steps;
+      const each = secs.map((x) => Math.round((perRound * steps) / x)).join(', ');
+      const heapMb = (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
+      console.log(
+        `throughput, ${type === 'NoOp' ? 'NoOp steps (inline)' : 'dispatched steps (executor)'}: ${rounds * perRound} instances x ${steps} steps in ${rounds} rounds, started 2,000 at a time = ${ran} steps in ${total.toFixed(2)} s -> ${Math.round(ran / total)} steps/s sustained (rounds: ${each}; heap ${heapMb} MB)`,
+      );
     }
   } finally {
     await node.close();
