@@ -9,7 +9,7 @@ export interface NodeConfig {
   dataDir?: string;
   /** File journal durability: one fdatasync per group-commit batch ('batch'), per append ('always'), or none. */
   fsync: 'always' | 'batch' | 'never';
-  /** Records appended to a partition between full checkpoints (bounds recovery replay). */
+  /** Records appended to a partition between incremental checkpoints (bounds recovery replay). */
   checkpointEveryRecords: number;
   /** Finished instances kept per partition (older ones are forgotten at checkpoints). */
   retainFinishedPerPartition: number;
