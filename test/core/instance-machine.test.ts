@@ -314,3 +314,17 @@ test('a transition keeps every field of the state, the steps and the attempts (e
   t.deepEqual(after.steps.a!.attempts[0]!.details, { d: 1 });
   t.deepEqual(s, before, 'the previous state is untouched');
 });
+
+test('an edge condition that fails at run time fails the step it leads to, not the result of its predecessor', (t) => {
+  const d = new Driver(workflow([{ id: 'a', next: { b: 'x > 1', c: 'true' } }, { id: 'b' }, { id: 'c' }]));
+  d.start();
+  t.notThrows(() => d.result('a'));
+  t.is(d.status('a'), 'SUCCEEDED');
+  t.is(d.status('b'), 'INTERNALLY_FAILED');
+  t.regex(d.state!.steps.b!.attempts[0]!.error!, /condition of the edge from a: .*unknown variable x/);
+  t.is(d.status('c'), 'RUNNING', 'FAIL_AFTER_RUNNING: the rest goes on');
+  d.result('c');
+  t.is(d.status(), 'FAILED');
+  t.regex(d.state!.error!, /step b ended INTERNALLY_FAILED/);
+  t.deepEqual(d.replay(), d.state);
+});

@@ -54,7 +54,8 @@ export function advance(t: Transition, all = false): void {
       const verdict = readiness(t, id);
       if (verdict === 'wait' || verdict === 'blocked') continue;
       if (verdict === 'unsatisfied') t.setStepStatus(id, 'UNSATISFIED');
-      else startAttempt(t, id);
+      else if (verdict === 'run') startAttempt(t, id);
+      else failBeforeStart(t, id, verdict.error);
     }
     if (t.s.status !== 'IN_PROGRESS') return;
     ids = inOrder(t.takeDirty(), steps);
@@ -67,7 +68,12 @@ function inOrder(ids: Set<string>, steps: ReadonlyMap<string, { index: number }>
   return out;
 }
 
-function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'unsatisfied' {
+/**
+ * An incoming edge's condition that fails to evaluate (e.g. a param that does not exist at run
+ * time) fails the step it leads to, with the error; it must not refuse the predecessor's result
+ * (that would leave the predecessor RUNNING for ever).
+ */
+function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'unsatisfied' | { error: string } {
   const cs = t.ctx.def.steps.get(id)!;
   if (cs.incoming.length === 0) return 'run';
   let satisfied = false;
@@ -76,9 +82,22 @@ function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'uns
     if (!isDone(t, pred)) return 'wait';
     if (isStepFailed(pred.status)) return 'blocked';
     if (!isStepComplete(pred.status) || satisfied) continue;
-    satisfied = evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.ctx.engine);
+    try {
+      satisfied = evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.ctx.engine);
+    } catch (e) {
+      return { error: `condition of the edge from ${edge.from}: ${(e as Error).message}` };
+    }
   }
   return satisfied ? 'run' : 'unsatisfied';
+}
+
+/** Attempt 1 of a step that cannot start, ended INTERNALLY_FAILED (failure mode applies). */
+function failBeforeStart(t: Transition, id: string, error: string): void {
+  const st = t.step(id);
+  st.attempts.push({ attempt: 1, attemptId: attemptIdOf(t.key, t.s.runId, id, 1), status: 'CREATED', createdAtMs: t.atMs });
+  st.startedAtMs = t.atMs;
+  t.setStepStatus(id, 'CREATED');
+  endAttempt(t, id, 'INTERNALLY_FAILED', error);
 }
 
 function hasPermit(t: Transition): boolean {
