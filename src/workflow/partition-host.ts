@@ -63,9 +63,13 @@ export class PartitionHost {
   private unforgotten: string[] = [];
   private closed = false;
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly sweepEveryMs: number;
+  private lastSweepAtMs: number | undefined;
+  private quietUntilMs: number | undefined;
   private readonly hooks: ActorHostHooks;
 
   private constructor(readonly partition: number, readonly epoch: number, private readonly deps: HostDeps) {
+    this.sweepEveryMs = Math.max(50, deps.attemptLivenessMs / 2);
     this.hooks = {
       partition,
       epoch,
@@ -111,7 +115,7 @@ export class PartitionHost {
     ended.sort(([, a], [, b]) => a.current!.endedAtMs! - b.current!.endedAtMs!);
     for (const [key] of ended) host.finished.add(key);
     for (const a of host.actors.values()) a.resume();
-    host.sweeper = setInterval(() => host.sweep(), Math.max(50, deps.attemptLivenessMs / 2));
+    host.sweeper = setInterval(() => host.sweep(), host.sweepEveryMs);
     host.sweeper.unref();
     host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage, msgId));
     return host;
@@ -186,8 +190,18 @@ export class PartitionHost {
     this.actors.get(instanceKey)?.touch(attemptId, this.deps.now());
   }
 
+  /**
+   * Re-dispatches are not journaled, so the journal's fence does not stop them. If this process
+   * stalled (SIGSTOP, a long pause: a tick more than a second late), its lease may have expired
+   * and another node may own the partition now: skip sweeps for one liveness window, long enough
+   * for the lost lease to be noticed and the partition closed. Skipping only delays re-dispatch.
+   */
   private sweep(): void {
     const now = this.deps.now();
+    const stalled = this.lastSweepAtMs !== undefined && now - this.lastSweepAtMs > this.sweepEveryMs + 1_000;
+    this.lastSweepAtMs = now;
+    if (stalled) this.quietUntilMs = now + this.deps.attemptLivenessMs;
+    if (this.quietUntilMs !== undefined && now < this.quietUntilMs) return;
     for (const a of this.actors.values()) a.sweep(now, this.deps.attemptLivenessMs);
   }
 
