@@ -222,11 +222,8 @@ export class PartitionHost {
 
   private applied(key: string, state: InstanceState, records: number): void {
     this.dirty.add(key);
-    if (isFinished(state)) {
-      if (!this.finished.has(key)) this.finished.add(key);
-    } else {
-      this.finished.delete(key); // restarted
-    }
+    if (isFinished(state)) this.finished.add(key); // a Set keeps the first finish's position
+    else this.finished.delete(key); // restarted
     this.sinceCheckpoint += records;
     if (this.sinceCheckpoint >= this.deps.checkpointEveryRecords && !this.checkpointing) {
       this.sinceCheckpoint = 0;

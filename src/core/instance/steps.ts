@@ -91,12 +91,9 @@ function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'uns
   return satisfied ? 'run' : 'unsatisfied';
 }
 
-/** Attempt 1 of a step that cannot start, ended INTERNALLY_FAILED (failure mode applies). */
+/** An attempt of a step that cannot start, ended INTERNALLY_FAILED (failure mode applies). */
 function failBeforeStart(t: Transition, id: string, error: string): void {
-  const st = t.step(id);
-  st.attempts.push({ attempt: 1, attemptId: attemptIdOf(t.key, t.s.runId, id, 1), status: 'CREATED', createdAtMs: t.atMs });
-  st.startedAtMs = t.atMs;
-  t.setStepStatus(id, 'CREATED');
+  createAttempt(t, id);
   endAttempt(t, id, 'INTERNALLY_FAILED', error);
 }
 
@@ -105,14 +102,20 @@ function hasPermit(t: Transition): boolean {
   return t.runningSteps() < limit;
 }
 
-/** Creates attempt N+1 of a step and takes it as far as it can go now. */
-export function startAttempt(t: Transition, id: string): void {
+/** Adds attempt N+1 of a step, CREATED. */
+function createAttempt(t: Transition, id: string): StepState {
   const st = t.step(id);
   const attempt = st.attempts.length + 1;
   st.attempts.push({ attempt, attemptId: attemptIdOf(t.key, t.s.runId, id, attempt), status: 'CREATED', createdAtMs: t.atMs });
   st.startedAtMs ??= t.atMs;
   st.endedAtMs = undefined;
-  t.setStepStatus(id, 'CREATED');
+  return t.setStepStatus(id, 'CREATED');
+}
+
+/** Creates attempt N+1 of a step and takes it as far as it can go now. */
+export function startAttempt(t: Transition, id: string): void {
+  const st = createAttempt(t, id);
+  const attempt = st.attempts.length;
   t.setStepStatus(id, 'INITIALIZED');
   const def = t.definition(id);
   if (def.signalDependencies.length > 0) {
