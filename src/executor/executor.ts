@@ -17,7 +17,7 @@
  * - Result delivery retries while the transport's error is retryable, for up to
  *   `resultDeliveryTimeoutMs`; a final failure goes to `hooks.onError` (never dropped silently).
  */
-import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_CANCEL_ATTEMPT, type AttemptHeartbeat, type StepResultMessage } from '../workflow/messages.js';
+import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_CANCEL_ATTEMPT, type AttemptHeartbeat, type StepResultMessage } from '../protocol/executor.js';
 import type { Subscription, Transport } from '../transport/port.js';
 import { resolveExecutorOptions, type ExecutorOptions } from './options.js';
 import { deliverResult } from './result-delivery.js';

@@ -1,7 +1,7 @@
 import { abortableDelay } from './runtimes/abortable-delay.js';
 import { ResultDeliveryError } from './errors.js';
 import type { Transport } from '../transport/port.js';
-import type { StepResultMessage } from '../workflow/messages.js';
+import type { StepResultMessage } from '../protocol/executor.js';
 
 export interface DeliveryPolicy {
   timeoutMs: number;

@@ -19,7 +19,8 @@ import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../executor/runtime.js';
-import { TOPIC_CANCEL_ATTEMPT, WATCH_LEASE_MS, instanceTopic, type InstanceMessage } from './messages.js';
+import { WATCH_LEASE_MS, instanceTopic, type InstanceMessage } from './messages.js';
+import { TOPIC_CANCEL_ATTEMPT } from '../protocol/executor.js';
 
 export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string };
 

@@ -1,18 +1,10 @@
 /**
  * Messages to an instance actor, as they cross the transport. One closed union; the actor's
- * handler switches over `type` exhaustively.
+ * handler switches over `type` exhaustively. What executors send and receive (tasks, results,
+ * heartbeats, cancels) is the executor protocol in src/protocol.
  */
-import type { StepResult } from '../executor/runtime.js';
+import type { StepResultMessage } from '../protocol/executor.js';
 import type { RestartPolicy } from './engine-api.js';
-
-export interface StepResultMessage {
-  type: 'StepResult';
-  stepId: string;
-  runId: number;
-  attempt: number;
-  attemptId: string;
-  result: StepResult;
-}
 
 export interface StartMessage {
   type: 'Start';
@@ -60,17 +52,7 @@ export interface ListMessage {
   status?: string;
 }
 
-/** Fan-out topics (transport publish/subscribe). */
-export const TOPIC_CANCEL_ATTEMPT = 'attempt.cancel';
-export interface CancelAttempt {
-  attemptId: string;
-}
+/** Fan-out topic of an instance's changes (watch streams). */
 export function instanceTopic(instanceKey: string): string {
   return `instance.${instanceKey}`;
-}
-
-/** Executors announce the attempts they hold: `[instanceKey, attemptId]` pairs. */
-export const TOPIC_ATTEMPT_HEARTBEAT = 'attempt.heartbeat';
-export interface AttemptHeartbeat {
-  attempts: Array<[string, string]>;
 }

@@ -9,7 +9,7 @@ import type { InstanceIndex } from './engine.js';
 import { PartitionHost, type HostDeps } from './partition-host.js';
 import { partitionOf } from '../core/partition.js';
 import type { Subscription } from '../transport/port.js';
-import { TOPIC_ATTEMPT_HEARTBEAT, type AttemptHeartbeat } from './messages.js';
+import { TOPIC_ATTEMPT_HEARTBEAT, type AttemptHeartbeat } from '../protocol/executor.js';
 
 export class LocalPartitions implements InstanceIndex {
   private readonly hosts = new Map<number, PartitionHost>();

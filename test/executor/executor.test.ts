@@ -7,7 +7,7 @@ import type { StepResult, StepRuntime, StepTask } from '../../src/executor/runti
 import { createRuntimeRegistry } from '../../src/executor/runtimes/registry.js';
 import type { ActorHandler } from '../../src/transport/port.js';
 import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
-import { TOPIC_CANCEL_ATTEMPT, type StepResultMessage } from '../../src/workflow/messages.js';
+import { TOPIC_CANCEL_ATTEMPT, type StepResultMessage } from '../../src/protocol/executor.js';
 import { makeTask } from './task-fixture.js';
 
 const PARTITIONS = 4;

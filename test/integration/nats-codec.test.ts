@@ -2,8 +2,8 @@
 import test from 'ava';
 import { MaestroError, NotFoundError, StaleEpochError, ValidationError } from '../../src/core/errors.js';
 import { claimFrame, PartitionFold, recordsFrame, splitParts } from '../../src/journal/jetstream/frames.js';
-import { decodeError, encodeError } from '../../src/transport/nats/codec.js';
-import { execSubject, fromToken, keyOfKv, kvKeyOf, tokenOf, topicSubject } from '../../src/transport/nats/subjects.js';
+import { decodeError, encodeError } from '../../src/nats/codec.js';
+import { execSubject, fromToken, keyOfKv, kvKeyOf, tokenOf, topicSubject } from '../../src/nats/subjects.js';
 
 const SUBJECT_TOKEN = /^[A-Za-z0-9_=-]+$/;
 const KV_KEY = /^[-/=.\w]+$/;

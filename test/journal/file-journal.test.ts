@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StaleEpochError, ValidationError } from '../../src/core/errors.js';
 import { DataDirLockedError, JournalCorruptError, JournalIoError, StoreClosedError } from '../../src/journal/file/errors.js';
 import { FileJournal } from '../../src/journal/file/file-journal.js';
-import { writeFully } from '../../src/journal/file/fs-util.js';
+import { writeFully } from '../../src/storage/fs-util.js';
 import { FrameKind, appendPayload, encodeFrame } from '../../src/journal/file/frame.js';
 import type { FileJournalOptions } from '../../src/journal/file/options.js';
 import { MemoryJournal } from '../../src/journal/memory/memory-journal.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { GroupCommitter } from '../../src/journal/group-commit.js';
+import { GroupCommitter } from '../../src/storage/group-commit.js';
 
 /** A write function whose calls the test completes by hand. */
 function manualWriter() {

@@ -8,7 +8,7 @@ import { PartitionIndex } from '../../src/workflow/partition-index.js';
 import { Engine } from '../../src/workflow/engine.js';
 import { createSelEngine } from '../../src/expr/index.js';
 import { parseWorkflowRequest } from '../../src/core/definition/index.js';
-import { TOPIC_ATTEMPT_HEARTBEAT, type StepResultMessage } from '../../src/workflow/messages.js';
+import { TOPIC_ATTEMPT_HEARTBEAT, type StepResultMessage } from '../../src/protocol/executor.js';
 import type { StepTask } from '../../src/executor/runtime.js';
 import { waitForEnd } from '../helpers/wait.js';
 

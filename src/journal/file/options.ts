@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { ValidationError } from '../../core/errors.js';
-import { writeFully } from './fs-util.js';
+import { writeFully } from '../../storage/fs-util.js';
 
 /**
  * When a write counts as durable:

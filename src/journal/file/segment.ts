@@ -32,7 +32,7 @@ import {
   scanFrames,
   snapshotPayload,
 } from './frame.js';
-import { readFully, syncDir } from './fs-util.js';
+import { readFully, syncDir } from '../../storage/fs-util.js';
 import type { FileJournalOptions } from './options.js';
 
 export interface SegmentCounters {

@@ -18,7 +18,7 @@
  *   no snapshot), since the writer purges everything before it.
  */
 import type { InstanceImage, InstanceSnapshot, JournalRecord, PartitionImage } from '../port.js';
-import { decode, encode } from '../../transport/nats/codec.js';
+import { decode, encode } from '../../nats/codec.js';
 
 export type Entry = [instanceKey: string, seq: number, value: unknown];
 

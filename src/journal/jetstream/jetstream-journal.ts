@@ -25,9 +25,10 @@
  * created from the options. Snapshots purge the partition subject below themselves, so a `load`
  * reads one snapshot plus the tail.
  */
-import { connect, DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from 'nats';
+import { overNewConnection, type NatsConnectOptions } from '../../nats/connection.js';
+import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from 'nats';
 import { MaestroError } from '../../core/errors.js';
-import { GroupCommitter } from '../group-commit.js';
+import { GroupCommitter } from '../../storage/group-commit.js';
 import { checkEpoch, checkPartition, checkRecords, checkSnapshots, staleEpoch } from '../memory/partition-state.js';
 import type { Epoch, InstanceSnapshot, Journal, JournalRecord, PartitionImage } from '../port.js';
 import { JournalClosedError, JournalUnavailableError } from './errors.js';
@@ -55,15 +56,9 @@ export class JetStreamJournal implements Journal {
     this.committer = new GroupCommitter<Op>((p, ops) => this.log(p).write(ops), { maxBatch });
   }
 
-  static async connect(opts: JetStreamJournalOptions & { servers: string[]; name?: string }): Promise<JetStreamJournal> {
+  static connect(opts: JetStreamJournalOptions & NatsConnectOptions): Promise<JetStreamJournal> {
     const { servers, name, ...rest } = opts;
-    const nc = await connect({ servers, ...(name === undefined ? {} : { name }), maxReconnectAttempts: -1, noAsyncTraces: true, reconnectTimeWait: 250 });
-    try {
-      return await JetStreamJournal.create(nc, rest, true);
-    } catch (e) {
-      await nc.close();
-      throw e;
-    }
+    return overNewConnection({ servers, name }, (nc) => JetStreamJournal.create(nc, rest, true));
   }
 
   /** Uses a connection owned by the caller; `close` leaves it open. */

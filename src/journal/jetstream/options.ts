@@ -1,6 +1,6 @@
 /** JetStreamJournal's options: every default in `jetStreamJournalDefaults`. */
 import { MaestroError } from '../../core/errors.js';
-import { JOURNAL_PREFIX, JOURNAL_STREAM } from '../../transport/nats/subjects.js';
+import { JOURNAL_PREFIX, JOURNAL_STREAM } from '../../nats/subjects.js';
 
 export interface JetStreamJournalOptions {
   stream?: string;

@@ -24,7 +24,7 @@
 import { headers, nuid, type JetStreamClient, type JetStreamManager, type PubAck, type StoredMsg } from 'nats';
 import type { InstanceSnapshot, JournalRecord } from '../port.js';
 import { staleEpoch } from '../memory/partition-state.js';
-import { HDR_EPOCH, HDR_PART, HDR_WRITER, journalPositionId, journalSubject } from '../../transport/nats/subjects.js';
+import { HDR_EPOCH, HDR_PART, HDR_WRITER, journalPositionId, journalSubject } from '../../nats/subjects.js';
 import { JournalCorruptError, JournalUnavailableError } from './errors.js';
 import { claimFrame, encodeSnapshots, recordsFrame, snapshotFrame, splitParts } from './frames.js';
 import { readPartition } from './reader.js';

@@ -10,7 +10,7 @@
  */
 import type { MsgRequest, StoredMsg } from 'nats';
 import type { PartitionImage } from '../port.js';
-import { HDR_EPOCH, HDR_PART } from '../../transport/nats/subjects.js';
+import { HDR_EPOCH, HDR_PART } from '../../nats/subjects.js';
 import { JournalCorruptError, JournalUnavailableError } from './errors.js';
 import { BadFrame, PartitionFold, type StoredMessage } from './frames.js';
 import type { LogContext } from './partition-log.js';

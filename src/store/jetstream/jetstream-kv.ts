@@ -13,10 +13,11 @@
  * - Reads go to the stream leader (no direct get), so a resolved `put` is seen by the next `get`.
  * - Values are JSON (readable with the `nats kv` CLI).
  */
-import { connect, type KV, type KvEntry as NatsKvEntry, type NatsConnection } from 'nats';
+import { overNewConnection, type NatsConnectOptions } from '../../nats/connection.js';
+import { type KV, type KvEntry as NatsKvEntry, type NatsConnection } from 'nats';
 import { MaestroError, ValidationError } from '../../core/errors.js';
 import { CasConflictError, type KvEntry, type KvStore } from '../port.js';
-import { KV_BUCKET, keyOfKv, kvKeyOf } from '../../transport/nats/subjects.js';
+import { KV_BUCKET, keyOfKv, kvKeyOf } from '../../nats/subjects.js';
 import { KvUnavailableError } from './errors.js';
 
 export interface JetStreamKvOptions {
@@ -47,15 +48,9 @@ export class JetStreamKv implements KvStore {
     private readonly ownsConnection: boolean,
   ) {}
 
-  static async connect(opts: JetStreamKvOptions & { servers: string[]; name?: string }): Promise<JetStreamKv> {
+  static connect(opts: JetStreamKvOptions & NatsConnectOptions): Promise<JetStreamKv> {
     const { servers, name, ...rest } = opts;
-    const nc = await connect({ servers, ...(name === undefined ? {} : { name }), maxReconnectAttempts: -1, noAsyncTraces: true, reconnectTimeWait: 250 });
-    try {
-      return await JetStreamKv.create(nc, rest, true);
-    } catch (e) {
-      await nc.close();
-      throw e;
-    }
+    return overNewConnection({ servers, name }, (nc) => JetStreamKv.create(nc, rest, true));
   }
 
   /** Uses a connection owned by the caller; `close` leaves it open. */

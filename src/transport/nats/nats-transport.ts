@@ -17,18 +17,19 @@
  *   once; an ack timeout is resent (at-least-once; executors are idempotent per attempt id)
  *   until `dispatchTimeoutMs`, then rejects DeliveryTimeoutError.
  */
-import { connect, headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSub } from 'nats';
+import { headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSub } from 'nats';
+import { connectNats } from '../../nats/connection.js';
 import { MaestroError } from '../../core/errors.js';
 import { routeOf } from '../../core/partition.js';
 import type { StepTask } from '../../core/step-runtime.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
-import { decode, decodeError, EMPTY, encode, encodeError } from './codec.js';
+import { decode, decodeError, EMPTY, encode, encodeError } from '../../nats/codec.js';
 import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../memory/errors.js';
 import { Requester } from './requester.js';
 import { MessageTooLargeError, NatsTransportError } from './errors.js';
 import { natsTransportDefaults, type NatsTransportOptions, type ResolvedNatsTransportOptions } from './options.js';
-import { actorSubject, execSubject, EXECUTOR_QUEUE, HDR_ERROR, HDR_MSG_ID, HDR_TO, topicSubject } from './subjects.js';
+import { actorSubject, execSubject, EXECUTOR_QUEUE, HDR_ERROR, HDR_MSG_ID, HDR_TO, topicSubject } from '../../nats/subjects.js';
 
 const ERROR_HEADERS: MsgHdrs = headers();
 ERROR_HEADERS.set(HDR_ERROR, '1');
@@ -52,13 +53,7 @@ export class NatsTransport implements Transport {
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
     const resolved = natsTransportDefaults(opts);
-    const nc = await connect({
-      servers: opts.servers,
-      ...(opts.name === undefined ? {} : { name: opts.name }),
-      maxReconnectAttempts: -1, noAsyncTraces: true,
-      reconnectTimeWait: 250,
-    });
-    return new NatsTransport(nc, resolved, true);
+    return new NatsTransport(await connectNats({ servers: opts.servers, name: opts.name }), resolved, true);
   }
 
   /** Uses a connection owned by the caller; `close` leaves it open. */

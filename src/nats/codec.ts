@@ -16,7 +16,7 @@ import {
   StaleEpochError,
   ValidationError,
   type ErrorKind,
-} from '../../core/errors.js';
+} from '../core/errors.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, moreTypes: false });
 
