@@ -11,7 +11,7 @@
  *   npx tsx scripts/bench-nats.ts [seconds=2] [concurrency=64]
  */
 import * as hdr from 'hdr-histogram-js';
-import type { StepTask } from '../src/executor/runtime.js';
+import type { DispatchedTask } from '../src/protocol/executor.js';
 import { JetStreamJournal } from '../src/journal/jetstream/jetstream-journal.js';
 import { NatsTransport } from '../src/transport/nats/nats-transport.js';
 import { startNats, type NatsFixture } from '../test/helpers/nats-server.js';
@@ -48,7 +48,7 @@ async function measure(label: string, workers: number, op: Op): Promise<void> {
   );
 }
 
-function task(i: number): StepTask {
+function task(i: number): DispatchedTask {
   return {
     instanceKey: `bench-wf/${i % 1000}`,
     workflowId: 'bench-wf',
@@ -60,6 +60,8 @@ function task(i: number): StepTask {
     stepType: 'NoOp',
     params: { a: 1, b: 'two' },
     startedAtMs: Date.now(),
+    partition: 0,
+    epoch: 1,
   };
 }
 

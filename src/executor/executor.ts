@@ -13,11 +13,24 @@
  *   TOPIC_CANCEL_ATTEMPT (the engine already ended it; the run is aborted, nothing is sent).
  *   Past `startedAtMs + timeoutMs` the run is aborted and PLATFORM_FAILED is sent; `close()`
  *   aborts queued and running attempts and sends PLATFORM_FAILED for them, for up to
- *   `closeTimeoutMs`.
+ *   `closeTimeoutMs`; `close({ abandon: true })` aborts them and sends nothing (the node's own
+ *   partitions are already closed: their next owner re-dispatches the attempts).
  * - Result delivery retries while the transport's error is retryable, for up to
  *   `resultDeliveryTimeoutMs`; a final failure goes to `hooks.onError` (never dropped silently).
+ * - Fencing: the newest owner epoch seen per partition — from tasks, cancels and
+ *   TOPIC_PARTITION_EPOCH announcements — only grows; a task or cancel from an older epoch is
+ *   refused (counted, reported to `hooks.onFenced`) and changes nothing here.
  */
-import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_CANCEL_ATTEMPT, type AttemptHeartbeat, type StepResultMessage } from '../protocol/executor.js';
+import {
+  TOPIC_ATTEMPT_HEARTBEAT,
+  TOPIC_CANCEL_ATTEMPT,
+  TOPIC_PARTITION_EPOCH,
+  type AttemptHeartbeat,
+  type CancelAttempt,
+  type DispatchedTask,
+  type PartitionEpoch,
+  type StepResultMessage,
+} from '../protocol/executor.js';
 import type { Subscription, Transport } from '../transport/port.js';
 import { resolveExecutorOptions, type ExecutorOptions } from './options.js';
 import { deliverResult } from './result-delivery.js';
@@ -27,6 +40,10 @@ import { resolveRuntime } from './runtimes/registry.js';
 export interface ExecutorHooks {
   /** Results that could not be delivered (ResultDeliveryError). Default: process.emitWarning. */
   onError?: (err: Error, task: StepTask) => void;
+  /** A task or cancel refused because a newer owner epoch is known for its partition. */
+  onFenced?: (what: 'task' | 'cancel', attemptId: string, partition: number, epoch: number, newest: number) => void;
+  /** Every task accepted to run (audits and tests). */
+  onAccepted?: (task: DispatchedTask) => void;
   now?: () => number;
 }
 
@@ -35,7 +52,9 @@ export interface ExecutorHandle {
   readonly running: number;
   /** Attempts waiting for a free run slot. */
   readonly queued: number;
-  close(): Promise<void>;
+  /** Tasks and cancels refused as coming from a former owner (an older epoch). */
+  readonly fenced: number;
+  close(opts?: { abandon?: boolean }): Promise<void>;
 }
 
 type AbortReason = 'cancel' | 'deadline' | 'close';
@@ -66,6 +85,9 @@ export async function startExecutor(
 
 class Executor implements ExecutorHandle {
   running = 0;
+  fenced = 0;
+  /** The newest owner epoch seen per partition. */
+  private readonly epochs = new Map<number, number>();
   private readonly attempts = new Map<string, Attempt>();
   private readonly finished = new Map<string, StepResultMessage | 'cancelled'>();
   private waiting: Attempt[] = [];
@@ -78,6 +100,7 @@ class Executor implements ExecutorHandle {
   private closed: Promise<void> | undefined;
   private readonly now: () => number;
   private readonly onError: (err: Error, task: StepTask) => void;
+  private readonly hooks: ExecutorHooks;
 
   constructor(
     private readonly transport: Transport,
@@ -85,6 +108,7 @@ class Executor implements ExecutorHandle {
     private readonly opts: ExecutorOptions,
     hooks: ExecutorHooks,
   ) {
+    this.hooks = hooks;
     this.now = hooks.now ?? Date.now;
     this.onError = hooks.onError ?? ((err) => process.emitWarning(err));
   }
@@ -94,7 +118,8 @@ class Executor implements ExecutorHandle {
   }
 
   async start(): Promise<void> {
-    this.subscriptions.push(this.transport.subscribe(TOPIC_CANCEL_ATTEMPT, (body) => this.onCancel(body)));
+    this.subscriptions.push(this.transport.subscribe(TOPIC_CANCEL_ATTEMPT, (body) => this.onCancel(body as CancelAttempt)));
+    this.subscriptions.push(this.transport.subscribe(TOPIC_PARTITION_EPOCH, (body) => this.admits(body as PartitionEpoch)));
     const types = [...this.runtimes.keys()].map((t) => t.toLowerCase());
     try {
       this.subscriptions.push(await this.transport.serveExecutor(types, (task) => this.onTask(task)));
@@ -115,13 +140,14 @@ class Executor implements ExecutorHandle {
     this.transport.publish(TOPIC_ATTEMPT_HEARTBEAT, msg);
   }
 
-  close(): Promise<void> {
-    this.closed ??= this.shutDown();
+  close(opts: { abandon?: boolean } = {}): Promise<void> {
+    this.closed ??= this.shutDown(opts.abandon === true);
     return this.closed;
   }
 
-  private async shutDown(): Promise<void> {
+  private async shutDown(abandon: boolean): Promise<void> {
     this.closing = true;
+    if (abandon) this.stopDelivery.abort();
     clearInterval(this.heartbeat);
     await Promise.all(this.subscriptions.map((s) => s.close()));
     let timer: NodeJS.Timeout | undefined;
@@ -133,7 +159,7 @@ class Executor implements ExecutorHandle {
     for (const a of this.attempts.values()) {
       if (a.phase === 'delivering') continue;
       this.abort(a, 'close');
-      if (a.phase === 'queued') this.track(this.finish(a, aborted(a, 'close')));
+      if (a.phase === 'queued' && !abandon) this.track(this.finish(a, aborted(a, 'close')));
     }
     await Promise.race([this.settled(), deadline]);
     clearTimeout(timer);
@@ -144,22 +170,40 @@ class Executor implements ExecutorHandle {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private onTask(task: StepTask): void {
+  /**
+   * Whether a message of (partition, epoch) comes from the newest owner known here (recording a
+   * newer epoch as it goes). Fencing is per partition; epochs of a partition only grow.
+   */
+  private admits(m: { partition: number; epoch: number }): boolean {
+    const newest = this.epochs.get(m.partition) ?? 0;
+    if (m.epoch < newest) return false;
+    if (m.epoch > newest) this.epochs.set(m.partition, m.epoch);
+    return true;
+  }
+
+  private refuse(what: 'task' | 'cancel', attemptId: string, m: { partition: number; epoch: number }): void {
+    this.fenced++;
+    this.hooks.onFenced?.(what, attemptId, m.partition, m.epoch, this.epochs.get(m.partition) ?? 0);
+  }
+
+  private onTask(task: DispatchedTask): void {
     const id = task.attemptId;
+    if (!this.admits(task)) return this.refuse('task', id, task);
     if (this.closing || this.attempts.has(id)) return;
     const done = this.finished.get(id);
     if (done === 'cancelled') return;
     const instant = this.runtimes.get(task.stepType.toLowerCase())?.instant === true;
     const a: Attempt = { task, phase: 'queued', controller: instant ? NEVER : new AbortController() };
     this.attempts.set(id, a);
+    this.hooks.onAccepted?.(task);
     if (done !== undefined) this.track(this.deliver(a, done));
     else if (this.running < this.opts.maxConcurrentRuns) this.track(this.run(a));
     else this.waiting.push(a);
   }
 
-  private onCancel(body: unknown): void {
-    const id = (body as { attemptId?: unknown } | null)?.attemptId;
-    if (typeof id !== 'string') return;
+  private onCancel(body: CancelAttempt): void {
+    const id = body.attemptId;
+    if (!this.admits(body)) return this.refuse('cancel', id, body);
     const a = this.attempts.get(id);
     if (a !== undefined) this.abort(a, 'cancel');
     if (a === undefined || a.phase === 'queued') {

@@ -60,6 +60,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     kv,
     transport,
     config,
+    log,
     runExecutor: config.runExecutor,
     extraRuntimes,
     onDispatch,

@@ -17,10 +17,13 @@ import { LocalPartitions } from '../workflow/partitions.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import type { StepRuntime } from '../executor/runtime.js';
 import { defaultNodeConfig, type NodeConfig } from './config.js';
+import { createLogger, type Logger } from './log.js';
 
 export interface EmbeddedNodeOptions extends Partial<NodeConfig> {
   /** Additional step runtimes (an embedding application's own step types). */
   extraRuntimes?: StepRuntime[];
+  /** The node's logger (default: pino on stderr at `logLevel`). */
+  log?: Logger;
 }
 
 export interface EmbeddedNode {
@@ -31,7 +34,7 @@ export interface EmbeddedNode {
 }
 
 export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promise<EmbeddedNode> {
-  const { extraRuntimes: _extra, ...settings } = opts;
+  const { extraRuntimes: _extra, log: givenLog, ...settings } = opts;
   const config = defaultNodeConfig(settings);
   let journal: Journal;
   let kv: KvStore;
@@ -44,7 +47,8 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     kv = new MemoryKv();
   }
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs });
-  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, runExecutor: true, extraRuntimes: opts.extraRuntimes });
+  const log = givenLog ?? createLogger(config.logLevel, { node: 'embedded' });
+  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes });
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
   const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
@@ -57,7 +61,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
       if (closed) return;
       closed = true;
       await partitions.releaseAll();
-      await executor?.close();
+      await executor?.close({ abandon: true }); // nobody is left to take results; recovery re-dispatches
       await transport.close();
       await journal.close();
       await kv.close();

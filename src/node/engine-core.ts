@@ -17,12 +17,14 @@ import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
 import type { NodeConfig } from './config.js';
+import type { Logger } from './log.js';
 
 export interface EngineCoreDeps {
   journal: Journal;
   kv: KvStore;
   transport: Transport;
   config: NodeConfig;
+  log: Logger;
   /** Run step runtimes in this process (a cluster node may leave them to workers). */
   runExecutor: boolean;
   extraRuntimes?: StepRuntime[];
@@ -60,6 +62,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       inlineRuntimes: inlineRuntimes(runtimes),
       partitionCount: config.partitions,
       onDispatch: d.onDispatch,
+      log: d.log.child({ module: 'partitions' }),
     },
     d.onStale,
   );

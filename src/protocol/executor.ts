@@ -9,7 +9,20 @@
  */
 import type { StepResult } from '../core/step-runtime.js';
 
+import type { StepTask } from '../core/step-runtime.js';
+
 export type { StepTask, StepResult, StepResultStatus } from '../core/step-runtime.js';
+
+/**
+ * A task as dispatched: the owner's partition and fencing epoch travel with it. A receiver
+ * refuses a task (or cancel) whose epoch is older than the newest it has seen for that
+ * partition: a former owner that lost the partition cannot drive an attempt once the new
+ * owner's epoch is known there (see partition-host.ts, "Fencing").
+ */
+export interface DispatchedTask extends StepTask {
+  partition: number;
+  epoch: number;
+}
 
 export interface StepResultMessage {
   type: 'StepResult';
@@ -24,6 +37,18 @@ export interface StepResultMessage {
 export const TOPIC_CANCEL_ATTEMPT = 'attempt.cancel';
 export interface CancelAttempt {
   attemptId: string;
+  partition: number;
+  epoch: number;
+}
+
+/**
+ * Fan-out topic: a node took partition `partition` at `epoch` (published after its journal
+ * claim, before it re-dispatches anything), so every executor learns the new fence at once.
+ */
+export const TOPIC_PARTITION_EPOCH = 'partition.epoch';
+export interface PartitionEpoch {
+  partition: number;
+  epoch: number;
 }
 /** Executors announce the attempts they hold: `[instanceKey, attemptId]` pairs. */
 export const TOPIC_ATTEMPT_HEARTBEAT = 'attempt.heartbeat';

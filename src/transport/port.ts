@@ -12,10 +12,10 @@
  * - `publish/subscribe` is fire-and-forget fan-out for observers (instance watch streams,
  *   attempt cancellation); losing such a message loses nothing durable.
  */
-import type { StepTask } from '../core/step-runtime.js';
+import type { DispatchedTask } from '../protocol/executor.js';
 
 export type ActorHandler = (to: string, body: unknown, msgId: string) => Promise<unknown>;
-export type TaskHandler = (task: StepTask) => void;
+export type TaskHandler = (task: DispatchedTask) => void;
 export type TopicHandler = (body: unknown) => void;
 
 export interface Subscription {
@@ -31,7 +31,7 @@ export interface Transport {
   request(to: string, body: unknown, opts?: RequestOptions): Promise<unknown>;
   /** Starts delivering messages for actors whose key hashes to `partition` to `handler`. */
   serve(partition: number, handler: ActorHandler): Promise<Subscription>;
-  dispatch(task: StepTask): Promise<void>;
+  dispatch(task: DispatchedTask): Promise<void>;
   /** Receives dispatched tasks of these step types (lower-cased) in a queue group. */
   serveExecutor(stepTypes: readonly string[], handler: TaskHandler): Promise<Subscription>;
   publish(topic: string, body: unknown): void;

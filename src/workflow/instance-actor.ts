@@ -9,20 +9,38 @@
  *   run params), that caller gets the error and the rest of the batch goes on.
  * - A stale epoch (another node owns the partition now) drops the actor: the host is told and
  *   nothing else happens here.
+ * - Every effect is fenced (see the fencing story in partition-host.ts): dispatches and cancels
+ *   carry (partition, epoch) and receivers refuse older epochs; re-dispatches of attempts nobody
+ *   announced are journaled first (a `redispatch` event), so a stale owner cannot issue them;
+ *   a timer carries the epoch that armed it and is dropped at any other.
  * - Duplicates are harmless: a result for an attempt that is not running, or a timer that is no
  *   longer pending, is acknowledged without journaling.
+ * - An instance whose replay failed (state.replayError) is held read-only: reads work, every
+ *   event is refused with the reason.
  */
+import { randomBytes } from 'node:crypto';
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
-import { MaestroError, StaleEpochError, assertNever } from '../core/errors.js';
-import { applyEvent, resumeCommands, toInstanceView, type Applied, type InstanceCommand, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
+import { MaestroError, PreconditionError, StaleEpochError, assertNever } from '../core/errors.js';
+import {
+  applyEvent,
+  encodeRecordEvent,
+  resumeCommands,
+  toInstanceView,
+  type Applied,
+  type InstanceCommand,
+  type InstanceEvent,
+  type InstanceState,
+  type MachineContext,
+} from '../core/instance/index.js';
 import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../executor/runtime.js';
 import { WATCH_LEASE_MS, instanceTopic, type InstanceMessage } from './messages.js';
-import { TOPIC_CANCEL_ATTEMPT } from '../protocol/executor.js';
+import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
 
-export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string };
+/** What reaches the mailbox: instance messages, and the actor's own timers and re-dispatches. */
+export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string; epoch: number } | { type: 'Redispatch'; attemptIds: string[] };
 
 export interface ActorHostHooks {
   partition: number;
@@ -41,6 +59,8 @@ export interface ActorHostHooks {
   inlineRuntimes?: ReadonlyMap<string, StepRuntime>;
   /** Observes every dispatch this owner makes (audits and tests). */
   onDispatch?(task: StepTask, partition: number, epoch: number): void;
+  /** An unexpected failure with no caller to tell (logged by the node). */
+  onError(err: unknown, context: Record<string, unknown>, msg: string): void;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -78,7 +98,7 @@ export class InstanceActor {
 
   /** After recovery: re-arm timers and re-dispatch running attempts. */
   resume(): void {
-    if (this.state) this.run(resumeCommands(this.state, this.ctx));
+    if (this.state && this.state.replayError === undefined) this.run(resumeCommands(this.state, this.ctx));
   }
 
   /** An executor says it holds this attempt. */
@@ -88,7 +108,8 @@ export class InstanceActor {
 
   /**
    * Re-dispatches running attempts nobody has claimed to hold for `livenessMs` (their executor
-   * died, or the dispatch was lost). Same attempt id: executors are idempotent per attempt.
+   * died, or the dispatch was lost). Same attempt id: executors are idempotent per attempt. The
+   * re-dispatch is journaled first (a `redispatch` event), so only the current owner issues it.
    */
   sweep(nowMs: number, livenessMs: number): number {
     if (!this.state || this.stopped || this.seen.size === 0) return 0;
@@ -98,8 +119,10 @@ export class InstanceActor {
     const running = resumeCommands(this.state, this.ctx).filter((c) => c.c === 'dispatch');
     const live = new Set(running.map((c) => c.task.attemptId));
     for (const id of this.seen.keys()) if (!live.has(id)) this.seen.delete(id);
-    const lost = running.filter((c) => nowMs - (this.seen.get(c.task.attemptId) ?? nowMs) >= livenessMs);
-    this.run(lost);
+    const lost = running.filter((c) => nowMs - (this.seen.get(c.task.attemptId) ?? nowMs) >= livenessMs).map((c) => c.task.attemptId);
+    if (lost.length === 0) return 0;
+    for (const id of lost) this.seen.set(id, nowMs); // one re-dispatch per liveness window
+    this.post({ type: 'Redispatch', attemptIds: lost }).catch((err: unknown) => this.failed(err, { attemptIds: lost }, 're-dispatch not journaled'));
     return lost.length;
   }
 
@@ -111,9 +134,15 @@ export class InstanceActor {
   }
 
   private toEvent(msg: ActorMessage, atMs: number): InstanceEvent | 'skip' | 'get' {
+    if (this.state?.replayError !== undefined && msg.type !== 'Get' && msg.type !== 'Watch') {
+      if (msg.type === 'StepResult' || msg.type === 'Timer' || msg.type === 'Redispatch') return 'skip';
+      throw new PreconditionError(`instance ${this.key} is held read-only: ${this.state.replayError}`);
+    }
     switch (msg.type) {
-      case 'Start':
-        return { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: msg.version, runParams: msg.params, requestId: msg.requestId, initiator: 'MANUAL' };
+      case 'Start': {
+        const idSeed = randomBytes(16).toString('hex');
+        return { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: msg.version, runParams: msg.params, requestId: msg.requestId, initiator: 'MANUAL', idSeed };
+      }
       case 'StepResult': {
         const st = this.state?.steps[msg.stepId];
         const a = st?.attempts[st.attempts.length - 1];
@@ -121,7 +150,9 @@ export class InstanceActor {
         return { t: 'result', atMs, stepId: msg.stepId, attempt: msg.attempt, result: msg.result };
       }
       case 'Timer':
-        return this.state?.timers[msg.timerId] ? { t: 'timer', atMs, timerId: msg.timerId } : 'skip';
+        return msg.epoch === this.host.epoch && this.state?.timers[msg.timerId] ? { t: 'timer', atMs, timerId: msg.timerId } : 'skip';
+      case 'Redispatch':
+        return { t: 'redispatch', atMs, attemptIds: msg.attemptIds };
       case 'Action':
         if (msg.action === 'restart') return { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
         return { t: msg.action, atMs };
@@ -147,7 +178,13 @@ export class InstanceActor {
     this.inlineBudget = MAX_INLINE_STEPS_PER_BATCH;
     this.ctx.emitChanges = this.watchedUntil > atMs || batch.some((e) => e.msg.type === 'Watch');
     for (const env of batch) {
-      const ev = this.toEvent(env.msg, atMs);
+      let ev: InstanceEvent | 'skip' | 'get';
+      try {
+        ev = this.toEvent(env.msg, atMs);
+      } catch (err) {
+        replies.push([env, err as Error]);
+        continue;
+      }
       if (ev === 'skip') {
         replies.push([env, 'ack']);
         continue;
@@ -160,9 +197,10 @@ export class InstanceActor {
         const seq = (state?.seq ?? 0) + 1;
         const applied = applyEvent(state, ev, seq, this.ctx);
         state = applied.state;
-        records.push({ instanceKey: this.key, seq, event: ev });
+        records.push({ instanceKey: this.key, seq, event: encodeRecordEvent(ev, applied.decisions) });
         state = this.absorbInline(applied.commands, state, atMs, records, commands);
-        replies.push([env, env.msg.type === 'StepResult' || env.msg.type === 'Timer' ? 'ack' : 'view']);
+        const t = env.msg.type;
+        replies.push([env, t === 'StepResult' || t === 'Timer' || t === 'Redispatch' ? 'ack' : 'view']);
       } catch (err) {
         replies.push([env, err as Error]);
       }
@@ -211,12 +249,14 @@ export class InstanceActor {
         try {
           ev = { t: 'result', atMs, stepId: task.stepId, attempt: task.attempt, result: rt.runNow(task) };
           applied = applyEvent(state, ev, state.seq + 1, this.ctx);
-        } catch {
-          commands.push(c); // cannot happen with a well-behaved runtime; fall back to a real dispatch
+        } catch (err) {
+          // A runtime bug (runNow threw) or a result the machine refuses: run it the ordinary way.
+          this.failed(err, { attemptId: task.attemptId }, 'inline step failed; dispatching it instead');
+          commands.push(c);
           continue;
         }
         this.host.onDispatch?.(task, this.host.partition, this.host.epoch);
-        records.push({ instanceKey: this.key, seq: applied.state.seq, event: ev });
+        records.push({ instanceKey: this.key, seq: applied.state.seq, event: encodeRecordEvent(ev, applied.decisions) });
         state = applied.state;
         for (const n of applied.commands) next.push(n);
       }
@@ -238,15 +278,17 @@ export class InstanceActor {
             this.runInline(inline, task);
             break;
           }
-          transport.dispatch(task).catch((err: unknown) => {
+          transport.dispatch({ ...task, partition: this.host.partition, epoch: this.host.epoch }).catch((err: unknown) => {
             const msg = err instanceof NoExecutorError ? err.message : `dispatch failed: ${(err as Error).message}`;
-            this.post({ type: 'StepResult', stepId: task.stepId, runId: task.runId, attempt: task.attempt, attemptId: task.attemptId, result: { status: 'PLATFORM_FAILED', error: msg } }).catch(() => {});
+            this.resultOf(task, { status: 'PLATFORM_FAILED', error: msg });
           });
           break;
         }
-        case 'cancel':
-          transport.publish(TOPIC_CANCEL_ATTEMPT, { attemptId: cmd.attemptId });
+        case 'cancel': {
+          const cancel: CancelAttempt = { attemptId: cmd.attemptId, partition: this.host.partition, epoch: this.host.epoch };
+          transport.publish(TOPIC_CANCEL_ATTEMPT, cancel);
           break;
+        }
         case 'set-timer':
           this.arm(cmd.timerId, cmd.atMs);
           break;
@@ -268,9 +310,25 @@ export class InstanceActor {
   }
 
   private runInline(runtime: StepRuntime, task: StepTask): void {
-    const reply = (result: StepResult) =>
-      this.post({ type: 'StepResult', stepId: task.stepId, runId: task.runId, attempt: task.attempt, attemptId: task.attemptId, result }).catch(() => {});
-    runtime.run(task, NEVER_ABORTED).then(reply, (err: unknown) => reply({ status: 'PLATFORM_FAILED', error: `runtime failed: ${(err as Error).message}` }));
+    runtime.run(task, NEVER_ABORTED).then(
+      (result) => this.resultOf(task, result),
+      (err: unknown) => this.resultOf(task, { status: 'PLATFORM_FAILED', error: `runtime failed: ${(err as Error).message}` }),
+    );
+  }
+
+  /** A result produced on this node (inline runtime, failed dispatch) goes through the mailbox. */
+  private resultOf(task: StepTask, result: StepResult): void {
+    const msg = { type: 'StepResult', stepId: task.stepId, runId: task.runId, attempt: task.attempt, attemptId: task.attemptId, result } as const;
+    this.post(msg).catch((err: unknown) => this.failed(err, { attemptId: task.attemptId }, 'step result not applied'));
+  }
+
+  /**
+   * Reports a failure nobody awaits. Once the actor is stopped (the partition moved or the
+   * instance expired) a refused post is expected: the next owner re-dispatches and re-arms.
+   */
+  private failed(err: unknown, context: Record<string, unknown>, msg: string): void {
+    if (this.stopped) return;
+    this.host.onError(err, { instance: this.key, ...context }, msg);
   }
 
   private arm(timerId: string, atMs: number): void {
@@ -280,7 +338,7 @@ export class InstanceActor {
     const h = setTimeout(() => {
       this.timers.delete(timerId);
       if (delay > MAX_TIMER_MS) return this.arm(timerId, atMs);
-      this.post({ type: 'Timer', timerId }).catch(() => {});
+      this.post({ type: 'Timer', timerId, epoch: this.host.epoch }).catch((err: unknown) => this.failed(err, { timerId }, 'timer not applied'));
     }, Math.min(delay, MAX_TIMER_MS));
     this.timers.set(timerId, h);
   }

@@ -3,11 +3,29 @@
  *
  * Takeover (open): claim the partition in the journal with our epoch (the takeover marker that
  * fences every older owner), load the image (snapshot + tail per instance), rebuild each
- * instance by replaying its records through the pure machine, then resume: re-arm timers and
- * re-dispatch running attempts (executors are idempotent per attempt id).
+ * instance by folding its records and their recorded decisions (recovery.ts: replay decides
+ * nothing, so a node with other runtimes or limits rebuilds the same state), announce the new
+ * epoch to every executor, then resume: re-arm timers and re-dispatch running attempts
+ * (executors are idempotent per attempt id).
  *
  * Handoff (close): stop accepting messages (senders retry until the new owner serves), let
  * the batches in flight finish their appends, drop the actors and their timers.
+ *
+ * Fencing — every effect that depends on ownership carries (partition, epoch):
+ * - Epochs only grow: a cluster epoch is the create-revision of the etcd claim, the embedded one
+ *   the stored epoch + 1. The journal claim at the new epoch comes before any load or effect.
+ * - State changes: every event is appended with the epoch; the journal refuses an older epoch
+ *   (StaleEpochError) and the actor, refused, drops itself and runs none of the event's effects.
+ * - Dispatches and cancels travel as (partition, epoch); every executor and worker keeps the
+ *   newest epoch it has seen per partition — from tasks, cancels and the TOPIC_PARTITION_EPOCH
+ *   announcement published here after the claim and before any re-dispatch — and refuses older.
+ * - Re-dispatches of attempts nobody announced are journaled first (`redispatch` events), so a
+ *   former owner — paused past its lease, cut off — cannot issue one: its append is refused.
+ * - Timers carry the epoch that armed them; a timer of another epoch is dropped.
+ * - Results go to whoever owns the instance now; one for an attempt that is not running there
+ *   is ignored. So an effect issued by a former owner before it learned of the move is harmless.
+ * - Nothing here depends on timing: a paused process wakes up fenced, whatever its clocks say.
+ * - KV writes (definitions, id blocks) are compare-and-set and do not depend on ownership.
  *
  * Checkpoints: after `checkpointEveryRecords` appended records the host snapshots the instances
  * that changed since its last checkpoint (an incremental checkpoint, see journal/port.ts), so
@@ -17,9 +35,10 @@
  * and most instances of a busy node are such short runs, so they never pay for a snapshot
  * encode. The same checkpoint forgets the oldest finished instances beyond
  * `retainFinishedPerPartition` (kept in finish order, so retention never scans the partition).
+ * Instances held read-only after a failed replay are never snapshotted (their records stay).
  */
-import { MaestroError, NotFoundError, StaleEpochError } from '../core/errors.js';
-import { applyEvent, toSummary, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
+import { MaestroError, NotFoundError, PreconditionError, StaleEpochError } from '../core/errors.js';
+import { encodeSnapshotState, toSummary, type InstanceState, type MachineContext } from '../core/instance/index.js';
 import type { InstanceSummary } from '../core/instance/view.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import type { InstanceSnapshot, Journal } from '../journal/port.js';
@@ -27,6 +46,14 @@ import type { Subscription, Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import { InstanceActor, type ActorHostHooks } from './instance-actor.js';
 import type { InstanceMessage, ListMessage } from './messages.js';
+import { recoverPartition } from './recovery.js';
+import { TOPIC_PARTITION_EPOCH, type PartitionEpoch } from '../protocol/executor.js';
+
+/** Where a host reports what no caller awaits (pino's Logger fits). */
+export interface HostLog {
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+}
 
 const REPLY_CACHE_SIZE = 4096;
 /** A finished instance with at most this many records in all is never snapshotted (see above). */
@@ -44,6 +71,7 @@ export interface HostDeps {
   /** Terminal instances kept in memory (and in checkpoints) per partition, newest first. */
   retainFinishedPerPartition: number;
   onStale(partition: number, err: StaleEpochError): void;
+  log: HostLog;
   onDispatch?: ActorHostHooks['onDispatch'];
   inlineRuntimes?: ActorHostHooks['inlineRuntimes'];
 }
@@ -64,9 +92,11 @@ export class PartitionHost {
   private closed = false;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly sweepEveryMs: number;
-  private lastSweepAtMs: number | undefined;
-  private quietUntilMs: number | undefined;
   private readonly hooks: ActorHostHooks;
+  /** Instances that could not be rebuilt at all (their workflow version is gone), with why. */
+  private unrecovered = new Map<string, string>();
+  /** Instances whose replay failed at takeover (held read-only or unrecovered). */
+  replayFailures = 0;
 
   private constructor(readonly partition: number, readonly epoch: number, private readonly deps: HostDeps) {
     this.sweepEveryMs = Math.max(50, deps.attemptLivenessMs / 2);
@@ -78,6 +108,7 @@ export class PartitionHost {
       now: deps.now,
       onStale: (err) => deps.onStale(partition, err),
       onApplied: (key, state, n) => this.applied(key, state, n),
+      onError: (err, context, msg) => deps.log.error({ err, partition, epoch, ...context }, msg),
       onDispatch: deps.onDispatch,
       inlineRuntimes: deps.inlineRuntimes,
     };
@@ -95,25 +126,22 @@ export class PartitionHost {
     const host = new PartitionHost(partition, epoch, deps);
     await deps.journal.claim(partition, epoch);
     image ??= await deps.journal.load(partition);
-    for (const [key, img] of image.instances) {
-      let state = img.snapshot?.state as InstanceState | undefined;
-      if (!state && img.records.length === 0) continue;
-      const first = state ?? (img.records[0]!.event as Extract<InstanceEvent, { t: 'started' }>);
-      const ctx = await host.contextFor(first.workflowId, first.version);
-      for (const r of img.records) {
-        try {
-          state = applyEvent(state, r.event as InstanceEvent, r.seq, ctx).state;
-        } catch {
-          // an event the machine refuses now was refused when written too; skip it
-        }
-      }
-      if (!state) continue;
-      host.actors.set(key, new InstanceActor(key, state, ctx, host.hooks));
-      if (img.records.length > 0) host.dirty.add(key); // fold the replayed tail at the next checkpoint (if it needs one)
+    const recovered = await recoverPartition(image, (wf, v) => host.contextFor(wf, v));
+    for (const r of recovered.instances) {
+      host.actors.set(r.key, new InstanceActor(r.key, r.state, r.ctx, host.hooks));
+      // fold the replayed tail at the next checkpoint (if it needs one); never a held instance
+      if (r.replayed > 0 && r.state.replayError === undefined) host.dirty.add(r.key);
+    }
+    host.unrecovered = recovered.unrecovered;
+    host.replayFailures = recovered.failures.length;
+    for (const f of recovered.failures) {
+      deps.log.error({ partition, epoch, instance: f.key, err: f.cause }, `instance held read-only: ${f.reason}`);
     }
     const ended = [...host.actors].filter(([, a]) => isFinished(a.current!));
     ended.sort(([, a], [, b]) => a.current!.endedAtMs! - b.current!.endedAtMs!);
     for (const [key] of ended) host.finished.add(key);
+    const announce: PartitionEpoch = { partition, epoch };
+    deps.transport.publish(TOPIC_PARTITION_EPOCH, announce);
     for (const a of host.actors.values()) a.resume();
     host.sweeper = setInterval(() => host.sweep(), host.sweepEveryMs);
     host.sweeper.unref();
@@ -170,6 +198,8 @@ export class PartitionHost {
     if (!actor) {
       if (msg.type !== 'Start') {
         if (msg.type === 'StepResult') return true; // a result for an instance we no longer hold
+        const why = this.unrecovered.get(to);
+        if (why !== undefined) throw new PreconditionError(`instance ${to} could not be recovered: ${why}`);
         throw new NotFoundError(`instance ${to} not found`);
       }
       const ctx = await this.contextFor(msg.workflowId, msg.version);
@@ -190,18 +220,9 @@ export class PartitionHost {
     this.actors.get(instanceKey)?.touch(attemptId, this.deps.now());
   }
 
-  /**
-   * Re-dispatches are not journaled, so the journal's fence does not stop them. If this process
-   * stalled (SIGSTOP, a long pause: a tick more than a second late), its lease may have expired
-   * and another node may own the partition now: skip sweeps for one liveness window, long enough
-   * for the lost lease to be noticed and the partition closed. Skipping only delays re-dispatch.
-   */
+  /** Re-dispatches attempts whose executor went quiet (journaled first: see InstanceActor.sweep). */
   private sweep(): void {
     const now = this.deps.now();
-    const stalled = this.lastSweepAtMs !== undefined && now - this.lastSweepAtMs > this.sweepEveryMs + 1_000;
-    this.lastSweepAtMs = now;
-    if (stalled) this.quietUntilMs = now + this.deps.attemptLivenessMs;
-    if (this.quietUntilMs !== undefined && now < this.quietUntilMs) return;
     for (const a of this.actors.values()) a.sweep(now, this.deps.attemptLivenessMs);
   }
 
@@ -255,16 +276,18 @@ export class PartitionHost {
     const snaps: InstanceSnapshot[] = [];
     for (const key of dirty) {
       const s = this.actors.get(key)?.current;
-      if (s && !(s.seq <= SHORT_HISTORY_RECORDS && isFinished(s))) snaps.push({ instanceKey: key, seq: s.seq, state: s });
+      if (s && s.replayError === undefined && !(s.seq <= SHORT_HISTORY_RECORDS && isFinished(s))) {
+        snaps.push({ instanceKey: key, seq: s.seq, state: encodeSnapshotState(s) });
+      }
     }
     if (snaps.length === 0 && forget.length === 0) return;
     try {
       await this.deps.journal.snapshot(this.partition, this.epoch, snaps, forget);
     } catch (err) {
-      // retried by the next checkpoint
       for (const key of dirty) if (this.actors.has(key)) this.dirty.add(key);
       this.unforgotten.push(...forget);
-      if (err instanceof StaleEpochError) this.deps.onStale(this.partition, err);
+      if (err instanceof StaleEpochError) return this.deps.onStale(this.partition, err);
+      this.deps.log.warn({ err, partition: this.partition, epoch: this.epoch, instances: snaps.length }, 'checkpoint failed; the next one retries it');
     }
   }
 }

@@ -1,6 +1,18 @@
 /** A driver for the pure instance machine: no actor, no I/O, a fake clock. */
 import { parseWorkflowObject } from '../../src/core/definition/index.js';
-import { applyEvent, compileWorkflow, resumeCommands, type InstanceCommand, type InstanceEvent, type InstanceState, type MachineContext } from '../../src/core/instance/index.js';
+import {
+  applyEvent,
+  compileWorkflow,
+  encodeRecordEvent,
+  replayInstance,
+  resumeCommands,
+  type Decision,
+  type InstanceCommand,
+  type InstanceEvent,
+  type InstanceState,
+  type MachineContext,
+} from '../../src/core/instance/index.js';
+import { decode, encode } from '../../src/nats/codec.js';
 import { createSelEngine } from '../../src/expr/index.js';
 import type { StepResult, StepTask } from '../../src/executor/runtime.js';
 
@@ -31,7 +43,7 @@ export class Driver {
   ctx: MachineContext;
   now = 1_700_000_000_000;
   log: InstanceCommand[] = [];
-  events: Array<[InstanceEvent, number]> = [];
+  events: Array<[InstanceEvent, number, Decision[]]> = [];
   keepLog = true;
   /** Every status each step went through, in order (seen through ctx.onStepStatus). */
   history = new Map<string, string[]>();
@@ -52,13 +64,13 @@ export class Driver {
     const seq = (this.state?.seq ?? 0) + 1;
     const out = applyEvent(this.state, ev, seq, this.ctx);
     this.state = out.state;
-    if (this.keepLog) this.events.push([ev, seq]);
+    if (this.keepLog) this.events.push([ev, seq, out.decisions]);
     if (this.keepLog) this.log.push(...out.commands);
     return out.commands;
   }
 
   start(runParams: Record<string, unknown> = {}): InstanceCommand[] {
-    return this.apply({ t: 'started', atMs: this.now, workflowId: 'wf', instanceId: 1, version: 1, runParams, initiator: 'MANUAL' });
+    return this.apply({ t: 'started', atMs: this.now, workflowId: 'wf', instanceId: 1, version: 1, runParams, initiator: 'MANUAL', idSeed: '00112233445566778899aabbccddeeff' });
   }
 
   result(stepId: string, status: StepResult['status'] = 'SUCCEEDED', extra: Partial<StepResult> = {}): InstanceCommand[] {
@@ -81,11 +93,16 @@ export class Driver {
     return resumeCommands(this.state!, this.ctx);
   }
 
-  /** Replays every applied event from scratch. */
-  replay(): InstanceState | undefined {
-    let s: InstanceState | undefined;
-    for (const [ev, seq] of this.events) s = applyEvent(s, ev, seq, this.ctx).state;
-    return s;
+  /** The journal records of every applied event, as a journal returns them (msgpack round trip). */
+  records(): Array<{ seq: number; event: unknown }> {
+    return this.events.map(([ev, seq, d]) => ({ seq, event: decode(encode(encodeRecordEvent(ev, d))) }));
+  }
+
+  /** Replays every applied event from scratch, folding the recorded decisions (as recovery does). */
+  replay(ctx: MachineContext = this.ctx): InstanceState | undefined {
+    const r = replayInstance({ instanceKey: 'wf/1', records: this.records() }, ctx, 'test');
+    if (r.failure) throw r.failure.error;
+    return r.state;
   }
 }
 

@@ -1,9 +1,9 @@
-import type { StepTask } from '../../src/executor/runtime.js';
+import type { DispatchedTask } from '../../src/protocol/executor.js';
 
 let seq = 0;
 
-/** A step attempt with unique ids; override what a test cares about. */
-export function makeTask(overrides: Partial<StepTask> = {}): StepTask {
+/** A step attempt with unique ids, dispatched at partition 0 epoch 1; override what a test cares about. */
+export function makeTask(overrides: Partial<DispatchedTask> = {}): DispatchedTask {
   const n = ++seq;
   const instanceKey = overrides.instanceKey ?? `wf-${n}/1`;
   const stepId = overrides.stepId ?? 'step';
@@ -18,6 +18,8 @@ export function makeTask(overrides: Partial<StepTask> = {}): StepTask {
     stepType: 'NoOp',
     params: {},
     startedAtMs: Date.now(),
+    partition: 0,
+    epoch: 1,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { NotFoundError, ValidationError } from '../../src/core/errors.js';
 import { partitionOf } from '../../src/core/partition.js';
-import type { StepTask } from '../../src/executor/runtime.js';
+import type { DispatchedTask as StepTask } from '../../src/protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../../src/transport/errors.js';
 import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../../src/transport/memory/errors.js';
 import { NatsTransport } from '../../src/transport/nats/nats-transport.js';
@@ -50,6 +50,8 @@ function task(stepType: string, n = 1): StepTask {
     stepType,
     params: { n, nested: { list: [1, 'two', null] } },
     startedAtMs: 1_700_000_000_000,
+    partition: 0,
+    epoch: 1,
   };
 }
 

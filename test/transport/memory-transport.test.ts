@@ -1,7 +1,7 @@
 import test from 'ava';
 import { MaestroError } from '../../src/core/errors.js';
 import { partitionOf } from '../../src/core/partition.js';
-import type { StepTask } from '../../src/executor/runtime.js';
+import type { DispatchedTask as StepTask } from '../../src/protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../../src/transport/errors.js';
 import {
   PartitionAlreadyServedError,
@@ -22,6 +22,8 @@ function task(stepType: string, attemptId = 'wf/1/1/s/1'): StepTask {
     stepType,
     params: {},
     startedAtMs: Date.now(),
+    partition: 0,
+    epoch: 1,
   };
 }
 

@@ -11,6 +11,7 @@ import { parseWorkflowRequest } from '../../src/core/definition/index.js';
 import { TOPIC_ATTEMPT_HEARTBEAT, type StepResultMessage } from '../../src/protocol/executor.js';
 import type { StepTask } from '../../src/executor/runtime.js';
 import { waitForEnd } from '../helpers/wait.js';
+import { captureLog } from '../helpers/log.js';
 
 async function rig(livenessMs: number) {
   const transport = new MemoryTransport({ partitions: 2 });
@@ -26,6 +27,7 @@ async function rig(livenessMs: number) {
     retainFinishedPerPartition: 100,
     attemptLivenessMs: livenessMs,
     partitionCount: 2,
+    log: captureLog().log,
   });
   await partitions.acquire(0, 1);
   await partitions.acquire(1, 1);

@@ -9,6 +9,7 @@ import { MemoryJournal } from '../../src/journal/memory/memory-journal.js';
 import { MemoryKv } from '../../src/store/memory/memory-kv.js';
 import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
 import { assembleEngine } from '../../src/node/engine-core.js';
+import { captureLog } from '../helpers/log.js';
 import { defaultNodeConfig } from '../../src/node/config.js';
 
 /** Starts the fixture in a child process and resolves with the instance ids once they are running. */
@@ -90,7 +91,7 @@ test('a checkpoint snapshots only the live instances that changed since the last
   const kv = new MemoryKv();
   const transport = new MemoryTransport({ partitions: 1, requestTimeoutMs: 5_000 });
   const config = defaultNodeConfig({ partitions: 1, checkpointEveryRecords: 9, retainFinishedPerPartition: 4, logLevel: 'warn' });
-  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, runExecutor: true });
+  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log: captureLog().log, runExecutor: true });
   t.teardown(async () => {
     await partitions.releaseAll();
     await executor?.close();

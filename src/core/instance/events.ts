@@ -1,8 +1,8 @@
 /**
- * Journaled inputs of the instance state machine. An event is appended before any of its
- * effects happen; replaying the events through `applyEvent` rebuilds the same state, because
- * every time and random value the machine uses comes from the event (`atMs`) or is seeded by
- * the instance key and the event's seq.
+ * Journaled inputs of the instance state machine. An event is appended, with the decisions the
+ * machine made applying it (decisions.ts), before any of its effects happen; replay folds the
+ * events and their recorded decisions, so it rebuilds the same state whatever the replaying
+ * node's runtimes, limits or clock. Times come from the event (`atMs`).
  */
 import type { StepResult } from '../step-runtime.js';
 
@@ -19,6 +19,8 @@ export type InstanceEvent =
       runParams: Record<string, unknown>;
       requestId?: string;
       initiator: Initiator;
+      /** 128-bit hex seed of the instance's UUIDs (ids.ts), chosen by the actor. */
+      idSeed?: string;
     }
   | { t: 'result'; atMs: number; stepId: string; attempt: number; result: StepResult }
   | { t: 'timer'; atMs: number; timerId: string }
@@ -26,6 +28,11 @@ export type InstanceEvent =
   | { t: 'outputs'; atMs: number; stepId: string; outputs: Record<string, unknown> }
   | { t: 'stop'; atMs: number; reason?: string }
   | { t: 'kill'; atMs: number; reason?: string }
-  | { t: 'restart'; atMs: number; policy: RestartPolicy; runParams?: Record<string, unknown> };
+  | { t: 'restart'; atMs: number; policy: RestartPolicy; runParams?: Record<string, unknown> }
+  /**
+   * The owner dispatches these running attempts again (nobody announced holding them). Journaled
+   * so that the partition's fence applies: an owner that lost the partition cannot do it.
+   */
+  | { t: 'redispatch'; atMs: number; attemptIds: string[] };
 
 export type InstanceEventType = InstanceEvent['t'];

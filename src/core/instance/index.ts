@@ -5,3 +5,6 @@ export type { InstanceCommand } from './commands.js';
 export type { InstanceState, StepState, AttemptState, TimerState } from './state.js';
 export { toInstanceView, toSummary } from './project.js';
 export * from './view.js';
+export { replayInstance, replayContext, describeReplayFailure, type ReplayInput, type ReplayResult } from './replay.js';
+export { encodeRecordEvent, encodeSnapshotState, decodeRecordEvent, decodeSnapshotState, JournalFormatError, JOURNAL_FORMAT } from './journal-format.js';
+export { ReplayDivergenceError, type Decision } from './decisions.js';

@@ -1,10 +1,12 @@
 /**
- * The instance state machine: `applyEvent(state, event, seq, ctx) -> { state, commands }`.
- * Pure: no I/O, no clock, no Math.random — times come from the event, randomness is seeded by
- * (instance, seq). The actor calls it *before* journaling: an event it throws on (an action not
- * allowed now, bad run params) is refused and never written. Replaying written events gives
- * the same states; `resumeCommands` then re-issues what a crash may have lost (dispatches of
- * running attempts, timers).
+ * The instance state machine: `applyEvent(state, event, seq, ctx) -> { state, commands, decisions }`.
+ * Pure: no I/O, no clock, no Math.random — times come from the event, ids from the instance's
+ * journaled seed. The actor calls it *before* journaling: an event it throws on (an action not
+ * allowed now, bad run params) is refused and never written. What the machine decides while
+ * applying an event (params, conditions, runtime verdicts, timeouts, retries, ids) is returned
+ * as `decisions` and journaled with it; replay passes them back (`recorded`) and the machine
+ * folds them instead of deciding again (decisions.ts). `resumeCommands` then re-issues what a
+ * crash may have lost (dispatches of running attempts, timers).
  */
 import { PreconditionError, assertNever } from '../errors.js';
 import { isStepComplete, isStepFailed, isWorkflowTerminal } from '../status.js';
@@ -24,23 +26,28 @@ import {
   onStepTimeout,
   terminateActiveSteps,
 } from './steps.js';
-import { uuidFrom } from './random.js';
 import { toPlain } from '../params/index.js';
+import type { Decision } from './decisions.js';
+import type { StepTask } from '../step-runtime.js';
+import type { StepState } from './state.js';
 
 export type { MachineContext } from './transition.js';
 
 export interface Applied {
   state: InstanceState;
   commands: InstanceCommand[];
+  /** What the machine decided applying the event: journal them with it. */
+  decisions: Decision[];
 }
 
-export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, seq: number, ctx: MachineContext): Applied {
+/** `recorded`: replay — fold these decisions (journaled with the event) instead of deciding. */
+export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, seq: number, ctx: MachineContext, recorded?: readonly Decision[]): Applied {
   if (ev.t === 'started') {
     if (prev) throw new PreconditionError(`instance ${prev.workflowId}/${prev.instanceId} already started`);
-    return start(ev, seq, ctx);
+    return start(ev, seq, ctx, recorded);
   }
   if (!prev) throw new PreconditionError(`event ${ev.t} for an instance that was never started`);
-  const t = new Transition(prev, ev.atMs, seq, ctx);
+  const t = new Transition(prev, ev.atMs, seq, ctx, recorded);
   switch (ev.t) {
     case 'result':
       onResult(t, ev.stepId, ev.attempt, ev.result);
@@ -59,6 +66,14 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       restart(t, ev.policy, ev.runParams);
       advance(t, true);
       break;
+    case 'redispatch': {
+      const ids = new Set(ev.attemptIds);
+      for (const st of Object.values(t.s.steps)) {
+        const c = ids.has(currentAttempt(st)?.attemptId ?? '') ? dispatchOf(t.s, t.ctx, st) : undefined;
+        if (c) t.commands.push(c);
+      }
+      break;
+    }
     default:
       assertNever(ev, 'instance event');
   }
@@ -67,7 +82,7 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
   return t.finish();
 }
 
-function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: MachineContext): Applied {
+function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: MachineContext, recorded?: readonly Decision[]): Applied {
   const blank: InstanceState = {
     workflowId: ev.workflowId,
     instanceId: ev.instanceId,
@@ -86,10 +101,11 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
     runs: [],
     seq,
   };
-  const t = new Transition(blank, ev.atMs, seq, ctx);
-  t.s.uuid = uuidFrom(t.random);
+  if (ev.idSeed !== undefined) blank.idSeed = ev.idSeed;
+  const t = new Transition(blank, ev.atMs, seq, ctx, recorded);
+  t.s.uuid = t.decide('id', () => t.uuid());
   t.s.startedAtMs = ev.atMs;
-  t.s.params = resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() });
+  t.s.params = t.decide('params', () => resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() }));
   beginRun(t);
   advance(t, true);
   complete(t);
@@ -105,7 +121,7 @@ function beginRun(t: Transition): void {
   t.setWorkflowStatus('IN_PROGRESS');
   const timeout = t.ctx.def.request.workflow.timeout;
   if (timeout !== undefined) {
-    const ms = t.durationMs(timeout, 'workflow.timeout');
+    const ms = t.decide('timeout', () => t.durationMs(timeout, 'workflow.timeout'));
     if (ms !== undefined) t.setTimer('workflow-timeout', 'workflow-timeout', t.atMs + ms);
   }
 }
@@ -154,11 +170,13 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
     if (!keep) s.steps[id] = newStepState(id);
   }
   s.startedAtMs = t.atMs;
-  s.params = resolveWorkflowParams(t.ctx.def.request.workflow.params, s.runParams, {
-    env: t.env(),
-    system: t.system(),
-    restart: { previous, restartParams: runParams },
-  });
+  s.params = t.decide('params', () =>
+    resolveWorkflowParams(t.ctx.def.request.workflow.params, s.runParams, {
+      env: t.env(),
+      system: t.system(),
+      restart: { previous, restartParams: runParams },
+    }),
+  );
   beginRun(t);
 }
 
@@ -196,28 +214,33 @@ function blockedForever(t: Transition, id: string): boolean {
 export function resumeCommands(s: InstanceState, ctx: MachineContext): InstanceCommand[] {
   const out: InstanceCommand[] = [];
   for (const st of Object.values(s.steps)) {
-    const a = currentAttempt(st);
-    const def = ctx.def.steps.get(st.stepId)?.step;
-    if (st.status !== 'RUNNING' || !a || !def || def.kind !== 'step') continue;
-    const timer = s.timers[`step-timeout:${st.stepId}`];
-    out.push({
-      c: 'dispatch',
-      task: {
-        instanceKey: `${s.workflowId}/${s.instanceId}`,
-        workflowId: s.workflowId,
-        instanceId: s.instanceId,
-        runId: s.runId,
-        stepId: st.stepId,
-        attempt: a.attempt,
-        attemptId: a.attemptId,
-        stepType: def.type,
-        subType: def.subType,
-        params: toPlain(st.params),
-        startedAtMs: a.startedAtMs ?? a.createdAtMs,
-        timeoutMs: timer ? timer.atMs - (a.startedAtMs ?? a.createdAtMs) : undefined,
-      },
-    });
+    const c = dispatchOf(s, ctx, st);
+    if (c) out.push(c);
   }
   for (const timer of Object.values(s.timers)) out.push({ c: 'set-timer', timerId: timer.timerId, atMs: timer.atMs });
   return out;
+}
+
+/** The dispatch of the step's current attempt, if it is running. */
+function dispatchOf(s: InstanceState, ctx: MachineContext, st: StepState): InstanceCommand | undefined {
+  const a = currentAttempt(st);
+  const def = ctx.def.steps.get(st.stepId)?.step;
+  if (st.status !== 'RUNNING' || !a || !def || def.kind !== 'step') return undefined;
+  const timer = s.timers[`step-timeout:${st.stepId}`];
+  const startedAtMs = a.startedAtMs ?? a.createdAtMs;
+  const task: StepTask = {
+    instanceKey: `${s.workflowId}/${s.instanceId}`,
+    workflowId: s.workflowId,
+    instanceId: s.instanceId,
+    runId: s.runId,
+    stepId: st.stepId,
+    attempt: a.attempt,
+    attemptId: a.attemptId,
+    stepType: def.type,
+    subType: def.subType,
+    params: toPlain(st.params),
+    startedAtMs,
+    timeoutMs: timer ? timer.atMs - startedAtMs : undefined,
+  };
+  return { c: 'dispatch', task };
 }

@@ -31,6 +31,7 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     steps,
     startedAtMs: s.startedAtMs,
     error: s.error,
+    ...(s.replayError === undefined ? {} : { replayError: s.replayError }),
   };
 }
 

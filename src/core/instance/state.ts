@@ -52,6 +52,8 @@ export interface InstanceState {
   status: WorkflowStatus;
   runPolicy: RunPolicy;
   requestId?: string;
+  /** 128-bit hex seed of this instance's UUIDs (see ids.ts); absent in format-1 journals. */
+  idSeed?: string;
   initiator: 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH';
   /** Run params as given at start (raw), kept for restart. */
   runParams: Record<string, unknown>;
@@ -68,4 +70,9 @@ export interface InstanceState {
   seq: number;
   /** Steps in STARTING/RUNNING/FINISHING (derived, kept by transitions; counted when absent). */
   runningSteps?: number;
+  /**
+   * Set when recovery could not fold a journaled event (the state is as of the last event it
+   * could): the instance is held read-only and shows why; see partition-host.ts.
+   */
+  replayError?: string;
 }

@@ -11,7 +11,6 @@ import { isStepActive, isStepComplete, isStepFailed, isStepTerminal, type StepSt
 import { retryLimit, backoffMs, type RetryKind } from './retry.js';
 import { attemptIdOf, currentAttempt, scopeFor, DEFAULT_INSTANCE_STEP_CONCURRENCY, type Transition } from './transition.js';
 import { evaluateCondition, resolveStepParams, mergeOutputs, toPlain } from '../params/index.js';
-import { uuidFrom } from './random.js';
 import type { StepResult } from '../step-runtime.js';
 import type { StepState } from './state.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
@@ -83,7 +82,7 @@ function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'uns
     if (isStepFailed(pred.status)) return 'blocked';
     if (!isStepComplete(pred.status) || satisfied) continue;
     try {
-      satisfied = evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.ctx.engine);
+      satisfied = t.decide('edge', () => evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.ctx.engine));
     } catch (e) {
       return { error: `condition of the edge from ${edge.from}: ${(e as Error).message}` };
     }
@@ -126,22 +125,24 @@ export function startAttempt(t: Transition, id: string): void {
   t.setStepStatus(id, 'EVALUATING_PARAMS');
   try {
     const a = currentAttempt(st)!;
-    st.params = resolveStepParams(def, {
-      env: t.env(),
-      system: t.system(),
-      workflowParams: t.s.params,
-      stepParams: (sid: string) => t.s.steps[sid]?.params,
-      attempt,
-      attemptId: a.attemptId,
-      stepInstanceUuid: uuidFrom(t.random),
-    });
+    st.params = t.decide('stepParams', () =>
+      resolveStepParams(def, {
+        env: t.env(),
+        system: t.system(),
+        workflowParams: t.s.params,
+        stepParams: (sid: string) => t.s.steps[sid]?.params,
+        attempt,
+        attemptId: a.attemptId,
+        stepInstanceUuid: t.uuid(),
+      }),
+    );
   } catch (e) {
     return endAttempt(t, id, 'FATALLY_FAILED', `param evaluation failed: ${(e as Error).message}`);
   }
   if (def.kind !== 'step') {
     return endAttempt(t, id, 'INTERNALLY_FAILED', `step kind ${def.kind} is not supported by this engine yet`);
   }
-  if (!t.ctx.hasRuntime(def.type.toLowerCase())) {
+  if (!t.decide('runtime', () => t.ctx.hasRuntime(def.type.toLowerCase()))) {
     return endAttempt(t, id, 'FATALLY_FAILED', `no runtime for step type ${def.type}`);
   }
   t.setStepStatus(id, 'WAITING_FOR_PERMITS');
@@ -156,7 +157,8 @@ function dispatchAttempt(t: Transition, id: string): void {
   a.startedAtMs = t.atMs;
   let timeoutMs: number | undefined;
   try {
-    timeoutMs = def.timeout === undefined ? undefined : t.durationMs(def.timeout, `steps.${id}.timeout`, st.params);
+    const timeout = def.timeout;
+    timeoutMs = timeout === undefined ? undefined : t.decide('timeout', () => t.durationMs(timeout, `steps.${id}.timeout`, st.params));
   } catch (e) {
     return endAttempt(t, id, 'FATALLY_FAILED', (e as Error).message);
   }
@@ -242,8 +244,7 @@ export function endAttempt(t: Transition, id: string, status: StepStatus, error:
     let delay = 0;
     try {
       const num = (p: number | string, path: string) => t.number(p, `steps.${id}.${path}`, st.params);
-      limit = retryLimit(def.retryPolicy, kind, num);
-      delay = backoffMs(def.retryPolicy, kind, st.retries[kind] + 1, num);
+      [limit, delay] = t.decide('retry', () => [retryLimit(def.retryPolicy, kind, num), backoffMs(def.retryPolicy, kind, st.retries[kind] + 1, num)]);
     } catch (e) {
       if (a) a.error = `${error}; retry policy invalid: ${(e as MaestroError).message}`;
       limit = 0;

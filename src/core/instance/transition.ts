@@ -10,7 +10,9 @@ import type { CompiledWorkflow } from './compiled.js';
 import type { InstanceCommand } from './commands.js';
 import type { AttemptState, InstanceState, StepState, TimerKind } from './state.js';
 import { isStepRunning, isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
-import { seededRandom } from './random.js';
+import { seededRandom, uuidFrom } from './random.js';
+import { Decisions, type Decision, type DecisionKind } from './decisions.js';
+import { derivedUuid } from './ids.js';
 import { makeScope, resolveParsable, type EvalEnv, type SystemContext } from '../params/index.js';
 import { parseDurationMs } from '../definition/index.js';
 import { ValidationError } from '../errors.js';
@@ -29,6 +31,11 @@ export interface MachineContext {
   emitChanges?: boolean;
   /** Observes every step status change as it happens (tests, tracing); nothing of it is stored. */
   onStepStatus?(stepId: string, status: StepStatus, atMs: number): void;
+  /**
+   * Format-1 journals recorded no decisions: their replay decides again, with that format's
+   * seeded ids (see journal-format.ts). Never set for live instances.
+   */
+  legacyIds?: boolean;
 }
 
 export class Transition {
@@ -49,14 +56,30 @@ export class Transition {
   anyTerminal = false;
   private workflowChanged = false;
   private randomFn: (() => number) | undefined;
+  private readonly decisions: Decisions;
+  private ids = 0;
 
+  /** `recorded`: replay, folding these decisions instead of making them (see decisions.ts). */
   constructor(
     prev: InstanceState,
     readonly atMs: number,
     readonly seq: number,
     readonly ctx: MachineContext,
+    recorded?: readonly Decision[],
   ) {
     this.s = cloneInstance(prev, seq);
+    this.decisions = new Decisions(recorded !== undefined, recorded);
+  }
+
+  /** Runs a decision live, or reads it back on replay (see decisions.ts). */
+  decide<T>(kind: DecisionKind, compute: () => T): T {
+    return this.decisions.decide(kind, compute);
+  }
+
+  /** A new UUID (only ever called inside a decision, so replay reads it back). */
+  uuid(): string {
+    if (this.ctx.legacyIds || this.s.idSeed === undefined) return uuidFrom(this.random);
+    return derivedUuid(this.s.idSeed, this.seq, this.ids++);
   }
 
   /** The timers record, copied on first write (most events touch no timer). */
@@ -202,10 +225,12 @@ export class Transition {
   }
 
   /** Emits one change per step (its final status in this transition) and one for the workflow. */
-  finish(): { state: InstanceState; commands: InstanceCommand[] } {
+  finish(): { state: InstanceState; commands: InstanceCommand[]; decisions: Decision[] } {
     const s = this.s;
+    this.decisions.checkConsumed();
+    const decisions = this.decisions.list;
     if (this.running !== undefined) s.runningSteps = this.running;
-    if (this.ctx.emitChanges === false) return { state: s, commands: this.commands };
+    if (this.ctx.emitChanges === false) return { state: s, commands: this.commands, decisions };
     const change = (status: string, message?: string, stepId?: string, attempt?: number): InstanceCommand => ({
       c: 'changed',
       change: { workflowId: s.workflowId, instanceId: s.instanceId, runId: s.runId, atMs: this.atMs, stepId, attempt, status, message },
@@ -216,7 +241,7 @@ export class Transition {
       this.commands.push(change(st.status, a?.error, id, a?.attempt));
     }
     if (this.workflowChanged) this.commands.push(change(s.status, s.error));
-    return { state: s, commands: this.commands };
+    return { state: s, commands: this.commands, decisions };
   }
 }
 
@@ -245,10 +270,12 @@ function cloneInstance(s: InstanceState, seq: number): InstanceState {
     seq,
   };
   if (s.requestId !== undefined) c.requestId = s.requestId;
+  if (s.idSeed !== undefined) c.idSeed = s.idSeed;
   if (s.startedAtMs !== undefined) c.startedAtMs = s.startedAtMs;
   if (s.endedAtMs !== undefined) c.endedAtMs = s.endedAtMs;
   if (s.error !== undefined) c.error = s.error;
   if (s.runningSteps !== undefined) c.runningSteps = s.runningSteps;
+  if (s.replayError !== undefined) c.replayError = s.replayError;
   return c;
 }
 

@@ -40,6 +40,8 @@ export interface InstanceView {
   startedAtMs?: number;
   endedAtMs?: number;
   error?: string;
+  /** Recovery could not fold this instance's journal: it is held read-only, this says why. */
+  replayError?: string;
 }
 
 export interface InstanceSummary {

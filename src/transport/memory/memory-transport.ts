@@ -19,7 +19,7 @@
  *   are rejected, queued deliveries are dropped and publish is a no-op.
  */
 import { routeOf } from '../../core/partition.js';
-import type { StepTask } from '../../core/step-runtime.js';
+import type { DispatchedTask } from '../../protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
 import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from './errors.js';
@@ -104,7 +104,7 @@ export class MemoryTransport implements Transport {
     });
   }
 
-  dispatch(task: StepTask): Promise<void> {
+  dispatch(task: DispatchedTask): Promise<void> {
     if (this.closed) return Promise.reject(new TransportClosedError());
     const type = task.stepType.toLowerCase();
     if (!this.executors.has(type)) return Promise.reject(new NoExecutorError(task.stepType));

@@ -21,7 +21,7 @@ import { headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscr
 import { connectNats } from '../../nats/connection.js';
 import { MaestroError } from '../../core/errors.js';
 import { routeOf } from '../../core/partition.js';
-import type { StepTask } from '../../core/step-runtime.js';
+import type { DispatchedTask } from '../../protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
 import { decode, decodeError, EMPTY, encode, encodeError } from '../../nats/codec.js';
@@ -118,7 +118,7 @@ export class NatsTransport implements Transport {
     return subscription;
   }
 
-  async dispatch(task: StepTask): Promise<void> {
+  async dispatch(task: DispatchedTask): Promise<void> {
     this.assertOpen();
     let subject = this.execSubjects.get(task.stepType);
     if (subject === undefined) this.execSubjects.set(task.stepType, (subject = execSubject(task.stepType)));
@@ -152,7 +152,7 @@ export class NatsTransport implements Transport {
         callback: (err, msg) => {
           if (err) return;
           try {
-            handler(decode<StepTask>(msg.data));
+            handler(decode<DispatchedTask>(msg.data));
           } catch (e) {
             if (msg.reply) this.respond(msg, encodeError(e), ERROR_HEADERS);
             return;

@@ -1,0 +1,79 @@
+/**
+ * Decisions: what the machine worked out while applying an event, recorded with the event so
+ * that replay folds facts instead of deciding again.
+ *
+ * Live, every decision point runs its computation through `Decisions.decide(kind, compute)`:
+ * the value (or the error's message) is appended to the list that is journaled with the event.
+ * On replay the same points read the recorded list, in order, and compute nothing — no SEL is
+ * evaluated, no runtime looked up, no node setting read. A recorded value of another kind, a
+ * list that runs out, or one with values left over means this engine would not have taken the
+ * journaled path: a ReplayDivergenceError, which the host reports and never hides.
+ *
+ * Decision kinds: 'params' (resolved workflow params at start/restart), 'stepParams' (an
+ * attempt's resolved params), 'runtime' (a runtime existed for the step type when the attempt
+ * started), 'timeout' (a step or workflow timeout in ms), 'edge' (an edge condition's outcome),
+ * 'retry' (retry limit and backoff), 'id' (an instance uuid).
+ */
+import { MaestroError } from '../errors.js';
+
+export type DecisionKind = 'params' | 'stepParams' | 'runtime' | 'timeout' | 'edge' | 'retry' | 'id';
+/** `[kind, value]`, or `[kind, null, message]` when the computation threw. */
+export type Decision = [DecisionKind, unknown] | [DecisionKind, null, string];
+
+/** Replay met a journaled event this engine cannot fold (see the module comment). */
+export class ReplayDivergenceError extends MaestroError {
+  override name = 'ReplayDivergenceError';
+  constructor(message: string) {
+    super('internal', message, { retryable: false });
+  }
+}
+
+/** A computation that threw when the event was applied live, rethrown on replay with its message. */
+export class RecordedFailure extends Error {
+  override name = 'RecordedFailure';
+}
+
+export class Decisions {
+  /** Live: the decisions made so far. Replay: the recorded ones. */
+  readonly list: Decision[];
+  private at = 0;
+  /** Sticky: machine code that catches errors (to fail a step) must not hide a divergence. */
+  private diverged: ReplayDivergenceError | undefined;
+
+  constructor(readonly replaying: boolean, recorded?: readonly Decision[]) {
+    this.list = recorded ? (recorded as Decision[]) : [];
+  }
+
+  decide<T>(kind: DecisionKind, compute: () => T): T {
+    if (this.replaying) return this.recorded<T>(kind);
+    let value: T;
+    try {
+      value = compute();
+    } catch (e) {
+      this.list.push([kind, null, e instanceof Error ? e.message : String(e)]);
+      throw e;
+    }
+    this.list.push([kind, value]);
+    return value;
+  }
+
+  /** Replay: every recorded decision must have been read. */
+  checkConsumed(): void {
+    if (this.diverged) throw this.diverged;
+    if (this.replaying && this.at !== this.list.length) {
+      throw new ReplayDivergenceError(`${this.list.length - this.at} recorded decision(s) left unread (next: ${this.list[this.at]![0]})`);
+    }
+  }
+
+  private recorded<T>(kind: DecisionKind): T {
+    if (this.diverged) throw this.diverged;
+    const d = this.list[this.at];
+    if (d === undefined) throw (this.diverged = new ReplayDivergenceError(`no recorded decision for '${kind}' (only ${this.list.length} recorded)`));
+    if (d[0] !== kind) {
+      throw (this.diverged = new ReplayDivergenceError(`expected a '${kind}' decision at position ${this.at}, the journal has '${d[0]}'`));
+    }
+    this.at++;
+    if (d.length === 3) throw new RecordedFailure(d[2]);
+    return d[1] as T;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Recovery on a real embedded node over the file journal: replay folds recorded decisions (a
+ * node without Shell shows the Shell run that succeeded as it was), format-1 journals are read,
+ * and an instance whose journal cannot be folded is held read-only with the reason — logged,
+ * counted, shown in get-instance — never dropped.
+ */
+import test from 'ava';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
+import { FileJournal } from '../../src/journal/file/file-journal.js';
+import { encodeRecordEvent } from '../../src/core/instance/index.js';
+import { partitionOf } from '../../src/core/partition.js';
+import { waitForEnd } from '../helpers/wait.js';
+import { captureLog } from '../helpers/log.js';
+import type { InstanceView } from '../../src/core/instance/view.js';
+
+async function tempDir(t: import('ava').ExecutionContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'maestro-replay-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function open(t: import('ava').ExecutionContext, dataDir: string, opts: Parameters<typeof createEmbeddedNode>[0] = {}): Promise<EmbeddedNode> {
+  const node = await createEmbeddedNode({ dataDir, partitions: 4, ...opts });
+  t.teardown(() => node.close());
+  return node;
+}
+
+const shellFlow = JSON.stringify({
+  properties: { owner: 'replay-test' },
+  workflow: {
+    id: 'shelly',
+    steps: [
+      { step: { id: 'say', type: 'Shell', params: { command: { value: 'echo hi', type: 'STRING' } }, transition: { successors: { after: 'true' } } } },
+      { step: { id: 'after', type: 'NoOp' } },
+    ],
+  },
+});
+
+test('a Shell run that succeeded on a node with --shell shows the same after a restart without it', async (t) => {
+  const dataDir = await tempDir(t);
+  const first = await open(t, dataDir, { shellEnabled: true });
+  await first.api.createWorkflow(shellFlow);
+  const { instanceId } = await first.api.startWorkflow({ workflowId: 'shelly' });
+  const done = await waitForEnd(first.api, 'shelly', instanceId);
+  t.is(done.status, 'SUCCEEDED', JSON.stringify(done.steps.map((s) => [s.stepId, s.status, s.attempts[0]?.error])));
+  await first.close();
+
+  const second = await open(t, dataDir, { shellEnabled: false });
+  t.deepEqual(await second.api.getInstance('shelly', instanceId), done);
+});
+
+test('a format-1 journal (the committed fixture) is read: every instance as that engine showed it, and it goes on', async (t) => {
+  const dataDir = await tempDir(t);
+  await cp('test/fixtures/journal-v1/data', dataDir, { recursive: true });
+  const expected = JSON.parse(await readFile('test/fixtures/journal-v1/expected.json', 'utf8')) as InstanceView[];
+  const node = await open(t, dataDir);
+  const asJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown; // the fixture was written as JSON
+  for (const v of expected) t.deepEqual(asJson(await node.api.getInstance(v.workflowId, v.instanceId)), v, `${v.workflowId}/${v.instanceId}`);
+  const running = expected.find((v) => v.workflowId === 'fixture-sleep' && v.status === 'IN_PROGRESS')!;
+  t.is((await node.api.stop('fixture-sleep', running.instanceId)).status, 'STOPPED', 'a format-1 instance takes new events');
+  const chain = expected.find((v) => v.workflowId === 'fixture-chain')!;
+  const restarted = await node.api.restart('fixture-chain', chain.instanceId, 'RESTART_FROM_BEGINNING');
+  await waitForEnd(node.api, 'fixture-chain', chain.instanceId);
+  const after = await node.api.getInstance('fixture-chain', chain.instanceId);
+  t.is(after.runId, restarted.runId);
+  await node.close();
+
+  const again = await open(t, dataDir); // format-1 records followed by format-2 ones
+  t.is((await again.api.getInstance('fixture-sleep', running.instanceId)).status, 'STOPPED');
+  t.deepEqual(await again.api.getInstance('fixture-chain', chain.instanceId), after);
+});
+
+test('an instance whose journal cannot be folded is held read-only with the reason, logged and counted; the rest recover', async (t) => {
+  const dataDir = await tempDir(t);
+  const first = await open(t, dataDir);
+  await first.api.createWorkflow(JSON.stringify({ properties: { owner: 't' }, workflow: { id: 'w', steps: [{ step: { id: 'a', type: 'NoOp' } }] } }));
+  const bad = (await first.api.startWorkflow({ workflowId: 'w' })).instanceId;
+  const good = (await first.api.startWorkflow({ workflowId: 'w' })).instanceId;
+  const badView = await waitForEnd(first.api, 'w', bad);
+  await waitForEnd(first.api, 'w', good);
+  await first.close();
+
+  // A record this engine would not have written: a restart whose decisions do not match.
+  const key = `w/${bad}`;
+  const p = partitionOf(key, 4);
+  const journal = await FileJournal.open(join(dataDir, 'journal'));
+  const image = await journal.load(p);
+  const seq = image.instances.get(key)!.records.length + 1;
+  await journal.claim(p, image.epoch + 1);
+  await journal.append(p, image.epoch + 1, [{ instanceKey: key, seq, event: encodeRecordEvent({ t: 'restart', atMs: Date.now(), policy: 'RESTART_FROM_BEGINNING' }, [['edge', true]]) }]);
+  await journal.close();
+
+  const { log, lines } = captureLog();
+  const node = await open(t, dataDir, { log });
+  const v = await node.api.getInstance('w', bad);
+  t.regex(v.replayError ?? '', new RegExp(`replay of w/${bad} stopped at seq ${seq}: ReplayDivergenceError: expected a 'params' decision`));
+  t.is(v.status, badView.status, 'the state as of the last record that folded');
+  await t.throwsAsync(node.api.restart('w', bad, 'RESTART_FROM_INCOMPLETE'), { message: /held read-only: replay of/ });
+  t.is(node.partitions.host(p)!.replayFailures, 1);
+  t.true(lines.some((l) => l.level >= 50 && /instance held read-only/.test(l.msg) && l['instance'] === key), 'logged as an error');
+  t.is((await node.api.getInstance('w', good)).status, 'SUCCEEDED');
+  t.is((await node.api.getInstance('w', good)).replayError, undefined);
+});
