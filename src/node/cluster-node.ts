@@ -18,6 +18,7 @@ import { LocalPartitions } from '../workflow/partitions.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import { startGrpcServer } from '../control/server.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
+import type { DispatchedTask } from '../protocol/executor.js';
 import { defaultClusterConfig, type ClusterConfig } from './config.js';
 import { createLogger } from './log.js';
 
@@ -38,10 +39,12 @@ export type ClusterNodeOptions = Partial<ClusterConfig> &
     extraRuntimes?: StepRuntime[];
     /** Observes every dispatch an instance owned here makes (audits and tests). */
     onDispatch?: (task: StepTask, partition: number, epoch: number) => void;
+    /** Observes every task this node's executor accepts to run (audits and tests). */
+    onAccepted?: (task: DispatchedTask) => void;
   };
 
 export async function startClusterNode(opts: ClusterNodeOptions): Promise<ClusterNode> {
-  const { extraRuntimes, onDispatch, ...overrides } = opts;
+  const { extraRuntimes, onDispatch, onAccepted, ...overrides } = opts;
   const config = defaultClusterConfig(overrides);
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const name = `maestro-${nodeId}`;
@@ -64,7 +67,12 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     runExecutor: config.runExecutor,
     extraRuntimes,
     onDispatch,
-    executorHooks: { onError: (err, task) => log.warn({ err, attemptId: task.attemptId, module: 'executor' }, 'result not delivered') },
+    executorHooks: {
+      onError: (err, task) => log.warn({ err, attemptId: task.attemptId, module: 'executor' }, 'result not delivered'),
+      onFenced: (what, attemptId, partition, epoch, newest) =>
+        log.info({ attemptId, partition, epoch, newest, module: 'executor' }, `refused a ${what} from a former owner of the partition`),
+      onAccepted,
+    },
     onStale: (p, err) => log.warn({ partition: p, err: err.message, module: 'partitions' }, 'journal refused our epoch: another node owns the partition now; dropped its actors'),
   });
   const etcd = new EtcdCluster({ endpoints: config.etcd, leaseTtlMs: config.leaseTtlMs, prefix: config.etcdPrefix });

@@ -6,7 +6,7 @@
 import { NatsTransport } from '../transport/nats/nats-transport.js';
 import { createRuntimeRegistry } from '../executor/runtimes/registry.js';
 import { resolveExecutorOptions } from '../executor/options.js';
-import { startExecutor } from '../executor/executor.js';
+import { startExecutor, type ExecutorHooks } from '../executor/executor.js';
 import type { StepRuntime } from '../executor/runtime.js';
 
 export interface WorkerOptions {
@@ -15,13 +15,15 @@ export interface WorkerOptions {
   shellEnabled?: boolean;
   httpAllowList?: string[];
   extraRuntimes?: StepRuntime[];
+  /** Executor hooks: failed deliveries, fenced tasks, accepted tasks (audits and tests). */
+  hooks?: ExecutorHooks;
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<{ types: string[]; close(): Promise<void> }> {
   const transport = await NatsTransport.connect({ servers: opts.nats, partitions: opts.partitions ?? 256, name: `maestro-worker-${process.pid}` });
   const runtimes = createRuntimeRegistry(resolveExecutorOptions({ shellEnabled: opts.shellEnabled ?? false, httpAllowList: opts.httpAllowList ?? [] }));
   for (const r of opts.extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
-  const executor = await startExecutor(transport, runtimes);
+  const executor = await startExecutor(transport, runtimes, {}, opts.hooks);
   return {
     types: [...runtimes.values()].map((r) => r.type),
     async close() {

@@ -153,6 +153,11 @@ export class PartitionHost {
     return this.actors.size;
   }
 
+  /** The state of an instance held here (diagnostics and tests; never mutate it). */
+  stateOf(key: string): InstanceState | undefined {
+    return this.actors.get(key)?.current;
+  }
+
   /** How many instances held here match (no allocation per instance; for monitoring and benchmarks). */
   count(filter: { workflowId?: string; terminal?: boolean } = {}): number {
     let n = 0;

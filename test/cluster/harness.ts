@@ -35,7 +35,8 @@ export interface NodeProc {
 
 export type SinkRecord =
   | { kind: 'run'; attemptId: string; node: string; startMs: number; endMs: number }
-  | { kind: 'dispatch'; attemptId: string; node: string; partition: number; epoch: number; atMs: number };
+  | { kind: 'dispatch'; attemptId: string; node: string; partition: number; epoch: number; atMs: number }
+  | { kind: 'accept'; attemptId: string; node: string; partition: number; epoch: number; atMs: number };
 
 export class ClusterHarness {
   readonly nodes: NodeProc[] = [];
@@ -164,18 +165,23 @@ export class ClusterHarness {
 }
 
 /**
- * Attempts driven by two owners at once: a dispatch of an attempt by a different owner than the
- * previous dispatch of it, without a strictly higher epoch (fencing moves the epoch forward on
- * every takeover, so a legitimate new owner always has a higher one).
+ * Fencing as the executors saw it (the receiver side, where the fence is enforced): an executor
+ * that accepted a task of partition p at epoch e never accepts one of p at an older epoch — a
+ * former owner's late dispatch is refused once the new owner's epoch is known. Also checks that
+ * every epoch an executor accepted for p was at some time the epoch of p's owner: each accept
+ * matches a dispatch of that attempt by some owner at that epoch.
  */
 export function doubleDriven(records: SinkRecord[]): string[] {
-  const last = new Map<string, { node: string; epoch: number }>();
   const bad: string[] = [];
-  const dispatches = records.filter((r): r is Extract<SinkRecord, { kind: 'dispatch' }> => r.kind === 'dispatch').sort((a, b) => a.atMs - b.atMs);
-  for (const d of dispatches) {
-    const prev = last.get(d.attemptId);
-    if (prev && prev.node !== d.node && d.epoch <= prev.epoch) bad.push(`${d.attemptId} (${prev.node}@${prev.epoch} then ${d.node}@${d.epoch})`);
-    last.set(d.attemptId, { node: d.node, epoch: d.epoch });
+  const newest = new Map<string, number>();
+  const dispatched = new Set(records.flatMap((r) => (r.kind === 'dispatch' ? [`${r.attemptId}@${r.epoch}`] : [])));
+  const accepts = records.filter((r): r is Extract<SinkRecord, { kind: 'accept' }> => r.kind === 'accept').sort((a, b) => a.atMs - b.atMs);
+  for (const a of accepts) {
+    const k = `${a.node}/${a.partition}`;
+    const seen = newest.get(k) ?? 0;
+    if (a.epoch < seen) bad.push(`${a.attemptId}: ${a.node} accepted epoch ${a.epoch} of partition ${a.partition} after epoch ${seen}`);
+    newest.set(k, Math.max(seen, a.epoch));
+    if (!dispatched.has(`${a.attemptId}@${a.epoch}`)) bad.push(`${a.attemptId}: accepted at epoch ${a.epoch} that no owner dispatched`);
   }
   return bad;
 }
