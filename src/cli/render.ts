@@ -49,6 +49,7 @@ export function stepTable(view: InstanceView, nowMs = Date.now()): string[] {
 /** Why the run failed: the run's error, then each failed step's last attempt error. */
 export function failureLines(view: InstanceView): string[] {
   const lines: string[] = [];
+  if (view.replayError) lines.push(`held read-only: ${view.replayError}`);
   if (view.error) lines.push(`error: ${view.error}`);
   for (const s of view.steps) {
     const last = s.attempts.at(-1);

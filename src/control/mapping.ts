@@ -119,6 +119,7 @@ export function instanceToProto(v: InstanceView): pb.Instance {
     startedAt: dateOf(v.startedAtMs),
     endedAt: dateOf(v.endedAtMs),
     error: orEmpty(v.error),
+    replayError: orEmpty(v.replayError),
   };
 }
 
@@ -138,6 +139,7 @@ export function instanceFromProto(p: pb.Instance): InstanceView {
   if (p.startedAt) view.startedAtMs = p.startedAt.getTime();
   if (p.endedAt) view.endedAtMs = p.endedAt.getTime();
   if (p.error) view.error = p.error;
+  if (p.replayError) view.replayError = p.replayError;
   return view;
 }
 

@@ -361,6 +361,11 @@ export interface Instance {
     | undefined;
   /** Empty unless the run failed. */
   error: string;
+  /**
+   * Non-empty when recovery could not fold this instance's journal: the instance is held
+   * read-only (reads work, actions are refused) and this says why.
+   */
+  replayError: string;
 }
 
 export interface InstanceSummary {
@@ -966,6 +971,7 @@ function createBaseInstance(): Instance {
     startedAt: undefined,
     endedAt: undefined,
     error: "",
+    replayError: "",
   };
 }
 
@@ -1009,6 +1015,9 @@ export const Instance: MessageFns<Instance> = {
     }
     if (message.error !== "") {
       writer.uint32(106).string(message.error);
+    }
+    if (message.replayError !== "") {
+      writer.uint32(114).string(message.replayError);
     }
     return writer;
   },
@@ -1130,6 +1139,14 @@ export const Instance: MessageFns<Instance> = {
             message.error = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.replayError = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1191,6 +1208,11 @@ export const Instance: MessageFns<Instance> = {
         ? fromJsonTimestamp(object.ended_at)
         : undefined,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
+      replayError: isSet(object.replayError)
+        ? globalThis.String(object.replayError)
+        : isSet(object.replay_error)
+        ? globalThis.String(object.replay_error)
+        : "",
     };
   },
 
@@ -1235,6 +1257,9 @@ export const Instance: MessageFns<Instance> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
+    if (message.replayError !== "") {
+      obj.replayError = message.replayError;
+    }
     return obj;
   },
 
@@ -1256,6 +1281,7 @@ export const Instance: MessageFns<Instance> = {
     message.startedAt = object.startedAt ?? undefined;
     message.endedAt = object.endedAt ?? undefined;
     message.error = object.error ?? "";
+    message.replayError = object.replayError ?? "";
     return message;
   },
 };
