@@ -56,7 +56,12 @@ test('watch streams step and workflow changes; stop and restart work through the
   );
   const run = await node.api.startWorkflow({ workflowId: 'slow' });
   const seen: InstanceChange[] = [];
-  const unwatch = await node.api.watchInstance('slow', run.instanceId, (c) => seen.push(c));
+  let killed!: () => void;
+  const killSeen = new Promise<void>((resolve) => (killed = resolve));
+  const unwatch = await node.api.watchInstance('slow', run.instanceId, (c) => {
+    seen.push(c);
+    if (c.runId === 2 && c.stepId === undefined && c.status === 'FAILED') killed();
+  });
   await t.throwsAsync(node.api.restart('slow', run.instanceId, 'RESTART_FROM_INCOMPLETE'), { message: /stop it first/ });
   const stopped = await node.api.stop('slow', run.instanceId);
   t.is(stopped.status, 'STOPPED');
@@ -66,7 +71,7 @@ test('watch streams step and workflow changes; stop and restart work through the
   t.is(again.runId, 2);
   t.is(again.status, 'IN_PROGRESS');
   await node.api.kill('slow', run.instanceId);
-  await new Promise((r) => setTimeout(r, 20)); // fan-out is asynchronous
+  await killSeen; // fan-out is asynchronous: the kill's change arrives after the call returns
   unwatch();
   t.true(seen.some((c) => c.stepId === 'nap' && c.status === 'STOPPED'));
   t.true(seen.some((c) => c.stepId === undefined && c.status === 'STOPPED'));

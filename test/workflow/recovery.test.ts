@@ -12,17 +12,18 @@ import { assembleEngine } from '../../src/node/engine-core.js';
 import { captureLog } from '../helpers/log.js';
 import { defaultNodeConfig } from '../../src/node/config.js';
 
-/** Starts the fixture in a child process and resolves with the instance ids once they are running. */
-function startChild(dataDir: string, count: number): Promise<{ pid: number; ids: number[] }> {
+/** Starts the fixture in a child process and resolves with the instance ids once their Sleep steps run. */
+function startChild(dataDir: string, count: number): Promise<{ pid: number; ids: number[]; exited: Promise<unknown> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import=tsx', 'test/fixtures/embedded-crash.ts', dataDir, String(count)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
+    const exited = new Promise((r) => child.once('exit', r));
     child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /ready ([\d,]+)/.exec(out);
-      if (m) resolve({ pid: child.pid!, ids: m[1]!.split(',').map(Number) });
+      if (m) resolve({ pid: child.pid!, ids: m[1]!.split(',').map(Number), exited });
     });
     child.on('exit', (code) => reject(new Error(`fixture exited early with ${code}: ${out}`)));
   });
@@ -31,11 +32,10 @@ function startChild(dataDir: string, count: number): Promise<{ pid: number; ids:
 test('kill -9 mid-run: every in-flight instance resumes from the file journal, nothing counted twice', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'maestro-crash-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
-  const { pid, ids } = await startChild(dataDir, 5);
+  const { pid, ids, exited } = await startChild(dataDir, 5);
   const killedAt = Date.now();
-  await new Promise((r) => setTimeout(r, 300)); // the Sleep steps are running now
   process.kill(pid, 'SIGKILL');
-  await new Promise((r) => setTimeout(r, 100));
+  await exited;
 
   const node = await createEmbeddedNode({ dataDir, partitions: 4 });
   t.teardown(() => node.close());
