@@ -55,7 +55,7 @@ clusterTest('kill -9 one node mid-run: its partitions move within 5 s and every 
   t.teardown(() => etcd.close());
   await h.client(0).createWorkflow(workflowJson('failover', [{ id: 'a' }, { id: 'nap', probeMs: 1500 }, { id: 'b' }]));
   const ids = await startMany(h, 'failover', 300);
-  await new Promise((r) => setTimeout(r, 500));
+  await h.waitForRecords('naps accepted', 100, (r) => r.kind === 'accept' && r.attemptId.includes('/nap/')); // mid-run
   const victim = h.nodes[2]!;
   const before = await ownerMap(etcd);
   const theirs = before.filter((o) => o === victim.nodeId).length;

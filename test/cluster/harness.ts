@@ -4,6 +4,7 @@
  * Every attempt an executor runs is appended to a sink file outside the cluster.
  */
 import test, { type ExecutionContext } from 'ava';
+import { watch } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,6 +118,21 @@ export class ClusterHarness {
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as SinkRecord);
+  }
+
+  /** Resolves once the sink holds `n` records matching `pred` (woken by the sink file's changes). */
+  async waitForRecords(what: string, n: number, pred: (r: SinkRecord) => boolean, timeoutMs = 30_000): Promise<void> {
+    const count = () => this.sinkRecords().filter(pred).length;
+    if (count() >= n) return;
+    await new Promise<void>((resolve, reject) => {
+      const watcher = watch(this.dir, () => {
+        if (count() < n) return;
+        clearTimeout(timer);
+        watcher.close();
+        resolve();
+      });
+      const timer = setTimeout(() => (watcher.close(), reject(new Error(`only ${count()}/${n} ${what} within ${timeoutMs} ms`))), timeoutMs);
+    });
   }
 
   /** Polls list-instances until `n` instances of `workflowId` are terminal. */
