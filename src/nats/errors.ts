@@ -25,7 +25,7 @@ export class NatsConnectError extends MaestroError {
   readonly servers: string[];
   constructor(servers: readonly string[], cause: unknown) {
     const code = String((cause as { code?: unknown } | undefined)?.code ?? '');
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const message = (cause instanceof Error ? cause.message : String(cause)).replace(/^'(.*)'$/, '$1'); // nats.js quotes the server's -ERR text
     const where = `cannot connect to NATS at ${servers.map(redactServer).join(',')}`;
     let kind: 'unauthenticated' | 'unavailable' = 'unavailable';
     let retryable = true;

@@ -8,12 +8,11 @@ export function etcdFailure(operation: string, cause: unknown): ClusterAccessErr
   if (cause instanceof EtcdAuthenticationFailedError) {
     return new ClusterAccessError(operation, 'authentication failed (wrong etcd user or password)', { cause });
   }
+  if (cause instanceof Error && cause.message.includes('etcdserver: user name is empty')) {
+    return new ClusterAccessError(operation, 'etcd requires authentication and no etcd user was given (configure an etcd user and password)', { cause });
+  }
   if (cause instanceof EtcdPermissionDeniedError || cause instanceof GRPCUnauthenticatedError) {
-    return new ClusterAccessError(
-      operation,
-      'permission denied (etcd has authentication enabled: configure an etcd user whose role may read and write the cluster prefix)',
-      { cause },
-    );
+    return new ClusterAccessError(operation, "permission denied (the etcd user's roles must allow reading and writing the cluster prefix)", { cause });
   }
   return new ClusterUnavailableError(operation, { cause });
 }
