@@ -44,7 +44,7 @@ export const CLIENT_SECURITY_OPTIONS = {
 export const CLIENT_SECURITY_USAGE = [
   '  --token-file FILE    send the bearer token in FILE (its first token line) ($MAESTRO_TOKEN_FILE)',
   '  --token TOKEN        send TOKEN as the bearer token ($MAESTRO_TOKEN; visible in `ps`: prefer a file)',
-  '  --tls                connect with TLS, trusting the system\'s CAs (implied by the three below)',
+  '  --tls                connect with TLS, trusting the system\'s CAs (implied by --tls-ca, --tls-cert)',
   '  --tls-ca FILE        connect with TLS, trusting the CA certificate in FILE ($MAESTRO_TLS_CA)',
   '  --tls-cert FILE --tls-key FILE   client certificate for a server that requires one ($MAESTRO_TLS_CERT, $MAESTRO_TLS_KEY)',
 ];
@@ -121,7 +121,7 @@ export const NATS_SECURITY_USAGE = [
   '  --nats-user U --nats-pass P   NATS user and password ($MAESTRO_NATS_USER, $MAESTRO_NATS_PASS: prefer the variable for the password)',
   '  --nats-token T       NATS token ($MAESTRO_NATS_TOKEN)',
   '  --nats-nkey-seed FILE  NATS user nkey seed file ($MAESTRO_NATS_NKEY_SEED)',
-  '  --nats-tls           require TLS to NATS, trusting the system\'s CAs ($MAESTRO_NATS_TLS=1; implied by the three below)',
+  '  --nats-tls           require TLS to NATS, trusting the system\'s CAs ($MAESTRO_NATS_TLS=1; implied by --nats-tls-ca, --nats-tls-cert)',
   '  --nats-tls-ca FILE   trust this CA for NATS ($MAESTRO_NATS_TLS_CA)',
   '  --nats-tls-cert FILE --nats-tls-key FILE   client certificate for NATS ($MAESTRO_NATS_TLS_CERT, $MAESTRO_NATS_TLS_KEY)',
 ];

@@ -38,7 +38,7 @@ export class NatsConnectError extends MaestroError {
       retryable = false;
       detail = `TLS failed: ${message} (${code}); check the NATS TLS CA, client certificate/key, and that TLS is enabled on both sides`;
     } else {
-      detail = code ? `${message} (${code})` : message;
+      detail = code && code !== message ? `${message} (${code})` : message;
     }
     super(kind, `${where}: ${detail}`, { cause, retryable });
     this.servers = servers.map(redactServer);

@@ -13,7 +13,7 @@ test('server URLs lose their credentials in messages', (t) => {
 
 test('a server that is down is retryable; a TLS failure is not', (t) => {
   const down = new NatsConnectError(['nats://h:4222'], Object.assign(new Error('CONNECTION_REFUSED'), { code: 'CONNECTION_REFUSED' }));
-  t.like(down, { kind: 'unavailable', retryable: true });
+  t.like(down, { kind: 'unavailable', retryable: true, message: 'cannot connect to NATS at nats://h:4222: CONNECTION_REFUSED' });
   const tls = new NatsConnectError(['nats://h:4222'], Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }));
   t.like(tls, { kind: 'unavailable', retryable: false });
   t.regex(tls.message, /TLS failed: unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
