@@ -25,6 +25,7 @@ export interface NatsSecurityConfig {
   /** Present = TLS required; `{}` trusts the system's CAs. */
   natsTls?: NatsTlsOptions;
 }
+
 export interface NodeConfig {
   /** Partitions instances are hashed into. Fixed for the life of a deployment. */
   partitions: number;
