@@ -19,10 +19,13 @@ import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/
 import { makeTestCerts, opensslMissingReason, type TestCerts } from '../helpers/certs.js';
 import { maestro, startMaestro } from '../cli/helpers.js';
 
-const missing = [etcdMissingReason(), haveNats() ? undefined : NATS_MISSING, opensslMissingReason()].filter((r) => r !== undefined);
-const secTest = (title: string, fn: ImplementationFn<[]>): void => {
-  if (missing.length === 0) test.serial(title, fn);
-  else test.skip(`${title} [skipped: ${missing.join('; ')}]`, fn);
+const missing = [etcdMissingReason(), opensslMissingReason()].filter((r) => r !== undefined);
+const natsMissing = haveNats() ? undefined : NATS_MISSING;
+/** Runs serially when etcd and openssl (and, with `needsNats`, nats-server) are here; else skips naming what is missing. */
+const secTest = (title: string, fn: ImplementationFn<[]>, needsNats = false): void => {
+  const reasons = [...missing, ...(needsNats && natsMissing !== undefined ? [natsMissing] : [])];
+  if (reasons.length === 0) test.serial(title, fn);
+  else test.skip(`${title} [skipped: ${reasons.join('; ')}]`, fn);
 };
 
 const ROOT_PW = randomBytes(12).toString('hex');
@@ -32,7 +35,7 @@ const PREFIX = '/sec/';
 let certs: TestCerts;
 let tlsEtcd: EtcdServer;
 let authEtcd: EtcdServer;
-let nats: NatsFixture;
+let nats: NatsFixture | undefined;
 const open: EtcdCluster[] = [];
 
 /** Enables auth: root (role root), maestro (read-write on PREFIX and /maestro/), outsider (read-write elsewhere only). */
@@ -63,7 +66,7 @@ test.before(async () => {
   [tlsEtcd, authEtcd, nats] = await Promise.all([
     startEtcd({ tls: { certFile: certs.serverCertFile, keyFile: certs.serverKeyFile, caFile: certs.caFile } }),
     startEtcd(),
-    startNats(),
+    natsMissing === undefined ? startNats() : undefined,
   ]);
   await enableAuth(authEtcd.endpoints);
 });
@@ -144,7 +147,7 @@ secTest('password authentication: the right password works; a wrong one, none, o
 
 secTest('a cluster node with etcd over TLS runs a workflow to SUCCEEDED', async (t) => {
   const node = await startClusterNode({
-    nats: nats.urls,
+    nats: nats!.urls,
     etcd: tlsEtcd.endpoints,
     etcdPrefix: '/sec-node/',
     etcdTls: { caFile: certs.caFile, certFile: certs.clientCertFile, keyFile: certs.clientKeyFile },
@@ -161,10 +164,10 @@ secTest('a cluster node with etcd over TLS runs a workflow to SUCCEEDED', async 
   for await (const c of client.watch('sec-etcd', instanceId)) if (c.stepId === undefined) status = c.status;
   t.is(status, 'SUCCEEDED');
   t.is((await client.clusterInfo()).members.length, 1);
-});
+}, true);
 
 secTest('`maestro node` with etcd credentials: a wrong password exits 1 with nothing left running; the right one (from the environment) joins', async (t) => {
-  const args = ['node', '--nats', nats.urls.join(','), '--etcd', authEtcd.endpoints.join(','), '--grpc-port', '0', '--partitions', '8', '--etcd-user', 'maestro'];
+  const args = ['node', '--nats', nats!.urls.join(','), '--etcd', authEtcd.endpoints.join(','), '--grpc-port', '0', '--partitions', '8', '--etcd-user', 'maestro'];
   const refused = await maestro([...args, '--etcd-pass', 'not-it-at-all'], { env: { MAESTRO_LOG_LEVEL: 'warn' }, timeoutMs: 60_000 });
   t.is(refused.code, 1, `exits once the start failed (connections and the gRPC server closed): ${refused.stderr}`);
   t.regex(refused.stderr, /error \(unauthenticated\): etcd refused access during reading members: authentication failed/);
@@ -176,4 +179,4 @@ secTest('`maestro node` with etcd credentials: a wrong password exits 1 with not
   t.is(info.code, 0, info.stderr);
   t.regex(info.stdout, /cluster: mode cluster, 1 member, 8 partitions/);
   t.is(await node.stop(), 0);
-});
+}, true);

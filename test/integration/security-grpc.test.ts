@@ -3,7 +3,7 @@
  * mTLS, with the library client and with the `maestro` CLI against `maestro dev` serving TLS and
  * tokens. Certificates are made per run with /usr/bin/openssl.
  */
-import test from 'ava';
+import test, { type ImplementationFn } from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,8 +17,10 @@ import { makeTestCerts, opensslMissingReason, type TestCerts } from '../helpers/
 import { maestro, startDev } from '../cli/helpers.js';
 
 const missing = opensslMissingReason();
-const secTest = missing === undefined ? test : test.skip;
-if (missing !== undefined) console.warn(`security-grpc tests skipped: ${missing}`);
+const secTest = (title: string, fn: ImplementationFn<[]>): void => {
+  if (missing === undefined) test(title, fn);
+  else test.skip(`${title} [skipped: ${missing}]`, fn);
+};
 
 const TOKEN_A = randomBytes(24).toString('hex');
 const TOKEN_B = randomBytes(24).toString('hex');
