@@ -4,6 +4,18 @@ import { EXIT_OK } from './errors.js';
 import type { CliIo } from './io.js';
 import { parseCommandLine, parsePort } from './options.js';
 import { UsageError } from './errors.js';
+import {
+  ETCD_SECURITY_OPTIONS,
+  ETCD_SECURITY_USAGE,
+  etcdSecurity,
+  GRPC_SERVER_SECURITY_OPTIONS,
+  GRPC_SERVER_SECURITY_USAGE,
+  grpcServerSecurity,
+  NATS_SECURITY_OPTIONS,
+  NATS_SECURITY_USAGE,
+  natsSecurity,
+  plaintextTokenWarning,
+} from './security-options.js';
 
 const list = (flag: string, v: string | undefined): string[] => {
   const out = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -45,6 +57,10 @@ export const nodeCommand: Command = {
     '  --lease-ttl-ms N     etcd lease TTL: a crashed node\'s partitions move after about this long (default 2000)',
     '  --no-executor        do not run steps here (leave them to `maestro worker` processes)',
     '  --shell / --http-allow PREFIX   enable the Shell runtime / allow Http steps to call PREFIX',
+    'Security (all off by default; see the README\'s Security section):',
+    ...GRPC_SERVER_SECURITY_USAGE,
+    ...NATS_SECURITY_USAGE,
+    ...ETCD_SECURITY_USAGE,
     'Prints "node ID serving on HOST:PORT" once it has joined; leaves gracefully on Ctrl-C or SIGTERM.',
   ],
   async run(argv, io) {
@@ -64,10 +80,16 @@ export const nodeCommand: Command = {
         'no-executor': { type: 'boolean', default: false },
         shell: { type: 'boolean', default: false },
         'http-allow': { type: 'string', multiple: true },
+        ...GRPC_SERVER_SECURITY_OPTIONS,
+        ...NATS_SECURITY_OPTIONS,
+        ...ETCD_SECURITY_OPTIONS,
       },
       [],
     );
     const replicas = positiveInt('--replicas', values.replicas);
+    const grpcSecurity = grpcServerSecurity(values, io.env);
+    const warning = plaintextTokenWarning(values['grpc-host'], grpcSecurity);
+    if (warning) io.err(warning);
     const { startClusterNode } = await import('../node/cluster-node.js');
     const node = await startClusterNode({
       nats: list('--nats', values.nats),
@@ -83,6 +105,9 @@ export const nodeCommand: Command = {
       runExecutor: !values['no-executor'],
       shellEnabled: values.shell,
       httpAllowList: values['http-allow'] ?? [],
+      ...grpcSecurity,
+      ...natsSecurity(values, io.env),
+      ...etcdSecurity(values, io.env),
     });
     io.out(`node ${node.nodeId} serving on ${node.grpcAddress}`);
     const signal = await interrupted(io);
@@ -97,10 +122,11 @@ export const workerCommand: Command = {
   group: 'cluster',
   summary: 'run step runtimes for a cluster (owns no instances)',
   usage: [
-    'maestro worker --nats URL[,URL...] [--partitions N] [--shell] [--http-allow PREFIX]...',
+    'maestro worker --nats URL[,URL...] [--partitions N] [--shell] [--http-allow PREFIX]... [NATS security options]',
     '  --nats URLS          NATS servers of the cluster',
     '  --partitions N       the cluster\'s partition count (default 256)',
     '  --shell / --http-allow PREFIX   enable the Shell runtime / allow Http steps to call PREFIX',
+    ...NATS_SECURITY_USAGE,
     'Takes steps of its runtimes\' types from the cluster\'s queue groups; stops on Ctrl-C or SIGTERM.',
   ],
   async run(argv, io) {
@@ -112,6 +138,7 @@ export const workerCommand: Command = {
         partitions: { type: 'string' },
         shell: { type: 'boolean', default: false },
         'http-allow': { type: 'string', multiple: true },
+        ...NATS_SECURITY_OPTIONS,
       },
       [],
     );
@@ -121,6 +148,7 @@ export const workerCommand: Command = {
       partitions: positiveInt('--partitions', values.partitions),
       shellEnabled: values.shell,
       httpAllowList: values['http-allow'] ?? [],
+      ...natsSecurity(values, io.env),
     });
     io.out(`worker running ${worker.types.join(', ')}`);
     const signal = await interrupted(io);

@@ -3,7 +3,7 @@ import type { ClusterInfo } from '../workflow/engine-api.js';
 import type { Command } from './command.js';
 import { EXIT_OK } from './errors.js';
 import { parseCommandLine } from './options.js';
-import { SERVER_OPTION, SERVER_USAGE, serverAddress, withClient } from './remote.js';
+import { SERVER_OPTION, SERVER_USAGE, serverTarget, withClient } from './remote.js';
 import { formatDuration, table } from './render.js';
 
 const UNOWNED = '(unowned)';
@@ -69,7 +69,7 @@ export const clusterCommand: Command = {
   usage: ['maestro cluster [--json]', '  --json               print the whole cluster info (every partition) as JSON', SERVER_USAGE],
   async run(argv, io) {
     const { values } = parseCommandLine('cluster', argv, { ...SERVER_OPTION, json: { type: 'boolean', default: false } }, []);
-    return withClient(serverAddress(values.server, io), io, async (client) => {
+    return withClient(serverTarget(values, io), io, async (client) => {
       const info = await client.clusterInfo();
       if (values.json) io.out(JSON.stringify(info, null, 2));
       else for (const line of clusterReport(info)) io.out(line);

@@ -24,7 +24,10 @@ export function exitCodeOf(err: unknown): number {
 export function describeError(err: unknown, server?: string): string {
   if (err instanceof UsageError) return `error: ${err.message}`;
   if (err instanceof ControlError && err.kind === 'unavailable' && server !== undefined) {
-    return `error: cannot reach the maestro server at ${server} (${err.message}); start one with \`maestro dev\` or pass --server`;
+    return `error: cannot reach the maestro server at ${server} (${err.message}); start one with \`maestro dev\` or pass --server (and --tls-ca if it serves TLS)`;
+  }
+  if (err instanceof ControlError && err.kind === 'unauthenticated' && server !== undefined) {
+    return `error: the maestro server at ${server} requires authentication (${err.message}); pass --token-file FILE or --token, or set MAESTRO_TOKEN_FILE or MAESTRO_TOKEN`;
   }
   if (err instanceof MaestroError) {
     const label = err.kind === 'invalid_argument' ? 'invalid' : err.kind.replace('_', ' ');

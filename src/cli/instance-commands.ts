@@ -7,7 +7,7 @@ import { EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
 import { follow } from './follow.js';
 import type { CliIo } from './io.js';
 import { parseCommandLine, parseParams, parsePositiveInt } from './options.js';
-import { SERVER_OPTION, SERVER_USAGE, serverAddress, withClient } from './remote.js';
+import { SERVER_OPTION, SERVER_USAGE, serverTarget, withClient } from './remote.js';
 import { instanceListTable, instanceReport, statusLine } from './render.js';
 
 const INSTANCE_ARGS = ['WORKFLOW_ID', 'INSTANCE_ID'];
@@ -53,7 +53,7 @@ export const startCommand: Command = {
     const workflowId = args[0] ?? '';
     const version = values.version === undefined ? undefined : parsePositiveInt(values.version, '--version');
     const params = parseParams(values.param, values['param-json']);
-    return withClient(serverAddress(values.server, io), io, async (client) => {
+    return withClient(serverTarget(values, io), io, async (client) => {
       const view = await client.startWorkflow({ workflowId, version, params, requestId: values['request-id'] });
       io.out(`started workflow ${view.workflowId} version ${view.version} instance ${view.instanceId} (run ${view.runId})`);
       return values.wait ? followToEnd(client, workflowId, view.instanceId, io, view.createdAtMs) : EXIT_OK;
@@ -69,7 +69,7 @@ export const getCommand: Command = {
   async run(argv, io) {
     const { values, args } = parseCommandLine('get', argv, { ...SERVER_OPTION, json: { type: 'boolean', default: false } }, INSTANCE_ARGS);
     const [workflowId, instanceId] = instanceArgs(args);
-    return withClient(serverAddress(values.server, io), io, async (client) => {
+    return withClient(serverTarget(values, io), io, async (client) => {
       const view = await client.getInstance(workflowId, instanceId);
       if (values.json) io.out(JSON.stringify(view, null, 2));
       else for (const line of instanceReport(view)) io.out(line);
@@ -105,7 +105,7 @@ export const listCommand: Command = {
     );
     const status = parseStatus(values.status);
     const limit = values.limit === undefined ? 100 : parsePositiveInt(values.limit, '--limit');
-    return withClient(serverAddress(values.server, io), io, async (client) => {
+    return withClient(serverTarget(values, io), io, async (client) => {
       const rows: InstanceSummary[] = [];
       let pageToken: string | undefined;
       do {
@@ -128,7 +128,7 @@ export const watchCommand: Command = {
   async run(argv, io) {
     const { values, args } = parseCommandLine('watch', argv, SERVER_OPTION, INSTANCE_ARGS);
     const [workflowId, instanceId] = instanceArgs(args);
-    return withClient(serverAddress(values.server, io), io, (client) => followToEnd(client, workflowId, instanceId, io));
+    return withClient(serverTarget(values, io), io, (client) => followToEnd(client, workflowId, instanceId, io));
   },
 };
 
@@ -141,7 +141,7 @@ function endCommand(name: 'stop' | 'kill', summary: string): Command {
     async run(argv, io) {
       const { values, args } = parseCommandLine(name, argv, SERVER_OPTION, INSTANCE_ARGS);
       const [workflowId, instanceId] = instanceArgs(args);
-      return withClient(serverAddress(values.server, io), io, async (client) => {
+      return withClient(serverTarget(values, io), io, async (client) => {
         const view = name === 'stop' ? await client.stop(workflowId, instanceId) : await client.kill(workflowId, instanceId);
         io.out(statusLine(view));
         return EXIT_OK;
@@ -172,7 +172,7 @@ export const restartCommand: Command = {
     );
     const [workflowId, instanceId] = instanceArgs(args);
     const policy = values['from-beginning'] ? 'RESTART_FROM_BEGINNING' : 'RESTART_FROM_INCOMPLETE';
-    return withClient(serverAddress(values.server, io), io, async (client) => {
+    return withClient(serverTarget(values, io), io, async (client) => {
       const view = await client.restart(workflowId, instanceId, policy);
       io.out(`restarted workflow ${workflowId} instance ${instanceId} as run ${view.runId} (${policy})`);
       return values.wait ? followToEnd(client, workflowId, instanceId, io) : EXIT_OK;
@@ -203,7 +203,7 @@ export const putOutputsCommand: Command = {
     const outputs = parseParams(values.output, values['output-json'], '--output');
     const names = Object.keys(outputs);
     if (names.length === 0) throw new UsageError('put-outputs: give at least one --output NAME=VALUE or --output-json NAME=JSON');
-    return withClient(serverAddress(values.server, io), io, async (client) => {
+    return withClient(serverTarget(values, io), io, async (client) => {
       const view = await client.putStepOutputs(workflowId, instanceId, stepId, outputs);
       const step = view.steps.find((s) => s.stepId === stepId);
       io.out(`put ${names.join(', ')} on step ${stepId} (${step?.status ?? 'unknown'}) of workflow ${workflowId} instance ${instanceId} run ${view.runId}`);

@@ -1,23 +1,30 @@
-/** Shared by the client commands: the --server option and a client that is always closed. */
-import { createControlClient, type ControlClient } from '../control/client.js';
+/** Shared by the client commands: the --server and security options, and a client that is always closed. */
+import { createControlClient, type ControlClient, type ControlClientOptions } from '../control/client.js';
 import { describeError, exitCodeOf } from './errors.js';
 import type { CliIo } from './io.js';
+import { CLIENT_SECURITY_OPTIONS, CLIENT_SECURITY_USAGE, clientSecurity } from './security-options.js';
 
 export const DEFAULT_SERVER = 'localhost:50051';
-export const SERVER_OPTION = { server: { type: 'string' as const } };
-export const SERVER_USAGE = `  --server HOST:PORT   the node to talk to (default $MAESTRO_SERVER, else ${DEFAULT_SERVER})`;
+export const SERVER_OPTION = { server: { type: 'string' as const }, ...CLIENT_SECURITY_OPTIONS };
+export const SERVER_USAGE = [`  --server HOST:PORT   the node to talk to (default $MAESTRO_SERVER, else ${DEFAULT_SERVER})`, ...CLIENT_SECURITY_USAGE].join('\n');
 
-export function serverAddress(flag: string | undefined, io: CliIo): string {
-  return flag ?? (io.env['MAESTRO_SERVER'] || DEFAULT_SERVER);
+/** Where a client command connects, and how (TLS, bearer token). */
+export interface ServerTarget {
+  address: string;
+  options: ControlClientOptions;
+}
+
+export function serverTarget(values: { server?: string } & Record<string, unknown>, io: CliIo): ServerTarget {
+  return { address: values.server ?? (io.env['MAESTRO_SERVER'] || DEFAULT_SERVER), options: clientSecurity(values, io.env) };
 }
 
 /** Runs `fn` with a client; server errors are printed (naming the server when unreachable). */
-export async function withClient(address: string, io: CliIo, fn: (client: ControlClient) => Promise<number>): Promise<number> {
-  const client = createControlClient(address);
+export async function withClient(target: ServerTarget, io: CliIo, fn: (client: ControlClient) => Promise<number>): Promise<number> {
+  const client = createControlClient(target.address, target.options);
   try {
     return await fn(client);
   } catch (err) {
-    io.err(describeError(err, address));
+    io.err(describeError(err, target.address));
     return exitCodeOf(err);
   } finally {
     client.close();

@@ -2,7 +2,7 @@
 import type { Command } from './command.js';
 import { EXIT_OK } from './errors.js';
 import { parseCommandLine, readDefinitionFile } from './options.js';
-import { SERVER_OPTION, SERVER_USAGE, serverAddress, withClient } from './remote.js';
+import { SERVER_OPTION, SERVER_USAGE, serverTarget, withClient } from './remote.js';
 import { workflowListTable } from './render.js';
 
 export const pushCommand: Command = {
@@ -13,7 +13,7 @@ export const pushCommand: Command = {
   async run(argv, io) {
     const { values, args } = parseCommandLine('push', argv, SERVER_OPTION, ['FILE']);
     const def = await readDefinitionFile(args[0] ?? '', io.cwd);
-    return withClient(serverAddress(values.server, io), io, async (client) => {
+    return withClient(serverTarget(values, io), io, async (client) => {
       const info = await client.createWorkflow(def.text, def.format);
       const active = info.isActive ? 'active' : `inactive; active version is ${info.activeVersion || 'none'}`;
       io.out(`pushed workflow ${info.workflowId} version ${info.version} (${active})`);
@@ -30,7 +30,7 @@ export const validateCommand: Command = {
   async run(argv, io) {
     const { values, args } = parseCommandLine('validate', argv, SERVER_OPTION, ['FILE']);
     const def = await readDefinitionFile(args[0] ?? '', io.cwd);
-    return withClient(serverAddress(values.server, io), io, async (client) => {
+    return withClient(serverTarget(values, io), io, async (client) => {
       const summary = await client.validateWorkflow(def.text, def.format);
       const n = summary.stepIds.length;
       io.out(`valid: workflow ${summary.workflowId}, ${n} top-level step${n === 1 ? '' : 's'} (${summary.stepIds.join(', ')})`);
@@ -46,7 +46,7 @@ export const workflowsCommand: Command = {
   usage: ['maestro workflows [--server HOST:PORT]', SERVER_USAGE],
   async run(argv, io) {
     const { values } = parseCommandLine('workflows', argv, SERVER_OPTION, []);
-    return withClient(serverAddress(values.server, io), io, async (client) => {
+    return withClient(serverTarget(values, io), io, async (client) => {
       const rows = await client.listWorkflows();
       for (const line of workflowListTable(rows)) io.out(line);
       return EXIT_OK;

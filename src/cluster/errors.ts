@@ -61,3 +61,15 @@ export class MemberIdInUseError extends MaestroError {
     });
   }
 }
+
+/**
+ * etcd refused this node's credentials or what they allow: a wrong user or password, auth
+ * enabled but none configured, or a user without read-write permission on the cluster's key
+ * prefix. Retrying cannot help until the configuration (or etcd's users and roles) changes.
+ */
+export class ClusterAccessError extends MaestroError {
+  override name = 'ClusterAccessError';
+  constructor(operation: string, detail: string, options?: { cause?: unknown }) {
+    super('unauthenticated', `etcd refused access during ${operation}: ${detail}`, { ...options, retryable: false });
+  }
+}

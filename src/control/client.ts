@@ -8,6 +8,8 @@ import type { InstanceChange, InstanceSummary, InstanceView } from '../core/inst
 import type { ClusterInfo, DefinitionFormat, ListInstancesRequest, RestartPolicy, StartRequest, WorkflowSummary } from '../workflow/engine-api.js';
 import { InstanceServiceClient, WorkflowServiceClient } from '../gen/maestro/v1/service.js';
 import { ClusterServiceClient } from '../gen/maestro/v1/cluster.js';
+import { bearerTokenInterceptor } from './auth.js';
+import { channelCredentials, type ClientTlsOptions } from './tls.js';
 import { clusterInfoFromProto } from './cluster-service.js';
 import { WorkflowStatus as PbWorkflowStatus, type InstanceChange as PbInstanceChange } from '../gen/maestro/v1/instance.js';
 import { formatToProto, restartPolicyToProto, workflowStatuses } from './enums.js';
@@ -35,6 +37,10 @@ export type HealthStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKN
 export interface ControlClientOptions {
   /** Deadline of each unary call. Default 30000. */
   callTimeoutMs?: number;
+  /** Connect with TLS (plaintext when absent). */
+  tls?: ClientTlsOptions;
+  /** Sent as `authorization: Bearer <token>` on every call. */
+  token?: string;
 }
 
 export interface ControlClient {
@@ -87,11 +93,12 @@ const healthClientConstructor = (): Promise<grpc.ServiceClientConstructor> =>
 
 export function createControlClient(address: string, opts: ControlClientOptions = {}): ControlClient {
   const timeoutMs = opts.callTimeoutMs ?? 30_000;
-  const creds = grpc.credentials.createInsecure();
-  const workflows = new WorkflowServiceClient(address, creds);
+  const creds = channelCredentials(opts.tls);
+  const interceptors = opts.token === undefined ? [] : [bearerTokenInterceptor(opts.token)];
+  const workflows = new WorkflowServiceClient(address, creds, { interceptors });
   const channel = workflows.getChannel();
-  const instances = new InstanceServiceClient(address, creds, { channelOverride: channel });
-  const cluster = new ClusterServiceClient(address, creds, { channelOverride: channel });
+  const instances = new InstanceServiceClient(address, creds, { channelOverride: channel, interceptors });
+  const cluster = new ClusterServiceClient(address, creds, { channelOverride: channel, interceptors });
 
   function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
@@ -208,7 +215,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     },
     async checkHealth(service = '') {
       const Health = await healthClientConstructor();
-      const health = new Health(address, creds, { channelOverride: channel });
+      const health = new Health(address, creds, { channelOverride: channel, interceptors });
       const check = health['Check'] as UnaryMethod<{ service: string }, { status: HealthStatus }>;
       return (await call(health, check, { service })).status;
     },

@@ -20,6 +20,7 @@ const CODE_OF_KIND: Record<ErrorKind, status> = {
   already_exists: status.ALREADY_EXISTS,
   failed_precondition: status.FAILED_PRECONDITION,
   unavailable: status.UNAVAILABLE,
+  unauthenticated: status.UNAUTHENTICATED,
   internal: status.INTERNAL,
 };
 
@@ -74,6 +75,8 @@ function kindOfCode(code: status): ErrorKind {
     case status.UNAVAILABLE:
     case status.DEADLINE_EXCEEDED:
       return 'unavailable';
+    case status.UNAUTHENTICATED:
+      return 'unauthenticated';
     default:
       return 'internal';
   }
@@ -95,4 +98,12 @@ export function fromServiceError(err: ServiceError): ControlError {
     retryable,
     cause: err,
   });
+}
+
+/** A call without valid credentials (no bearer token, or one the server does not accept). */
+export class AuthenticationError extends MaestroError {
+  override name = 'AuthenticationError';
+  constructor(message: string) {
+    super('unauthenticated', message, { retryable: false });
+  }
 }

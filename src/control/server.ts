@@ -7,6 +7,9 @@
  * registered through `services` is listed without changes here. ClusterService is served when
  * the api object also has a `clusterInfo` function (embedded and cluster nodes). close() marks every service NOT_SERVING, ends open watch streams, then shuts down,
  * forcing it after `shutdownGraceMs`.
+ *
+ * Security is off unless asked for: `tls` serves TLS (mTLS with a client CA, see tls.ts) and
+ * `auth` requires a bearer token on every call but health checks (auth.ts).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath, sep } from 'node:path';
@@ -18,7 +21,9 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import type { EngineApi } from '../workflow/engine-api.js';
 import { InstanceServiceService, WorkflowServiceService } from '../gen/maestro/v1/service.js';
 import { ClusterServiceService } from '../gen/maestro/v1/cluster.js';
+import { authInterceptor, loadTokens, TokenVerifier, type GrpcAuthOptions } from './auth.js';
 import { CLUSTER_SERVICE, clusterService, hasClusterInfo } from './cluster-service.js';
+import { serverCredentials, type ServerTlsOptions } from './tls.js';
 import { instanceService } from './instance-service.js';
 import { WatchRegistry } from './watch.js';
 import { workflowService } from './workflow-service.js';
@@ -52,6 +57,10 @@ export interface GrpcServerOptions {
   services?: ServiceRegistration[];
   /** How long close() waits for calls in flight before cancelling them. Default 2000. */
   shutdownGraceMs?: number;
+  /** Serve TLS (plaintext when absent). */
+  tls?: ServerTlsOptions;
+  /** Require a bearer token on every call except health checks (no authentication when absent). */
+  auth?: GrpcAuthOptions;
 }
 
 export interface GrpcServerHandle {
@@ -77,16 +86,18 @@ export function loadApiDescriptors(): protoLoader.PackageDefinition {
   });
 }
 
-function bind(server: grpc.Server, address: string): Promise<number> {
+function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port)));
   });
 }
 
 export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): Promise<GrpcServerHandle> {
   const host = opts.host ?? 'localhost';
   const graceMs = opts.shutdownGraceMs ?? 2000;
-  const server = new grpc.Server();
+  const creds = serverCredentials(opts.tls);
+  const interceptors = opts.auth === undefined ? [] : [authInterceptor(new TokenVerifier(loadTokens(opts.auth)))];
+  const server = new grpc.Server({ interceptors });
   const watches = new WatchRegistry();
 
   server.addService(WorkflowServiceService, workflowService(api));
@@ -105,7 +116,7 @@ export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): 
   health.addToServer(server);
   new ReflectionService(loadApiDescriptors(), { services: [HEALTH_SERVICE, ...names] }).addToServer(server);
 
-  const port = await bind(server, `${host.includes(':') ? `[${host}]` : host}:${opts.port}`);
+  const port = await bind(server, `${host.includes(':') ? `[${host}]` : host}:${opts.port}`, creds);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'already_exists'
   | 'failed_precondition'
   | 'unavailable'
+  | 'unauthenticated'
   | 'internal';
 
 export class MaestroError extends Error {

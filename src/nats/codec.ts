@@ -36,6 +36,7 @@ const ERROR_KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   'already_exists',
   'failed_precondition',
   'unavailable',
+  'unauthenticated',
   'internal',
 ]);
 

@@ -49,16 +49,35 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const name = `maestro-${nodeId}`;
   const log = createLogger(config.logLevel, { node: nodeId });
-  const transport = await NatsTransport.connect({
-    servers: config.nats,
-    partitions: config.partitions,
-    name,
-    requestTimeoutMs: config.requestTimeoutMs,
-    onHandlerError: (err) => log.warn({ err, module: 'transport' }, 'handler failed'),
-  });
-  const journal = await JetStreamJournal.connect({ servers: config.nats, name: `${name}-journal`, replicas: config.journalReplicas });
-  const kv = await JetStreamKv.connect({ servers: config.nats, name: `${name}-kv`, replicas: config.kvReplicas });
-  const { engine, partitions, executor } = await assembleEngine({
+  // A start that fails part-way (bad credentials, port taken) closes what it opened, newest first.
+  const opened: Array<() => Promise<unknown>> = [];
+  const step = async <T>(start: () => Promise<T>, close?: (value: T) => Promise<unknown>): Promise<T> => {
+    let value: T;
+    try {
+      value = await start();
+    } catch (err) {
+      for (const undo of opened) await undo().catch((cleanupErr: unknown) => log.warn({ err: cleanupErr }, 'cleanup after a failed start failed'));
+      throw err;
+    }
+    if (close) opened.unshift(() => close(value));
+    return value;
+  };
+  const natsSecurity = { auth: config.natsAuth, tls: config.natsTls };
+  const transport = await step(
+    () =>
+      NatsTransport.connect({
+        servers: config.nats,
+        ...natsSecurity,
+        partitions: config.partitions,
+        name,
+        requestTimeoutMs: config.requestTimeoutMs,
+        onHandlerError: (err) => log.warn({ err, module: 'transport' }, 'handler failed'),
+      }),
+    (t) => t.close(),
+  );
+  const journal = await step(() => JetStreamJournal.connect({ servers: config.nats, ...natsSecurity, name: `${name}-journal`, replicas: config.journalReplicas }), (j) => j.close());
+  const kv = await step(() => JetStreamKv.connect({ servers: config.nats, ...natsSecurity, name: `${name}-kv`, replicas: config.kvReplicas }), (k) => k.close());
+  const { engine, partitions, executor } = await step(() => assembleEngine({
     journal,
     kv,
     transport,
@@ -74,14 +93,20 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
       onAccepted,
     },
     onStale: (p, err) => log.warn({ partition: p, err: err.message, module: 'partitions' }, 'journal refused our epoch: another node owns the partition now; dropped its actors'),
+  }), async (core) => {
+    await core.partitions.releaseAll();
+    await core.executor?.close();
   });
-  const etcd = new EtcdCluster({ endpoints: config.etcd, leaseTtlMs: config.leaseTtlMs, prefix: config.etcdPrefix });
+  const etcd = await step(
+    async () => new EtcdCluster({ endpoints: config.etcd, leaseTtlMs: config.leaseTtlMs, prefix: config.etcdPrefix, auth: config.etcdAuth, tls: config.etcdTls }),
+    (e) => e.close(),
+  );
   const startedAtMs = Date.now();
   let manager: PartitionManager | undefined;
   const api = Object.assign(engine, {
     clusterInfo: async (): Promise<ClusterInfo> => clusterInfo(nodeId, manager!, etcd, partitions, config.partitions, startedAtMs),
   });
-  const grpc = await startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort });
+  const grpc = await step(() => startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, tls: config.grpcTls, auth: config.grpcAuth }), (g) => g.close());
   const grpcAddress = `${config.advertiseHost ?? config.grpcHost}:${grpc.port}`;
   manager = new PartitionManager({
     membership: etcd.membership,
@@ -95,7 +120,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   });
   manager.onOwnershipChange((c) => log.debug({ change: c, module: 'partition-manager' }, 'ownership changed'));
   let closed = false;
-  await manager.start();
+  await step(() => manager!.start());
   log.info({ grpcAddress, partitions: config.partitions }, 'node joined the cluster');
   const mgr = manager;
   const shutdown = async (graceful: boolean) => {

@@ -2,6 +2,30 @@
  * Every setting of a node, with every default in one place (`defaultNodeConfig`). Units are in
  * the names. The CLI and tests override fields; nothing else invents defaults.
  */
+import type { GrpcAuthOptions } from '../control/auth.js';
+import type { ServerTlsOptions } from '../control/tls.js';
+import type { NatsAuthOptions, NatsTlsOptions } from '../nats/connection.js';
+import type { EtcdAuthOptions, EtcdTlsOptions } from '../cluster/etcd/options.js';
+
+/**
+ * Security of the gRPC API (`maestro dev`, `maestro node`). Default: all absent — plaintext and
+ * no authentication, which suits the loopback default host only.
+ */
+export interface GrpcSecurityConfig {
+  /** Serve TLS: certificate + key; with `clientCaFile`, clients must present a certificate it signed (mTLS). */
+  grpcTls?: ServerTlsOptions;
+  /** Require `authorization: Bearer <token>` on every call except health checks: tokens listed and/or in a file (one per line). */
+  grpcAuth?: GrpcAuthOptions;
+}
+
+/** How a node or worker authenticates to NATS and whether it uses TLS. Default: absent (no credentials, plaintext). */
+export interface NatsSecurityConfig {
+  /** One of user+pass, token, or a user nkey seed file. */
+  natsAuth?: NatsAuthOptions;
+  /** Present = TLS required; `{}` trusts the system's CAs. */
+  natsTls?: NatsTlsOptions;
+}
+
 export interface NodeConfig {
   /** Partitions instances are hashed into. Fixed for the life of a deployment. */
   partitions: number;
@@ -45,8 +69,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** A cluster node's settings: the node settings plus where the infrastructure is. */
-export interface ClusterConfig extends NodeConfig {
+/** A cluster node's settings: the node settings plus where the infrastructure is and how to reach it securely. */
+export interface ClusterConfig extends NodeConfig, GrpcSecurityConfig, NatsSecurityConfig {
   /** NATS server URLs (nats://host:port). */
   nats: string[];
   /** etcd endpoints (http://host:port). */
@@ -66,6 +90,10 @@ export interface ClusterConfig extends NodeConfig {
   kvReplicas: number;
   /** Run step runtimes in this process too (`maestro worker` processes can add more). */
   runExecutor: boolean;
+  /** etcd user and password (etcd with auth enabled). Default: absent. */
+  etcdAuth?: EtcdAuthOptions;
+  /** TLS to etcd (https endpoints; client certificate for --client-cert-auth). Default: absent (plaintext). */
+  etcdTls?: EtcdTlsOptions;
 }
 
 export function defaultClusterConfig(overrides: Partial<ClusterConfig> & Pick<ClusterConfig, 'nats' | 'etcd'>): ClusterConfig {

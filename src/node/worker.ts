@@ -8,8 +8,9 @@ import { createRuntimeRegistry } from '../executor/runtimes/registry.js';
 import { resolveExecutorOptions } from '../executor/options.js';
 import { startExecutor, type ExecutorHooks } from '../executor/executor.js';
 import type { StepRuntime } from '../executor/runtime.js';
+import type { NatsSecurityConfig } from './config.js';
 
-export interface WorkerOptions {
+export interface WorkerOptions extends NatsSecurityConfig {
   nats: string[];
   partitions?: number;
   shellEnabled?: boolean;
@@ -20,7 +21,13 @@ export interface WorkerOptions {
 }
 
 export async function startWorker(opts: WorkerOptions): Promise<{ types: string[]; close(): Promise<void> }> {
-  const transport = await NatsTransport.connect({ servers: opts.nats, partitions: opts.partitions ?? 256, name: `maestro-worker-${process.pid}` });
+  const transport = await NatsTransport.connect({
+    servers: opts.nats,
+    auth: opts.natsAuth,
+    tls: opts.natsTls,
+    partitions: opts.partitions ?? 256,
+    name: `maestro-worker-${process.pid}`,
+  });
   const runtimes = createRuntimeRegistry(resolveExecutorOptions({ shellEnabled: opts.shellEnabled ?? false, httpAllowList: opts.httpAllowList ?? [] }));
   for (const r of opts.extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
   const executor = await startExecutor(transport, runtimes, {}, opts.hooks);

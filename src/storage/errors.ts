@@ -26,3 +26,14 @@ export class DataDirLockedError extends MaestroError {
     this.holderPid = holderPid;
   }
 }
+
+/** A key, certificate, token or password file named in the configuration cannot be read. */
+export class CredentialFileError extends MaestroError {
+  override name = 'CredentialFileError';
+  readonly path: string;
+  constructor(what: string, path: string, options: { cause?: unknown; problem?: string }) {
+    const code = (options.cause as NodeJS.ErrnoException | undefined)?.code;
+    super('invalid_argument', `cannot read the ${what} ${path}: ${options.problem ?? code ?? String(options.cause)}`, { cause: options.cause, retryable: false });
+    this.path = path;
+  }
+}

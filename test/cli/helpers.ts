@@ -96,3 +96,48 @@ export async function startDev(extraArgs: string[] = []): Promise<DevServer> {
     throw err;
   }
 }
+
+export interface MaestroProcess {
+  /** The first match of the ready pattern in stdout. */
+  ready: RegExpExecArray;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+  /** Kills it hard if still running (for teardown). */
+  kill(): void;
+}
+
+/**
+ * Spawns a long-running `maestro` command (node, worker, dev) and resolves once stdout matches
+ * `readyPattern`; rejects with its stderr if it exits first.
+ */
+export async function startMaestro(args: string[], readyPattern: RegExp, env: Record<string, string> = {}): Promise<MaestroProcess> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  };
+  try {
+    const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = readyPattern.exec(out);
+        if (m) resolve(m);
+      });
+      void exited.then((code) => reject(new Error(`maestro ${args[0]} exited ${code} before it was ready: ${stderr}`)));
+    });
+    return {
+      ready,
+      kill,
+      stop() {
+        child.kill('SIGTERM');
+        return exited;
+      },
+    };
+  } catch (err) {
+    kill();
+    throw err;
+  }
+}

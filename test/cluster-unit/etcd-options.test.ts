@@ -27,3 +27,12 @@ test('bad options are rejected naming the option', (t) => {
     t.is(err?.path, path, JSON.stringify(opts));
   }
 });
+
+test('TLS: scheme-less endpoints become https, an http:// endpoint is refused; auth needs both fields', (t) => {
+  t.deepEqual(etcdClusterDefaults({ endpoints: ['10.0.0.1:2379', 'https://e2:2379'], tls: { caFile: '/ca.pem' } }).endpoints, ['https://10.0.0.1:2379', 'https://e2:2379']);
+  const plain = t.throws(() => etcdClusterDefaults({ endpoints: ['http://e1:2379'], tls: {} }), { instanceOf: ValidationError });
+  t.regex(plain?.message ?? '', /http:\/\/e1:2379 is plain http but etcd TLS is configured: use https:\/\//);
+  t.is(t.throws(() => etcdClusterDefaults({ endpoints: ['h:1'], tls: { certFile: '/c.pem' } }), { instanceOf: ValidationError })?.path, 'etcd.tls');
+  t.is(t.throws(() => etcdClusterDefaults({ endpoints: ['h:1'], auth: { username: 'maestro', password: '' } }), { instanceOf: ValidationError })?.path, 'etcd.auth');
+  t.like(etcdClusterDefaults({ endpoints: ['h:1'], auth: { username: 'u', password: 'p' } }), { auth: { username: 'u', password: 'p' }, tls: undefined });
+});

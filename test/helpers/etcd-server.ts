@@ -9,8 +9,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Client TLS of the members: https client URLs with this certificate and key. With `caFile`, etcd
+ * also requires client certificates signed by it (3.4 does whenever a trusted CA is set).
+ */
+export interface EtcdTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile?: string;
+}
+
 export interface EtcdServer {
-  /** Client URLs, `http://127.0.0.1:<port>`, one per member. */
+  /** Client URLs, `http://127.0.0.1:<port>` (`https://` with TLS), one per member. */
   endpoints: string[];
   pids: number[];
   dataDir: string;
@@ -71,6 +81,7 @@ function baseDir(): string {
   }
 }
 
+/** `endpoint` is a client URL, or with TLS the member's plain-http metrics URL (which serves /health too). */
 async function healthy(endpoint: string): Promise<boolean> {
   try {
     const res = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) });
@@ -86,11 +97,21 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function attempt(members: number, dataDir: string): Promise<EtcdServer> {
-  const ports = await freePorts(members * 2);
+async function attempt(members: number, dataDir: string, tls: EtcdTlsFiles | undefined): Promise<EtcdServer> {
+  const ports = await freePorts(members * (tls ? 3 : 2));
   const names = Array.from({ length: members }, (_, i) => `m${i}`);
   const peer = (i: number) => `http://127.0.0.1:${ports[members + i]}`;
-  const client = (i: number) => `http://127.0.0.1:${ports[i]}`;
+  const client = (i: number) => `${tls ? 'https' : 'http'}://127.0.0.1:${ports[i]}`;
+  const metrics = (i: number) => `http://127.0.0.1:${ports[2 * members + i]}`;
+  const tlsArgs = (i: number): string[] =>
+    tls === undefined
+      ? []
+      : [
+          `--cert-file=${tls.certFile}`,
+          `--key-file=${tls.keyFile}`,
+          ...(tls.caFile === undefined ? [] : [`--trusted-ca-file=${tls.caFile}`, '--client-cert-auth']),
+          `--listen-metrics-urls=${metrics(i)}`,
+        ];
   const initialCluster = names.map((n, i) => `${n}=${peer(i)}`).join(',');
   const children: ChildProcess[] = names.map((name, i) => {
     const log = openSync(join(dataDir, `${name}.log`), 'w');
@@ -108,6 +129,7 @@ async function attempt(members: number, dataDir: string): Promise<EtcdServer> {
         `--initial-cluster-token=test-${ports[0]}`,
         '--logger=zap',
         '--log-level=warn',
+        ...tlsArgs(i),
       ],
       { stdio: ['ignore', log, log] },
     );
@@ -147,7 +169,7 @@ async function attempt(members: number, dataDir: string): Promise<EtcdServer> {
       await server.stop();
       throw err;
     }
-    const ok = await Promise.all(endpoints.map(healthy));
+    const ok = await Promise.all(names.map((_, i) => healthy(tls ? metrics(i) : client(i))));
     if (ok.every(Boolean)) return server;
     if (Date.now() > deadline) {
       const logs = names.map((n) => readLogTail(join(dataDir, `${n}.log`))).join('\n');
@@ -173,15 +195,15 @@ function readLogTail(path: string): string {
   return readFileSync(path, 'utf8').split('\n').slice(-8).join('\n');
 }
 
-/** Starts 1 (default) or 3 etcd members on free ports in a temp dir. */
-export async function startEtcd(opts: { members?: 1 | 3 } = {}): Promise<EtcdServer> {
+/** Starts 1 (default) or 3 etcd members on free ports in a temp dir, with client TLS if asked. */
+export async function startEtcd(opts: { members?: 1 | 3; tls?: EtcdTlsFiles } = {}): Promise<EtcdServer> {
   const reason = etcdMissingReason();
   if (reason !== undefined) throw new Error(reason);
   const members = opts.members ?? 1;
   for (let tries = 1; ; tries++) {
     const dataDir = mkdtempSync(join(baseDir(), 'maestro-etcd-'));
     try {
-      return await attempt(members, dataDir);
+      return await attempt(members, dataDir, opts.tls);
     } catch (err) {
       rmSync(dataDir, { recursive: true, force: true });
       // Another process may have taken a probed port before etcd bound it: probe again.

@@ -32,6 +32,8 @@ export interface NatsFixture {
 export interface StartNatsOptions {
   cluster?: 1 | 3;
   jetstream?: boolean;
+  /** Lines appended to every server's config (e.g. a `tls { ... }` or `authorization { ... }` block). */
+  extraConfig?: string[];
 }
 
 const BIN = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
@@ -103,6 +105,7 @@ export async function startNats(opts: StartNatsOptions = {}): Promise<NatsFixtur
       `log_file: "${join(m.dir, 'server.log')}"`,
     ];
     if (jetstream) lines.push(`jetstream { store_dir: "${join(m.dir, 'js')}" }`);
+    lines.push(...(opts.extraConfig ?? []));
     if (size > 1) {
       const routes = routePorts.filter((_, j) => j !== i).map((p) => `"nats-route://127.0.0.1:${p}"`);
       lines.push(`cluster { name: maestro-test, listen: "127.0.0.1:${routePorts[i]}", routes: [${routes.join(', ')}] }`);

@@ -12,7 +12,8 @@
  */
 import { EtcdLeaseInvalidError, type Namespace } from 'etcd3';
 import { ValidationError } from '../../core/errors.js';
-import { ClusterUnavailableError, LeaseLostError } from '../errors.js';
+import { LeaseLostError } from '../errors.js';
+import { etcdFailure } from './failure.js';
 import type { Epoch, PartitionClaim, PartitionClaims } from '../port.js';
 import type { EtcdMembership } from './etcd-membership.js';
 import { partitionKey } from './options.js';
@@ -38,7 +39,7 @@ export class EtcdPartitionClaims implements PartitionClaims {
         session.invalidate(cause);
         throw new LeaseLostError(nodeId, `claim of partition ${partition}: etcd does not know the lease`, { cause });
       }
-      throw new ClusterUnavailableError(`claim of partition ${partition}`, { cause });
+      throw etcdFailure(`claim of partition ${partition}`, cause);
     }
     if (res.succeeded) return Number(res.header.revision);
     const held = res.responses[0]?.response_range.kvs[0];
@@ -52,7 +53,7 @@ export class EtcdPartitionClaims implements PartitionClaims {
       const res = await this.ns.if(key, 'Create', '==', epoch).then(this.ns.delete().key(key)).commit();
       return res.succeeded;
     } catch (cause) {
-      throw new ClusterUnavailableError(`release of partition ${partition}`, { cause });
+      throw etcdFailure(`release of partition ${partition}`, cause);
     }
   }
 
@@ -62,7 +63,7 @@ export class EtcdPartitionClaims implements PartitionClaims {
     try {
       res = await this.ns.get(key).exec();
     } catch (cause) {
-      throw new ClusterUnavailableError(`reading the claim of partition ${partition}`, { cause });
+      throw etcdFailure(`reading the claim of partition ${partition}`, cause);
     }
     const kv = res.kvs[0];
     if (kv === undefined) return undefined;

@@ -14,6 +14,7 @@ import type { Namespace } from 'etcd3';
 import { EtcdLeaseInvalidError } from 'etcd3';
 import { ValidationError } from '../../core/errors.js';
 import { ClusterUnavailableError, LeaseLostError, MemberIdInUseError, NotJoinedError } from '../errors.js';
+import { etcdFailure } from './failure.js';
 import { encodeMember, validateMemberInfo } from '../member.js';
 import type { MemberInfo, Membership, MembershipView, Unsubscribe } from '../port.js';
 import { LeaseSession } from './lease-session.js';
@@ -71,7 +72,7 @@ export class EtcdMembership implements Membership {
         await session.revoke();
       }
     } catch (cause) {
-      throw cause instanceof ClusterUnavailableError ? cause : new ClusterUnavailableError('leave', { cause });
+      throw etcdFailure('leave', cause);
     } finally {
       await this.watch.stop();
       this.watchStarted = undefined;
@@ -135,12 +136,12 @@ export class EtcdMembership implements Membership {
       const updated = await this.ns.if(key, 'Mod', '==', held.mod_revision).then(this.ns.put(key).value(value).lease(session.id)).commit();
       if (!updated.succeeded) return await this.retryPut(info, session, attempt);
     } catch (cause) {
-      if (cause instanceof MemberIdInUseError || cause instanceof ClusterUnavailableError) throw cause;
+      if (cause instanceof MemberIdInUseError) throw cause;
       if (cause instanceof EtcdLeaseInvalidError) {
         session.invalidate(cause);
         throw new LeaseLostError(info.nodeId, 'etcd does not know the lease', { cause });
       }
-      throw new ClusterUnavailableError('writing the member record', { cause });
+      throw etcdFailure('writing the member record', cause);
     } finally {
       this.oldLeases.add(session.id);
     }

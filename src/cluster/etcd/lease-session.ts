@@ -16,7 +16,7 @@
  *   nobody longer than the TTL.
  */
 import type { Lease, Namespace } from 'etcd3';
-import { ClusterUnavailableError } from '../errors.js';
+import { etcdFailure } from './failure.js';
 
 export class LeaseSession {
   private readonly lease: Lease;
@@ -51,7 +51,7 @@ export class LeaseSession {
     } catch (cause) {
       session.ended = true;
       session.lease.release();
-      throw new ClusterUnavailableError('lease grant', { cause });
+      throw etcdFailure('lease grant', cause);
     }
     session.lastAnsweredMs = Date.now();
     session.watchdog = setInterval(() => session.check(), Math.max(50, ttlMs / 4));
@@ -79,7 +79,7 @@ export class LeaseSession {
     try {
       await this.lease.revoke();
     } catch (cause) {
-      throw new ClusterUnavailableError('lease revoke', { cause });
+      throw etcdFailure('lease revoke', cause);
     }
   }
 

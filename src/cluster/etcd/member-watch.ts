@@ -12,7 +12,8 @@
  *   the etcd revision of the state it shows.
  */
 import type { IKeyValue, IWatchResponse, Namespace, Watcher } from 'etcd3';
-import { ClusterUnavailableError, MalformedMemberError } from '../errors.js';
+import { MalformedMemberError } from '../errors.js';
+import { etcdFailure } from './failure.js';
 import { decodeMember, makeView, sameMembers } from '../member.js';
 import type { MemberInfo, MembershipView } from '../port.js';
 import { MEMBERS_PREFIX } from './options.js';
@@ -63,7 +64,7 @@ export class MemberWatch {
     try {
       res = await this.ns.getAll().prefix(MEMBERS_PREFIX).exec();
     } catch (cause) {
-      throw new ClusterUnavailableError('reading members', { cause });
+      throw etcdFailure('reading members', cause);
     }
     const revision = Number(res.header.revision);
     if (revision > this.applied) {
@@ -80,7 +81,7 @@ export class MemberWatch {
     try {
       watcher = await this.ns.watch().prefix(MEMBERS_PREFIX).startRevision(String(revision)).create();
     } catch (cause) {
-      throw new ClusterUnavailableError('watching members', { cause });
+      throw etcdFailure('watching members', cause);
     }
     if (this.stopped) {
       await watcher.cancel().catch(() => undefined);
@@ -98,7 +99,7 @@ export class MemberWatch {
       this.backgroundResync(false);
     });
     watcher.on('error', (err) => {
-      this.hooks.onError(new ClusterUnavailableError('members watch cancelled', { cause: err }));
+      this.hooks.onError(etcdFailure('members watch cancelled', err));
       if (this.watcher === watcher) this.watcher = undefined;
       void watcher.cancel().catch(() => undefined);
       this.backgroundResync(true);

@@ -1,9 +1,23 @@
-import { Etcd3 } from 'etcd3';
+import { Etcd3, type IOptions } from 'etcd3';
 import { ValidationError } from '../../core/errors.js';
+import { readCredentialFile } from '../../storage/credential-file.js';
+
+/** etcd password authentication (etcd's `auth enable`). */
+export interface EtcdAuthOptions {
+  username: string;
+  password: string;
+}
+
+/** Present = TLS: trust `caFile` (else the system's roots); present a client certificate when etcd runs with --client-cert-auth. */
+export interface EtcdTlsOptions {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
 
 /** Options of the etcd cluster adapter; every default is in `etcdClusterDefaults`. */
 export interface EtcdClusterOptions {
-  /** Client URLs of the etcd members, e.g. `http://10.0.0.1:2379` (scheme defaults to http). */
+  /** Client URLs of the etcd members, e.g. `http://10.0.0.1:2379` (scheme defaults to http, or https with `tls`). */
   endpoints: readonly string[];
   /** Key prefix of this cluster; keys are `<prefix>members/<nodeId>` and `<prefix>partitions/<p>`. */
   prefix?: string;
@@ -24,19 +38,25 @@ export interface EtcdClusterOptions {
   dialTimeoutMs?: number;
   /** Backoff of re-reading membership after the watch broke. */
   resyncRetryMs?: number;
+  /** Absent = no authentication. */
+  auth?: EtcdAuthOptions;
+  /** Absent = plaintext (unless an endpoint is https://, then the system's CAs are trusted). */
+  tls?: EtcdTlsOptions;
 }
 
-export type ResolvedEtcdClusterOptions = Required<EtcdClusterOptions>;
+export type ResolvedEtcdClusterOptions = Required<Omit<EtcdClusterOptions, 'auth' | 'tls'>> & Pick<EtcdClusterOptions, 'auth' | 'tls'>;
 
 export function etcdClusterDefaults(opts: EtcdClusterOptions): ResolvedEtcdClusterOptions {
   const resolved: ResolvedEtcdClusterOptions = {
-    endpoints: opts.endpoints.map(normalizeEndpoint),
+    endpoints: opts.endpoints.map((e) => normalizeEndpoint(e, opts.tls !== undefined)),
     prefix: opts.prefix ?? '/maestro/',
     leaseTtlMs: opts.leaseTtlMs ?? 2000,
     leaseSilenceLimitMs: opts.leaseSilenceLimitMs ?? 2 * (opts.leaseTtlMs ?? 2000),
     callTimeoutMs: opts.callTimeoutMs ?? 5000,
     dialTimeoutMs: opts.dialTimeoutMs ?? 3000,
     resyncRetryMs: opts.resyncRetryMs ?? 250,
+    ...(opts.auth === undefined ? {} : { auth: opts.auth }),
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
   };
   if (resolved.endpoints.length === 0) throw new ValidationError('etcd.endpoints', 'at least one endpoint is required');
   if (!resolved.prefix.startsWith('/') || !resolved.prefix.endsWith('/')) {
@@ -51,11 +71,18 @@ export function etcdClusterDefaults(opts: EtcdClusterOptions): ResolvedEtcdClust
   for (const key of ['callTimeoutMs', 'dialTimeoutMs', 'resyncRetryMs'] as const) {
     if (!(resolved[key] > 0)) throw new ValidationError(`etcd.${key}`, `must be a positive number (got ${resolved[key]})`);
   }
+  if (resolved.auth !== undefined && (!resolved.auth.username || !resolved.auth.password)) {
+    throw new ValidationError('etcd.auth', 'needs both a username and a password');
+  }
+  if (resolved.tls !== undefined && (resolved.tls.certFile === undefined) !== (resolved.tls.keyFile === undefined)) {
+    throw new ValidationError('etcd.tls', 'a client certificate needs both a certificate and a key file');
+  }
   return resolved;
 }
 
-function normalizeEndpoint(endpoint: string): string {
-  const withScheme = /^https?:\/\//.test(endpoint) ? endpoint : `http://${endpoint}`;
+function normalizeEndpoint(endpoint: string, tls: boolean): string {
+  if (tls && endpoint.startsWith('http://')) throw new ValidationError('etcd.endpoints', `${endpoint} is plain http but etcd TLS is configured: use https://`);
+  const withScheme = /^https?:\/\//.test(endpoint) ? endpoint : `${tls ? 'https' : 'http'}://${endpoint}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -72,7 +99,19 @@ export function createEtcdClient(opts: ResolvedEtcdClusterOptions): Etcd3 {
     hosts: [...opts.endpoints],
     dialTimeout: opts.dialTimeoutMs,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + opts.callTimeoutMs }),
+    ...(opts.auth === undefined ? {} : { auth: { username: opts.auth.username, password: opts.auth.password } }),
+    ...(opts.tls === undefined ? {} : { credentials: tlsCredentials(opts.tls) }),
   });
+}
+
+/** PEM files read once; a missing CA means grpc's default roots (etcd3 passes it to createSsl, which takes null). */
+function tlsCredentials(tls: EtcdTlsOptions): NonNullable<IOptions['credentials']> {
+  const read = (file: string | undefined, what: string): Buffer | undefined => (file === undefined ? undefined : readCredentialFile(file, what));
+  return {
+    rootCertificate: read(tls.caFile, 'etcd TLS CA') ?? (null as unknown as Buffer),
+    certChain: read(tls.certFile, 'etcd TLS client certificate'),
+    privateKey: read(tls.keyFile, 'etcd TLS client key'),
+  };
 }
 
 export const memberKey = (nodeId: string): string => `members/${nodeId}`;

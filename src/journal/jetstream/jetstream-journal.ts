@@ -25,7 +25,7 @@
  * created from the options. Snapshots purge the partition subject below themselves, so a `load`
  * reads one snapshot plus the tail.
  */
-import { overNewConnection, type NatsConnectOptions } from '../../nats/connection.js';
+import { overNewConnection, splitConnectOptions, type NatsConnectOptions } from '../../nats/connection.js';
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from 'nats';
 import { MaestroError } from '../../core/errors.js';
 import { GroupCommitter } from '../../storage/group-commit.js';
@@ -57,8 +57,8 @@ export class JetStreamJournal implements Journal {
   }
 
   static connect(opts: JetStreamJournalOptions & NatsConnectOptions): Promise<JetStreamJournal> {
-    const { servers, name, ...rest } = opts;
-    return overNewConnection({ servers, name }, (nc) => JetStreamJournal.create(nc, rest, true));
+    const [connection, rest] = splitConnectOptions(opts);
+    return overNewConnection(connection, (nc) => JetStreamJournal.create(nc, rest, true));
   }
 
   /** Uses a connection owned by the caller; `close` leaves it open. */

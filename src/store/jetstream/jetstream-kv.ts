@@ -13,7 +13,7 @@
  * - Reads go to the stream leader (no direct get), so a resolved `put` is seen by the next `get`.
  * - Values are JSON (readable with the `nats kv` CLI).
  */
-import { overNewConnection, type NatsConnectOptions } from '../../nats/connection.js';
+import { overNewConnection, splitConnectOptions, type NatsConnectOptions } from '../../nats/connection.js';
 import { type KV, type KvEntry as NatsKvEntry, type NatsConnection } from 'nats';
 import { MaestroError, ValidationError } from '../../core/errors.js';
 import { CasConflictError, type KvEntry, type KvStore } from '../port.js';
@@ -49,8 +49,8 @@ export class JetStreamKv implements KvStore {
   ) {}
 
   static connect(opts: JetStreamKvOptions & NatsConnectOptions): Promise<JetStreamKv> {
-    const { servers, name, ...rest } = opts;
-    return overNewConnection({ servers, name }, (nc) => JetStreamKv.create(nc, rest, true));
+    const [connection, rest] = splitConnectOptions(opts);
+    return overNewConnection(connection, (nc) => JetStreamKv.create(nc, rest, true));
   }
 
   /** Uses a connection owned by the caller; `close` leaves it open. */

@@ -18,7 +18,7 @@
  *   until `dispatchTimeoutMs`, then rejects DeliveryTimeoutError.
  */
 import { headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSub } from 'nats';
-import { connectNats } from '../../nats/connection.js';
+import { connectNats, splitConnectOptions } from '../../nats/connection.js';
 import { MaestroError } from '../../core/errors.js';
 import { routeOf } from '../../core/partition.js';
 import type { DispatchedTask } from '../../protocol/executor.js';
@@ -53,7 +53,7 @@ export class NatsTransport implements Transport {
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
     const resolved = natsTransportDefaults(opts);
-    return new NatsTransport(await connectNats({ servers: opts.servers, name: opts.name }), resolved, true);
+    return new NatsTransport(await connectNats(splitConnectOptions(opts)[0]), resolved, true);
   }
 
   /** Uses a connection owned by the caller; `close` leaves it open. */

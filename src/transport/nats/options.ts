@@ -1,12 +1,11 @@
 /** NatsTransport's options: every default in `natsTransportDefaults`. */
 import { MaestroError } from '../../core/errors.js';
+import type { NatsConnectOptions } from '../../nats/connection.js';
 
-export interface NatsTransportOptions {
-  servers: string[];
+/** The connection's settings (servers, name, auth, TLS) plus the transport's own. */
+export interface NatsTransportOptions extends NatsConnectOptions {
   /** Partition count; must equal every other node's. */
   partitions: number;
-  /** Connection name shown by the server's monitoring. */
-  name?: string;
   /** Deadline of a whole `request` (all resends), unless the call gives `timeoutMs`. */
   requestTimeoutMs?: number;
   /** How long one send waits for a reply before it is resent. */
@@ -24,7 +23,7 @@ export interface NatsTransportOptions {
   onHandlerError?: (err: unknown) => void;
 }
 
-export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name'>> & { name?: string };
+export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name' | 'auth' | 'tls'>> & Pick<NatsTransportOptions, 'name' | 'auth' | 'tls'>;
 
 export function natsTransportDefaults(opts: NatsTransportOptions): ResolvedNatsTransportOptions {
   if (!Number.isInteger(opts.partitions) || opts.partitions < 1) {
