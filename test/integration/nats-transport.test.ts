@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError } from '../../src/core/errors.js';
 import { partitionOf } from '../../src/core/partition.js';
 import type { StepTask } from '../../src/executor/runtime.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../../src/transport/errors.js';
-import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../../src/transport/memory/errors.js';
+import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../../src/transport/errors.js';
 import { NatsTransport } from '../../src/transport/nats/nats-transport.js';
 import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/nats-server.js';
 
