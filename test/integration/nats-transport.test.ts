@@ -6,10 +6,10 @@ import { DeliveryTimeoutError, NoExecutorError } from '../../src/transport/error
 import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../../src/transport/errors.js';
 import { NatsTransport } from '../../src/transport/nats/nats-transport.js';
 import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/nats-server.js';
+import { testIf } from '../helpers/skip.js';
 
 const PARTITIONS = 64;
-const natsTest = haveNats() ? test.serial : test.skip;
-if (!haveNats()) console.warn(`nats-transport tests skipped: ${NATS_MISSING}`);
+const natsTest = testIf(haveNats() ? undefined : NATS_MISSING, { serial: true });
 
 let nats: NatsFixture | undefined;
 const open: NatsTransport[] = [];
