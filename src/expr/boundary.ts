@@ -4,7 +4,7 @@
  */
 import type { TypedValue } from '../core/expr-port.js';
 import { SelFault } from './errors.js';
-import { chargeArray, MAP_ENTRY_BYTES, type Budget } from './limits.js';
+import { chargeArray, MAP_ENTRY_BYTES, type Budget } from './budget.js';
 import { typeNameOf, LONG_MAX, LONG_MIN, SelArray, SelMap, SelObject, type ElemKind, type SelValue } from './values.js';
 
 const TWO_63 = 2 ** 63;

@@ -5,7 +5,7 @@ import { SelFault } from './errors.js';
 import { arrayIndex, newArray } from './library/collections.js';
 import { getParam, PARAMS } from './library/params.js';
 import { callMethod, construct, getField, staticValue } from './library/registry.js';
-import { chargeArray, checkSize, MAP_ENTRY_BYTES } from './limits.js';
+import { chargeArray, checkSize, MAP_ENTRY_BYTES } from './budget.js';
 import { binary, cast, doubleToLong, unary } from './operators.js';
 import { convertForAssign, isElemKind, SelArray, SelMap, typeNameOf, type SelValue, type VarKind } from './values.js';
 

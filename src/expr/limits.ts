@@ -6,7 +6,8 @@
  * - Every loop iteration, every AST node visit and every array/map/string allocation made on
  *   behalf of a script is counted against these limits, so no script can run, allocate or
  *   recurse without bound. Exceeding one throws an ExpressionError whose `limit` names it and
- *   whose message reads "SEL limit exceeded: <what> > <limit> (<limitName>)".
+ *   whose message reads "SEL limit exceeded: <what> > <limit> (<limitName>)"
+ *   (size checks and the allocation budget are in budget.ts).
  * - Wall time is checked every 256 node visits and after every library call against a deadline
  *   taken when evaluation starts; a single library call is bounded by the size limits.
  * - Allocation is counted cumulatively (Maestro's MemoryCounter): strings produced by `+` or a
@@ -15,8 +16,6 @@
  * - Parsing is bounded by `sourceLength`, and bracket nesting by `stackDepth`, before the parser
  *   runs; a JS stack overflow anywhere is still caught and reported as a limit error.
  */
-import { SelFault } from './errors.js';
-
 export interface SelLimits {
   /** Maximum iterations of a single while/for loop execution. */
   loopIterations: number;
@@ -82,25 +81,4 @@ const WHAT: Record<SelLimitName, string> = {
 export function limitMessage(name: SelLimitName, limit: number, actual?: number): string {
   const value = actual === undefined ? '' : ` ${actual}`;
   return `SEL limit exceeded: ${WHAT[name]}${value} > ${limit} (${name})`;
-}
-
-/** What library code and boxing need: the limits and the allocation counter. */
-export interface Budget {
-  readonly limits: SelLimits;
-  /** Counts `bytes` allocated on behalf of the script; throws past memoryBytes. */
-  charge(bytes: number): void;
-}
-
-/** Checks the arraySize limit for a new array or map of `length` elements and charges it. */
-export function chargeArray(budget: Budget, length: number): void {
-  checkSize(budget.limits, 'arraySize', length);
-  budget.charge(8 * length + 32);
-}
-
-export const MAP_ENTRY_BYTES = 64;
-
-/** Throws a SelFault naming the limit when `actual` exceeds `limits[name]`. */
-export function checkSize(limits: SelLimits, name: 'arraySize' | 'stringLength', actual: number): void {
-  const limit = limits[name];
-  if (actual > limit) throw new SelFault(limitMessage(name, limit, actual), { limit: name });
 }

@@ -5,7 +5,7 @@
  */
 import type { BinaryOp, CastType } from './ast.js';
 import { SelFault } from './errors.js';
-import { checkSize, type Budget } from './limits.js';
+import { checkSize, type Budget } from './budget.js';
 import { javaString, kindOf, typeNameOf, type SelValue } from './values.js';
 
 function badOperands(op: string, a: SelValue, b: SelValue): never {

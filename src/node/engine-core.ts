@@ -13,6 +13,7 @@ import { resolveExecutorOptions } from '../executor/options.js';
 import { startExecutor, type ExecutorHooks, type ExecutorHandle } from '../executor/executor.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
+import { derivedUuid } from '../workflow/ids.js';
 import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
@@ -54,7 +55,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       journal,
       transport,
       definitions,
-      machine: { engine: sel, hasRuntime },
+      machine: { engine: sel, hasRuntime, uuid: derivedUuid },
       now,
       checkpointEveryRecords: config.checkpointEveryRecords,
       retainFinishedPerPartition: config.retainFinishedPerPartition,

@@ -1,6 +1,14 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 
+/**
+ * When a write counts as durable:
+ * - 'always': every append/claim/snapshot (or KV put) call gets its own write + fdatasync (no merging);
+ * - 'batch':  calls are group-committed, one write + one fdatasync per batch (survives power loss);
+ * - 'never':  group-committed writes without fdatasync (survives a process crash, not power loss).
+ */
+export type FsyncMode = 'always' | 'batch' | 'never';
+
 /** Writes all of `buf` at `position` (positional writes may be short). */
 export async function writeFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
   let off = 0;

@@ -18,3 +18,29 @@ export class DeliveryTimeoutError extends MaestroError {
     });
   }
 }
+
+/** The transport was closed; nothing more is delivered. */
+export class TransportClosedError extends MaestroError {
+  override name = 'TransportClosedError';
+  constructor() {
+    super('unavailable', 'the transport is closed', { retryable: false });
+  }
+}
+
+/** `serve` for a partition that another handler of this transport already serves. */
+export class PartitionAlreadyServedError extends MaestroError {
+  override name = 'PartitionAlreadyServedError';
+  constructor(partition: number) {
+    super('already_exists', `partition ${partition} is already served on this transport; close its subscription first`, {
+      retryable: false,
+    });
+  }
+}
+
+/** A partition number outside 0..partitions-1. */
+export class PartitionRangeError extends MaestroError {
+  override name = 'PartitionRangeError';
+  constructor(partition: number, partitions: number) {
+    super('invalid_argument', `partition ${partition} is out of range 0..${partitions - 1}`, { retryable: false });
+  }
+}

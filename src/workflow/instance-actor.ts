@@ -18,7 +18,6 @@
  * - An instance whose replay failed (state.replayError) is held read-only: reads work, every
  *   event is refused with the reason.
  */
-import { randomBytes } from 'node:crypto';
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
 import { MaestroError, PreconditionError, StaleEpochError, assertNever } from '../core/errors.js';
 import {
@@ -35,9 +34,10 @@ import {
 import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
-import type { StepResult, StepRuntime, StepTask } from '../executor/runtime.js';
+import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
 import { WATCH_LEASE_MS, instanceTopic, type InstanceMessage } from './messages.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
+import { newIdSeed } from './ids.js';
 
 /** What reaches the mailbox: instance messages, and the actor's own timers and re-dispatches. */
 export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string; epoch: number } | { type: 'Redispatch'; attemptIds: string[] };
@@ -140,7 +140,7 @@ export class InstanceActor {
     }
     switch (msg.type) {
       case 'Start': {
-        const idSeed = randomBytes(16).toString('hex');
+        const idSeed = newIdSeed();
         return { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: msg.version, runParams: msg.params, requestId: msg.requestId, initiator: 'MANUAL', idSeed };
       }
       case 'StepResult': {

@@ -2,25 +2,39 @@ import test from 'ava';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeHarness, type Harness } from '../control/harness.js';
-import type { FakeEngine } from '../control/fake-engine.js';
+import { startHarness, type Harness } from '../control/harness.js';
+import { waitForEnd, waitForStep } from '../helpers/wait.js';
 import { maestro } from './helpers.js';
 
-let h: Harness<FakeEngine>;
+// The `maestro` executable against the real embedded node's gRPC server in this process.
+
+let h: Harness;
 let dir: string;
 let server: string[];
 
 const file = (name: string): string => join(dir, name);
 
 test.before(async () => {
-  h = await startFakeHarness();
+  h = await startHarness();
   server = ['--server', h.address];
   dir = await mkdtemp(join(tmpdir(), 'maestro-cli-'));
   await writeFile(
     file('hello.yaml'),
-    ['properties: {owner: tester}', 'workflow:', '  id: cli-hello', '  steps:', '    - step: {id: greet, type: NoOp}', '    - step: {id: bye, type: NoOp}', ''].join('\n'),
+    [
+      'properties: {owner: tester}',
+      'workflow:',
+      '  id: cli-hello',
+      '  steps:',
+      '    - step:',
+      '        id: greet',
+      '        type: Echo',
+      '        params: {say: {type: STRING, expression: "\'hi \' + who"}}',
+      '        transition: {successors: {bye: "true"}}',
+      '    - step: {id: bye, type: NoOp}',
+      '',
+    ].join('\n'),
   );
-  await writeFile(file('block.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-block', steps: [{ step: { id: 'hold', type: 'Block' } }] } }));
+  await writeFile(file('block.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-block', steps: [{ step: { id: 'hold', type: 'Hold' } }] } }));
   await writeFile(file('bad.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-bad', steps: [{ step: { id: 'a' } }] } }));
 });
 test.after.always(async () => {
@@ -69,7 +83,7 @@ test('push, start --wait with params, get --json, list with filters (MAESTRO_SER
   t.regex(start.stdout, /\] step greet SUCCEEDED/);
   t.regex(start.stdout, /\] workflow SUCCEEDED/);
   t.regex(start.stdout, /^STEP\s+TYPE\s+STATUS\s+ATTEMPTS\s+DURATION$/m);
-  t.regex(start.stdout, /^greet\s+NoOp\s+SUCCEEDED\s+1\s+\S+$/m);
+  t.regex(start.stdout, /^greet\s+Echo\s+SUCCEEDED\s+1\s+\S+$/m);
   t.regex(start.stdout, /workflow cli-hello instance \d+ run 1: SUCCEEDED in /);
   const id = /instance (\d+)/.exec(start.stdout)?.[1] ?? '';
 
@@ -77,7 +91,7 @@ test('push, start --wait with params, get --json, list with filters (MAESTRO_SER
   t.is(get.code, 0, get.stderr);
   const view = JSON.parse(get.stdout);
   t.like(view, { workflowId: 'cli-hello', status: 'SUCCEEDED', requestId: 'cli-1', params: { who: 'ann', n: 3 } });
-  t.deepEqual(view.steps[0].outputs, { echo: { who: 'ann', n: 3 } });
+  t.deepEqual(view.steps[0].outputs, { echo: 'hi ann' });
 
   const list = await maestro(['list', '--workflow', 'cli-hello', '--status', 'succeeded'], { env });
   t.is(list.code, 0, list.stderr);
@@ -89,9 +103,10 @@ test('push, start --wait with params, get --json, list with filters (MAESTRO_SER
   t.regex(badStatus.stderr, /--status must be one of CREATED, IN_PROGRESS/);
 });
 
-test('stop, kill, restart and watch of a blocked run', async (t) => {
+test('stop, kill, restart and watch of a held run', async (t) => {
   t.is((await maestro(['push', file('block.json'), ...server])).code, 0);
   const first = await h.client.startWorkflow({ workflowId: 'cli-block' });
+  await waitForStep(h.client, 'cli-block', first.instanceId, 'hold', 'RUNNING');
   const stop = await maestro(['stop', 'cli-block', String(first.instanceId), ...server]);
   t.is(stop.code, 0, stop.stderr);
   t.regex(stop.stdout, /run 1: STOPPED/);
@@ -103,18 +118,23 @@ test('stop, kill, restart and watch of a blocked run', async (t) => {
   const restart = await maestro(['restart', 'cli-block', String(first.instanceId), ...server]);
   t.is(restart.code, 0, restart.stderr);
   t.regex(restart.stdout, /as run 2 \(RESTART_FROM_INCOMPLETE\)/);
-  h.api.unblock('cli-block', first.instanceId);
-  const watch = await maestro(['watch', 'cli-block', String(first.instanceId), ...server]);
+  const watching = maestro(['watch', 'cli-block', String(first.instanceId), ...server]);
+  h.holds.release(await waitForStep(h.client, 'cli-block', first.instanceId, 'hold', 'RUNNING', { runId: 2 }), 'hold');
+  const watch = await watching;
   t.is(watch.code, 0, watch.stderr);
-  t.regex(watch.stdout, /^hold\s+Block\s+SUCCEEDED\s+2\s/m);
+  t.regex(watch.stdout, /\] step hold SUCCEEDED$/m);
+  t.regex(watch.stdout, /^hold\s+Hold\s+SUCCEEDED\s+1\s/m);
+  t.regex(watch.stdout, /run 2: SUCCEEDED/);
 
   const second = await h.client.startWorkflow({ workflowId: 'cli-block' });
+  await waitForStep(h.client, 'cli-block', second.instanceId, 'hold', 'RUNNING');
   const kill = await maestro(['kill', 'cli-block', String(second.instanceId), ...server]);
   t.is(kill.code, 0, kill.stderr);
   t.regex(kill.stdout, /run 1: FAILED/);
   const watchFailed = await maestro(['watch', 'cli-block', String(second.instanceId), ...server]);
   t.is(watchFailed.code, 1, 'watch exits 1 for a run that did not succeed');
   t.regex(watchFailed.stdout, /workflow FAILED/);
+  t.is((await waitForEnd(h.client, 'cli-block', second.instanceId)).status, 'FAILED');
 });
 
 test('an unreachable server is reported with its address, exit 1', async (t) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createControlClient, type ControlClient } from '../../src/control/client.js';
 import { clusterReport } from '../../src/cli/cluster-info.js';
 import { maestro, startDev, type DevServer } from './helpers.js';
+import { waitForStep } from '../helpers/wait.js';
 
 // `maestro cluster` and `maestro put-outputs` against `maestro dev --port 0` (the real embedded node).
 
@@ -67,10 +68,7 @@ test('put-outputs puts typed and string outputs on a running step; get shows the
   t.is((await maestro(['push', join(dir, 'load.json'), ...server])).code, 0);
   const { instanceId } = await client.startWorkflow({ workflowId: 'cli-load' });
   const id = String(instanceId);
-  for await (const c of client.watch('cli-load', instanceId)) {
-    if (c.message === 'snapshot' && (await client.getInstance('cli-load', instanceId)).steps[0]?.status === 'RUNNING') break;
-    if (c.stepId === 'load' && c.status === 'RUNNING') break;
-  }
+  await waitForStep(client, 'cli-load', instanceId, 'load', 'RUNNING');
 
   const noOutputs = await maestro(['put-outputs', 'cli-load', id, 'load', ...server]);
   t.is(noOutputs.code, 2);

@@ -32,14 +32,20 @@ export interface CapturedIo extends CliIo {
   stderr: string[];
   /** Simulates Ctrl-C. */
   interrupt(signal?: string): void;
+  /** Resolves with the first stdout line matching `re`, printed already or when it is printed. */
+  printed(re: RegExp, timeoutMs?: number): Promise<string>;
 }
 
 export function captureIo(cwd = ROOT): CapturedIo {
   const handlers = new Set<(s: string) => void>();
+  const printedWaiters = new Set<(line: string) => void>();
   const io: CapturedIo = {
     stdout: [],
     stderr: [],
-    out: (line) => io.stdout.push(line),
+    out: (line) => {
+      io.stdout.push(line);
+      for (const w of [...printedWaiters]) w(line);
+    },
     err: (line) => io.stderr.push(line),
     isTTY: false,
     env: {},
@@ -51,6 +57,23 @@ export function captureIo(cwd = ROOT): CapturedIo {
     interrupt(signal = 'SIGINT') {
       for (const h of [...handlers]) h(signal);
     },
+    printed(re, timeoutMs = 10_000) {
+      const seen = io.stdout.find((l) => re.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          printedWaiters.delete(waiter);
+          reject(new Error(`no line matching ${re} within ${timeoutMs} ms; printed:\n${io.stdout.join('\n')}`));
+        }, timeoutMs);
+        const waiter = (line: string): void => {
+          if (!re.test(line)) return;
+          clearTimeout(timer);
+          printedWaiters.delete(waiter);
+          resolve(line);
+        };
+        printedWaiters.add(waiter);
+      });
+    },
   };
   return io;
 }
@@ -58,6 +81,8 @@ export function captureIo(cwd = ROOT): CapturedIo {
 export interface DevServer {
   /** HOST:PORT the child printed. */
   address: string;
+  /** What the child wrote to stderr so far. */
+  stderr(): string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
   /** Kills it hard if still running (for teardown). */
@@ -85,6 +110,7 @@ export async function startDev(extraArgs: string[] = []): Promise<DevServer> {
     });
     return {
       address,
+      stderr: () => stderr,
       kill,
       stop() {
         child.kill('SIGTERM');

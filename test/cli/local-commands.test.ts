@@ -1,17 +1,11 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ROOT, maestro } from './helpers.js';
+import { maestro, startDev } from './helpers.js';
+import { CONFORMANCE_DIR as CONFORMANCE, conformanceMissing, testIf } from '../helpers/skip.js';
 
 // `maestro run` and `maestro dev` start the real embedded node (src/node/embedded.ts).
-
-const CONFORMANCE = join(ROOT, '../shared/conformance/maestro');
-const conformance = existsSync(CONFORMANCE) ? test : test.skip;
-const absent = existsSync(CONFORMANCE) ? '' : ' (skipped: ../shared/conformance/maestro is absent)';
 
 let dir: string;
 test.before(async () => {
@@ -61,7 +55,7 @@ test('run of a workflow whose step fails exits 1 and shows the error', async (t)
   t.regex(r.stdout, /sleep_seconds must be a non-negative number/);
 });
 
-conformance(`run of Maestro's samples and invalid definitions${absent}`, async (t) => {
+testIf(conformanceMissing())(`run of Maestro's samples and invalid definitions`, async (t) => {
   const ok = await maestro(['run', join(CONFORMANCE, 'samples/sample-dag-test-1.json')]);
   t.is(ok.code, 0, ok.stderr);
   t.regex(ok.stdout, /sample-dag-test-1 instance 1 run 1: SUCCEEDED/);
@@ -74,23 +68,9 @@ conformance(`run of Maestro's samples and invalid definitions${absent}`, async (
 });
 
 test('dev serves the API on a free port until SIGTERM', async (t) => {
-  const bin = fileURLToPath(new URL('../../bin/maestro.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'dev', '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    void exited.then((code) => reject(new Error(`dev exited ${code} before listening: ${stderr}`)));
-  });
+  const dev = await startDev();
+  t.teardown(() => dev.kill());
+  const address = dev.address;
   t.regex(address, /^127\.0\.0\.1:\d+$/);
 
   const push = await maestro(['push', join(dir, 'greet.yaml'), '--server', address]);
@@ -101,7 +81,6 @@ test('dev serves the API on a free port until SIGTERM', async (t) => {
   const get = await maestro(['get', 'cli-greet', '1', '--json', '--server', address]);
   t.is(JSON.parse(get.stdout).steps[0].params.msg, 'hello bob');
 
-  child.kill('SIGTERM');
-  t.is(await exited, 0);
-  t.regex(stderr, /SIGTERM: shutting down/);
+  t.is(await dev.stop(), 0);
+  t.regex(dev.stderr(), /SIGTERM: shutting down/);
 });

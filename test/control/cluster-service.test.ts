@@ -1,13 +1,12 @@
 import test from 'ava';
 import { status } from '@grpc/grpc-js';
-import { CLUSTER_SERVICE, startGrpcServer } from '../../src/control/server.js';
-import { createControlClient } from '../../src/control/client.js';
+import { CLUSTER_SERVICE } from '../../src/control/server.js';
 import { ControlError } from '../../src/control/errors.js';
 import { MaestroError } from '../../src/core/errors.js';
 import { clusterInfoFromProto, clusterInfoToProto } from '../../src/control/cluster-service.js';
-import type { ClusterInfo } from '../../src/workflow/engine-api.js';
-import { startHarness, type Harness } from './harness.js';
-import { FakeEngine } from './fake-engine.js';
+import type { ClusterInfo, EngineApi } from '../../src/workflow/engine-api.js';
+import { startHarness, TEST_PARTITIONS, withoutClusterInfo, type Harness } from './harness.js';
+import { waitForEnd } from '../helpers/wait.js';
 
 // ClusterService over gRPC against the real embedded node (a real cluster is checked elsewhere).
 
@@ -25,7 +24,7 @@ test('the embedded node is one member owning every partition with an epoch of at
   t.is(info.selfNodeId, 'embedded');
   t.deepEqual(info.members.map((m) => m.nodeId), ['embedded']);
   t.true((info.members[0]?.startedAtMs ?? 0) > 0 && (info.members[0]?.startedAtMs ?? Infinity) <= Date.now());
-  t.true(info.partitions.length > 0);
+  t.is(info.partitions.length, TEST_PARTITIONS);
   t.deepEqual(info.partitions.map((p) => p.partition), Array.from({ length: info.partitions.length }, (_, i) => i), 'index = partition');
   for (const p of info.partitions) {
     t.is(p.nodeId, 'embedded', `partition ${p.partition}`);
@@ -43,7 +42,7 @@ test('instances in memory count the runs the node hosts', async (t) => {
     JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cs-quick', steps: [{ step: { id: 'a', type: 'NoOp' } }] } }),
   );
   const { instanceId } = await h.client.startWorkflow({ workflowId: 'cs-quick' });
-  for await (const _ of h.client.watch('cs-quick', instanceId));
+  await waitForEnd(h.client, 'cs-quick', instanceId);
   t.is((await h.client.clusterInfo()).health.instancesInMemory, before + 1);
 });
 
@@ -65,29 +64,28 @@ test('ClusterInfo survives the trip through the proto unchanged', (t) => {
 });
 
 test('a server over an api without clusterInfo does not serve ClusterService', async (t) => {
-  const server = await startGrpcServer(new FakeEngine(), { port: 0 });
-  const client = createControlClient(`localhost:${server.port}`, { callTimeoutMs: 5000 });
-  t.teardown(async () => {
-    client.close();
-    await server.close();
-  });
-  const err = await t.throwsAsync(client.clusterInfo(), { instanceOf: ControlError });
+  const bare = await startHarness({ serve: (node) => withoutClusterInfo(node.api) });
+  t.teardown(() => bare.close());
+  const err = await t.throwsAsync(bare.client.clusterInfo(), { instanceOf: ControlError });
   t.is(err?.code, status.UNIMPLEMENTED);
-  await t.throwsAsync(client.checkHealth(CLUSTER_SERVICE), { instanceOf: ControlError });
+  await t.throwsAsync(bare.client.checkHealth(CLUSTER_SERVICE), { instanceOf: ControlError });
+  t.is(await bare.client.checkHealth(), 'SERVING', 'the rest is served');
 });
 
 test('engine errors from clusterInfo map to gRPC codes', async (t) => {
-  const api = Object.assign(new FakeEngine(), {
-    clusterInfo: async (): Promise<ClusterInfo> => {
-      throw new MaestroError('unavailable', 'membership view not loaded yet');
-    },
+  // The embedded node always knows its membership; a cluster node whose view is not loaded yet
+  // answers like this, so that answer is put in front of the real node here.
+  const failing = await startHarness({
+    serve: (node) =>
+      Object.create(node.api, {
+        clusterInfo: {
+          value: async (): Promise<ClusterInfo> => {
+            throw new MaestroError('unavailable', 'membership view not loaded yet');
+          },
+        },
+      }) as EngineApi,
   });
-  const server = await startGrpcServer(api, { port: 0 });
-  const client = createControlClient(`localhost:${server.port}`, { callTimeoutMs: 5000 });
-  t.teardown(async () => {
-    client.close();
-    await server.close();
-  });
-  const err = await t.throwsAsync(client.clusterInfo(), { instanceOf: ControlError });
+  t.teardown(() => failing.close());
+  const err = await t.throwsAsync(failing.client.clusterInfo(), { instanceOf: ControlError });
   t.like(err, { code: status.UNAVAILABLE, kind: 'unavailable', retryable: true, message: 'membership view not loaded yet' });
 });

@@ -3,8 +3,9 @@ import { status } from '@grpc/grpc-js';
 import { ControlError } from '../../src/control/errors.js';
 import type { InstanceChange } from '../../src/core/instance/view.js';
 import { startHarness, type Harness } from './harness.js';
+import { waitForEnd } from '../helpers/wait.js';
 
-// The gRPC API over the real embedded node (newEngine): what a client in another language sees.
+// The gRPC API over the real embedded node with its own step types: what a client in another language sees.
 
 let h: Harness;
 const def = (id: string, steps: unknown[]): string =>
@@ -45,7 +46,7 @@ test('start with params and request_id, watch to the end, get the evaluated step
 test('list filters by status and pages', async (t) => {
   for (let i = 0; i < 3; i++) {
     const { instanceId } = await h.client.startWorkflow({ workflowId: 'e2e-quick' });
-    for await (const _ of h.client.watch('e2e-quick', instanceId));
+    await waitForEnd(h.client, 'e2e-quick', instanceId);
   }
   const first = await h.client.listInstances({ workflowId: 'e2e-quick', status: 'SUCCEEDED', pageSize: 2 });
   t.is(first.instances.length, 2);

@@ -5,8 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CLUSTER_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE, HEALTH_SERVICE, startGrpcServer } from '../../src/control/server.js';
 import { createControlClient } from '../../src/control/client.js';
-import { createEmbeddedNode } from '../../src/node/embedded.js';
-import { FakeEngine } from './fake-engine.js';
+import { startHarness, startNode, withoutClusterInfo } from './harness.js';
 
 const require = createRequire(import.meta.url);
 
@@ -34,25 +33,26 @@ function reflect(address: string, request: Record<string, unknown>): Promise<Rec
 }
 
 test('health reports SERVING for the server and each service; a closed server is UNAVAILABLE', async (t) => {
-  const server = await startGrpcServer(new FakeEngine(), { port: 0 });
-  const client = createControlClient(`localhost:${server.port}`);
+  const h = await startHarness();
+  t.teardown(() => h.close());
+  const client = h.client;
   t.is(await client.checkHealth(), 'SERVING');
   t.is(await client.checkHealth(WORKFLOW_SERVICE), 'SERVING');
   t.is(await client.checkHealth(INSTANCE_SERVICE), 'SERVING');
+  t.is(await client.checkHealth(CLUSTER_SERVICE), 'SERVING');
   const unknown = await t.throwsAsync(client.checkHealth('no.such.Service'));
   t.like(unknown, { kind: 'not_found' });
-  client.close();
-  await server.close();
-  const after = createControlClient(`localhost:${server.port}`, { callTimeoutMs: 2000 });
+  await h.server.close();
+  const after = createControlClient(h.address, { callTimeoutMs: 2000 });
   const down = await t.throwsAsync(after.checkHealth());
   t.like(down, { kind: 'unavailable' });
   after.close();
 });
 
 test('reflection lists the maestro and health services and describes their files', async (t) => {
-  const server = await startGrpcServer(new FakeEngine(), { port: 0 });
-  t.teardown(() => server.close());
-  const address = `localhost:${server.port}`;
+  const h = await startHarness({ serve: (node) => withoutClusterInfo(node.api) });
+  t.teardown(() => h.close());
+  const address = h.address;
 
   const listed = await reflect(address, { list_services: '*' });
   const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
@@ -66,11 +66,13 @@ test('reflection lists the maestro and health services and describes their files
 });
 
 test('port 0 picks a free port; two servers get different ones', async (t) => {
-  const a = await startGrpcServer(new FakeEngine(), { port: 0 });
-  const b = await startGrpcServer(new FakeEngine(), { port: 0, host: '127.0.0.1' });
+  const { node } = await startNode();
+  const a = await startGrpcServer(node.api, { port: 0 });
+  const b = await startGrpcServer(node.api, { port: 0, host: '127.0.0.1' });
   t.teardown(async () => {
     await a.close();
     await b.close();
+    await node.close();
   });
   t.true(a.port > 0 && b.port > 0);
   t.not(a.port, b.port);
@@ -80,13 +82,9 @@ test('port 0 picks a free port; two servers get different ones', async (t) => {
 });
 
 test('reflection lists ClusterService when the api has clusterInfo (the embedded node) and describes it', async (t) => {
-  const node = await createEmbeddedNode();
-  const server = await startGrpcServer(node.api, { port: 0 });
-  t.teardown(async () => {
-    await server.close();
-    await node.close();
-  });
-  const address = `localhost:${server.port}`;
+  const h = await startHarness();
+  t.teardown(() => h.close());
+  const address = h.address;
   const listed = await reflect(address, { list_services: '*' });
   const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
   t.deepEqual(names, [CLUSTER_SERVICE, HEALTH_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE].sort());

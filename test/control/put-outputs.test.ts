@@ -1,13 +1,13 @@
 import test from 'ava';
 import { status } from '@grpc/grpc-js';
-import type { ControlClient } from '../../src/control/client.js';
 import { ControlError } from '../../src/control/errors.js';
 import { startHarness, type Harness } from './harness.js';
+import { waitForEnd, waitForStep } from '../helpers/wait.js';
 
 // PutStepOutputs over gRPC against the real embedded node.
 
 let h: Harness;
-const def = (id: string, sleepSeconds: number): string =>
+const def = (id: string): string =>
   JSON.stringify({
     properties: { owner: 'tester', run_strategy: 'sequential' },
     workflow: {
@@ -16,8 +16,8 @@ const def = (id: string, sleepSeconds: number): string =>
         {
           step: {
             id: 'load',
-            type: 'Sleep',
-            params: { sleep_seconds: { type: 'LONG', value: sleepSeconds } },
+            type: 'Hold',
+            params: { table: { type: 'STRING', value: 'raw' } },
             transition: { successors: { big: 'rows > 100', small: 'rows <= 100' } },
           },
         },
@@ -29,40 +29,26 @@ const def = (id: string, sleepSeconds: number): string =>
 
 test.before(async () => {
   h = await startHarness();
-  await h.client.createWorkflow(def('po-long', 30));
-  await h.client.createWorkflow(def('po-short', 4));
+  await h.client.createWorkflow(def('po'));
 });
 test.after.always(async () => {
   await h?.close();
 });
 
-/** Resolves once `stepId` is RUNNING (the watch subscribes before the check, so nothing is missed). */
-async function stepRunning(client: ControlClient, workflowId: string, instanceId: number, stepId: string): Promise<void> {
-  for await (const c of client.watch(workflowId, instanceId)) {
-    if (c.message === 'snapshot') {
-      const view = await client.getInstance(workflowId, instanceId);
-      if (view.steps.find((s) => s.stepId === stepId)?.status === 'RUNNING') return;
-    } else if (c.stepId === stepId && c.status === 'RUNNING') {
-      return;
-    }
-  }
-  throw new Error(`${workflowId}/${instanceId} ended before step ${stepId} ran`);
-}
-
 const codeOf = (err: unknown): unknown => (err instanceof ControlError ? err.code : err);
 
 test('outputs put on a running step show in its params and attempt outputs; stop ends the run', async (t) => {
-  const { instanceId } = await h.client.startWorkflow({ workflowId: 'po-long' });
-  await stepRunning(h.client, 'po-long', instanceId, 'load');
+  const { instanceId } = await h.client.startWorkflow({ workflowId: 'po' });
+  await waitForStep(h.client, 'po', instanceId, 'load', 'RUNNING');
 
-  const put = await h.client.putStepOutputs('po-long', instanceId, 'load', { rows: 120, table: 'events', parts: ['a', 'b'] });
+  const put = await h.client.putStepOutputs('po', instanceId, 'load', { rows: 120, table: 'events', parts: ['a', 'b'] });
   const putStep = put.steps.find((s) => s.stepId === 'load');
   t.is(putStep?.status, 'RUNNING');
   t.is(putStep?.params['rows'], 120);
 
-  const view = await h.client.getInstance('po-long', instanceId);
+  const view = await h.client.getInstance('po', instanceId);
   const load = view.steps.find((s) => s.stepId === 'load');
-  t.like(load?.params, { rows: 120, table: 'events', sleep_seconds: 30 });
+  t.like(load?.params, { rows: 120, table: 'events' });
   t.deepEqual(load?.params['parts'], ['a', 'b']);
   t.like(load?.attempts.at(-1)?.outputs, { rows: 120, table: 'events' });
   t.deepEqual(
@@ -71,16 +57,16 @@ test('outputs put on a running step show in its params and attempt outputs; stop
     'successors wait for the step to end',
   );
 
-  const stopped = await h.client.stop('po-long', instanceId);
+  const stopped = await h.client.stop('po', instanceId);
   t.is(stopped.status, 'STOPPED');
 });
 
 test('a later step condition sees the put output: rows > 100 takes the big branch', async (t) => {
-  const { instanceId } = await h.client.startWorkflow({ workflowId: 'po-short' });
-  await stepRunning(h.client, 'po-short', instanceId, 'load');
-  await h.client.putStepOutputs('po-short', instanceId, 'load', { rows: 120 });
-  for await (const _ of h.client.watch('po-short', instanceId));
-  const view = await h.client.getInstance('po-short', instanceId);
+  const { instanceId } = await h.client.startWorkflow({ workflowId: 'po' });
+  await waitForStep(h.client, 'po', instanceId, 'load', 'RUNNING');
+  const put = await h.client.putStepOutputs('po', instanceId, 'load', { rows: 120 });
+  h.holds.release(put, 'load');
+  const view = await waitForEnd(h.client, 'po', instanceId);
   t.is(view.status, 'SUCCEEDED');
   const statusOf = (id: string) => view.steps.find((s) => s.stepId === id)?.status;
   t.is(statusOf('load'), 'SUCCEEDED');
@@ -89,30 +75,30 @@ test('a later step condition sees the put output: rows > 100 takes the big branc
 });
 
 test('a step that is not running is FAILED_PRECONDITION; an unknown step INVALID_ARGUMENT naming step_id', async (t) => {
-  const { instanceId } = await h.client.startWorkflow({ workflowId: 'po-long' });
-  await stepRunning(h.client, 'po-long', instanceId, 'load');
+  const { instanceId } = await h.client.startWorkflow({ workflowId: 'po' });
+  await waitForStep(h.client, 'po', instanceId, 'load', 'RUNNING');
 
-  const unknown = await t.throwsAsync(h.client.putStepOutputs('po-long', instanceId, 'nope', { rows: 1 }), { instanceOf: ControlError });
+  const unknown = await t.throwsAsync(h.client.putStepOutputs('po', instanceId, 'nope', { rows: 1 }), { instanceOf: ControlError });
   t.is(codeOf(unknown), status.INVALID_ARGUMENT);
   t.is(unknown?.path, 'step_id');
   t.regex(unknown?.message ?? '', /^step_id: .*nope/);
 
-  const waiting = await t.throwsAsync(h.client.putStepOutputs('po-long', instanceId, 'big', { rows: 1 }), { instanceOf: ControlError });
+  const waiting = await t.throwsAsync(h.client.putStepOutputs('po', instanceId, 'big', { rows: 1 }), { instanceOf: ControlError });
   t.is(codeOf(waiting), status.FAILED_PRECONDITION, 'a step that has not started yet is refused');
   t.regex(waiting?.message ?? '', /big.*NOT_CREATED/);
 
-  await h.client.stop('po-long', instanceId);
-  const stopped = await t.throwsAsync(h.client.putStepOutputs('po-long', instanceId, 'load', { rows: 1 }), { instanceOf: ControlError });
+  await h.client.stop('po', instanceId);
+  const stopped = await t.throwsAsync(h.client.putStepOutputs('po', instanceId, 'load', { rows: 1 }), { instanceOf: ControlError });
   t.is(codeOf(stopped), status.FAILED_PRECONDITION);
   t.regex(stopped?.message ?? '', /load.*STOPPED.*RUNNING/);
-  t.is((await h.client.getInstance('po-long', instanceId)).steps[0]?.params['rows'], undefined, 'nothing was merged');
+  t.is((await h.client.getInstance('po', instanceId)).steps[0]?.params['rows'], undefined, 'nothing was merged');
 });
 
 test('the request is checked: step_id, instance_id and at least one output', async (t) => {
   const cases: Array<[Promise<unknown>, string]> = [
-    [h.client.putStepOutputs('po-long', 1, '', { rows: 1 }), 'step_id'],
-    [h.client.putStepOutputs('po-long', 0, 'load', { rows: 1 }), 'instance_id'],
-    [h.client.putStepOutputs('po-long', 1, 'load', {}), 'outputs'],
+    [h.client.putStepOutputs('po', 1, '', { rows: 1 }), 'step_id'],
+    [h.client.putStepOutputs('po', 0, 'load', { rows: 1 }), 'instance_id'],
+    [h.client.putStepOutputs('po', 1, 'load', {}), 'outputs'],
     [h.client.putStepOutputs('', 1, 'load', { rows: 1 }), 'workflow_id'],
   ];
   for (const [call, field] of cases) {
@@ -120,6 +106,6 @@ test('the request is checked: step_id, instance_id and at least one output', asy
     t.is(codeOf(err), status.INVALID_ARGUMENT, field);
     t.is(err?.path, field);
   }
-  const missing = await t.throwsAsync(h.client.putStepOutputs('po-long', 9999, 'load', { rows: 1 }), { instanceOf: ControlError });
+  const missing = await t.throwsAsync(h.client.putStepOutputs('po', 9999, 'load', { rows: 1 }), { instanceOf: ControlError });
   t.is(codeOf(missing), status.NOT_FOUND);
 });

@@ -3,8 +3,8 @@
  * the JSON round trip and the dry-run check.
  */
 import test from 'ava';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { CONFORMANCE_DIR, conformanceMissing } from '../helpers/skip.js';
 import { stringify } from 'yaml';
 import { ValidationError } from '../../src/core/errors.js';
 import {
@@ -15,8 +15,8 @@ import {
   type WorkflowCreateRequest,
 } from '../../src/core/definition/index.js';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/conformance/maestro/', import.meta.url));
-const present = existsSync(`${CORPUS}samples`) && existsSync(`${CORPUS}invalid`);
+const CORPUS = CONFORMANCE_DIR;
+const missing = conformanceMissing('samples', 'invalid');
 const read = (dir: string, f: string): string => readFileSync(`${CORPUS}${dir}/${f}`, 'utf8');
 const files = (dir: string): string[] => readdirSync(`${CORPUS}${dir}`).filter((f) => f.endsWith('.json')).sort();
 const noRuntime = (type: string): boolean => ['noop', 'sleep', 'kubernetes'].includes(type.toLowerCase());
@@ -40,8 +40,8 @@ const INVALID: Record<string, { paths: string[]; message: RegExp; dryRun?: boole
   },
 };
 
-if (!present) {
-  test.skip(`Maestro conformance corpus — skipped: ${CORPUS} (samples/, invalid/) not found`, () => {});
+if (missing !== undefined) {
+  test.skip(`Maestro conformance corpus (skipped: ${missing})`, () => {});
 } else {
   for (const f of files('samples')) {
     test(`sample ${f} parses, validates, passes the dry run and round-trips`, (t) => {

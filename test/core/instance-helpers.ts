@@ -13,6 +13,7 @@ import {
   type MachineContext,
 } from '../../src/core/instance/index.js';
 import { decode, encode } from '../../src/nats/codec.js';
+import { derivedUuid } from '../../src/workflow/ids.js';
 import { createSelEngine } from '../../src/expr/index.js';
 import type { StepResult, StepTask } from '../../src/executor/runtime.js';
 
@@ -53,6 +54,7 @@ export class Driver {
       def: compileWorkflow(parseWorkflowObject(def), 1),
       engine,
       hasRuntime: (t) => runtimes.includes(t),
+      uuid: derivedUuid,
       onStepStatus: (id, status) => {
         if (!this.history.has(id)) this.history.set(id, []);
         this.history.get(id)!.push(status);

@@ -3,7 +3,7 @@
  * sample's workflow params and step params (loop bodies with one iteration's loop values)
  * evaluate, with the values Maestro computes.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import type { ParamDefinitions, Step } from '../../src/core/definition/model.js';
@@ -20,9 +20,10 @@ import {
 } from '../../src/core/params/index.js';
 import { ValidationError } from '../../src/core/errors.js';
 import { env, pick, sel, step, stepCtx, system } from './params-fixtures.js';
+import { CONFORMANCE_DIR, conformanceMissing } from '../helpers/skip.js';
 
-const ROOT = join(process.cwd(), '../shared/conformance/maestro');
-const SAMPLES = join(ROOT, 'samples');
+const SAMPLES = join(CONFORMANCE_DIR, 'samples');
+const missing = conformanceMissing('samples', 'invalid');
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -97,8 +98,8 @@ function run(file: string, over: Partial<SystemContext> = {}): Run {
   return { workflow, steps, system: sys };
 }
 
-if (!existsSync(SAMPLES)) {
-  test.skip(`Maestro samples: ${SAMPLES} is absent (the conformance corpus is not checked out here)`, () => {});
+if (missing !== undefined) {
+  test.skip(`Maestro samples resolve their params (skipped: ${missing})`, () => {});
 } else {
   test('every sample workflow resolves its workflow and step params', (t) => {
     const files = readdirSync(SAMPLES).filter((f) => f.endsWith('.json'));
@@ -207,7 +208,7 @@ if (!existsSync(SAMPLES)) {
   });
 
   test('invalid/sample-invalid-wf-def: the param name $foo is rejected', (t) => {
-    const wf = JSON.parse(readFileSync(join(ROOT, 'invalid/sample-invalid-wf-def.json'), 'utf8')) as Json;
+    const wf = JSON.parse(readFileSync(join(CONFORMANCE_DIR, 'invalid/sample-invalid-wf-def.json'), 'utf8')) as Json;
     const e = t.throws(() => resolveWorkflowParams(normalize(wf.workflow.params), undefined, { env: env(), system: system() }), {
       instanceOf: ValidationError,
     });

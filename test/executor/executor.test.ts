@@ -50,6 +50,7 @@ class GatedRuntime implements StepRuntime {
   maxActive = 0;
   private gates = new Map<string, (r: StepResult) => void>();
   private startWaiters: (() => void)[] = [];
+  private abortWaiters: (() => void)[] = [];
 
   run(task: StepTask, signal: AbortSignal): Promise<StepResult> {
     this.starts.push(task.attemptId);
@@ -60,6 +61,7 @@ class GatedRuntime implements StepRuntime {
       this.gates.set(task.attemptId, resolve);
       signal.addEventListener('abort', () => {
         this.aborted.push(task.attemptId);
+        for (const w of this.abortWaiters.splice(0)) w();
         resolve({ status: 'SUCCEEDED', outputs: { ignored: true } });
       });
     }).finally(() => this.active--);
@@ -72,6 +74,30 @@ class GatedRuntime implements StepRuntime {
   async started(n: number): Promise<void> {
     while (this.starts.length < n) await new Promise<void>((r) => this.startWaiters.push(r));
   }
+
+  async abortedCount(n: number): Promise<void> {
+    while (this.aborted.length < n) await new Promise<void>((r) => this.abortWaiters.push(r));
+  }
+}
+
+/** Collects reported errors; `waitFor(n)` resolves once n have been reported. */
+function errorLog<E>(timeoutMs = 5_000): { items: E[]; push(e: E): void; waitFor(n: number): Promise<void> } {
+  const items: E[] = [];
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  return {
+    items,
+    push(e) {
+      items.push(e);
+      for (const w of waiters.filter((x) => items.length >= x.n)) w.resolve();
+    },
+    waitFor(n) {
+      if (items.length >= n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`only ${items.length} of ${n} errors were reported`)), timeoutMs);
+        waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    },
+  };
 }
 
 async function setup(
@@ -138,7 +164,7 @@ test('a cancel aborts the running attempt and sends no result', async (t) => {
   await s.transport.dispatch(other);
   await gated.started(2);
   s.transport.publish(TOPIC_CANCEL_ATTEMPT, { attemptId: task.attemptId });
-  await new Promise((r) => setImmediate(r));
+  await gated.abortedCount(1);
   t.deepEqual(gated.aborted, [task.attemptId]);
   gated.release(other.attemptId);
   await s.inbox.waitFor(1);
@@ -198,7 +224,7 @@ test('result delivery retries while the owner answers with a retryable error', a
 });
 
 test('a non-retryable rejection or running out of time is reported, not swallowed', async (t) => {
-  const errors: [Error, string][] = [];
+  const errors = errorLog<[Error, string]>();
   const s = await setup([], { resultDeliveryTimeoutMs: 60 }, (err, task) => errors.push([err, task.attemptId]));
   s.inbox.reply = async (r) => {
     throw r.to.startsWith(fatal.instanceKey)
@@ -209,8 +235,8 @@ test('a non-retryable rejection or running out of time is reported, not swallowe
   const slow = makeTask();
   await s.transport.dispatch(fatal);
   await s.transport.dispatch(slow);
-  for (let i = 0; i < 100 && errors.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
-  const byId = new Map(errors.map(([e, id]) => [id, e]));
+  await errors.waitFor(2);
+  const byId = new Map(errors.items.map(([e, id]) => [id, e]));
   t.true(byId.get(fatal.attemptId) instanceof ResultDeliveryError);
   t.regex(byId.get(fatal.attemptId)?.message ?? '', /rejected it: no such instance/);
   t.regex(byId.get(slow.attemptId)?.message ?? '', /gave up after \d+ tries in 60 ms.*resultDeliveryTimeoutMs/);
@@ -275,7 +301,7 @@ test('a cancel of a queued attempt keeps it from ever starting', async (t) => {
 });
 
 test('close is bounded by closeTimeoutMs when no owner takes the results', async (t) => {
-  const errors: Error[] = [];
+  const errors = errorLog<Error>();
   const transport = new MemoryTransport({ partitions: PARTITIONS, requestTimeoutMs: 60_000 });
   const gated = new GatedRuntime();
   const runtimes = new Map<string, StepRuntime>([['gated', gated]]);
@@ -288,9 +314,9 @@ test('close is bounded by closeTimeoutMs when no owner takes the results', async
   t.true(took >= 90 && took < 2_000, `close took ${took} ms`);
   t.deepEqual(gated.aborted.length, 1);
   await transport.close();
-  await new Promise((r) => setImmediate(r));
-  t.is(errors.length, 1, 'the abandoned result is reported');
-  t.true(errors[0] instanceof ResultDeliveryError);
+  await errors.waitFor(1);
+  t.is(errors.items.length, 1, 'the abandoned result is reported once');
+  t.true(errors.items[0] instanceof ResultDeliveryError);
 });
 
 test('many NoOp attempts flow through executor and transport', async (t) => {

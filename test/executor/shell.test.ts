@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,8 +7,7 @@ import { defaultExecutorOptions, type ExecutorOptions } from '../../src/executor
 import { ShellRuntime } from '../../src/executor/runtimes/shell.js';
 import { parseOutputBlock } from '../../src/executor/runtimes/shell-output.js';
 import { makeTask, never } from './task-fixture.js';
-
-const SAMPLES = path.resolve('../shared/conformance/maestro/samples');
+import { CONFORMANCE_DIR, conformanceMissing, testIf } from '../helpers/skip.js';
 
 function shell(over: Partial<ExecutorOptions> = {}): ShellRuntime {
   return new ShellRuntime({ ...defaultExecutorOptions(), shellEnabled: true, ...over });
@@ -52,14 +51,10 @@ test('Maestro\'s params shape, written with the marker env vars, is read via eva
   t.deepEqual(r.details?.['artifacts'], { note: { type: 'X' } });
 });
 
-test('the output block of Maestro\'s kubernetes output sample is understood', async (t) => {
-  const file = path.join(SAMPLES, 'sample-kubernetes-output-wf.json');
-  if (!existsSync(file)) {
-    t.log(`skipped: ${file} is absent (the Maestro conformance samples are not checked out)`);
-    t.pass();
-    return;
-  }
-  const def = JSON.parse(readFileSync(file, 'utf8'));
+const K8S_SAMPLE = 'samples/sample-kubernetes-output-wf.json';
+
+testIf(conformanceMissing(K8S_SAMPLE))('the output block of Maestro\'s kubernetes output sample is understood', async (t) => {
+  const def = JSON.parse(readFileSync(path.join(CONFORMANCE_DIR, K8S_SAMPLE), 'utf8'));
   const steps = def.workflow.steps as { step: { id: string; params?: Record<string, any> } }[];
   const args = steps.find((s) => s.step.id === 'job1')?.step.params?.['kubernetes'].value.args.value as string[];
   // Maestro's param interpolation turns `$$` into `$` before the command runs.

@@ -2,20 +2,13 @@
  * Maestro's own sample workflows: every SEL expression and transition condition in them must
  * compile, and the ones with a fixed meaning must evaluate to what Maestro computes.
  */
-import test, { type ExecutionContext } from 'ava';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CONFORMANCE_DIR, conformanceMissing, testIf } from '../helpers/skip.js';
 import { engine, run } from './helpers.js';
 
-/** `../shared/conformance/maestro` relative to the project root. */
-const ROOT = fileURLToPath(new URL('../../../shared/conformance/maestro/', import.meta.url));
-const available = existsSync(join(ROOT, 'samples'));
-
-function sampleTest(title: string, fn: (t: ExecutionContext) => void): void {
-  if (available) test(title, fn);
-  else test.skip(`${title} (skipped: Maestro samples not found at ${ROOT})`, fn);
-}
+const ROOT = CONFORMANCE_DIR;
+const sampleTest = testIf(conformanceMissing('samples'));
 
 function expressions(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) node.forEach((n) => expressions(n, out));

@@ -1,4 +1,3 @@
-import test from 'ava';
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { promisify } from 'node:util';
 import { EtcdCluster } from '../../src/cluster/etcd/index.js';
 import { etcdMissingReason } from '../helpers/etcd-server.js';
 import { waitUntil } from '../cluster-unit/fixture.js';
+import { testIf } from '../helpers/skip.js';
 
 const run = promisify(execFile);
 const natsMissing = spawnSync('nats-server', ['--version']).status === 0 ? undefined : 'nats-server is not installed';
@@ -22,7 +22,7 @@ function alive(pid: number): boolean {
   }
 }
 
-(missing === undefined ? test.serial : test.skip)(missing ? `${title} [skipped: ${missing}]` : title, async (t) => {
+testIf(missing, { serial: true })(title, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'maestro-local-cluster-'));
   const env = { ...process.env, MAESTRO_CLUSTER_DIR: dir };
   let pids: number[] = [];

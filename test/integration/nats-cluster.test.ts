@@ -12,9 +12,9 @@ import { JetStreamJournal } from '../../src/journal/jetstream/jetstream-journal.
 import { CasConflictError } from '../../src/store/port.js';
 import { JetStreamKv } from '../../src/store/jetstream/jetstream-kv.js';
 import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/nats-server.js';
+import { testIf } from '../helpers/skip.js';
 
-const natsTest = haveNats() ? test.serial : test.skip;
-if (!haveNats()) console.warn(`nats-cluster tests skipped: ${NATS_MISSING}`);
+const natsTest = testIf(haveNats() ? undefined : NATS_MISSING, { serial: true });
 
 const STREAM = 'MAESTRO_JOURNAL';
 let nats: NatsFixture | undefined;

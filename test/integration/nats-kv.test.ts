@@ -3,10 +3,10 @@ import { ValidationError } from '../../src/core/errors.js';
 import { CasConflictError, updateKv } from '../../src/store/port.js';
 import { JetStreamKv } from '../../src/store/jetstream/jetstream-kv.js';
 import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/nats-server.js';
+import { testIf } from '../helpers/skip.js';
 import { kvContract } from '../store/kv-contract.js';
 
-const natsTest = haveNats() ? test : test.skip;
-if (!haveNats()) console.warn(`nats-kv tests skipped: ${NATS_MISSING}`);
+const natsTest = testIf(haveNats() ? undefined : NATS_MISSING);
 
 let nats: NatsFixture | undefined;
 const open: JetStreamKv[] = [];
@@ -31,6 +31,8 @@ if (haveNats()) {
     const store = await JetStreamKv.connect({ servers: nats!.urls, bucket: `kv_contract_${nextBucket++}` });
     return { kv: store, cleanup: () => store.close() };
   });
+} else {
+  natsTest('JetStreamKv KV contract', () => {});
 }
 
 natsTest('put and get round-trip values; revisions grow on every write', async (t) => {

@@ -3,13 +3,13 @@ import { NotFoundError, ValidationError } from '../../src/core/errors.js';
 import { partitionOf } from '../../src/core/partition.js';
 import type { DispatchedTask as StepTask } from '../../src/protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../../src/transport/errors.js';
-import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../../src/transport/memory/errors.js';
+import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../../src/transport/errors.js';
 import { NatsTransport } from '../../src/transport/nats/nats-transport.js';
 import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/nats-server.js';
+import { testIf } from '../helpers/skip.js';
 
 const PARTITIONS = 64;
-const natsTest = haveNats() ? test.serial : test.skip;
-if (!haveNats()) console.warn(`nats-transport tests skipped: ${NATS_MISSING}`);
+const natsTest = testIf(haveNats() ? undefined : NATS_MISSING, { serial: true });
 
 let nats: NatsFixture | undefined;
 const open: NatsTransport[] = [];

@@ -2,12 +2,13 @@ import test from 'ava';
 import { MaestroError } from '../../src/core/errors.js';
 import { partitionOf } from '../../src/core/partition.js';
 import type { DispatchedTask as StepTask } from '../../src/protocol/executor.js';
-import { DeliveryTimeoutError, NoExecutorError } from '../../src/transport/errors.js';
 import {
+  DeliveryTimeoutError,
+  NoExecutorError,
   PartitionAlreadyServedError,
   PartitionRangeError,
   TransportClosedError,
-} from '../../src/transport/memory/errors.js';
+} from '../../src/transport/errors.js';
 import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
 
 function task(stepType: string, attemptId = 'wf/1/1/s/1'): StepTask {

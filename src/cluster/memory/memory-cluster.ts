@@ -13,7 +13,7 @@ import { ValidationError } from '../../core/errors.js';
 import { LeaseLostError } from '../errors.js';
 import { makeView } from '../member.js';
 import type { Epoch, MemberInfo, MembershipView, PartitionClaim } from '../port.js';
-import { MemoryClusterNode } from './memory-node.js';
+import { MemoryClusterNode, type ClusterStore } from './memory-node.js';
 
 interface MemberRecord {
   info: MemberInfo;
@@ -26,7 +26,7 @@ interface ClaimRecord {
   epoch: Epoch;
 }
 
-export class MemoryCluster {
+export class MemoryCluster implements ClusterStore {
   private revision = 0;
   private nextLeaseId = 1;
   private readonly members = new Map<string, MemberRecord>();

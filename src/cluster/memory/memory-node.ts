@@ -10,10 +10,22 @@ import type {
   PartitionClaims,
   Unsubscribe,
 } from '../port.js';
-import type { MemoryCluster } from './memory-cluster.js';
+
+/** The store operations a node handle uses; MemoryCluster implements them. */
+export interface ClusterStore {
+  view(): MembershipView;
+  claimOf(partition: number): PartitionClaim | undefined;
+  grantLease(node: MemoryClusterNode): number;
+  leaseAlive(leaseId: number): boolean;
+  putMember(leaseId: number, info: MemberInfo): void;
+  deleteMember(nodeId: string, leaseId: number): void;
+  revokeLease(leaseId: number | undefined): void;
+  claim(partition: number, nodeId: string, leaseId: number): Epoch | undefined;
+  releaseClaim(partition: number, epoch: Epoch): boolean;
+}
 
 /**
- * One in-process node's handle on a MemoryCluster. Views and lease losses reach subscribers
+ * One in-process node's handle on a MemoryCluster (its ClusterStore). Views and lease losses reach subscribers
  * asynchronously (like an etcd watch) and in order; a dead (killed) node answers every call with
  * ClusterUnavailableError and receives nothing.
  */
@@ -27,7 +39,7 @@ export class MemoryClusterNode implements Membership, PartitionClaims {
   private readonly viewSubs = new Set<(view: MembershipView) => void>();
   private readonly lostSubs = new Set<(err: LeaseLostError) => void>();
 
-  constructor(private readonly cluster: MemoryCluster) {
+  constructor(private readonly cluster: ClusterStore) {
     this.view = cluster.view();
   }
 

@@ -49,7 +49,7 @@ export function replayInstance(input: ReplayInput, live: MachineContext, where: 
 
 /** The live context with everything replay must not ask for turned into a loud error. */
 export function replayContext(live: MachineContext): MachineContext {
-  return { def: live.def, engine: NO_EXPRESSIONS, hasRuntime: noRuntimeLookup, emitChanges: false };
+  return { def: live.def, engine: NO_EXPRESSIONS, hasRuntime: noRuntimeLookup, uuid: noIdDerivation, emitChanges: false };
 }
 
 const NO_EXPRESSIONS: ExpressionEngine = {
@@ -59,6 +59,10 @@ const NO_EXPRESSIONS: ExpressionEngine = {
 
 function noRuntimeLookup(type: string): boolean {
   throw new ReplayDivergenceError(`replay asked whether a runtime for ${type} exists; it must read the recorded verdict`);
+}
+
+function noIdDerivation(): string {
+  throw new ReplayDivergenceError('replay tried to derive an id; it must read the recorded one');
 }
 
 function refuse(what: string): () => never {

@@ -12,7 +12,6 @@ import type { AttemptState, InstanceState, StepState, TimerKind } from './state.
 import { isStepRunning, isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
 import { seededRandom, uuidFrom } from './random.js';
 import { Decisions, type Decision, type DecisionKind } from './decisions.js';
-import { derivedUuid } from './ids.js';
 import { makeScope, resolveParsable, type EvalEnv, type SystemContext } from '../params/index.js';
 import { parseDurationMs } from '../definition/index.js';
 import { ValidationError } from '../errors.js';
@@ -36,6 +35,12 @@ export interface MachineContext {
    * seeded ids (see journal-format.ts). Never set for live instances.
    */
   legacyIds?: boolean;
+  /**
+   * Derives id number `n` of event `seq` from the instance's seed (a pure function; the node
+   * passes SHA-256 based ones, see workflow/ids.ts). Without it, or for a format-1 instance
+   * without a seed, ids come from the seeded random stream as format 1 made them.
+   */
+  uuid?(seed: string, seq: number, n: number): string;
 }
 
 export class Transition {
@@ -78,8 +83,8 @@ export class Transition {
 
   /** A new UUID (only ever called inside a decision, so replay reads it back). */
   uuid(): string {
-    if (this.ctx.legacyIds || this.s.idSeed === undefined) return uuidFrom(this.random);
-    return derivedUuid(this.s.idSeed, this.seq, this.ids++);
+    if (this.ctx.legacyIds || this.s.idSeed === undefined || !this.ctx.uuid) return uuidFrom(this.random);
+    return this.ctx.uuid(this.s.idSeed, this.seq, this.ids++);
   }
 
   /** The timers record, copied on first write (most events touch no timer). */

@@ -1,7 +1,7 @@
 /** Shared plumbing of the SEL class library: the call context and argument checking. */
 import type { EvalScope } from '../../core/expr-port.js';
 import { SelFault } from '../errors.js';
-import type { Budget } from '../limits.js';
+import type { Budget } from '../budget.js';
 import { SelArray, SelMap, typeNameOf, type SelValue } from '../values.js';
 
 export interface LibContext extends Budget {

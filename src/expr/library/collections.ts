@@ -4,7 +4,7 @@
  * keys and keep insertion order; every growth is checked against the arraySize limit.
  */
 import { SelFault } from '../errors.js';
-import { chargeArray, checkSize, MAP_ENTRY_BYTES, type Budget } from '../limits.js';
+import { chargeArray, checkSize, MAP_ENTRY_BYTES, type Budget } from '../budget.js';
 import { javaEquals } from '../operators.js';
 import { javaString, SelArray, SelMap, typeNameOf, type ElemKind, type SelValue } from '../values.js';
 import { array, arity, str, table, type LibFn, type MethodTable } from './args.js';

@@ -5,7 +5,8 @@
  * shortest decimal representation, as Java does.
  */
 import { SelFault } from '../errors.js';
-import { checkSize, type SelLimits } from '../limits.js';
+import type { SelLimits } from '../limits.js';
+import { checkSize } from '../budget.js';
 import { javaString, typeNameOf, type SelValue } from '../values.js';
 
 const SPEC = /%(?:(\d+)\$|(<))?([-#+ 0,(]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g;

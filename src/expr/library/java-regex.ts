@@ -16,7 +16,8 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { SelFault } from '../errors.js';
-import { checkSize, type SelLimits } from '../limits.js';
+import type { SelLimits } from '../limits.js';
+import { checkSize } from '../budget.js';
 
 let linear: boolean | undefined;
 

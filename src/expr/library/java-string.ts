@@ -1,6 +1,7 @@
 /** java.lang.String: instance methods and the static String class (valueOf, format, join). */
 import { SelFault } from '../errors.js';
-import { chargeArray, checkSize, type Budget, type SelLimits } from '../limits.js';
+import type { SelLimits } from '../limits.js';
+import { chargeArray, checkSize, type Budget } from '../budget.js';
 import { javaString, SelArray, type SelValue } from '../values.js';
 import { arity, int, str, table, type LibFn, type MethodTable } from './args.js';
 import { javaFormat } from './java-format.js';

@@ -4,7 +4,7 @@
  * SelLong.create); results that are arrays are bounded by the arraySize limit before they are built.
  */
 import { SelFault } from '../errors.js';
-import { chargeArray } from '../limits.js';
+import { chargeArray } from '../budget.js';
 import { SelArray, type SelValue } from '../values.js';
 import { arity, instance, int, longish, parseJavaLong, str, stringish, table, type LibContext, type MethodTable } from './args.js';
 import { compilePattern, formatTokens } from './joda-format.js';

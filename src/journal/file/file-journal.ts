@@ -21,7 +21,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Epoch, InstanceSnapshot, Journal, JournalRecord, PartitionImage } from '../port.js';
 import { ValidationError } from '../../core/errors.js';
 import { GroupCommitter } from '../../storage/group-commit.js';
-import { checkEpoch, checkPartition, checkRecords, checkSnapshots, staleEpoch } from '../memory/partition-state.js';
+import { checkEpoch, checkPartition, checkRecords, checkSnapshots, staleEpoch } from '../partition-state.js';
 import { lockDir, type DirLock } from '../../storage/dir-lock.js';
 import { StoreClosedError } from './errors.js';
 import { FrameKind, appendPayload, encodeFrame, snapshotPayload } from './frame.js';

@@ -1,14 +1,8 @@
 import type { FileHandle } from 'node:fs/promises';
 import { ValidationError } from '../../core/errors.js';
-import { writeFully } from '../../storage/fs-util.js';
+import { writeFully, type FsyncMode } from '../../storage/fs-util.js';
 
-/**
- * When a write counts as durable:
- * - 'always': every append/claim/snapshot call gets its own write + fdatasync (no merging);
- * - 'batch':  calls are group-committed, one write + one fdatasync per batch (survives power loss);
- * - 'never':  group-committed writes without fdatasync (survives a process crash, not power loss).
- */
-export type FsyncMode = 'always' | 'batch' | 'never';
+export type { FsyncMode };
 
 /** Writes all of `buf` at `position`; replaceable so tests can inject I/O faults. */
 export type WriteAt = (fh: FileHandle, buf: Buffer, position: number) => Promise<void>;

@@ -19,7 +19,7 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Epoch, InstanceSnapshot, JournalRecord } from '../port.js';
 import { MaestroError } from '../../core/errors.js';
-import { PartitionState } from '../memory/partition-state.js';
+import { PartitionState } from '../partition-state.js';
 import { JournalCorruptError, JournalIoError } from './errors.js';
 import {
   FORGET_SEQ,

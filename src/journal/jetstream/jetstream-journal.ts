@@ -29,11 +29,12 @@ import { overNewConnection, splitConnectOptions, type NatsConnectOptions } from 
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from 'nats';
 import { MaestroError } from '../../core/errors.js';
 import { GroupCommitter } from '../../storage/group-commit.js';
-import { checkEpoch, checkPartition, checkRecords, checkSnapshots, staleEpoch } from '../memory/partition-state.js';
+import { checkEpoch, checkPartition, checkRecords, checkSnapshots, staleEpoch } from '../partition-state.js';
 import type { Epoch, InstanceSnapshot, Journal, JournalRecord, PartitionImage } from '../port.js';
 import { JournalClosedError, JournalUnavailableError } from './errors.js';
 import { encodeSnapshots } from './frames.js';
-import { PartitionLog, type LogContext, type Op } from './partition-log.js';
+import type { LogContext } from './log-context.js';
+import { PartitionLog, type Op } from './partition-log.js';
 import { jetStreamJournalDefaults, type JetStreamJournalOptions, type ResolvedJournalOptions } from './options.js';
 import { readPartition } from './reader.js';
 import { apiErrorCode, retrying } from './retry.js';

@@ -21,33 +21,15 @@
  *   last message carries our `Maestro-Writer` id. Past the deadline the batch rejects
  *   JournalUnavailableError and the next write first re-reads the subject's last message.
  */
-import { headers, nuid, type JetStreamClient, type JetStreamManager, type PubAck, type StoredMsg } from 'nats';
+import { headers, nuid, type PubAck, type StoredMsg } from 'nats';
 import type { InstanceSnapshot, JournalRecord } from '../port.js';
-import { staleEpoch } from '../memory/partition-state.js';
+import { staleEpoch } from '../partition-state.js';
 import { HDR_EPOCH, HDR_PART, HDR_WRITER, journalPositionId, journalSubject } from '../../nats/subjects.js';
 import { JournalCorruptError, JournalUnavailableError } from './errors.js';
 import { claimFrame, encodeSnapshots, recordsFrame, snapshotFrame, splitParts } from './frames.js';
+import type { LogContext } from './log-context.js';
 import { readPartition } from './reader.js';
 import { apiErrorCode, NO_MESSAGE, retrying, WRONG_LAST_SEQUENCE, type RetryPolicy } from './retry.js';
-
-export interface LogContext {
-  js: JetStreamClient;
-  jsm: JetStreamManager;
-  stream: string;
-  subjectPrefix: string;
-  /** Largest payload of one message; bigger frames are cut into parts. */
-  maxMessageBytes: number;
-  /** Deadline of one publish or read, resends included. */
-  appendTimeoutMs: number;
-  /** How long one publish waits for its ack before it is resent. */
-  attemptTimeoutMs: number;
-  /** Deadline of reading a partition (load, or a snapshot's carry-over). */
-  loadTimeoutMs: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
-  /** How often a write is redone after losing its position to another writer. */
-  conflictRetries: number;
-}
 
 export type Op =
   | { kind: 'claim'; epoch: number }

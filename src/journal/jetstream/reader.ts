@@ -13,7 +13,7 @@ import type { PartitionImage } from '../port.js';
 import { HDR_EPOCH, HDR_PART } from '../../nats/subjects.js';
 import { JournalCorruptError, JournalUnavailableError } from './errors.js';
 import { BadFrame, PartitionFold, type StoredMessage } from './frames.js';
-import type { LogContext } from './partition-log.js';
+import type { LogContext } from './log-context.js';
 import { apiErrorCode, NO_MESSAGE, retrying } from './retry.js';
 
 export async function readPartition(ctx: LogContext, subject: string, partition: number, lastSeq: number): Promise<PartitionImage> {

@@ -16,7 +16,7 @@ import {
   checkRecords,
   checkSnapshots,
   staleEpoch,
-} from './partition-state.js';
+} from '../partition-state.js';
 
 export class MemoryJournal implements Journal {
   private readonly partitions = new Map<number, PartitionState>();

@@ -20,9 +20,8 @@
  */
 import { routeOf } from '../../core/partition.js';
 import type { DispatchedTask } from '../../protocol/executor.js';
-import { DeliveryTimeoutError, NoExecutorError } from '../errors.js';
+import { DeliveryTimeoutError, NoExecutorError, PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
-import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from './errors.js';
 
 export interface MemoryTransportOptions {
   partitions: number;

@@ -1,7 +1,7 @@
 /** Instance UUIDs: 122 random bits derived from a per-instance seed; no collisions in 1,000,000. */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { derivedUuid } from '../../src/core/instance/ids.js';
+import { derivedUuid } from '../../src/workflow/ids.js';
 
 const V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -1,19 +1,20 @@
 /**
  * The in-memory image of one partition, and the argument checks every adapter shares.
- * MemoryJournal keeps one live; FileJournal replays its log into one on load.
+ * MemoryJournal keeps one live; FileJournal replays its log into one on load; every adapter
+ * (memory, file, jetstream) shares the checks, so it sits beside the port, not in an adapter.
  *
- * Semantics (see ../port.ts): records accumulate per instance in append order; a snapshot is an
+ * Semantics (see port.ts): records accumulate per instance in append order; a snapshot is an
  * incremental checkpoint: each named instance then holds its snapshot plus the records already
  * held whose seq is newer than the snapshot's, forgotten instances are gone, the rest unchanged.
  */
-import { StaleEpochError, ValidationError } from '../../core/errors.js';
+import { StaleEpochError, ValidationError } from '../core/errors.js';
 import type {
   Epoch,
   InstanceImage,
   InstanceSnapshot,
   JournalRecord,
   PartitionImage,
-} from '../port.js';
+} from './port.js';
 
 export class PartitionState {
   epoch: Epoch = 0;

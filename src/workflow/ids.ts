@@ -1,11 +1,15 @@
 /**
  * Instance and step-instance UUIDs. Each instance gets a 128-bit random seed when it starts
- * (chosen by the actor, journaled in the `started` event); every id is then the SHA-256 of
- * (seed, event seq, counter) shaped as a version-4 UUID: 122 bits that are random to anyone
- * without the seed, and the same on every replay. Ids are also recorded as decisions, so a
- * replay never derives them again.
+ * (`newIdSeed`, journaled in the `started` event); every id is then the SHA-256 of (seed, event
+ * seq, counter) shaped as a version-4 UUID: 122 bits that are random to anyone without the seed.
+ * The machine (core, which uses no platform module) gets `derivedUuid` through its context and
+ * records each id as a decision, so a replay never derives one again.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+
+export function newIdSeed(): string {
+  return randomBytes(16).toString('hex');
+}
 
 const HEX = '0123456789abcdef';
 
