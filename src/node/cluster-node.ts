@@ -20,6 +20,7 @@ import { startGrpcServer } from '../control/server.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { defaultClusterConfig, type ClusterConfig } from './config.js';
 import { createLogger } from './log.js';
+import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 
 export interface ClusterNode {
   nodeId: string;
@@ -52,6 +53,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     name,
     requestTimeoutMs: config.requestTimeoutMs,
     onHandlerError: (err) => log.warn({ err, module: 'transport' }, 'handler failed'),
+    schemas: WIRE_SCHEMAS,
+    onRejected: (info) => log.warn({ ...info, module: 'transport' }, 'rejected a malformed message at the trust boundary'),
   });
   const journal = await JetStreamJournal.connect({ servers: config.nats, name: `${name}-journal`, replicas: config.journalReplicas });
   const kv = await JetStreamKv.connect({ servers: config.nats, name: `${name}-kv`, replicas: config.kvReplicas });

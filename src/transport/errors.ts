@@ -18,3 +18,11 @@ export class DeliveryTimeoutError extends MaestroError {
     });
   }
 }
+
+/** A subscription to a topic whose events have no wire schema: nothing it received could be checked. */
+export class NoTopicSchemaError extends MaestroError {
+  override name = 'NoTopicSchemaError';
+  constructor(topic: string) {
+    super('invalid_argument', `topic ${topic} has no wire schema; add one to the transport's WireSchemas`, { retryable: false });
+  }
+}

@@ -11,9 +11,10 @@ import { parseWorkflowRequest } from '../../src/core/definition/index.js';
 import { TOPIC_ATTEMPT_HEARTBEAT, type StepResultMessage } from '../../src/protocol/executor.js';
 import type { StepTask } from '../../src/executor/runtime.js';
 import { waitForEnd } from '../helpers/wait.js';
+import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 async function rig(livenessMs: number) {
-  const transport = new MemoryTransport({ partitions: 2 });
+  const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: 2 });
   const kv = new MemoryKv();
   const definitions = new DefinitionRegistry(kv, Date.now);
   const partitions = new LocalPartitions({

@@ -10,6 +10,7 @@ import { MemoryKv } from '../../src/store/memory/memory-kv.js';
 import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
 import { assembleEngine } from '../../src/node/engine-core.js';
 import { defaultNodeConfig } from '../../src/node/config.js';
+import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 /** Starts the fixture in a child process and resolves with the instance ids once they are running. */
 function startChild(dataDir: string, count: number): Promise<{ pid: number; ids: number[] }> {
@@ -88,7 +89,7 @@ test('a checkpoint snapshots only the live instances that changed since the last
     return snapshot(p, e, snaps, forget);
   };
   const kv = new MemoryKv();
-  const transport = new MemoryTransport({ partitions: 1, requestTimeoutMs: 5_000 });
+  const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: 1, requestTimeoutMs: 5_000 });
   const config = defaultNodeConfig({ partitions: 1, checkpointEveryRecords: 9, retainFinishedPerPartition: 4, logLevel: 'warn' });
   const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, runExecutor: true });
   t.teardown(async () => {

@@ -1,7 +1,9 @@
 /** NatsTransport's options: every default in `natsTransportDefaults`. */
 import { MaestroError } from '../../core/errors.js';
+import type { BoundaryOptions } from '../boundary.js';
 
-export interface NatsTransportOptions {
+/** `schemas` (required) and the rejection reporting settings are the trust boundary's (../boundary.ts). */
+export interface NatsTransportOptions extends BoundaryOptions {
   servers: string[];
   /** Partition count; must equal every other node's. */
   partitions: number;
@@ -24,7 +26,8 @@ export interface NatsTransportOptions {
   onHandlerError?: (err: unknown) => void;
 }
 
-export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name'>> & { name?: string };
+export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name' | keyof BoundaryOptions>> &
+  BoundaryOptions & { name?: string };
 
 export function natsTransportDefaults(opts: NatsTransportOptions): ResolvedNatsTransportOptions {
   if (!Number.isInteger(opts.partitions) || opts.partitions < 1) {
