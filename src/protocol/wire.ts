@@ -109,6 +109,7 @@ interface Problem {
 /** Why `value` is not plain data (or not a bounded plain map), or undefined when it is. */
 function plainProblem(value: unknown, opts: PlainOptions): Problem | undefined {
   if (opts.maxEntries !== undefined) {
+    if (value === undefined) return { path: '', problem: 'is missing' };
     if (!isPlainObject(value)) return { path: '', problem: `expected a map, got ${kindOf(value)}` };
     let n = 0;
     for (const _ in value) n++;
@@ -155,7 +156,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function kindOf(v: unknown): string {
-  if (v === null) return 'null';
+  if (v === null || v === undefined) return String(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (typeof v === 'string') return v.length > 40 ? `a string of ${v.length} chars` : JSON.stringify(v);
   if (Array.isArray(v)) return 'a list';

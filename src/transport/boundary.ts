@@ -27,6 +27,8 @@ export interface BoundaryOptions {
   rejectReportIntervalMs?: number;
   rejectReportsPerSecond?: number;
   rejectSourcesTracked?: number;
+  /** The clock of the rate limits (tests). */
+  now?: () => number;
 }
 
 export function boundaryDefaults(opts: BoundaryOptions): Required<BoundaryOptions> {
@@ -35,6 +37,7 @@ export function boundaryDefaults(opts: BoundaryOptions): Required<BoundaryOption
     rejectReportIntervalMs: 60_000,
     rejectReportsPerSecond: 10,
     rejectSourcesTracked: 1_024,
+    now: Date.now,
     ...opts,
   };
 }
@@ -113,7 +116,7 @@ export class Boundary {
   }
 
   private report(kind: WireKind, subject: string, source: string | undefined, reason: string): void {
-    const now = Date.now();
+    const now = this.opts.now();
     const key = `${kind} ${subject} ${source ?? ''}`;
     let state = this.sources.get(key);
     if (state && now - state.reportedAtMs < this.opts.rejectReportIntervalMs) {
