@@ -84,21 +84,25 @@ export type Agrees<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : 
 type Strip = (v: unknown) => unknown;
 const keep: Strip = (v) => v;
 
-/** A copier that keeps only the properties object schemas name (recursively); others pass through. */
+/**
+ * A copier that keeps only the properties object schemas name (recursively); other values pass
+ * through. Generated code (as TypeBox's checker is): an object literal of the required
+ * properties, then the optional ones present, so copies share one hidden class per shape.
+ */
 function stripperOf(schema: TSchema): Strip {
   if (schema[Kind] !== 'Object') return keep;
-  const props = (schema as TObject).properties;
-  const keys = Object.keys(props);
-  const subs = keys.map((k) => stripperOf(props[k]!));
-  return (v) => {
-    const src = v as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
-      if (k in src) out[k] = subs[i]!(src[k]);
-    }
-    return out;
-  };
+  const { properties, required = [] } = schema as TObject;
+  const subs: Strip[] = [];
+  let literal = '';
+  let optional = '';
+  for (const k of Object.keys(properties)) {
+    const sub = stripperOf(properties[k]!);
+    const key = JSON.stringify(k);
+    const value = sub === keep ? `v[${key}]` : `s[${subs.push(sub) - 1}](v[${key}])`;
+    if (required.includes(k)) literal += `${key}: ${value}, `;
+    else optional += `if (${key} in v) o[${key}] = ${value}; `;
+  }
+  return new Function('s', `return (v) => { const o = { ${literal}}; ${optional}return o; };`)(subs) as Strip;
 }
 
 interface Problem {
@@ -108,14 +112,21 @@ interface Problem {
 
 /** Why `value` is not plain data (or not a bounded plain map), or undefined when it is. */
 function plainProblem(value: unknown, opts: PlainOptions): Problem | undefined {
-  if (opts.maxEntries !== undefined) {
-    if (value === undefined) return { path: '', problem: 'is missing' };
-    if (!isPlainObject(value)) return { path: '', problem: `expected a map, got ${kindOf(value)}` };
-    let n = 0;
-    for (const _ in value) n++;
-    if (n > opts.maxEntries) return { path: '', problem: `has ${n} entries, more than the limit of ${opts.maxEntries}` };
+  if (opts.maxEntries === undefined) return walk(value, 0);
+  if (value === undefined) return { path: '', problem: 'is missing' };
+  if (!isPlainObject(value)) return { path: '', problem: `expected a map, got ${kindOf(value)}` };
+  let n = 0;
+  for (const k in value) {
+    if (++n > opts.maxEntries) return { path: '', problem: `has ${Object.keys(value).length} entries, more than the limit of ${opts.maxEntries}` };
+    const v = value[k];
+    if (typeof v === 'object' && v !== null) {
+      const p = walk(v, 1);
+      if (p) return { path: joinPath(k, p.path), problem: p.problem };
+    } else if (typeof v === 'function' || typeof v === 'symbol') {
+      return { path: k, problem: `${typeof v} is not plain data` };
+    }
   }
-  return walk(value, 0);
+  return undefined;
 }
 
 function walk(v: unknown, depth: number): Problem | undefined {
