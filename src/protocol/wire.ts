@@ -17,7 +17,7 @@
  * - a refusal throws InvalidMessageError naming the first offending field.
  * Valid messages come out deep-equal to what went in.
  */
-import { Kind, Type, TypeRegistry, type Static, type TInteger, type TNumber, type TObject, type TSchema, type TString, type TUnsafe } from '@sinclair/typebox';
+import { Kind, Type, TypeRegistry, type Static, type TArray, type TInteger, type TLiteral, type TNumber, type TObject, type TSchema, type TString, type TUnion, type TUnsafe } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { InvalidMessageError } from './errors.js';
 
@@ -85,11 +85,15 @@ type Strip = (v: unknown) => unknown;
 const keep: Strip = (v) => v;
 
 /**
- * A copier that keeps only the properties object schemas name (recursively); other values pass
- * through. Generated code (as TypeBox's checker is): an object literal of the required
+ * A copier that keeps only the properties object schemas name (recursively, and in lists of
+ * objects); other values pass through. Generated code (as TypeBox's checker is): an object literal of the required
  * properties, then the optional ones present, so copies share one hidden class per shape.
  */
 function stripperOf(schema: TSchema): Strip {
+  if (schema[Kind] === 'Array') {
+    const item = stripperOf((schema as TArray).items);
+    return item === keep ? keep : (v) => (v as unknown[]).map(item);
+  }
   if (schema[Kind] !== 'Object') return keep;
   const { properties, required = [] } = schema as TObject;
   const subs: Strip[] = [];
@@ -195,4 +199,9 @@ function describe(message: string, value: unknown): string {
   const lower = message.charAt(0).toLowerCase() + message.slice(1);
   if (message === 'Expected required property') return 'is missing';
   return `${lower}, got ${kindOf(value)}`;
+}
+
+/** One of a closed list of strings (statuses, policies). */
+export function OneOf<const T extends readonly string[]>(values: T): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(values.map((v) => Type.Literal(v)));
 }

@@ -23,6 +23,7 @@ import type {
   WorkflowVersionInfo,
 } from './engine-api.js';
 import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.js';
+import { parseViewReply } from './reply-schemas.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
 export interface InstanceIndex {
@@ -151,7 +152,7 @@ export class Engine implements EngineApi {
 
   private async call(workflowId: string, instanceId: number, msg: InstanceMessage): Promise<InstanceView> {
     const key = instanceKeyOf(workflowId, instanceId);
-    return (await this.d.transport.request(key, msg, { timeoutMs: this.d.requestTimeoutMs })) as InstanceView;
+    return parseViewReply(key, await this.d.transport.request(key, msg, { timeoutMs: this.d.requestTimeoutMs }));
   }
 
   /** A new instance id, or the one an earlier start with the same request id got. */
