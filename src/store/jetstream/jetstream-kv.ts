@@ -2,7 +2,7 @@
  * KvStore over a JetStream KV bucket (default `maestro_meta`, history 1, file storage).
  *
  * - Keys are arbitrary strings: `/`-separated parts become subject tokens with forbidden
- *   characters escaped (transport/nats/subjects.ts), so `list('a/b/')` is a subject filter
+ *   characters escaped (src/nats/subjects.ts), so `list('a/b/')` is a subject filter
  *   `a.b.>` and never scans the whole bucket.
  * - Revision = the stream sequence of the key's last write: it grows on every write.
  * - CAS: `put(k, v, rev)` publishes with `Nats-Expected-Last-Subject-Sequence: rev` (0, or a
