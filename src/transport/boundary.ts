@@ -66,6 +66,7 @@ export class Boundary {
   /** A message for actor `to` that arrived for `partition`. */
   actor(partition: number, to: string, msgId: string, body: unknown, subject: string, source?: string): unknown {
     try {
+      if (!to) throw new InvalidMessageError('actor message', 'to', 'is missing (no actor address, the Maestro-To header over NATS)');
       if (msgId.length > MSG_ID_MAX_CHARS) throw new InvalidMessageError('actor message', 'msgId', `is ${msgId.length} chars, over ${MSG_ID_MAX_CHARS}`);
       const home = routeOf(to, this.partitions);
       if (home !== partition) throw new InvalidMessageError('actor message', 'to', `${to.slice(0, 200)} is in partition ${home}, not ${partition}`);

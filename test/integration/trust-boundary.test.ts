@@ -10,6 +10,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { connect, headers, type NatsConnection } from 'nats';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { routeOf } from '../../src/core/partition.js';
 import { decodeError, encode, decode } from '../../src/nats/codec.js';
 import { actorSubject, execSubject, HDR_ERROR, HDR_TO, topicSubject } from '../../src/nats/subjects.js';
@@ -71,12 +72,13 @@ function to(key: string): ReturnType<typeof headers> {
 }
 
 /** Sends a request with the plain client; asserts the answer is an invalid_argument error. */
-async function refusedRequest(t: ExecutionContext, subject: string, data: Uint8Array, what: string, key?: string): Promise<void> {
+async function refusedRequest(t: ExecutionContext, subject: string, data: Uint8Array, what: string, key?: string): Promise<Error> {
   const reply = await raw!.request(subject, data, { timeout: 10_000, ...(key ? { headers: to(key) } : {}) });
   t.truthy(reply.headers?.get(HDR_ERROR), `${what}: an error reply`);
   const err = decodeError(reply.data);
   t.is(err.kind, 'invalid_argument', `${what}: ${err.message}`);
   t.is(err.name, 'InvalidMessageError', what);
+  return err;
 }
 
 const PARTITIONS = 8;
@@ -104,8 +106,10 @@ transportTest('a NatsTransport refuses garbage on every subject it serves, answe
     expected.task++;
     expected.topic += topics.length;
   }
-  await refusedRequest(t, actorSubject((p + 1) % PARTITIONS), encode({ type: 'Get' }), 'a message for another partition', key);
-  await refusedRequest(t, actorSubject(p), encode({ type: 'Get' }), 'no Maestro-To header');
+  const elsewhere = await refusedRequest(t, actorSubject((p + 1) % PARTITIONS), encode({ type: 'Get' }), 'a message for another partition', key);
+  t.regex(elsewhere.message, /to: etl\/3 is in partition \d, not \d/);
+  const noTo = await refusedRequest(t, actorSubject(p), encode({ type: 'Get' }), 'no Maestro-To header');
+  t.regex(noTo.message, /invalid actor message: to: is missing \(no actor address, the Maestro-To header over NATS\)/);
   const sleepTask: StepTask = {
     instanceKey: key, workflowId: 'etl', instanceId: 3, runId: 1, stepId: 's', attempt: 1,
     attemptId: 'etl/3/1/s/1', stepType: 'Sleep', params: {}, startedAtMs: Date.now(),
@@ -228,4 +232,39 @@ nodeTest('a cluster node survives garbage on every subject it serves: state unch
   t.is(stopped.status, 'STOPPED');
   await hold.aborted;
   await waitUntil(() => changes.length > 0, 'the watch to see the stop');
+});
+
+nodeTest('a node process logs a rejection once per source (pino warn with subject, sender inbox, reason), however many arrive', async (t) => {
+  const child = spawn(process.execPath, ['--import=tsx', 'test/fixtures/cluster-node.ts', nats!.urls.join(','), etcd!.endpoints.join(','), '', 'trust-logs'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, MAESTRO_PARTITIONS: String(PARTITIONS), MAESTRO_LOG_LEVEL: 'warn' },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  t.teardown(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => ((out += b.toString()), /ready /.test(out) && resolve()));
+    child.once('exit', (code) => reject(new Error(`node exited with ${code}: ${stderr.slice(-2000)}`)));
+  });
+  const key = 'trust-logs/1';
+  const p = routeOf(key, PARTITIONS);
+  for (let i = 0; i < 50; i++) await refusedRequest(t, actorSubject(p), randomBytes(40), `garbage #${i}`, key);
+  const rejections = () =>
+    stderr
+      .split('\n')
+      .filter((l) => l.includes('trust boundary'))
+      .map((l) => JSON.parse(l) as { level: number; module: string; kind: string; subject: string; source?: string; reason: string });
+  await waitUntil(() => rejections().length > 0, 'the rejection to be logged', 10_000, 10);
+  child.kill('SIGTERM');
+  await exited;
+  const lines = rejections();
+  t.is(lines.length, 1, '50 rejections from one client: one log line');
+  t.like(lines[0], { level: 40, module: 'transport', kind: 'actor', subject: actorSubject(p) });
+  t.regex(lines[0]!.source ?? '', /^_INBOX\./);
+  t.regex(lines[0]!.reason, /invalid actor message: undecodable|invalid .*message/);
 });
