@@ -83,6 +83,24 @@ async function refusedRequest(t: ExecutionContext, subject: string, data: Uint8A
 
 const PARTITIONS = 8;
 
+/** Waits until some node answers on `subject` (a node that just joined may still be taking over from one that left). */
+async function servedBy(subject: string, key: string): Promise<void> {
+  await waitUntil(
+    async () => {
+      try {
+        await raw!.request(subject, encode({ type: 'Get' }), { headers: to(key), timeout: 5_000 });
+        return true;
+      } catch (e) {
+        if ((e as { code?: string }).code === '503') return false;
+        throw e;
+      }
+    },
+    `an owner of ${subject}`,
+    20_000,
+    50,
+  );
+}
+
 transportTest('a NatsTransport refuses garbage on every subject it serves, answers requests invalid_argument, counts and reports once per source', async (t) => {
   const reports: RejectedInfo[] = [];
   const tr = await NatsTransport.connect({ servers: nats!.urls, partitions: PARTITIONS, schemas: WIRE_SCHEMAS, onRejected: (i) => reports.push(i) });
@@ -253,10 +271,12 @@ nodeTest('a node process logs a rejection once per source (pino warn with subjec
   });
   const key = 'trust-logs/1';
   const p = routeOf(key, PARTITIONS);
+  await servedBy(actorSubject(p), key);
   for (let i = 0; i < 50; i++) await refusedRequest(t, actorSubject(p), randomBytes(40), `garbage #${i}`, key);
   const rejections = () =>
     stderr
       .split('\n')
+      .slice(0, -1) // complete lines only: a chunk may end mid-line
       .filter((l) => l.includes('trust boundary'))
       .map((l) => JSON.parse(l) as { level: number; module: string; kind: string; subject: string; source?: string; reason: string });
   await waitUntil(() => rejections().length > 0, 'the rejection to be logged', 10_000, 10);
