@@ -1,6 +1,6 @@
 /**
  * The kit every wire schema is built with: TypeBox schemas compiled once (TypeCompiler emits a
- * straight-line checker; ~0.2 µs for a step task, see scripts/bench-validate.ts), bounded
+ * straight-line checker; ~0.1 µs for a step task, see scripts/bench-validate.ts), bounded
  * building blocks, and `wire()`, which turns a schema into a parser.
  *
  * What a parser guarantees, for the handler that receives its result:
