@@ -15,6 +15,7 @@ import type { DispatchedTask } from '../src/protocol/executor.js';
 import { JetStreamJournal } from '../src/journal/jetstream/jetstream-journal.js';
 import { NatsTransport } from '../src/transport/nats/nats-transport.js';
 import { startNats, type NatsFixture } from '../test/helpers/nats-server.js';
+import { WIRE_SCHEMAS } from '../src/workflow/message-schemas.js';
 
 const seconds = Number(process.argv[2] ?? 2);
 const concurrency = Number(process.argv[3] ?? 64);
@@ -69,8 +70,8 @@ async function main(): Promise<void> {
   let fixture: NatsFixture | undefined;
   const servers = process.env['NATS_URL'] ? [process.env['NATS_URL']] : (fixture = await startNats({ jetstream: true })).urls;
   const [client, owner] = await Promise.all([
-    NatsTransport.connect({ servers, partitions: PARTITIONS, name: 'bench-client' }),
-    NatsTransport.connect({ servers, partitions: PARTITIONS, name: 'bench-owner' }),
+    NatsTransport.connect({ servers, partitions: PARTITIONS, schemas: WIRE_SCHEMAS, name: 'bench-client' }),
+    NatsTransport.connect({ servers, partitions: PARTITIONS, schemas: WIRE_SCHEMAS, name: 'bench-owner' }),
   ]);
   const journal = await JetStreamJournal.connect({ servers, stream: 'BENCH_JOURNAL', subjectPrefix: 'bench.journal' });
   try {

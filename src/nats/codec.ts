@@ -18,7 +18,10 @@ import {
   type ErrorKind,
 } from '../core/errors.js';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, moreTypes: false });
+// structuredClone off: bytes off the wire cannot make cyclic or shared references (msgpackr's
+// 0x69/0x70 extensions are refused); the other extensions it decodes (Set, RegExp, Error, typed
+// arrays) are refused by the wire schemas (src/protocol/wire.ts).
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, moreTypes: false, structuredClone: false });
 
 export const EMPTY = new Uint8Array(0);
 

@@ -21,6 +21,8 @@ import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import type { DispatchedTask } from '../protocol/executor.js';
 import { defaultClusterConfig, type ClusterConfig } from './config.js';
 import { createLogger } from './log.js';
+import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
+import type { TransportStats } from '../transport/port.js';
 
 export interface ClusterNode {
   nodeId: string;
@@ -28,6 +30,8 @@ export interface ClusterNode {
   api: EngineApi & ClusterApi;
   manager: PartitionManager;
   partitions: LocalPartitions;
+  /** The transport's counters (messages rejected at the trust boundary), for metrics. */
+  transportStats(): TransportStats;
   close(): Promise<void>;
   /** Simulates kill -9 for tests: stops everything without leaving or handing over. */
   crash(): Promise<void>;
@@ -72,6 +76,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
         name,
         requestTimeoutMs: config.requestTimeoutMs,
         onHandlerError: (err) => log.warn({ err, module: 'transport' }, 'handler failed'),
+        schemas: WIRE_SCHEMAS,
+        onRejected: (info) => log.warn({ ...info, module: 'transport' }, 'rejected a malformed message at the trust boundary'),
       }),
     (t) => t.close(),
   );
@@ -137,7 +143,16 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     await kv.close();
     if (graceful) await etcd.close();
   };
-  return { nodeId, grpcAddress, api, manager: mgr, partitions, close: () => shutdown(true), crash: () => shutdown(false) };
+  return {
+    nodeId,
+    grpcAddress,
+    api,
+    manager: mgr,
+    partitions,
+    transportStats: () => transport.stats(),
+    close: () => shutdown(true),
+    crash: () => shutdown(false),
+  };
 }
 
 async function clusterInfo(

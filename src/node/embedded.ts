@@ -13,6 +13,7 @@ import { MemoryKv } from '../store/memory/memory-kv.js';
 import { FileKv } from '../store/file/file-kv.js';
 import type { KvStore } from '../store/port.js';
 import { MemoryTransport } from '../transport/memory/memory-transport.js';
+import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import type { StepRuntime } from '../executor/runtime.js';
@@ -46,7 +47,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     journal = new MemoryJournal();
     kv = new MemoryKv();
   }
-  const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs });
+  const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, schemas: WIRE_SCHEMAS });
   const log = givenLog ?? createLogger(config.logLevel, { node: 'embedded' });
   const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes });
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');

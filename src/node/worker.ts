@@ -4,6 +4,7 @@
  * instance at that moment. It owns no instances and has no journal.
  */
 import { NatsTransport } from '../transport/nats/nats-transport.js';
+import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 import { createRuntimeRegistry } from '../executor/runtimes/registry.js';
 import { resolveExecutorOptions } from '../executor/options.js';
 import { startExecutor, type ExecutorHooks } from '../executor/executor.js';
@@ -27,6 +28,7 @@ export async function startWorker(opts: WorkerOptions): Promise<{ types: string[
     tls: opts.natsTls,
     partitions: opts.partitions ?? 256,
     name: `maestro-worker-${process.pid}`,
+    schemas: WIRE_SCHEMAS,
   });
   const runtimes = createRuntimeRegistry(resolveExecutorOptions({ shellEnabled: opts.shellEnabled ?? false, httpAllowList: opts.httpAllowList ?? [] }));
   for (const r of opts.extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);

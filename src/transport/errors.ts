@@ -44,3 +44,11 @@ export class PartitionRangeError extends MaestroError {
     super('invalid_argument', `partition ${partition} is out of range 0..${partitions - 1}`, { retryable: false });
   }
 }
+
+/** A subscription to a topic whose events have no wire schema: nothing it received could be checked. */
+export class NoTopicSchemaError extends MaestroError {
+  override name = 'NoTopicSchemaError';
+  constructor(topic: string) {
+    super('invalid_argument', `topic ${topic} has no wire schema; add one to the transport's WireSchemas`, { retryable: false });
+  }
+}

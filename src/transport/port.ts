@@ -11,6 +11,12 @@
  *   group); it rejects with NoExecutorError when none serves that type right now.
  * - `publish/subscribe` is fire-and-forget fan-out for observers (instance watch streams,
  *   attempt cancellation); losing such a message loses nothing durable.
+ * - Trust boundary: an adapter checks everything it receives with the `WireSchemas` it was
+ *   built with before a handler sees it, so handlers get only well-formed, typed messages
+ *   (unknown fields stripped). What fails — undecodable bytes, a wrong shape, a message for an
+ *   actor of another partition — is dropped and counted in `stats().rejected`; a request is
+ *   answered with an `invalid_argument` error naming the field. Subscribing to a topic that has
+ *   no schema is refused.
  */
 import type { DispatchedTask } from '../protocol/executor.js';
 
@@ -27,6 +33,36 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+/** The checks a transport applies on receipt; each throws InvalidMessageError (src/protocol/errors.ts). */
+export interface WireSchemas {
+  /** A message for actor `to` (an instance key or a partition address). */
+  actor(to: string, body: unknown): unknown;
+  task(body: unknown): DispatchedTask;
+  /** The check of a topic's events; undefined for a topic without one. */
+  topic(topic: string): ((body: unknown) => unknown) | undefined;
+}
+
+/** Where a rejected message came in. */
+export type WireKind = 'actor' | 'task' | 'topic';
+
+export interface TransportStats {
+  /** Messages refused at the boundary, per kind of subject, since the transport started. */
+  rejected: Record<WireKind, number>;
+}
+
+/** One rejection, as reported to `onRejected` (rate-limited: see boundary.ts). */
+export interface RejectedInfo {
+  kind: WireKind;
+  /** The subject (NATS) or address/topic (memory) it arrived on. */
+  subject: string;
+  /** Who sent it, as far as the adapter can tell (the reply inbox's prefix), else undefined. */
+  source?: string;
+  /** Why, naming the field. */
+  reason: string;
+  /** Rejections from this source that were not reported since its last report. */
+  suppressed: number;
+}
+
 export interface Transport {
   request(to: string, body: unknown, opts?: RequestOptions): Promise<unknown>;
   /** Starts delivering messages for actors whose key hashes to `partition` to `handler`. */
@@ -36,5 +72,7 @@ export interface Transport {
   serveExecutor(stepTypes: readonly string[], handler: TaskHandler): Promise<Subscription>;
   publish(topic: string, body: unknown): void;
   subscribe(topic: string, handler: TopicHandler): Subscription;
+  /** Counters for metrics; a fresh copy per call. */
+  stats(): TransportStats;
   close(): Promise<void>;
 }

@@ -7,22 +7,9 @@ import { AlreadyExistsError, NotFoundError, ValidationError } from '../core/erro
 import { parseWorkflowObject, toMaestroJson } from '../core/definition/index.js';
 import type { WorkflowCreateRequest } from '../core/definition/model.js';
 import { compileWorkflow, type CompiledWorkflow } from '../core/instance/index.js';
-import { updateKv, type KvStore } from '../store/port.js';
+import { getChecked, listChecked, updateKv, type KvStore } from '../store/port.js';
+import { checkHeader, checkVersionRecord, type Header, type VersionRecord } from './kv-schemas.js';
 import type { WorkflowSummary, WorkflowVersionInfo } from './engine-api.js';
-
-interface Header {
-  workflowId: string;
-  latestVersion: number;
-  activeVersion: number;
-  createdAtMs: number;
-  deleted?: boolean;
-}
-
-interface VersionRecord {
-  version: number;
-  createdAtMs: number;
-  definitionJson: string;
-}
 
 const headerKey = (id: string) => `wf/${id}`;
 const versionKey = (id: string, v: number) => `wfv/${id}/${String(v).padStart(10, '0')}`;
@@ -47,7 +34,7 @@ export class DefinitionRegistry {
         activeVersion: req.isActive || !live ? version : live.activeVersion,
         createdAtMs: live?.createdAtMs ?? createdAtMs,
       };
-    });
+    }, checkHeader);
     const rec: VersionRecord = { version: header.latestVersion, createdAtMs, definitionJson };
     await this.kv.put(versionKey(id, rec.version), rec, 0).catch(() => {
       throw new AlreadyExistsError(`workflow ${id} version ${rec.version} already exists`);
@@ -56,7 +43,7 @@ export class DefinitionRegistry {
   }
 
   async header(id: string): Promise<Header> {
-    const h = (await this.kv.get<Header>(headerKey(id)))?.value;
+    const h = (await getChecked(this.kv, headerKey(id), checkHeader))?.value;
     if (!h || h.deleted) throw new NotFoundError(`workflow ${id} not found`);
     return h;
   }
@@ -64,7 +51,7 @@ export class DefinitionRegistry {
   async get(id: string, version?: number): Promise<WorkflowVersionInfo> {
     const h = await this.header(id);
     const v = version && version > 0 ? version : h.activeVersion;
-    const rec = (await this.kv.get<VersionRecord>(versionKey(id, v)))?.value;
+    const rec = (await getChecked(this.kv, versionKey(id, v), checkVersionRecord))?.value;
     if (!rec) throw new NotFoundError(`workflow ${id} has no version ${v}`);
     return this.info(h, rec);
   }
@@ -92,13 +79,13 @@ export class DefinitionRegistry {
   }
 
   private async loadCompiled(id: string, version: number): Promise<CompiledWorkflow> {
-    const rec = (await this.kv.get<VersionRecord>(versionKey(id, version)))?.value;
+    const rec = (await getChecked(this.kv, versionKey(id, version), checkVersionRecord))?.value;
     if (!rec) throw new NotFoundError(`workflow ${id} has no version ${version}`);
     return compileWorkflow(parseWorkflowObject(JSON.parse(rec.definitionJson)), version);
   }
 
   async list(): Promise<WorkflowSummary[]> {
-    const all = await this.kv.list<Header>('wf/');
+    const all = await listChecked(this.kv, 'wf/', checkHeader);
     return all
       .map((e) => e.value)
       .filter((h) => !h.deleted)
@@ -110,14 +97,14 @@ export class DefinitionRegistry {
     if (!Number.isInteger(version) || version < 1 || version > h.latestVersion) {
       throw new ValidationError('version', `workflow ${id} has versions 1..${h.latestVersion}, not ${version}`);
     }
-    await updateKv<Header>(this.kv, headerKey(id), (cur) => ({ ...(cur ?? h), activeVersion: version }));
+    await updateKv<Header>(this.kv, headerKey(id), (cur) => ({ ...(cur ?? h), activeVersion: version }), checkHeader);
     return this.get(id, version);
   }
 
   /** Marks the workflow deleted; its instances keep running on their versions. */
   async delete(id: string): Promise<void> {
     await this.header(id);
-    await updateKv<Header>(this.kv, headerKey(id), (cur) => ({ ...(cur as Header), deleted: true }));
+    await updateKv<Header>(this.kv, headerKey(id), (cur) => ({ ...(cur as Header), deleted: true }), checkHeader);
   }
 
   private info(h: Header, rec: VersionRecord): WorkflowVersionInfo {

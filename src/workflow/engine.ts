@@ -9,7 +9,7 @@ import type { ExpressionEngine } from '../core/expr-port.js';
 import type { WorkflowCreateRequest } from '../core/definition/model.js';
 import { instanceKeyOf } from '../core/partition.js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
-import { CasConflictError, type KvStore } from '../store/port.js';
+import { CasConflictError, getChecked, type KvStore } from '../store/port.js';
 import { IdAllocator } from './id-allocator.js';
 import type { Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
@@ -23,6 +23,8 @@ import type {
   WorkflowVersionInfo,
 } from './engine-api.js';
 import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.js';
+import { parseViewReply } from './reply-schemas.js';
+import { checkRequestInstance } from './kv-schemas.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
 export interface InstanceIndex {
@@ -151,14 +153,14 @@ export class Engine implements EngineApi {
 
   private async call(workflowId: string, instanceId: number, msg: InstanceMessage): Promise<InstanceView> {
     const key = instanceKeyOf(workflowId, instanceId);
-    return (await this.d.transport.request(key, msg, { timeoutMs: this.d.requestTimeoutMs })) as InstanceView;
+    return parseViewReply(key, await this.d.transport.request(key, msg, { timeoutMs: this.d.requestTimeoutMs }));
   }
 
   /** A new instance id, or the one an earlier start with the same request id got. */
   private async allocateInstanceId(workflowId: string, requestId?: string): Promise<number> {
     const reqKey = requestId ? `req/${workflowId}/${requestId}` : undefined;
     if (reqKey) {
-      const seen = await this.d.kv.get<number>(reqKey);
+      const seen = await getChecked(this.d.kv, reqKey, checkRequestInstance);
       if (seen) return seen.value;
     }
     const id = await this.ids.next(workflowId);
@@ -168,7 +170,7 @@ export class Engine implements EngineApi {
       return id;
     } catch (e) {
       if (!(e instanceof CasConflictError)) throw e;
-      const winner = await this.d.kv.get<number>(reqKey);
+      const winner = await getChecked(this.d.kv, reqKey, checkRequestInstance);
       if (!winner) throw new MaestroError('unavailable', `request id ${requestId} raced; retry`, { retryable: true });
       return winner.value;
     }

@@ -5,6 +5,7 @@
  * a restart or a second node leaves gaps (an id is never reused).
  */
 import { updateKv, type KvStore } from '../store/port.js';
+import { checkIdCounter } from './kv-schemas.js';
 
 interface Block {
   next: number;
@@ -31,7 +32,7 @@ export class IdAllocator {
   }
 
   private async refill(workflowId: string, b: Block): Promise<void> {
-    const { value: end } = await updateKv<number>(this.kv, `seq/${workflowId}`, (cur) => (cur ?? 0) + this.blockSize);
+    const { value: end } = await updateKv<number>(this.kv, `seq/${workflowId}`, (cur) => (cur ?? 0) + this.blockSize, checkIdCounter);
     b.next = end - this.blockSize + 1;
     b.end = end;
   }

@@ -9,6 +9,7 @@ import type { InstanceSummary } from '../core/instance/view.js';
 import type { Transport } from '../transport/port.js';
 import type { InstanceIndex } from './engine.js';
 import type { ListMessage } from './messages.js';
+import { parseSummariesReply } from './reply-schemas.js';
 
 export class PartitionIndex implements InstanceIndex {
   constructor(
@@ -25,7 +26,8 @@ export class PartitionIndex implements InstanceIndex {
     const worker = async () => {
       while (next < this.partitions) {
         const p = next++;
-        const got = (await this.transport.request(partitionAddress(p), msg, { timeoutMs: this.timeoutMs })) as InstanceSummary[];
+        const to = partitionAddress(p);
+        const got = parseSummariesReply(to, await this.transport.request(to, msg, { timeoutMs: this.timeoutMs }));
         out.push(...got);
       }
     };

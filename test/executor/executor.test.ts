@@ -9,6 +9,7 @@ import type { ActorHandler } from '../../src/transport/port.js';
 import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
 import { TOPIC_CANCEL_ATTEMPT, type StepResultMessage } from '../../src/protocol/executor.js';
 import { makeTask } from './task-fixture.js';
+import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 const PARTITIONS = 4;
 
@@ -105,7 +106,7 @@ async function setup(
   opts: Partial<ExecutorOptions> = {},
   onError?: (err: Error, task: StepTask) => void,
 ): Promise<{ transport: MemoryTransport; inbox: Inbox; executor: ExecutorHandle }> {
-  const transport = new MemoryTransport({ partitions: PARTITIONS, requestTimeoutMs: 2_000 });
+  const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: PARTITIONS, requestTimeoutMs: 2_000 });
   const inbox = new Inbox();
   for (let p = 0; p < PARTITIONS; p++) await transport.serve(p, inbox.handler);
   const runtimes = createRuntimeRegistry(defaultExecutorOptions());
@@ -163,7 +164,7 @@ test('a cancel aborts the running attempt and sends no result', async (t) => {
   await s.transport.dispatch(task);
   await s.transport.dispatch(other);
   await gated.started(2);
-  s.transport.publish(TOPIC_CANCEL_ATTEMPT, { attemptId: task.attemptId });
+  s.transport.publish(TOPIC_CANCEL_ATTEMPT, { attemptId: task.attemptId, partition: task.partition, epoch: task.epoch });
   await gated.abortedCount(1);
   t.deepEqual(gated.aborted, [task.attemptId]);
   gated.release(other.attemptId);
@@ -289,7 +290,7 @@ test('a cancel of a queued attempt keeps it from ever starting', async (t) => {
   await s.transport.dispatch(first);
   await s.transport.dispatch(second);
   await gated.started(1);
-  s.transport.publish(TOPIC_CANCEL_ATTEMPT, { attemptId: second.attemptId });
+  s.transport.publish(TOPIC_CANCEL_ATTEMPT, { attemptId: second.attemptId, partition: second.partition, epoch: second.epoch });
   await new Promise((r) => setImmediate(r));
   gated.release(first.attemptId);
   await s.inbox.waitFor(1);
@@ -302,7 +303,7 @@ test('a cancel of a queued attempt keeps it from ever starting', async (t) => {
 
 test('close is bounded by closeTimeoutMs when no owner takes the results', async (t) => {
   const errors = errorLog<Error>();
-  const transport = new MemoryTransport({ partitions: PARTITIONS, requestTimeoutMs: 60_000 });
+  const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: PARTITIONS, requestTimeoutMs: 60_000 });
   const gated = new GatedRuntime();
   const runtimes = new Map<string, StepRuntime>([['gated', gated]]);
   const executor = await startExecutor(transport, runtimes, { closeTimeoutMs: 100 }, { onError: (e) => errors.push(e) });

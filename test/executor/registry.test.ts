@@ -6,6 +6,7 @@ import { startExecutor } from '../../src/executor/executor.js';
 import { NoExecutorError } from '../../src/transport/errors.js';
 import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
 import { makeTask } from './task-fixture.js';
+import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 test('defaults: shell off, http blocked, 1 MB response cap, 64 KiB logs', (t) => {
   const d = defaultExecutorOptions();
@@ -30,7 +31,7 @@ test('a disabled Shell runtime is reported clearly', async (t) => {
   const err = t.throws(() => resolveRuntime(registry, 'Shell'), { instanceOf: UnknownStepTypeError });
   t.regex(err.message, /no runtime for step type Shell.*registered: NoOp, Sleep, Http.*shellEnabled: true/);
 
-  const transport = new MemoryTransport({ partitions: 1 });
+  const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: 1 });
   const executor = await startExecutor(transport, registry);
   await t.throwsAsync(transport.dispatch(makeTask({ stepType: 'Shell' })), { instanceOf: NoExecutorError });
   await t.notThrowsAsync(transport.dispatch(makeTask({ stepType: 'noop' })));

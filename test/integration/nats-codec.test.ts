@@ -2,7 +2,7 @@
 import test from 'ava';
 import { MaestroError, NotFoundError, StaleEpochError, ValidationError } from '../../src/core/errors.js';
 import { claimFrame, PartitionFold, recordsFrame, splitParts } from '../../src/journal/jetstream/frames.js';
-import { decodeError, encodeError } from '../../src/nats/codec.js';
+import { decode, decodeError, encode, encodeError } from '../../src/nats/codec.js';
 import { execSubject, fromToken, keyOfKv, kvKeyOf, tokenOf, topicSubject } from '../../src/nats/subjects.js';
 
 const SUBJECT_TOKEN = /^[A-Za-z0-9_=-]+$/;
@@ -84,4 +84,13 @@ test('fold: messages below the highest epoch seen are ignored; the image epoch i
   const image = fold.image();
   t.is(image.epoch, 2);
   t.deepEqual(image.instances.get('wf/s')?.records.map((r) => r.event), ['ok']);
+});
+
+test('decoding refuses msgpackr structured-clone references (cycles) from the wire', async (t) => {
+  const { Packr } = await import('msgpackr');
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic['self'] = cyclic;
+  const bytes = new Packr({ structuredClone: true }).pack(cyclic);
+  t.throws(() => decode(bytes), { message: /Structured clone extension is disabled/ });
+  t.deepEqual(decode(encode({ a: [1, 'x'], d: new Date(5) })), { a: [1, 'x'], d: new Date(5) });
 });

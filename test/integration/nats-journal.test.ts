@@ -1,8 +1,11 @@
 import test from 'ava';
-import { connect, type NatsConnection } from 'nats';
+import { connect, headers, type NatsConnection } from 'nats';
+import { randomBytes } from 'node:crypto';
 import { StaleEpochError } from '../../src/core/errors.js';
 import type { JournalRecord, PartitionImage } from '../../src/journal/port.js';
 import { JetStreamJournal } from '../../src/journal/jetstream/jetstream-journal.js';
+import { JournalCorruptError } from '../../src/journal/jetstream/errors.js';
+import { encode } from '../../src/nats/codec.js';
 import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/nats-server.js';
 import { testIf } from '../helpers/skip.js';
 import { journalContract } from '../journal/journal-contract.js';
@@ -210,4 +213,26 @@ natsTest('a fresh journal instance loads exactly what was acknowledged, across p
     t.deepEqual(recordsOf(image, `wf/${p}`), expected.get(p));
     t.is(image.instances.size, 1);
   }
+});
+
+natsTest('a message on a journal subject that is not a frame fails load loudly, naming partition and sequence', async (t) => {
+  const j = await journal();
+  const p = freshPartition();
+  await j.claim(p, 1);
+  await j.append(p, 1, recs('wf/ok', 1, 2));
+  const js = admin!.jetstream();
+  const h = headers();
+  h.set('Maestro-Epoch', '1');
+  const garbage = await js.publish(`test.journal.${p}`, randomBytes(64), { headers: h });
+  const err = await t.throwsAsync(j.load(p), { instanceOf: JournalCorruptError });
+  t.is(err?.partition, p);
+  t.is(err?.seq, garbage.seq);
+  t.regex(err!.message, new RegExp(`journal of partition ${p}: message test\\.journal\\.${p}#${garbage.seq}: `));
+
+  const q = freshPartition();
+  await j.claim(q, 1);
+  const wrongShape = await js.publish(`test.journal.${q}`, encode({ k: 'a', e: 1, r: [['wf/1', 'two', {}]] }), { headers: h });
+  const shapeErr = await t.throwsAsync(j.load(q), { instanceOf: JournalCorruptError });
+  t.is(shapeErr?.seq, wrongShape.seq);
+  t.regex(shapeErr!.message, /records frame: r\[0\]\[1\]: expected integer, got "two"/);
 });

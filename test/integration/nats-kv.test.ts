@@ -1,10 +1,13 @@
 import test from 'ava';
 import { ValidationError } from '../../src/core/errors.js';
-import { CasConflictError, updateKv } from '../../src/store/port.js';
+import { CasConflictError, KvCorruptError, updateKv } from '../../src/store/port.js';
 import { JetStreamKv } from '../../src/store/jetstream/jetstream-kv.js';
 import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/nats-server.js';
 import { testIf } from '../helpers/skip.js';
-import { kvContract } from '../store/kv-contract.js';
+import { asCount, kvContract } from '../store/kv-contract.js';
+import { connect } from 'nats';
+import { randomBytes } from 'node:crypto';
+import { kvKeyOf } from '../../src/nats/subjects.js';
 
 const natsTest = testIf(haveNats() ? undefined : NATS_MISSING);
 
@@ -78,7 +81,7 @@ natsTest('concurrent CAS writes of one revision: exactly one wins', async (t) =>
 natsTest('updateKv increments under contention lose no update', async (t) => {
   const [a, b] = await Promise.all([kv('kv_shared'), kv('kv_shared')]);
   await Promise.all(
-    Array.from({ length: 12 }, (_, i) => updateKv<number>(i % 2 ? a : b, 'ids/wf1', (n) => (n ?? 0) + 1)),
+    Array.from({ length: 12 }, (_, i) => updateKv<number>(i % 2 ? a : b, 'ids/wf1', (n) => (n ?? 0) + 1, asCount)),
   );
   t.is((await a.get<number>('ids/wf1'))?.value, 12);
 });
@@ -112,4 +115,16 @@ natsTest('a value that is not JSON-compatible is refused', async (t) => {
   const store = await kv();
   await t.throwsAsync(store.put('bad', undefined), { instanceOf: ValidationError });
   await t.throwsAsync(store.put('bad', 1, -1), { instanceOf: ValidationError, message: /expectedRevision/ });
+});
+
+natsTest('a value another NATS client wrote that is not JSON fails its read with KvCorruptError naming key and revision', async (t) => {
+  const bucket = `kv_test_${nextBucket++}`;
+  const store = await kv(bucket);
+  const nc = await connect({ servers: nats!.urls });
+  t.teardown(() => nc.close());
+  const raw = await nc.jetstream().views.kv(bucket);
+  const revision = await raw.put(kvKeyOf('wf/x'), randomBytes(32));
+  const err = await t.throwsAsync(store.get('wf/x'), { instanceOf: KvCorruptError });
+  t.is(err?.revision, revision);
+  t.regex(err!.message, /KV value of wf\/x \(revision \d+\): not JSON/);
 });

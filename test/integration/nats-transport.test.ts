@@ -7,6 +7,7 @@ import { PartitionAlreadyServedError, PartitionRangeError, TransportClosedError 
 import { NatsTransport } from '../../src/transport/nats/nats-transport.js';
 import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/nats-server.js';
 import { testIf } from '../helpers/skip.js';
+import { ANY_SCHEMAS } from '../helpers/any-schemas.js';
 
 const PARTITIONS = 64;
 const natsTest = testIf(haveNats() ? undefined : NATS_MISSING, { serial: true });
@@ -23,7 +24,7 @@ test.after.always(async () => {
 });
 
 async function transport(overrides: { attemptTimeoutMs?: number; drainTimeoutMs?: number } = {}): Promise<NatsTransport> {
-  const t = await NatsTransport.connect({ servers: nats!.urls, partitions: PARTITIONS, ...overrides });
+  const t = await NatsTransport.connect({ schemas: ANY_SCHEMAS, servers: nats!.urls, partitions: PARTITIONS, ...overrides });
   open.push(t);
   return t;
 }
@@ -187,7 +188,7 @@ natsTest('publish fans out to every subscriber of the topic and to no other topi
 });
 
 natsTest('a closed transport rejects requests and dispatches with TransportClosedError; publish is a no-op', async (t) => {
-  const tr = await NatsTransport.connect({ servers: nats!.urls, partitions: PARTITIONS });
+  const tr = await NatsTransport.connect({ schemas: ANY_SCHEMAS, servers: nats!.urls, partitions: PARTITIONS });
   await tr.close();
   await t.throwsAsync(tr.request('wf/1', {}), { instanceOf: TransportClosedError });
   await t.throwsAsync(tr.dispatch(task('noop')), { instanceOf: TransportClosedError });

@@ -1,6 +1,12 @@
 /** The KvStore contract (src/store/port.ts), run against every adapter by the *.test.ts files. */
 import test from 'ava';
-import { CasConflictError, updateKv, type KvStore } from '../../src/store/port.js';
+import { CasConflictError, getChecked, KvCorruptError, updateKv, type KvStore } from '../../src/store/port.js';
+
+/** The check an integer counter's reads pass. */
+export function asCount(v: unknown): number {
+  if (!Number.isSafeInteger(v)) throw new Error(`expected an integer, got ${JSON.stringify(v)}`);
+  return v as number;
+}
 
 export function kvContract(adapter: string, make: () => Promise<{ kv: KvStore; cleanup(): Promise<void> }>): void {
   const setup = async (t: { teardown(fn: () => Promise<void>): void }) => {
@@ -44,8 +50,19 @@ export function kvContract(adapter: string, make: () => Promise<{ kv: KvStore; c
 
   test(`${adapter}: concurrent CAS updates from one process all land`, async (t) => {
     const kv = await setup(t);
-    await Promise.all(Array.from({ length: 25 }, () => updateKv<number>(kv, 'counter', (n) => (n ?? 0) + 1, 100)));
+    await Promise.all(Array.from({ length: 25 }, () => updateKv<number>(kv, 'counter', (n) => (n ?? 0) + 1, asCount, 100)));
     t.is((await kv.get<number>('counter'))?.value, 25);
+  });
+
+  test(`${adapter}: a value of the wrong shape is a KvCorruptError naming key and revision, and updateKv writes nothing over it`, async (t) => {
+    const kv = await setup(t);
+    const revision = await kv.put('seq/wf', 'not a number');
+    const err = await t.throwsAsync(getChecked(kv, 'seq/wf', asCount), { instanceOf: KvCorruptError });
+    t.is(err?.key, 'seq/wf');
+    t.is(err?.revision, revision);
+    t.regex(err!.message, /KV value of seq\/wf \(revision \d+\): expected an integer, got "not a number"/);
+    await t.throwsAsync(updateKv<number>(kv, 'seq/wf', (n) => (n ?? 0) + 100, asCount), { instanceOf: KvCorruptError });
+    t.is((await kv.get('seq/wf'))?.value, 'not a number');
   });
 
   test(`${adapter}: values are copies`, async (t) => {

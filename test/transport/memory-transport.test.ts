@@ -10,6 +10,7 @@ import {
   TransportClosedError,
 } from '../../src/transport/errors.js';
 import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
+import { ANY_SCHEMAS } from '../helpers/any-schemas.js';
 
 function task(stepType: string, attemptId = 'wf/1/1/s/1'): StepTask {
   return {
@@ -29,7 +30,7 @@ function task(stepType: string, attemptId = 'wf/1/1/s/1'): StepTask {
 }
 
 test('request reaches the handler of the key\'s partition and returns its reply', async (t) => {
-  const tr = new MemoryTransport({ partitions: 8 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 8 });
   const seen: [number, string, unknown, string][] = [];
   for (let p = 0; p < 8; p++) {
     await tr.serve(p, async (to, body, msgId) => {
@@ -50,7 +51,7 @@ test('request reaches the handler of the key\'s partition and returns its reply'
 });
 
 test('request never runs the handler on the caller\'s stack', async (t) => {
-  const tr = new MemoryTransport({ partitions: 1 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1 });
   let called = false;
   await tr.serve(0, async () => {
     called = true;
@@ -63,7 +64,7 @@ test('request never runs the handler on the caller\'s stack', async (t) => {
 });
 
 test('a handler rejection is passed to the caller unchanged', async (t) => {
-  const tr = new MemoryTransport({ partitions: 1 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1 });
   const boom = new MaestroError('failed_precondition', 'stale owner');
   await tr.serve(0, async () => {
     throw boom;
@@ -73,7 +74,7 @@ test('a handler rejection is passed to the caller unchanged', async (t) => {
 });
 
 test('request waits for a partition to be served, then delivers', async (t) => {
-  const tr = new MemoryTransport({ partitions: 4, requestTimeoutMs: 5_000 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 4, requestTimeoutMs: 5_000 });
   const pending = tr.request('late/1', 'hi');
   await new Promise((r) => setTimeout(r, 20));
   await tr.serve(partitionOf('late/1', 4), async (_to, body) => `got ${String(body)}`);
@@ -82,7 +83,7 @@ test('request waits for a partition to be served, then delivers', async (t) => {
 });
 
 test('request rejects with DeliveryTimeoutError when nobody serves the partition in time', async (t) => {
-  const tr = new MemoryTransport({ partitions: 4 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 4 });
   const started = Date.now();
   const err = await t.throwsAsync(tr.request('nobody/1', 'hi', { timeoutMs: 40 }), {
     instanceOf: DeliveryTimeoutError,
@@ -94,7 +95,7 @@ test('request rejects with DeliveryTimeoutError when nobody serves the partition
 });
 
 test('one handler per partition; closing frees it; out-of-range partitions are refused', async (t) => {
-  const tr = new MemoryTransport({ partitions: 2 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 2 });
   const first = await tr.serve(1, async () => 'first');
   await t.throwsAsync(tr.serve(1, async () => 'second'), { instanceOf: PartitionAlreadyServedError });
   await t.throwsAsync(tr.serve(2, async () => 'x'), { instanceOf: PartitionRangeError, message: /0\.\.1/ });
@@ -108,7 +109,7 @@ test('one handler per partition; closing frees it; out-of-range partitions are r
 });
 
 test('dispatch rejects with NoExecutorError when no executor serves the type', async (t) => {
-  const tr = new MemoryTransport({ partitions: 1 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1 });
   const err = await t.throwsAsync(tr.dispatch(task('Shell')), { instanceOf: NoExecutorError });
   t.regex(err.message, /Shell/);
   t.true(err.retryable);
@@ -119,7 +120,7 @@ test('dispatch rejects with NoExecutorError when no executor serves the type', a
 });
 
 test('dispatch is asynchronous, case-insensitive and round-robins over executors', async (t) => {
-  const tr = new MemoryTransport({ partitions: 1 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1 });
   const got: string[] = [];
   let done!: () => void;
   const all = new Promise<void>((r) => (done = r));
@@ -137,7 +138,7 @@ test('dispatch is asynchronous, case-insensitive and round-robins over executors
 });
 
 test('a long dispatch chain yields to timers between hops', async (t) => {
-  const tr = new MemoryTransport({ partitions: 1 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1 });
   let hops = 0;
   let hopsWhenTimerFired = -1;
   let finish!: () => void;
@@ -156,7 +157,7 @@ test('a long dispatch chain yields to timers between hops', async (t) => {
 
 test('publish reaches current subscribers asynchronously; a throwing subscriber does not stop others', async (t) => {
   const errors: unknown[] = [];
-  const tr = new MemoryTransport({ partitions: 1, onHandlerError: (e) => errors.push(e) });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1, onHandlerError: (e) => errors.push(e) });
   const got: string[] = [];
   const boom = new Error('subscriber bug');
   const s1 = tr.subscribe('topic', () => {
@@ -178,7 +179,7 @@ test('publish reaches current subscribers asynchronously; a throwing subscriber 
 });
 
 test('close rejects waiting requests and refuses further work', async (t) => {
-  const tr = new MemoryTransport({ partitions: 1, requestTimeoutMs: 60_000 });
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1, requestTimeoutMs: 60_000 });
   const waiting = tr.request('x', 1);
   await new Promise((r) => setTimeout(r, 5));
   await tr.close();

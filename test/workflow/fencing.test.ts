@@ -21,6 +21,7 @@ import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../../src/protocol/exe
 import type { StepRuntime } from '../../src/executor/runtime.js';
 import type { StaleEpochError } from '../../src/core/errors.js';
 import { captureLog } from '../helpers/log.js';
+import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 const sel = createSelEngine();
 /** A step that runs until aborted; its executor sends no heartbeats, so the owner's sweeper fires. */
@@ -30,7 +31,7 @@ const hold: StepRuntime = {
 };
 
 async function rig(t: import('ava').ExecutionContext) {
-  const transport = new MemoryTransport({ partitions: 1 });
+  const transport = new MemoryTransport({ partitions: 1, schemas: WIRE_SCHEMAS });
   const journal = new MemoryJournal();
   const kv = new MemoryKv();
   const definitions = new DefinitionRegistry(kv, Date.now);

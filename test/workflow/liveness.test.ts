@@ -12,9 +12,10 @@ import { TOPIC_ATTEMPT_HEARTBEAT, type StepResultMessage } from '../../src/proto
 import type { StepTask } from '../../src/executor/runtime.js';
 import { waitForEnd } from '../helpers/wait.js';
 import { captureLog } from '../helpers/log.js';
+import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 async function rig(livenessMs: number, onDispatch?: (task: StepTask) => void) {
-  const transport = new MemoryTransport({ partitions: 2 });
+  const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: 2 });
   const kv = new MemoryKv();
   const definitions = new DefinitionRegistry(kv, Date.now);
   const partitions = new LocalPartitions({
@@ -49,8 +50,10 @@ test('an attempt whose executor vanished is dispatched again after the liveness 
   const { transport, partitions, api } = await rig(200, () => void dispatchedAt.push(Date.now()));
   t.teardown(() => partitions.releaseAll());
   const seen: number[] = [];
+  let startedAtMs = 0;
   await transport.serveExecutor(['lossy'], (task) => {
     seen.push(Date.now());
+    startedAtMs = task.startedAtMs;
     if (seen.length >= 2) void answer(transport, task); // the first executor "died" holding the task
   });
   const run = await api.startWorkflow({ workflowId: 'w' });

@@ -11,6 +11,7 @@ import { MemoryTransport } from '../../src/transport/memory/memory-transport.js'
 import { assembleEngine } from '../../src/node/engine-core.js';
 import { captureLog } from '../helpers/log.js';
 import { defaultNodeConfig } from '../../src/node/config.js';
+import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 /** Starts the fixture in a child process and resolves with the instance ids once their Sleep steps run. */
 function startChild(dataDir: string, count: number): Promise<{ pid: number; ids: number[]; exited: Promise<unknown> }> {
@@ -89,7 +90,7 @@ test('a checkpoint snapshots only the live instances that changed since the last
     return snapshot(p, e, snaps, forget);
   };
   const kv = new MemoryKv();
-  const transport = new MemoryTransport({ partitions: 1, requestTimeoutMs: 5_000 });
+  const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: 1, requestTimeoutMs: 5_000 });
   const config = defaultNodeConfig({ partitions: 1, checkpointEveryRecords: 9, retainFinishedPerPartition: 4, logLevel: 'warn' });
   const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log: captureLog().log, runExecutor: true });
   t.teardown(async () => {

@@ -8,11 +8,20 @@ export class JournalUnavailableError extends MaestroError {
   }
 }
 
-/** A message on a journal subject that is not a well-formed frame. */
+/**
+ * A message on a journal subject that is not a well-formed frame: loading its partition fails
+ * (nothing is skipped) until an operator repairs or removes the message named here.
+ */
 export class JournalCorruptError extends MaestroError {
   override name = 'JournalCorruptError';
+  /** The partition (the subject's last token), or NaN for a subject of another form. */
+  readonly partition: number;
+  readonly seq: number;
   constructor(subject: string, seq: number, problem: string, options?: { cause?: unknown }) {
-    super('internal', `journal message ${subject}#${seq}: ${problem}`, { ...options, retryable: false });
+    const partition = Number(subject.slice(subject.lastIndexOf('.') + 1));
+    super('internal', `journal of partition ${partition}: message ${subject}#${seq}: ${problem}`, { ...options, retryable: false });
+    this.partition = partition;
+    this.seq = seq;
   }
 }
 

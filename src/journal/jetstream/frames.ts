@@ -16,11 +16,31 @@
  * - a snapshot frame replaces the whole image: its snapshot entries, plus the records it carries
  *   (records with a seq above their instance's snapshot, and the records of instances that have
  *   no snapshot), since the writer purges everything before it.
+ *
+ * Reading back is a trust boundary too (anyone who may publish on the journal's subjects can put
+ * bytes there). A complete frame that does not decode, or does not match FRAME (kind, epoch a
+ * safe integer, entries `[instanceKey, seq >= 1, value]` with bounded keys, snapshot lists of
+ * bytes) throws BadFrame, which `load` turns into a JournalCorruptError naming the partition and
+ * the message's sequence: loading fails loudly rather than skipping it, because a skipped frame
+ * would silently lose acknowledged records. The values inside entries (events, instance states)
+ * are checked by whoever folds them (the instance machine on replay).
  */
+import { Type } from '@sinclair/typebox';
 import type { InstanceImage, InstanceSnapshot, JournalRecord, PartitionImage } from '../port.js';
 import { decode, encode } from '../../nats/codec.js';
+import { Id, Int, wire, type WireSchema } from '../../protocol/wire.js';
 
 export type Entry = [instanceKey: string, seq: number, value: unknown];
+
+// seq: records start at 1; a snapshot of an instance with no records folded has seq 0.
+const EntrySchema = Type.Tuple([Id(), Int(0), Type.Unknown()]);
+const Entries = Type.Array(EntrySchema);
+const FRAMES: Record<Frame['k'], WireSchema<unknown>> = {
+  c: wire('claim frame', Type.Object({ k: Type.Literal('c'), e: Int() })),
+  a: wire('records frame', Type.Object({ k: Type.Literal('a'), e: Int(), r: Entries })),
+  s: wire('snapshot frame', Type.Object({ k: Type.Literal('s'), e: Int(), s: Type.Union([Type.Uint8Array(), Type.Array(Type.Uint8Array())]), r: Entries })),
+};
+const entriesSchema = wire('snapshot entries', Entries);
 
 /**
  * `s` is encoded lists of snapshot entries (encoded at call time: a deep copy; a list so the new
@@ -69,6 +89,9 @@ export interface StoredMessage {
 /** Thrown for a message the fold cannot read; the caller names the subject. */
 export class BadFrame extends Error {
   override name = 'BadFrame';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
 
 export class PartitionFold {
@@ -139,16 +162,10 @@ export class PartitionFold {
 
 function readFrame(data: Uint8Array): Frame {
   const f = decodeFrame(data);
-  if (typeof f !== 'object' || f === null) throw new BadFrame('frame is not a map');
-  const frame = f as { k?: unknown; e?: unknown; r?: unknown; s?: unknown };
-  if (typeof frame.e !== 'number') throw new BadFrame('frame has no epoch');
-  if (frame.k === 'c') return frame as Frame;
-  if (frame.k !== 'a' && frame.k !== 's') throw new BadFrame(`unknown frame kind ${JSON.stringify(frame.k)}`);
-  readEntries(frame.r);
-  if (frame.k === 's' && !(frame.s instanceof Uint8Array) && !(Array.isArray(frame.s) && frame.s.every((p) => p instanceof Uint8Array))) {
-    throw new BadFrame('snapshot frame without entries');
-  }
-  return frame as Frame;
+  const k = typeof f === 'object' && f !== null ? (f as { k?: unknown }).k : undefined;
+  const schema = typeof k === 'string' && Object.hasOwn(FRAMES, k) ? FRAMES[k as Frame['k']] : undefined;
+  if (!schema) throw new BadFrame(`not a frame (kind ${JSON.stringify(k)?.slice(0, 40) ?? 'missing'})`);
+  return checked(() => schema.parse(f) as Frame);
 }
 
 function decodeFrame(data: Uint8Array): unknown {
@@ -160,11 +177,16 @@ function decodeFrame(data: Uint8Array): unknown {
 }
 
 function readEntries(entries: unknown): Entry[] {
-  if (!Array.isArray(entries)) throw new BadFrame('entries are not a list');
-  for (const e of entries) {
-    if (!Array.isArray(e) || typeof e[0] !== 'string' || typeof e[1] !== 'number') throw new BadFrame('malformed entry');
+  return checked(() => entriesSchema.parse(entries) as Entry[]);
+}
+
+function checked<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof BadFrame) throw e;
+    throw new BadFrame(e instanceof Error ? e.message : String(e), { cause: e });
   }
-  return entries as Entry[];
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -12,7 +12,7 @@ import type { MsgRequest, StoredMsg } from 'nats';
 import type { PartitionImage } from '../port.js';
 import { HDR_EPOCH, HDR_PART } from '../../nats/subjects.js';
 import { JournalCorruptError, JournalUnavailableError } from './errors.js';
-import { BadFrame, PartitionFold, type StoredMessage } from './frames.js';
+import { PartitionFold, type StoredMessage } from './frames.js';
 import type { LogContext } from './log-context.js';
 import { apiErrorCode, NO_MESSAGE, retrying } from './retry.js';
 
@@ -36,8 +36,9 @@ export async function readPartition(ctx: LogContext, subject: string, partition:
     try {
       fold.add(stored(subject, sm));
     } catch (e) {
-      if (e instanceof BadFrame) throw new JournalCorruptError(subject, sm.seq, e.message);
-      throw e;
+      if (e instanceof JournalCorruptError) throw e;
+      // A BadFrame, or anything else the fold threw on these bytes: never a silent skip.
+      throw new JournalCorruptError(subject, sm.seq, e instanceof Error ? e.message : String(e), { cause: e });
     }
     next = sm.seq + 1;
     // Messages up to `lastSeq` were purged under us by a snapshot written meanwhile: read on to

@@ -11,12 +11,13 @@
  *   where the header is checked only before the raft proposal (see the journal's partition-log).
  *   A wrong-sequence error or a duplicate id rejects with CasConflictError and writes nothing.
  * - Reads go to the stream leader (no direct get), so a resolved `put` is seen by the next `get`.
- * - Values are JSON (readable with the `nats kv` CLI).
+ * - Values are JSON (readable with the `nats kv` CLI). One that is not JSON fails its read with
+ *   KvCorruptError (key and revision named); what a value must hold is checked by the reader.
  */
 import { overNewConnection, splitConnectOptions, type NatsConnectOptions } from '../../nats/connection.js';
 import { type KV, type KvEntry as NatsKvEntry, type NatsConnection } from 'nats';
 import { MaestroError, ValidationError } from '../../core/errors.js';
-import { CasConflictError, type KvEntry, type KvStore } from '../port.js';
+import { CasConflictError, KvCorruptError, type KvEntry, type KvStore } from '../port.js';
 import { KV_BUCKET, keyOfKv, kvKeyOf } from '../../nats/subjects.js';
 import { KvUnavailableError } from './errors.js';
 
@@ -143,10 +144,11 @@ export class JetStreamKv implements KvStore {
   }
 }
 
+/** A value that is not JSON is a KvCorruptError; its shape is checked by the reader (getChecked). */
 function parse<T>(key: string, e: NatsKvEntry): T {
   try {
     return JSON.parse(utf8Decoder.decode(e.value)) as T;
   } catch (cause) {
-    throw new MaestroError('internal', `KV value of ${key} (revision ${e.revision}) is not JSON`, { cause });
+    throw new KvCorruptError(key, e.revision, 'not JSON', { cause });
   }
 }

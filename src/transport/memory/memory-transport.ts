@@ -17,13 +17,20 @@
  *   engine treats like any lost dispatch (the attempt's timeout ends it).
  * - After `close`, requests and dispatches reject with TransportClosedError, waiting requests
  *   are rejected, queued deliveries are dropped and publish is a no-op.
+ * - Trust boundary: the same checks as over NATS (../boundary.ts), so embedded mode and tests
+ *   see what a cluster sees: a request or dispatch that fails its schema rejects with
+ *   InvalidMessageError (as the NATS adapter's error reply does); a topic event that fails is
+ *   dropped. Handlers get the checked copy (unknown fields stripped), never the sender's object.
  */
 import { routeOf } from '../../core/partition.js';
 import type { DispatchedTask } from '../../protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError, PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
+import { Boundary, type BoundaryOptions, type Check } from '../boundary.js';
+import type { TransportStats } from '../port.js';
 
-export interface MemoryTransportOptions {
+/** `schemas` (required) and the rejection reporting settings are the trust boundary's (../boundary.ts). */
+export interface MemoryTransportOptions extends BoundaryOptions {
   partitions: number;
   /** Default deadline for a request while nobody serves its partition. */
   requestTimeoutMs?: number;
@@ -51,6 +58,8 @@ export class MemoryTransport implements Transport {
   private readonly waiters = new Map<number, Set<Waiter>>();
   private readonly executors = new Map<string, ExecutorGroup>();
   private readonly topics = new Map<string, Set<TopicHandler>>();
+  private readonly topicChecks = new Map<string, Check>();
+  private readonly boundary: Boundary;
   private queue: (() => void)[] = [];
   private drainScheduled = false;
   private closed = false;
@@ -64,17 +73,19 @@ export class MemoryTransport implements Transport {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.onHandlerError = opts.onHandlerError ?? ((err) => process.emitWarning(asError(err)));
     this.actors = new Array<ActorHandler | undefined>(opts.partitions).fill(undefined);
+    this.boundary = new Boundary(opts, opts.partitions);
   }
 
   async request(to: string, body: unknown, opts?: RequestOptions): Promise<unknown> {
     const msgId = opts?.msgId ?? `mem-${++this.msgSeq}`;
     const partition = routeOf(to, this.partitions);
     await undefined;
+    const checked = this.boundary.actor(partition, to, msgId, body, to);
     let deadlineMs = 0;
     for (;;) {
       if (this.closed) throw new TransportClosedError();
       const handler = this.actors[partition];
-      if (handler !== undefined) return handler(to, body, msgId);
+      if (handler !== undefined) return handler(to, checked, msgId);
       const timeoutMs = opts?.timeoutMs ?? this.requestTimeoutMs;
       if (deadlineMs === 0) deadlineMs = Date.now() + timeoutMs;
       await this.waitForServer(partition, deadlineMs, () => new DeliveryTimeoutError(to, timeoutMs));
@@ -107,12 +118,18 @@ export class MemoryTransport implements Transport {
     if (this.closed) return Promise.reject(new TransportClosedError());
     const type = task.stepType.toLowerCase();
     if (!this.executors.has(type)) return Promise.reject(new NoExecutorError(task.stepType));
+    let checked: DispatchedTask;
+    try {
+      checked = this.boundary.task(type, task, `exec ${type}`);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     this.enqueue(() => {
       const group = this.executors.get(type);
       if (group === undefined) return;
       const handler = group.handlers[group.next++ % group.handlers.length];
       if (group.next >= group.handlers.length) group.next = 0;
-      handler?.(task);
+      handler?.(checked);
     });
     return Promise.resolve();
   }
@@ -139,10 +156,17 @@ export class MemoryTransport implements Transport {
     if (this.closed || !this.topics.has(topic)) return;
     this.enqueue(() => {
       const handlers = this.topics.get(topic);
-      if (handlers === undefined) return;
+      const check = this.topicChecks.get(topic);
+      if (handlers === undefined || check === undefined) return;
+      let checked: unknown;
+      try {
+        checked = this.boundary.topic(check, body, topic);
+      } catch {
+        return; // counted and reported by the boundary
+      }
       for (const h of handlers) {
         try {
-          h(body);
+          h(checked);
         } catch (err) {
           this.onHandlerError(err);
         }
@@ -152,6 +176,7 @@ export class MemoryTransport implements Transport {
 
   subscribe(topic: string, handler: TopicHandler): Subscription {
     if (this.closed) throw new TransportClosedError();
+    if (!this.topicChecks.has(topic)) this.topicChecks.set(topic, this.boundary.topicCheck(topic));
     // A fresh wrapper per subscription, so the same function subscribed twice is two subscriptions.
     const entry: TopicHandler = (body) => handler(body);
     const set = this.topics.get(topic) ?? new Set<TopicHandler>();
@@ -160,10 +185,17 @@ export class MemoryTransport implements Transport {
     return {
       close: () => {
         set.delete(entry);
-        if (set.size === 0 && this.topics.get(topic) === set) this.topics.delete(topic);
+        if (set.size === 0 && this.topics.get(topic) === set) {
+          this.topics.delete(topic);
+          this.topicChecks.delete(topic);
+        }
         return Promise.resolve();
       },
     };
+  }
+
+  stats(): TransportStats {
+    return this.boundary.stats();
   }
 
   close(): Promise<void> {
@@ -175,6 +207,7 @@ export class MemoryTransport implements Transport {
     this.actors.fill(undefined);
     this.executors.clear();
     this.topics.clear();
+    this.topicChecks.clear();
     this.queue = [];
     return Promise.resolve();
   }

@@ -16,6 +16,10 @@
  * - `dispatch` needs an executor's immediate ack: "no responders" rejects NoExecutorError at
  *   once; an ack timeout is resent (at-least-once; executors are idempotent per attempt id)
  *   until `dispatchTimeoutMs`, then rejects DeliveryTimeoutError.
+ * - Trust boundary (../boundary.ts, ./receive.ts): every received message is decoded and
+ *   checked before a handler sees it. A refused request (actor message, step task) is answered
+ *   with an InvalidMessageError (invalid_argument) naming the field; an actor message without a
+ *   reply subject and a refused topic event are dropped. All are counted in `stats()`.
  */
 import { headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSub } from 'nats';
 import { connectNats, splitConnectOptions } from '../../nats/connection.js';
@@ -23,10 +27,13 @@ import { MaestroError } from '../../core/errors.js';
 import { routeOf } from '../../core/partition.js';
 import type { DispatchedTask } from '../../protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError, PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../errors.js';
-import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
+import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport, TransportStats } from '../port.js';
 import { decode, decodeError, EMPTY, encode, encodeError } from '../../nats/codec.js';
 import { Requester } from './requester.js';
 import { MessageTooLargeError, NatsTransportError } from './errors.js';
+import { Boundary } from '../boundary.js';
+import { received } from './receive.js';
+import { InvalidMessageError } from '../../protocol/errors.js';
 import { natsTransportDefaults, type NatsTransportOptions, type ResolvedNatsTransportOptions } from './options.js';
 import { actorSubject, execSubject, EXECUTOR_QUEUE, HDR_ERROR, HDR_MSG_ID, HDR_TO, topicSubject } from '../../nats/subjects.js';
 
@@ -40,6 +47,7 @@ export class NatsTransport implements Transport {
   private readonly subs = new Set<NatsSub>();
   private closed = false;
   private readonly requester: Requester;
+  private readonly boundary: Boundary;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -48,6 +56,7 @@ export class NatsTransport implements Transport {
   ) {
     this.actorSubjects = Array.from({ length: opts.partitions }, (_, p) => actorSubject(p));
     this.requester = new Requester(nc);
+    this.boundary = new Boundary(opts, opts.partitions);
   }
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
@@ -98,8 +107,13 @@ export class NatsTransport implements Transport {
     const inflight = new Set<Promise<void>>();
     const sub = this.nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (err || !msg.reply) return;
-        const p = this.handleActorMessage(msg, handler).finally(() => inflight.delete(p));
+        if (err) return;
+        if (!msg.reply) {
+          const problem = 'has no reply subject (actor messages are requests)';
+          this.boundary.reject('actor', msg.subject, undefined, new InvalidMessageError('actor message', '', problem));
+          return;
+        }
+        const p = this.handleActorMessage(msg, partition, handler).finally(() => inflight.delete(p));
         inflight.add(p);
       },
     });
@@ -145,13 +159,13 @@ export class NatsTransport implements Transport {
 
   async serveExecutor(stepTypes: readonly string[], handler: TaskHandler): Promise<Subscription> {
     this.assertOpen();
-    const subs = [...new Set(stepTypes.map((t) => execSubject(t)))].map((subject) =>
-      this.nc.subscribe(subject, {
+    const subs = [...new Set(stepTypes.map((t) => t.toLowerCase()))].map((type) =>
+      this.nc.subscribe(execSubject(type), {
         queue: EXECUTOR_QUEUE,
         callback: (err, msg) => {
           if (err) return;
           try {
-            handler(decode<DispatchedTask>(msg.data));
+            handler(received(this.boundary, 'task', msg, (body, source) => this.boundary.task(type, body, msg.subject, source)));
           } catch (e) {
             if (msg.reply) this.respond(msg, encodeError(e), ERROR_HEADERS);
             return;
@@ -178,11 +192,18 @@ export class NatsTransport implements Transport {
 
   subscribe(topic: string, handler: TopicHandler): Subscription {
     this.assertOpen();
+    const check = this.boundary.topicCheck(topic);
     const sub = this.nc.subscribe(topicSubject(topic), {
       callback: (err, msg) => {
         if (err) return;
+        let body: unknown;
         try {
-          handler(decode(msg.data));
+          body = received(this.boundary, 'topic', msg, (b, source) => this.boundary.topic(check, b, msg.subject, source));
+        } catch {
+          return; // counted and reported by the boundary
+        }
+        try {
+          handler(body);
         } catch (e) {
           this.opts.onHandlerError(e);
         }
@@ -190,6 +211,10 @@ export class NatsTransport implements Transport {
     });
     this.subs.add(sub);
     return { close: () => this.closeSub(sub) };
+  }
+
+  stats(): TransportStats {
+    return this.boundary.stats();
   }
 
   async close(): Promise<void> {
@@ -204,13 +229,13 @@ export class NatsTransport implements Transport {
     }
   }
 
-  private async handleActorMessage(msg: Msg, handler: ActorHandler): Promise<void> {
+  private async handleActorMessage(msg: Msg, partition: number, handler: ActorHandler): Promise<void> {
     const to = msg.headers?.get(HDR_TO) ?? '';
     const msgId = msg.headers?.get(HDR_MSG_ID) ?? '';
     let reply: Uint8Array;
     try {
-      if (!to) throw new MaestroError('invalid_argument', `message on ${msg.subject} has no ${HDR_TO} header`);
-      reply = encode(await handler(to, decode(msg.data), msgId));
+      const body = received(this.boundary, 'actor', msg, (b, source) => this.boundary.actor(partition, to, msgId, b, msg.subject, source));
+      reply = encode(await handler(to, body, msgId));
     } catch (e) {
       this.respond(msg, encodeError(e), ERROR_HEADERS);
       return;

@@ -1,9 +1,13 @@
 /** NatsTransport's options: every default in `natsTransportDefaults`. */
 import { MaestroError } from '../../core/errors.js';
 import type { NatsConnectOptions } from '../../nats/connection.js';
+import type { BoundaryOptions } from '../boundary.js';
 
-/** The connection's settings (servers, name, auth, TLS) plus the transport's own. */
-export interface NatsTransportOptions extends NatsConnectOptions {
+/**
+ * The connection's settings (servers, name, auth, TLS), the trust boundary's (`schemas`, required,
+ * and the rejection reporting: ../boundary.ts) and the transport's own.
+ */
+export interface NatsTransportOptions extends NatsConnectOptions, BoundaryOptions {
   /** Partition count; must equal every other node's. */
   partitions: number;
   /** Deadline of a whole `request` (all resends), unless the call gives `timeoutMs`. */
@@ -23,7 +27,9 @@ export interface NatsTransportOptions extends NatsConnectOptions {
   onHandlerError?: (err: unknown) => void;
 }
 
-export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name' | 'auth' | 'tls'>> & Pick<NatsTransportOptions, 'name' | 'auth' | 'tls'>;
+export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name' | 'auth' | 'tls' | keyof BoundaryOptions>> &
+  Pick<NatsTransportOptions, 'name' | 'auth' | 'tls'> &
+  BoundaryOptions;
 
 export function natsTransportDefaults(opts: NatsTransportOptions): ResolvedNatsTransportOptions {
   if (!Number.isInteger(opts.partitions) || opts.partitions < 1) {

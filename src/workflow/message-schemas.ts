@@ -1,0 +1,118 @@
+/**
+ * Wire schemas of the messages in ./messages.ts, and `WIRE_SCHEMAS`: every check a transport
+ * applies to what it receives (actor messages, step tasks, topic events), which the node hands
+ * to its transport. src/protocol/wire.ts says what a check guarantees (shape, bounds, unknown
+ * fields stripped); the executor protocol's schemas are in src/protocol/schemas.ts.
+ *
+ * An instance message type is one schema with a `type` literal plus one line in
+ * INSTANCE_MESSAGES; the union, its parser and the type check below follow from that list.
+ */
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
+import { instanceKeyOf, PARTITION_ADDRESS_PREFIX } from '../core/partition.js';
+import type { InstanceChange } from '../core/instance/view.js';
+import { InvalidMessageError } from '../protocol/errors.js';
+import { PROTOCOL_TOPICS, StepResultMessageSchema, stepTask } from '../protocol/schemas.js';
+import { Id, ID_MAX_CHARS, Int, Ms, PlainMap, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
+import type { WireSchemas } from '../transport/port.js';
+import { instanceTopic, type InstanceMessage, type ListMessage } from './messages.js';
+
+const StartSchema = Type.Object({
+  type: Type.Literal('Start'),
+  workflowId: Id(),
+  instanceId: Int(1),
+  version: Int(1),
+  params: PlainMap(PARAM_MAP_SIZE_LIMIT),
+  requestId: Type.Optional(Id()),
+});
+
+const ActionSchema = Type.Object({
+  type: Type.Literal('Action'),
+  action: Type.Union([Type.Literal('stop'), Type.Literal('kill'), Type.Literal('restart')]),
+  policy: Type.Optional(Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')])),
+});
+
+const GetSchema = Type.Object({ type: Type.Literal('Get') });
+const WatchSchema = Type.Object({ type: Type.Literal('Watch') });
+
+const PutOutputsSchema = Type.Object({
+  type: Type.Literal('PutOutputs'),
+  stepId: Id(),
+  outputs: PlainMap(PARAM_MAP_SIZE_LIMIT),
+});
+
+/** Every message an instance actor takes from the transport: one line per type. */
+const INSTANCE_MESSAGES = [StartSchema, StepResultMessageSchema, ActionSchema, GetSchema, WatchSchema, PutOutputsSchema] as const;
+
+const ListSchema = Type.Object({
+  type: Type.Literal('List'),
+  workflowId: Type.Optional(Id()),
+  status: Type.Optional(Id()),
+});
+
+const InstanceChangeSchema = Type.Object({
+  workflowId: Id(),
+  instanceId: Int(1),
+  runId: Int(1),
+  atMs: Ms(),
+  stepId: Type.Optional(Id()),
+  attempt: Type.Optional(Int(1)),
+  status: Id(),
+  message: Type.Optional(Text()),
+});
+
+type TypeOf<S> = S extends TObject<infer P> ? (P extends { type: { const: infer T } } ? T : never) : never;
+const byType = new Map<string, WireSchema<unknown>>(
+  INSTANCE_MESSAGES.map((s) => [s.properties.type.const, wire(`${s.properties.type.const} message`, s)]),
+);
+const TYPES = [...byType.keys()].join(', ');
+const list = wire('List message', ListSchema);
+export const instanceChange: WireSchema<InstanceChange> = wire('InstanceChange', InstanceChangeSchema);
+
+/** Checks a message for an instance actor: its `type` picks the schema. */
+export function parseInstanceMessage(body: unknown): InstanceMessage {
+  const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
+  const schema = typeof type === 'string' ? byType.get(type) : undefined;
+  if (schema === undefined) {
+    const got = typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : typeof body === 'object' && body !== null ? 'none' : 'no map';
+    throw new InvalidMessageError('instance message', 'type', `expected one of ${TYPES}, got ${got}`);
+  }
+  return schema.parse(body) as InstanceMessage;
+}
+
+/**
+ * Checks a message for actor `to`: a partition address takes only List; an instance key takes
+ * instance messages, and a Start must name the instance `to` is the key of (else it would
+ * create an instance under another's key, possibly in the wrong partition).
+ */
+export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage {
+  if (to.length === 0 || to.length > ID_MAX_CHARS) throw new InvalidMessageError('actor message', 'to', `must be 1..${ID_MAX_CHARS} chars, got ${to.length}`);
+  if (to.startsWith(PARTITION_ADDRESS_PREFIX)) return list.parse(body);
+  const msg = parseInstanceMessage(body);
+  if (msg.type === 'Start' && instanceKeyOf(msg.workflowId, msg.instanceId) !== to) {
+    throw new InvalidMessageError('Start message', 'workflowId', `names instance ${instanceKeyOf(msg.workflowId, msg.instanceId)}, sent to ${to}`);
+  }
+  return msg;
+}
+
+/** Instance topics (`instanceTopic(key)`) carry InstanceChange; the protocol's topics their own. */
+const INSTANCE_TOPIC_PREFIX = instanceTopic('');
+function topicSchema(topic: string): ((body: unknown) => unknown) | undefined {
+  if (topic.startsWith(INSTANCE_TOPIC_PREFIX)) return instanceChange.parse;
+  return PROTOCOL_TOPICS[topic]?.parse;
+}
+
+/** What the node's transports check on receipt. */
+export const WIRE_SCHEMAS: WireSchemas = {
+  actor: parseActorMessage,
+  task: stepTask.parse,
+  topic: topicSchema,
+};
+
+type Assert<T extends true> = T;
+export type MessageSchemasAgree = [
+  Assert<Agrees<Static<(typeof INSTANCE_MESSAGES)[number]>, InstanceMessage>>,
+  Assert<Agrees<TypeOf<(typeof INSTANCE_MESSAGES)[number]>, InstanceMessage['type']>>,
+  Assert<Agrees<Static<typeof ListSchema>, ListMessage>>,
+  Assert<Agrees<Static<typeof InstanceChangeSchema>, InstanceChange>>,
+];

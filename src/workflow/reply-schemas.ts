@@ -1,0 +1,90 @@
+/**
+ * Wire schemas of the replies instance actors and partition hosts send back (InstanceView,
+ * InstanceSummary[]): a reply is bytes off NATS like any message, and anyone who can publish on
+ * a requester's inbox could answer first. The engine checks them where it asks (engine.ts,
+ * partition-index.ts); a malformed one is a MalformedReplyError, never a view passed on.
+ * Step-result acks are not read, so they have no schema.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { InstanceSummary, InstanceView } from '../core/instance/view.js';
+import { RUN_POLICIES, STEP_STATUSES, WORKFLOW_STATUSES } from '../core/status.js';
+import { TASK_PARAMS_MAX_ENTRIES } from '../protocol/schemas.js';
+import { Id, Int, Ms, OneOf, PlainMap, Text, wire, type Agrees } from '../protocol/wire.js';
+import { MalformedReplyError } from './errors.js';
+
+const AttemptViewSchema = Type.Object({
+  attempt: Int(1),
+  attemptId: Id(),
+  status: OneOf(STEP_STATUSES),
+  createdAtMs: Ms(),
+  startedAtMs: Type.Optional(Ms()),
+  endedAtMs: Type.Optional(Ms()),
+  error: Type.Optional(Text()),
+  outputs: Type.Optional(PlainMap(TASK_PARAMS_MAX_ENTRIES)),
+  stdout: Type.Optional(Text()),
+  stderr: Type.Optional(Text()),
+  details: Type.Optional(PlainMap(TASK_PARAMS_MAX_ENTRIES)),
+});
+
+const StepViewSchema = Type.Object({
+  stepId: Id(),
+  stepType: Id(),
+  status: OneOf(STEP_STATUSES),
+  attempts: Type.Array(AttemptViewSchema),
+  params: PlainMap(TASK_PARAMS_MAX_ENTRIES),
+  outputs: PlainMap(TASK_PARAMS_MAX_ENTRIES),
+  startedAtMs: Type.Optional(Ms()),
+  endedAtMs: Type.Optional(Ms()),
+});
+
+const InstanceViewSchema = Type.Object({
+  workflowId: Id(),
+  instanceId: Int(1),
+  runId: Int(1),
+  version: Int(1),
+  status: OneOf(WORKFLOW_STATUSES),
+  runPolicy: OneOf(RUN_POLICIES),
+  requestId: Type.Optional(Id()),
+  params: PlainMap(TASK_PARAMS_MAX_ENTRIES),
+  steps: Type.Array(StepViewSchema),
+  createdAtMs: Ms(),
+  startedAtMs: Type.Optional(Ms()),
+  endedAtMs: Type.Optional(Ms()),
+  error: Type.Optional(Text()),
+  replayError: Type.Optional(Text()),
+});
+
+const InstanceSummarySchema = Type.Object({
+  workflowId: Id(),
+  instanceId: Int(1),
+  runId: Int(1),
+  version: Int(1),
+  status: OneOf(WORKFLOW_STATUSES),
+  createdAtMs: Ms(),
+  endedAtMs: Type.Optional(Ms()),
+});
+
+const view = wire('InstanceView reply', InstanceViewSchema);
+const summaries = wire('InstanceSummary list reply', Type.Array(InstanceSummarySchema));
+
+export function parseViewReply(to: string, reply: unknown): InstanceView {
+  return checked(to, () => view.parse(reply));
+}
+
+export function parseSummariesReply(to: string, reply: unknown): InstanceSummary[] {
+  return checked(to, () => summaries.parse(reply));
+}
+
+function checked<T>(to: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (cause) {
+    throw new MalformedReplyError(to, { cause });
+  }
+}
+
+type Assert<T extends true> = T;
+export type ReplySchemasAgree = [
+  Assert<Agrees<Static<typeof InstanceViewSchema>, InstanceView>>,
+  Assert<Agrees<Static<typeof InstanceSummarySchema>, InstanceSummary>>,
+];
