@@ -15,6 +15,8 @@ const LAYER: Record<string, number> = {
   protocol: 1,
   storage: 1,
   nats: 1,
+  log: 1,
+  retry: 1,
   transport: 2,
   journal: 2,
   store: 2,
@@ -27,7 +29,8 @@ const LAYER: Record<string, number> = {
   gen: 3,
 };
 // Modules that may import each other within one layer (the workflow/executor message contract).
-const SAME_LAYER_OK = new Set(['workflow>executor', 'executor>workflow', 'journal>transport', 'store>transport', 'store>journal']);
+// log and retry sit on layer 1 so that everything above core may use them, nats (NATS connection plumbing) included.
+const SAME_LAYER_OK = new Set(['workflow>executor', 'executor>workflow', 'journal>transport', 'store>transport', 'store>journal', 'nats>log', 'nats>retry']);
 const ADAPTERS = /\/(memory|file|nats|jetstream|etcd)\//;
 
 function files(dir: string): string[] {

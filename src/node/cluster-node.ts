@@ -4,7 +4,8 @@
  * membership and fenced partition claims. Start order: connections, executor, partition hosts
  * (empty), engine + gRPC, then the partition manager joins the cluster and acquires this node's
  * share (each acquire claims the journal at the etcd epoch, replays and resumes). Stop order:
- * leave gracefully (partitions handed over), then gRPC, executor, connections.
+ * leave gracefully (partitions handed over), then gRPC, executor, connections — every step
+ * bounded (stopNode), so a stop ends within `shutdownTimeoutMs` even with NATS and etcd gone.
  */
 import { assembleEngine } from './engine-core.js';
 import { hostname } from 'node:os';
@@ -18,8 +19,9 @@ import { LocalPartitions } from '../workflow/partitions.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import { startGrpcServer } from '../control/server.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
-import { defaultClusterConfig, type ClusterConfig } from './config.js';
-import { createLogger } from './log.js';
+import { defaultClusterConfig, type ClusterConfig, type ConfigOverrides } from './config.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { ShutdownBudget } from './shutdown.js';
 
 export interface ClusterNode {
   nodeId: string;
@@ -27,84 +29,130 @@ export interface ClusterNode {
   api: EngineApi & ClusterApi;
   manager: PartitionManager;
   partitions: LocalPartitions;
-  close(): Promise<void>;
+  log: Logger;
+  /** Leaves gracefully (partitions handed over), bounded by `timeoutMs` (default `shutdownTimeoutMs`). */
+  close(timeoutMs?: number): Promise<void>;
   /** Simulates kill -9 for tests: stops everything without leaving or handing over. */
   crash(): Promise<void>;
 }
 
-export type ClusterNodeOptions = Partial<ClusterConfig> &
+export type ClusterNodeOptions = ConfigOverrides<ClusterConfig> &
   Pick<ClusterConfig, 'nats' | 'etcd'> & {
     /** Additional step runtimes (an embedding application's own step types). */
     extraRuntimes?: StepRuntime[];
     /** Observes every dispatch an instance owned here makes (audits and tests). */
     onDispatch?: (task: StepTask, partition: number, epoch: number) => void;
+    /** The logger to use; default a new one at `logLevel` with the node id bound. */
+    log?: Logger;
   };
 
 export async function startClusterNode(opts: ClusterNodeOptions): Promise<ClusterNode> {
-  const { extraRuntimes, onDispatch, ...overrides } = opts;
+  const { extraRuntimes, onDispatch, log: given, ...overrides } = opts;
   const config = defaultClusterConfig(overrides);
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const name = `maestro-${nodeId}`;
-  const log = createLogger(config.logLevel, { node: nodeId });
+  const log = given ?? createLogger(config.logLevel, { node: nodeId });
   const transport = await NatsTransport.connect({
     servers: config.nats,
     partitions: config.partitions,
     name,
     requestTimeoutMs: config.requestTimeoutMs,
-    onHandlerError: (err) => log.warn({ err, module: 'transport' }, 'handler failed'),
+    ...config.transport,
+    log,
   });
-  const journal = await JetStreamJournal.connect({ servers: config.nats, name: `${name}-journal`, replicas: config.journalReplicas });
-  const kv = await JetStreamKv.connect({ servers: config.nats, name: `${name}-kv`, replicas: config.kvReplicas });
+  const journal = await JetStreamJournal.connect({ servers: config.nats, name: `${name}-journal`, replicas: config.journalReplicas, ...config.journal, log });
+  const kv = await JetStreamKv.connect({ servers: config.nats, name: `${name}-kv`, replicas: config.kvReplicas, ...config.kv, log });
   const { engine, partitions, executor } = await assembleEngine({
     journal,
     kv,
     transport,
     config,
+    log,
     runExecutor: config.runExecutor,
     extraRuntimes,
     onDispatch,
-    executorHooks: { onError: (err, task) => log.warn({ err, attemptId: task.attemptId, module: 'executor' }, 'result not delivered') },
-    onStale: (p, err) => log.warn({ partition: p, err: err.message, module: 'partitions' }, 'journal refused our epoch: another node owns the partition now; dropped its actors'),
   });
-  const etcd = new EtcdCluster({ endpoints: config.etcd, leaseTtlMs: config.leaseTtlMs, prefix: config.etcdPrefix });
+  const etcd = new EtcdCluster({ endpoints: config.etcd, leaseTtlMs: config.leaseTtlMs, prefix: config.etcdPrefix, ...config.etcdClient });
+  const membershipLog = log.child({ module: 'membership' });
+  etcd.membership.onError((err) => membershipLog.warn({ err }, 'following the members failed; retrying'));
   const startedAtMs = Date.now();
   let manager: PartitionManager | undefined;
   const api = Object.assign(engine, {
     clusterInfo: async (): Promise<ClusterInfo> => clusterInfo(nodeId, manager!, etcd, partitions, config.partitions, startedAtMs),
   });
-  const grpc = await startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort });
+  const grpc = await startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log });
   const grpcAddress = `${config.advertiseHost ?? config.grpcHost}:${grpc.port}`;
+  const pm = config.partitionManager;
   manager = new PartitionManager({
     membership: etcd.membership,
     claims: etcd.claims,
     owner: { acquire: (p, epoch) => partitions.acquire(p, epoch), release: (p) => partitions.release(p) },
     self: { nodeId, grpcAddress, startedAtMs },
     partitions: config.partitions,
-    onError: (err, context) => {
-      if (!closed) log.warn({ err, context, module: 'partition-manager' }, 'retrying');
-    },
+    claimRetry: { initialMs: pm.claimRetryBaseMs, maxMs: pm.claimRetryMaxMs },
+    rejoinRetry: { initialMs: pm.rejoinRetryBaseMs, maxMs: pm.rejoinRetryMaxMs },
+    log,
   });
-  manager.onOwnershipChange((c) => log.debug({ change: c, module: 'partition-manager' }, 'ownership changed'));
-  let closed = false;
+  const managerLog = log.child({ module: 'partition-manager' });
+  manager.onOwnershipChange((c) => managerLog.debug({ change: c }, 'ownership changed'));
   await manager.start();
   log.info({ grpcAddress, partitions: config.partitions }, 'node joined the cluster');
   const mgr = manager;
-  const shutdown = async (graceful: boolean) => {
-    if (closed) return;
-    closed = true;
-    log.info({ graceful }, 'node stopping');
-    if (graceful) await mgr.stop();
-    else await etcd.abandon();
-    await partitions.releaseAll();
-    await grpc.close();
-    await executor?.close();
-    await transport.close();
-    await journal.close();
-    await kv.close();
-    if (graceful) await etcd.close();
+  let stopping: Promise<void> | undefined;
+  const stop = (graceful: boolean, timeoutMs: number): Promise<void> => {
+    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, executor, transport, journal, kv });
+    return stopping;
   };
-  return { nodeId, grpcAddress, api, manager: mgr, partitions, close: () => shutdown(true), crash: () => shutdown(false) };
+  return {
+    nodeId,
+    grpcAddress,
+    api,
+    manager: mgr,
+    partitions,
+    log,
+    close: (timeoutMs = config.shutdownTimeoutMs) => stop(true, timeoutMs),
+    crash: () => stop(false, config.shutdownTimeoutMs),
+  };
 }
+
+interface Parts {
+  log: Logger;
+  graceful: boolean;
+  timeoutMs: number;
+  mgr: PartitionManager;
+  etcd: EtcdCluster;
+  partitions: LocalPartitions;
+  grpc: { close(): Promise<void> };
+  executor: { close(): Promise<void> } | undefined;
+  transport: NatsTransport;
+  journal: JetStreamJournal;
+  kv: JetStreamKv;
+}
+
+/**
+ * Stops a node within `timeoutMs` (ShutdownBudget bounds every step, so a node whose NATS and
+ * etcd are gone still gets through). The handoff gets the budget less a reserve for closing the
+ * connections; if it does not finish, the etcd session is abandoned: the lease expires and the
+ * partitions move, as after a crash (the journal's epoch fence keeps anything late out).
+ */
+async function stopNode(n: Parts): Promise<void> {
+  const budget = new ShutdownBudget(n.log, n.timeoutMs);
+  n.log.info({ graceful: n.graceful, timeoutMs: n.timeoutMs }, 'node stopping');
+  const reserveMs = Math.min(CLOSE_RESERVE_MS, n.timeoutMs / 5);
+  const handedOver = n.graceful && (await budget.step('hand partitions over and leave the cluster', () => n.mgr.stop(), budget.left(reserveMs)));
+  if (!handedOver) await budget.step('abandon the etcd session (its lease expires)', () => n.etcd.abandon());
+  await budget.step('release partitions', () => n.partitions.releaseAll());
+  await budget.step('close the gRPC server', () => n.grpc.close());
+  await budget.step('close the executor', async () => n.executor?.close());
+  await budget.step('close the transport', () => n.transport.close());
+  await budget.step('close the journal', () => n.journal.close());
+  await budget.step('close the KV store', () => n.kv.close());
+  if (handedOver) await budget.step('close the etcd client', () => n.etcd.close());
+  n.log.info({ tookMs: budget.elapsedMs }, 'node stopped');
+}
+
+/** Kept from the budget for closing connections after the handoff. */
+const CLOSE_RESERVE_MS = 2_000;
 
 async function clusterInfo(
   selfNodeId: string,

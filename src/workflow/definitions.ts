@@ -7,7 +7,7 @@ import { AlreadyExistsError, NotFoundError, ValidationError } from '../core/erro
 import { parseWorkflowObject, toMaestroJson } from '../core/definition/index.js';
 import type { WorkflowCreateRequest } from '../core/definition/model.js';
 import { compileWorkflow, type CompiledWorkflow } from '../core/instance/index.js';
-import { updateKv, type KvStore } from '../store/port.js';
+import { CasConflictError, updateKv, type KvStore } from '../store/port.js';
 import type { WorkflowSummary, WorkflowVersionInfo } from './engine-api.js';
 
 interface Header {
@@ -49,8 +49,9 @@ export class DefinitionRegistry {
       };
     });
     const rec: VersionRecord = { version: header.latestVersion, createdAtMs, definitionJson };
-    await this.kv.put(versionKey(id, rec.version), rec, 0).catch(() => {
-      throw new AlreadyExistsError(`workflow ${id} version ${rec.version} already exists`);
+    await this.kv.put(versionKey(id, rec.version), rec, 0).catch((err: unknown) => {
+      if (err instanceof CasConflictError) throw new AlreadyExistsError(`workflow ${id} version ${rec.version} already exists`);
+      throw err;
     });
     return this.info(header, rec);
   }
@@ -86,6 +87,7 @@ export class DefinitionRegistry {
     if (!hit) {
       hit = this.loadCompiled(id, version);
       this.compiled.set(key, hit);
+      // A failed load is not cached (the caller awaiting `hit` gets the error); the next call loads again.
       hit.catch(() => this.compiled.delete(key));
     }
     return hit;

@@ -1,5 +1,7 @@
 /** NatsTransport's options: every default in `natsTransportDefaults`. */
 import { MaestroError } from '../../core/errors.js';
+import type { Logger } from '../../log/logger.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, TRANSPORT_RETRY_DEFAULTS } from '../retry-defaults.js';
 
 export interface NatsTransportOptions {
   servers: string[];
@@ -20,25 +22,23 @@ export interface NatsTransportOptions {
   /** Backoff between resends: starts at `retryBaseMs`, doubles, capped at `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Receives what a topic handler threw, or a reply that could not be sent (no caller to reject). */
-  onHandlerError?: (err: unknown) => void;
+  /** Where what has no caller to reject goes (a topic handler's throw, an unsent reply); module 'transport' is bound. */
+  log?: Logger;
 }
 
-export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name'>> & { name?: string };
+export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name' | 'log'>> & Pick<NatsTransportOptions, 'name' | 'log'>;
 
 export function natsTransportDefaults(opts: NatsTransportOptions): ResolvedNatsTransportOptions {
   if (!Number.isInteger(opts.partitions) || opts.partitions < 1) {
     throw new MaestroError('invalid_argument', `partitions must be a positive integer, got ${opts.partitions}`);
   }
   return {
-    requestTimeoutMs: 10_000,
+    requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
     attemptTimeoutMs: 2_000,
     dispatchTimeoutMs: 3_000,
     dispatchAckTimeoutMs: 1_000,
     drainTimeoutMs: 5_000,
-    retryBaseMs: 5,
-    retryMaxMs: 250,
-    onHandlerError: (err) => process.emitWarning(err instanceof Error ? err : String(err)),
+    ...TRANSPORT_RETRY_DEFAULTS,
     ...opts,
   };
 }
