@@ -36,11 +36,18 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
 }
 
 let fallback: Logger | undefined;
+let fallbackLevel: string | undefined;
 
 /** The process-wide logger for components built without one (level MAESTRO_LOG_LEVEL or warn). */
 export function fallbackLogger(): Logger {
-  fallback ??= createLogger(process.env['MAESTRO_LOG_LEVEL'] ?? 'warn');
+  fallback ??= createLogger(fallbackLevel ?? process.env['MAESTRO_LOG_LEVEL'] ?? 'warn');
   return fallback;
+}
+
+/** Sets the fallback logger's level (the CLI does, from `--log-level`); call before components are built. */
+export function setFallbackLogLevel(level: LogLevel): void {
+  fallbackLevel = level;
+  fallback = undefined;
 }
 
 /** `log` with `module` bound, or the fallback's child when `log` is absent. */

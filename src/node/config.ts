@@ -97,7 +97,7 @@ function nodeTuning(): Pick<NodeConfig, 'transport' | 'executor' | 'fileStore' |
 }
 
 /** `base` overlaid with `overrides` (undefined fields ignored); tuning groups are merged field by field. */
-function overlay<C extends object>(base: C, overrides: ConfigOverrides<C>): C {
+export function overlay<C extends object>(base: C, overrides: ConfigOverrides<C>): C {
   const out = { ...base } as Record<string, unknown>;
   for (const [k, v] of Object.entries(stripUndefined(overrides))) {
     out[k] = (GROUPS as readonly string[]).includes(k) ? { ...(out[k] as object), ...stripUndefined(v as object) } : v;

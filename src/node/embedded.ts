@@ -56,6 +56,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, retryBaseMs, retryMaxMs, log });
   const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes });
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
+  log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
   const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
   let closed = false;
@@ -73,6 +74,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
       await budget.step('close the transport', () => transport.close());
       await budget.step('close the journal', () => journal.close());
       await budget.step('close the KV store', () => kv.close());
+      log.info({ tookMs: budget.elapsedMs }, 'embedded node stopped');
     },
   };
 }

@@ -30,6 +30,8 @@ export function maestro(args: string[], opts: { env?: Record<string, string>; cw
 export interface CapturedIo extends CliIo {
   stdout: string[];
   stderr: string[];
+  /** Codes passed to exit(), in order (the process is not ended). */
+  exits: number[];
   /** Simulates Ctrl-C. */
   interrupt(signal?: string): void;
 }
@@ -39,6 +41,8 @@ export function captureIo(cwd = ROOT): CapturedIo {
   const io: CapturedIo = {
     stdout: [],
     stderr: [],
+    exits: [],
+    exit: (code) => void io.exits.push(code),
     out: (line) => io.stdout.push(line),
     err: (line) => io.stderr.push(line),
     isTTY: false,
