@@ -93,9 +93,9 @@ test('a retryable rejection that lasts past the deadline is rethrown', async (t)
     calls++;
     throw new MaestroError('unavailable', `partition 0 is moving (${calls})`, { retryable: true });
   });
-  const err = await t.throwsAsync(tr.request('x', 1, { timeoutMs: 30 }), { instanceOf: MaestroError });
+  const err = await t.throwsAsync(tr.request('x', 1, { timeoutMs: 500 }), { instanceOf: MaestroError });
   t.regex(err!.message, /^partition 0 is moving \(\d+\)$/);
-  t.true(calls > 2, `retried ${calls} times`);
+  t.true(calls >= 2, `retried ${calls - 1} times`);
   t.is(err!.message, `partition 0 is moving (${calls})`, 'the last answer is the one thrown');
   await tr.close();
 });

@@ -59,6 +59,20 @@ export class NatsTransport implements Transport {
     this.actorSubjects = Array.from({ length: opts.partitions }, (_, p) => actorSubject(p));
     this.log = moduleLogger(opts.log, 'transport');
     this.requester = new Requester(nc, this.log);
+    if (ownsConnection) this.logStatus();
+  }
+
+  /** Disconnects and reconnects are logged: an operator sees when NATS went away and came back. */
+  private logStatus(): void {
+    const follow = async (): Promise<void> => {
+      for await (const st of this.nc.status()) {
+        const fields = { event: st.type, data: typeof st.data === 'object' ? JSON.stringify(st.data) : st.data };
+        if (st.type === 'disconnect' || st.type === 'error') this.log.warn(fields, 'NATS connection lost; reconnecting');
+        else if (st.type === 'reconnect') this.log.info(fields, 'NATS connection back');
+        else this.log.debug(fields, 'NATS connection status');
+      }
+    };
+    follow().catch((err: unknown) => this.log.warn({ err }, 'following the NATS connection status failed'));
   }
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
