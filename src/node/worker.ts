@@ -34,8 +34,10 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const runtimes = createRuntimeRegistry(executorOptionsOf(config));
   for (const r of extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
   const executor = await startExecutor(transport, runtimes, executorOptionsOf(config), executorHooks(log));
+  const types = [...runtimes.values()].map((r) => r.type);
+  log.info({ types, partitions: config.partitions }, 'worker started');
   return {
-    types: [...runtimes.values()].map((r) => r.type),
+    types,
     log,
     async close(timeoutMs = config.shutdownTimeoutMs) {
       const budget = new ShutdownBudget(log, timeoutMs);
