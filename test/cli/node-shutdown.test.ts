@@ -1,7 +1,8 @@
 /**
  * `maestro node` stops within its shutdown deadline even when NATS and etcd are gone (the defect:
  * such nodes ignored SIGTERM, stuck in a handoff that could never finish), and a second SIGTERM
- * ends it at once. Real child processes: nats-server, etcd, and the node (`tsx src/cli/main.ts`),
+ * ends it at once. Real child processes: nats-server, etcd, and the node (`bin/maestro.js node`,
+ * which loads the TypeScript in-process: no wrapper process between the signal and the node),
  * all stopped by pid.
  */
 import test from 'ava';
@@ -18,14 +19,14 @@ const why = missing === undefined ? '' : ` (skipped: ${missing})`;
 interface Node {
   child: ChildProcess;
   stderr: () => string;
-  /** Resolves with [exit code, ms since `since()` was last called] once the child exits. */
+  /** Resolves with the exit code once the child exits. */
   exited: Promise<number | null>;
   /** Resolves once stderr matches `re`. */
   stderrMatches(re: RegExp): Promise<void>;
 }
 
 async function startNode(nats: NatsFixture, etcd: EtcdServer, shutdownTimeoutMs: number): Promise<Node> {
-  const args = [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'src/cli/main.ts'), 'node', '--nats', nats.urls.join(','), '--etcd', etcd.endpoints.join(',')];
+  const args = [join(ROOT, 'bin/maestro.js'), 'node', '--nats', nats.urls.join(','), '--etcd', etcd.endpoints.join(',')];
   args.push('--grpc-port', '0', '--partitions', '8', '--shutdown-timeout-ms', String(shutdownTimeoutMs), '--log-level', 'warn');
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MAESTRO_SERVER: '' } });
   let out = '';
