@@ -3,7 +3,7 @@
  *
  * Layers, lowest first; a module imports only from its own folder and from lower layers:
  *
- *   core <- expr/actor/protocol/storage/nats <- transport/journal/store/cluster
+ *   core <- log/retry <- expr/actor/protocol/storage/nats <- transport/journal/store/cluster
  *        <- workflow/executor/gen <- control <- node <- cli
  *
  * Modules of one layer do not import each other (the shared pieces live one layer down:
@@ -16,6 +16,7 @@
  */
 const LAYERS = [
   ['core'],
+  ['log', 'retry'],
   ['expr', 'actor', 'protocol', 'storage', 'nats'],
   ['transport', 'journal', 'store', 'cluster'],
   ['workflow', 'executor', 'gen'],

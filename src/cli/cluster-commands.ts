@@ -1,8 +1,5 @@
 /** `maestro node` (a cluster node) and `maestro worker` (an executor-only process). */
 import type { Command } from './command.js';
-import { EXIT_OK } from './errors.js';
-import type { CliIo } from './io.js';
-import { parseCommandLine, parsePort } from './options.js';
 import { UsageError } from './errors.js';
 import {
   ETCD_SECURITY_OPTIONS,
@@ -16,29 +13,18 @@ import {
   natsSecurity,
   plaintextTokenWarning,
 } from './security-options.js';
+import { nodeOverrides } from './globals.js';
+import { ShutdownSignals } from './lifecycle.js';
+import { optionalPositiveInt, parseCommandLine, parsePort } from './options.js';
 
-const list = (flag: string, v: string | undefined): string[] => {
-  const out = (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (out.length === 0) throw new UsageError(`${flag} is required (comma-separated URLs)`);
-  return out;
-};
+const urls = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
 
-const positiveInt = (flag: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-};
-
-/** Resolves when SIGINT/SIGTERM arrives. */
-function interrupted(io: CliIo): Promise<string> {
-  return new Promise((resolve) => {
-    const off = io.onInterrupt((signal) => {
-      off();
-      resolve(signal);
-    });
-  });
+function required(flag: string, env: string, list: string[] | undefined): string[] {
+  if (list === undefined || list.length === 0) throw new UsageError(`${flag} is required (comma-separated URLs; or set ${env})`);
+  return list;
 }
+
+const SHUTDOWN_USAGE = '  --shutdown-timeout-ms N  on SIGTERM/Ctrl-C, stop gracefully within N ms, then exit anyway (default 10000)';
 
 export const nodeCommand: Command = {
   name: 'node',
@@ -47,8 +33,9 @@ export const nodeCommand: Command = {
   usage: [
     'maestro node --nats URL[,URL...] --etcd URL[,URL...] [--grpc-port N] [--grpc-host HOST] [--advertise HOST]',
     '             [--node-id ID] [--partitions N] [--replicas N] [--lease-ttl-ms N] [--no-executor] [--shell] [--http-allow PREFIX]...',
-    '  --nats URLS          NATS servers with JetStream (nats://host:4222,...)',
-    '  --etcd URLS          etcd endpoints (http://host:2379,...)',
+    '             [--shutdown-timeout-ms N]',
+    '  --nats URLS          NATS servers with JetStream (nats://host:4222,...; env MAESTRO_NATS)',
+    '  --etcd URLS          etcd endpoints (http://host:2379,...; env MAESTRO_ETCD)',
     '  --grpc-port N        gRPC port (default 50051; 0 picks a free one)',
     '  --grpc-host HOST     interface to listen on (default 127.0.0.1)',
     '  --advertise HOST     host other nodes and clients use to reach this one (default --grpc-host)',
@@ -57,13 +44,15 @@ export const nodeCommand: Command = {
     '  --lease-ttl-ms N     etcd lease TTL: a crashed node\'s partitions move after about this long (default 2000)',
     '  --no-executor        do not run steps here (leave them to `maestro worker` processes)',
     '  --shell / --http-allow PREFIX   enable the Shell runtime / allow Http steps to call PREFIX',
+    SHUTDOWN_USAGE,
     'Security (all off by default; see the README\'s Security section):',
     ...GRPC_SERVER_SECURITY_USAGE,
     ...NATS_SECURITY_USAGE,
     ...ETCD_SECURITY_USAGE,
-    'Prints "node ID serving on HOST:PORT" once it has joined; leaves gracefully on Ctrl-C or SIGTERM.',
+    'Prints "node ID serving on HOST:PORT" once it has joined; on Ctrl-C or SIGTERM hands its partitions',
+    'over and leaves within the shutdown deadline (a second signal exits at once).',
   ],
-  async run(argv, io) {
+  async run(argv, io, globals) {
     const { values } = parseCommandLine(
       'node',
       argv,
@@ -77,43 +66,53 @@ export const nodeCommand: Command = {
         partitions: { type: 'string' },
         replicas: { type: 'string' },
         'lease-ttl-ms': { type: 'string' },
-        'no-executor': { type: 'boolean', default: false },
-        shell: { type: 'boolean', default: false },
+        'no-executor': { type: 'boolean' },
+        shell: { type: 'boolean' },
         'http-allow': { type: 'string', multiple: true },
+        'shutdown-timeout-ms': { type: 'string' },
         ...GRPC_SERVER_SECURITY_OPTIONS,
         ...NATS_SECURITY_OPTIONS,
         ...ETCD_SECURITY_OPTIONS,
       },
       [],
     );
-    const replicas = positiveInt('--replicas', values.replicas);
+    const replicas = optionalPositiveInt(values.replicas, '--replicas');
     const grpcSecurity = grpcServerSecurity(values, io.env);
     const warning = plaintextTokenWarning(values['grpc-host'], grpcSecurity);
     if (warning) io.err(warning);
-    const { startClusterNode } = await import('../node/cluster-node.js');
-    const node = await startClusterNode({
-      nats: list('--nats', values.nats),
-      etcd: list('--etcd', values.etcd),
-      grpcPort: values['grpc-port'] === undefined ? undefined : parsePort(values['grpc-port']),
+    const settings = nodeOverrides(globals, io.env, { logLevel: 'info' }, {
+      nats: urls(values.nats),
+      etcd: urls(values.etcd),
+      grpcPort: values['grpc-port'] === undefined ? undefined : parsePort(values['grpc-port'], '--grpc-port'),
       grpcHost: values['grpc-host'],
       advertiseHost: values.advertise,
       nodeId: values['node-id'],
-      partitions: positiveInt('--partitions', values.partitions),
+      partitions: optionalPositiveInt(values.partitions, '--partitions'),
       journalReplicas: replicas,
       kvReplicas: replicas,
-      leaseTtlMs: positiveInt('--lease-ttl-ms', values['lease-ttl-ms']),
-      runExecutor: !values['no-executor'],
+      leaseTtlMs: optionalPositiveInt(values['lease-ttl-ms'], '--lease-ttl-ms'),
+      runExecutor: values['no-executor'] === undefined ? undefined : !values['no-executor'],
       shellEnabled: values.shell,
-      httpAllowList: values['http-allow'] ?? [],
+      httpAllowList: values['http-allow'],
+      shutdownTimeoutMs: optionalPositiveInt(values['shutdown-timeout-ms'], '--shutdown-timeout-ms'),
       ...grpcSecurity,
       ...natsSecurity(values, io.env),
       ...etcdSecurity(values, io.env),
     });
-    io.out(`node ${node.nodeId} serving on ${node.grpcAddress}`);
-    const signal = await interrupted(io);
-    io.err(`${signal}: leaving the cluster (handing partitions over)`);
-    await node.close();
-    return EXIT_OK;
+    const nats = required('--nats', 'MAESTRO_NATS', settings.nats);
+    const etcd = required('--etcd', 'MAESTRO_ETCD', settings.etcd);
+    const { defaultClusterConfig } = await import('../node/config.js');
+    const config = defaultClusterConfig({ ...settings, nats, etcd });
+    const signals = new ShutdownSignals(io, config.shutdownTimeoutMs);
+    try {
+      const { startClusterNode } = await import('../node/cluster-node.js');
+      const node = await startClusterNode(config);
+      io.out(`node ${node.nodeId} serving on ${node.grpcAddress}`);
+      await signals.received;
+      return await signals.stop(() => node.close(config.shutdownTimeoutMs));
+    } finally {
+      signals.dispose();
+    }
   },
 };
 
@@ -122,38 +121,48 @@ export const workerCommand: Command = {
   group: 'cluster',
   summary: 'run step runtimes for a cluster (owns no instances)',
   usage: [
-    'maestro worker --nats URL[,URL...] [--partitions N] [--shell] [--http-allow PREFIX]... [NATS security options]',
-    '  --nats URLS          NATS servers of the cluster',
+    'maestro worker --nats URL[,URL...] [--partitions N] [--shell] [--http-allow PREFIX]... [--shutdown-timeout-ms N] [NATS security options]',
+    '  --nats URLS          NATS servers of the cluster (env MAESTRO_NATS)',
     '  --partitions N       the cluster\'s partition count (default 256)',
     '  --shell / --http-allow PREFIX   enable the Shell runtime / allow Http steps to call PREFIX',
+    SHUTDOWN_USAGE,
     ...NATS_SECURITY_USAGE,
     'Takes steps of its runtimes\' types from the cluster\'s queue groups; stops on Ctrl-C or SIGTERM.',
   ],
-  async run(argv, io) {
+  async run(argv, io, globals) {
     const { values } = parseCommandLine(
       'worker',
       argv,
       {
         nats: { type: 'string' },
         partitions: { type: 'string' },
-        shell: { type: 'boolean', default: false },
+        shell: { type: 'boolean' },
         'http-allow': { type: 'string', multiple: true },
+        'shutdown-timeout-ms': { type: 'string' },
         ...NATS_SECURITY_OPTIONS,
       },
       [],
     );
-    const { startWorker } = await import('../node/worker.js');
-    const worker = await startWorker({
-      nats: list('--nats', values.nats),
-      partitions: positiveInt('--partitions', values.partitions),
+    const settings = nodeOverrides(globals, io.env, { logLevel: 'info' }, {
+      nats: urls(values.nats),
+      partitions: optionalPositiveInt(values.partitions, '--partitions'),
       shellEnabled: values.shell,
-      httpAllowList: values['http-allow'] ?? [],
+      httpAllowList: values['http-allow'],
+      shutdownTimeoutMs: optionalPositiveInt(values['shutdown-timeout-ms'], '--shutdown-timeout-ms'),
       ...natsSecurity(values, io.env),
     });
-    io.out(`worker running ${worker.types.join(', ')}`);
-    const signal = await interrupted(io);
-    io.err(`${signal}: stopping`);
-    await worker.close();
-    return EXIT_OK;
+    const nats = required('--nats', 'MAESTRO_NATS', settings.nats);
+    const { defaultClusterConfig } = await import('../node/config.js');
+    const config = defaultClusterConfig({ ...settings, nats, etcd: [] });
+    const signals = new ShutdownSignals(io, config.shutdownTimeoutMs);
+    try {
+      const { startWorker } = await import('../node/worker.js');
+      const worker = await startWorker(config);
+      io.out(`worker running ${worker.types.join(', ')}`);
+      await signals.received;
+      return await signals.stop(() => worker.close(config.shutdownTimeoutMs));
+    } finally {
+      signals.dispose();
+    }
   },
 };

@@ -7,6 +7,7 @@ import { devCommand } from './dev.js';
 import { clusterCommand } from './cluster-info.js';
 import { getCommand, killCommand, listCommand, putOutputsCommand, restartCommand, startCommand, stopCommand, watchCommand } from './instance-commands.js';
 import { runCommand } from './run.js';
+import { configCommand } from './config-command.js';
 import { nodeCommand, workerCommand } from './cluster-commands.js';
 import { pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
 
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   clusterCommand,
   nodeCommand,
   workerCommand,
+  configCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

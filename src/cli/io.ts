@@ -8,6 +8,8 @@ export interface CliIo {
   cwd: string;
   /** Calls `handler` when the user asks the process to stop (SIGINT/SIGTERM); returns the remover. */
   onInterrupt(handler: (signal: string) => void): () => void;
+  /** Ends the process now with `code` (a shutdown past its deadline, a second signal). */
+  exit(code: number): void;
 }
 
 export function processIo(): CliIo {
@@ -26,5 +28,6 @@ export function processIo(): CliIo {
         process.off('SIGTERM', on);
       };
     },
+    exit: (code) => process.exit(code),
   };
 }

@@ -6,6 +6,8 @@ import { COMMANDS, findCommand } from './commands.js';
 import { EXIT_OK, EXIT_USAGE, describeError, exitCodeOf } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { DEFAULT_SERVER } from './remote.js';
+import { extractGlobals, GLOBAL_USAGE } from './globals.js';
+import { setFallbackLogLevel } from '../log/logger.js';
 
 const GROUP_TITLES: Record<CommandGroup, string> = {
   local: 'Local (an embedded node in this process):',
@@ -22,12 +24,20 @@ export function helpText(commands: readonly Command[] = COMMANDS): string[] {
     lines.push('', GROUP_TITLES[group]);
     for (const c of inGroup) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
   }
-  lines.push('', 'Run `maestro COMMAND --help` for its arguments and options.');
+  lines.push('', ...GLOBAL_USAGE, '', 'Run `maestro COMMAND --help` for its arguments and options.');
   return lines;
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
+  let parsed;
+  try {
+    parsed = extractGlobals(argv);
+  } catch (err) {
+    io.err(describeError(err));
+    return exitCodeOf(err);
+  }
+  const { globals } = parsed;
+  const [name, ...rest] = parsed.rest;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' && rest[0] !== undefined ? findCommand(rest[0]) : undefined;
     for (const line of target ? target.usage : helpText()) io.out(line);
@@ -39,20 +49,26 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    for (const line of command.usage) io.out(line);
+    for (const line of [...command.usage, '', ...GLOBAL_USAGE]) io.out(line);
     return EXIT_OK;
   }
+  // Components built without a logger of their own (client code, library defaults) log at this level.
+  if (globals.logLevel !== undefined) setFallbackLogLevel(globals.logLevel);
   try {
-    return await command.run(rest, io);
+    return await command.run(rest, io, globals);
   } catch (err) {
     io.err(describeError(err));
     return exitCodeOf(err);
   }
 }
 
-/** Runs the CLI in this process (bin/maestro.js calls it; so does `tsx src/cli/main.ts`). */
+/**
+ * Runs the CLI in this process (bin/maestro.js calls it; so does `tsx src/cli/main.ts`), then
+ * exits: once a command is done nothing it left behind (a reconnect timer, a half-closed socket)
+ * may keep the process alive. stdout and stderr are synchronous on Linux, so nothing is lost.
+ */
 export async function runCli(): Promise<void> {
-  process.exitCode = await main(process.argv.slice(2), processIo());
+  process.exit(await main(process.argv.slice(2), processIo()));
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await runCli();

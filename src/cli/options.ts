@@ -63,6 +63,11 @@ export function parsePositiveInt(value: string, what: string): number {
   return n;
 }
 
+/** A positive integer option, or undefined when absent. */
+export function optionalPositiveInt(value: string | undefined, what: string): number | undefined {
+  return value === undefined ? undefined : parsePositiveInt(value, what);
+}
+
 export function parsePort(value: string, what = '--port'): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65535) throw new UsageError(`${what} must be a port number (0-65535), got ${JSON.stringify(value)}`);

@@ -5,6 +5,7 @@ import type { Command } from './command.js';
 import { EXIT_FAILED, EXIT_OK } from './errors.js';
 import { follow } from './follow.js';
 import type { CliIo } from './io.js';
+import { nodeOverrides } from './globals.js';
 import { parseCommandLine, parseParams, readDefinitionFile } from './options.js';
 import { instanceReport } from './render.js';
 
@@ -51,14 +52,14 @@ export const runCommand: Command = {
     '  --data-dir DIR       keep the journal in DIR instead of memory',
     'Exit code: 0 when the run SUCCEEDED, 1 otherwise, 2 for bad input.',
   ],
-  async run(argv, io) {
+  async run(argv, io, globals) {
     const { values, args } = parseCommandLine(
       'run',
       argv,
       {
         param: { type: 'string', multiple: true },
         'param-json': { type: 'string', multiple: true },
-        shell: { type: 'boolean', default: false },
+        shell: { type: 'boolean' },
         'http-allow': { type: 'string', multiple: true },
         'data-dir': { type: 'string' },
       },
@@ -66,16 +67,18 @@ export const runCommand: Command = {
     );
     const params = parseParams(values.param, values['param-json']);
     const def = await readDefinitionFile(args[0] ?? '', io.cwd);
-    const { createEmbeddedNode } = await import('../node/embedded.js');
-    const node = await createEmbeddedNode({
+    // Logs default to warn here: the run's own output on stdout is what the user reads.
+    const settings = nodeOverrides(globals, io.env, { logLevel: 'warn' }, {
       shellEnabled: values.shell,
-      httpAllowList: values['http-allow'] ?? [],
+      httpAllowList: values['http-allow'],
       dataDir: values['data-dir'],
     });
+    const { createEmbeddedNode } = await import('../node/embedded.js');
+    const node = await createEmbeddedNode(settings);
     try {
       return await runDefinition(node.api, { ...def, params }, io);
     } catch (err) {
-      if (!values.shell && err instanceof MaestroError && /\bShell\b/.test(err.message)) io.err('hint: Shell steps run only with --shell');
+      if (!node.config.shellEnabled && err instanceof MaestroError && /\bShell\b/.test(err.message)) io.err('hint: Shell steps run only with --shell');
       throw err;
     } finally {
       await node.close();

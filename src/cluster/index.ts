@@ -17,7 +17,6 @@ export {
   type PartitionOwner,
   type ReleaseReason,
 } from './partition-manager.js';
-export type { BackoffOptions } from './backoff.js';
 export {
   ClusterUnavailableError,
   LeaseLostError,

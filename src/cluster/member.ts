@@ -30,7 +30,8 @@ export function decodeMember(text: string): MemberInfo | string {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch {
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
     return 'value is not JSON';
   }
   if (typeof raw !== 'object' || raw === null) return 'value is not an object';

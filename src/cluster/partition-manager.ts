@@ -16,13 +16,14 @@
  *   acquired. Writes a stale owner still attempts are rejected by the journal's epoch fence.
  * - An epoch is used for one acquisition only: after a release the claim is deleted and a later
  *   acquisition claims again, because the journal rejects a claim with an epoch it has seen.
- * - Failures (store unreachable, owner.acquire throwing) are reported through `onError`, counted,
- *   and retried with capped exponential backoff; nothing waits forever on a lost reply because the
- *   store adapters bound every call with a deadline.
+ * - Failures (store unreachable, owner.acquire throwing) are logged (warn, with the partition),
+ *   counted, and retried with capped exponential backoff (src/retry); nothing waits forever on a
+ *   lost reply because the store adapters bound every call with a deadline.
  */
 import { assignPartitions, DEFAULT_PARTITIONS, validatePartitionCount } from './placement.js';
 import type { Epoch, MemberInfo, Membership, MembershipView, PartitionClaims, Unsubscribe } from './port.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffPolicy } from '../retry/index.js';
+import { moduleLogger, type Logger } from '../log/logger.js';
 import { OwnershipEvents, type OwnershipChange, type ReleaseReason } from './ownership-events.js';
 
 export type { OwnershipChange, ReleaseReason } from './ownership-events.js';
@@ -42,10 +43,12 @@ export interface PartitionManagerOptions {
   /** This node's member record; `self.nodeId` is the id placement assigns partitions to. */
   self: MemberInfo;
   partitions?: number;
-  claimRetry?: Partial<BackoffOptions>;
-  rejoinRetry?: Partial<BackoffOptions>;
-  /** Every failure the manager handles by retrying; defaults to console.error. */
-  onError?: (err: unknown, context: string) => void;
+  /** Backoff of a claim that failed or conflicted (defaults: src/node/config.ts). */
+  claimRetry?: Partial<BackoffPolicy>;
+  /** Backoff of joining again after the lease was lost. */
+  rejoinRetry?: Partial<BackoffPolicy>;
+  /** Where every failure the manager handles by retrying is reported (warn). */
+  log?: Logger;
 }
 
 export interface PartitionManagerCounters {
@@ -76,8 +79,10 @@ interface Slot {
   backoff: Backoff;
 }
 
-const DEFAULT_CLAIM_RETRY: BackoffOptions = { minMs: 25, maxMs: 1000 };
-const DEFAULT_REJOIN_RETRY: BackoffOptions = { minMs: 100, maxMs: 2000 };
+/** Library fallbacks; a node passes its config's `partitionManager` group. */
+export const PARTITION_MANAGER_RETRY_DEFAULTS = { claimRetryBaseMs: 25, claimRetryMaxMs: 1_000, rejoinRetryBaseMs: 100, rejoinRetryMaxMs: 2_000 };
+const DEFAULT_CLAIM_RETRY: BackoffPolicy = { initialMs: PARTITION_MANAGER_RETRY_DEFAULTS.claimRetryBaseMs, maxMs: PARTITION_MANAGER_RETRY_DEFAULTS.claimRetryMaxMs };
+const DEFAULT_REJOIN_RETRY: BackoffPolicy = { initialMs: PARTITION_MANAGER_RETRY_DEFAULTS.rejoinRetryBaseMs, maxMs: PARTITION_MANAGER_RETRY_DEFAULTS.rejoinRetryMaxMs };
 
 export class PartitionManager {
   private readonly membership: Membership;
@@ -85,9 +90,9 @@ export class PartitionManager {
   private readonly owner: PartitionOwner;
   private readonly self: MemberInfo;
   private readonly partitions: number;
-  private readonly claimRetry: BackoffOptions;
+  private readonly claimRetry: BackoffPolicy;
   private readonly rejoinBackoff: Backoff;
-  private readonly reportError: (err: unknown, context: string) => void;
+  private readonly log: Logger;
   private readonly slots: Slot[];
   private readonly events = new OwnershipEvents();
   private readonly subs: Unsubscribe[] = [];
@@ -110,7 +115,7 @@ export class PartitionManager {
     this.partitions = validatePartitionCount(opts.partitions ?? DEFAULT_PARTITIONS);
     this.claimRetry = { ...DEFAULT_CLAIM_RETRY, ...opts.claimRetry };
     this.rejoinBackoff = new Backoff({ ...DEFAULT_REJOIN_RETRY, ...opts.rejoinRetry });
-    this.reportError = opts.onError ?? ((err, context) => console.error(`partition manager: ${context}:`, err));
+    this.log = moduleLogger(opts.log, 'partition-manager');
     this.slots = Array.from({ length: this.partitions }, () => ({
       acquired: false,
       dirty: false,
@@ -331,7 +336,8 @@ export class PartitionManager {
         this.retryLater(p, s);
         return false;
       }
-      // Lease lost or leaving: the lease revocation drops the claim anyway.
+      // Lease lost or leaving: the lease's revocation or expiry drops the claim anyway.
+      this.log.info({ err, partition: p, epoch: claim.epoch }, 'claim not deleted; it goes with its lease');
     }
     s.claim = undefined;
     return true;
@@ -347,6 +353,7 @@ export class PartitionManager {
 
   private error(err: unknown, context: string): void {
     this.stats.errors++;
-    this.reportError(err, context);
+    if (this.stopping) this.log.info({ err, context }, 'failed while leaving; the lease revocation or expiry cleans up');
+    else this.log.warn({ err, context }, 'failed; retrying with backoff');
   }
 }

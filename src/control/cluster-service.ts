@@ -6,7 +6,8 @@
 import { MaestroError } from '../core/errors.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import { ClusterMode, type ClusterServiceServer, type GetClusterInfoRequest, type GetClusterInfoResponse } from '../gen/maestro/v1/cluster.js';
-import { unary } from './handlers.js';
+import { unaryHandlers } from './handlers.js';
+import type { Logger } from '../log/logger.js';
 
 export const CLUSTER_SERVICE = 'maestro.v1.ClusterService';
 
@@ -47,7 +48,8 @@ export function clusterInfoFromProto(p: GetClusterInfoResponse): ClusterInfo {
   };
 }
 
-export function clusterService(api: ClusterApi): ClusterServiceServer {
+export function clusterService(api: ClusterApi, log: Logger): ClusterServiceServer {
+  const unary = unaryHandlers(log);
   return {
     getClusterInfo: unary(async (_req: GetClusterInfoRequest): Promise<GetClusterInfoResponse> => clusterInfoToProto(await api.clusterInfo())),
   };

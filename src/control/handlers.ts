@@ -1,23 +1,35 @@
 /** Glue between promise-returning service code and grpc-js handlers, plus request checks. */
 import type { handleUnaryCall } from '@grpc/grpc-js';
-import { ValidationError } from '../core/errors.js';
+import { MaestroError, ValidationError } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
 import { toGrpcStatus } from './errors.js';
 
-/** A unary handler whose result or thrown error (mapped by toGrpcStatus) is sent back. */
-export function unary<Req, Res>(fn: (req: Req) => Promise<Res>): handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    let pending: Promise<Res>;
-    try {
-      pending = fn(call.request);
-    } catch (err) {
-      callback(toGrpcStatus(err));
-      return;
-    }
-    pending.then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toGrpcStatus(err)),
-    );
+/**
+ * Makes unary handlers whose result or thrown error (mapped by toGrpcStatus) is sent back. The
+ * client sees every error; one that is not a MaestroError of a known kind (a bug, an adapter
+ * failing unexpectedly) is also logged here with the method, since the client only sees a message.
+ */
+export function unaryHandlers(log: Logger) {
+  return function unary<Req, Res>(fn: (req: Req) => Promise<Res>): handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const fail = (err: unknown): void => {
+        if (isInternal(err)) log.error({ err, method: call.getPath() }, 'call failed with an internal error');
+        callback(toGrpcStatus(err));
+      };
+      let pending: Promise<Res>;
+      try {
+        pending = fn(call.request);
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      pending.then((res) => callback(null, res), fail);
+    };
   };
+}
+
+export function isInternal(err: unknown): boolean {
+  return !(err instanceof MaestroError) || err.kind === 'internal';
 }
 
 /** Field names are the proto's (snake_case): they are what clients in every language see. */

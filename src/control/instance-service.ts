@@ -5,7 +5,8 @@ import type { InstanceServiceServer } from '../gen/maestro/v1/service.js';
 import { WorkflowStatus as PbWorkflowStatus } from '../gen/maestro/v1/instance.js';
 import type * as pb from '../gen/maestro/v1/instance.js';
 import { restartPolicyFromProto, workflowStatuses } from './enums.js';
-import { optionalVersion, requireInstanceId, requireString, unary } from './handlers.js';
+import { optionalVersion, requireInstanceId, requireString, unaryHandlers } from './handlers.js';
+import type { Logger } from '../log/logger.js';
 import { instanceToProto, summaryToProto, toPlainJson } from './mapping.js';
 import { watchHandler, type WatchRegistry } from './watch.js';
 
@@ -36,7 +37,8 @@ function listRequestFromProto(req: pb.ListInstancesRequest): ListInstancesReques
   return out;
 }
 
-export function instanceService(api: EngineApi, watches: WatchRegistry): InstanceServiceServer {
+export function instanceService(api: EngineApi, watches: WatchRegistry, log: Logger): InstanceServiceServer {
+  const unary = unaryHandlers(log);
   return {
     startWorkflow: unary(async (req: pb.StartWorkflowRequest): Promise<pb.StartWorkflowResponse> => {
       const workflowId = requireString(req.workflowId, 'workflow_id');
@@ -59,7 +61,7 @@ export function instanceService(api: EngineApi, watches: WatchRegistry): Instanc
       return { instances: page.instances.map(summaryToProto), nextPageToken: page.nextPageToken };
     }),
 
-    watchInstance: watchHandler(api, watches),
+    watchInstance: watchHandler(api, watches, log),
 
     stopInstance: unary(async (req: pb.StopInstanceRequest): Promise<pb.StopInstanceResponse> => {
       const view = await api.stop(requireString(req.workflowId, 'workflow_id'), requireInstanceId(req.instanceId));

@@ -27,6 +27,8 @@ import { serverCredentials, type ServerTlsOptions } from './tls.js';
 import { instanceService } from './instance-service.js';
 import { WatchRegistry } from './watch.js';
 import { workflowService } from './workflow-service.js';
+import { moduleLogger, type Logger } from '../log/logger.js';
+import { GRPC_SERVER_DEFAULTS } from './server-defaults.js';
 
 /** The repository's proto/ folder, from src/control (tsx) or dist/src/control (compiled). */
 export const PROTO_ROOT = findProtoRoot(fileURLToPath(new URL('.', import.meta.url)));
@@ -55,13 +57,16 @@ export interface GrpcServerOptions {
   /** 0 picks a free port; the chosen one is returned. */
   port: number;
   services?: ServiceRegistration[];
-  /** How long close() waits for calls in flight before cancelling them. Default 2000. */
+  /** How long close() waits for calls in flight before cancelling them. */
   shutdownGraceMs?: number;
   /** Serve TLS (plaintext when absent). */
   tls?: ServerTlsOptions;
   /** Require a bearer token on every call except health checks (no authentication when absent). */
   auth?: GrpcAuthOptions;
+  /** Where calls that fail with an internal error are reported (module 'control'). */
+  log?: Logger;
 }
+
 
 export interface GrpcServerHandle {
   port: number;
@@ -93,18 +98,19 @@ function bind(server: grpc.Server, address: string, creds: grpc.ServerCredential
 }
 
 export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): Promise<GrpcServerHandle> {
-  const host = opts.host ?? 'localhost';
-  const graceMs = opts.shutdownGraceMs ?? 2000;
+  const host = opts.host ?? GRPC_SERVER_DEFAULTS.host;
+  const graceMs = opts.shutdownGraceMs ?? GRPC_SERVER_DEFAULTS.shutdownGraceMs;
   const creds = serverCredentials(opts.tls);
   const interceptors = opts.auth === undefined ? [] : [authInterceptor(new TokenVerifier(loadTokens(opts.auth)))];
   const server = new grpc.Server({ interceptors });
   const watches = new WatchRegistry();
 
-  server.addService(WorkflowServiceService, workflowService(api));
-  server.addService(InstanceServiceService, instanceService(api, watches));
+  const log = moduleLogger(opts.log, 'control');
+  server.addService(WorkflowServiceService, workflowService(api, log));
+  server.addService(InstanceServiceService, instanceService(api, watches, log));
   const names = [WORKFLOW_SERVICE, INSTANCE_SERVICE];
   if (hasClusterInfo(api)) {
-    server.addService(ClusterServiceService, clusterService(api));
+    server.addService(ClusterServiceService, clusterService(api, log));
     names.push(CLUSTER_SERVICE);
   }
   for (const s of opts.services ?? []) {

@@ -20,7 +20,8 @@ import type { EngineApi } from '../workflow/engine-api.js';
 import type * as pb from '../gen/maestro/v1/instance.js';
 import { isWorkflowStatusName } from './enums.js';
 import { toGrpcStatus } from './errors.js';
-import { requireInstanceId, requireString } from './handlers.js';
+import { isInternal, requireInstanceId, requireString } from './handlers.js';
+import type { Logger } from '../log/logger.js';
 import { changeToProto } from './mapping.js';
 
 export const SNAPSHOT_MESSAGE = 'snapshot';
@@ -52,7 +53,7 @@ export function snapshotOf(view: InstanceView, atMs: number): InstanceChange {
   return { workflowId: view.workflowId, instanceId: view.instanceId, runId: view.runId, atMs, status: view.status, message: SNAPSHOT_MESSAGE };
 }
 
-export function watchHandler(api: EngineApi, registry: WatchRegistry): handleServerStreamingCall<pb.WatchInstanceRequest, pb.InstanceChange> {
+export function watchHandler(api: EngineApi, registry: WatchRegistry, log: Logger): handleServerStreamingCall<pb.WatchInstanceRequest, pb.InstanceChange> {
   return (call) => {
     let state: 'subscribing' | 'live' | 'done' = 'subscribing';
     const queued: InstanceChange[] = [];
@@ -70,6 +71,7 @@ export function watchHandler(api: EngineApi, registry: WatchRegistry): handleSer
       if (release()) call.end();
     };
     function endWithError(err: unknown): void {
+      if (isInternal(err)) log.error({ err, method: call.getPath() }, 'watch failed with an internal error');
       if (release()) call.emit('error', toGrpcStatus(err));
     }
     const send = (c: InstanceChange): void => {

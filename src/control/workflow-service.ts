@@ -3,10 +3,12 @@ import type { EngineApi } from '../workflow/engine-api.js';
 import type { WorkflowServiceServer } from '../gen/maestro/v1/service.js';
 import type * as wpb from '../gen/maestro/v1/workflow.js';
 import { formatFromProto } from './enums.js';
-import { requireString, requireVersion, optionalVersion, unary } from './handlers.js';
+import { requireString, requireVersion, optionalVersion, unaryHandlers } from './handlers.js';
+import type { Logger } from '../log/logger.js';
 import { workflowSummaryToProto, workflowVersionToProto } from './mapping.js';
 
-export function workflowService(api: EngineApi): WorkflowServiceServer {
+export function workflowService(api: EngineApi, log: Logger): WorkflowServiceServer {
+  const unary = unaryHandlers(log);
   return {
     createWorkflow: unary(async (req: wpb.CreateWorkflowRequest): Promise<wpb.CreateWorkflowResponse> => {
       const text = requireString(req.definition, 'definition');

@@ -15,8 +15,9 @@
  *   aborts queued and running attempts and sends PLATFORM_FAILED for them, for up to
  *   `closeTimeoutMs`; `close({ abandon: true })` aborts them and sends nothing (the node's own
  *   partitions are already closed: their next owner re-dispatches the attempts).
- * - Result delivery retries while the transport's error is retryable, for up to
- *   `resultDeliveryTimeoutMs`; a final failure goes to `hooks.onError` (never dropped silently).
+ * - Result delivery retries while the transport's error is retryable, with no deadline, until
+ *   the owner takes the result or the attempt is known dead (cancelled, or close's deadline
+ *   passed); a non-retryable failure goes to `hooks.onError` (never dropped silently).
  * - Fencing: the newest owner epoch seen per partition — from tasks, cancels and
  *   TOPIC_PARTITION_EPOCH announcements — only grows; a task or cancel from an older epoch is
  *   refused (counted, reported to `hooks.onFenced`) and changes nothing here.
@@ -36,9 +37,12 @@ import { resolveExecutorOptions, type ExecutorOptions } from './options.js';
 import { deliverResult } from './result-delivery.js';
 import type { StepResult, StepResultStatus, StepRuntime, StepTask } from './runtime.js';
 import { resolveRuntime } from './runtimes/registry.js';
+import { fallbackLogger, type Logger } from '../log/logger.js';
 
 export interface ExecutorHooks {
-  /** Results that could not be delivered (ResultDeliveryError). Default: process.emitWarning. */
+  /** Where delivery warnings go (module 'executor' is bound). Default: the process-wide fallback logger. */
+  log?: Logger;
+  /** Results that could not be delivered (ResultDeliveryError). Default: logged as an error. */
   onError?: (err: Error, task: StepTask) => void;
   /** A task or cancel refused because a newer owner epoch is known for its partition. */
   onFenced?: (what: 'task' | 'cancel', attemptId: string, partition: number, epoch: number, newest: number) => void;
@@ -101,6 +105,7 @@ class Executor implements ExecutorHandle {
   private readonly now: () => number;
   private readonly onError: (err: Error, task: StepTask) => void;
   private readonly hooks: ExecutorHooks;
+  private readonly log: Logger;
 
   constructor(
     private readonly transport: Transport,
@@ -110,7 +115,8 @@ class Executor implements ExecutorHandle {
   ) {
     this.hooks = hooks;
     this.now = hooks.now ?? Date.now;
-    this.onError = hooks.onError ?? ((err) => process.emitWarning(err));
+    this.log = hooks.log ?? fallbackLogger().child({ module: 'executor' });
+    this.onError = hooks.onError ?? ((err, task) => this.log.error({ err, attemptId: task.attemptId }, 'result not delivered'));
   }
 
   get queued(): number {
@@ -285,9 +291,10 @@ class Executor implements ExecutorHandle {
   private async deliver(a: Attempt, msg: StepResultMessage): Promise<void> {
     a.phase = 'delivering';
     const policy = {
-      timeoutMs: this.opts.resultDeliveryTimeoutMs,
       initialPauseMs: this.opts.resultRetryInitialMs,
       maxPauseMs: this.opts.resultRetryMaxMs,
+      warnEveryMs: this.opts.resultWarnEveryMs,
+      log: this.log,
     };
     // A run aborted by deadline or close still reports; only a cancel or the end of close() stops it.
     const stop = this.stopDelivery.signal;
@@ -313,7 +320,8 @@ class Executor implements ExecutorHandle {
 
   private track(p: Promise<void>): void {
     this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+    const drop = (): void => void this.inFlight.delete(p);
+    p.then(drop, drop);
   }
 }
 

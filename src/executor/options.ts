@@ -24,11 +24,16 @@ export interface ExecutorOptions {
   shellKillGraceMs: number;
   /** Attempts run at once by one executor; more wait in a FIFO queue. */
   maxConcurrentRuns: number;
-  /** How long the executor keeps retrying to hand a result to the (possibly moving) owner. */
+  /**
+   * Unused: a result is retried until its owner takes it or the attempt is known dead
+   * (result-delivery.ts). Kept until executor.ts stops passing it.
+   */
   resultDeliveryTimeoutMs: number;
   /** First and largest pause between result delivery retries (exponential, jittered). */
   resultRetryInitialMs: number;
   resultRetryMaxMs: number;
+  /** While a result keeps failing to reach its owner, one warning per this many ms (and at the first failure). */
+  resultWarnEveryMs: number;
   /** How long `close()` keeps trying to hand the results of the attempts it aborted to their instances. */
   closeTimeoutMs: number;
   /** Finished attempts remembered so a redelivered attempt re-sends its result instead of re-running. */
@@ -54,6 +59,7 @@ export function defaultExecutorOptions(): ExecutorOptions {
     resultDeliveryTimeoutMs: 5 * 60_000,
     resultRetryInitialMs: 50,
     resultRetryMaxMs: 5_000,
+    resultWarnEveryMs: 30_000,
     closeTimeoutMs: 5_000,
     finishedAttemptCacheSize: 1_024,
     heartbeatIntervalMs: 1_000,
@@ -72,6 +78,7 @@ export function resolveExecutorOptions(opts: Partial<ExecutorOptions> = {}): Exe
     'resultDeliveryTimeoutMs',
     'resultRetryInitialMs',
     'resultRetryMaxMs',
+    'resultWarnEveryMs',
   ];
   for (const k of positive) {
     const v = o[k];

@@ -12,6 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { connect, nkeyAuthenticator, nkeys, type ConnectionOptions, type NatsConnection } from 'nats';
 import { NatsConfigError, NatsConnectError } from './errors.js';
+import type { Logger } from '../log/logger.js';
+import { withTimeout } from '../retry/index.js';
 
 export interface NatsAuthOptions {
   user?: string;
@@ -101,5 +103,19 @@ export async function overNewConnection<T>(opts: NatsConnectOptions, build: (nc:
   } catch (e) {
     await nc.close();
     throw e;
+  }
+}
+
+/**
+ * Drains `nc` (pending replies and publishes are flushed) for at most `ms`, then closes it:
+ * with every server gone a drain waits for a reconnect that may never come.
+ */
+export async function drainOrClose(nc: NatsConnection, ms: number, log: Logger): Promise<void> {
+  if (nc.isClosed()) return;
+  try {
+    await withTimeout(nc.isDraining() ? nc.closed().then(() => undefined) : nc.drain(), ms, 'NATS drain');
+  } catch (err) {
+    log.warn({ err }, 'NATS connection not drained; closing it (unsent messages are dropped, senders resend)');
+    if (!nc.isClosed()) await nc.close();
   }
 }

@@ -4,7 +4,8 @@
  * membership and fenced partition claims. Start order: connections, executor, partition hosts
  * (empty), engine + gRPC, then the partition manager joins the cluster and acquires this node's
  * share (each acquire claims the journal at the etcd epoch, replays and resumes). Stop order:
- * leave gracefully (partitions handed over), then gRPC, executor, connections.
+ * leave gracefully (partitions handed over), then gRPC, executor, connections — every step
+ * bounded (stopNode), so a stop ends within `shutdownTimeoutMs` even with NATS and etcd gone.
  */
 import { assembleEngine } from './engine-core.js';
 import { hostname } from 'node:os';
@@ -19,8 +20,9 @@ import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.
 import { startGrpcServer } from '../control/server.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import type { DispatchedTask } from '../protocol/executor.js';
-import { defaultClusterConfig, type ClusterConfig } from './config.js';
-import { createLogger } from './log.js';
+import { defaultClusterConfig, type ClusterConfig, type ConfigOverrides } from './config.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { ShutdownBudget } from './shutdown.js';
 import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 import type { TransportStats } from '../transport/port.js';
 
@@ -32,12 +34,14 @@ export interface ClusterNode {
   partitions: LocalPartitions;
   /** The transport's counters (messages rejected at the trust boundary), for metrics. */
   transportStats(): TransportStats;
-  close(): Promise<void>;
+  log: Logger;
+  /** Leaves gracefully (partitions handed over), bounded by `timeoutMs` (default `shutdownTimeoutMs`). */
+  close(timeoutMs?: number): Promise<void>;
   /** Simulates kill -9 for tests: stops everything without leaving or handing over. */
   crash(): Promise<void>;
 }
 
-export type ClusterNodeOptions = Partial<ClusterConfig> &
+export type ClusterNodeOptions = ConfigOverrides<ClusterConfig> &
   Pick<ClusterConfig, 'nats' | 'etcd'> & {
     /** Additional step runtimes (an embedding application's own step types). */
     extraRuntimes?: StepRuntime[];
@@ -45,14 +49,16 @@ export type ClusterNodeOptions = Partial<ClusterConfig> &
     onDispatch?: (task: StepTask, partition: number, epoch: number) => void;
     /** Observes every task this node's executor accepts to run (audits and tests). */
     onAccepted?: (task: DispatchedTask) => void;
+    /** The logger to use; default a new one at `logLevel` with the node id bound. */
+    log?: Logger;
   };
 
 export async function startClusterNode(opts: ClusterNodeOptions): Promise<ClusterNode> {
-  const { extraRuntimes, onDispatch, onAccepted, ...overrides } = opts;
+  const { extraRuntimes, onDispatch, onAccepted, log: given, ...overrides } = opts;
   const config = defaultClusterConfig(overrides);
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const name = `maestro-${nodeId}`;
-  const log = createLogger(config.logLevel, { node: nodeId });
+  const log = given ?? createLogger(config.logLevel, { node: nodeId });
   // A start that fails part-way (bad credentials, port taken) closes what it opened, newest first.
   const opened: Array<() => Promise<unknown>> = [];
   const step = async <T>(start: () => Promise<T>, close?: (value: T) => Promise<unknown>): Promise<T> => {
@@ -75,73 +81,78 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
         partitions: config.partitions,
         name,
         requestTimeoutMs: config.requestTimeoutMs,
-        onHandlerError: (err) => log.warn({ err, module: 'transport' }, 'handler failed'),
+        ...config.transport,
+        log,
         schemas: WIRE_SCHEMAS,
         onRejected: (info) => log.warn({ ...info, module: 'transport' }, 'rejected a malformed message at the trust boundary'),
       }),
     (t) => t.close(),
   );
-  const journal = await step(() => JetStreamJournal.connect({ servers: config.nats, ...natsSecurity, name: `${name}-journal`, replicas: config.journalReplicas }), (j) => j.close());
-  const kv = await step(() => JetStreamKv.connect({ servers: config.nats, ...natsSecurity, name: `${name}-kv`, replicas: config.kvReplicas }), (k) => k.close());
-  const { engine, partitions, executor } = await step(() => assembleEngine({
-    journal,
-    kv,
-    transport,
-    config,
-    log,
-    runExecutor: config.runExecutor,
-    extraRuntimes,
-    onDispatch,
-    executorHooks: {
-      onError: (err, task) => log.warn({ err, attemptId: task.attemptId, module: 'executor' }, 'result not delivered'),
-      onFenced: (what, attemptId, partition, epoch, newest) =>
-        log.info({ attemptId, partition, epoch, newest, module: 'executor' }, `refused a ${what} from a former owner of the partition`),
-      onAccepted,
+  const journal = await step(
+    () => JetStreamJournal.connect({ servers: config.nats, ...natsSecurity, name: `${name}-journal`, replicas: config.journalReplicas, ...config.journal, log }),
+    (j) => j.close(),
+  );
+  const kv = await step(() => JetStreamKv.connect({ servers: config.nats, ...natsSecurity, name: `${name}-kv`, replicas: config.kvReplicas, ...config.kv, log }), (k) => k.close());
+  const executorLog = log.child({ module: 'executor' });
+  const { engine, partitions, executor } = await step(
+    () =>
+      assembleEngine({
+        journal,
+        kv,
+        transport,
+        config,
+        log,
+        runExecutor: config.runExecutor,
+        extraRuntimes,
+        onDispatch,
+        executorHooks: {
+          onFenced: (what, attemptId, partition, epoch, newest) =>
+            executorLog.info({ attemptId, partition, epoch, newest }, `refused a ${what} from a former owner of the partition`),
+          onAccepted,
+        },
+      }),
+    async (core) => {
+      await core.partitions.releaseAll();
+      await core.executor?.close();
     },
-    onStale: (p, err) => log.warn({ partition: p, err: err.message, module: 'partitions' }, 'journal refused our epoch: another node owns the partition now; dropped its actors'),
-  }), async (core) => {
-    await core.partitions.releaseAll();
-    await core.executor?.close();
-  });
+  );
   const etcd = await step(
-    async () => new EtcdCluster({ endpoints: config.etcd, leaseTtlMs: config.leaseTtlMs, prefix: config.etcdPrefix, auth: config.etcdAuth, tls: config.etcdTls }),
+    async () =>
+      new EtcdCluster({ endpoints: config.etcd, leaseTtlMs: config.leaseTtlMs, prefix: config.etcdPrefix, ...config.etcdClient, auth: config.etcdAuth, tls: config.etcdTls }),
     (e) => e.close(),
   );
+  const membershipLog = log.child({ module: 'membership' });
+  etcd.membership.onError((err) => membershipLog.warn({ err }, 'following the members failed; retrying'));
   const startedAtMs = Date.now();
   let manager: PartitionManager | undefined;
   const api = Object.assign(engine, {
     clusterInfo: async (): Promise<ClusterInfo> => clusterInfo(nodeId, manager!, etcd, partitions, config.partitions, startedAtMs),
   });
-  const grpc = await step(() => startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, tls: config.grpcTls, auth: config.grpcAuth }), (g) => g.close());
+  const grpc = await step(
+    () => startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth }),
+    (g) => g.close(),
+  );
   const grpcAddress = `${config.advertiseHost ?? config.grpcHost}:${grpc.port}`;
+  const pm = config.partitionManager;
   manager = new PartitionManager({
     membership: etcd.membership,
     claims: etcd.claims,
     owner: { acquire: (p, epoch) => partitions.acquire(p, epoch), release: (p) => partitions.release(p) },
     self: { nodeId, grpcAddress, startedAtMs },
     partitions: config.partitions,
-    onError: (err, context) => {
-      if (!closed) log.warn({ err, context, module: 'partition-manager' }, 'retrying');
-    },
+    claimRetry: { initialMs: pm.claimRetryBaseMs, maxMs: pm.claimRetryMaxMs },
+    rejoinRetry: { initialMs: pm.rejoinRetryBaseMs, maxMs: pm.rejoinRetryMaxMs },
+    log,
   });
-  manager.onOwnershipChange((c) => log.debug({ change: c, module: 'partition-manager' }, 'ownership changed'));
-  let closed = false;
+  const managerLog = log.child({ module: 'partition-manager' });
+  manager.onOwnershipChange((c) => managerLog.debug({ change: c }, 'ownership changed'));
   await step(() => manager!.start());
   log.info({ grpcAddress, partitions: config.partitions }, 'node joined the cluster');
   const mgr = manager;
-  const shutdown = async (graceful: boolean) => {
-    if (closed) return;
-    closed = true;
-    log.info({ graceful }, 'node stopping');
-    if (graceful) await mgr.stop();
-    else await etcd.abandon();
-    await partitions.releaseAll();
-    await grpc.close();
-    await executor?.close();
-    await transport.close();
-    await journal.close();
-    await kv.close();
-    if (graceful) await etcd.close();
+  let stopping: Promise<void> | undefined;
+  const stop = (graceful: boolean, timeoutMs: number): Promise<void> => {
+    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, executor, transport, journal, kv });
+    return stopping;
   };
   return {
     nodeId,
@@ -149,11 +160,51 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     api,
     manager: mgr,
     partitions,
+    log,
     transportStats: () => transport.stats(),
-    close: () => shutdown(true),
-    crash: () => shutdown(false),
+    close: (timeoutMs = config.shutdownTimeoutMs) => stop(true, timeoutMs),
+    crash: () => stop(false, config.shutdownTimeoutMs),
   };
 }
+
+interface Parts {
+  log: Logger;
+  graceful: boolean;
+  timeoutMs: number;
+  mgr: PartitionManager;
+  etcd: EtcdCluster;
+  partitions: LocalPartitions;
+  grpc: { close(): Promise<void> };
+  executor: { close(): Promise<void> } | undefined;
+  transport: NatsTransport;
+  journal: JetStreamJournal;
+  kv: JetStreamKv;
+}
+
+/**
+ * Stops a node within `timeoutMs` (ShutdownBudget bounds every step, so a node whose NATS and
+ * etcd are gone still gets through). The handoff gets the budget less a reserve for closing the
+ * connections; if it does not finish, the etcd session is abandoned: the lease expires and the
+ * partitions move, as after a crash (the journal's epoch fence keeps anything late out).
+ */
+async function stopNode(n: Parts): Promise<void> {
+  const budget = new ShutdownBudget(n.log, n.timeoutMs);
+  n.log.info({ graceful: n.graceful, timeoutMs: n.timeoutMs }, 'node stopping');
+  const reserveMs = Math.min(CLOSE_RESERVE_MS, n.timeoutMs / 5);
+  const handedOver = n.graceful && (await budget.step('hand partitions over and leave the cluster', () => n.mgr.stop(), budget.left(reserveMs)));
+  if (!handedOver) await budget.step('abandon the etcd session (its lease expires)', () => n.etcd.abandon());
+  await budget.step('release partitions', () => n.partitions.releaseAll());
+  await budget.step('close the gRPC server', () => n.grpc.close());
+  await budget.step('close the executor', async () => n.executor?.close());
+  await budget.step('close the transport', () => n.transport.close());
+  await budget.step('close the journal', () => n.journal.close());
+  await budget.step('close the KV store', () => n.kv.close());
+  if (handedOver) await budget.step('close the etcd client', () => n.etcd.close());
+  n.log.info({ tookMs: budget.elapsedMs }, 'node stopped');
+}
+
+/** Kept from the budget for closing connections after the handoff. */
+const CLOSE_RESERVE_MS = 2_000;
 
 async function clusterInfo(
   selfNodeId: string,

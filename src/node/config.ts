@@ -1,6 +1,10 @@
 /**
- * Every setting of a node, with every default in one place (`defaultNodeConfig`). Units are in
- * the names. The CLI and tests override fields; nothing else invents defaults.
+ * Every setting of a node, with every default in one place (`defaultNodeConfig`,
+ * `defaultClusterConfig`). Units are in the names. Node-level values are written here; each
+ * component's tuning group (`transport`, `executor`, `journal`...) is the component's own
+ * defaults function, read here once and passed down by the composition roots, so a value is
+ * written in exactly one file and every one of them is in this table. The CLI reaches every
+ * setting: flags for the common ones, `--set key=value` and `MAESTRO_<KEY>` for all (settings.ts).
  */
 import type { GrpcAuthOptions } from '../control/auth.js';
 import type { ServerTlsOptions } from '../control/tls.js';
@@ -26,6 +30,45 @@ export interface NatsSecurityConfig {
   natsTls?: NatsTlsOptions;
 }
 
+import { defaultExecutorOptions, type ExecutorOptions } from '../executor/options.js';
+import { fileJournalDefaults } from '../journal/file/options.js';
+import { fileKvDefaults } from '../store/file/file-kv.js';
+import { jetStreamJournalDefaults, type ResolvedJournalOptions } from '../journal/jetstream/options.js';
+import { jetStreamKvDefaults } from '../store/jetstream/options.js';
+import { NATS_TRANSPORT_DEFAULTS } from '../transport/nats/options.js';
+import { TRANSPORT_RETRY_DEFAULTS } from '../transport/retry-defaults.js';
+import { GRPC_SERVER_DEFAULTS } from '../control/server-defaults.js';
+import { PARTITION_MANAGER_RETRY_DEFAULTS } from '../cluster/partition-manager.js';
+import { ETCD_CLUSTER_DEFAULTS } from '../cluster/etcd/defaults.js';
+
+/** Executor settings other than the two node-level ones (`shellEnabled`, `httpAllowList`). */
+export type ExecutorTuning = Omit<ExecutorOptions, 'shellEnabled' | 'httpAllowList' | 'resultDeliveryTimeoutMs'>;
+
+export interface TransportTuning {
+  /** Resends (a moving owner, a retryable answer): first and largest pause, both transports. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** NATS: how long one send waits for a reply before it is resent. */
+  attemptTimeoutMs: number;
+  /** NATS: deadline of a step dispatch, and how long one dispatch waits for an executor's ack. */
+  dispatchTimeoutMs: number;
+  dispatchAckTimeoutMs: number;
+  /** NATS: how long closing waits for replies in flight, then for the connection to drain. */
+  drainTimeoutMs: number;
+}
+
+export interface FileStoreTuning {
+  /** File journal: a partition's log is compacted once this big (and it holds a snapshot). */
+  segmentBytes: number;
+  /** File journal: most calls merged into one write; largest encoded call accepted. */
+  maxBatchFrames: number;
+  maxFrameBytes: number;
+  /** File KV: the log is never compacted below this size. */
+  kvCompactMinBytes: number;
+}
+
+/** `Partial` one level down: a tuning group may be given in part. */
+export type ConfigOverrides<C> = { [K in keyof C]?: C[K] extends readonly unknown[] ? C[K] : C[K] extends object ? Partial<C[K]> : C[K] };
 export interface NodeConfig {
   /** Partitions instances are hashed into. Fixed for the life of a deployment. */
   partitions: number;
@@ -47,11 +90,47 @@ export interface NodeConfig {
   httpAllowList: string[];
   /** Step types that some executor in the deployment runs (lower-case); embedded: its own runtimes. */
   knownStepTypes?: string[];
+  /** fatal, error, warn, info, debug, trace or silent (JSON lines on stderr). */
   logLevel: string;
+  /** SIGTERM/SIGINT: the graceful stop (hand over, close) may take this long; then the process exits anyway. */
+  shutdownTimeoutMs: number;
+  transport: TransportTuning;
+  executor: ExecutorTuning;
+  /** Embedded with `dataDir`: the file journal and the file KV. */
+  fileStore: FileStoreTuning;
+  /** The gRPC server: how long close() lets calls in flight finish before cancelling them. */
+  grpcShutdownGraceMs: number;
 }
 
-export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConfig {
+const GROUPS = ['transport', 'executor', 'fileStore', 'journal', 'kv', 'etcdClient', 'partitionManager'] as const;
+
+function tuningOf<T extends object>(defaults: T, keys: readonly (keyof T)[]): T {
+  return Object.fromEntries(keys.map((k) => [k, defaults[k]])) as T;
+}
+
+function nodeTuning(): Pick<NodeConfig, 'transport' | 'executor' | 'fileStore' | 'grpcShutdownGraceMs'> {
+  const nats = NATS_TRANSPORT_DEFAULTS;
+  const { shellEnabled: _s, httpAllowList: _h, resultDeliveryTimeoutMs: _r, ...executor } = defaultExecutorOptions();
+  const journal = fileJournalDefaults();
   return {
+    transport: { ...TRANSPORT_RETRY_DEFAULTS, ...tuningOf(nats, ['attemptTimeoutMs', 'dispatchTimeoutMs', 'dispatchAckTimeoutMs', 'drainTimeoutMs']) },
+    executor,
+    fileStore: { ...tuningOf(journal, ['segmentBytes', 'maxBatchFrames', 'maxFrameBytes']), kvCompactMinBytes: fileKvDefaults().compactMinBytes },
+    grpcShutdownGraceMs: GRPC_SERVER_DEFAULTS.shutdownGraceMs,
+  };
+}
+
+/** `base` overlaid with `overrides` (undefined fields ignored); tuning groups are merged field by field. */
+export function overlay<C extends object>(base: C, overrides: ConfigOverrides<C>): C {
+  const out = { ...base } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(stripUndefined(overrides))) {
+    out[k] = (GROUPS as readonly string[]).includes(k) ? { ...(out[k] as object), ...stripUndefined(v as object) } : v;
+  }
+  return out as C;
+}
+
+export function defaultNodeConfig(overrides: ConfigOverrides<NodeConfig> = {}): NodeConfig {
+  return overlay<NodeConfig>({
     partitions: 16,
     fsync: 'batch',
     checkpointEveryRecords: 20_000,
@@ -61,8 +140,9 @@ export function defaultNodeConfig(overrides: Partial<NodeConfig> = {}): NodeConf
     shellEnabled: false,
     httpAllowList: [],
     logLevel: 'info',
-    ...stripUndefined(overrides),
-  };
+    shutdownTimeoutMs: 10_000,
+    ...nodeTuning(),
+  }, overrides);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -94,22 +174,53 @@ export interface ClusterConfig extends NodeConfig, GrpcSecurityConfig, NatsSecur
   etcdAuth?: EtcdAuthOptions;
   /** TLS to etcd (https endpoints; client certificate for --client-cert-auth). Default: absent (plaintext). */
   etcdTls?: EtcdTlsOptions;
+  /** The JetStream journal (replicas aside). */
+  journal: JournalTuning;
+  /** The JetStream KV store. */
+  kv: KvTuning;
+  /** The etcd client; `leaseSilenceLimitMs` 0 means twice `leaseTtlMs`. */
+  etcdClient: EtcdTuning;
+  /** Backoff of partition claims and of joining again after a lost lease. */
+  partitionManager: typeof PARTITION_MANAGER_RETRY_DEFAULTS;
 }
 
-export function defaultClusterConfig(overrides: Partial<ClusterConfig> & Pick<ClusterConfig, 'nats' | 'etcd'>): ClusterConfig {
-  const base = defaultNodeConfig(overrides);
+export type JournalTuning = Omit<ResolvedJournalOptions, 'stream' | 'subjectPrefix' | 'replicas' | 'maxMessageBytes' | 'log'>;
+export type KvTuning = Omit<ReturnType<typeof jetStreamKvDefaults>, 'bucket' | 'replicas' | 'log'>;
+export interface EtcdTuning {
+  leaseSilenceLimitMs: number;
+  callTimeoutMs: number;
+  dialTimeoutMs: number;
+  resyncRetryMs: number;
+}
+
+function clusterTuning(): Pick<ClusterConfig, 'journal' | 'kv' | 'etcdClient' | 'partitionManager'> {
+  const { stream: _s, subjectPrefix: _p, replicas: _r, maxMessageBytes: _m, log: _l, ...journal } = jetStreamJournalDefaults();
+  const { bucket: _b, replicas: _kr, log: _kl, ...kv } = jetStreamKvDefaults();
+  const etcd = ETCD_CLUSTER_DEFAULTS;
   return {
-    etcdPrefix: '/maestro/',
-    grpcHost: '127.0.0.1',
-    grpcPort: 50051,
-    leaseTtlMs: 2_000,
-    journalReplicas: 1,
-    kvReplicas: 1,
-    runExecutor: true,
-    ...stripUndefined(overrides),
-    ...base,
-    partitions: overrides.partitions ?? 256,
-    nats: overrides.nats,
-    etcd: overrides.etcd,
-  } as ClusterConfig;
+    journal,
+    kv,
+    etcdClient: { ...tuningOf(etcd, ['callTimeoutMs', 'dialTimeoutMs', 'resyncRetryMs']), leaseSilenceLimitMs: 0 },
+    partitionManager: { ...PARTITION_MANAGER_RETRY_DEFAULTS },
+  };
+}
+
+export function defaultClusterConfig(overrides: ConfigOverrides<ClusterConfig> & Pick<ClusterConfig, 'nats' | 'etcd'>): ClusterConfig {
+  const base = defaultNodeConfig({ partitions: 256 });
+  return overlay<ClusterConfig>(
+    {
+      ...base,
+      etcdPrefix: '/maestro/',
+      grpcHost: '127.0.0.1',
+      grpcPort: 50051,
+      leaseTtlMs: 2_000,
+      journalReplicas: 1,
+      kvReplicas: 1,
+      runExecutor: true,
+      ...clusterTuning(),
+      nats: overrides.nats,
+      etcd: overrides.etcd,
+    },
+    overrides,
+  );
 }

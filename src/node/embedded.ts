@@ -1,7 +1,8 @@
 /**
  * The embedded node: the whole engine in one process with in-memory adapters (or the file
  * journal and file KV under `dataDir`). Start order: storage, transport, executors, partition
- * hosts (recovery happens here: each host replays its partition), engine. Stop order: reverse.
+ * hosts (recovery happens here: each host replays its partition), engine. Stop order: reverse,
+ * each step bounded by what is left of `shutdownTimeoutMs`.
  */
 import { assembleEngine } from './engine-core.js';
 import { join } from 'node:path';
@@ -17,13 +18,14 @@ import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import type { StepRuntime } from '../executor/runtime.js';
-import { defaultNodeConfig, type NodeConfig } from './config.js';
-import { createLogger, type Logger } from './log.js';
+import { defaultNodeConfig, type ConfigOverrides, type NodeConfig } from './config.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { ShutdownBudget } from './shutdown.js';
 
-export interface EmbeddedNodeOptions extends Partial<NodeConfig> {
+export interface EmbeddedNodeOptions extends ConfigOverrides<NodeConfig> {
   /** Additional step runtimes (an embedding application's own step types). */
   extraRuntimes?: StepRuntime[];
-  /** The node's logger (default: pino on stderr at `logLevel`). */
+  /** The logger to use; default a new one at `logLevel`. */
   log?: Logger;
 }
 
@@ -31,26 +33,31 @@ export interface EmbeddedNode {
   api: EngineApi & ClusterApi;
   config: NodeConfig;
   partitions: LocalPartitions;
-  close(): Promise<void>;
+  log: Logger;
+  /** Stops within `timeoutMs` (default `shutdownTimeoutMs`); a step that does not finish is logged and skipped. */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promise<EmbeddedNode> {
-  const { extraRuntimes: _extra, log: givenLog, ...settings } = opts;
+  const { extraRuntimes: _extra, log: given, ...settings } = opts;
   const config = defaultNodeConfig(settings);
+  const log = given ?? createLogger(config.logLevel, { node: 'embedded' });
   let journal: Journal;
   let kv: KvStore;
   if (config.dataDir) {
     await mkdir(config.dataDir, { recursive: true });
-    journal = await FileJournal.open(join(config.dataDir, 'journal'), { fsync: config.fsync });
-    kv = await FileKv.open(join(config.dataDir, 'kv'));
+    const { segmentBytes, maxBatchFrames, maxFrameBytes, kvCompactMinBytes } = config.fileStore;
+    journal = await FileJournal.open(join(config.dataDir, 'journal'), { fsync: config.fsync, segmentBytes, maxBatchFrames, maxFrameBytes, log });
+    kv = await FileKv.open(join(config.dataDir, 'kv'), { compactMinBytes: kvCompactMinBytes, log });
   } else {
     journal = new MemoryJournal();
     kv = new MemoryKv();
   }
-  const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, schemas: WIRE_SCHEMAS });
-  const log = givenLog ?? createLogger(config.logLevel, { node: 'embedded' });
+  const { retryBaseMs, retryMaxMs } = config.transport;
+  const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, retryBaseMs, retryMaxMs, log, schemas: WIRE_SCHEMAS });
   const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes });
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
+  log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
   const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
   let closed = false;
@@ -58,14 +65,18 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     api,
     config,
     partitions,
-    async close() {
+    log,
+    async close(timeoutMs = config.shutdownTimeoutMs) {
       if (closed) return;
       closed = true;
-      await partitions.releaseAll();
-      await executor?.close({ abandon: true }); // nobody is left to take results; recovery re-dispatches
-      await transport.close();
-      await journal.close();
-      await kv.close();
+      const budget = new ShutdownBudget(log, timeoutMs);
+      await budget.step('release partitions', () => partitions.releaseAll());
+      // nobody is left to take results: the attempts are abandoned, recovery re-dispatches them
+      await budget.step('close the executor', async () => executor?.close({ abandon: true }));
+      await budget.step('close the transport', () => transport.close());
+      await budget.step('close the journal', () => journal.close());
+      await budget.step('close the KV store', () => kv.close());
+      log.info({ tookMs: budget.elapsedMs }, 'embedded node stopped');
     },
   };
 }

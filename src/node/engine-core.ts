@@ -1,7 +1,8 @@
 /**
  * What every node kind assembles the same way over its own adapters: step runtimes and the
  * executor, the definition registry, the partition hosts and the engine. The embedded node
- * passes memory or file adapters; the cluster node NATS, JetStream and its logger.
+ * passes memory or file adapters; the cluster node NATS and JetStream. Both pass their logger;
+ * each component gets a child with its `module` bound.
  */
 import { createSelEngine } from '../expr/index.js';
 import type { Journal } from '../journal/port.js';
@@ -9,7 +10,7 @@ import type { KvStore } from '../store/port.js';
 import type { Transport } from '../transport/port.js';
 import type { StaleEpochError } from '../core/errors.js';
 import { createRuntimeRegistry, inlineRuntimes } from '../executor/runtimes/registry.js';
-import { resolveExecutorOptions } from '../executor/options.js';
+import { resolveExecutorOptions, type ExecutorOptions } from '../executor/options.js';
 import { startExecutor, type ExecutorHooks, type ExecutorHandle } from '../executor/executor.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
@@ -18,20 +19,22 @@ import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
 import type { NodeConfig } from './config.js';
-import type { Logger } from './log.js';
+import { fallbackLogger, type Logger } from '../log/logger.js';
 
 export interface EngineCoreDeps {
   journal: Journal;
   kv: KvStore;
   transport: Transport;
   config: NodeConfig;
-  log: Logger;
+  /** Default: the process-wide fallback logger. */
+  log?: Logger;
   /** Run step runtimes in this process (a cluster node may leave them to workers). */
   runExecutor: boolean;
   extraRuntimes?: StepRuntime[];
-  executorHooks?: ExecutorHooks;
   onDispatch?: (task: StepTask, partition: number, epoch: number) => void;
   onStale?: (partition: number, err: StaleEpochError) => void;
+  /** Added to the executor's hooks (fenced and accepted tasks: audits, tests). */
+  executorHooks?: ExecutorHooks;
 }
 
 export interface EngineCore {
@@ -42,9 +45,10 @@ export interface EngineCore {
 
 export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const { config, transport, journal, kv } = d;
-  const runtimes = createRuntimeRegistry(resolveExecutorOptions({ shellEnabled: config.shellEnabled, httpAllowList: config.httpAllowList }));
+  const log = d.log ?? fallbackLogger();
+  const runtimes = createRuntimeRegistry(resolveExecutorOptions(executorOptionsOf(config)));
   for (const r of d.extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
-  const executor = d.runExecutor ? await startExecutor(transport, runtimes, {}, d.executorHooks) : undefined;
+  const executor = d.runExecutor ? await startExecutor(transport, runtimes, executorOptionsOf(config), { ...executorHooks(log), ...d.executorHooks }) : undefined;
   const known = new Set(config.knownStepTypes ?? [...runtimes.keys()]);
   const hasRuntime = (type: string) => known.has(type.toLowerCase());
   const now = () => Date.now();
@@ -63,11 +67,26 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       inlineRuntimes: inlineRuntimes(runtimes),
       partitionCount: config.partitions,
       onDispatch: d.onDispatch,
-      log: d.log.child({ module: 'partitions' }),
+      log: log.child({ module: 'partitions' }),
     },
     d.onStale,
+    log,
   );
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs });
+  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log });
   return { engine, partitions, executor };
+}
+
+/** The executor's options: the node-level ones plus the config's `executor` group. */
+export function executorOptionsOf(config: Pick<NodeConfig, 'shellEnabled' | 'httpAllowList' | 'executor'>): ExecutorOptions {
+  return resolveExecutorOptions({ ...config.executor, shellEnabled: config.shellEnabled, httpAllowList: config.httpAllowList });
+}
+
+/** Results an executor gave up on (a non-retryable rejection) go to the log, with the attempt. */
+export function executorHooks(log: Logger): ExecutorHooks {
+  const executorLog = log.child({ module: 'executor' });
+  return {
+    log: executorLog,
+    onError: (err, task) => executorLog.error({ err, attemptId: task.attemptId, instanceKey: task.instanceKey }, 'result not delivered; the owner re-dispatches the attempt once its liveness window passes'),
+  };
 }

@@ -66,6 +66,9 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH') return false; // no such process
+    if (code === 'EPERM') return true; // alive, owned by another user
+    throw e;
   }
 }

@@ -7,7 +7,7 @@ import { AlreadyExistsError, NotFoundError, ValidationError } from '../core/erro
 import { parseWorkflowObject, toMaestroJson } from '../core/definition/index.js';
 import type { WorkflowCreateRequest } from '../core/definition/model.js';
 import { compileWorkflow, type CompiledWorkflow } from '../core/instance/index.js';
-import { getChecked, listChecked, updateKv, type KvStore } from '../store/port.js';
+import { CasConflictError, getChecked, listChecked, updateKv, type KvStore } from '../store/port.js';
 import { checkHeader, checkVersionRecord, type Header, type VersionRecord } from './kv-schemas.js';
 import type { WorkflowSummary, WorkflowVersionInfo } from './engine-api.js';
 
@@ -36,8 +36,9 @@ export class DefinitionRegistry {
       };
     }, checkHeader);
     const rec: VersionRecord = { version: header.latestVersion, createdAtMs, definitionJson };
-    await this.kv.put(versionKey(id, rec.version), rec, 0).catch(() => {
-      throw new AlreadyExistsError(`workflow ${id} version ${rec.version} already exists`);
+    await this.kv.put(versionKey(id, rec.version), rec, 0).catch((err: unknown) => {
+      if (err instanceof CasConflictError) throw new AlreadyExistsError(`workflow ${id} version ${rec.version} already exists`);
+      throw err;
     });
     return this.info(header, rec);
   }
@@ -73,6 +74,7 @@ export class DefinitionRegistry {
     if (!hit) {
       hit = this.loadCompiled(id, version);
       this.compiled.set(key, hit);
+      // A failed load is not cached (the caller awaiting `hit` gets the error); the next call loads again.
       hit.catch(() => this.compiled.delete(key));
     }
     return hit;

@@ -25,6 +25,8 @@ import type {
 import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.js';
 import { parseViewReply } from './reply-schemas.js';
 import { checkRequestInstance } from './kv-schemas.js';
+import { moduleLogger, type Logger } from '../log/logger.js';
+import { isRetryable } from '../retry/index.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
 export interface InstanceIndex {
@@ -41,15 +43,18 @@ export interface EngineDeps {
   /** Step types some executor can run (lower-case); used by validate (dry run). */
   hasRuntime(stepType: string): boolean;
   requestTimeoutMs: number;
+  log?: Logger;
 }
 
 const MAX_PAGE = 1000;
 
 export class Engine implements EngineApi {
   private readonly ids: IdAllocator;
+  private readonly log: Logger;
 
   constructor(private readonly d: EngineDeps) {
     this.ids = new IdAllocator(d.kv);
+    this.log = moduleLogger(d.log, 'engine');
   }
 
   async validateWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowCreateRequest> {
@@ -126,11 +131,18 @@ export class Engine implements EngineApi {
       await sub.close();
       throw err;
     }
-    const renew = setInterval(() => void this.call(workflowId, instanceId, { type: 'Watch' }).catch(() => {}), WATCH_RENEW_MS);
+    const fields = { workflowId, instanceId };
+    const renew = setInterval(() => {
+      this.call(workflowId, instanceId, { type: 'Watch' }).catch((err: unknown) => {
+        // The owner moving is expected; the next renewal reaches the new one.
+        if (isRetryable(err)) this.log.debug({ ...fields, err }, 'watch renewal failed; the next one retries');
+        else this.log.warn({ ...fields, err }, 'watch renewal refused');
+      });
+    }, WATCH_RENEW_MS);
     renew.unref();
     return () => {
       clearInterval(renew);
-      void sub.close();
+      sub.close().catch((err: unknown) => this.log.warn({ ...fields, err }, 'closing a watch subscription failed'));
     };
   }
 

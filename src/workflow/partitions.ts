@@ -10,17 +10,21 @@ import { PartitionHost, type HostDeps } from './partition-host.js';
 import { partitionOf } from '../core/partition.js';
 import type { Subscription } from '../transport/port.js';
 import { TOPIC_ATTEMPT_HEARTBEAT, type AttemptHeartbeat } from '../protocol/executor.js';
+import { moduleLogger, type Logger } from '../log/logger.js';
 
 export class LocalPartitions implements InstanceIndex {
   private readonly hosts = new Map<number, PartitionHost>();
   private readonly heartbeats: Subscription;
   /** Serializes acquire/release per partition. */
   private readonly pending = new Map<number, Promise<void>>();
+  private readonly log: Logger;
 
   constructor(
     private readonly deps: Omit<HostDeps, 'onStale'> & { partitionCount: number },
     private readonly onStaleHook?: (p: number, err: StaleEpochError) => void,
+    log?: Logger,
   ) {
+    this.log = moduleLogger(log, 'partitions');
     this.heartbeats = deps.transport.subscribe(TOPIC_ATTEMPT_HEARTBEAT, (body) => {
       for (const [key, attemptId] of (body as AttemptHeartbeat).attempts) {
         this.hosts.get(partitionOf(key, deps.partitionCount))?.touch(key, attemptId);
@@ -74,17 +78,23 @@ export class LocalPartitions implements InstanceIndex {
   }
 
   private stale(p: number, err: StaleEpochError): void {
-    void this.release(p);
+    this.log.warn({ partition: p, err }, 'journal refused our epoch: another node owns the partition now; dropping its actors');
+    this.release(p).catch((releaseErr: unknown) => this.log.error({ partition: p, err: releaseErr }, 'dropping a partition we no longer own failed'));
     this.onStaleHook?.(p, err);
   }
 
+  /**
+   * Runs `fn` after the previous step for `p` settled. The chain only orders the steps: each
+   * step's failure goes to its own caller (the returned promise), so the chain ignores it.
+   */
   private serialize(p: number, fn: () => Promise<void>): Promise<void> {
     const prev = this.pending.get(p) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(fn);
+    const next = prev.then(fn, fn);
     this.pending.set(p, next);
-    void next.finally(() => {
+    const forget = (): void => {
       if (this.pending.get(p) === next) this.pending.delete(p);
-    }).catch(() => {});
+    };
+    next.then(forget, forget);
     return next;
   }
 }

@@ -30,6 +30,8 @@ export function maestro(args: string[], opts: { env?: Record<string, string>; cw
 export interface CapturedIo extends CliIo {
   stdout: string[];
   stderr: string[];
+  /** Codes passed to exit(), in order (the process is not ended). */
+  exits: number[];
   /** Simulates Ctrl-C. */
   interrupt(signal?: string): void;
   /** Resolves with the first stdout line matching `re`, printed already or when it is printed. */
@@ -42,6 +44,8 @@ export function captureIo(cwd = ROOT): CapturedIo {
   const io: CapturedIo = {
     stdout: [],
     stderr: [],
+    exits: [],
+    exit: (code) => void io.exits.push(code),
     out: (line) => {
       io.stdout.push(line);
       for (const w of [...printedWaiters]) w(line);

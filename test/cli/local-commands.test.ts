@@ -81,6 +81,33 @@ test('dev serves the API on a free port until SIGTERM', async (t) => {
   const get = await maestro(['get', 'cli-greet', '1', '--json', '--server', address]);
   t.is(JSON.parse(get.stdout).steps[0].params.msg, 'hello bob');
 
+  const sentAt = Date.now();
   t.is(await dev.stop(), 0);
-  t.regex(dev.stderr(), /SIGTERM: shutting down/);
+  t.true(Date.now() - sentAt < 5_000, `stopped ${Date.now() - sentAt} ms after SIGTERM`);
+  t.regex(dev.stderr(), /^received SIGTERM: shutting down gracefully \(deadline 10s; send again to exit now\)$/m);
+  t.notRegex(dev.stderr(), /deadline passed/);
+});
+
+test('run keeps stderr free of logs below warn; --log-level and MAESTRO_LOG_LEVEL turn them on', async (t) => {
+  const quiet = await maestro(['run', join(dir, 'greet.yaml')]);
+  t.is(quiet.code, 0, quiet.stderr);
+  t.is(quiet.stderr, '');
+  const chatty = await maestro(['run', join(dir, 'greet.yaml'), '--log-level', 'debug', '--set', 'executor.heartbeatIntervalMs=500']);
+  t.is(chatty.code, 0, chatty.stderr);
+  t.regex(chatty.stdout, /workflow SUCCEEDED/, 'the run output stays on stdout');
+  const records = chatty.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; node?: string });
+  t.true(records.some((r) => r.msg === 'embedded node started'), chatty.stderr);
+  t.true(records.every((r) => r.node === 'embedded'), chatty.stderr);
+  const bad = await maestro(['run', join(dir, 'greet.yaml')], { env: { MAESTRO_LOG_LEVEL: 'loud' } });
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /unknown log level "loud"/);
+});
+
+test('config lists every setting with the environment overlaid', async (t) => {
+  const r = await maestro(['config', '--json', '--set', 'executor.httpTimeoutMs=1234'], { env: { MAESTRO_SHUTDOWN_TIMEOUT_MS: '2500' } });
+  t.is(r.code, 0, r.stderr);
+  const values = JSON.parse(r.stdout) as Record<string, unknown>;
+  t.is(values['executor.httpTimeoutMs'], 1234);
+  t.is(values['shutdownTimeoutMs'], 2500);
+  t.is(values['checkpointEveryRecords'], 20_000);
 });

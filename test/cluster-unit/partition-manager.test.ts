@@ -3,6 +3,7 @@ import { MemoryCluster } from '../../src/cluster/memory/index.js';
 import { PartitionManager, type OwnershipChange } from '../../src/cluster/partition-manager.js';
 import { assignPartitions, countMoved } from '../../src/cluster/placement.js';
 import { Ledger, RecordingOwner, waitUntil, type RecordingOwnerOptions } from './fixture.js';
+import { recordingLogger } from '../helpers/log.js';
 
 const P = 64;
 
@@ -19,7 +20,7 @@ function harness(partitions = P) {
   const nodes = new Map<string, TestNode>();
   async function add(id: string, ownerOpts?: RecordingOwnerOptions): Promise<TestNode> {
     const owner = new RecordingOwner(id, ledger, ownerOpts);
-    const errors: string[] = [];
+    const log = recordingLogger();
     const handle = cluster.connect();
     const manager = new PartitionManager({
       membership: handle,
@@ -27,11 +28,11 @@ function harness(partitions = P) {
       owner,
       self: { nodeId: id, grpcAddress: `${id}:1`, startedAtMs: Date.now() },
       partitions,
-      claimRetry: { minMs: 2, maxMs: 20 },
-      rejoinRetry: { minMs: 2, maxMs: 20 },
-      onError: (err, ctx) => errors.push(`${ctx}: ${(err as Error).message}`),
+      claimRetry: { initialMs: 2, maxMs: 20 },
+      rejoinRetry: { initialMs: 2, maxMs: 20 },
+      log,
     });
-    const node = { id, manager, owner, errors };
+    const node = { id, manager, owner, get errors() { return log.problems(); } };
     nodes.set(id, node);
     await manager.start();
     return node;
@@ -185,7 +186,7 @@ test('a start whose join fails can be retried; bad partition counts are refused'
       owner: new RecordingOwner('a', ledger),
       self: { nodeId, grpcAddress: 'a:1', startedAtMs: 0 },
       partitions,
-      onError: () => undefined,
+      log: recordingLogger(),
     });
   const bad = make('not/valid');
   await t.throwsAsync(bad.start(), { message: /member\.nodeId/ });

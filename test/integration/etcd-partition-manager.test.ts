@@ -5,6 +5,7 @@ import { assignPartitions } from '../../src/cluster/placement.js';
 import { haveEtcd, startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
 import { etcdTest } from '../helpers/etcd-test.js';
 import { Ledger, RecordingOwner, waitUntil } from '../cluster-unit/fixture.js';
+import { recordingLogger } from '../helpers/log.js';
 
 const P = 64;
 let etcd: EtcdServer | undefined;
@@ -32,16 +33,16 @@ function harness(endpoints: () => string[], clusterOpts: { leaseTtlMs?: number; 
   async function add(id: string): Promise<Node> {
     const cluster = new EtcdCluster({ endpoints: endpoints(), prefix, ...clusterOpts });
     const owner = new RecordingOwner(id, ledger);
-    const errors: string[] = [];
+    const log = recordingLogger();
     const manager = new PartitionManager({
       membership: cluster.membership,
       claims: cluster.claims,
       owner,
       self: { nodeId: id, grpcAddress: `127.0.0.1:${5000 + nodes.size}`, startedAtMs: Date.now() },
       partitions: P,
-      onError: (err, ctx) => errors.push(`${ctx}: ${(err as Error).message}`),
+      log,
     });
-    const node = { id, cluster, manager, owner, errors };
+    const node = { id, cluster, manager, owner, get errors() { return log.problems(); } };
     nodes.set(id, node);
     await manager.start();
     return node;

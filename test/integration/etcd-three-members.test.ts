@@ -6,6 +6,7 @@ import { assignPartitions } from '../../src/cluster/placement.js';
 import { haveEtcd, startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
 import { etcdTest } from '../helpers/etcd-test.js';
 import { Ledger, RecordingOwner, waitUntil } from '../cluster-unit/fixture.js';
+import { recordingLogger } from '../helpers/log.js';
 
 const P = 32;
 let etcd: EtcdServer | undefined;
@@ -37,16 +38,16 @@ etcdTest('a 3-member etcd keeps membership and claims working with one member ki
   const nodes: Array<{ id: string; cluster: EtcdCluster; manager: PartitionManager; errors: string[] }> = [];
   const add = async (id: string) => {
     const cluster = new EtcdCluster({ endpoints: etcd!.endpoints, prefix });
-    const errors: string[] = [];
+    const log = recordingLogger();
     const manager = new PartitionManager({
       membership: cluster.membership,
       claims: cluster.claims,
       owner: new RecordingOwner(id, ledger),
       self: { nodeId: id, grpcAddress: '127.0.0.1:1', startedAtMs: 0 },
       partitions: P,
-      onError: (err, ctx) => errors.push(`${ctx}: ${(err as Error).message}`),
+      log,
     });
-    nodes.push({ id, cluster, manager, errors });
+    nodes.push({ id, cluster, manager, get errors() { return log.problems(); } });
     await manager.start();
   };
   const converged = () => {

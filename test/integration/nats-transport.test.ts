@@ -1,5 +1,5 @@
 import test from 'ava';
-import { NotFoundError, ValidationError } from '../../src/core/errors.js';
+import { MaestroError, NotFoundError, ValidationError } from '../../src/core/errors.js';
 import { partitionOf } from '../../src/core/partition.js';
 import type { DispatchedTask as StepTask } from '../../src/protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError } from '../../src/transport/errors.js';
@@ -85,6 +85,33 @@ natsTest('a handler error comes back as the same error class, and is not resent'
   t.is((ve as ValidationError).path, 'workflow.steps[2].id');
   t.is(ve?.message, 'workflow.steps[2].id: duplicate step id');
   t.is(calls, 2);
+});
+
+natsTest('a retryable handler answer (the partition is moving) is resent with the same msg id until the owner takes it', async (t) => {
+  const [client, owner] = await Promise.all([transport(), transport()]);
+  const a = freshActor();
+  const msgIds: string[] = [];
+  await owner.serve(a.partition, async (_to, body, msgId) => {
+    msgIds.push(msgId);
+    if (msgIds.length <= 2) throw new MaestroError('unavailable', `partition ${a.partition} is moving`, { retryable: true });
+    return { took: body };
+  });
+  t.deepEqual(await client.request(a.key, { n: 7 }, { msgId: 'handoff-1' }), { took: { n: 7 } });
+  t.deepEqual(msgIds, ['handoff-1', 'handoff-1', 'handoff-1']);
+});
+
+natsTest('a retryable answer that lasts past the deadline is rethrown as the owner sent it', async (t) => {
+  const [client, owner] = await Promise.all([transport(), transport()]);
+  const a = freshActor();
+  let calls = 0;
+  await owner.serve(a.partition, async () => {
+    calls++;
+    throw new MaestroError('unavailable', `partition ${a.partition} is moving`, { retryable: true });
+  });
+  const err = await t.throwsAsync(client.request(a.key, {}, { timeoutMs: 300 }), { instanceOf: MaestroError });
+  t.is(err!.message, `partition ${a.partition} is moving`);
+  t.true(err!.retryable);
+  t.true(calls > 2, `resent ${calls} times`);
 });
 
 natsTest('request retries while nobody serves the partition, then is delivered once someone does', async (t) => {

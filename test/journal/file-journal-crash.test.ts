@@ -2,6 +2,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { FileJournal } from '../../src/journal/file/file-journal.js';
 import { tempDir } from './temp-dir.js';
+import { recordingLogger } from '../helpers/log.js';
 
 const ACKS_BEFORE_KILL = 4000;
 
@@ -52,8 +53,9 @@ test(`fsync=${fsync}: after kill -9 mid-run, the reopened journal holds every ac
   t.is(acked.size, 32);
   t.true(compactions > 0, 'the child compacted its logs before being killed');
 
-  const warnings: string[] = [];
-  const journal = await FileJournal.open(tmp.dir, { onWarning: (m) => warnings.push(m) }); // takes over the dead child's lock
+  const log = recordingLogger();
+  const warnings = log.messages;
+  const journal = await FileJournal.open(tmp.dir, { log }); // takes over the dead child's lock
   t.teardown(() => journal.close());
   let snapshotted = 0;
   for (let p = 0; p < 4; p++) {

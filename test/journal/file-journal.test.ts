@@ -11,6 +11,7 @@ import { MemoryJournal } from '../../src/journal/memory/memory-journal.js';
 import type { Journal, JournalRecord } from '../../src/journal/port.js';
 import { journalContract, plain } from './journal-contract.js';
 import { tempDir } from './temp-dir.js';
+import { recordingLogger } from '../helpers/log.js';
 
 for (const fsync of ['batch', 'never'] as const) {
   journalContract(`FileJournal(fsync=${fsync})`, async () => {
@@ -32,8 +33,9 @@ const rec = (instanceKey: string, seq: number): JournalRecord => ({ instanceKey,
 
 async function opened(t: { teardown(fn: () => Promise<void>): void }, opts: Partial<FileJournalOptions> = {}) {
   const tmp = await tempDir('fj');
-  const warnings: string[] = [];
-  const open = () => FileJournal.open(tmp.dir, { onWarning: (m) => warnings.push(m), ...opts });
+  const log = recordingLogger();
+  const warnings = log.messages;
+  const open = () => FileJournal.open(tmp.dir, { log, ...opts });
   const journal = await open();
   const handles = [journal];
   t.teardown(async () => {

@@ -8,6 +8,7 @@ import { KvCorruptError } from '../../src/store/file/errors.js';
 import { CasConflictError } from '../../src/store/port.js';
 import { tempDir } from '../journal/temp-dir.js';
 import { kvContract } from './kv-contract.js';
+import { recordingLogger } from '../helpers/log.js';
 
 for (const fsync of ['batch', 'never'] as const) {
   kvContract(`FileKv(fsync=${fsync})`, async () => {
@@ -25,10 +26,11 @@ for (const fsync of ['batch', 'never'] as const) {
 
 async function opened(t: { teardown(fn: () => Promise<void>): void }, opts: Partial<FileKvOptions> = {}) {
   const tmp = await tempDir('kv');
-  const warnings: string[] = [];
+  const log = recordingLogger();
+  const warnings = log.messages;
   const handles: FileKv[] = [];
   const open = async () => {
-    const kv = await FileKv.open(tmp.dir, { onWarning: (m) => warnings.push(m), ...opts });
+    const kv = await FileKv.open(tmp.dir, { log, ...opts });
     handles.push(kv);
     return kv;
   };

@@ -11,6 +11,7 @@ import {
 } from '../../src/transport/errors.js';
 import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
 import { ANY_SCHEMAS } from '../helpers/any-schemas.js';
+import { recordingLogger } from '../helpers/log.js';
 
 function task(stepType: string, attemptId = 'wf/1/1/s/1'): StepTask {
   return {
@@ -66,10 +67,40 @@ test('request never runs the handler on the caller\'s stack', async (t) => {
 test('a handler rejection is passed to the caller unchanged', async (t) => {
   const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1 });
   const boom = new MaestroError('failed_precondition', 'stale owner');
+  let calls = 0;
   await tr.serve(0, async () => {
+    calls++;
     throw boom;
   });
   t.is(await t.throwsAsync(tr.request('x', 1)), boom);
+  t.is(calls, 1, 'a non-retryable answer is not retried');
+  await tr.close();
+});
+
+test('a retryable rejection (the partition is moving) is retried with the same msgId until the owner answers', async (t) => {
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1, retryBaseMs: 1, retryMaxMs: 2 });
+  const msgIds: string[] = [];
+  await tr.serve(0, async (_to, body, msgId) => {
+    msgIds.push(msgId);
+    if (msgIds.length <= 2) throw new MaestroError('unavailable', 'partition 0 is moving', { retryable: true });
+    return `took ${String(body)}`;
+  });
+  t.is(await tr.request('x', 'result', { msgId: 'a#result' }), 'took result');
+  t.deepEqual(msgIds, ['a#result', 'a#result', 'a#result']);
+  await tr.close();
+});
+
+test('a retryable rejection that lasts past the deadline is rethrown', async (t) => {
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1, retryBaseMs: 1, retryMaxMs: 5 });
+  let calls = 0;
+  await tr.serve(0, async () => {
+    calls++;
+    throw new MaestroError('unavailable', `partition 0 is moving (${calls})`, { retryable: true });
+  });
+  const err = await t.throwsAsync(tr.request('x', 1, { timeoutMs: 500 }), { instanceOf: MaestroError });
+  t.regex(err!.message, /^partition 0 is moving \(\d+\)$/);
+  t.true(calls >= 2, `retried ${calls - 1} times`);
+  t.is(err!.message, `partition 0 is moving (${calls})`, 'the last answer is the one thrown');
   await tr.close();
 });
 
@@ -156,8 +187,8 @@ test('a long dispatch chain yields to timers between hops', async (t) => {
 });
 
 test('publish reaches current subscribers asynchronously; a throwing subscriber does not stop others', async (t) => {
-  const errors: unknown[] = [];
-  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1, onHandlerError: (e) => errors.push(e) });
+  const log = recordingLogger();
+  const tr = new MemoryTransport({ schemas: ANY_SCHEMAS, partitions: 1, log });
   const got: string[] = [];
   const boom = new Error('subscriber bug');
   const s1 = tr.subscribe('topic', () => {
@@ -169,7 +200,7 @@ test('publish reaches current subscribers asynchronously; a throwing subscriber 
   t.deepEqual(got, []);
   await new Promise((r) => setImmediate(r));
   t.deepEqual(got, ['s2:1']);
-  t.deepEqual(errors, [boom]);
+  t.deepEqual(log.records.map((r) => [r.level, r.fields['module'], r.fields['topic'], r.fields['err']]), [['warn', 'transport', 'topic', boom]]);
   await s1.close();
   await s2.close();
   tr.publish('topic', 2);

@@ -20,7 +20,7 @@ import { startExecutor, type ExecutorHandle } from '../../src/executor/executor.
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../../src/protocol/executor.js';
 import type { StepRuntime } from '../../src/executor/runtime.js';
 import type { StaleEpochError } from '../../src/core/errors.js';
-import { captureLog } from '../helpers/log.js';
+import { recordingLogger } from '../helpers/log.js';
 import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 const sel = createSelEngine();
@@ -50,7 +50,7 @@ async function rig(t: import('ava').ExecutionContext) {
         retainFinishedPerPartition: 100,
         attemptLivenessMs: 100,
         partitionCount: 1,
-        log: captureLog().log,
+        log: recordingLogger(),
         onDispatch: (task, _p, epoch) => void dispatches.push({ attemptId: task.attemptId, epoch }),
       },
       (p: number, _err: StaleEpochError) => void stale.push(p),
@@ -116,7 +116,7 @@ test("an executor refuses the former owner's dispatch and cancel once it has see
   await until('the new owner to re-dispatch', () => r.dispatches.some((d) => d.epoch === 2));
 
   // The former owner, unaware of the move, re-issues its dispatch (e.g. it woke up from a pause).
-  const { log } = captureLog();
+  const log = recordingLogger();
   const old = new InstanceActor(key, before, { def: r.def, engine: sel, hasRuntime: () => true }, {
     partition: 0,
     epoch: 1,

@@ -11,7 +11,7 @@ import { parseWorkflowRequest } from '../../src/core/definition/index.js';
 import { TOPIC_ATTEMPT_HEARTBEAT, type StepResultMessage } from '../../src/protocol/executor.js';
 import type { StepTask } from '../../src/executor/runtime.js';
 import { waitForEnd } from '../helpers/wait.js';
-import { captureLog } from '../helpers/log.js';
+import { recordingLogger } from '../helpers/log.js';
 import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 async function rig(livenessMs: number, onDispatch?: (task: StepTask) => void) {
@@ -28,7 +28,7 @@ async function rig(livenessMs: number, onDispatch?: (task: StepTask) => void) {
     retainFinishedPerPartition: 100,
     attemptLivenessMs: livenessMs,
     partitionCount: 2,
-    log: captureLog().log,
+    log: recordingLogger(),
     onDispatch,
   });
   await partitions.acquire(0, 1);

@@ -9,7 +9,7 @@ import { MemoryJournal } from '../../src/journal/memory/memory-journal.js';
 import { MemoryKv } from '../../src/store/memory/memory-kv.js';
 import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
 import { assembleEngine } from '../../src/node/engine-core.js';
-import { captureLog } from '../helpers/log.js';
+import { recordingLogger } from '../helpers/log.js';
 import { defaultNodeConfig } from '../../src/node/config.js';
 import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
@@ -92,7 +92,7 @@ test('a checkpoint snapshots only the live instances that changed since the last
   const kv = new MemoryKv();
   const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: 1, requestTimeoutMs: 5_000 });
   const config = defaultNodeConfig({ partitions: 1, checkpointEveryRecords: 9, retainFinishedPerPartition: 4, logLevel: 'warn' });
-  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log: captureLog().log, runExecutor: true });
+  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log: recordingLogger(), runExecutor: true });
   t.teardown(async () => {
     await partitions.releaseAll();
     await executor?.close();

@@ -13,7 +13,7 @@ import { FileJournal } from '../../src/journal/file/file-journal.js';
 import { encodeRecordEvent } from '../../src/core/instance/index.js';
 import { partitionOf } from '../../src/core/partition.js';
 import { waitForEnd } from '../helpers/wait.js';
-import { captureLog } from '../helpers/log.js';
+import { recordingLogger } from '../helpers/log.js';
 import type { InstanceView } from '../../src/core/instance/view.js';
 
 async function tempDir(t: import('ava').ExecutionContext): Promise<string> {
@@ -93,14 +93,14 @@ test('an instance whose journal cannot be folded is held read-only with the reas
   await journal.append(p, image.epoch + 1, [{ instanceKey: key, seq, event: encodeRecordEvent({ t: 'restart', atMs: Date.now(), policy: 'RESTART_FROM_BEGINNING' }, [['edge', true]]) }]);
   await journal.close();
 
-  const { log, lines } = captureLog();
+  const log = recordingLogger();
   const node = await open(t, dataDir, { log });
   const v = await node.api.getInstance('w', bad);
   t.regex(v.replayError ?? '', new RegExp(`replay of w/${bad} stopped at seq ${seq}: ReplayDivergenceError: expected a 'params' decision`));
   t.is(v.status, badView.status, 'the state as of the last record that folded');
   await t.throwsAsync(node.api.restart('w', bad, 'RESTART_FROM_INCOMPLETE'), { message: /held read-only: replay of/ });
   t.is(node.partitions.host(p)!.replayFailures, 1);
-  t.true(lines.some((l) => l.level >= 50 && /instance held read-only/.test(l.msg) && l['instance'] === key), 'logged as an error');
+  t.true(log.records.some((r) => r.level === 'error' && /instance held read-only/.test(r.message) && r.fields['instance'] === key), 'logged as an error');
   t.is((await node.api.getInstance('w', good)).status, 'SUCCEEDED');
   t.is((await node.api.getInstance('w', good)).replayError, undefined);
 });

@@ -77,11 +77,13 @@ function checkPartition(p: number): number {
 }
 
 function parseNodeId(text: string, key: string): string {
+  let v: { nodeId?: unknown } | null;
   try {
-    const v = JSON.parse(text) as { nodeId?: unknown };
-    if (typeof v.nodeId === 'string') return v.nodeId;
-  } catch {
-    // fall through to the error below
+    v = JSON.parse(text) as { nodeId?: unknown } | null;
+  } catch (cause) {
+    if (!(cause instanceof SyntaxError)) throw cause;
+    throw new ValidationError(key, `claim value is not JSON: ${text.slice(0, 80)}`, { cause });
   }
+  if (typeof v?.nodeId === 'string') return v.nodeId;
   throw new ValidationError(key, `claim value is not {"nodeId": string}: ${text.slice(0, 80)}`);
 }

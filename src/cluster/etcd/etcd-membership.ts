@@ -41,7 +41,7 @@ export class EtcdMembership implements Membership {
       onDeleted: (nodeId) => {
         if (nodeId === this.self?.nodeId && this.session?.alive === true) void this.restoreRecord();
       },
-    });
+    }, opts.callTimeoutMs);
   }
 
   async join(self: MemberInfo): Promise<void> {
@@ -51,7 +51,8 @@ export class EtcdMembership implements Membership {
     }
     await this.startWatch();
     if (this.session === undefined || !this.session.alive) {
-      if (this.session !== undefined) await this.session.revoke().catch(() => undefined); // best effort
+      // Best effort: the old lease was reported lost; if etcd still has it, it expires within its TTL.
+      if (this.session !== undefined) await this.session.revoke().catch((err: unknown) => this.reportError(new ClusterUnavailableError('revoking the lost lease', { cause: err })));
       const limits = { ttlMs: this.opts.leaseTtlMs, silenceLimitMs: this.opts.leaseSilenceLimitMs };
       this.session = await LeaseSession.grant(this.ns, limits, (reason, cause) =>
         this.leaseLost(info.nodeId, reason, cause),

@@ -12,11 +12,12 @@
  *   the etcd revision of the state it shows.
  */
 import type { IKeyValue, IWatchResponse, Namespace, Watcher } from 'etcd3';
-import { MalformedMemberError } from '../errors.js';
+import { ClusterUnavailableError, MalformedMemberError } from '../errors.js';
 import { etcdFailure } from './failure.js';
 import { decodeMember, makeView, sameMembers } from '../member.js';
 import type { MemberInfo, MembershipView } from '../port.js';
 import { MEMBERS_PREFIX } from './options.js';
+import { retry, RetryAbortedError, withTimeout } from '../../retry/index.js';
 
 export interface MemberWatchHooks {
   onView(view: MembershipView): void;
@@ -31,13 +32,14 @@ export class MemberWatch {
   private view: MembershipView = makeView(0, []);
   private watcher: Watcher | undefined;
   private stopped = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private resyncing = false;
+  private resyncStop: AbortController | undefined;
 
   constructor(
     private readonly ns: Namespace,
     private readonly resyncRetryMs: number,
     private readonly hooks: MemberWatchHooks,
+    /** Bound on cancelling the watch stream (it needs an answer from etcd, which may be gone). */
+    private readonly cancelTimeoutMs: number,
   ) {}
 
   current(): MembershipView {
@@ -53,10 +55,19 @@ export class MemberWatch {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.resyncStop?.abort();
     const w = this.watcher;
     this.watcher = undefined;
-    if (w !== undefined) await w.cancel().catch(() => undefined); // the stream may already be gone
+    if (w !== undefined) await this.cancel(w);
+  }
+
+  /** Cancels a watch stream; one that is already gone, or an etcd that does not answer, is reported and left. */
+  private async cancel(w: Watcher): Promise<void> {
+    try {
+      await withTimeout(w.cancel(), this.cancelTimeoutMs, 'cancelling the members watch');
+    } catch (cause) {
+      this.hooks.onError(new ClusterUnavailableError('cancelling the members watch', { cause }));
+    }
   }
 
   private async resync(): Promise<number> {
@@ -84,7 +95,7 @@ export class MemberWatch {
       throw etcdFailure('watching members', cause);
     }
     if (this.stopped) {
-      await watcher.cancel().catch(() => undefined);
+      await this.cancel(watcher);
       return;
     }
     this.watcher = watcher;
@@ -101,27 +112,42 @@ export class MemberWatch {
     watcher.on('error', (err) => {
       this.hooks.onError(etcdFailure('members watch cancelled', err));
       if (this.watcher === watcher) this.watcher = undefined;
-      void watcher.cancel().catch(() => undefined);
+      void this.cancel(watcher);
       this.backgroundResync(true);
     });
   }
 
-  /** Re-reads the prefix (and re-creates the watch if asked) until it succeeds or we stop. */
+  /**
+   * Re-reads the prefix (and re-creates the watch if asked) until it succeeds or we stop, with
+   * backoff from `resyncRetryMs` doubling up to 8 times that; every failure is reported.
+   */
   private backgroundResync(rewatch: boolean): void {
-    if (this.stopped || this.resyncing) return;
-    this.resyncing = true;
-    const run = async (): Promise<void> => {
-      try {
+    if (this.stopped || this.resyncStop !== undefined) return;
+    const stop = (this.resyncStop = new AbortController());
+    retry(
+      async () => {
         const revision = await this.resync();
         if (rewatch && !this.stopped) await this.watchFrom(revision + 1);
-        this.resyncing = false;
-      } catch (err) {
-        this.hooks.onError(err as Error);
-        if (this.stopped) return;
-        this.retryTimer = setTimeout(() => void run(), this.resyncRetryMs);
-      }
-    };
-    void run();
+      },
+      {
+        what: 'following the members',
+        backoff: { initialMs: this.resyncRetryMs, maxMs: 8 * this.resyncRetryMs },
+        signal: stop.signal,
+        shouldRetry: () => true,
+        onRetry: ({ error }) => this.hooks.onError(error instanceof Error ? error : new Error(String(error))),
+      },
+    ).then(
+      () => this.resyncDone(stop),
+      (err: unknown) => {
+        this.resyncDone(stop);
+        // Only stop() ends the loop (RetryAbortedError): nothing left to report.
+        if (!(err instanceof RetryAbortedError)) this.hooks.onError(err as Error);
+      },
+    );
+  }
+
+  private resyncDone(stop: AbortController): void {
+    if (this.resyncStop === stop) this.resyncStop = undefined;
   }
 
   private apply(res: IWatchResponse): void {

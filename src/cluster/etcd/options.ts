@@ -14,6 +14,7 @@ export interface EtcdTlsOptions {
   certFile?: string;
   keyFile?: string;
 }
+import { ETCD_CLUSTER_DEFAULTS } from './defaults.js';
 
 /** Options of the etcd cluster adapter; every default is in `etcdClusterDefaults`. */
 export interface EtcdClusterOptions {
@@ -29,7 +30,7 @@ export interface EtcdClusterOptions {
   /**
    * A node that has had no keepalive answered for this long reports its lease lost and steps down.
    * Must exceed the TTL plus an etcd leader election (~1-2 s: etcd extends leases across a leader
-   * change, so a short silence is not a loss). Default: twice the TTL.
+   * change, so a short silence is not a loss). Default (or 0): twice the TTL.
    */
   leaseSilenceLimitMs?: number;
   /** Deadline of every unary etcd call. */
@@ -49,12 +50,12 @@ export type ResolvedEtcdClusterOptions = Required<Omit<EtcdClusterOptions, 'auth
 export function etcdClusterDefaults(opts: EtcdClusterOptions): ResolvedEtcdClusterOptions {
   const resolved: ResolvedEtcdClusterOptions = {
     endpoints: opts.endpoints.map((e) => normalizeEndpoint(e, opts.tls !== undefined)),
-    prefix: opts.prefix ?? '/maestro/',
-    leaseTtlMs: opts.leaseTtlMs ?? 2000,
-    leaseSilenceLimitMs: opts.leaseSilenceLimitMs ?? 2 * (opts.leaseTtlMs ?? 2000),
-    callTimeoutMs: opts.callTimeoutMs ?? 5000,
-    dialTimeoutMs: opts.dialTimeoutMs ?? 3000,
-    resyncRetryMs: opts.resyncRetryMs ?? 250,
+    prefix: opts.prefix ?? ETCD_CLUSTER_DEFAULTS.prefix,
+    leaseTtlMs: opts.leaseTtlMs ?? ETCD_CLUSTER_DEFAULTS.leaseTtlMs,
+    leaseSilenceLimitMs: opts.leaseSilenceLimitMs || 2 * (opts.leaseTtlMs ?? ETCD_CLUSTER_DEFAULTS.leaseTtlMs),
+    callTimeoutMs: opts.callTimeoutMs ?? ETCD_CLUSTER_DEFAULTS.callTimeoutMs,
+    dialTimeoutMs: opts.dialTimeoutMs ?? ETCD_CLUSTER_DEFAULTS.dialTimeoutMs,
+    resyncRetryMs: opts.resyncRetryMs ?? ETCD_CLUSTER_DEFAULTS.resyncRetryMs,
     ...(opts.auth === undefined ? {} : { auth: opts.auth }),
     ...(opts.tls === undefined ? {} : { tls: opts.tls }),
   };

@@ -39,7 +39,8 @@ export function readTimezone(v: unknown, path: string): string {
   const tz = readNonEmptyString(v, path);
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
-  } catch {
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e; // Intl's answer to an unknown time zone
     fail(path, `unknown timezone '${tz}' (expected an IANA name such as 'UTC' or 'America/Los_Angeles')`);
   }
   return tz;

@@ -19,7 +19,9 @@ export function describe(v: unknown): string {
   let s: string;
   try {
     s = typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'undefined' : JSON.stringify(v) ?? String(v);
-  } catch {
+  } catch (e) {
+    // JSON.stringify throws TypeError for cycles and BigInts: describe those with String().
+    if (!(e instanceof TypeError)) throw e;
     s = String(v);
   }
   return s.length > 100 ? `${s.slice(0, 97)}...` : s;
@@ -149,7 +151,9 @@ function toObject(type: ParamType, v: unknown, path: string): Record<string, unk
 function parseJson(s: string): unknown {
   try {
     return JSON.parse(s) as unknown;
-  } catch {
+  } catch (e) {
+    // Not JSON: the caller reports the value as not convertible.
+    if (!(e instanceof SyntaxError)) throw e;
     return undefined;
   }
 }

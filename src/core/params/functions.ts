@@ -27,9 +27,10 @@ const STEP_STATUS = 'MAESTRO_STEP_STATUS';
 const STEP_END_TIME = 'MAESTRO_STEP_END_TIME';
 
 export function paramFunctions(c: FunctionContext): ParamFunctions {
+  const signalParam = (signal: string, param: string): unknown => c.signals?.triggerSignals?.[signal]?.[param] ?? undefined;
   const fromSignal = (signal: string, param: string): unknown => {
-    const v = c.signals?.triggerSignals?.[signal]?.[param];
-    if (v === undefined || v === null) throw new Error(`cannot find param [${param}] of signal [${signal}] in the initiator`);
+    const v = signalParam(signal, param);
+    if (v === undefined) throw new Error(`cannot find param [${param}] of signal [${signal}] in the initiator`);
     return v;
   };
   return {
@@ -68,11 +69,7 @@ export function paramFunctions(c: FunctionContext): ParamFunctions {
       return v;
     },
     getFromSignalOrDefault(signal, param, defaultValue) {
-      try {
-        return fromSignal(signal, param);
-      } catch {
-        return defaultValue;
-      }
+      return signalParam(signal, param) ?? defaultValue;
     },
     getFromSignalDependency(index, param) {
       const deps = c.signals?.dependencies ?? [];

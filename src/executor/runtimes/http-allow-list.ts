@@ -35,7 +35,8 @@ export class HttpAllowList {
     let url: URL;
     try {
       url = new URL(rawUrl);
-    } catch {
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e; // what the URL parser throws for an invalid URL
       return { allowed: false, reason: `http.url ${JSON.stringify(rawUrl)} is not a valid URL` };
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {

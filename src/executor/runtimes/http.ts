@@ -64,7 +64,7 @@ export class HttpRuntime implements StepRuntime {
       }
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location !== null) {
-        await res.body?.cancel().catch(() => undefined);
+        await discard(res.body);
         if (hop >= this.opts.httpMaxRedirects) {
           return {
             status: 'FATALLY_FAILED',
@@ -114,7 +114,7 @@ function verdict(status: number, method: string, url: string, text: string): Ste
 async function readCapped(res: Response, max: number): Promise<Buffer | 'too-large'> {
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > max) {
-    await res.body?.cancel().catch(() => undefined);
+    await discard(res.body);
     return 'too-large';
   }
   if (res.body === null) return Buffer.alloc(0);
@@ -126,7 +126,7 @@ async function readCapped(res: Response, max: number): Promise<Buffer | 'too-lar
     if (done) break;
     total += value.byteLength;
     if (total > max) {
-      await reader.cancel().catch(() => undefined);
+      await discard(reader);
       return 'too-large';
     }
     chunks.push(value);
@@ -172,4 +172,17 @@ function describe(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
   return `${e.message}${cause}`;
+}
+
+/**
+ * Frees the connection of a body that will not be read. `cancel()` rejects only with the error
+ * the stream already failed with: then the connection is gone and there is nothing to free, and
+ * the body is being thrown away — the verdict (a redirect followed, a body too large) stands.
+ */
+async function discard(body: { cancel(): Promise<void> } | null | undefined): Promise<void> {
+  try {
+    await body?.cancel();
+  } catch {
+    // the stream had already failed: see above
+  }
 }

@@ -98,8 +98,10 @@ export class ShellRuntime implements StepRuntime {
         if (child.pid === undefined) return;
         try {
           process.kill(-child.pid, sig);
-        } catch {
-          // ESRCH: the group is already gone.
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ESRCH') return; // the group is already gone
+          // EPERM and the like: the step's processes may outlive it; fail the run saying so.
+          reject(new Error(`cannot send ${sig} to the step's process group ${child.pid}: ${(e as Error).message}`, { cause: e }));
         }
       };
       const onAbort = (): void => {

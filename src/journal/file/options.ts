@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { ValidationError } from '../../core/errors.js';
 import { writeFully, type FsyncMode } from '../../storage/fs-util.js';
+import { fallbackLogger, type Logger } from '../../log/logger.js';
 
 export type { FsyncMode };
 
@@ -15,8 +16,8 @@ export interface FileJournalOptions {
   maxBatchFrames: number;
   /** Largest encoded append or snapshot call accepted. */
   maxFrameBytes: number;
-  /** Told about repairs (torn tail dropped) and failed compactions; the data stays consistent. */
-  onWarning: (message: string) => void;
+  /** Told (warn) about repairs (torn tail dropped) and failed compactions; the data stays consistent. */
+  log: Logger;
   writeAt: WriteAt;
 }
 
@@ -27,7 +28,7 @@ export function fileJournalDefaults(): FileJournalOptions {
     segmentBytes: 32 * 1024 * 1024,
     maxBatchFrames: 1024,
     maxFrameBytes: 256 * 1024 * 1024,
-    onWarning: (message) => process.emitWarning(message, 'MaestroJournalWarning'),
+    log: fallbackLogger(),
     writeAt: writeFully,
   };
 }
@@ -35,6 +36,7 @@ export function fileJournalDefaults(): FileJournalOptions {
 export function resolveFileJournalOptions(opts: Partial<FileJournalOptions> = {}): FileJournalOptions {
   const o: FileJournalOptions = { ...fileJournalDefaults() };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  o.log = o.log.child({ module: 'journal' });
   if (o.fsync !== 'always' && o.fsync !== 'batch' && o.fsync !== 'never') {
     throw new ValidationError('fsync', `must be 'always', 'batch' or 'never', got ${String(o.fsync)}`);
   }

@@ -94,12 +94,12 @@ export class Segment {
         await fh.truncate(end);
         await fh.sync();
         counters.truncatedBytes += bytes.length - end;
-        opts.onWarning(`${path}: dropped a torn tail of ${bytes.length - end} bytes at offset ${end}`);
+        opts.log.warn({ path }, `${path}: dropped a torn tail of ${bytes.length - end} bytes at offset ${end}`);
         bytes = bytes.subarray(0, end);
       }
       return new Segment(path, fh, { size: end, epoch, hasSnapshot, bytes }, opts, counters);
     } catch (e) {
-      await fh?.close().catch(() => undefined);
+      await fh?.close().catch((closeErr: unknown) => opts.log.warn({ err: closeErr, path }, 'closing a segment that failed to open failed too'));
       if (e instanceof MaestroError) throw e;
       throw new JournalIoError(`cannot open journal segment ${path}`, { cause: e });
     }
@@ -152,7 +152,7 @@ export class Segment {
       (e: unknown) => {
         this.compacting = false;
         this.compactedSize = this.size; // back off until the log doubles again
-        this.opts.onWarning(`${this.path}: compaction failed, keeping the current log: ${String(e)}`);
+        this.opts.log.warn({ err: e, path: this.path }, `${this.path}: compaction failed, keeping the current log`);
       },
     );
   }
@@ -171,7 +171,7 @@ export class Segment {
         out = undefined;
         await rename(tmp, this.path);
       } catch (e) {
-        await out?.close().catch(() => undefined);
+        await out?.close().catch((closeErr: unknown) => this.opts.log.warn({ err: closeErr, path: tmp }, 'closing the failed compaction image failed too'));
         await rm(tmp, { force: true });
         throw new JournalIoError(`${this.path}: compaction failed`, { cause: e });
       }
@@ -183,7 +183,8 @@ export class Segment {
         this.broken = new JournalIoError(`${this.path}: cannot reopen after compaction; reopen the journal`, { cause: e });
         throw this.broken;
       }
-      await old.close().catch(() => undefined);
+      // The old handle's file was replaced by rename; a failed close leaks one descriptor at most.
+      await old.close().catch((closeErr: unknown) => this.opts.log.warn({ err: closeErr, path: this.path }, 'closing the pre-compaction handle failed'));
       this.openedBytes = undefined;
       this.size = image.length;
       this.compactedSize = image.length;
@@ -195,6 +196,7 @@ export class Segment {
   /** Waits for queued work, then closes the file. */
   close(): Promise<void> {
     const closed = this.tail.then(() => this.fh.close());
+    // The queue only orders work: a failure goes to the caller of that work, not to the next.
     this.tail = closed.catch(() => undefined);
     return closed;
   }
@@ -204,7 +206,7 @@ export class Segment {
       if (this.broken) throw this.broken;
       return fn();
     });
-    this.tail = run.catch(() => undefined);
+    this.tail = run.catch(() => undefined); // as in close(): `run`'s caller sees its failure
     return run;
   }
 }

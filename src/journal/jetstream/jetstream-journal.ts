@@ -25,7 +25,9 @@
  * created from the options. Snapshots purge the partition subject below themselves, so a `load`
  * reads one snapshot plus the tail.
  */
-import { overNewConnection, splitConnectOptions, type NatsConnectOptions } from '../../nats/connection.js';
+import { drainOrClose, overNewConnection, splitConnectOptions, type NatsConnectOptions } from '../../nats/connection.js';
+import { moduleLogger, type Logger } from '../../log/logger.js';
+import { settledWithin } from '../../retry/index.js';
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type NatsConnection, type StreamConfig, type StreamInfo } from 'nats';
 import { MaestroError } from '../../core/errors.js';
 import { GroupCommitter } from '../../storage/group-commit.js';
@@ -53,6 +55,8 @@ export class JetStreamJournal implements Journal {
     private readonly ctx: LogContext,
     private readonly ownsConnection: boolean,
     maxBatch: number,
+    private readonly closeTimeoutMs: number,
+    private readonly logger: Logger,
   ) {
     this.committer = new GroupCommitter<Op>((p, ops) => this.log(p).write(ops), { maxBatch });
   }
@@ -85,7 +89,7 @@ export class JetStreamJournal implements Journal {
       retryMaxMs: o.retryMaxMs,
       conflictRetries: o.conflictRetries,
     };
-    return new JetStreamJournal(nc, ctx, owns, o.maxBatch);
+    return new JetStreamJournal(nc, ctx, owns, o.maxBatch, o.closeTimeoutMs, moduleLogger(o.log, 'journal'));
   }
 
   async claim(partition: number, epoch: Epoch): Promise<void> {
@@ -123,12 +127,18 @@ export class JetStreamJournal implements Journal {
     return readPartition(this.ctx, log.subject, partition, last?.seq ?? 0);
   }
 
-  /** Waits for the writes in flight, then closes the connection if the journal opened it. */
+  /**
+   * Waits for the writes in flight, then drains and closes the connection if the journal opened
+   * it — each for at most `closeTimeoutMs`: a write that has not finished by then is left to
+   * its deadline (its caller learns the outcome), so closing never hangs on a lost server.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.committer.idle();
-    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
+    if (!(await settledWithin([this.committer.idle()], this.closeTimeoutMs))) {
+      this.logger.warn({ closeTimeoutMs: this.closeTimeoutMs }, 'journal writes still in flight at close; closing anyway');
+    }
+    if (this.ownsConnection) await drainOrClose(this.nc, this.closeTimeoutMs, this.logger);
   }
 
   /** Checks the arguments and returns the fence this process knows for the partition. */

@@ -1,5 +1,6 @@
 /** JetStreamJournal's options: every default in `jetStreamJournalDefaults`. */
 import { MaestroError } from '../../core/errors.js';
+import type { Logger } from '../../log/logger.js';
 import { JOURNAL_PREFIX, JOURNAL_STREAM } from '../../nats/subjects.js';
 
 export interface JetStreamJournalOptions {
@@ -23,9 +24,13 @@ export interface JetStreamJournalOptions {
   conflictRetries?: number;
   /** Most calls merged into one write (GroupCommitter). */
   maxBatch?: number;
+  /** `close` waits this long for writes in flight, then as long to drain the connection. */
+  closeTimeoutMs?: number;
+  /** Module 'journal' is bound. */
+  log?: Logger;
 }
 
-export type ResolvedJournalOptions = Required<Omit<JetStreamJournalOptions, 'maxMessageBytes'>> & { maxMessageBytes?: number };
+export type ResolvedJournalOptions = Required<Omit<JetStreamJournalOptions, 'maxMessageBytes' | 'log'>> & Pick<JetStreamJournalOptions, 'maxMessageBytes' | 'log'>;
 
 export function jetStreamJournalDefaults(opts: JetStreamJournalOptions = {}): ResolvedJournalOptions {
   const resolved = {
@@ -40,6 +45,7 @@ export function jetStreamJournalDefaults(opts: JetStreamJournalOptions = {}): Re
     retryMaxMs: 500,
     conflictRetries: 10,
     maxBatch: 1024,
+    closeTimeoutMs: 5_000,
     ...opts,
   };
   if (resolved.duplicateWindowMs <= resolved.appendTimeoutMs) {

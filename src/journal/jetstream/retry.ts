@@ -1,7 +1,8 @@
 /**
- * Resending JetStream API calls through leader elections and reconnects, up to a deadline.
- * Shared by the partition writer and the reader.
+ * Resending JetStream API calls through leader elections and reconnects, up to a deadline
+ * (src/retry does the loop). Shared by the partition writer and the reader.
  */
+import { retry, TimeoutError, withTimeout } from '../../retry/index.js';
 import { JournalUnavailableError } from './errors.js';
 
 export interface RetryPolicy {
@@ -12,6 +13,9 @@ export interface RetryPolicy {
   retryBaseMs: number;
   retryMaxMs: number;
 }
+
+/** Returned by `retrying` when `expected` held for the error (the caller inspects the subject instead). */
+const EXPECTED = Symbol('expected');
 
 /**
  * Runs `fn` until it resolves, resending on timeouts and "no responders" until the deadline;
@@ -24,21 +28,28 @@ export async function retrying<T>(
   fn: (timeoutMs: number) => Promise<T>,
   expected: (e: unknown) => boolean = () => false,
 ): Promise<T | undefined> {
-  const deadline = Date.now() + policy.deadlineMs;
-  let backoff = policy.retryBaseMs;
-  for (;;) {
-    const attemptMs = Math.max(1, Math.min(deadline - Date.now(), policy.attemptTimeoutMs));
-    try {
-      // `fn` gets the attempt's timeout for its own request; the race is a backstop for calls
-      // (such as JetStream manager requests) that use a longer timeout of their own.
-      return await withTimeout(fn(attemptMs), attemptMs + 100);
-    } catch (e) {
-      if (expected(e)) return undefined;
-      if (!isTransient(e) || deadline - Date.now() <= 0) throw new JournalUnavailableError(what, { cause: e });
-    }
-    await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())));
-    backoff = Math.min(backoff * 2, policy.retryMaxMs);
-  }
+  const out = await retry<T | typeof EXPECTED>(
+    async ({ remainingMs }) => {
+      const attemptMs = Math.max(1, Math.min(remainingMs, policy.attemptTimeoutMs));
+      try {
+        // `fn` gets the attempt's timeout for its own request; the race is a backstop for calls
+        // (such as JetStream manager requests) that use a longer timeout of their own.
+        return await withTimeout(fn(attemptMs), attemptMs + 100, what);
+      } catch (e) {
+        if (expected(e)) return EXPECTED;
+        if (!isTransient(e)) throw new JournalUnavailableError(what, { cause: e });
+        throw e;
+      }
+    },
+    {
+      what,
+      backoff: { initialMs: policy.retryBaseMs, maxMs: policy.retryMaxMs },
+      deadlineMs: policy.deadlineMs,
+      shouldRetry: isTransient,
+      onDeadline: (last) => new JournalUnavailableError(what, { cause: last }),
+    },
+  );
+  return out === EXPECTED ? undefined : out;
 }
 
 export function apiErrorCode(e: unknown): number | undefined {
@@ -53,20 +64,9 @@ export const NO_MESSAGE = 10037;
 
 /** Worth resending: no responders (leader moving), timeouts, reconnects, "temporarily unavailable". */
 function isTransient(e: unknown): boolean {
+  if (e instanceof TimeoutError) return true;
   const code = (e as { code?: unknown } | undefined)?.code;
   return (
     code === '503' || code === 'TIMEOUT' || code === 'DISCONNECT' || code === '408' || code === 'REQUEST_ERROR' || apiErrorCode(e) === 10008
   );
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'TIMEOUT' })), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

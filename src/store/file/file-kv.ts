@@ -24,21 +24,22 @@ import { StoreClosedError } from '../../storage/errors.js';
 import { readFully, syncDir, writeFully, type FsyncMode } from '../../storage/fs-util.js';
 import { CasConflictError, type KvEntry, type KvStore } from '../port.js';
 import { KvIoError } from './errors.js';
+import { fallbackLogger, type Logger } from '../../log/logger.js';
 import { deleteLine, metaLine, parseLog, putLine, type KvValue } from './kv-log.js';
 
 export interface FileKvOptions {
   fsync: FsyncMode;
   /** The log is never compacted below this size. */
   compactMinBytes: number;
-  /** Told about a dropped torn tail or a failed compaction. */
-  onWarning: (message: string) => void;
+  /** Told (warn) about a dropped torn tail or a failed compaction. */
+  log: Logger;
 }
 
 export function fileKvDefaults(): FileKvOptions {
   return {
     fsync: 'batch',
     compactMinBytes: 1024 * 1024,
-    onWarning: (message) => process.emitWarning(message, 'MaestroKvWarning'),
+    log: fallbackLogger(),
   };
 }
 
@@ -48,6 +49,7 @@ interface Write {
   value: KvValue | undefined; // undefined: delete
 }
 
+/** Turns a write's outcome into "settled" for the ordering chains; the caller gets the outcome itself. */
 const settled = (): void => undefined;
 
 export class FileKv implements KvStore {
@@ -75,7 +77,8 @@ export class FileKv implements KvStore {
   }
 
   static async open(dir: string, options: Partial<FileKvOptions> = {}): Promise<FileKv> {
-    const opts = { ...fileKvDefaults(), ...options };
+    const merged = { ...fileKvDefaults(), ...options };
+    const opts = { ...merged, log: merged.log.child({ module: 'kv' }) };
     if (!Number.isSafeInteger(opts.compactMinBytes) || opts.compactMinBytes < 0) {
       throw new ValidationError('compactMinBytes', `must be an integer >= 0, got ${opts.compactMinBytes}`);
     }
@@ -92,11 +95,11 @@ export class FileKv implements KvStore {
       if (log.validBytes < buf.length) {
         await fh.truncate(log.validBytes);
         await fh.sync();
-        opts.onWarning(`${path}: dropped a torn tail of ${buf.length - log.validBytes} bytes at offset ${log.validBytes}`);
+        opts.log.warn({ path }, `${path}: dropped a torn tail of ${buf.length - log.validBytes} bytes at offset ${log.validBytes}`);
       }
       return new FileKv(path, fh, log.validBytes, new Map(log.entries), log.entries, log.lastRevision, opts, lock);
     } catch (e) {
-      await fh?.close().catch(settled);
+      await fh?.close().catch((closeErr: unknown) => opts.log.warn({ err: closeErr, path }, 'closing a store that failed to open failed too'));
       await lock.release();
       throw e;
     }
@@ -186,7 +189,7 @@ export class FileKv implements KvStore {
       this.liveBytes += w.value?.lineBytes ?? 0;
     }
     if (this.size > Math.max(this.opts.compactMinBytes, 2 * this.liveBytes)) {
-      await this.compact().catch((e: unknown) => this.opts.onWarning(`${this.path}: compaction failed, keeping the log: ${String(e)}`));
+      await this.compact().catch((e: unknown) => this.opts.log.warn({ err: e, path: this.path }, `${this.path}: compaction failed, keeping the log`));
     }
   }
 
@@ -209,7 +212,7 @@ export class FileKv implements KvStore {
       out = undefined;
       await rename(tmp, this.path);
     } catch (e) {
-      await out?.close().catch(settled);
+      await out?.close().catch((closeErr: unknown) => this.opts.log.warn({ err: closeErr, path: tmp }, 'closing the failed compaction image failed too'));
       await rm(tmp, { force: true });
       throw e;
     }
@@ -217,7 +220,7 @@ export class FileKv implements KvStore {
       if (this.opts.fsync !== 'never') await syncDir(join(this.path, '..'));
       const old = this.fh;
       this.fh = await open(this.path, 'r+');
-      await old.close().catch(settled);
+      await old.close().catch((closeErr: unknown) => this.opts.log.warn({ err: closeErr, path: this.path }, 'closing the pre-compaction handle failed'));
     } catch (e) {
       this.broken = new KvIoError(`${this.path}: cannot reopen after compaction; reopen the store`, { cause: e });
       throw this.broken;

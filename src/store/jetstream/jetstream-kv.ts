@@ -14,28 +14,17 @@
  * - Values are JSON (readable with the `nats kv` CLI). One that is not JSON fails its read with
  *   KvCorruptError (key and revision named); what a value must hold is checked by the reader.
  */
-import { overNewConnection, splitConnectOptions, type NatsConnectOptions } from '../../nats/connection.js';
+import { drainOrClose, overNewConnection, splitConnectOptions, type NatsConnectOptions } from '../../nats/connection.js';
 import { type KV, type KvEntry as NatsKvEntry, type NatsConnection } from 'nats';
 import { MaestroError, ValidationError } from '../../core/errors.js';
 import { CasConflictError, KvCorruptError, type KvEntry, type KvStore } from '../port.js';
 import { KV_BUCKET, keyOfKv, kvKeyOf } from '../../nats/subjects.js';
 import { KvUnavailableError } from './errors.js';
+import { moduleLogger } from '../../log/logger.js';
+import { jetStreamKvDefaults, type JetStreamKvOptions } from './options.js';
 
-export interface JetStreamKvOptions {
-  bucket?: string;
-  /** Replicas of a new bucket: 1 on a single server, 3 recommended on a 3-server cluster. */
-  replicas?: number;
-  /** How long one KV operation waits for the server. */
-  timeoutMs?: number;
-}
-
-export function jetStreamKvDefaults(opts: JetStreamKvOptions = {}): Required<JetStreamKvOptions> {
-  const resolved = { bucket: KV_BUCKET, replicas: 1, timeoutMs: 5_000, ...opts };
-  if (!/^[-\w]+$/.test(resolved.bucket)) {
-    throw new ValidationError('bucket', `KV bucket names are letters, digits, - and _; got ${JSON.stringify(resolved.bucket)}`);
-  }
-  return resolved;
-}
+export { jetStreamKvDefaults, type JetStreamKvOptions } from './options.js';
+import { retry } from '../../retry/index.js';
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
@@ -45,7 +34,7 @@ export class JetStreamKv implements KvStore {
     private readonly nc: NatsConnection,
     private readonly kv: KV,
     private readonly subjectPrefix: string,
-    private readonly timeoutMs: number,
+    private readonly opts: ReturnType<typeof jetStreamKvDefaults>,
     private readonly ownsConnection: boolean,
   ) {}
 
@@ -61,20 +50,19 @@ export class JetStreamKv implements KvStore {
 
   private static async create(nc: NatsConnection, opts: JetStreamKvOptions, owns: boolean): Promise<JetStreamKv> {
     const o = jetStreamKvDefaults(opts);
-    let kv: KV | undefined;
     // checkAPI off: the account-info probe needs the JetStream meta leader, the bucket's stream does not.
     const js = nc.jetstream({ timeout: o.timeoutMs, checkAPI: false });
     // Nodes starting together race to create the bucket; the loser's create fails ("subjects
-    // overlap with an existing stream") and its next try binds to the winner's bucket.
-    for (let attempt = 1; !kv; attempt++) {
-      try {
-        kv = await js.views.kv(o.bucket, { replicas: o.replicas, history: 1, allow_direct: false });
-      } catch (e) {
-        if (attempt >= 5) throw new KvUnavailableError(`opening KV bucket ${o.bucket}`, { cause: e });
-        await new Promise((r) => setTimeout(r, 50 * attempt));
-      }
-    }
-    return new JetStreamKv(nc, kv, `$KV.${o.bucket}.`, o.timeoutMs, owns);
+    // overlap with an existing stream") and its next try binds to the winner's bucket. Any
+    // error is worth a few more tries: a JetStream leader may be being elected too.
+    const kv = await retry(() => js.views.kv(o.bucket, { replicas: o.replicas, history: 1, allow_direct: false }), {
+      what: `opening KV bucket ${o.bucket}`,
+      backoff: { initialMs: o.openRetryBaseMs, maxMs: o.openRetryMaxMs },
+      maxAttempts: o.openAttempts,
+      shouldRetry: () => true,
+      onDeadline: (last) => new KvUnavailableError(`opening KV bucket ${o.bucket}`, { cause: last }),
+    });
+    return new JetStreamKv(nc, kv, `$KV.${o.bucket}.`, o, owns);
   }
 
   async get<T = unknown>(key: string): Promise<KvEntry<T> | undefined> {
@@ -99,7 +87,7 @@ export class JetStreamKv implements KvStore {
       if (cur && cur.operation === 'PUT') throw new CasConflictError(key);
       expect = cur?.revision ?? 0;
     }
-    const js = this.nc.jetstream({ timeout: this.timeoutMs });
+    const js = this.nc.jetstream({ timeout: this.opts.timeoutMs });
     let ack;
     try {
       ack = await js.publish(this.subjectPrefix + kvKey, data, { msgID: `${kvKey}@${expect}`, expect: { lastSubjectSequence: expect } });
@@ -131,7 +119,7 @@ export class JetStreamKv implements KvStore {
   }
 
   async close(): Promise<void> {
-    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain();
+    if (this.ownsConnection) await drainOrClose(this.nc, this.opts.drainTimeoutMs, moduleLogger(this.opts.log, 'kv'));
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {

@@ -8,8 +8,10 @@
  *   a step chain (dispatch -> result -> dispatch) yields to I/O and timers between hops, and
  *   dispatch/publish order is kept.
  * - `request` looks the handler up at delivery time. While the partition has no handler it
- *   waits for `serve` of that partition (event-driven, no polling) until `timeoutMs`, then
- *   rejects with DeliveryTimeoutError. A handler's rejection is passed to the caller as is.
+ *   waits for `serve` of that partition (event-driven, no polling). A handler's retryable
+ *   rejection (`partition 4 is moving`) is retried with backoff (src/retry), as the NATS
+ *   transport does; at `timeoutMs` the last such rejection, or DeliveryTimeoutError when nobody
+ *   served the partition, is thrown. Any other rejection is passed to the caller as is.
  * - One handler per partition: a second `serve` is rejected until the first is closed.
  * - `dispatch` rejects with NoExecutorError when no executor serves the type; otherwise it
  *   resolves at once and the task goes, round-robin, to an executor serving the type when the
@@ -21,6 +23,7 @@
  *   see what a cluster sees: a request or dispatch that fails its schema rejects with
  *   InvalidMessageError (as the NATS adapter's error reply does); a topic event that fails is
  *   dropped. Handlers get the checked copy (unknown fields stripped), never the sender's object.
+ * - What a task or topic handler throws has no caller: it is logged (warn).
  */
 import { routeOf } from '../../core/partition.js';
 import type { DispatchedTask } from '../../protocol/executor.js';
@@ -28,17 +31,23 @@ import { DeliveryTimeoutError, NoExecutorError, PartitionAlreadyServedError, Par
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
 import { Boundary, type BoundaryOptions, type Check } from '../boundary.js';
 import type { TransportStats } from '../port.js';
+import { moduleLogger, type Logger } from '../../log/logger.js';
+import { isRetryable, retry, type BackoffPolicy } from '../../retry/index.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, TRANSPORT_RETRY_DEFAULTS } from '../retry-defaults.js';
 
 /** `schemas` (required) and the rejection reporting settings are the trust boundary's (../boundary.ts). */
 export interface MemoryTransportOptions extends BoundaryOptions {
   partitions: number;
-  /** Default deadline for a request while nobody serves its partition. */
+  /** Default deadline of a request (waiting for a server, retrying retryable rejections). */
   requestTimeoutMs?: number;
-  /** Receives what a task or topic handler threw (they have no caller to throw to). */
-  onHandlerError?: (err: unknown) => void;
+  /** Backoff between retries of a retryable rejection. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Where what a task or topic handler threw goes (they have no caller to throw to). */
+  log?: Logger;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export { DEFAULT_REQUEST_TIMEOUT_MS } from '../retry-defaults.js';
 
 interface ExecutorGroup {
   handlers: TaskHandler[];
@@ -53,7 +62,8 @@ interface Waiter {
 export class MemoryTransport implements Transport {
   readonly partitions: number;
   private readonly requestTimeoutMs: number;
-  private readonly onHandlerError: (err: unknown) => void;
+  private readonly retryBackoff: BackoffPolicy;
+  private readonly log: Logger;
   private readonly actors: (ActorHandler | undefined)[];
   private readonly waiters = new Map<number, Set<Waiter>>();
   private readonly executors = new Map<string, ExecutorGroup>();
@@ -71,7 +81,8 @@ export class MemoryTransport implements Transport {
     }
     this.partitions = opts.partitions;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.onHandlerError = opts.onHandlerError ?? ((err) => process.emitWarning(asError(err)));
+    this.retryBackoff = { initialMs: opts.retryBaseMs ?? TRANSPORT_RETRY_DEFAULTS.retryBaseMs, maxMs: opts.retryMaxMs ?? TRANSPORT_RETRY_DEFAULTS.retryMaxMs };
+    this.log = moduleLogger(opts.log, 'transport');
     this.actors = new Array<ActorHandler | undefined>(opts.partitions).fill(undefined);
     this.boundary = new Boundary(opts, opts.partitions);
   }
@@ -81,15 +92,32 @@ export class MemoryTransport implements Transport {
     const partition = routeOf(to, this.partitions);
     await undefined;
     const checked = this.boundary.actor(partition, to, msgId, body, to);
-    let deadlineMs = 0;
-    for (;;) {
-      if (this.closed) throw new TransportClosedError();
-      const handler = this.actors[partition];
-      if (handler !== undefined) return handler(to, checked, msgId);
-      const timeoutMs = opts?.timeoutMs ?? this.requestTimeoutMs;
-      if (deadlineMs === 0) deadlineMs = Date.now() + timeoutMs;
-      await this.waitForServer(partition, deadlineMs, () => new DeliveryTimeoutError(to, timeoutMs));
+    if (this.closed) throw new TransportClosedError();
+    const handler = this.actors[partition];
+    if (handler === undefined) return this.retryRequest(to, checked, msgId, partition, opts?.timeoutMs);
+    try {
+      return await handler(to, checked, msgId);
+    } catch (err) {
+      if (!isRetryable(err)) throw err;
+      return this.retryRequest(to, checked, msgId, partition, opts?.timeoutMs, err);
     }
+  }
+
+  /** Slow path: waits for a server and retries retryable rejections; `failed` is the first try's. */
+  private retryRequest(to: string, body: unknown, msgId: string, partition: number, timeoutMs = this.requestTimeoutMs, failed?: unknown): Promise<unknown> {
+    const deadlineMs = Date.now() + timeoutMs;
+    return retry(
+      async ({ attempt }) => {
+        if (attempt === 1 && failed !== undefined) throw failed;
+        for (;;) {
+          if (this.closed) throw new TransportClosedError();
+          const handler = this.actors[partition];
+          if (handler !== undefined) return await handler(to, body, msgId);
+          await this.waitForServer(partition, deadlineMs, () => new DeliveryTimeoutError(to, timeoutMs));
+        }
+      },
+      { what: `request to ${to}`, backoff: this.retryBackoff, deadlineMs: timeoutMs, onDeadline: (last) => last },
+    );
   }
 
   serve(partition: number, handler: ActorHandler): Promise<Subscription> {
@@ -168,7 +196,7 @@ export class MemoryTransport implements Transport {
         try {
           h(checked);
         } catch (err) {
-          this.onHandlerError(err);
+          this.log.warn({ err, topic }, 'topic handler failed');
         }
       }
     });
@@ -258,12 +286,8 @@ export class MemoryTransport implements Transport {
       try {
         delivery();
       } catch (err) {
-        this.onHandlerError(err);
+        this.log.warn({ err }, 'task handler failed');
       }
     }
   };
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }

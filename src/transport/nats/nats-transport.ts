@@ -9,7 +9,9 @@
  *   accepted the message (handlers reply after journaling), so a resolved request is never lost,
  *   and a message may be handled more than once (handlers dedup on the msg id).
  * - A handler's error travels back in the `Maestro-Error` header and is rethrown by `request`
- *   as itself (codec.decodeError); it is an answer, not a delivery failure, so it is not resent.
+ *   as itself (codec.decodeError). A retryable one (`unavailable: partition 4 is moving`: the
+ *   owner is handing the partition over) is resent like a lost message until the deadline, then
+ *   rethrown; any other is an answer and is rethrown at once. Resends use src/retry.
  * - `serve` resolves once the server has registered the subscription; closing it unsubscribes,
  *   then waits (up to `drainTimeoutMs`) for the replies of messages already being handled; a
  *   message left without a reply is resent by its sender to the next owner.
@@ -20,9 +22,13 @@
  *   checked before a handler sees it. A refused request (actor message, step task) is answered
  *   with an InvalidMessageError (invalid_argument) naming the field; an actor message without a
  *   reply subject and a refused topic event are dropped. All are counted in `stats()`.
+ * - What has no caller to reject — a topic handler's throw, a reply that cannot be sent, a
+ *   subscription error — is logged (warn) with the subject.
+ * - `close` drains the connection for at most `drainTimeoutMs`, then closes it: it never hangs,
+ *   even with every server gone.
  */
 import { headers, nuid, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSub } from 'nats';
-import { connectNats, splitConnectOptions } from '../../nats/connection.js';
+import { connectNats, drainOrClose, splitConnectOptions } from '../../nats/connection.js';
 import { MaestroError } from '../../core/errors.js';
 import { routeOf } from '../../core/partition.js';
 import type { DispatchedTask } from '../../protocol/executor.js';
@@ -30,6 +36,8 @@ import { DeliveryTimeoutError, NoExecutorError, PartitionAlreadyServedError, Par
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport, TransportStats } from '../port.js';
 import { decode, decodeError, EMPTY, encode, encodeError } from '../../nats/codec.js';
 import { Requester } from './requester.js';
+import { moduleLogger, type Logger } from '../../log/logger.js';
+import { isRetryable, retry, settledWithin, withTimeout } from '../../retry/index.js';
 import { MessageTooLargeError, NatsTransportError } from './errors.js';
 import { Boundary } from '../boundary.js';
 import { received } from './receive.js';
@@ -48,6 +56,7 @@ export class NatsTransport implements Transport {
   private closed = false;
   private readonly requester: Requester;
   private readonly boundary: Boundary;
+  private readonly log: Logger;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -55,8 +64,23 @@ export class NatsTransport implements Transport {
     private readonly ownsConnection: boolean,
   ) {
     this.actorSubjects = Array.from({ length: opts.partitions }, (_, p) => actorSubject(p));
-    this.requester = new Requester(nc);
     this.boundary = new Boundary(opts, opts.partitions);
+    this.log = moduleLogger(opts.log, 'transport');
+    this.requester = new Requester(nc, this.log);
+    if (ownsConnection) this.logStatus();
+  }
+
+  /** Disconnects and reconnects are logged: an operator sees when NATS went away and came back. */
+  private logStatus(): void {
+    const follow = async (): Promise<void> => {
+      for await (const st of this.nc.status()) {
+        const fields = { event: st.type, data: typeof st.data === 'object' ? JSON.stringify(st.data) : st.data };
+        if (st.type === 'disconnect' || st.type === 'error') this.log.warn(fields, 'NATS connection lost; reconnecting');
+        else if (st.type === 'reconnect') this.log.info(fields, 'NATS connection back');
+        else this.log.debug(fields, 'NATS connection status');
+      }
+    };
+    follow().catch((err: unknown) => this.log.warn({ err }, 'following the NATS connection status failed'));
   }
 
   static async connect(opts: NatsTransportOptions): Promise<NatsTransport> {
@@ -72,31 +96,31 @@ export class NatsTransport implements Transport {
   async request(to: string, body: unknown, opts?: RequestOptions): Promise<unknown> {
     this.assertOpen();
     const timeoutMs = opts?.timeoutMs ?? this.opts.requestTimeoutMs;
-    const deadline = Date.now() + timeoutMs;
     const subject = this.actorSubjects[routeOf(to, this.opts.partitions)]!;
     const data = this.checkSize(encode(body), `message for ${to}`);
     const h = headers();
     h.set(HDR_TO, to);
     h.set(HDR_MSG_ID, opts?.msgId ?? nuid.next());
-    let backoff = this.opts.retryBaseMs;
-    let lastError: unknown;
-    for (;;) {
-      this.assertOpen();
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new DeliveryTimeoutError(to, timeoutMs, { cause: lastError });
-      let reply: Msg;
-      try {
-        reply = await this.requester.request(subject, data, { timeoutMs: Math.min(remaining, this.opts.attemptTimeoutMs), headers: h });
-      } catch (e) {
-        if (!isResendable(e)) throw this.failure(e, `request to ${to}`);
-        lastError = e;
-        await sleep(Math.min(jitter(backoff), Math.max(0, deadline - Date.now())));
-        backoff = Math.min(backoff * 2, this.opts.retryMaxMs);
-        continue;
-      }
-      if (reply.headers?.get(HDR_ERROR)) throw decodeError(reply.data);
-      return decode(reply.data);
-    }
+    return retry(
+      async ({ remainingMs }) => {
+        this.assertOpen();
+        let reply: Msg;
+        try {
+          reply = await this.requester.request(subject, data, { timeoutMs: Math.min(remainingMs, this.opts.attemptTimeoutMs), headers: h });
+        } catch (e) {
+          throw isResendable(e) ? e : this.failure(e, `request to ${to}`);
+        }
+        if (reply.headers?.get(HDR_ERROR)) throw answered(decodeError(reply.data));
+        return decode(reply.data);
+      },
+      {
+        what: `request to ${to}`,
+        backoff: { initialMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs },
+        deadlineMs: timeoutMs,
+        shouldRetry: (e) => isResendable(e) || (ANSWERS.has(e as object) && isRetryable(e)),
+        onDeadline: (last) => (ANSWERS.has(last as object) ? last : new DeliveryTimeoutError(to, timeoutMs, { cause: last })),
+      },
+    );
   }
 
   async serve(partition: number, handler: ActorHandler): Promise<Subscription> {
@@ -107,7 +131,7 @@ export class NatsTransport implements Transport {
     const inflight = new Set<Promise<void>>();
     const sub = this.nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (err) return;
+        if (err) return this.subscriptionFailed(err, subject);
         if (!msg.reply) {
           const problem = 'has no reply subject (actor messages are requests)';
           this.boundary.reject('actor', msg.subject, undefined, new InvalidMessageError('actor message', '', problem));
@@ -136,44 +160,47 @@ export class NatsTransport implements Transport {
     let subject = this.execSubjects.get(task.stepType);
     if (subject === undefined) this.execSubjects.set(task.stepType, (subject = execSubject(task.stepType)));
     const data = this.checkSize(encode(task), `step task ${task.attemptId}`);
-    const deadline = Date.now() + this.opts.dispatchTimeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) {
-        throw new DeliveryTimeoutError(`an executor of ${task.stepType}`, this.opts.dispatchTimeoutMs, { cause: lastError });
-      }
-      let reply: Msg;
-      try {
-        reply = await this.requester.request(subject, data, { timeoutMs: Math.min(remaining, this.opts.dispatchAckTimeoutMs) });
-      } catch (e) {
-        if (isNoResponders(e)) throw new NoExecutorError(task.stepType);
-        if (!isResendable(e)) throw this.failure(e, `dispatch of ${task.attemptId}`);
-        lastError = e;
-        continue;
-      }
-      if (reply.headers?.get(HDR_ERROR)) throw decodeError(reply.data);
-      return;
-    }
+    const target = subject;
+    await retry(
+      async ({ remainingMs }) => {
+        let reply: Msg;
+        try {
+          reply = await this.requester.request(target, data, { timeoutMs: Math.min(remainingMs, this.opts.dispatchAckTimeoutMs) });
+        } catch (e) {
+          if (isNoResponders(e)) throw new NoExecutorError(task.stepType);
+          throw isResendable(e) ? e : this.failure(e, `dispatch of ${task.attemptId}`);
+        }
+        if (reply.headers?.get(HDR_ERROR)) throw decodeError(reply.data);
+      },
+      {
+        what: `dispatch of ${task.attemptId}`,
+        backoff: { initialMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs },
+        deadlineMs: this.opts.dispatchTimeoutMs,
+        shouldRetry: isResendable,
+        onDeadline: (last) => new DeliveryTimeoutError(`an executor of ${task.stepType}`, this.opts.dispatchTimeoutMs, { cause: last }),
+      },
+    );
   }
 
   async serveExecutor(stepTypes: readonly string[], handler: TaskHandler): Promise<Subscription> {
     this.assertOpen();
-    const subs = [...new Set(stepTypes.map((t) => t.toLowerCase()))].map((type) =>
-      this.nc.subscribe(execSubject(type), {
+    const subs = [...new Set(stepTypes.map((t) => t.toLowerCase()))].map((type) => {
+      const subject = execSubject(type);
+      return this.nc.subscribe(subject, {
         queue: EXECUTOR_QUEUE,
         callback: (err, msg) => {
-          if (err) return;
+          if (err) return this.subscriptionFailed(err, subject);
           try {
             handler(received(this.boundary, 'task', msg, (body, source) => this.boundary.task(type, body, msg.subject, source)));
           } catch (e) {
             if (msg.reply) this.respond(msg, encodeError(e), ERROR_HEADERS);
+            else this.log.warn({ err: e, subject }, 'step task refused (no reply subject to tell the dispatcher)');
             return;
           }
           if (msg.reply) this.respond(msg, EMPTY);
         },
-      }),
-    );
+      });
+    });
     for (const s of subs) this.subs.add(s);
     await this.nc.flush();
     return { close: async () => void (await Promise.all(subs.map((s) => this.closeSub(s)))) };
@@ -193,9 +220,10 @@ export class NatsTransport implements Transport {
   subscribe(topic: string, handler: TopicHandler): Subscription {
     this.assertOpen();
     const check = this.boundary.topicCheck(topic);
-    const sub = this.nc.subscribe(topicSubject(topic), {
+    const subject = topicSubject(topic);
+    const sub = this.nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (err) return;
+        if (err) return this.subscriptionFailed(err, subject);
         let body: unknown;
         try {
           body = received(this.boundary, 'topic', msg, (b, source) => this.boundary.topic(check, b, msg.subject, source));
@@ -205,7 +233,7 @@ export class NatsTransport implements Transport {
         try {
           handler(body);
         } catch (e) {
-          this.opts.onHandlerError(e);
+          this.log.warn({ err: e, topic }, 'topic handler failed');
         }
       },
     });
@@ -223,7 +251,7 @@ export class NatsTransport implements Transport {
     await Promise.all([...this.served.values()].map((s) => s.close()));
     this.requester.close();
     if (this.ownsConnection) {
-      if (!this.nc.isClosed()) await this.nc.drain();
+      await drainOrClose(this.nc, this.opts.drainTimeoutMs, this.log);
     } else {
       await Promise.all([...this.subs].map((s) => this.closeSub(s)));
     }
@@ -254,8 +282,13 @@ export class NatsTransport implements Transport {
     try {
       msg.respond(data, h ? { headers: h } : undefined);
     } catch (e) {
-      this.opts.onHandlerError(new NatsTransportError(`reply on ${msg.subject}`, { cause: e }));
+      this.log.warn({ err: new NatsTransportError(`reply on ${msg.subject}`, { cause: e }) }, 'reply not sent; the requester resends');
     }
+  }
+
+  /** The server refused or ended a subscription (permissions, a slow consumer): nothing arrives on it. */
+  private subscriptionFailed(err: Error, subject: string): void {
+    this.log.error({ err: new NatsTransportError(`subscription to ${subject}`, { cause: err }), subject }, 'subscription failed');
   }
 
   private async closeSub(sub: NatsSub): Promise<void> {
@@ -265,7 +298,13 @@ export class NatsTransport implements Transport {
       sub.unsubscribe();
       return;
     }
-    await sub.drain();
+    try {
+      // A drain needs the server's answer: with the server gone it would wait for a reconnect.
+      await withTimeout(sub.drain(), this.opts.drainTimeoutMs, `draining the subscription to ${sub.getSubject()}`);
+    } catch (err) {
+      this.log.warn({ err, subject: sub.getSubject() }, 'subscription not drained; unsubscribing');
+      if (!sub.isClosed() && !this.nc.isClosed()) sub.unsubscribe();
+    }
   }
 
   private maxPayload(): number {
@@ -299,17 +338,10 @@ function isResendable(e: unknown): boolean {
   return code === '503' || code === 'TIMEOUT' || code === 'DISCONNECT';
 }
 
-async function settledWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  if (promises.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.allSettled(promises), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
+/** Handler errors decoded from replies: answers, resent only when retryable. */
+const ANSWERS = new WeakSet<object>();
 
-function jitter(ms: number): number {
-  return ms / 2 + Math.random() * (ms / 2);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function answered(err: MaestroError): MaestroError {
+  ANSWERS.add(err);
+  return err;
 }

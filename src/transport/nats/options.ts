@@ -2,6 +2,8 @@
 import { MaestroError } from '../../core/errors.js';
 import type { NatsConnectOptions } from '../../nats/connection.js';
 import type { BoundaryOptions } from '../boundary.js';
+import type { Logger } from '../../log/logger.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, TRANSPORT_RETRY_DEFAULTS } from '../retry-defaults.js';
 
 /**
  * The connection's settings (servers, name, auth, TLS), the trust boundary's (`schemas`, required,
@@ -23,27 +25,27 @@ export interface NatsTransportOptions extends NatsConnectOptions, BoundaryOption
   /** Backoff between resends: starts at `retryBaseMs`, doubles, capped at `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Receives what a topic handler threw, or a reply that could not be sent (no caller to reject). */
-  onHandlerError?: (err: unknown) => void;
+  /** Where what has no caller to reject goes (a topic handler's throw, an unsent reply); module 'transport' is bound. */
+  log?: Logger;
 }
 
-export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name' | 'auth' | 'tls' | keyof BoundaryOptions>> &
-  Pick<NatsTransportOptions, 'name' | 'auth' | 'tls'> &
+export type ResolvedNatsTransportOptions = Required<Omit<NatsTransportOptions, 'name' | 'auth' | 'tls' | 'log' | keyof BoundaryOptions>> &
+  Pick<NatsTransportOptions, 'name' | 'auth' | 'tls' | 'log'> &
   BoundaryOptions;
+
+/** The NATS transport's own timing defaults (node/config.ts shows and overrides them). */
+export const NATS_TRANSPORT_DEFAULTS = {
+  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+  attemptTimeoutMs: 2_000,
+  dispatchTimeoutMs: 3_000,
+  dispatchAckTimeoutMs: 1_000,
+  drainTimeoutMs: 5_000,
+  ...TRANSPORT_RETRY_DEFAULTS,
+} as const;
 
 export function natsTransportDefaults(opts: NatsTransportOptions): ResolvedNatsTransportOptions {
   if (!Number.isInteger(opts.partitions) || opts.partitions < 1) {
     throw new MaestroError('invalid_argument', `partitions must be a positive integer, got ${opts.partitions}`);
   }
-  return {
-    requestTimeoutMs: 10_000,
-    attemptTimeoutMs: 2_000,
-    dispatchTimeoutMs: 3_000,
-    dispatchAckTimeoutMs: 1_000,
-    drainTimeoutMs: 5_000,
-    retryBaseMs: 5,
-    retryMaxMs: 250,
-    onHandlerError: (err) => process.emitWarning(err instanceof Error ? err : String(err)),
-    ...opts,
-  };
+  return { ...NATS_TRANSPORT_DEFAULTS, ...opts };
 }

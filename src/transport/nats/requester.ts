@@ -6,6 +6,7 @@
  * time rejects with code 'TIMEOUT' — the codes the transport's resend logic understands.
  */
 import { createInbox, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
+import type { Logger } from '../../log/logger.js';
 
 interface Pending {
   resolve(msg: Msg): void;
@@ -19,9 +20,15 @@ export class Requester {
   private readonly sub: Subscription;
   private seq = 0;
 
-  constructor(private readonly nc: NatsConnection) {
+  constructor(
+    private readonly nc: NatsConnection,
+    log: Logger,
+  ) {
     this.prefix = `${createInbox()}.`;
-    this.sub = nc.subscribe(`${this.prefix}*`, { callback: (err, msg) => err || this.onReply(msg) });
+    this.sub = nc.subscribe(`${this.prefix}*`, {
+      // A failed inbox subscription loses replies: every request then times out and is resent.
+      callback: (err, msg) => (err ? log.error({ err, subject: this.prefix }, 'reply inbox subscription failed') : this.onReply(msg)),
+    });
   }
 
   request(subject: string, data: Uint8Array, opts: { timeoutMs: number; headers?: MsgHdrs }): Promise<Msg> {
