@@ -7,7 +7,7 @@
  * leave gracefully (partitions handed over), then gRPC, executor, connections — every step
  * bounded (stopNode), so a stop ends within `shutdownTimeoutMs` even with NATS and etcd gone.
  */
-import { assembleEngine } from './engine-core.js';
+import { assembleEngine, natsTransportOptions } from './engine-core.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { NatsTransport } from '../transport/nats/nats-transport.js';
@@ -23,7 +23,6 @@ import type { DispatchedTask } from '../protocol/executor.js';
 import { defaultClusterConfig, type ClusterConfig, type ConfigOverrides } from './config.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { ShutdownBudget } from './shutdown.js';
-import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 import type { TransportStats } from '../transport/port.js';
 
 export interface ClusterNode {
@@ -73,21 +72,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     return value;
   };
   const natsSecurity = { auth: config.natsAuth, tls: config.natsTls };
-  const transport = await step(
-    () =>
-      NatsTransport.connect({
-        servers: config.nats,
-        ...natsSecurity,
-        partitions: config.partitions,
-        name,
-        requestTimeoutMs: config.requestTimeoutMs,
-        ...config.transport,
-        log,
-        schemas: WIRE_SCHEMAS,
-        onRejected: (info) => log.warn({ ...info, module: 'transport' }, 'rejected a malformed message at the trust boundary'),
-      }),
-    (t) => t.close(),
-  );
+  const transport = await step(() => NatsTransport.connect(natsTransportOptions(config, name, log)), (t) => t.close());
   const journal = await step(
     () => JetStreamJournal.connect({ servers: config.nats, ...natsSecurity, name: `${name}-journal`, replicas: config.journalReplicas, ...config.journal, log }),
     (j) => j.close(),

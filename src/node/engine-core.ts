@@ -18,7 +18,9 @@ import { derivedUuid } from '../workflow/ids.js';
 import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
-import type { NodeConfig } from './config.js';
+import type { ClusterConfig, NodeConfig } from './config.js';
+import type { NatsTransportOptions } from '../transport/nats/options.js';
+import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 import { fallbackLogger, type Logger } from '../log/logger.js';
 
 export interface EngineCoreDeps {
@@ -88,5 +90,21 @@ export function executorHooks(log: Logger): ExecutorHooks {
   return {
     log: executorLog,
     onError: (err, task) => executorLog.error({ err, attemptId: task.attemptId, instanceKey: task.instanceKey }, 'result not delivered; the owner re-dispatches the attempt once its liveness window passes'),
+  };
+}
+
+/** The NATS transport of a node or worker: its connection, trust boundary and tuning, from config. */
+export function natsTransportOptions(config: ClusterConfig, name: string, log: Logger): NatsTransportOptions {
+  return {
+    servers: config.nats,
+    auth: config.natsAuth,
+    tls: config.natsTls,
+    partitions: config.partitions,
+    name,
+    requestTimeoutMs: config.requestTimeoutMs,
+    ...config.transport,
+    log,
+    schemas: WIRE_SCHEMAS,
+    onRejected: (info) => log.warn({ ...info, module: 'transport' }, 'rejected a malformed message at the trust boundary'),
   };
 }

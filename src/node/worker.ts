@@ -5,13 +5,12 @@
  * `shutdownTimeoutMs` (the executor's own close and the NATS drain are bounded too).
  */
 import { NatsTransport } from '../transport/nats/nats-transport.js';
-import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 import { createRuntimeRegistry } from '../executor/runtimes/registry.js';
 import { startExecutor, type ExecutorHooks } from '../executor/executor.js';
 import type { StepRuntime } from '../executor/runtime.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { defaultClusterConfig, type ClusterConfig, type ConfigOverrides } from './config.js';
-import { executorHooks, executorOptionsOf } from './engine-core.js';
+import { executorHooks, executorOptionsOf, natsTransportOptions } from './engine-core.js';
 import { ShutdownBudget } from './shutdown.js';
 
 export type WorkerOptions = ConfigOverrides<Omit<ClusterConfig, 'etcd'>> &
@@ -33,18 +32,7 @@ export async function startWorker(opts: WorkerOptions): Promise<Worker> {
   const config = defaultClusterConfig({ ...overrides, etcd: [] });
   const name = `maestro-worker-${process.pid}`;
   const log = given ?? createLogger(config.logLevel, { worker: name });
-  const transport = await NatsTransport.connect({
-    servers: config.nats,
-    auth: config.natsAuth,
-    tls: config.natsTls,
-    partitions: config.partitions,
-    name,
-    requestTimeoutMs: config.requestTimeoutMs,
-    ...config.transport,
-    log,
-    schemas: WIRE_SCHEMAS,
-    onRejected: (info) => log.warn({ ...info, module: 'transport' }, 'rejected a malformed message at the trust boundary'),
-  });
+  const transport = await NatsTransport.connect(natsTransportOptions(config, name, log));
   const runtimes = createRuntimeRegistry(executorOptionsOf(config));
   for (const r of extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
   const executor = await startExecutor(transport, runtimes, executorOptionsOf(config), { ...executorHooks(log), onAccepted });

@@ -192,7 +192,7 @@ export class PartitionHost {
     const reply = this.deliver(to, msg);
     this.replies.set(msgId, reply);
     if (this.replies.size > REPLY_CACHE_SIZE) this.replies.delete(this.replies.keys().next().value!);
-    reply.catch(() => this.replies.delete(msgId));
+    reply.catch(() => this.replies.delete(msgId)); // a failed reply is not cached; its caller gets the error through `reply`
     return reply;
   }
 

@@ -95,41 +95,15 @@ export interface DevServer {
 
 /** Spawns `maestro dev --port 0 --host 127.0.0.1` and resolves once it prints its address. */
 export async function startDev(extraArgs: string[] = []): Promise<DevServer> {
-  const child = spawn(process.execPath, [BIN, 'dev', '--port', '0', '--host', '127.0.0.1', ...extraArgs], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  };
-  try {
-    const address = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (\S+)/.exec(out);
-        if (m?.[1]) resolve(m[1]);
-      });
-      void exited.then((code) => reject(new Error(`dev exited ${code} before listening: ${stderr}`)));
-    });
-    return {
-      address,
-      stderr: () => stderr,
-      kill,
-      stop() {
-        child.kill('SIGTERM');
-        return exited;
-      },
-    };
-  } catch (err) {
-    kill();
-    throw err;
-  }
+  const p = await startMaestro(['dev', '--port', '0', '--host', '127.0.0.1', ...extraArgs], /listening on (\S+)/);
+  return { address: p.ready[1]!, stderr: p.stderr, kill: p.kill, stop: p.stop };
 }
 
 export interface MaestroProcess {
   /** The first match of the ready pattern in stdout. */
   ready: RegExpExecArray;
+  /** What the child wrote to stderr so far. */
+  stderr(): string;
   /** SIGTERM, then the exit code. */
   stop(): Promise<number | null>;
   /** Kills it hard if still running (for teardown). */
@@ -160,6 +134,7 @@ export async function startMaestro(args: string[], readyPattern: RegExp, env: Re
     });
     return {
       ready,
+      stderr: () => stderr,
       kill,
       stop() {
         child.kill('SIGTERM');
