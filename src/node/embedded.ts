@@ -27,6 +27,8 @@ export interface EmbeddedNodeOptions extends ConfigOverrides<NodeConfig> {
   extraRuntimes?: StepRuntime[];
   /** The logger to use; default a new one at `logLevel`. */
   log?: Logger;
+  /** The engine's clock (default Date.now): tests of stored journals fix it. */
+  now?: () => number;
 }
 
 export interface EmbeddedNode {
@@ -39,7 +41,7 @@ export interface EmbeddedNode {
 }
 
 export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promise<EmbeddedNode> {
-  const { extraRuntimes: _extra, log: given, ...settings } = opts;
+  const { extraRuntimes: _extra, log: given, now, ...settings } = opts;
   const config = defaultNodeConfig(settings);
   const log = given ?? createLogger(config.logLevel, { node: 'embedded' });
   let journal: Journal;
@@ -55,7 +57,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   }
   const { retryBaseMs, retryMaxMs } = config.transport;
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, retryBaseMs, retryMaxMs, log, schemas: WIRE_SCHEMAS });
-  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes });
+  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now });
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
   log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
   const startedAtMs = Date.now();

@@ -37,6 +37,8 @@ export interface EngineCoreDeps {
   onStale?: (partition: number, err: StaleEpochError) => void;
   /** Added to the executor's hooks (fenced and accepted tasks: audits, tests). */
   executorHooks?: ExecutorHooks;
+  /** The engine's clock: event times, timers, Sleep and step deadlines (default Date.now; tests fix it). */
+  now?: () => number;
 }
 
 export interface EngineCore {
@@ -48,12 +50,12 @@ export interface EngineCore {
 export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const { config, transport, journal, kv } = d;
   const log = d.log ?? fallbackLogger();
-  const runtimes = createRuntimeRegistry(resolveExecutorOptions(executorOptionsOf(config)));
+  const now = d.now ?? Date.now;
+  const runtimes = createRuntimeRegistry(resolveExecutorOptions(executorOptionsOf(config)), now);
   for (const r of d.extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
-  const executor = d.runExecutor ? await startExecutor(transport, runtimes, executorOptionsOf(config), { ...executorHooks(log), ...d.executorHooks }) : undefined;
+  const executor = d.runExecutor ? await startExecutor(transport, runtimes, executorOptionsOf(config), { ...executorHooks(log), now, ...d.executorHooks }) : undefined;
   const known = new Set(config.knownStepTypes ?? [...runtimes.keys()]);
   const hasRuntime = (type: string) => known.has(type.toLowerCase());
-  const now = () => Date.now();
   const definitions = new DefinitionRegistry(kv, now);
   const sel = createSelEngine();
   const partitions = new LocalPartitions(

@@ -28,6 +28,13 @@ async function open(t: import('ava').ExecutionContext, dataDir: string, opts: Pa
   return node;
 }
 
+/** The latest `...AtMs` time anywhere in `x`. */
+function latestTime(x: unknown): number {
+  if (Array.isArray(x)) return Math.max(0, ...x.map(latestTime));
+  if (typeof x !== 'object' || x === null) return 0;
+  return Math.max(0, ...Object.entries(x).map(([k, v]) => (k.endsWith('AtMs') && typeof v === 'number' ? v : latestTime(v))));
+}
+
 const shellFlow = JSON.stringify({
   properties: { owner: 'replay-test' },
   workflow: {
@@ -56,7 +63,11 @@ test('a format-1 journal (the committed fixture) is read: every instance as that
   const dataDir = await tempDir(t);
   await cp('test/fixtures/journal-v1/data', dataDir, { recursive: true });
   const expected = JSON.parse(await readFile('test/fixtures/journal-v1/expected.json', 'utf8')) as InstanceView[];
-  const node = await open(t, dataDir);
+  // The engine's clock stays at the fixture's time, so its running Sleep (1 h) and step timeout
+  // (2 h) are still pending whenever this runs.
+  const fixtureNow = latestTime(expected) + 1_000;
+  const now = () => fixtureNow;
+  const node = await open(t, dataDir, { now });
   const asJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown; // the fixture was written as JSON
   for (const v of expected) t.deepEqual(asJson(await node.api.getInstance(v.workflowId, v.instanceId)), v, `${v.workflowId}/${v.instanceId}`);
   const running = expected.find((v) => v.workflowId === 'fixture-sleep' && v.status === 'IN_PROGRESS')!;
@@ -68,7 +79,7 @@ test('a format-1 journal (the committed fixture) is read: every instance as that
   t.is(after.runId, restarted.runId);
   await node.close();
 
-  const again = await open(t, dataDir); // format-1 records followed by format-2 ones
+  const again = await open(t, dataDir, { now }); // format-1 records followed by format-2 ones
   t.is((await again.api.getInstance('fixture-sleep', running.instanceId)).status, 'STOPPED');
   t.deepEqual(await again.api.getInstance('fixture-chain', chain.instanceId), after);
 });

@@ -10,8 +10,9 @@ import { SleepRuntime } from './sleep.js';
  * The runtimes an executor offers, keyed by lower-case step type. Shell is registered only when
  * `shellEnabled`; a disabled type is simply absent, so dispatch finds no executor for it.
  */
-export function createRuntimeRegistry(opts: ExecutorOptions): Map<string, StepRuntime> {
-  const runtimes: StepRuntime[] = [new NoOpRuntime(), new SleepRuntime(), new HttpRuntime(opts)];
+/** `now`: the clock Sleep measures against (the engine's; tests pass a fixed one). */
+export function createRuntimeRegistry(opts: ExecutorOptions, now: () => number = Date.now): Map<string, StepRuntime> {
+  const runtimes: StepRuntime[] = [new NoOpRuntime(), new SleepRuntime(now), new HttpRuntime(opts)];
   if (opts.shellEnabled) runtimes.push(new ShellRuntime(opts));
   return new Map(runtimes.map((r) => [r.type.toLowerCase(), r]));
 }
