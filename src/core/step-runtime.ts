@@ -31,6 +31,12 @@ export interface StepTask {
   startedAtMs: number;
   /** Step timeout, if any; the engine enforces it too. */
   timeoutMs?: number;
+  /**
+   * The owner's partition and fencing epoch, stamped by the owner as it dispatches (0 until
+   * then): receivers refuse a task from an epoch older than one they have seen for the partition.
+   */
+  partition: number;
+  epoch: number;
 }
 
 export type StepResultStatus = 'SUCCEEDED' | 'USER_FAILED' | 'PLATFORM_FAILED' | 'FATALLY_FAILED';

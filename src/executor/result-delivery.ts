@@ -29,6 +29,7 @@ export interface DeliveryPolicy {
 /** Thrown inside the retry loop when `stopped()` turned true; never leaves this module. */
 const STOPPED = new Error('result delivery stopped: the attempt is cancelled or the executor is closing');
 
+
 /**
  * Resolves `true` once the owner accepted `msg`, `false` when `stopped()` (checked before every
  * try) turned true or `wake` aborted; rejects ResultDeliveryError on a non-retryable rejection.
@@ -44,6 +45,32 @@ export async function deliverResult(
   sleep: Clock['sleep'] = realClock.sleep,
 ): Promise<boolean> {
   const msgId = `${msg.attemptId}#result`;
+  if (stopped() || wake.aborted) return false;
+  try {
+    await transport.request(instanceKey, msg, { msgId }); // the usual case: the owner takes it at once
+    return true;
+  } catch (err) {
+    if (!isRetryable(err)) throw rejected(msg, err);
+    return retryDelivery(transport, instanceKey, msg, msgId, err, policy, stopped, wake, now, sleep);
+  }
+}
+
+function rejected(msg: StepResultMessage, err: unknown): ResultDeliveryError {
+  return new ResultDeliveryError(msg.attemptId, `the transport rejected it: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+async function retryDelivery(
+  transport: Transport,
+  instanceKey: string,
+  msg: StepResultMessage,
+  msgId: string,
+  first: unknown,
+  policy: DeliveryPolicy,
+  stopped: () => boolean,
+  wake: AbortSignal,
+  now: () => number,
+  sleep: Clock['sleep'],
+): Promise<boolean> {
   const log = policy.log ?? fallbackLogger().child({ module: 'executor' });
   const warnEveryMs = policy.warnEveryMs ?? defaultExecutorOptions().resultWarnEveryMs;
   const fields = { attemptId: msg.attemptId, instanceKey, stepId: msg.stepId };
@@ -51,7 +78,8 @@ export async function deliverResult(
   let failures = 0;
   try {
     await retry(
-      async () => {
+      async ({ attempt }) => {
+        if (attempt === 1) throw first; // the first try, made by deliverResult: the backoff starts after it
         if (stopped()) throw STOPPED;
         await transport.request(instanceKey, msg, { msgId });
       },
@@ -74,9 +102,8 @@ export async function deliverResult(
       if (failures > 0) log.info({ ...fields, tries: failures }, 'result delivery stopped: the attempt is cancelled or the executor is closing');
       return false;
     }
-    throw new ResultDeliveryError(msg.attemptId, `the transport rejected it: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw rejected(msg, err);
   }
   if (failures > 0) log.info({ ...fields, tries: failures + 1 }, 'result delivered');
   return true;
 }
-

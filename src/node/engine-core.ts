@@ -14,7 +14,7 @@ import { resolveExecutorOptions, type ExecutorOptions } from '../executor/option
 import { startExecutor, type ExecutorHooks, type ExecutorHandle } from '../executor/executor.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
-import { derivedUuid } from '../workflow/ids.js';
+import { newUuid } from '../workflow/ids.js';
 import { Engine } from '../workflow/engine.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
@@ -63,7 +63,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       journal,
       transport,
       definitions,
-      machine: { engine: sel, hasRuntime, uuid: derivedUuid },
+      machine: { engine: sel, hasRuntime, uuid: newUuid },
       now,
       checkpointEveryRecords: config.checkpointEveryRecords,
       retainFinishedPerPartition: config.retainFinishedPerPartition,

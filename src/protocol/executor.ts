@@ -14,15 +14,13 @@ import type { StepTask } from '../core/step-runtime.js';
 export type { StepTask, StepResult, StepResultStatus } from '../core/step-runtime.js';
 
 /**
- * A task as dispatched: the owner's partition and fencing epoch travel with it. A receiver
- * refuses a task (or cancel) whose epoch is older than the newest it has seen for that
- * partition: a former owner that lost the partition cannot drive an attempt once the new
- * owner's epoch is known there (see partition-host.ts, "Fencing").
+ * A task as dispatched: the owner's partition and fencing epoch travel with it (StepTask's
+ * `partition`/`epoch`, stamped at dispatch). A receiver refuses a task (or cancel) whose epoch
+ * is older than the newest it has seen for that partition: a former owner that lost the
+ * partition cannot drive an attempt once the new owner's epoch is known there (see
+ * partition-host.ts, "Fencing").
  */
-export interface DispatchedTask extends StepTask {
-  partition: number;
-  epoch: number;
-}
+export type DispatchedTask = StepTask;
 
 export interface StepResultMessage {
   type: 'StepResult';

@@ -37,7 +37,6 @@ import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
 import { WATCH_LEASE_MS, instanceTopic, type InstanceMessage } from './messages.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
-import { newIdSeed } from './ids.js';
 
 /** What reaches the mailbox: instance messages, and the actor's own timers and re-dispatches. */
 export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string; epoch: number } | { type: 'Redispatch'; attemptIds: string[] };
@@ -140,8 +139,7 @@ export class InstanceActor {
     }
     switch (msg.type) {
       case 'Start': {
-        const idSeed = newIdSeed();
-        return { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: msg.version, runParams: msg.params, requestId: msg.requestId, initiator: 'MANUAL', idSeed };
+        return { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: msg.version, runParams: msg.params, requestId: msg.requestId, initiator: 'MANUAL' };
       }
       case 'StepResult': {
         const st = this.state?.steps[msg.stepId];
@@ -278,7 +276,9 @@ export class InstanceActor {
             this.runInline(inline, task);
             break;
           }
-          transport.dispatch({ ...task, partition: this.host.partition, epoch: this.host.epoch }).catch((err: unknown) => {
+          task.partition = this.host.partition; // the task is this command's own object
+          task.epoch = this.host.epoch;
+          transport.dispatch(task).catch((err: unknown) => {
             const msg = err instanceof NoExecutorError ? err.message : `dispatch failed: ${(err as Error).message}`;
             this.resultOf(task, { status: 'PLATFORM_FAILED', error: msg });
           });

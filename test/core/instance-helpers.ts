@@ -13,7 +13,6 @@ import {
   type MachineContext,
 } from '../../src/core/instance/index.js';
 import { decode, encode } from '../../src/nats/codec.js';
-import { derivedUuid } from '../../src/workflow/ids.js';
 import { createSelEngine } from '../../src/expr/index.js';
 import type { StepResult, StepTask } from '../../src/executor/runtime.js';
 
@@ -39,6 +38,14 @@ export function workflow(steps: StepSpec[], wf: Record<string, unknown> = {}): R
 
 const engine = createSelEngine();
 
+/** Deterministic v4-shaped ids, so two runs of the same history agree (the node's are random). */
+export function testUuid(key: string, seq: number, n: number): string {
+  const hex = (x: number, w: number) => x.toString(16).padStart(w, '0').slice(-w);
+  let h = 0;
+  for (let i = 0; i < key.length; i++) h = (Math.imul(h, 31) + key.charCodeAt(i)) | 0;
+  return `${hex(h >>> 0, 8)}-${hex(seq, 4)}-4${hex(n, 3)}-8000-${hex(seq * 4096 + n, 12)}`;
+}
+
 export class Driver {
   state: InstanceState | undefined;
   ctx: MachineContext;
@@ -54,7 +61,7 @@ export class Driver {
       def: compileWorkflow(parseWorkflowObject(def), 1),
       engine,
       hasRuntime: (t) => runtimes.includes(t),
-      uuid: derivedUuid,
+      uuid: testUuid,
       onStepStatus: (id, status) => {
         if (!this.history.has(id)) this.history.set(id, []);
         this.history.get(id)!.push(status);
@@ -72,7 +79,7 @@ export class Driver {
   }
 
   start(runParams: Record<string, unknown> = {}): InstanceCommand[] {
-    return this.apply({ t: 'started', atMs: this.now, workflowId: 'wf', instanceId: 1, version: 1, runParams, initiator: 'MANUAL', idSeed: '00112233445566778899aabbccddeeff' });
+    return this.apply({ t: 'started', atMs: this.now, workflowId: 'wf', instanceId: 1, version: 1, runParams, initiator: 'MANUAL' });
   }
 
   result(stepId: string, status: StepResult['status'] = 'SUCCEEDED', extra: Partial<StepResult> = {}): InstanceCommand[] {

@@ -73,7 +73,7 @@ test('a record whose decisions do not match is a loud failure at its seq, with t
   t.regex(r.failure!.error.message, /expected a 'runtime' decision .* the journal has 'timeout'/);
   t.is(r.state?.seq, 1, 'the state of the last record that folded');
   // decisions left over, and decisions missing
-  records[1] = { seq: 2, event: encodeRecordEvent(second.event, [...second.decisions!, ['edge', true]]) };
+  records[1] = { seq: 2, event: encodeRecordEvent(second.event, [...second.decisions!, ['retry', [0, 0]]]) };
   t.regex(replayInstance({ instanceKey: 'wf/1', records }, d.ctx, 'test').failure!.error.message, /left unread/);
   records[1] = { seq: 2, event: encodeRecordEvent(second.event, []) };
   t.regex(replayInstance({ instanceKey: 'wf/1', records }, d.ctx, 'test').failure!.error.message, /no recorded decision/);

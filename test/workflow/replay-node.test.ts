@@ -101,13 +101,13 @@ test('an instance whose journal cannot be folded is held read-only with the reas
   const image = await journal.load(p);
   const seq = image.instances.get(key)!.records.length + 1;
   await journal.claim(p, image.epoch + 1);
-  await journal.append(p, image.epoch + 1, [{ instanceKey: key, seq, event: encodeRecordEvent({ t: 'restart', atMs: Date.now(), policy: 'RESTART_FROM_BEGINNING' }, [['edge', true]]) }]);
+  await journal.append(p, image.epoch + 1, [{ instanceKey: key, seq, event: encodeRecordEvent({ t: 'restart', atMs: Date.now(), policy: 'RESTART_FROM_BEGINNING' }, [['retry', [0, 0]]]) }]);
   await journal.close();
 
   const log = recordingLogger();
   const node = await open(t, dataDir, { log });
   const v = await node.api.getInstance('w', bad);
-  t.regex(v.replayError ?? '', new RegExp(`replay of w/${bad} stopped at seq ${seq}: ReplayDivergenceError: expected a 'params' decision`));
+  t.regex(v.replayError ?? '', new RegExp(`replay of w/${bad} stopped at seq ${seq}: ReplayDivergenceError: expected a '\\w+' decision at position 0, the journal has 'retry'`));
   t.is(v.status, badView.status, 'the state as of the last record that folded');
   await t.throwsAsync(node.api.restart('w', bad, 'RESTART_FROM_INCOMPLETE'), { message: /held read-only: replay of/ });
   t.is(node.partitions.host(p)!.replayFailures, 1);

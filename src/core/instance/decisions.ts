@@ -9,14 +9,17 @@
  * list that runs out, or one with values left over means this engine would not have taken the
  * journaled path: a ReplayDivergenceError, which the host reports and never hides.
  *
- * Decision kinds: 'params' (resolved workflow params at start/restart), 'stepParams' (an
- * attempt's resolved params), 'runtime' (a runtime existed for the step type when the attempt
- * started), 'timeout' (a step or workflow timeout in ms), 'edge' (an edge condition's outcome),
- * 'retry' (retry limit and backoff), 'id' (an instance uuid).
+ * Decision kinds: 'sel' (what one SEL evaluation returned, or its error: workflow and step
+ * params, validators, edge conditions — so every value that came from an expression, under the
+ * node's limits and clock at the time), 'runtime' (a runtime existed for the step type when the
+ * attempt started), 'timeout' (a step or workflow timeout in ms), 'retry' (retry limit and
+ * backoff), 'id' (a UUID). Everything else the machine computes is a pure function of the
+ * journaled events, these decisions and the immutable workflow version (a change to such a
+ * function is a journal format change).
  */
 import { MaestroError } from '../errors.js';
 
-export type DecisionKind = 'params' | 'stepParams' | 'runtime' | 'timeout' | 'edge' | 'retry' | 'id';
+export type DecisionKind = 'sel' | 'runtime' | 'timeout' | 'retry' | 'id';
 /** `[kind, value]`, or `[kind, null, message]` when the computation threw. */
 export type Decision = [DecisionKind, unknown] | [DecisionKind, null, string];
 

@@ -19,8 +19,6 @@ export type InstanceEvent =
       runParams: Record<string, unknown>;
       requestId?: string;
       initiator: Initiator;
-      /** 128-bit hex seed of the instance's UUIDs (ids.ts), chosen by the actor. */
-      idSeed?: string;
     }
   | { t: 'result'; atMs: number; stepId: string; attempt: number; result: StepResult }
   | { t: 'timer'; atMs: number; timerId: string }

@@ -101,11 +101,10 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
     runs: [],
     seq,
   };
-  if (ev.idSeed !== undefined) blank.idSeed = ev.idSeed;
   const t = new Transition(blank, ev.atMs, seq, ctx, recorded);
-  t.s.uuid = t.decide('id', () => t.uuid());
+  t.s.uuid = t.uuid();
   t.s.startedAtMs = ev.atMs;
-  t.s.params = t.decide('params', () => resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() }));
+  t.s.params = resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() });
   beginRun(t);
   advance(t, true);
   complete(t);
@@ -170,13 +169,11 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
     if (!keep) s.steps[id] = newStepState(id);
   }
   s.startedAtMs = t.atMs;
-  s.params = t.decide('params', () =>
-    resolveWorkflowParams(t.ctx.def.request.workflow.params, s.runParams, {
-      env: t.env(),
-      system: t.system(),
-      restart: { previous, restartParams: runParams },
-    }),
-  );
+  s.params = resolveWorkflowParams(t.ctx.def.request.workflow.params, s.runParams, {
+    env: t.env(),
+    system: t.system(),
+    restart: { previous, restartParams: runParams },
+  });
   beginRun(t);
 }
 
@@ -241,6 +238,8 @@ function dispatchOf(s: InstanceState, ctx: MachineContext, st: StepState): Insta
     params: toPlain(st.params),
     startedAtMs,
     timeoutMs: timer ? timer.atMs - startedAtMs : undefined,
+    partition: 0,
+    epoch: 0,
   };
   return { c: 'dispatch', task };
 }

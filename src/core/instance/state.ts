@@ -52,8 +52,6 @@ export interface InstanceState {
   status: WorkflowStatus;
   runPolicy: RunPolicy;
   requestId?: string;
-  /** 128-bit hex seed of this instance's UUIDs (see ids.ts); absent in format-1 journals. */
-  idSeed?: string;
   initiator: 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH';
   /** Run params as given at start (raw), kept for restart. */
   runParams: Record<string, unknown>;

@@ -82,7 +82,7 @@ function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'uns
     if (isStepFailed(pred.status)) return 'blocked';
     if (!isStepComplete(pred.status) || satisfied) continue;
     try {
-      satisfied = t.decide('edge', () => evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.ctx.engine));
+      satisfied = evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.engine);
     } catch (e) {
       return { error: `condition of the edge from ${edge.from}: ${(e as Error).message}` };
     }
@@ -125,17 +125,16 @@ export function startAttempt(t: Transition, id: string): void {
   t.setStepStatus(id, 'EVALUATING_PARAMS');
   try {
     const a = currentAttempt(st)!;
-    st.params = t.decide('stepParams', () =>
-      resolveStepParams(def, {
-        env: t.env(),
-        system: t.system(),
-        workflowParams: t.s.params,
-        stepParams: (sid: string) => t.s.steps[sid]?.params,
-        attempt,
-        attemptId: a.attemptId,
-        stepInstanceUuid: t.uuid(),
-      }),
-    );
+    const stepInstanceUuid = t.uuid();
+    st.params = resolveStepParams(def, {
+      env: t.env(),
+      system: t.system(),
+      workflowParams: t.s.params,
+      stepParams: (sid: string) => t.s.steps[sid]?.params,
+      attempt,
+      attemptId: a.attemptId,
+      stepInstanceUuid,
+    });
   } catch (e) {
     return endAttempt(t, id, 'FATALLY_FAILED', `param evaluation failed: ${(e as Error).message}`);
   }
@@ -178,6 +177,8 @@ function dispatchAttempt(t: Transition, id: string): void {
       params: toPlain(st.params),
       startedAtMs: t.atMs,
       timeoutMs,
+      partition: 0, // stamped by the owner as it dispatches
+      epoch: 0,
     },
   });
   if (timeoutMs !== undefined) t.setTimer(`step-timeout:${id}`, 'step-timeout', t.atMs + timeoutMs, id, a.attempt);

@@ -36,11 +36,11 @@ export interface MachineContext {
    */
   legacyIds?: boolean;
   /**
-   * Derives id number `n` of event `seq` from the instance's seed (a pure function; the node
-   * passes SHA-256 based ones, see workflow/ids.ts). Without it, or for a format-1 instance
-   * without a seed, ids come from the seeded random stream as format 1 made them.
+   * A new UUID for id number `n` of event `seq` of instance `key` (the node passes random
+   * version-4 UUIDs: workflow/ids.ts; tests may derive them). Ids are recorded as decisions, so
+   * replay never asks. Without it ids come from the seeded random stream, as format 1 made them.
    */
-  uuid?(seed: string, seq: number, n: number): string;
+  uuid?(key: string, seq: number, n: number): string;
 }
 
 export class Transition {
@@ -63,6 +63,8 @@ export class Transition {
   private randomFn: (() => number) | undefined;
   private readonly decisions: Decisions;
   private ids = 0;
+  /** SEL as the machine sees it: evaluations recorded live, read back on replay. */
+  readonly engine: ExpressionEngine;
 
   /** `recorded`: replay, folding these decisions instead of making them (see decisions.ts). */
   constructor(
@@ -74,6 +76,11 @@ export class Transition {
   ) {
     this.s = cloneInstance(prev, seq);
     this.decisions = new Decisions(recorded !== undefined, recorded);
+    const real = ctx.engine;
+    this.engine = {
+      compile: (source) => real.compile(source),
+      evaluate: (source, scope) => this.decisions.decide('sel', () => real.evaluate(source, scope)),
+    };
   }
 
   /** Runs a decision live, or reads it back on replay (see decisions.ts). */
@@ -81,10 +88,12 @@ export class Transition {
     return this.decisions.decide(kind, compute);
   }
 
-  /** A new UUID (only ever called inside a decision, so replay reads it back). */
+  /** A new UUID, recorded (replay reads it back). */
   uuid(): string {
-    if (this.ctx.legacyIds || this.s.idSeed === undefined || !this.ctx.uuid) return uuidFrom(this.random);
-    return this.ctx.uuid(this.s.idSeed, this.seq, this.ids++);
+    return this.decide('id', () => {
+      const uuid = this.ctx.uuid;
+      return this.ctx.legacyIds || !uuid ? uuidFrom(this.random) : uuid(this.key, this.seq, this.ids++);
+    });
   }
 
   /** The timers record, copied on first write (most events touch no timer). */
@@ -107,7 +116,7 @@ export class Transition {
   }
 
   env(): EvalEnv {
-    return { engine: this.ctx.engine, nowMs: this.atMs, random: this.random };
+    return { engine: this.engine, nowMs: this.atMs, random: this.random };
   }
 
   system(): SystemContext {
@@ -275,7 +284,6 @@ function cloneInstance(s: InstanceState, seq: number): InstanceState {
     seq,
   };
   if (s.requestId !== undefined) c.requestId = s.requestId;
-  if (s.idSeed !== undefined) c.idSeed = s.idSeed;
   if (s.startedAtMs !== undefined) c.startedAtMs = s.startedAtMs;
   if (s.endedAtMs !== undefined) c.endedAtMs = s.endedAtMs;
   if (s.error !== undefined) c.error = s.error;
