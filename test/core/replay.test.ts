@@ -94,3 +94,27 @@ test('a recorded failure replays as the same outcome (a condition that threw)', 
   t.is(d.status('b'), 'INTERNALLY_FAILED');
   t.deepEqual(d.replay(otherNode(d)), d.state);
 });
+
+test('params whose expressions reference other expression params (evaluated lazily, nested) replay to the same values', (t) => {
+  const d = new Driver(
+    workflow(
+      [
+        { id: 'a', next: { b: 'total > 10' }, extra: { params: { twice: { expression: 'total * 2', type: 'LONG' }, first: { expression: 'twice + base', type: 'LONG' } } } },
+        { id: 'b' },
+      ],
+      {
+        params: {
+          total: { expression: 'base + extra', type: 'LONG' }, // declared before what it uses
+          base: { expression: '5 + 1', type: 'LONG' },
+          extra: { value: 7, type: 'LONG' },
+        },
+      },
+    ),
+  );
+  d.start();
+  t.is(d.state!.params['total']!.value, 13);
+  t.is(d.state!.steps['a']!.params['first']!.value, 32);
+  d.result('a');
+  t.is(d.status('b'), 'RUNNING');
+  t.deepEqual(d.replay(otherNode(d)), d.state);
+});

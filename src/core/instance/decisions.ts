@@ -9,17 +9,19 @@
  * list that runs out, or one with values left over means this engine would not have taken the
  * journaled path: a ReplayDivergenceError, which the host reports and never hides.
  *
- * Decision kinds: 'sel' (what one SEL evaluation returned, or its error: workflow and step
- * params, validators, edge conditions — so every value that came from an expression, under the
- * node's limits and clock at the time), 'runtime' (a runtime existed for the step type when the
- * attempt started), 'timeout' (a step or workflow timeout in ms), 'retry' (retry limit and
- * backoff), 'id' (a UUID). Everything else the machine computes is a pure function of the
+ * Decision kinds: 'params' (resolved workflow params at start and restart), 'stepParams' (an
+ * attempt's resolved params), 'edge' (an edge condition's outcome) — each recorded when working
+ * it out evaluated SEL, under the node's limits and clock at the time (`decideIfSel`); without
+ * SEL it is a pure function of recorded facts and replay works it out again, with an expression
+ * engine that refuses to be called — and always: 'runtime' (a runtime existed for the step type
+ * when the attempt started), 'timeout' (a step or workflow timeout in ms), 'retry' (retry limit
+ * and backoff), 'id' (a UUID). Everything else the machine computes is a pure function of the
  * journaled events, these decisions and the immutable workflow version (a change to such a
  * function is a journal format change).
  */
 import { MaestroError } from '../errors.js';
 
-export type DecisionKind = 'sel' | 'runtime' | 'timeout' | 'retry' | 'id';
+export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id';
 /** `[kind, value]`, or `[kind, null, message]` when the computation threw. */
 export type Decision = [DecisionKind, unknown] | [DecisionKind, null, string];
 
@@ -28,6 +30,14 @@ export class ReplayDivergenceError extends MaestroError {
   override name = 'ReplayDivergenceError';
   constructor(message: string) {
     super('internal', message, { retryable: false });
+  }
+}
+
+/** Replay reached SEL: the computation stops and its recorded outcome is read instead. */
+export class SelOnReplay extends Error {
+  override name = 'SelOnReplay';
+  constructor(source: string) {
+    super(`replay does not evaluate SEL (${JSON.stringify(source.slice(0, 80))}); it reads the recorded outcome`);
   }
 }
 
@@ -58,6 +68,36 @@ export class Decisions {
     }
     this.list.push([kind, value]);
     return value;
+  }
+
+  /**
+   * A decision recorded only when `compute` evaluated SEL (`selEvaluations()` moved): without
+   * SEL it is a pure function of recorded facts. On replay `compute` runs again with SEL
+   * refused; if it reached SEL (`selEvaluations()` moved: the refusing engine counts too) its
+   * outcome is discarded and the recorded decision is read instead.
+   */
+  decideIfSel<T>(kind: DecisionKind, compute: () => T, selEvaluations: () => number): T {
+    const before = selEvaluations();
+    let value: T;
+    try {
+      value = compute();
+    } catch (e) {
+      if (selEvaluations() === before) throw e;
+      if (this.replaying) return this.recorded<T>(kind);
+      this.list.push([kind, null, e instanceof Error ? e.message : String(e)]);
+      throw e;
+    }
+    if (selEvaluations() === before) return value;
+    if (this.replaying) return this.recorded<T>(kind);
+    this.list.push([kind, value]);
+    return value;
+  }
+
+
+
+  /** Replay asked for something only a live run may do: the replay cannot go on (sticky). */
+  diverge(message: string): never {
+    throw (this.diverged ??= new ReplayDivergenceError(message));
   }
 
   /** Replay: every recorded decision must have been read. */

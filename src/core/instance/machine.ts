@@ -104,7 +104,7 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
   const t = new Transition(blank, ev.atMs, seq, ctx, recorded);
   t.s.uuid = t.uuid();
   t.s.startedAtMs = ev.atMs;
-  t.s.params = resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() });
+  t.s.params = t.decideIfSel('params', () => resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() }));
   beginRun(t);
   advance(t, true);
   complete(t);
@@ -169,11 +169,13 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
     if (!keep) s.steps[id] = newStepState(id);
   }
   s.startedAtMs = t.atMs;
-  s.params = resolveWorkflowParams(t.ctx.def.request.workflow.params, s.runParams, {
-    env: t.env(),
-    system: t.system(),
-    restart: { previous, restartParams: runParams },
-  });
+  s.params = t.decideIfSel('params', () =>
+    resolveWorkflowParams(t.ctx.def.request.workflow.params, s.runParams, {
+      env: t.env(),
+      system: t.system(),
+      restart: { previous, restartParams: runParams },
+    }),
+  );
   beginRun(t);
 }
 

@@ -82,7 +82,7 @@ function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'uns
     if (isStepFailed(pred.status)) return 'blocked';
     if (!isStepComplete(pred.status) || satisfied) continue;
     try {
-      satisfied = evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.engine);
+      satisfied = t.decideIfSel('edge', () => evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.engine));
     } catch (e) {
       return { error: `condition of the edge from ${edge.from}: ${(e as Error).message}` };
     }
@@ -126,15 +126,17 @@ export function startAttempt(t: Transition, id: string): void {
   try {
     const a = currentAttempt(st)!;
     const stepInstanceUuid = t.uuid();
-    st.params = resolveStepParams(def, {
-      env: t.env(),
-      system: t.system(),
-      workflowParams: t.s.params,
-      stepParams: (sid: string) => t.s.steps[sid]?.params,
-      attempt,
-      attemptId: a.attemptId,
-      stepInstanceUuid,
-    });
+    st.params = t.decideIfSel('stepParams', () =>
+      resolveStepParams(def, {
+        env: t.env(),
+        system: t.system(),
+        workflowParams: t.s.params,
+        stepParams: (sid: string) => t.s.steps[sid]?.params,
+        attempt,
+        attemptId: a.attemptId,
+        stepInstanceUuid,
+      }),
+    );
   } catch (e) {
     return endAttempt(t, id, 'FATALLY_FAILED', `param evaluation failed: ${(e as Error).message}`);
   }

@@ -11,7 +11,7 @@ import type { InstanceCommand } from './commands.js';
 import type { AttemptState, InstanceState, StepState, TimerKind } from './state.js';
 import { isStepRunning, isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
 import { seededRandom, uuidFrom } from './random.js';
-import { Decisions, type Decision, type DecisionKind } from './decisions.js';
+import { Decisions, SelOnReplay, type Decision, type DecisionKind } from './decisions.js';
 import { makeScope, resolveParsable, type EvalEnv, type SystemContext } from '../params/index.js';
 import { parseDurationMs } from '../definition/index.js';
 import { ValidationError } from '../errors.js';
@@ -63,8 +63,11 @@ export class Transition {
   private randomFn: (() => number) | undefined;
   private readonly decisions: Decisions;
   private ids = 0;
-  /** SEL as the machine sees it: evaluations recorded live, read back on replay. */
+  /** SEL as the machine sees it: counted (see decideIfSel); refused on replay. */
   readonly engine: ExpressionEngine;
+  private selEvaluations = 0;
+  /** decideIfSel computations in progress (SEL is recordable only inside one). */
+  private selScopes = 0;
 
   /** `recorded`: replay, folding these decisions instead of making them (see decisions.ts). */
   constructor(
@@ -79,8 +82,23 @@ export class Transition {
     const real = ctx.engine;
     this.engine = {
       compile: (source) => real.compile(source),
-      evaluate: (source, scope) => this.decisions.decide('sel', () => real.evaluate(source, scope)),
+      evaluate: (source, scope) => {
+        this.selEvaluations++;
+        if (!recorded) return real.evaluate(source, scope);
+        if (this.selScopes === 0) this.decisions.diverge(`replay reached SEL (${JSON.stringify(source.slice(0, 80))}) outside any recorded decision`);
+        throw new SelOnReplay(source); // decideIfSel reads the recorded outcome instead
+      },
     };
+  }
+
+  /** A decision recorded only when working it out evaluated SEL (see Decisions.decideIfSel). */
+  decideIfSel<T>(kind: DecisionKind, compute: () => T): T {
+    this.selScopes++;
+    try {
+      return this.decisions.decideIfSel(kind, compute, () => this.selEvaluations);
+    } finally {
+      this.selScopes--;
+    }
   }
 
   /** Runs a decision live, or reads it back on replay (see decisions.ts). */
