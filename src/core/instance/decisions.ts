@@ -71,23 +71,23 @@ export class Decisions {
   }
 
   /**
-   * A decision recorded only when `compute` evaluated SEL (`selEvaluations()` moved): without
+   * A decision recorded only when `compute` evaluated SEL (`sel.selEvaluations` moved): without
    * SEL it is a pure function of recorded facts. On replay `compute` runs again with SEL
-   * refused; if it reached SEL (`selEvaluations()` moved: the refusing engine counts too) its
+   * refused; if it reached SEL (the count moved: the refusing engine counts too) its
    * outcome is discarded and the recorded decision is read instead.
    */
-  decideIfSel<T>(kind: DecisionKind, compute: () => T, selEvaluations: () => number): T {
-    const before = selEvaluations();
+  decideIfSel<T>(kind: DecisionKind, compute: () => T, sel: { readonly selEvaluations: number }): T {
+    const before = sel.selEvaluations;
     let value: T;
     try {
       value = compute();
     } catch (e) {
-      if (selEvaluations() === before) throw e;
+      if (sel.selEvaluations === before) throw e;
       if (this.replaying) return this.recorded<T>(kind);
       this.list.push([kind, null, e instanceof Error ? e.message : String(e)]);
       throw e;
     }
-    if (selEvaluations() === before) return value;
+    if (sel.selEvaluations === before) return value;
     if (this.replaying) return this.recorded<T>(kind);
     this.list.push([kind, value]);
     return value;

@@ -82,7 +82,7 @@ function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'uns
     if (isStepFailed(pred.status)) return 'blocked';
     if (!isStepComplete(pred.status) || satisfied) continue;
     try {
-      satisfied = t.decideIfSel('edge', () => evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t.engine));
+      satisfied = t.decideIfSel('edge', () => evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t));
     } catch (e) {
       return { error: `condition of the edge from ${edge.from}: ${(e as Error).message}` };
     }

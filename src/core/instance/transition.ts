@@ -43,7 +43,7 @@ export interface MachineContext {
   uuid?(key: string, seq: number, n: number): string;
 }
 
-export class Transition {
+export class Transition implements ExpressionEngine {
   readonly s: InstanceState;
   readonly commands: InstanceCommand[] = [];
   /** Steps already copied in this transition (few: an array beats a Set here). */
@@ -63,11 +63,11 @@ export class Transition {
   private randomFn: (() => number) | undefined;
   private readonly decisions: Decisions;
   private ids = 0;
-  /** SEL as the machine sees it: counted (see decideIfSel); refused on replay. */
-  readonly engine: ExpressionEngine;
-  private selEvaluations = 0;
+  /** SEL evaluations so far (this transition is the machine's ExpressionEngine: see evaluate). */
+  selEvaluations = 0;
   /** decideIfSel computations in progress (SEL is recordable only inside one). */
   private selScopes = 0;
+  private readonly replaying: boolean;
 
   /** `recorded`: replay, folding these decisions instead of making them (see decisions.ts). */
   constructor(
@@ -78,24 +78,27 @@ export class Transition {
     recorded?: readonly Decision[],
   ) {
     this.s = cloneInstance(prev, seq);
-    this.decisions = new Decisions(recorded !== undefined, recorded);
-    const real = ctx.engine;
-    this.engine = {
-      compile: (source) => real.compile(source),
-      evaluate: (source, scope) => {
-        this.selEvaluations++;
-        if (!recorded) return real.evaluate(source, scope);
-        if (this.selScopes === 0) this.decisions.diverge(`replay reached SEL (${JSON.stringify(source.slice(0, 80))}) outside any recorded decision`);
-        throw new SelOnReplay(source); // decideIfSel reads the recorded outcome instead
-      },
-    };
+    this.replaying = recorded !== undefined;
+    this.decisions = new Decisions(this.replaying, recorded);
+  }
+
+  /** SEL as the machine sees it (ExpressionEngine): counted live (see decideIfSel); refused on replay. */
+  compile(source: string): unknown {
+    return this.ctx.engine.compile(source);
+  }
+
+  evaluate(source: string, scope: EvalScope): unknown {
+    this.selEvaluations++;
+    if (!this.replaying) return this.ctx.engine.evaluate(source, scope);
+    if (this.selScopes === 0) this.decisions.diverge(`replay reached SEL (${JSON.stringify(source.slice(0, 80))}) outside any recorded decision`);
+    throw new SelOnReplay(source); // decideIfSel reads the recorded outcome instead
   }
 
   /** A decision recorded only when working it out evaluated SEL (see Decisions.decideIfSel). */
   decideIfSel<T>(kind: DecisionKind, compute: () => T): T {
     this.selScopes++;
     try {
-      return this.decisions.decideIfSel(kind, compute, () => this.selEvaluations);
+      return this.decisions.decideIfSel(kind, compute, this);
     } finally {
       this.selScopes--;
     }
@@ -134,7 +137,7 @@ export class Transition {
   }
 
   env(): EvalEnv {
-    return { engine: this.engine, nowMs: this.atMs, random: this.random };
+    return { engine: this, nowMs: this.atMs, random: this.random };
   }
 
   system(): SystemContext {
