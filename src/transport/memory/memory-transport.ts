@@ -29,6 +29,7 @@ import { routeOf } from '../../core/partition.js';
 import type { DispatchedTask } from '../../protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError, PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../errors.js';
 import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport } from '../port.js';
+import { InvalidMessageError } from '../../protocol/errors.js';
 import { Boundary, type BoundaryOptions, type Check } from '../boundary.js';
 import type { TransportStats } from '../port.js';
 import { moduleLogger, type Logger } from '../../log/logger.js';
@@ -189,8 +190,9 @@ export class MemoryTransport implements Transport {
       let checked: unknown;
       try {
         checked = this.boundary.topic(check, body, topic);
-      } catch {
-        return; // counted and reported by the boundary
+      } catch (e) {
+        if (!(e instanceof InvalidMessageError)) this.log.warn({ err: e, topic }, 'topic event could not be read');
+        return; // an InvalidMessageError is counted and reported by the boundary
       }
       for (const h of handlers) {
         try {

@@ -227,8 +227,9 @@ export class NatsTransport implements Transport {
         let body: unknown;
         try {
           body = received(this.boundary, 'topic', msg, (b, source) => this.boundary.topic(check, b, msg.subject, source));
-        } catch {
-          return; // counted and reported by the boundary
+        } catch (e) {
+          if (!(e instanceof InvalidMessageError)) this.log.warn({ err: e, topic }, 'topic event could not be read');
+          return; // an InvalidMessageError is counted and reported by the boundary
         }
         try {
           handler(body);
