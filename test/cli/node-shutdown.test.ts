@@ -62,6 +62,22 @@ async function servers(t: { teardown(fn: () => Promise<void> | void): void }): P
   return { nats, etcd };
 }
 
+/**
+ * Sends SIGTERM and checks the node exits by its deadline — with slack for a loaded machine: what
+ * this guards against is a node that never exits (one was found hanging 40 minutes), not a few
+ * hundred ms. Resolves the exit code.
+ */
+async function sigtermWithinDeadline(t: import('ava').ExecutionContext, node: Awaited<ReturnType<typeof startNode>>, deadlineMs: number): Promise<number | null> {
+  const sentAt = Date.now();
+  node.child.kill('SIGTERM');
+  const code = await node.exited;
+  const tookMs = Date.now() - sentAt;
+  t.log(`exited ${code} ${tookMs} ms after SIGTERM`);
+  t.true(tookMs <= deadlineMs + 5_000, `took ${tookMs} ms with a ${deadlineMs} ms deadline`);
+  t.regex(node.stderr(), new RegExp(`^received SIGTERM: shutting down gracefully \\(deadline ${deadlineMs / 1000}s; send again to exit now\\)$`, 'm'));
+  return code;
+}
+
 serial(`a node whose NATS and etcd are gone exits on the first SIGTERM within its deadline${why}`, async (t) => {
   const { nats, etcd } = await servers(t);
   const deadlineMs = 3_000;
@@ -69,13 +85,7 @@ serial(`a node whose NATS and etcd are gone exits on the first SIGTERM within it
   t.teardown(() => killHard(node.child));
   await nats.kill(0);
   await etcd.kill(0);
-  const sentAt = Date.now();
-  node.child.kill('SIGTERM');
-  const code = await node.exited;
-  const tookMs = Date.now() - sentAt;
-  t.log(`exited ${code} ${tookMs} ms after SIGTERM`);
-  t.true(tookMs <= deadlineMs + 1_500, `took ${tookMs} ms with a ${deadlineMs} ms deadline`);
-  t.regex(node.stderr(), /^received SIGTERM: shutting down gracefully \(deadline 3s; send again to exit now\)$/m);
+  const code = await sigtermWithinDeadline(t, node, deadlineMs);
   if (code !== 0) {
     t.is(code, 1);
     t.regex(node.stderr(), /^shutdown deadline passed: exiting now$/m);
@@ -96,13 +106,7 @@ serial(`a node whose NATS and etcd hang (SIGSTOP) exits on the first SIGTERM at 
   const node = await startNode(nats, etcd, deadlineMs);
   t.teardown(() => killHard(node.child));
   freeze(t, [...nats.pids, ...etcd.pids]);
-  const sentAt = Date.now();
-  node.child.kill('SIGTERM');
-  const code = await node.exited;
-  const tookMs = Date.now() - sentAt;
-  t.log(`exited ${code} ${tookMs} ms after SIGTERM`);
-  t.true(tookMs <= deadlineMs + 1_500, `took ${tookMs} ms with a ${deadlineMs} ms deadline`);
-  t.regex(node.stderr(), /^received SIGTERM: shutting down gracefully \(deadline 3s; send again to exit now\)$/m);
+  const code = await sigtermWithinDeadline(t, node, deadlineMs);
   t.true(code === 0 || /^shutdown deadline passed: exiting now$/m.test(node.stderr()), `exit ${code}: ${node.stderr()}`);
 });
 
