@@ -3,11 +3,14 @@
  * `wf/<id>` holds the header (latest and active version), `wfv/<id>/<version>` one version's
  * Maestro JSON. Compiled versions are cached forever: a version never changes.
  */
-import { AlreadyExistsError, NotFoundError, ValidationError } from '../core/errors.js';
-import { parseWorkflowObject, toMaestroJson } from '../core/definition/index.js';
-import type { WorkflowCreateRequest } from '../core/definition/model.js';
+import { AlreadyExistsError, NotFoundError, PreconditionError, ValidationError } from '../core/errors.js';
+import { completeRequest, parseWorkflowObject, toMaestroJson } from '../core/definition/index.js';
+import type { Properties, WorkflowCreateInput } from '../core/definition/model.js';
 import { compileWorkflow, type CompiledWorkflow } from '../core/instance/index.js';
 import { CasConflictError, getChecked, listChecked, updateKv, type KvStore } from '../store/port.js';
+
+/** Creates that lose the header race this many times in a row fail with the conflict. */
+const CREATE_ATTEMPTS = 20;
 import { checkHeader, checkVersionRecord, type Header, type VersionRecord } from './kv-schemas.js';
 import type { WorkflowSummary, WorkflowVersionInfo } from './engine-api.js';
 
@@ -20,27 +23,45 @@ export class DefinitionRegistry {
 
   constructor(private readonly kv: KvStore, private readonly now: () => number) {}
 
-  /** Stores `req` as the next version of its workflow; it becomes active when `req.isActive`. */
-  async create(req: WorkflowCreateRequest): Promise<WorkflowVersionInfo> {
-    const id = req.workflow.id;
-    const definitionJson = JSON.stringify(toMaestroJson(req));
-    const createdAtMs = this.now();
-    const { value: header } = await updateKv<Header>(this.kv, headerKey(id), (cur) => {
-      const live = cur && !cur.deleted ? cur : undefined;
-      const version = (cur?.latestVersion ?? 0) + 1;
-      return {
+  /**
+   * Stores `input` as the next version of its workflow, its properties merged over the latest
+   * version's (Maestro's properties snapshot). It becomes active when `input.isActive`; an
+   * inactive version leaves the active one as it is (none, for a first version).
+   */
+  async create(input: WorkflowCreateInput): Promise<WorkflowVersionInfo> {
+    const id = input.workflow.id;
+    for (let attempt = 0; ; attempt++) {
+      const cur = await getChecked(this.kv, headerKey(id), checkHeader);
+      const live = cur && !cur.value.deleted ? cur.value : undefined;
+      const req = completeRequest(input, live ? (await this.get(id, live.latestVersion)).definition.properties : undefined);
+      const version = (cur?.value.latestVersion ?? 0) + 1;
+      const header: Header = {
         workflowId: id,
         latestVersion: version,
-        activeVersion: req.isActive || !live ? version : live.activeVersion,
-        createdAtMs: live?.createdAtMs ?? createdAtMs,
+        activeVersion: req.isActive ? version : (live?.activeVersion ?? 0),
+        createdAtMs: live?.createdAtMs ?? this.now(),
       };
-    }, checkHeader);
-    const rec: VersionRecord = { version: header.latestVersion, createdAtMs, definitionJson };
-    await this.kv.put(versionKey(id, rec.version), rec, 0).catch((err: unknown) => {
-      if (err instanceof CasConflictError) throw new AlreadyExistsError(`workflow ${id} version ${rec.version} already exists`);
-      throw err;
-    });
-    return this.info(header, rec);
+      try {
+        await this.kv.put(headerKey(id), header, cur?.revision ?? 0);
+      } catch (err) {
+        // Another version was created since the read: merge over that one instead.
+        if (err instanceof CasConflictError && attempt < CREATE_ATTEMPTS) continue;
+        throw err;
+      }
+      const rec: VersionRecord = { version, createdAtMs: this.now(), definitionJson: JSON.stringify(toMaestroJson(req)) };
+      await this.kv.put(versionKey(id, version), rec, 0).catch((e: unknown) => {
+        if (e instanceof CasConflictError) throw new AlreadyExistsError(`workflow ${id} version ${version} already exists`);
+        throw e;
+      });
+      return this.info(header, rec);
+    }
+  }
+
+  /** The properties a new version of `id` merges over: the latest version's, if the workflow exists. */
+  async latestProperties(id: string): Promise<Properties | undefined> {
+    const h = (await getChecked(this.kv, headerKey(id), checkHeader))?.value;
+    if (!h || h.deleted) return undefined;
+    return (await this.get(id, h.latestVersion)).definition.properties;
   }
 
   async header(id: string): Promise<Header> {
@@ -51,7 +72,8 @@ export class DefinitionRegistry {
 
   async get(id: string, version?: number): Promise<WorkflowVersionInfo> {
     const h = await this.header(id);
-    const v = version && version > 0 ? version : h.activeVersion;
+    // Without a version: the active one, or the latest when none is active (is_active false).
+    const v = version && version > 0 ? version : h.activeVersion || h.latestVersion;
     const rec = (await getChecked(this.kv, versionKey(id, v), checkVersionRecord))?.value;
     if (!rec) throw new NotFoundError(`workflow ${id} has no version ${v}`);
     return this.info(h, rec);
@@ -60,7 +82,12 @@ export class DefinitionRegistry {
   /** The version a start uses: `version` if it exists, else the active one. */
   async resolveVersion(id: string, version?: number): Promise<number> {
     const h = await this.header(id);
-    if (!version || version <= 0) return h.activeVersion;
+    if (!version || version <= 0) {
+      if (h.activeVersion > 0) return h.activeVersion;
+      throw new PreconditionError(
+        `workflow ${id} has no active version; activate one (maestro activate ${id} VERSION) or start a version explicitly`,
+      );
+    }
     if (!Number.isInteger(version) || version > h.latestVersion) {
       throw new NotFoundError(`workflow ${id} has no version ${version}`);
     }

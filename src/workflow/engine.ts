@@ -4,9 +4,9 @@
  * instance's actor, wherever its partition is hosted, so any node can answer any call.
  */
 import { MaestroError, ValidationError } from '../core/errors.js';
-import { listExpressions, parseWorkflowRequest, validateForRuntime } from '../core/definition/index.js';
+import { completeRequest, listExpressions, parseWorkflowInput, validateForRuntime } from '../core/definition/index.js';
 import type { ExpressionEngine } from '../core/expr-port.js';
-import type { WorkflowCreateRequest } from '../core/definition/model.js';
+import type { WorkflowCreateInput, WorkflowCreateRequest } from '../core/definition/model.js';
 import { instanceKeyOf } from '../core/partition.js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
 import { CasConflictError, getChecked, type KvStore } from '../store/port.js';
@@ -57,8 +57,13 @@ export class Engine implements EngineApi {
     this.log = moduleLogger(d.log, 'engine');
   }
 
+  /** The request as the next version would store it (properties merged over the latest version's). */
   async validateWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowCreateRequest> {
-    const req = parseWorkflowRequest(text, format);
+    return this.checkRequest(parseWorkflowInput(text, format));
+  }
+
+  private async checkRequest(input: WorkflowCreateInput): Promise<WorkflowCreateRequest> {
+    const req = completeRequest(input, await this.d.definitions.latestProperties(input.workflow.id));
     validateForRuntime(req, (type) => this.d.hasRuntime(type.toLowerCase()) || MAESTRO_TYPES_WITHOUT_RUNTIME_HERE.has(type.toLowerCase()));
     for (const site of listExpressions(req)) {
       try {
@@ -71,7 +76,9 @@ export class Engine implements EngineApi {
   }
 
   async createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo> {
-    return this.d.definitions.create(await this.validateWorkflow(text, format));
+    const input = parseWorkflowInput(text, format);
+    await this.checkRequest(input);
+    return this.d.definitions.create(input);
   }
 
   getWorkflow(workflowId: string, version?: number): Promise<WorkflowVersionInfo> {

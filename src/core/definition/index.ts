@@ -4,7 +4,7 @@
  * compiled DAG of a step list.
  */
 export * from './model.js';
-export { parseWorkflowObject, parseWorkflowRequest } from './parse.js';
+export { completeRequest, parseCreateInput, parseWorkflowInput, parseWorkflowObject, parseWorkflowRequest } from './parse.js';
 export { toMaestroJson } from './render.js';
 export { validateForRuntime, type KnownStepTypes } from './runtime-check.js';
 export { listExpressions, type ExpressionSite } from './expressions.js';

@@ -50,3 +50,8 @@ export const RESERVED_PARAM_NAMES: readonly string[] = [
   'AUTH_TRIGGERING_ON_BEHALF_OF_BLOB',
   'AUTHORIZED_MANAGERS',
 ];
+
+/** Unknown top-level fields of a create request kept as its `extra_info`: at most this many... */
+export const EXTRA_INFO_FIELD_LIMIT = 64;
+/** ...and at most this many bytes of JSON together. */
+export const EXTRA_INFO_SIZE_LIMIT = 64 * 1024;

@@ -215,4 +215,18 @@ export interface WorkflowCreateRequest {
   isActive: boolean;
   /** Maestro's optional `git_info`, kept verbatim. */
   gitInfo?: Record<string, unknown>;
+  /** Every other top-level field of the request (Maestro's `extra_info`), kept verbatim. */
+  extraInfo?: Record<string, unknown>;
+}
+
+/**
+ * Properties as a request gives them: any subset. A version's effective properties are the
+ * previous version's merged with these field by field (Maestro's PropertiesSnapshot); owner and
+ * ownerInfo go together.
+ */
+export type PropertiesPatch = Partial<Properties>;
+
+/** A create request as sent: properties may be partial or absent after the first version. */
+export interface WorkflowCreateInput extends Omit<WorkflowCreateRequest, 'properties'> {
+  properties?: PropertiesPatch;
 }

@@ -1,30 +1,19 @@
 /**
- * Parses Maestro's workflow create request `{properties, workflow, is_active?, git_info?}` from
- * JSON or YAML text, or from an already-decoded value, into the typed model, validating as
- * Maestro does (see the sibling modules for each part). Unknown keys are errors, except where
+ * Parses Maestro's workflow create request `{properties, workflow, is_active?, git_info?, ...}`
+ * from JSON or YAML text, or from an already-decoded value, into the typed model, validating as
+ * Maestro does (see the sibling modules for each part). Other top-level keys are kept as
+ * `extraInfo` (Maestro's @JsonAnySetter extra_info). Other unknown keys are errors, except where
  * Maestro keeps arbitrary keys (param definition meta, tag attributes, alerting, access
  * control, owner details, git_info, template steps). The first problem found is thrown as a
  * ValidationError whose `path` is the JSON path of the offending field.
  */
 import { parseAllDocuments } from 'yaml';
-import {
-  RUN_STRATEGY_RULES,
-  type Properties,
-  type RunStrategy,
-  type RunStrategyRule,
-  type Workflow,
-  type WorkflowCreateRequest,
-} from './model.js';
+import type { Properties, Workflow, WorkflowCreateInput, WorkflowCreateRequest } from './model.js';
 import { parseDurationMs, readParsable } from './duration.js';
 import { readNameSize, readWorkflowId } from './ids.js';
-import {
-  DEFAULT_PARALLELISM,
-  FIELD_SIZE_LIMIT,
-  INSTANCE_STEP_CONCURRENCY_MAX_LIMIT,
-  STEP_CONCURRENCY_MAX_LIMIT,
-  WORKFLOW_CONCURRENCY_MAX_LIMIT,
-} from './limits.js';
+import { EXTRA_INFO_FIELD_LIMIT, EXTRA_INFO_SIZE_LIMIT, FIELD_SIZE_LIMIT, INSTANCE_STEP_CONCURRENCY_MAX_LIMIT } from './limits.js';
 import { readParamDefinitions, readTags } from './params.js';
+import { mergeProperties, readPropertiesPatch } from './properties.js';
 import {
   checkKeys,
   fail,
@@ -33,11 +22,12 @@ import {
   readBoolean,
   readEnum,
   readIntegerIn,
+  readJson,
   readJsonObject,
-  readNonEmptyString,
   readObject,
   readText,
   required,
+  setOwn,
   type JsonObject,
 } from './reader.js';
 import { readSteps } from './steps.js';
@@ -45,9 +35,20 @@ import { checkStepTree } from './structure.js';
 import { readSignalTriggers, readTimeTriggers } from './triggers.js';
 
 const CRITICALITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const;
+/** The top-level fields Maestro names; any other is extra_info. */
+const REQUEST_KEYS: readonly string[] = ['properties', 'workflow', 'is_active', 'git_info'];
 
 /** Parses JSON or YAML text; `format` defaults to JSON when the text starts with `{`, else YAML. */
 export function parseWorkflowRequest(text: string, format?: 'json' | 'yaml'): WorkflowCreateRequest {
+  return parseWorkflowObject(decodeRequest(text, format));
+}
+
+/** A request as sent (see parseCreateInput), from JSON or YAML text. */
+export function parseWorkflowInput(text: string, format?: 'json' | 'yaml'): WorkflowCreateInput {
+  return parseCreateInput(decodeRequest(text, format));
+}
+
+function decodeRequest(text: string, format?: 'json' | 'yaml'): unknown {
   const fmt = format ?? (text.trimStart().startsWith('{') ? 'json' : 'yaml');
   let value: unknown;
   try {
@@ -55,7 +56,7 @@ export function parseWorkflowRequest(text: string, format?: 'json' | 'yaml'): Wo
   } catch (e) {
     fail('', `not valid ${fmt.toUpperCase()}: ${(e as Error).message}`);
   }
-  return parseWorkflowObject(value);
+  return value;
 }
 
 /** One YAML document (core schema); warnings such as unknown tags count as errors. */
@@ -70,109 +71,51 @@ function decodeYaml(text: string): unknown {
   return doc.toJS({ maxAliasCount: 100 });
 }
 
+/** A complete request, as for a first version (properties with an owner required). */
 export function parseWorkflowObject(input: unknown): WorkflowCreateRequest {
+  return completeRequest(parseCreateInput(input), undefined);
+}
+
+/**
+ * A request as sent: `properties` may be absent or partial (see completeRequest); every
+ * top-level field but the four Maestro names is kept in `extraInfo`, within bounds.
+ */
+export function parseCreateInput(input: unknown): WorkflowCreateInput {
   const root = readObject(input, '', 'a workflow create request object {properties, workflow}');
-  checkKeys(root, ['properties', 'workflow', 'is_active', 'git_info'], '');
-  const req: WorkflowCreateRequest = {
-    properties: required(root, 'properties', '', readProperties),
+  const extraInfo = readExtraInfo(root);
+  const req: WorkflowCreateInput = {
     workflow: required(root, 'workflow', '', readWorkflow),
     isActive: optional(root, 'is_active', '', readBoolean) ?? true,
   };
+  const properties = optional(root, 'properties', '', readPropertiesPatch);
+  if (properties !== undefined) req.properties = properties;
   const gitInfo = optional(root, 'git_info', '', readJsonObject);
   if (gitInfo !== undefined) req.gitInfo = gitInfo;
+  if (extraInfo !== undefined) req.extraInfo = extraInfo;
   return req;
 }
 
-function readProperties(v: unknown, path: string): Properties {
-  const o = readObject(v, path);
-  checkKeys(
-    o,
-    [
-      'owner',
-      'access_control',
-      'run_strategy',
-      'step_concurrency',
-      'alerting',
-      'alerting_disabled',
-      'signal_trigger_disabled',
-      'time_trigger_disabled',
-      'description',
-      'tags',
-    ],
-    path,
-  );
-  const props: Properties = {
-    owner: '',
-    runStrategy: optional(o, 'run_strategy', path, readRunStrategy) ?? { rule: 'SEQUENTIAL', workflowConcurrency: 1 },
-  };
-  readOwner(o, path, props);
-  const accessControl = optional(o, 'access_control', path, readJsonObject);
-  if (accessControl !== undefined) props.accessControl = accessControl;
-  const stepConcurrency = optional(o, 'step_concurrency', path, readIntegerIn(1, STEP_CONCURRENCY_MAX_LIMIT));
-  if (stepConcurrency !== undefined) props.stepConcurrency = stepConcurrency;
-  const alerting = optional(o, 'alerting', path, readJsonObject);
-  if (alerting !== undefined) props.alerting = alerting;
-  const flags = [
-    ['alerting_disabled', 'alertingDisabled'],
-    ['signal_trigger_disabled', 'signalTriggerDisabled'],
-    ['time_trigger_disabled', 'timeTriggerDisabled'],
-  ] as const;
-  for (const [json, field] of flags) {
-    const b = optional(o, json, path, readBoolean);
-    if (b !== undefined) props[field] = b;
-  }
-  const description = optional(o, 'description', path, readText(FIELD_SIZE_LIMIT));
-  if (description !== undefined) props.description = description;
-  const tags = optional(o, 'tags', path, readTags);
-  if (tags !== undefined) props.tags = tags;
-  return props;
+/** The request with its effective properties: `previous` (the latest version's) merged with those given. */
+export function completeRequest(input: WorkflowCreateInput, previous: Properties | undefined): WorkflowCreateRequest {
+  const { properties, ...rest } = input;
+  return { ...rest, properties: mergeProperties(previous, properties) };
 }
 
-/** Maestro's User: a name, or `{name, ...extra}`. */
-function readOwner(o: JsonObject, path: string, props: Properties): void {
-  const p = join(path, 'owner');
-  const v = o.owner;
-  if (v === undefined || v === null) fail(p, 'is required');
-  if (typeof v === 'string') {
-    props.owner = readNonEmptyString(v, p);
-    return;
+function readExtraInfo(root: JsonObject): JsonObject | undefined {
+  const extra: JsonObject = {};
+  for (const key of Object.keys(root)) {
+    if (!REQUEST_KEYS.includes(key)) setOwn<unknown>(extra, key, readJson(root[key], key));
   }
-  const obj = readJsonObject(v, p);
-  props.owner = required(obj, 'name', p, readNonEmptyString);
-  const info: JsonObject = { ...obj };
-  delete info.name;
-  if (Object.keys(info).length > 0) props.ownerInfo = info;
-}
-
-/** A rule name, a number (PARALLEL with that concurrency) or `{rule, workflow_concurrency?}`. */
-function readRunStrategy(v: unknown, path: string): RunStrategy {
-  let rule: RunStrategyRule;
-  let concurrency: number | undefined;
-  let cpath = path;
-  if (typeof v === 'string') {
-    rule = readRule(v, path);
-  } else if (typeof v === 'number') {
-    rule = 'PARALLEL';
-    concurrency = readIntegerIn(1, WORKFLOW_CONCURRENCY_MAX_LIMIT)(v, path);
-  } else {
-    const o = readObject(v, path, 'a rule name or {rule, workflow_concurrency}');
-    checkKeys(o, ['rule', 'workflow_concurrency'], path);
-    rule = required(o, 'rule', path, readRule);
-    cpath = join(path, 'workflow_concurrency');
-    concurrency = optional(o, 'workflow_concurrency', path, readIntegerIn(1, WORKFLOW_CONCURRENCY_MAX_LIMIT));
+  const count = Object.keys(extra).length;
+  if (count === 0) return undefined;
+  if (count > EXTRA_INFO_FIELD_LIMIT) {
+    fail('', `has ${count} extra top-level fields (extra_info); at most ${EXTRA_INFO_FIELD_LIMIT} are kept`);
   }
-  const workflowConcurrency = concurrency ?? (rule === 'PARALLEL' ? DEFAULT_PARALLELISM : 1);
-  if (workflowConcurrency > 1 && rule !== 'PARALLEL') {
-    fail(cpath, `only the PARALLEL run strategy allows a workflow_concurrency above 1 (rule is ${rule})`);
+  const size = new TextEncoder().encode(JSON.stringify(extra)).length;
+  if (size > EXTRA_INFO_SIZE_LIMIT) {
+    fail('', `extra top-level fields (extra_info) take ${size} bytes of JSON; at most ${EXTRA_INFO_SIZE_LIMIT} are kept`);
   }
-  return { rule, workflowConcurrency };
-}
-
-function readRule(v: unknown, path: string): RunStrategyRule {
-  if (typeof v === 'string' && v.toUpperCase() === 'SERIAL_LATEST_ONLY') {
-    fail(path, 'run strategy SERIAL_LATEST_ONLY is not supported');
-  }
-  return readEnum(RUN_STRATEGY_RULES, 'run strategy')(v, path);
+  return extra;
 }
 
 function readWorkflow(v: unknown, path: string): Workflow {

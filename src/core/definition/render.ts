@@ -44,12 +44,15 @@ const nonEmptyParams = (p: ParamDefinitions | undefined): Obj | undefined =>
 
 /** The request as Maestro JSON; the result shares no objects with `req`. */
 export function toMaestroJson(req: WorkflowCreateRequest): Obj {
-  return structuredClone(obj(
-    ['properties', renderProperties(req.properties)],
-    ['workflow', renderWorkflow(req.workflow)],
-    ['is_active', req.isActive],
-    ['git_info', req.gitInfo],
-  ));
+  return structuredClone({
+    ...obj(
+      ['properties', renderProperties(req.properties)],
+      ['workflow', renderWorkflow(req.workflow)],
+      ['is_active', req.isActive],
+      ['git_info', req.gitInfo],
+    ),
+    ...req.extraInfo,
+  });
 }
 
 function renderProperties(p: Properties): Obj {
