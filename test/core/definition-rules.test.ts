@@ -5,7 +5,6 @@ import { accepts, noop, rejects, step, steps } from './definition-helpers.js';
 const long = (n: number, c = 'a'): string => c.repeat(n);
 
 test('unknown keys are rejected, with a hint for typos', (t) => {
-  rejects(t, (r) => (r.definition = {}), 'definition', /unknown field 'definition'/);
   rejects(t, (r) => (r.workflow.step = []), 'workflow.step', /did you mean 'steps'/);
   rejects(t, (r) => (step(r).retry = 1), 'workflow.steps[0].step.retry', /unknown field 'retry'/);
   rejects(t, (r) => (r.properties.ownr = 'x'), 'properties.ownr', /did you mean 'owner'/);
@@ -14,8 +13,8 @@ test('unknown keys are rejected, with a hint for typos', (t) => {
 
 test('required fields', (t) => {
   rejects(t, (r) => delete r.workflow, 'workflow', /is required/);
-  rejects(t, (r) => delete r.properties, 'properties', /is required/);
-  rejects(t, (r) => delete r.properties.owner, 'properties.owner', /is required/);
+  rejects(t, (r) => delete r.properties, 'properties.owner', /is required when creating the first version/);
+  rejects(t, (r) => delete r.properties.owner, 'properties.owner', /is required when creating the first version/);
   rejects(t, (r) => delete r.workflow.id, 'workflow.id', /is required/);
   rejects(t, (r) => delete r.workflow.steps, 'workflow.steps', /is required/);
   rejects(t, (r) => (r.workflow.steps = []), 'workflow.steps', /at least one step/);

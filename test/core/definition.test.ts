@@ -32,7 +32,8 @@ const INVALID: Record<string, { paths: string[]; message: RegExp; dryRun?: boole
     paths: ['workflow.name', 'workflow.params.$foo', 'workflow.steps[0].step.id'],
     message: /at most 256 characters|param name '\$foo'|reserved prefix 'maestro_'/,
   },
-  'sample-invalid-wf.json': { paths: ['definition'], message: /unknown field 'definition'/ },
+  // Maestro keeps unknown top-level fields as extra_info, so this one lacks its workflow.
+  'sample-invalid-wf.json': { paths: ['workflow'], message: /is required \(top-level 'definition' would be kept as extra_info\)/ },
   'sample-invalid-wf-dry-run-failure.json': {
     paths: ['workflow.steps[0].step.type'],
     message: /no runtime for step type Notebook/,

@@ -83,6 +83,11 @@ export function parseWorkflowObject(input: unknown): WorkflowCreateRequest {
 export function parseCreateInput(input: unknown): WorkflowCreateInput {
   const root = readObject(input, '', 'a workflow create request object {properties, workflow}');
   const extraInfo = readExtraInfo(root);
+  if (root.workflow === undefined || root.workflow === null) {
+    const extra = Object.keys(extraInfo ?? {});
+    const hint = extra.length > 0 ? ` (top-level ${extra.map((k) => `'${k}'`).join(', ')} would be kept as extra_info)` : '';
+    fail('workflow', `is required${hint}`);
+  }
   const req: WorkflowCreateInput = {
     workflow: required(root, 'workflow', '', readWorkflow),
     isActive: optional(root, 'is_active', '', readBoolean) ?? true,
