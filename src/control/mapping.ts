@@ -208,6 +208,7 @@ export function workflowVersionToProto(w: WorkflowVersionInfo | WorkflowInfo): w
     activeVersion: w.activeVersion,
     createdAt: new Date(w.createdAtMs),
     definitionJson: w.definitionJson,
+    extraInfo: JSON.stringify(w.extraInfo),
   };
 }
 
@@ -220,7 +221,21 @@ export function workflowVersionFromProto(p: wpb.WorkflowVersion | undefined): Wo
     activeVersion: p.activeVersion,
     createdAtMs: msOf(p.createdAt) ?? 0,
     definitionJson: p.definitionJson,
+    extraInfo: extraInfoFromProto(p.extraInfo),
   };
+}
+
+/** extra_info: a JSON object, or empty from a server that predates the field. */
+function extraInfoFromProto(text: string): Record<string, unknown> {
+  if (text === '') return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new MaestroError('internal', `server sent extra_info that is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new MaestroError('internal', 'server sent extra_info that is not a JSON object');
+  return v as Record<string, unknown>;
 }
 
 export function workflowSummaryToProto(s: WorkflowSummary): wpb.WorkflowSummary {

@@ -137,6 +137,7 @@ export class DefinitionRegistry {
   }
 
   private info(h: Header, rec: VersionRecord): WorkflowVersionInfo {
+    const definition = parseWorkflowObject(JSON.parse(rec.definitionJson));
     return {
       workflowId: h.workflowId,
       version: rec.version,
@@ -144,7 +145,8 @@ export class DefinitionRegistry {
       activeVersion: h.activeVersion,
       createdAtMs: rec.createdAtMs,
       definitionJson: rec.definitionJson,
-      definition: parseWorkflowObject(JSON.parse(rec.definitionJson)),
+      definition,
+      extraInfo: definition.extraInfo ?? {},
     };
   }
 }

@@ -14,9 +14,11 @@ export interface WorkflowVersionInfo {
   isActive: boolean;
   activeVersion: number;
   createdAtMs: number;
-  /** The definition as Maestro JSON ({properties, workflow, is_active}). */
+  /** The definition as Maestro JSON ({properties, workflow, is_active, git_info?, ...extra_info}). */
   definitionJson: string;
   definition: WorkflowCreateRequest;
+  /** The request's extra top-level fields (Maestro's extra_info); {} when none. */
+  extraInfo: Record<string, unknown>;
 }
 
 export interface WorkflowSummary {

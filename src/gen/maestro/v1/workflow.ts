@@ -55,8 +55,16 @@ export interface WorkflowVersion {
   createdAt?:
     | Date
     | undefined;
-  /** The definition as Maestro JSON ({properties, workflow, is_active}). */
+  /**
+   * The definition as Maestro JSON ({properties, workflow, is_active, git_info?, ...extra_info}):
+   * properties are this version's effective ones (merged over the previous version's).
+   */
   definitionJson: string;
+  /**
+   * The request's top-level fields besides properties, workflow, is_active and git_info
+   * (Maestro's extra_info), as a JSON object; "{}" when there were none.
+   */
+  extraInfo: string;
 }
 
 export interface WorkflowSummary {
@@ -126,7 +134,15 @@ export interface DeleteWorkflowResponse {
 }
 
 function createBaseWorkflowVersion(): WorkflowVersion {
-  return { workflowId: "", version: 0, isActive: false, activeVersion: 0, createdAt: undefined, definitionJson: "" };
+  return {
+    workflowId: "",
+    version: 0,
+    isActive: false,
+    activeVersion: 0,
+    createdAt: undefined,
+    definitionJson: "",
+    extraInfo: "",
+  };
 }
 
 export const WorkflowVersion: MessageFns<WorkflowVersion> = {
@@ -148,6 +164,9 @@ export const WorkflowVersion: MessageFns<WorkflowVersion> = {
     }
     if (message.definitionJson !== "") {
       writer.uint32(50).string(message.definitionJson);
+    }
+    if (message.extraInfo !== "") {
+      writer.uint32(58).string(message.extraInfo);
     }
     return writer;
   },
@@ -213,6 +232,14 @@ export const WorkflowVersion: MessageFns<WorkflowVersion> = {
             message.definitionJson = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.extraInfo = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -253,6 +280,11 @@ export const WorkflowVersion: MessageFns<WorkflowVersion> = {
         : isSet(object.definition_json)
         ? globalThis.String(object.definition_json)
         : "",
+      extraInfo: isSet(object.extraInfo)
+        ? globalThis.String(object.extraInfo)
+        : isSet(object.extra_info)
+        ? globalThis.String(object.extra_info)
+        : "",
     };
   },
 
@@ -276,6 +308,9 @@ export const WorkflowVersion: MessageFns<WorkflowVersion> = {
     if (message.definitionJson !== "") {
       obj.definitionJson = message.definitionJson;
     }
+    if (message.extraInfo !== "") {
+      obj.extraInfo = message.extraInfo;
+    }
     return obj;
   },
 
@@ -290,6 +325,7 @@ export const WorkflowVersion: MessageFns<WorkflowVersion> = {
     message.activeVersion = object.activeVersion ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.definitionJson = object.definitionJson ?? "";
+    message.extraInfo = object.extraInfo ?? "";
     return message;
   },
 };
