@@ -9,7 +9,7 @@ import { getCommand, killCommand, listCommand, putOutputsCommand, restartCommand
 import { runCommand } from './run.js';
 import { configCommand } from './config-command.js';
 import { nodeCommand, workerCommand } from './cluster-commands.js';
-import { pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
+import { activateCommand, definitionCommand, pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -17,6 +17,8 @@ export const COMMANDS: readonly Command[] = [
   pushCommand,
   validateCommand,
   workflowsCommand,
+  definitionCommand,
+  activateCommand,
   startCommand,
   getCommand,
   listCommand,

@@ -1,7 +1,7 @@
-/** Client commands about workflow definitions: push, validate, workflows. */
+/** Client commands about workflow definitions: push, validate, workflows, definition, activate. */
 import type { Command } from './command.js';
 import { EXIT_OK } from './errors.js';
-import { parseCommandLine, readDefinitionFile } from './options.js';
+import { optionalPositiveInt, parseCommandLine, parsePositiveInt, readDefinitionFile } from './options.js';
 import { SERVER_OPTION, SERVER_USAGE, serverTarget, withClient } from './remote.js';
 import { workflowListTable } from './render.js';
 
@@ -49,6 +49,51 @@ export const workflowsCommand: Command = {
     return withClient(serverTarget(values, io), io, async (client) => {
       const rows = await client.listWorkflows();
       for (const line of workflowListTable(rows)) io.out(line);
+      return EXIT_OK;
+    });
+  },
+};
+
+export const definitionCommand: Command = {
+  name: 'definition',
+  group: 'client',
+  summary: 'print a stored workflow version as JSON (definition, extra_info, whether active)',
+  usage: [
+    'maestro definition WORKFLOW_ID [--version N]',
+    '  --version N          the version to print (default: the active one, else the latest)',
+    SERVER_USAGE,
+  ],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine('definition', argv, { ...SERVER_OPTION, version: { type: 'string' } }, ['WORKFLOW_ID']);
+    const version = optionalPositiveInt(values.version, '--version');
+    return withClient(serverTarget(values, io), io, async (client) => {
+      const info = await client.getWorkflow(args[0] ?? '', version);
+      const out = {
+        workflow_id: info.workflowId,
+        version: info.version,
+        is_active: info.isActive,
+        active_version: info.activeVersion,
+        created_at: new Date(info.createdAtMs).toISOString(),
+        extra_info: info.extraInfo,
+        definition: JSON.parse(info.definitionJson) as unknown,
+      };
+      io.out(JSON.stringify(out, null, 2));
+      return EXIT_OK;
+    });
+  },
+};
+
+export const activateCommand: Command = {
+  name: 'activate',
+  group: 'client',
+  summary: 'make a stored version the one new runs use by default',
+  usage: ['maestro activate WORKFLOW_ID VERSION', SERVER_USAGE],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine('activate', argv, SERVER_OPTION, ['WORKFLOW_ID', 'VERSION']);
+    const version = parsePositiveInt(args[1] ?? '', 'VERSION');
+    return withClient(serverTarget(values, io), io, async (client) => {
+      const info = await client.activateWorkflow(args[0] ?? '', version);
+      io.out(`activated workflow ${info.workflowId} version ${info.version}`);
       return EXIT_OK;
     });
   },

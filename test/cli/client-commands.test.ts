@@ -45,7 +45,7 @@ test.after.always(async () => {
 test('--help lists every command', async (t) => {
   const r = await maestro(['--help']);
   t.is(r.code, 0);
-  for (const name of ['run', 'dev', 'push', 'validate', 'workflows', 'start', 'get', 'list', 'watch', 'stop', 'kill', 'restart', 'put-outputs', 'cluster']) {
+  for (const name of ['run', 'dev', 'push', 'validate', 'workflows', 'definition', 'activate', 'start', 'get', 'list', 'watch', 'stop', 'kill', 'restart', 'put-outputs', 'cluster']) {
     t.regex(r.stdout, new RegExp(`^  ${name} `, 'm'), name);
   }
 });
