@@ -31,15 +31,16 @@ export class DefinitionRegistry {
   async create(input: WorkflowCreateInput): Promise<WorkflowVersionInfo> {
     const id = input.workflow.id;
     for (let attempt = 0; ; attempt++) {
+      const createdAtMs = this.now();
       const cur = await getChecked(this.kv, headerKey(id), checkHeader);
       const live = cur && !cur.value.deleted ? cur.value : undefined;
-      const req = completeRequest(input, live ? (await this.get(id, live.latestVersion)).definition.properties : undefined);
+      const req = completeRequest(input, live ? await this.newestProperties(live) : undefined);
       const version = (cur?.value.latestVersion ?? 0) + 1;
       const header: Header = {
         workflowId: id,
         latestVersion: version,
         activeVersion: req.isActive ? version : (live?.activeVersion ?? 0),
-        createdAtMs: live?.createdAtMs ?? this.now(),
+        createdAtMs: live?.createdAtMs ?? createdAtMs,
       };
       try {
         await this.kv.put(headerKey(id), header, cur?.revision ?? 0);
@@ -48,7 +49,7 @@ export class DefinitionRegistry {
         if (err instanceof CasConflictError && attempt < CREATE_ATTEMPTS) continue;
         throw err;
       }
-      const rec: VersionRecord = { version, createdAtMs: this.now(), definitionJson: JSON.stringify(toMaestroJson(req)) };
+      const rec: VersionRecord = { version, createdAtMs, definitionJson: JSON.stringify(toMaestroJson(req)) };
       await this.kv.put(versionKey(id, version), rec, 0).catch((e: unknown) => {
         if (e instanceof CasConflictError) throw new AlreadyExistsError(`workflow ${id} version ${version} already exists`);
         throw e;
@@ -60,8 +61,20 @@ export class DefinitionRegistry {
   /** The properties a new version of `id` merges over: the latest version's, if the workflow exists. */
   async latestProperties(id: string): Promise<Properties | undefined> {
     const h = (await getChecked(this.kv, headerKey(id), checkHeader))?.value;
-    if (!h || h.deleted) return undefined;
-    return (await this.get(id, h.latestVersion)).definition.properties;
+    return h && !h.deleted ? this.newestProperties(h) : undefined;
+  }
+
+  /**
+   * The newest stored version's properties. A header can name a version whose record is not
+   * written (yet: a create between its two writes, or never: it crashed there); such a version
+   * is skipped rather than blocking every later push.
+   */
+  private async newestProperties(h: Header): Promise<Properties | undefined> {
+    for (let v = h.latestVersion; v >= 1; v--) {
+      const rec = (await getChecked(this.kv, versionKey(h.workflowId, v), checkVersionRecord))?.value;
+      if (rec) return parseWorkflowObject(JSON.parse(rec.definitionJson)).properties;
+    }
+    return undefined;
   }
 
   async header(id: string): Promise<Header> {
