@@ -13,6 +13,7 @@
 import type { ExecutorOptions } from '../options.js';
 import type { StepResult, StepRuntime, StepTask } from '../runtime.js';
 import { HttpAllowList } from './http-allow-list.js';
+import { fallbackLogger } from '../../log/logger.js';
 import { headText } from './text-bounds.js';
 
 interface HttpRequestSpec {
@@ -177,12 +178,13 @@ function describe(e: unknown): string {
 /**
  * Frees the connection of a body that will not be read. `cancel()` rejects only with the error
  * the stream already failed with: then the connection is gone and there is nothing to free, and
- * the body is being thrown away — the verdict (a redirect followed, a body too large) stands.
+ * the body is being thrown away — the verdict (a redirect followed, a body too large) stands, and
+ * the failure is logged at debug.
  */
 async function discard(body: { cancel(): Promise<void> } | null | undefined): Promise<void> {
   try {
     await body?.cancel();
-  } catch {
-    // the stream had already failed: see above
+  } catch (err) {
+    fallbackLogger().debug({ err, module: 'executor', runtime: 'http' }, 'discarding an unread response body failed: its stream had already failed');
   }
 }
