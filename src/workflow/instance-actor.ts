@@ -138,9 +138,8 @@ export class InstanceActor {
       throw new PreconditionError(`instance ${this.key} is held read-only: ${this.state.replayError}`);
     }
     switch (msg.type) {
-      case 'Start': {
+      case 'Start':
         return { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: msg.version, runParams: msg.params, requestId: msg.requestId, initiator: 'MANUAL' };
-      }
       case 'StepResult': {
         const st = this.state?.steps[msg.stepId];
         const a = st?.attempts[st.attempts.length - 1];

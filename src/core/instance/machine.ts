@@ -1,7 +1,7 @@
 /**
  * The instance state machine: `applyEvent(state, event, seq, ctx) -> { state, commands, decisions }`.
- * Pure: no I/O, no clock, no Math.random — times come from the event, ids from the instance's
- * journaled seed. The actor calls it *before* journaling: an event it throws on (an action not
+ * Pure: no I/O, no clock, no Math.random — times come from the event, ids from the context (and
+ * are recorded). The actor calls it *before* journaling: an event it throws on (an action not
  * allowed now, bad run params) is refused and never written. What the machine decides while
  * applying an event (params, conditions, runtime verdicts, timeouts, retries, ids) is returned
  * as `decisions` and journaled with it; replay passes them back (`recorded`) and the machine
@@ -14,7 +14,7 @@ import { resolveWorkflowParams } from '../params/index.js';
 import type { InstanceEvent, RestartPolicy } from './events.js';
 import type { InstanceCommand } from './commands.js';
 import type { InstanceState } from './state.js';
-import { Transition, currentAttempt, type MachineContext } from './transition.js';
+import { Transition, currentAttempt, taskOf, type MachineContext } from './transition.js';
 import {
   advance,
   isActive,
@@ -26,9 +26,7 @@ import {
   onStepTimeout,
   terminateActiveSteps,
 } from './steps.js';
-import { toPlain } from '../params/index.js';
 import type { Decision } from './decisions.js';
-import type { StepTask } from '../step-runtime.js';
 import type { StepState } from './state.js';
 
 export type { MachineContext } from './transition.js';
@@ -227,21 +225,6 @@ function dispatchOf(s: InstanceState, ctx: MachineContext, st: StepState): Insta
   if (st.status !== 'RUNNING' || !a || !def || def.kind !== 'step') return undefined;
   const timer = s.timers[`step-timeout:${st.stepId}`];
   const startedAtMs = a.startedAtMs ?? a.createdAtMs;
-  const task: StepTask = {
-    instanceKey: `${s.workflowId}/${s.instanceId}`,
-    workflowId: s.workflowId,
-    instanceId: s.instanceId,
-    runId: s.runId,
-    stepId: st.stepId,
-    attempt: a.attempt,
-    attemptId: a.attemptId,
-    stepType: def.type,
-    subType: def.subType,
-    params: toPlain(st.params),
-    startedAtMs,
-    timeoutMs: timer ? timer.atMs - startedAtMs : undefined,
-    partition: 0,
-    epoch: 0,
-  };
+  const task = taskOf(s, st, a, def, startedAtMs, timer ? timer.atMs - startedAtMs : undefined);
   return { c: 'dispatch', task };
 }

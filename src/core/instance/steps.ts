@@ -9,8 +9,8 @@
  */
 import { isStepActive, isStepComplete, isStepFailed, isStepTerminal, type StepStatus } from '../status.js';
 import { retryLimit, backoffMs, type RetryKind } from './retry.js';
-import { attemptIdOf, currentAttempt, scopeFor, DEFAULT_INSTANCE_STEP_CONCURRENCY, type Transition } from './transition.js';
-import { evaluateCondition, resolveStepParams, mergeOutputs, toPlain } from '../params/index.js';
+import { attemptIdOf, currentAttempt, scopeFor, taskOf, DEFAULT_INSTANCE_STEP_CONCURRENCY, type Transition } from './transition.js';
+import { evaluateCondition, resolveStepParams, mergeOutputs } from '../params/index.js';
 import type { StepResult } from '../step-runtime.js';
 import type { StepState } from './state.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
@@ -164,25 +164,7 @@ function dispatchAttempt(t: Transition, id: string): void {
     return endAttempt(t, id, 'FATALLY_FAILED', (e as Error).message);
   }
   t.setStepStatus(id, 'RUNNING');
-  t.commands.push({
-    c: 'dispatch',
-    task: {
-      instanceKey: t.key,
-      workflowId: t.s.workflowId,
-      instanceId: t.s.instanceId,
-      runId: t.s.runId,
-      stepId: id,
-      attempt: a.attempt,
-      attemptId: a.attemptId,
-      stepType: def.type,
-      subType: def.subType,
-      params: toPlain(st.params),
-      startedAtMs: t.atMs,
-      timeoutMs,
-      partition: 0, // stamped by the owner as it dispatches
-      epoch: 0,
-    },
-  });
+  t.commands.push({ c: 'dispatch', task: taskOf(t.s, st, a, def, t.atMs, timeoutMs) });
   if (timeoutMs !== undefined) t.setTimer(`step-timeout:${id}`, 'step-timeout', t.atMs + timeoutMs, id, a.attempt);
 }
 

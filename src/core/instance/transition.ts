@@ -12,7 +12,8 @@ import type { AttemptState, InstanceState, StepState, TimerKind } from './state.
 import { isStepRunning, isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
 import { seededRandom, uuidFrom } from './random.js';
 import { Decisions, SelOnReplay, type Decision, type DecisionKind } from './decisions.js';
-import { makeScope, resolveParsable, type EvalEnv, type SystemContext } from '../params/index.js';
+import { makeScope, resolveParsable, toPlain, type EvalEnv, type SystemContext } from '../params/index.js';
+import type { StepTask } from '../step-runtime.js';
 import { parseDurationMs } from '../definition/index.js';
 import { ValidationError } from '../errors.js';
 
@@ -334,6 +335,26 @@ export function cloneAttempt(a: AttemptState): AttemptState {
 
 export function currentAttempt(st: StepState): AttemptState | undefined {
   return st.attempts[st.attempts.length - 1];
+}
+
+/** The task that dispatches attempt `a` of step `st` (partition and epoch are stamped by the owner). */
+export function taskOf(s: InstanceState, st: StepState, a: AttemptState, def: Extract<Step, { kind: 'step' }>, startedAtMs: number, timeoutMs: number | undefined): StepTask {
+  return {
+    instanceKey: `${s.workflowId}/${s.instanceId}`,
+    workflowId: s.workflowId,
+    instanceId: s.instanceId,
+    runId: s.runId,
+    stepId: st.stepId,
+    attempt: a.attempt,
+    attemptId: a.attemptId,
+    stepType: def.type,
+    subType: def.subType,
+    params: toPlain(st.params),
+    startedAtMs,
+    timeoutMs,
+    partition: 0,
+    epoch: 0,
+  };
 }
 
 export function attemptIdOf(key: string, runId: number, stepId: string, attempt: number): string {
