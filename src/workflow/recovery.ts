@@ -10,7 +10,7 @@
  */
 import { NotFoundError } from '../core/errors.js';
 import { decodeRecordEvent, decodeSnapshotState, describeReplayFailure, replayInstance, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
-import type { PartitionImage } from '../journal/port.js';
+import type { InstanceImage, PartitionImage } from '../journal/port.js';
 
 export interface Recovered {
   key: string;
@@ -67,7 +67,7 @@ interface Head {
 }
 
 /** Which workflow version an instance runs: from its snapshot, else from its `started` record. */
-function headOf(key: string, img: PartitionImage['instances'] extends Map<string, infer I> ? I : never, where: string): Head {
+function headOf(key: string, img: InstanceImage, where: string): Head {
   if (img.snapshot) {
     const s = decodeSnapshotState(img.snapshot.state, `${where}, snapshot of ${key}`);
     return { workflowId: s.workflowId, instanceId: s.instanceId, version: s.version, atMs: s.createdAtMs };
