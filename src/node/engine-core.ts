@@ -74,7 +74,6 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       log: log.child({ module: 'partitions' }),
     },
     d.onStale,
-    log,
   );
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
   const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log });

@@ -47,13 +47,10 @@ import type { DefinitionRegistry } from './definitions.js';
 import { InstanceActor, type ActorHostHooks } from './instance-actor.js';
 import type { InstanceMessage, ListMessage } from './messages.js';
 import { recoverPartition } from './recovery.js';
+import type { Logger } from '../log/logger.js';
 import { TOPIC_PARTITION_EPOCH, type PartitionEpoch } from '../protocol/executor.js';
 
-/** Where a host reports what no caller awaits (pino's Logger fits). */
-export interface HostLog {
-  warn(obj: Record<string, unknown>, msg: string): void;
-  error(obj: Record<string, unknown>, msg: string): void;
-}
+
 
 const REPLY_CACHE_SIZE = 4096;
 /** A finished instance with at most this many records in all is never snapshotted (see above). */
@@ -71,7 +68,8 @@ export interface HostDeps {
   /** Terminal instances kept in memory (and in checkpoints) per partition, newest first. */
   retainFinishedPerPartition: number;
   onStale(partition: number, err: StaleEpochError): void;
-  log: HostLog;
+  /** Where a host reports what no caller awaits (module 'partitions' bound by the caller). */
+  log: Logger;
   onDispatch?: ActorHostHooks['onDispatch'];
   inlineRuntimes?: ActorHostHooks['inlineRuntimes'];
 }

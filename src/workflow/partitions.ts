@@ -10,7 +10,7 @@ import { PartitionHost, type HostDeps } from './partition-host.js';
 import { partitionOf } from '../core/partition.js';
 import type { Subscription } from '../transport/port.js';
 import { TOPIC_ATTEMPT_HEARTBEAT, type AttemptHeartbeat } from '../protocol/executor.js';
-import { moduleLogger, type Logger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
 
 export class LocalPartitions implements InstanceIndex {
   private readonly hosts = new Map<number, PartitionHost>();
@@ -22,9 +22,8 @@ export class LocalPartitions implements InstanceIndex {
   constructor(
     private readonly deps: Omit<HostDeps, 'onStale'> & { partitionCount: number },
     private readonly onStaleHook?: (p: number, err: StaleEpochError) => void,
-    log?: Logger,
   ) {
-    this.log = moduleLogger(log, 'partitions');
+    this.log = deps.log;
     this.heartbeats = deps.transport.subscribe(TOPIC_ATTEMPT_HEARTBEAT, (body) => {
       for (const [key, attemptId] of (body as AttemptHeartbeat).attempts) {
         this.hosts.get(partitionOf(key, deps.partitionCount))?.touch(key, attemptId);
