@@ -10,6 +10,7 @@ import type { WorkflowSummary, WorkflowVersionInfo } from '../workflow/engine-ap
 import type * as pb from '../gen/maestro/v1/instance.js';
 import type * as wpb from '../gen/maestro/v1/workflow.js';
 import { runPolicies, stepStatuses, workflowStatuses } from './enums.js';
+import { overviewFromProto, overviewToProto, parentFromProto, parentToProto, rollupFromProto, rollupToProto } from './overview-mapping.js';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -87,6 +88,7 @@ export function stepToProto(s: StepView): pb.Step {
     outputs: toPlainObject(s.outputs),
     startedAt: dateOf(s.startedAtMs),
     endedAt: dateOf(s.endedAtMs),
+    overview: overviewToProto(s.overview),
   };
 }
 
@@ -101,6 +103,8 @@ export function stepFromProto(s: pb.Step): StepView {
   };
   if (s.startedAt) view.startedAtMs = s.startedAt.getTime();
   if (s.endedAt) view.endedAtMs = s.endedAt.getTime();
+  const overview = overviewFromProto(s.overview);
+  if (overview) view.overview = overview;
   return view;
 }
 
@@ -120,6 +124,11 @@ export function instanceToProto(v: InstanceView): pb.Instance {
     endedAt: dateOf(v.endedAtMs),
     error: orEmpty(v.error),
     replayError: orEmpty(v.replayError),
+    rollup: rollupToProto(v.rollup),
+    initiator: v.initiator,
+    parent: parentToProto(v.parent),
+    depth: v.depth,
+    correlationId: v.correlationId,
   };
 }
 
@@ -134,7 +143,13 @@ export function instanceFromProto(p: pb.Instance): InstanceView {
     params: p.params ?? {},
     steps: p.steps.map(stepFromProto),
     createdAtMs: msOf(p.createdAt) ?? 0,
+    rollup: rollupFromProto(p.rollup),
+    initiator: p.initiator || 'MANUAL',
+    depth: p.depth,
+    correlationId: p.correlationId,
   };
+  const parent = parentFromProto(p.parent);
+  if (parent) view.parent = parent;
   if (p.requestId) view.requestId = p.requestId;
   if (p.startedAt) view.startedAtMs = p.startedAt.getTime();
   if (p.endedAt) view.endedAtMs = p.endedAt.getTime();

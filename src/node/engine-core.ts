@@ -16,6 +16,8 @@ import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
 import { newUuid } from '../workflow/ids.js';
 import { Engine } from '../workflow/engine.js';
+import { IdAllocator } from '../workflow/id-allocator.js';
+import { childPort } from '../workflow/children.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
 import type { ClusterConfig, NodeConfig } from './config.js';
@@ -58,6 +60,8 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const hasRuntime = (type: string) => known.has(type.toLowerCase());
   const definitions = new DefinitionRegistry(kv, now);
   const sel = createSelEngine();
+  const ids = new IdAllocator(kv);
+  const children = childPort({ transport, definitions, allocate: (wf, requestId) => ids.forRequest(wf, requestId), requestTimeoutMs: config.requestTimeoutMs });
   const partitions = new LocalPartitions(
     {
       journal,
@@ -71,12 +75,13 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       inlineRuntimes: inlineRuntimes(runtimes),
       partitionCount: config.partitions,
       onDispatch: d.onDispatch,
+      children,
       log: log.child({ module: 'partitions' }),
     },
     d.onStale,
   );
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log });
+  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log, ids });
   return { engine, partitions, executor };
 }
 

@@ -7,6 +7,8 @@ import { AlreadyExistsError, NotFoundError, PreconditionError, ValidationError }
 import { completeRequest, parseWorkflowObject, toMaestroJson } from '../core/definition/index.js';
 import type { Properties, WorkflowCreateInput } from '../core/definition/model.js';
 import { compileWorkflow, type CompiledWorkflow } from '../core/instance/index.js';
+import { inlineRequest } from '../core/instance/inline.js';
+import type { InlineSource } from '../core/instance/state.js';
 import { CasConflictError, getChecked, listChecked, updateKv, type KvStore } from '../store/port.js';
 
 /** Creates that lose the header race this many times in a row fail with the conflict. */
@@ -105,6 +107,21 @@ export class DefinitionRegistry {
       throw new NotFoundError(`workflow ${id} has no version ${version}`);
     }
     return version;
+  }
+
+  /**
+   * The compiled body of a foreach/while step, run as inline workflow `inlineId` (inline.ts).
+   * Cached per (root workflow, version, step path): every instance of a loop shares it.
+   */
+  async compiledInline(inlineId: string, source: InlineSource): Promise<CompiledWorkflow> {
+    const key = `${source.workflowId}@${source.version}/${source.path.join('/')}`;
+    let hit = this.compiled.get(key);
+    if (!hit) {
+      hit = this.compiledVersion(source.workflowId, source.version).then((root) => compileWorkflow(inlineRequest(root.request, source, inlineId), source.version));
+      this.compiled.set(key, hit);
+      hit.catch(() => this.compiled.delete(key));
+    }
+    return hit;
   }
 
   /** The compiled definition of a version (cached; versions are immutable). */

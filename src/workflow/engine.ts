@@ -3,13 +3,13 @@
  * Definitions live in the KvStore; every instance call travels over the transport to the
  * instance's actor, wherever its partition is hosted, so any node can answer any call.
  */
-import { MaestroError, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { completeRequest, listExpressions, parseWorkflowInput, validateForRuntime } from '../core/definition/index.js';
 import type { ExpressionEngine } from '../core/expr-port.js';
 import type { WorkflowCreateInput, WorkflowCreateRequest } from '../core/definition/model.js';
 import { instanceKeyOf } from '../core/partition.js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
-import { CasConflictError, getChecked, type KvStore } from '../store/port.js';
+import type { KvStore } from '../store/port.js';
 import { IdAllocator } from './id-allocator.js';
 import type { Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
@@ -24,7 +24,6 @@ import type {
 } from './engine-api.js';
 import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.js';
 import { parseViewReply } from './reply-schemas.js';
-import { checkRequestInstance } from './kv-schemas.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
 import { isRetryable } from '../retry/index.js';
 
@@ -44,6 +43,8 @@ export interface EngineDeps {
   hasRuntime(stepType: string): boolean;
   requestTimeoutMs: number;
   log?: Logger;
+  /** Instance numbering, shared with the node's child launcher (default: its own). */
+  ids?: IdAllocator;
 }
 
 const MAX_PAGE = 1000;
@@ -53,7 +54,7 @@ export class Engine implements EngineApi {
   private readonly log: Logger;
 
   constructor(private readonly d: EngineDeps) {
-    this.ids = new IdAllocator(d.kv);
+    this.ids = d.ids ?? new IdAllocator(d.kv);
     this.log = moduleLogger(d.log, 'engine');
   }
 
@@ -100,7 +101,7 @@ export class Engine implements EngineApi {
   async startWorkflow(req: StartRequest): Promise<InstanceView> {
     if (!req.workflowId) throw new ValidationError('workflow_id', 'is required');
     const version = await this.d.definitions.resolveVersion(req.workflowId, req.version);
-    const instanceId = await this.allocateInstanceId(req.workflowId, req.requestId);
+    const instanceId = await this.ids.forRequest(req.workflowId, req.requestId);
     const msg: InstanceMessage = {
       type: 'Start',
       workflowId: req.workflowId,
@@ -173,26 +174,6 @@ export class Engine implements EngineApi {
   private async call(workflowId: string, instanceId: number, msg: InstanceMessage): Promise<InstanceView> {
     const key = instanceKeyOf(workflowId, instanceId);
     return parseViewReply(key, await this.d.transport.request(key, msg, { timeoutMs: this.d.requestTimeoutMs }));
-  }
-
-  /** A new instance id, or the one an earlier start with the same request id got. */
-  private async allocateInstanceId(workflowId: string, requestId?: string): Promise<number> {
-    const reqKey = requestId ? `req/${workflowId}/${requestId}` : undefined;
-    if (reqKey) {
-      const seen = await getChecked(this.d.kv, reqKey, checkRequestInstance);
-      if (seen) return seen.value;
-    }
-    const id = await this.ids.next(workflowId);
-    if (!reqKey) return id;
-    try {
-      await this.d.kv.put(reqKey, id, 0);
-      return id;
-    } catch (e) {
-      if (!(e instanceof CasConflictError)) throw e;
-      const winner = await getChecked(this.d.kv, reqKey, checkRequestInstance);
-      if (!winner) throw new MaestroError('unavailable', `request id ${requestId} raced; retry`, { retryable: true });
-      return winner.value;
-    }
   }
 }
 

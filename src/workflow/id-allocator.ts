@@ -4,8 +4,9 @@
  * out locally; concurrent starts share one refill. Ids stay unique across nodes and restarts;
  * a restart or a second node leaves gaps (an id is never reused).
  */
-import { updateKv, type KvStore } from '../store/port.js';
-import { checkIdCounter } from './kv-schemas.js';
+import { MaestroError } from '../core/errors.js';
+import { CasConflictError, getChecked, updateKv, type KvStore } from '../store/port.js';
+import { checkIdCounter, checkRequestInstance } from './kv-schemas.js';
 
 interface Block {
   next: number;
@@ -29,6 +30,26 @@ export class IdAllocator {
       await b.refill;
     }
     return b.next++;
+  }
+
+  /** A new instance id, or the one an earlier start with the same request id got. */
+  async forRequest(workflowId: string, requestId?: string): Promise<number> {
+    const reqKey = requestId ? `req/${workflowId}/${requestId}` : undefined;
+    if (reqKey) {
+      const seen = await getChecked(this.kv, reqKey, checkRequestInstance);
+      if (seen) return seen.value;
+    }
+    const id = await this.next(workflowId);
+    if (!reqKey) return id;
+    try {
+      await this.kv.put(reqKey, id, 0);
+      return id;
+    } catch (e) {
+      if (!(e instanceof CasConflictError)) throw e;
+      const winner = await getChecked(this.kv, reqKey, checkRequestInstance);
+      if (!winner) throw new MaestroError('unavailable', `request id ${requestId} raced; retry`, { retryable: true });
+      return winner.value;
+    }
   }
 
   private async refill(workflowId: string, b: Block): Promise<void> {

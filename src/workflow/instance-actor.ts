@@ -35,7 +35,11 @@ import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
-import { WATCH_LEASE_MS, instanceTopic, type InstanceMessage } from './messages.js';
+import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type StartMessage } from './messages.js';
+import { childReport } from '../core/instance/composite.js';
+import type { ChildLaunch } from '../core/instance/commands.js';
+import { isWorkflowTerminal } from '../core/status.js';
+import { isRetryable } from '../retry/index.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
 
 /** What reaches the mailbox: instance messages, and the actor's own timers and re-dispatches. */
@@ -60,9 +64,27 @@ export interface ActorHostHooks {
   onDispatch?(task: StepTask, partition: number, epoch: number): void;
   /** An unexpected failure with no caller to tell (logged by the node). */
   onError(err: unknown, context: Record<string, unknown>, msg: string): void;
+  /** Starts (or re-runs) a child of a foreach/while/subworkflow step: see src/workflow/children.ts. */
+  children: ChildPort;
+}
+
+/** What an actor asks of the node about child instances (children.ts implements it). */
+export interface ChildPort {
+  /** Idempotent; resolves with the child's identity once it exists. */
+  launch(l: ChildLaunch): Promise<{ instanceId: number; runId: number; version: number }>;
+  /** Tells a parent that a child's run ended. */
+  notify(parentKey: string, msg: ChildEndedMessage): Promise<void>;
+  /** Stops child instances (those already ended are left alone). */
+  stop(workflowId: string, instanceIds: number[], reason: string): Promise<void>;
+  /** A retry delay for a failed launch or notice, in ms (attempt 1, 2, ...). */
+  retryDelayMs(attempt: number): number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A child recovered within this long after its run ended tells its parent again. */
+const RENOTIFY_WITHIN_MS = 10 * 60_000;
+/** Tries to tell a parent a child ended (about a minute with the default delays). */
+const NOTIFY_ATTEMPTS = 30;
 /** Synchronous (NoOp) steps applied in one batch at most; the rest go through the mailbox. */
 const MAX_INLINE_STEPS_PER_BATCH = 1_000;
 /** Instant runtimes finish before anything could abort them. */
@@ -77,6 +99,8 @@ export class InstanceActor {
   /** Changes are published only while someone watches (see WatchMessage). */
   private watchedUntil = 0;
   private stopped = false;
+  /** A repeated Start reached this ended child: tell its parent again after the batch. */
+  private renotify = false;
 
   constructor(
     readonly key: string,
@@ -95,9 +119,16 @@ export class InstanceActor {
     return this.mailbox.post(msg);
   }
 
-  /** After recovery: re-arm timers and re-dispatch running attempts. */
+  /**
+   * After recovery: re-arm timers, re-dispatch running attempts, re-launch running children, and
+   * — for a child that ended recently — tell its parent again (the notice may have been lost with
+   * the node that sent it; a parent ignores notices it no longer waits for).
+   */
   resume(): void {
-    if (this.state && this.state.replayError === undefined) this.run(resumeCommands(this.state, this.ctx));
+    const s = this.state;
+    if (!s || s.replayError !== undefined) return;
+    this.run(resumeCommands(s, this.ctx));
+    if (s.parent && isWorkflowTerminal(s.status) && this.host.now() - (s.endedAtMs ?? 0) < RENOTIFY_WITHIN_MS) this.notifyParent();
   }
 
   /** An executor says it holds this attempt. */
@@ -139,7 +170,13 @@ export class InstanceActor {
     }
     switch (msg.type) {
       case 'Start':
-        return { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: msg.version, runParams: msg.params, requestId: msg.requestId, initiator: 'MANUAL' };
+        return this.startEvent(msg, atMs);
+      case 'ChildEnded':
+        return this.waitsFor(msg.stepId, msg.attempt, msg.instanceId, msg.runId) ? childEnded(msg, atMs) : 'skip';
+      case 'ChildStarted':
+        return this.waitsFor(msg.stepId, msg.attempt) ? { t: 'child-started', atMs, stepId: msg.stepId, attempt: msg.attempt, instanceId: msg.instanceId, runId: msg.runId, version: msg.version } : 'skip';
+      case 'ChildFailed':
+        return this.waitsFor(msg.stepId, msg.attempt) ? { t: 'child-failed', atMs, stepId: msg.stepId, attempt: msg.attempt, error: msg.error } : 'skip';
       case 'StepResult': {
         const st = this.state?.steps[msg.stepId];
         const a = st?.attempts[st.attempts.length - 1];
@@ -163,6 +200,52 @@ export class InstanceActor {
       default:
         return assertNever(msg, 'instance message');
     }
+  }
+
+  /**
+   * A Start: creates the instance, or — when it exists — re-runs it (a loop iteration or
+   * subworkflow child re-run by its parent's restart) or answers with what it is; a child whose
+   * run ended tells its parent again (its launch was repeated after a crash).
+   */
+  private startEvent(msg: StartMessage, atMs: number): InstanceEvent | 'get' {
+    const s = this.state;
+    if (!s) {
+      const ev: Extract<InstanceEvent, { t: 'started' }> = {
+        t: 'started',
+        atMs,
+        workflowId: msg.workflowId,
+        instanceId: msg.instanceId,
+        version: msg.version,
+        runParams: msg.params,
+        requestId: msg.requestId,
+        initiator: msg.initiator ?? 'MANUAL',
+      };
+      if (msg.runId !== undefined && msg.runId !== 1) ev.runId = msg.runId;
+      if (msg.parent) ev.parent = msg.parent;
+      if (msg.source) ev.source = msg.source;
+      if (msg.depth) ev.depth = msg.depth;
+      if (msg.correlationId) ev.correlationId = msg.correlationId;
+      return ev;
+    }
+    if (msg.restart && msg.runId !== undefined && msg.runId > s.runId) {
+      if (!isWorkflowTerminal(s.status)) {
+        throw new MaestroError('unavailable', `instance ${this.key} is still ${s.status} in run ${s.runId}; run ${msg.runId} starts once it ends`, { retryable: true });
+      }
+      return { t: 'restart', atMs, policy: msg.restart, runId: msg.runId };
+    }
+    if (s.parent && isWorkflowTerminal(s.status)) this.renotify = true;
+    return 'get';
+  }
+
+  /** Whether step `stepId` attempt `attempt` waits on a child (and on this one: iteration/run given). */
+  private waitsFor(stepId: string, attempt: number, instanceId?: number, runId?: number): boolean {
+    const st = this.state?.steps[stepId];
+    const loop = st?.loop;
+    if (!st || !loop || st.status !== 'RUNNING' || st.attempts[st.attempts.length - 1]?.attempt !== attempt) return false;
+    if (instanceId === undefined) return true;
+    if (loop.kind === 'foreach') return loop.runId === runId && loop.running.includes(instanceId);
+    if (loop.kind === 'while') return loop.runId === runId && loop.running === instanceId;
+    return loop.instanceId === instanceId;
   }
 
   private async handle(batch: Envelope<ActorMessage>[]): Promise<void> {
@@ -215,6 +298,10 @@ export class InstanceActor {
       this.state = state;
       this.run(commands);
       this.host.onApplied(this.key, state!, records.length);
+    }
+    if (this.renotify) {
+      this.renotify = false;
+      this.notifyParent();
     }
     for (const [env, r] of replies) {
       if (r instanceof Error) env.reject(r);
@@ -301,11 +388,66 @@ export class InstanceActor {
           transport.publish(instanceTopic(this.key), cmd.change); // built only while watched (ctx.emitChanges)
           break;
         case 'finished':
+          if (this.state?.parent) this.notifyParent();
+          break;
+        case 'launch':
+          this.launch(cmd.launch, 1);
+          break;
+        case 'stop-children':
+          this.host.children.stop(cmd.workflowId, cmd.instanceIds, cmd.reason).catch((err: unknown) =>
+            this.failed(err, { children: cmd.workflowId, instanceIds: cmd.instanceIds.slice(0, 20) }, 'stopping child instances failed'),
+          );
           break;
         default:
           assertNever(cmd, 'instance command');
       }
     }
+  }
+
+  /**
+   * Launches a child; a retryable failure (its owner moving, a child still ending its previous
+   * run) is retried while this actor lives; any other failure fails the parent step (ChildFailed).
+   * A subworkflow child's id is journaled by the parent (ChildStarted) once it exists.
+   */
+  private launch(l: ChildLaunch, attempt: number): void {
+    if (this.stopped) return;
+    const { stepId, attempt: stepAttempt } = l.parent;
+    this.host.children.launch(l).then(
+      (child) => {
+        if (l.kind !== 'subworkflow' || l.instanceId === child.instanceId) return;
+        const msg: ChildStartedMessage = { type: 'ChildStarted', stepId, attempt: stepAttempt, ...child };
+        this.post(msg).catch((err: unknown) => this.failed(err, { stepId }, 'child start not journaled'));
+      },
+      (err: unknown) => {
+        if (this.stopped) return;
+        if (isRetryable(err)) {
+          const t = setTimeout(() => this.launch(l, attempt + 1), this.host.children.retryDelayMs(attempt));
+          t.unref?.();
+          return;
+        }
+        const msg: ChildFailedMessage = { type: 'ChildFailed', stepId, attempt: stepAttempt, error: `starting ${l.kind} child ${l.workflowId}: ${(err as Error).message}` };
+        this.post(msg).catch((e: unknown) => this.failed(e, { stepId }, 'child failure not journaled'));
+      },
+    );
+  }
+
+  /** Tells the parent this run ended (retried while retryable: the parent's owner may be moving). */
+  private notifyParent(attempt = 1): void {
+    const s = this.state;
+    const p = s?.parent;
+    if (!s || !p || !isWorkflowTerminal(s.status) || this.stopped) return;
+    const report = childReport(s, this.ctx.def);
+    const msg: ChildEndedMessage = { type: 'ChildEnded', stepId: p.stepId, attempt: p.attempt, instanceId: s.instanceId, runId: s.runId, status: s.status, ...report };
+    if (s.error !== undefined) msg.error = s.error.slice(0, 2000);
+    this.host.children.notify(`${p.workflowId}/${p.instanceId}`, msg).catch((err: unknown) => {
+      if (this.stopped) return;
+      if (isRetryable(err) && attempt < NOTIFY_ATTEMPTS) {
+        const t = setTimeout(() => this.notifyParent(attempt + 1), this.host.children.retryDelayMs(attempt));
+        t.unref?.();
+        return;
+      }
+      this.failed(err, { parent: `${p.workflowId}/${p.instanceId}`, stepId: p.stepId }, 'parent not told that this child ended; it asks again when it recovers');
+    });
   }
 
   private runInline(runtime: StepRuntime, task: StepTask): void {
@@ -341,4 +483,21 @@ export class InstanceActor {
     }, Math.min(delay, MAX_TIMER_MS));
     this.timers.set(timerId, h);
   }
+}
+
+function childEnded(msg: ChildEndedMessage, atMs: number): InstanceEvent {
+  const ev: Extract<InstanceEvent, { t: 'child-ended' }> = {
+    t: 'child-ended',
+    atMs,
+    stepId: msg.stepId,
+    attempt: msg.attempt,
+    instanceId: msg.instanceId,
+    runId: msg.runId,
+    status: msg.status,
+    rollup: msg.rollup,
+  };
+  if (msg.outputs) ev.outputs = msg.outputs;
+  if (msg.feedback) ev.feedback = msg.feedback;
+  if (msg.error !== undefined) ev.error = msg.error;
+  return ev;
 }

@@ -11,11 +11,29 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
 import { instanceKeyOf, PARTITION_ADDRESS_PREFIX } from '../core/partition.js';
 import type { InstanceChange } from '../core/instance/view.js';
+import { STEP_STATUSES, WORKFLOW_STATUSES } from '../core/status.js';
 import { InvalidMessageError } from '../protocol/errors.js';
 import { PROTOCOL_TOPICS, StepResultMessageSchema, stepTask } from '../protocol/schemas.js';
 import { Id, ID_MAX_CHARS, Int, Ms, PlainMap, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
 import type { WireSchemas } from '../transport/port.js';
 import { instanceTopic, type InstanceMessage, type ListMessage } from './messages.js';
+
+const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')]);
+const WorkflowStatusSchema = Type.Union(WORKFLOW_STATUSES.map((s) => Type.Literal(s)));
+const StepStatusSchema = Type.Union(STEP_STATUSES.map((s) => Type.Literal(s)));
+const NameList = Type.Array(Id(), { maxItems: 1000 });
+const ParentRefSchema = Type.Object({
+  workflowId: Id(),
+  instanceId: Int(1),
+  runId: Int(1),
+  stepId: Id(),
+  attempt: Int(1),
+  sync: Type.Boolean(),
+  report: Type.Optional(Type.Record(Id(), NameList)),
+  feedback: Type.Optional(NameList),
+});
+const InlineSourceSchema = Type.Object({ workflowId: Id(), version: Int(1), path: Type.Array(Id(), { minItems: 1, maxItems: 64 }) });
+const RollupSchema = Type.Object({ total: Int(0), counts: Type.Partial(Type.Record(StepStatusSchema, Int(0))) });
 
 const StartSchema = Type.Object({
   type: Type.Literal('Start'),
@@ -24,12 +42,41 @@ const StartSchema = Type.Object({
   version: Int(1),
   params: PlainMap(PARAM_MAP_SIZE_LIMIT),
   requestId: Type.Optional(Id()),
+  initiator: Type.Optional(Type.Union([Type.Literal('SUBWORKFLOW'), Type.Literal('FOREACH'), Type.Literal('WHILE')])),
+  runId: Type.Optional(Int(1)),
+  parent: Type.Optional(ParentRefSchema),
+  source: Type.Optional(InlineSourceSchema),
+  depth: Type.Optional(Int(0)),
+  correlationId: Type.Optional(Id()),
+  restart: Type.Optional(RestartPolicySchema),
 });
+
+const ChildEndedSchema = Type.Object({
+  type: Type.Literal('ChildEnded'),
+  stepId: Id(),
+  attempt: Int(1),
+  instanceId: Int(1),
+  runId: Int(1),
+  status: WorkflowStatusSchema,
+  rollup: RollupSchema,
+  outputs: Type.Optional(Type.Record(Id(), PlainMap(PARAM_MAP_SIZE_LIMIT))),
+  feedback: Type.Optional(PlainMap(PARAM_MAP_SIZE_LIMIT)),
+  error: Type.Optional(Text()),
+});
+const ChildStartedSchema = Type.Object({
+  type: Type.Literal('ChildStarted'),
+  stepId: Id(),
+  attempt: Int(1),
+  instanceId: Int(1),
+  runId: Int(1),
+  version: Int(1),
+});
+const ChildFailedSchema = Type.Object({ type: Type.Literal('ChildFailed'), stepId: Id(), attempt: Int(1), error: Text() });
 
 const ActionSchema = Type.Object({
   type: Type.Literal('Action'),
   action: Type.Union([Type.Literal('stop'), Type.Literal('kill'), Type.Literal('restart')]),
-  policy: Type.Optional(Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')])),
+  policy: Type.Optional(RestartPolicySchema),
 });
 
 const GetSchema = Type.Object({ type: Type.Literal('Get') });
@@ -42,7 +89,17 @@ const PutOutputsSchema = Type.Object({
 });
 
 /** Every message an instance actor takes from the transport: one line per type. */
-const INSTANCE_MESSAGES = [StartSchema, StepResultMessageSchema, ActionSchema, GetSchema, WatchSchema, PutOutputsSchema] as const;
+const INSTANCE_MESSAGES = [
+  StartSchema,
+  StepResultMessageSchema,
+  ActionSchema,
+  GetSchema,
+  WatchSchema,
+  PutOutputsSchema,
+  ChildEndedSchema,
+  ChildStartedSchema,
+  ChildFailedSchema,
+] as const;
 
 const ListSchema = Type.Object({
   type: Type.Literal('List'),

@@ -5,6 +5,8 @@
  */
 import type { StepResultMessage } from '../protocol/executor.js';
 import type { RestartPolicy } from './engine-api.js';
+import type { InlineSource, ParentRef, Rollup } from '../core/instance/state.js';
+import type { WorkflowStatus } from '../core/status.js';
 
 export interface StartMessage {
   type: 'Start';
@@ -13,6 +15,46 @@ export interface StartMessage {
   version: number;
   params: Record<string, unknown>;
   requestId?: string;
+  /** Children of foreach/while/subworkflow steps (composite.ts): who started them and how. */
+  initiator?: 'SUBWORKFLOW' | 'FOREACH' | 'WHILE';
+  /** The run the child should be at: a loop iteration starts (or re-runs) with its loop's run id. */
+  runId?: number;
+  parent?: ParentRef;
+  source?: InlineSource;
+  depth?: number;
+  correlationId?: string;
+  /** Re-run an existing (ended) child as run `runId` with this policy. */
+  restart?: RestartPolicy;
+}
+
+/** A child instance's run ended: its parent step journals it (a `child-ended` event). */
+export interface ChildEndedMessage {
+  type: 'ChildEnded';
+  stepId: string;
+  attempt: number;
+  instanceId: number;
+  runId: number;
+  status: WorkflowStatus;
+  rollup: Rollup;
+  outputs?: Record<string, Record<string, unknown>>;
+  feedback?: Record<string, unknown>;
+  error?: string;
+}
+
+/** The parent's own note that its subworkflow child was created, or could not be. */
+export interface ChildStartedMessage {
+  type: 'ChildStarted';
+  stepId: string;
+  attempt: number;
+  instanceId: number;
+  runId: number;
+  version: number;
+}
+export interface ChildFailedMessage {
+  type: 'ChildFailed';
+  stepId: string;
+  attempt: number;
+  error: string;
 }
 
 export interface ActionMessage {
@@ -43,7 +85,16 @@ export interface PutOutputsMessage {
   outputs: Record<string, unknown>;
 }
 
-export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | GetMessage | WatchMessage | PutOutputsMessage;
+export type InstanceMessage =
+  | StepResultMessage
+  | StartMessage
+  | ActionMessage
+  | GetMessage
+  | WatchMessage
+  | PutOutputsMessage
+  | ChildEndedMessage
+  | ChildStartedMessage
+  | ChildFailedMessage;
 
 /** To a partition's host (address `partitionAddress(p)`): the summaries of instances it holds. */
 export interface ListMessage {

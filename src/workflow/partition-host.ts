@@ -44,7 +44,8 @@ import { isWorkflowTerminal } from '../core/status.js';
 import type { InstanceSnapshot, Journal } from '../journal/port.js';
 import type { Subscription, Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
-import { InstanceActor, type ActorHostHooks } from './instance-actor.js';
+import { InstanceActor, type ActorHostHooks, type ChildPort } from './instance-actor.js';
+import type { InlineSource } from '../core/instance/state.js';
 import type { InstanceMessage, ListMessage } from './messages.js';
 import { recoverPartition } from './recovery.js';
 import type { Logger } from '../log/logger.js';
@@ -72,7 +73,17 @@ export interface HostDeps {
   log: Logger;
   onDispatch?: ActorHostHooks['onDispatch'];
   inlineRuntimes?: ActorHostHooks['inlineRuntimes'];
+  /** Child instances of foreach/while/subworkflow steps (children.ts); without it such steps fail. */
+  children?: ChildPort;
 }
+
+/** The child port of a host given none (unit tests of hosts and actors). */
+export const NO_CHILDREN: ChildPort = {
+  launch: () => Promise.reject(new PreconditionError('this host cannot start child instances')),
+  notify: () => Promise.reject(new PreconditionError('this host cannot reach parent instances')),
+  stop: () => Promise.reject(new PreconditionError('this host cannot stop child instances')),
+  retryDelayMs: () => 1_000,
+};
 
 export class PartitionHost {
   private readonly actors = new Map<string, InstanceActor>();
@@ -109,6 +120,7 @@ export class PartitionHost {
       onError: (err, context, msg) => deps.log.error({ err, partition, epoch, ...context }, msg),
       onDispatch: deps.onDispatch,
       inlineRuntimes: deps.inlineRuntimes,
+      children: deps.children ?? NO_CHILDREN,
     };
   }
 
@@ -124,7 +136,7 @@ export class PartitionHost {
     const host = new PartitionHost(partition, epoch, deps);
     await deps.journal.claim(partition, epoch);
     image ??= await deps.journal.load(partition);
-    const recovered = await recoverPartition(image, (wf, v) => host.contextFor(wf, v));
+    const recovered = await recoverPartition(image, (wf, v, source) => host.contextFor(wf, v, source));
     for (const r of recovered.instances) {
       host.actors.set(r.key, new InstanceActor(r.key, r.state, r.ctx, host.hooks));
       // fold the replayed tail at the next checkpoint (if it needs one); never a held instance
@@ -205,16 +217,16 @@ export class PartitionHost {
         if (why !== undefined) throw new PreconditionError(`instance ${to} could not be recovered: ${why}`);
         throw new NotFoundError(`instance ${to} not found`);
       }
-      const ctx = await this.contextFor(msg.workflowId, msg.version);
+      const ctx = await this.contextFor(msg.workflowId, msg.version, msg.source);
       const fresh = this.actors.get(to) ?? new InstanceActor(to, undefined, ctx, this.hooks);
       this.actors.set(to, fresh);
       return fresh.post(msg).catch((err: unknown) => {
         if (!fresh.current && this.actors.get(to) === fresh) this.actors.delete(to); // refused start
         throw err;
       });
-    } else if (msg.type === 'Start') {
-      return actor.post({ type: 'Get' }); // request-id retries land here: the instance exists
     }
+    // A Start for an existing instance (a request-id retry, a parent's repeated launch) is the
+    // actor's to answer: see InstanceActor.startEvent.
     return actor.post(msg);
   }
 
@@ -239,8 +251,9 @@ export class PartitionHost {
     this.actors.clear();
   }
 
-  private async contextFor(workflowId: string, version: number): Promise<MachineContext> {
-    const def = await this.deps.definitions.compiledVersion(workflowId, version);
+  /** The machine context of a workflow version, or of an inline loop body (`source`). */
+  private async contextFor(workflowId: string, version: number, source?: InlineSource): Promise<MachineContext> {
+    const def = source ? await this.deps.definitions.compiledInline(workflowId, source) : await this.deps.definitions.compiledVersion(workflowId, version);
     return { ...this.deps.machine, def };
   }
 

@@ -11,6 +11,7 @@
 import { NotFoundError } from '../core/errors.js';
 import { decodeRecordEvent, decodeSnapshotState, describeReplayFailure, replayInstance, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
 import type { InstanceImage, PartitionImage } from '../journal/port.js';
+import type { InlineSource } from '../core/instance/state.js';
 
 export interface Recovered {
   key: string;
@@ -30,7 +31,7 @@ export interface RecoveryResult {
 
 export async function recoverPartition(
   image: PartitionImage,
-  contextFor: (workflowId: string, version: number) => Promise<MachineContext>,
+  contextFor: (workflowId: string, version: number, source?: InlineSource) => Promise<MachineContext>,
 ): Promise<RecoveryResult> {
   const where = `partition ${image.partition}`;
   const out: RecoveryResult = { instances: [], unrecovered: new Map(), failures: [] };
@@ -39,7 +40,7 @@ export async function recoverPartition(
     const head = headOf(key, img, where);
     let ctx: MachineContext;
     try {
-      ctx = await contextFor(head.workflowId, head.version);
+      ctx = await contextFor(head.workflowId, head.version, head.source);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err; // the store is unavailable: the takeover is retried
       const reason = `workflow ${head.workflowId} version ${head.version} is not in the definition store: ${err.message}`;
@@ -64,17 +65,18 @@ interface Head {
   instanceId: number;
   version: number;
   atMs: number;
+  source?: InlineSource;
 }
 
 /** Which workflow version an instance runs: from its snapshot, else from its `started` record. */
 function headOf(key: string, img: InstanceImage, where: string): Head {
   if (img.snapshot) {
     const s = decodeSnapshotState(img.snapshot.state, `${where}, snapshot of ${key}`);
-    return { workflowId: s.workflowId, instanceId: s.instanceId, version: s.version, atMs: s.createdAtMs };
+    return { workflowId: s.workflowId, instanceId: s.instanceId, version: s.version, atMs: s.createdAtMs, source: s.source };
   }
   const first = img.records[0]!;
   const ev = decodeRecordEvent(first.event, `${where}, ${key} seq ${first.seq}`).event as Extract<InstanceEvent, { t: 'started' }>;
-  return { workflowId: ev.workflowId, instanceId: ev.instanceId, version: ev.version, atMs: ev.atMs };
+  return { workflowId: ev.workflowId, instanceId: ev.instanceId, version: ev.version, atMs: ev.atMs, source: ev.source };
 }
 
 /** What get-instance shows of an instance whose very first record could not be folded. */

@@ -26,6 +26,43 @@ const AttemptViewSchema = Type.Object({
   details: Type.Optional(PlainMap(TASK_PARAMS_MAX_ENTRIES)),
 });
 
+const Counts = <T extends readonly string[]>(keys: T) => Type.Partial(Type.Record(OneOf(keys), Int(0)));
+const RollupSchema = Type.Object({ total: Int(0), counts: Counts(STEP_STATUSES) });
+const Ranges = Type.Array(Type.Tuple([Int(1), Int(1)]), { maxItems: 30_000 });
+const ForeachOverviewSchema = Type.Object({
+  kind: Type.Literal('foreach'),
+  inlineWorkflowId: Id(),
+  runId: Int(1),
+  total: Int(0),
+  concurrency: Int(0),
+  launched: Int(0),
+  running: Type.Array(Int(1), { maxItems: 30_000 }),
+  details: Type.Partial(Type.Record(OneOf(WORKFLOW_STATUSES), Ranges)),
+  stats: Counts(WORKFLOW_STATUSES),
+  rollup: RollupSchema,
+});
+const WhileOverviewSchema = Type.Object({
+  kind: Type.Literal('while'),
+  inlineWorkflowId: Id(),
+  runId: Int(1),
+  iterations: Int(0),
+  running: Type.Optional(Int(1)),
+  loopParamValues: Type.Record(Id(), Type.Array(Type.Unknown(), { maxItems: 30_000 })),
+  lastStatus: Type.Optional(OneOf(WORKFLOW_STATUSES)),
+  rollup: RollupSchema,
+});
+const SubworkflowOverviewSchema = Type.Object({
+  kind: Type.Literal('subworkflow'),
+  workflowId: Id(),
+  instanceId: Type.Optional(Int(1)),
+  runId: Type.Optional(Int(1)),
+  version: Type.Optional(Int(1)),
+  status: Type.Optional(OneOf(WORKFLOW_STATUSES)),
+  sync: Type.Boolean(),
+  rollup: Type.Optional(RollupSchema),
+});
+const ParentViewSchema = Type.Object({ workflowId: Id(), instanceId: Int(1), runId: Int(1), stepId: Id(), attempt: Int(1) });
+
 const StepViewSchema = Type.Object({
   stepId: Id(),
   stepType: Id(),
@@ -35,6 +72,7 @@ const StepViewSchema = Type.Object({
   outputs: PlainMap(TASK_PARAMS_MAX_ENTRIES),
   startedAtMs: Type.Optional(Ms()),
   endedAtMs: Type.Optional(Ms()),
+  overview: Type.Optional(Type.Union([ForeachOverviewSchema, WhileOverviewSchema, SubworkflowOverviewSchema])),
 });
 
 const InstanceViewSchema = Type.Object({
@@ -52,6 +90,11 @@ const InstanceViewSchema = Type.Object({
   endedAtMs: Type.Optional(Ms()),
   error: Type.Optional(Text()),
   replayError: Type.Optional(Text()),
+  rollup: RollupSchema,
+  initiator: Id(),
+  parent: Type.Optional(ParentViewSchema),
+  depth: Int(0),
+  correlationId: Id(),
 });
 
 const InstanceSummarySchema = Type.Object({

@@ -45,11 +45,54 @@ const view: InstanceView = {
       endedAtMs: 2_900,
     },
     { stepId: 'b', stepType: 'NoOp', status: 'NOT_CREATED', attempts: [], params: {}, outputs: {} },
+    {
+      stepId: 'loop',
+      stepType: 'foreach',
+      status: 'RUNNING',
+      attempts: [{ attempt: 1, attemptId: 'wf-7-loop-1', status: 'RUNNING', createdAtMs: 1_000 }],
+      params: {},
+      outputs: {},
+      overview: {
+        kind: 'foreach',
+        inlineWorkflowId: 'maestro_foreach_x_7_y',
+        runId: 2,
+        total: 9,
+        concurrency: 3,
+        launched: 6,
+        running: [5, 6],
+        details: { SUCCEEDED: [[1, 3]], FAILED: [[4, 4]] },
+        stats: { SUCCEEDED: 3, FAILED: 1 },
+        rollup: { total: 8, counts: { SUCCEEDED: 6, FATALLY_FAILED: 1, RUNNING: 1 } },
+      },
+    },
+    {
+      stepId: 'w',
+      stepType: 'while',
+      status: 'SUCCEEDED',
+      attempts: [],
+      params: {},
+      outputs: {},
+      overview: { kind: 'while', inlineWorkflowId: 'maestro_while_x_7_z', runId: 1, iterations: 2, loopParamValues: { i: [1, 2, 3] }, lastStatus: 'SUCCEEDED', rollup: { total: 2, counts: { SUCCEEDED: 2 } } },
+    },
+    {
+      stepId: 's',
+      stepType: 'subworkflow',
+      status: 'RUNNING',
+      attempts: [],
+      params: {},
+      outputs: {},
+      overview: { kind: 'subworkflow', workflowId: 'child', instanceId: 4, runId: 1, version: 2, status: 'IN_PROGRESS', sync: true },
+    },
   ],
   createdAtMs: 900,
   startedAtMs: 950,
   endedAtMs: 3_000,
   error: 'step a failed',
+  rollup: { total: 12, counts: { SUCCEEDED: 9, RUNNING: 2, NOT_CREATED: 1 } },
+  initiator: 'FOREACH',
+  parent: { workflowId: 'root', instanceId: 1, runId: 1, stepId: 'outer', attempt: 1 },
+  depth: 1,
+  correlationId: 'root:1:1',
 };
 
 test('an instance view survives view -> proto -> bytes -> proto -> view', (t) => {
@@ -58,7 +101,21 @@ test('an instance view survives view -> proto -> bytes -> proto -> view', (t) =>
 });
 
 test('absent optional fields stay absent after the round trip', (t) => {
-  const bare: InstanceView = { workflowId: 'wf', instanceId: 1, runId: 1, version: 1, status: 'CREATED', runPolicy: 'START_FRESH_NEW_RUN', params: {}, steps: [], createdAtMs: 5 };
+  const bare: InstanceView = {
+    workflowId: 'wf',
+    instanceId: 1,
+    runId: 1,
+    version: 1,
+    status: 'CREATED',
+    runPolicy: 'START_FRESH_NEW_RUN',
+    params: {},
+    steps: [],
+    createdAtMs: 5,
+    rollup: { total: 0, counts: {} },
+    initiator: 'MANUAL',
+    depth: 0,
+    correlationId: 'wf:1:1',
+  };
   t.deepEqual(instanceFromProto(Instance.decode(Instance.encode(instanceToProto(bare)).finish())), bare);
 });
 

@@ -13,6 +13,7 @@ import { LocalPartitions } from '../../src/workflow/partitions.js';
 import { PartitionIndex } from '../../src/workflow/partition-index.js';
 import { Engine } from '../../src/workflow/engine.js';
 import { InstanceActor } from '../../src/workflow/instance-actor.js';
+import { NO_CHILDREN } from '../../src/workflow/partition-host.js';
 import { createSelEngine } from '../../src/expr/index.js';
 import { parseWorkflowRequest } from '../../src/core/definition/index.js';
 import { compileWorkflow } from '../../src/core/instance/index.js';
@@ -122,6 +123,7 @@ test("an executor refuses the former owner's dispatch and cancel once it has see
     epoch: 1,
     journal: r.journal,
     transport: r.transport,
+    children: NO_CHILDREN,
     now: () => r.clock.now,
     onStale: () => t.fail('not expected'),
     onApplied: () => {},

@@ -29,7 +29,7 @@ test('every instance message type passes unchanged', (t) => {
 });
 
 test('the message type picks the schema; unknown and internal types are refused', (t) => {
-  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, StepResult, Action, Get, Watch, PutOutputs, got "Timer"/);
+  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, StepResult, Action, Get, Watch, PutOutputs, ChildEnded, ChildStarted, ChildFailed, got "Timer"/);
   refuses(t, () => parseInstanceMessage({}), 'type', /got none/);
   refuses(t, () => parseInstanceMessage(42), 'type', /got no map/);
   refuses(t, () => parseInstanceMessage({ type: 'Action', action: 'explode' }), 'action', /union/i);

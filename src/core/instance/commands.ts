@@ -1,6 +1,7 @@
 /** Effects the instance actor performs after the events that caused them are durable. */
 import type { StepTask } from '../step-runtime.js';
 import type { InstanceChange } from './view.js';
+import type { InlineSource, ParentRef } from './state.js';
 
 export type InstanceCommand =
   | { c: 'dispatch'; task: StepTask }
@@ -8,4 +9,27 @@ export type InstanceCommand =
   | { c: 'set-timer'; timerId: string; atMs: number }
   | { c: 'clear-timer'; timerId: string }
   | { c: 'changed'; change: InstanceChange }
-  | { c: 'finished' };
+  | { c: 'finished' }
+  /** Start (or re-run) a child instance of a foreach/while/subworkflow step (idempotent). */
+  | { c: 'launch'; launch: ChildLaunch }
+  /** Stop child instances (a parent step stopped, killed or timed out). */
+  | { c: 'stop-children'; workflowId: string; instanceIds: number[]; reason: string };
+
+export interface ChildLaunch {
+  kind: 'foreach' | 'while' | 'subworkflow';
+  /** Inline iterations: the inline workflow id and the iteration's instance id. Subworkflow: the child workflow id. */
+  workflowId: string;
+  instanceId?: number;
+  runId: number;
+  /** Inline iterations: the root definition's version; subworkflows: the version spec (active, latest, default, N). */
+  version: number | string;
+  source?: InlineSource;
+  params: Record<string, unknown>;
+  parent: ParentRef;
+  depth: number;
+  correlationId: string;
+  /** Re-run an existing iteration with this policy (restart of the parent). */
+  restart?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+  /** Dedup key of a subworkflow child start (Maestro: parent identity + step identity). */
+  requestId?: string;
+}

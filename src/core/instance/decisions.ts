@@ -11,7 +11,8 @@
  *
  * Decision kinds: 'params' (resolved workflow params at start and restart), 'stepParams' (an
  * attempt's resolved params), 'edge' (an edge condition's outcome) — each recorded when working
- * it out evaluated SEL, under the node's limits and clock at the time (`decideIfSel`); without
+ * it out evaluated SEL, under the node's limits and clock at the time (`decideIfSel`), and 'loop'
+ * (a while step's condition before an iteration); without
  * SEL it is a pure function of recorded facts and replay works it out again, with an expression
  * engine that refuses to be called — and always: 'runtime' (a runtime existed for the step type
  * when the attempt started), 'timeout' (a step or workflow timeout in ms), 'retry' (retry limit
@@ -21,7 +22,7 @@
  */
 import { MaestroError } from '../errors.js';
 
-export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id';
+export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id' | 'loop';
 /** `[kind, value]`, or `[kind, null, message]` when the computation threw. */
 export type Decision = [DecisionKind, unknown] | [DecisionKind, null, string];
 

@@ -5,8 +5,10 @@
  * node's runtimes, limits or clock. Times come from the event (`atMs`).
  */
 import type { StepResult } from '../step-runtime.js';
+import type { InlineSource, ParentRef, Rollup } from './state.js';
+import type { WorkflowStatus } from '../status.js';
 
-export type Initiator = 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH';
+export type Initiator = 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH' | 'WHILE';
 export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
 
 export type InstanceEvent =
@@ -19,6 +21,12 @@ export type InstanceEvent =
       runParams: Record<string, unknown>;
       requestId?: string;
       initiator: Initiator;
+      /** Run id of the first run (loop iterations start at their loop's run id); 1 when absent. */
+      runId?: number;
+      parent?: ParentRef;
+      source?: InlineSource;
+      depth?: number;
+      correlationId?: string;
     }
   | { t: 'result'; atMs: number; stepId: string; attempt: number; result: StepResult }
   | { t: 'timer'; atMs: number; timerId: string }
@@ -26,11 +34,32 @@ export type InstanceEvent =
   | { t: 'outputs'; atMs: number; stepId: string; outputs: Record<string, unknown> }
   | { t: 'stop'; atMs: number; reason?: string }
   | { t: 'kill'; atMs: number; reason?: string }
-  | { t: 'restart'; atMs: number; policy: RestartPolicy; runParams?: Record<string, unknown> }
+  /** `runId`: the new run's id (loop iterations re-run with their loop's run id); default the next one. */
+  | { t: 'restart'; atMs: number; policy: RestartPolicy; runParams?: Record<string, unknown>; runId?: number }
   /**
    * The owner dispatches these running attempts again (nobody announced holding them). Journaled
    * so that the partition's fence applies: an owner that lost the partition cannot do it.
    */
-  | { t: 'redispatch'; atMs: number; attemptIds: string[] };
+  | { t: 'redispatch'; atMs: number; attemptIds: string[] }
+  /** A subworkflow step's child was created (its id comes from the child workflow's numbering). */
+  | { t: 'child-started'; atMs: number; stepId: string; attempt: number; instanceId: number; runId: number; version: number }
+  /** A child instance of a foreach/while/subworkflow step ended (see ChildEnded). */
+  | {
+      t: 'child-ended';
+      atMs: number;
+      stepId: string;
+      attempt: number;
+      instanceId: number;
+      runId: number;
+      status: WorkflowStatus;
+      rollup: Rollup;
+      /** Inner step params the parent asked for (ParentRef.report), stepId -> name -> value. */
+      outputs?: Record<string, Record<string, unknown>>;
+      /** While loops: the last value of each loop param (ParentRef.feedback). */
+      feedback?: Record<string, unknown>;
+      error?: string;
+    }
+  /** Launching a child failed for good (its workflow or version does not exist, depth...). */
+  | { t: 'child-failed'; atMs: number; stepId: string; attempt: number; error: string };
 
 export type InstanceEventType = InstanceEvent['t'];

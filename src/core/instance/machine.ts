@@ -25,9 +25,11 @@ import {
   onRetryTimer,
   onStepTimeout,
   terminateActiveSteps,
+  endComposite,
 } from './steps.js';
 import type { Decision } from './decisions.js';
 import type { StepState } from './state.js';
+import { compositeResume, onChildEvent } from './composite.js';
 
 export type { MachineContext } from './transition.js';
 
@@ -61,7 +63,7 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       terminate(t, ev.t, ev.reason);
       break;
     case 'restart':
-      restart(t, ev.policy, ev.runParams);
+      restart(t, ev.policy, ev.runParams, ev.runId);
       advance(t, true);
       break;
     case 'redispatch': {
@@ -72,6 +74,11 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       }
       break;
     }
+    case 'child-started':
+    case 'child-ended':
+    case 'child-failed':
+      onChildEvent(t, ev, endComposite);
+      break;
     default:
       assertNever(ev, 'instance event');
   }
@@ -85,7 +92,7 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
     workflowId: ev.workflowId,
     instanceId: ev.instanceId,
     version: ev.version,
-    runId: 1,
+    runId: ev.runId ?? 1,
     uuid: '',
     status: 'CREATED',
     runPolicy: 'START_FRESH_NEW_RUN',
@@ -99,6 +106,10 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
     runs: [],
     seq,
   };
+  if (ev.parent) blank.parent = ev.parent;
+  if (ev.source) blank.source = ev.source;
+  if (ev.depth) blank.depth = ev.depth;
+  if (ev.correlationId) blank.correlationId = ev.correlationId;
   const t = new Transition(blank, ev.atMs, seq, ctx, recorded);
   t.s.uuid = t.uuid();
   t.s.startedAtMs = ev.atMs;
@@ -152,19 +163,23 @@ function terminate(t: Transition, action: 'stop' | 'kill', reason?: string): voi
   finishRun(t, action === 'stop' ? 'STOPPED' : 'FAILED', reason ?? (action === 'stop' ? 'stopped by user' : 'killed by user'));
 }
 
-function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string, unknown>): void {
+function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string, unknown>, runId?: number): void {
   const s = t.s;
   if (!isWorkflowTerminal(s.status)) {
     throw new PreconditionError(`cannot restart instance ${t.key}: it is ${s.status}; stop it first`);
   }
+  if (runId !== undefined && runId <= s.runId) throw new PreconditionError(`cannot restart instance ${t.key} as run ${runId}: it is at run ${s.runId}`);
   s.runs = [...s.runs, { runId: s.runId, status: s.status, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs }];
-  s.runId += 1;
+  s.runId = runId ?? s.runId + 1;
   s.runPolicy = policy;
   const previous = s.params;
   for (const id of t.ctx.def.order) {
     const st = s.steps[id];
     const keep = policy === 'RESTART_FROM_INCOMPLETE' && st !== undefined && isStepComplete(st.status);
-    if (!keep) s.steps[id] = newStepState(id);
+    if (keep) continue;
+    const fresh = newStepState(id);
+    if (st?.loop) fresh.loop = st.loop; // what a foreach/while/subworkflow restart continues from
+    s.steps[id] = fresh;
   }
   s.startedAtMs = t.atMs;
   s.params = t.decideIfSel('params', () =>
@@ -215,6 +230,7 @@ export function resumeCommands(s: InstanceState, ctx: MachineContext): InstanceC
     if (c) out.push(c);
   }
   for (const timer of Object.values(s.timers)) out.push({ c: 'set-timer', timerId: timer.timerId, atMs: timer.atMs });
+  for (const c of compositeResume(s, ctx.def)) out.push(c);
   return out;
 }
 

@@ -1,7 +1,9 @@
 /** Projections of InstanceState for readers outside the engine. */
 import type { CompiledWorkflow } from './compiled.js';
-import type { InstanceState } from './state.js';
-import type { InstanceSummary, InstanceView, StepView } from './view.js';
+import type { CompositeState, IdRanges, InstanceState } from './state.js';
+import type { ForeachOverview, InstanceSummary, InstanceView, StepOverview, StepView, SubworkflowOverview, WhileOverview } from './view.js';
+import type { WorkflowStatus } from '../status.js';
+import { rangeCount, rollupOf } from './composite.js';
 import { toPlain } from '../params/index.js';
 import { cloneAttempt } from './transition.js';
 
@@ -21,6 +23,7 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
       outputs: last?.outputs ?? {},
       startedAtMs: st.startedAtMs,
       endedAtMs: st.endedAtMs,
+      ...(st.loop ? { overview: overviewOf(st.loop) } : {}),
     };
   });
   return {
@@ -32,7 +35,44 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     startedAtMs: s.startedAtMs,
     error: s.error,
     ...(s.replayError === undefined ? {} : { replayError: s.replayError }),
+    rollup: rollupOf(s, def),
+    initiator: s.initiator,
+    ...(s.parent ? { parent: { workflowId: s.parent.workflowId, instanceId: s.parent.instanceId, runId: s.parent.runId, stepId: s.parent.stepId, attempt: s.parent.attempt } } : {}),
+    depth: s.depth ?? 0,
+    correlationId: s.correlationId ?? `${s.workflowId}:${s.instanceId}:${s.runId}`,
   };
+}
+
+function overviewOf(loop: CompositeState): StepOverview {
+  if (loop.kind === 'foreach') {
+    const stats: ForeachOverview['stats'] = {};
+    for (const [k, r] of Object.entries(loop.done) as Array<[WorkflowStatus, IdRanges]>) stats[k] = rangeCount(r);
+    return {
+      kind: 'foreach',
+      inlineWorkflowId: loop.workflowId,
+      runId: loop.runId,
+      total: loop.total,
+      concurrency: loop.limit,
+      launched: loop.next,
+      running: loop.running,
+      details: loop.done,
+      stats,
+      rollup: loop.rollup,
+    };
+  }
+  if (loop.kind === 'while') {
+    const v: WhileOverview = { kind: 'while', inlineWorkflowId: loop.workflowId, runId: loop.runId, iterations: loop.iterations, loopParamValues: loop.values, rollup: loop.rollup };
+    if (loop.running !== undefined) v.running = loop.running;
+    if (loop.lastStatus !== undefined) v.lastStatus = loop.lastStatus;
+    return v;
+  }
+  const v: SubworkflowOverview = { kind: 'subworkflow', workflowId: loop.workflowId, sync: loop.sync };
+  if (loop.instanceId !== undefined) v.instanceId = loop.instanceId;
+  if (loop.runId !== undefined) v.runId = loop.runId;
+  if (loop.version !== undefined) v.version = loop.version;
+  if (loop.status !== undefined) v.status = loop.status;
+  if (loop.rollup !== undefined) v.rollup = loop.rollup;
+  return v;
 }
 
 export function toSummary(s: InstanceState): InstanceSummary {

@@ -5,6 +5,7 @@
 import type { TypedValue } from '../expr-port.js';
 import type { AttemptView } from './view.js';
 import type { RunPolicy, StepStatus, WorkflowStatus } from '../status.js';
+import type { Initiator } from './events.js';
 
 /** An attempt as kept in state is exactly what get-instance shows. */
 export type AttemptState = AttemptView;
@@ -25,6 +26,102 @@ export interface StepState {
   params: Record<string, TypedValue>;
   startedAtMs?: number;
   endedAtMs?: number;
+  /** foreach / while / subworkflow steps: the child instances of the current attempt (composite.ts). */
+  loop?: CompositeState;
+}
+
+/** Leaf steps per status over a subtree (Maestro's rollup_overview, counts only). */
+export interface Rollup {
+  total: number;
+  counts: Partial<Record<StepStatus, number>>;
+}
+
+/** Inclusive id ranges `[first, last]`, ascending and disjoint (Maestro's compressed details). */
+export type IdRanges = Array<[number, number]>;
+
+export interface ForeachState {
+  kind: 'foreach';
+  /** The inline workflow id the iterations run as (shared by every run of the parent). */
+  workflowId: string;
+  /** foreach_run_id: the run id the iterations of this attempt run with. */
+  runId: number;
+  total: number;
+  limit: number;
+  strict: boolean;
+  /** Next 0-based iteration index to look at for launching. */
+  next: number;
+  /** Launched iteration ids (1-based) not yet known terminal, ascending. */
+  running: number[];
+  /** Terminal iterations by workflow status. */
+  done: Partial<Record<WorkflowStatus, IdRanges>>;
+  /** Iterations SUCCEEDED in an earlier run and kept by a restart (never launched again). */
+  kept?: IdRanges;
+  /** Iterations that exist from earlier runs (ids <= this are re-run, not created). */
+  existing: number;
+  /** Restart policy the re-run iterations get. */
+  rerun?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+  rollup: Rollup;
+  /** getFromForeach values: "innerStep.param" -> iteration id -> value (only those the workflow reads). */
+  values?: Record<string, Record<number, unknown>>;
+  /** Some iteration FAILED: nothing more is launched. */
+  failed: boolean;
+}
+
+export interface WhileState {
+  kind: 'while';
+  workflowId: string;
+  runId: number;
+  /** Iterations launched so far in all runs (the last one's id). */
+  iterations: number;
+  /** Id of the iteration running now. */
+  running?: number;
+  /** loop_param_values: each loop param's input per iteration, then the value after the last. */
+  values: Record<string, unknown[]>;
+  lastStatus?: WorkflowStatus;
+  rollup: Rollup;
+  /** Iterations of earlier runs that exist (re-run with a new run, not created). */
+  existing: number;
+}
+
+export interface SubworkflowState {
+  kind: 'subworkflow';
+  workflowId: string;
+  sync: boolean;
+  /** subworkflow_version as given: active, latest, default or a version number. */
+  versionSpec: string;
+  /** Restart of the parent: the same child re-runs with this policy. */
+  rerun?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+  /** Set once the child is created (its own instance id in its workflow). */
+  instanceId?: number;
+  runId?: number;
+  version?: number;
+  status?: WorkflowStatus;
+  rollup?: Rollup;
+  /** Evaluated params of the child's steps once it ended (getFromSubworkflow). */
+  outputs?: Record<string, Record<string, unknown>>;
+}
+
+export type CompositeState = ForeachState | WhileState | SubworkflowState;
+
+/** Where a child instance reports: its parent step (set on children of foreach/while/subworkflow). */
+export interface ParentRef {
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  stepId: string;
+  attempt: number;
+  sync: boolean;
+  /** Inner step params the parent reads from this child when it ends: stepId -> names ([] = all). */
+  report?: Record<string, string[]>;
+  /** While loops: loop param names whose last value the child reports. */
+  feedback?: string[];
+}
+
+/** An inline (foreach/while body) workflow: the root definition version and the step path to the body. */
+export interface InlineSource {
+  workflowId: string;
+  version: number;
+  path: string[];
 }
 
 export type TimerKind = 'retry' | 'step-timeout' | 'workflow-timeout';
@@ -52,7 +149,15 @@ export interface InstanceState {
   status: WorkflowStatus;
   runPolicy: RunPolicy;
   requestId?: string;
-  initiator: 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH';
+  initiator: Initiator;
+  /** Set on the children of foreach/while/subworkflow steps. */
+  parent?: ParentRef;
+  /** Inline loop bodies: where the definition comes from. */
+  source?: InlineSource;
+  /** Ancestors above this instance (0 for a root). */
+  depth?: number;
+  /** Shared by a whole nested tree: "<rootWf>:<rootInst>:<rootRun>". */
+  correlationId?: string;
   /** Run params as given at start (raw), kept for restart. */
   runParams: Record<string, unknown>;
   params: Record<string, TypedValue>;

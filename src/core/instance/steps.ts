@@ -14,6 +14,7 @@ import { evaluateCondition, resolveStepParams, mergeOutputs } from '../params/in
 import type { StepResult } from '../step-runtime.js';
 import type { StepState } from './state.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
+import { compositeExtensions, startComposite, stopChildren } from './composite.js';
 
 
 export function isActive(st: StepState): boolean {
@@ -82,7 +83,7 @@ function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'uns
     if (isStepFailed(pred.status)) return 'blocked';
     if (!isStepComplete(pred.status) || satisfied) continue;
     try {
-      satisfied = t.decideIfSel('edge', () => evaluateCondition(edge.condition, () => scopeFor(t, pred.params), t));
+      satisfied = t.decideIfSel('edge', () => evaluateCondition(edge.condition, () => scopeFor(t, pred.params, compositeExtensions(t)), t));
     } catch (e) {
       return { error: `condition of the edge from ${edge.from}: ${(e as Error).message}` };
     }
@@ -135,15 +136,16 @@ export function startAttempt(t: Transition, id: string): void {
         attempt,
         attemptId: a.attemptId,
         stepInstanceUuid,
+        extensions: compositeExtensions(t),
       }),
     );
   } catch (e) {
     return endAttempt(t, id, 'FATALLY_FAILED', `param evaluation failed: ${(e as Error).message}`);
   }
-  if (def.kind !== 'step') {
-    return endAttempt(t, id, 'INTERNALLY_FAILED', `step kind ${def.kind} is not supported by this engine yet`);
+  if (def.kind === 'template') {
+    return endAttempt(t, id, 'INTERNALLY_FAILED', 'template steps are placeholders with no runtime (as in Maestro)');
   }
-  if (!t.decide('runtime', () => t.ctx.hasRuntime(def.type.toLowerCase()))) {
+  if (def.kind === 'step' && !t.decide('runtime', () => t.ctx.hasRuntime(def.type.toLowerCase()))) {
     return endAttempt(t, id, 'FATALLY_FAILED', `no runtime for step type ${def.type}`);
   }
   t.setStepStatus(id, 'WAITING_FOR_PERMITS');
@@ -152,7 +154,7 @@ export function startAttempt(t: Transition, id: string): void {
 
 function dispatchAttempt(t: Transition, id: string): void {
   const def = t.definition(id);
-  if (def.kind !== 'step') return;
+  if (def.kind === 'template') return;
   const st = t.setStepStatus(id, 'STARTING');
   const a = currentAttempt(st)!;
   a.startedAtMs = t.atMs;
@@ -164,8 +166,37 @@ function dispatchAttempt(t: Transition, id: string): void {
     return endAttempt(t, id, 'FATALLY_FAILED', (e as Error).message);
   }
   t.setStepStatus(id, 'RUNNING');
-  t.commands.push({ c: 'dispatch', task: taskOf(t.s, st, a, def, t.atMs, timeoutMs) });
   if (timeoutMs !== undefined) t.setTimer(`step-timeout:${id}`, 'step-timeout', t.atMs + timeoutMs, id, a.attempt);
+  if (def.kind !== 'step') {
+    const previous = st.loop; // the composite state of an earlier run or attempt (restart semantics)
+    st.loop = undefined;
+    return startComposite(t, id, previous, endComposite);
+  }
+  t.commands.push({ c: 'dispatch', task: taskOf(t.s, st, a, def, t.atMs, timeoutMs) });
+}
+
+/** A foreach/while/subworkflow step's children are done (composite.ts decides how it ended). */
+export function endComposite(t: Transition, id: string, status: StepStatus, error?: string): void {
+  const cur = t.s.steps[id];
+  if (!cur || cur.status !== 'RUNNING') return;
+  t.clearTimer(`step-timeout:${id}`);
+  if (status === 'SUCCEEDED') {
+    t.setStepStatus(id, 'FINISHING');
+    const st = t.step(id);
+    const a = currentAttempt(st)!;
+    a.endedAtMs = t.atMs;
+    st.endedAtMs = t.atMs;
+    t.setStepStatus(id, 'SUCCEEDED');
+    return;
+  }
+  if (status === 'FATALLY_FAILED' || status === 'INTERNALLY_FAILED') return endAttempt(t, id, status, error ?? status);
+  const st = t.setStepStatus(id, status);
+  const a = currentAttempt(st);
+  if (a) {
+    if (error !== undefined) a.error = error;
+    a.endedAtMs = t.atMs;
+  }
+  st.endedAtMs = t.atMs;
 }
 
 /** A result from an executor. Results for attempts that are not the running one are ignored. */
@@ -261,7 +292,11 @@ export function terminateActiveSteps(t: Transition, status: StepStatus): void {
   for (const [id, st] of Object.entries(t.s.steps)) {
     if (!isActive(st) && !t.s.timers[`retry:${id}`]) continue;
     const a = currentAttempt(st);
-    if (st.status === 'RUNNING' && a) t.commands.push({ c: 'cancel', attemptId: a.attemptId });
+    if (st.status === 'RUNNING' && a) {
+      const stop = st.loop ? stopChildren(st, `step ${id} of ${t.key} ended ${status}`) : undefined;
+      if (stop) t.commands.push(stop);
+      else if (!st.loop) t.commands.push({ c: 'cancel', attemptId: a.attemptId });
+    }
     if (isActive(st)) {
       const s2 = t.setStepStatus(id, status);
       const a2 = currentAttempt(s2);
@@ -281,6 +316,11 @@ export function onRetryTimer(t: Transition, id: string): void {
 export function onStepTimeout(t: Transition, id: string, attempt: number): void {
   const st = t.s.steps[id];
   if (!st || st.status !== 'RUNNING' || currentAttempt(st)?.attempt !== attempt) return;
-  t.commands.push({ c: 'cancel', attemptId: currentAttempt(st)!.attemptId });
+  if (st.loop) {
+    const stop = stopChildren(st, `step ${id} of ${t.key} timed out`);
+    if (stop) t.commands.push(stop);
+  } else {
+    t.commands.push({ c: 'cancel', attemptId: currentAttempt(st)!.attemptId });
+  }
   endAttempt(t, id, 'TIMEOUT_FAILED', 'step timed out');
 }

@@ -12,7 +12,7 @@ import type { AttemptState, InstanceState, StepState, TimerKind } from './state.
 import { isStepRunning, isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
 import { seededRandom, uuidFrom } from './random.js';
 import { Decisions, SelOnReplay, type Decision, type DecisionKind } from './decisions.js';
-import { makeScope, resolveParsable, toPlain, type EvalEnv, type SystemContext } from '../params/index.js';
+import { makeScope, resolveParsable, toPlain, type EvalEnv, type ParamExtensions, type SystemContext } from '../params/index.js';
 import type { StepTask } from '../step-runtime.js';
 import { parseDurationMs } from '../definition/index.js';
 import { ValidationError } from '../errors.js';
@@ -64,6 +64,8 @@ export class Transition implements ExpressionEngine {
   private randomFn: (() => number) | undefined;
   private readonly decisions: Decisions;
   private ids = 0;
+  /** Nested objects already copied in this transition (composite step state: composite.ts). */
+  private ownedObjects: Set<object> | undefined;
   /** SEL evaluations so far (this transition is the machine's ExpressionEngine: see evaluate). */
   selEvaluations = 0;
   /** decideIfSel computations in progress (SEL is recordable only inside one). */
@@ -116,6 +118,15 @@ export class Transition implements ExpressionEngine {
       const uuid = this.ctx.uuid;
       return this.ctx.legacyIds || !uuid ? uuidFrom(this.random) : uuid(this.key, this.seq, this.ids++);
     });
+  }
+
+  /** Whether `o` was created in this transition (so it may be changed in place). */
+  owns(o: object): boolean {
+    return this.ownedObjects?.has(o) ?? false;
+  }
+
+  own(o: object): void {
+    (this.ownedObjects ??= new Set()).add(o);
   }
 
   /** The timers record, copied on first write (most events touch no timer). */
@@ -311,6 +322,10 @@ function cloneInstance(s: InstanceState, seq: number): InstanceState {
   if (s.error !== undefined) c.error = s.error;
   if (s.runningSteps !== undefined) c.runningSteps = s.runningSteps;
   if (s.replayError !== undefined) c.replayError = s.replayError;
+  if (s.parent !== undefined) c.parent = s.parent;
+  if (s.source !== undefined) c.source = s.source;
+  if (s.depth !== undefined) c.depth = s.depth;
+  if (s.correlationId !== undefined) c.correlationId = s.correlationId;
   return c;
 }
 
@@ -318,6 +333,7 @@ function cloneStep(st: StepState, attempts: AttemptState[]): StepState {
   const c: StepState = { stepId: st.stepId, status: st.status, attempts, retries: st.retries, params: st.params };
   if (st.startedAtMs !== undefined) c.startedAtMs = st.startedAtMs;
   if (st.endedAtMs !== undefined) c.endedAtMs = st.endedAtMs;
+  if (st.loop !== undefined) c.loop = st.loop;
   return c;
 }
 
@@ -362,11 +378,12 @@ export function attemptIdOf(key: string, runId: number, stepId: string, attempt:
 }
 
 /** The scope of a transition condition: the predecessor's params, then the workflow's. */
-export function scopeFor(t: Transition, own: Record<string, TypedValue> | undefined): EvalScope {
+export function scopeFor(t: Transition, own: Record<string, TypedValue> | undefined, extensions?: ParamExtensions): EvalScope {
   return makeScope(own, {
     env: t.env(),
     system: t.system(),
     workflowParams: t.s.params,
     stepParams: (id: string) => t.s.steps[id]?.params,
+    extensions,
   });
 }

@@ -24,6 +24,63 @@ export interface StepView {
   outputs: Record<string, unknown>;
   startedAtMs?: number;
   endedAtMs?: number;
+  /** foreach / while / subworkflow steps: their children (Maestro's step overviews). */
+  overview?: StepOverview;
+}
+
+/** Leaf steps per status over a subtree (Maestro's rollup_overview counts). */
+export interface RollupView {
+  total: number;
+  counts: Partial<Record<StepStatus, number>>;
+}
+
+/** Maestro's ForeachStepOverview: iteration ids per status as compressed inclusive ranges. */
+export interface ForeachOverview {
+  kind: 'foreach';
+  inlineWorkflowId: string;
+  runId: number;
+  total: number;
+  concurrency: number;
+  /** Iterations looked at so far (the next one launched is this + 1, unless kept). */
+  launched: number;
+  running: number[];
+  details: Partial<Record<WorkflowStatus, Array<[number, number]>>>;
+  stats: Partial<Record<WorkflowStatus, number>>;
+  rollup: RollupView;
+}
+
+export interface WhileOverview {
+  kind: 'while';
+  inlineWorkflowId: string;
+  runId: number;
+  iterations: number;
+  running?: number;
+  /** Each loop param's input per iteration, then its value after the last (Maestro's loop_param_values). */
+  loopParamValues: Record<string, unknown[]>;
+  lastStatus?: WorkflowStatus;
+  rollup: RollupView;
+}
+
+export interface SubworkflowOverview {
+  kind: 'subworkflow';
+  workflowId: string;
+  instanceId?: number;
+  runId?: number;
+  version?: number;
+  status?: WorkflowStatus;
+  sync: boolean;
+  rollup?: RollupView;
+}
+
+export type StepOverview = ForeachOverview | WhileOverview | SubworkflowOverview;
+
+/** The parent step of a child instance. */
+export interface ParentView {
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  stepId: string;
+  attempt: number;
 }
 
 export interface InstanceView {
@@ -42,6 +99,13 @@ export interface InstanceView {
   error?: string;
   /** Recovery could not fold this instance's journal: it is held read-only, this says why. */
   replayError?: string;
+  /** Leaf steps of the whole subtree (iterations and sync children included) per status. */
+  rollup: RollupView;
+  initiator: string;
+  /** Set on foreach/while iterations and subworkflow children. */
+  parent?: ParentView;
+  depth: number;
+  correlationId: string;
 }
 
 export interface InstanceSummary {

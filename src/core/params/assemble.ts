@@ -25,11 +25,12 @@ const RUN_SOURCE: Record<InitiatorType, ParamSource> = {
   SIGNAL: 'SIGNAL',
   SUBWORKFLOW: 'SUBWORKFLOW',
   FOREACH: 'FOREACH',
+  WHILE: 'WHILE',
 };
 
 /** The stage of user-supplied params: run params at start, restart params at restart. */
 export function userStage(initiator: InitiatorType, restart: boolean, what: string): MergeStage {
-  const upstream = initiator === 'SUBWORKFLOW' || initiator === 'FOREACH';
+  const upstream = initiator === 'SUBWORKFLOW' || initiator === 'FOREACH' || initiator === 'WHILE';
   return { source: restart && !upstream ? 'RESTART' : RUN_SOURCE[initiator], what, restart, privileged: upstream };
 }
 

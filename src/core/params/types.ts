@@ -15,7 +15,8 @@ export type ParamSource =
   | 'LAUNCH'
   | 'RESTART'
   | 'SUBWORKFLOW'
-  | 'FOREACH';
+  | 'FOREACH'
+  | 'WHILE';
 
 /**
  * An evaluated param. `mode`, `source` and `tags` are what Maestro keeps beside the value; they
@@ -29,7 +30,7 @@ export interface ParamValue extends TypedValue {
 }
 export type ParamValues = Record<string, ParamValue>;
 
-export type InitiatorType = 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH';
+export type InitiatorType = 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH' | 'WHILE';
 
 export interface SystemContext {
   workflowId: string;

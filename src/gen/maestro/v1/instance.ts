@@ -341,7 +341,101 @@ export interface Step {
   params?: { [key: string]: any } | undefined;
   outputs?: { [key: string]: any } | undefined;
   startedAt?: Date | undefined;
-  endedAt?: Date | undefined;
+  endedAt?:
+    | Date
+    | undefined;
+  /**
+   * foreach / while / subworkflow steps: their children (Maestro's step overviews). Absent for
+   * leaf steps and composite steps that have not started.
+   */
+  overview?: StepOverview | undefined;
+}
+
+/**
+ * Leaf steps per status over a subtree (Maestro's rollup_overview counts). Keys are StepStatus
+ * names without the prefix ("SUCCEEDED", "RUNNING", ...).
+ */
+export interface Rollup {
+  totalLeafCount: number;
+  counts: { [key: string]: number };
+}
+
+export interface Rollup_CountsEntry {
+  key: string;
+  value: number;
+}
+
+/** An inclusive range of iteration ids. */
+export interface IdRange {
+  first: number;
+  last: number;
+}
+
+export interface IdRanges {
+  ranges: IdRange[];
+}
+
+/** Maestro's ForeachStepOverview: iteration ids per terminal workflow status as compressed ranges. */
+export interface ForeachOverview {
+  inlineWorkflowId: string;
+  runId: number;
+  total: number;
+  concurrency: number;
+  /** Iterations looked at so far (launched, or kept from an earlier run). */
+  launched: number;
+  running: number[];
+  /** Keys are WorkflowStatus names without the prefix ("SUCCEEDED", "FAILED", ...). */
+  details: { [key: string]: IdRanges };
+  stats: { [key: string]: number };
+  rollup?: Rollup | undefined;
+}
+
+export interface ForeachOverview_DetailsEntry {
+  key: string;
+  value?: IdRanges | undefined;
+}
+
+export interface ForeachOverview_StatsEntry {
+  key: string;
+  value: number;
+}
+
+export interface WhileOverview {
+  inlineWorkflowId: string;
+  runId: number;
+  iterations: number;
+  /** Id of the iteration running now; 0 when none. */
+  running: number;
+  /** Each loop param's input per iteration, then its value after the last (name -> list). */
+  loopParamValues?: { [key: string]: any } | undefined;
+  lastStatus: WorkflowStatus;
+  rollup?: Rollup | undefined;
+}
+
+export interface SubworkflowOverview {
+  workflowId: string;
+  /** 0 until the child exists. */
+  instanceId: number;
+  runId: number;
+  version: number;
+  status: WorkflowStatus;
+  sync: boolean;
+  rollup?: Rollup | undefined;
+}
+
+export interface StepOverview {
+  foreach?: ForeachOverview | undefined;
+  whileLoop?: WhileOverview | undefined;
+  subworkflow?: SubworkflowOverview | undefined;
+}
+
+/** The parent step of a foreach/while iteration or subworkflow child. */
+export interface ParentRef {
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  stepId: string;
+  attempt: number;
 }
 
 export interface Instance {
@@ -366,6 +460,20 @@ export interface Instance {
    * read-only (reads work, actions are refused) and this says why.
    */
   replayError: string;
+  /** Leaf steps of the whole subtree (iterations and sync children included) per status. */
+  rollup?:
+    | Rollup
+    | undefined;
+  /** MANUAL, FOREACH, WHILE or SUBWORKFLOW. */
+  initiator: string;
+  /** Set on foreach/while iterations and subworkflow children. */
+  parent?:
+    | ParentRef
+    | undefined;
+  /** Ancestors above this instance (0 for a root; a child must have fewer than 10). */
+  depth: number;
+  /** Shared by a whole nested tree: "<rootWorkflow>:<rootInstance>:<rootRun>". */
+  correlationId: string;
 }
 
 export interface InstanceSummary {
@@ -760,6 +868,7 @@ function createBaseStep(): Step {
     outputs: undefined,
     startedAt: undefined,
     endedAt: undefined,
+    overview: undefined,
   };
 }
 
@@ -788,6 +897,9 @@ export const Step: MessageFns<Step> = {
     }
     if (message.endedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.overview !== undefined) {
+      StepOverview.encode(message.overview, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -869,6 +981,14 @@ export const Step: MessageFns<Step> = {
             message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.overview = StepOverview.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -907,6 +1027,7 @@ export const Step: MessageFns<Step> = {
         : isSet(object.ended_at)
         ? fromJsonTimestamp(object.ended_at)
         : undefined,
+      overview: isSet(object.overview) ? StepOverview.fromJSON(object.overview) : undefined,
     };
   },
 
@@ -936,6 +1057,9 @@ export const Step: MessageFns<Step> = {
     if (message.endedAt !== undefined) {
       obj.endedAt = message.endedAt.toISOString();
     }
+    if (message.overview !== undefined) {
+      obj.overview = StepOverview.toJSON(message.overview);
+    }
     return obj;
   },
 
@@ -952,6 +1076,1460 @@ export const Step: MessageFns<Step> = {
     message.outputs = object.outputs ?? undefined;
     message.startedAt = object.startedAt ?? undefined;
     message.endedAt = object.endedAt ?? undefined;
+    message.overview = (object.overview !== undefined && object.overview !== null)
+      ? StepOverview.fromPartial(object.overview)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRollup(): Rollup {
+  return { totalLeafCount: 0, counts: {} };
+}
+
+export const Rollup: MessageFns<Rollup> = {
+  encode(message: Rollup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.totalLeafCount !== 0) {
+      writer.uint32(8).int64(message.totalLeafCount);
+    }
+    globalThis.Object.entries(message.counts).forEach(([key, value]: [string, number]) => {
+      Rollup_CountsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Rollup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.totalLeafCount = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = Rollup_CountsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.counts[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Rollup {
+    return {
+      totalLeafCount: isSet(object.totalLeafCount)
+        ? globalThis.Number(object.totalLeafCount)
+        : isSet(object.total_leaf_count)
+        ? globalThis.Number(object.total_leaf_count)
+        : 0,
+      counts: isObject(object.counts)
+        ? (globalThis.Object.entries(object.counts) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: Rollup): unknown {
+    const obj: any = {};
+    if (message.totalLeafCount !== 0) {
+      obj.totalLeafCount = Math.round(message.totalLeafCount);
+    }
+    if (message.counts) {
+      const entries = globalThis.Object.entries(message.counts) as [string, number][];
+      if (entries.length > 0) {
+        obj.counts = {};
+        entries.forEach(([k, v]) => {
+          obj.counts[k] = Math.round(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Rollup>): Rollup {
+    return Rollup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Rollup>): Rollup {
+    const message = createBaseRollup();
+    message.totalLeafCount = object.totalLeafCount ?? 0;
+    message.counts = (globalThis.Object.entries(object.counts ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseRollup_CountsEntry(): Rollup_CountsEntry {
+  return { key: "", value: 0 };
+}
+
+export const Rollup_CountsEntry: MessageFns<Rollup_CountsEntry> = {
+  encode(message: Rollup_CountsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Rollup_CountsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollup_CountsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Rollup_CountsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: Rollup_CountsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Rollup_CountsEntry>): Rollup_CountsEntry {
+    return Rollup_CountsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Rollup_CountsEntry>): Rollup_CountsEntry {
+    const message = createBaseRollup_CountsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseIdRange(): IdRange {
+  return { first: 0, last: 0 };
+}
+
+export const IdRange: MessageFns<IdRange> = {
+  encode(message: IdRange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.first !== 0) {
+      writer.uint32(8).int64(message.first);
+    }
+    if (message.last !== 0) {
+      writer.uint32(16).int64(message.last);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdRange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdRange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.first = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.last = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IdRange {
+    return {
+      first: isSet(object.first) ? globalThis.Number(object.first) : 0,
+      last: isSet(object.last) ? globalThis.Number(object.last) : 0,
+    };
+  },
+
+  toJSON(message: IdRange): unknown {
+    const obj: any = {};
+    if (message.first !== 0) {
+      obj.first = Math.round(message.first);
+    }
+    if (message.last !== 0) {
+      obj.last = Math.round(message.last);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IdRange>): IdRange {
+    return IdRange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IdRange>): IdRange {
+    const message = createBaseIdRange();
+    message.first = object.first ?? 0;
+    message.last = object.last ?? 0;
+    return message;
+  },
+};
+
+function createBaseIdRanges(): IdRanges {
+  return { ranges: [] };
+}
+
+export const IdRanges: MessageFns<IdRanges> = {
+  encode(message: IdRanges, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.ranges) {
+      IdRange.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdRanges {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdRanges();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ranges.push(IdRange.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IdRanges {
+    return {
+      ranges: globalThis.Array.isArray(object?.ranges) ? object.ranges.map((e: any) => IdRange.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: IdRanges): unknown {
+    const obj: any = {};
+    if (message.ranges?.length) {
+      obj.ranges = message.ranges.map((e) => IdRange.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IdRanges>): IdRanges {
+    return IdRanges.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IdRanges>): IdRanges {
+    const message = createBaseIdRanges();
+    message.ranges = object.ranges?.map((e) => IdRange.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseForeachOverview(): ForeachOverview {
+  return {
+    inlineWorkflowId: "",
+    runId: 0,
+    total: 0,
+    concurrency: 0,
+    launched: 0,
+    running: [],
+    details: {},
+    stats: {},
+    rollup: undefined,
+  };
+}
+
+export const ForeachOverview: MessageFns<ForeachOverview> = {
+  encode(message: ForeachOverview, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inlineWorkflowId !== "") {
+      writer.uint32(10).string(message.inlineWorkflowId);
+    }
+    if (message.runId !== 0) {
+      writer.uint32(16).int64(message.runId);
+    }
+    if (message.total !== 0) {
+      writer.uint32(24).int64(message.total);
+    }
+    if (message.concurrency !== 0) {
+      writer.uint32(32).int64(message.concurrency);
+    }
+    if (message.launched !== 0) {
+      writer.uint32(40).int64(message.launched);
+    }
+    if (message.running.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.running) {
+        writer.int64(v);
+      }
+      writer.join();
+    }
+    globalThis.Object.entries(message.details).forEach(([key, value]: [string, IdRanges]) => {
+      ForeachOverview_DetailsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    globalThis.Object.entries(message.stats).forEach(([key, value]: [string, number]) => {
+      ForeachOverview_StatsEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    if (message.rollup !== undefined) {
+      Rollup.encode(message.rollup, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForeachOverview {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForeachOverview();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inlineWorkflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.runId = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.total = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.concurrency = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.launched = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.running.push(longToNumber(reader.int64()));
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.running.push(longToNumber(reader.int64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = ForeachOverview_DetailsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.details[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = ForeachOverview_StatsEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.stats[entry8.key] = entry8.value;
+            }
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.rollup = Rollup.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForeachOverview {
+    return {
+      inlineWorkflowId: isSet(object.inlineWorkflowId)
+        ? globalThis.String(object.inlineWorkflowId)
+        : isSet(object.inline_workflow_id)
+        ? globalThis.String(object.inline_workflow_id)
+        : "",
+      runId: isSet(object.runId)
+        ? globalThis.Number(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.Number(object.run_id)
+        : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      concurrency: isSet(object.concurrency) ? globalThis.Number(object.concurrency) : 0,
+      launched: isSet(object.launched) ? globalThis.Number(object.launched) : 0,
+      running: globalThis.Array.isArray(object?.running) ? object.running.map((e: any) => globalThis.Number(e)) : [],
+      details: isObject(object.details)
+        ? (globalThis.Object.entries(object.details) as [string, any][]).reduce(
+          (acc: { [key: string]: IdRanges }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: IdRanges.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      stats: isObject(object.stats)
+        ? (globalThis.Object.entries(object.stats) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      rollup: isSet(object.rollup) ? Rollup.fromJSON(object.rollup) : undefined,
+    };
+  },
+
+  toJSON(message: ForeachOverview): unknown {
+    const obj: any = {};
+    if (message.inlineWorkflowId !== "") {
+      obj.inlineWorkflowId = message.inlineWorkflowId;
+    }
+    if (message.runId !== 0) {
+      obj.runId = Math.round(message.runId);
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    if (message.concurrency !== 0) {
+      obj.concurrency = Math.round(message.concurrency);
+    }
+    if (message.launched !== 0) {
+      obj.launched = Math.round(message.launched);
+    }
+    if (message.running?.length) {
+      obj.running = message.running.map((e) => Math.round(e));
+    }
+    if (message.details) {
+      const entries = globalThis.Object.entries(message.details) as [string, IdRanges][];
+      if (entries.length > 0) {
+        obj.details = {};
+        entries.forEach(([k, v]) => {
+          obj.details[k] = IdRanges.toJSON(v);
+        });
+      }
+    }
+    if (message.stats) {
+      const entries = globalThis.Object.entries(message.stats) as [string, number][];
+      if (entries.length > 0) {
+        obj.stats = {};
+        entries.forEach(([k, v]) => {
+          obj.stats[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.rollup !== undefined) {
+      obj.rollup = Rollup.toJSON(message.rollup);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForeachOverview>): ForeachOverview {
+    return ForeachOverview.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForeachOverview>): ForeachOverview {
+    const message = createBaseForeachOverview();
+    message.inlineWorkflowId = object.inlineWorkflowId ?? "";
+    message.runId = object.runId ?? 0;
+    message.total = object.total ?? 0;
+    message.concurrency = object.concurrency ?? 0;
+    message.launched = object.launched ?? 0;
+    message.running = object.running?.map((e) => e) || [];
+    message.details = (globalThis.Object.entries(object.details ?? {}) as [string, IdRanges][]).reduce(
+      (acc: { [key: string]: IdRanges }, [key, value]: [string, IdRanges]) => {
+        if (value !== undefined) {
+          acc[key] = IdRanges.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.stats = (globalThis.Object.entries(object.stats ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.rollup = (object.rollup !== undefined && object.rollup !== null)
+      ? Rollup.fromPartial(object.rollup)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseForeachOverview_DetailsEntry(): ForeachOverview_DetailsEntry {
+  return { key: "", value: undefined };
+}
+
+export const ForeachOverview_DetailsEntry: MessageFns<ForeachOverview_DetailsEntry> = {
+  encode(message: ForeachOverview_DetailsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      IdRanges.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForeachOverview_DetailsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForeachOverview_DetailsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = IdRanges.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForeachOverview_DetailsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? IdRanges.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: ForeachOverview_DetailsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = IdRanges.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForeachOverview_DetailsEntry>): ForeachOverview_DetailsEntry {
+    return ForeachOverview_DetailsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForeachOverview_DetailsEntry>): ForeachOverview_DetailsEntry {
+    const message = createBaseForeachOverview_DetailsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? IdRanges.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseForeachOverview_StatsEntry(): ForeachOverview_StatsEntry {
+  return { key: "", value: 0 };
+}
+
+export const ForeachOverview_StatsEntry: MessageFns<ForeachOverview_StatsEntry> = {
+  encode(message: ForeachOverview_StatsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForeachOverview_StatsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForeachOverview_StatsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ForeachOverview_StatsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: ForeachOverview_StatsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ForeachOverview_StatsEntry>): ForeachOverview_StatsEntry {
+    return ForeachOverview_StatsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ForeachOverview_StatsEntry>): ForeachOverview_StatsEntry {
+    const message = createBaseForeachOverview_StatsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseWhileOverview(): WhileOverview {
+  return {
+    inlineWorkflowId: "",
+    runId: 0,
+    iterations: 0,
+    running: 0,
+    loopParamValues: undefined,
+    lastStatus: 0,
+    rollup: undefined,
+  };
+}
+
+export const WhileOverview: MessageFns<WhileOverview> = {
+  encode(message: WhileOverview, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inlineWorkflowId !== "") {
+      writer.uint32(10).string(message.inlineWorkflowId);
+    }
+    if (message.runId !== 0) {
+      writer.uint32(16).int64(message.runId);
+    }
+    if (message.iterations !== 0) {
+      writer.uint32(24).int64(message.iterations);
+    }
+    if (message.running !== 0) {
+      writer.uint32(32).int64(message.running);
+    }
+    if (message.loopParamValues !== undefined) {
+      Struct.encode(Struct.wrap(message.loopParamValues), writer.uint32(42).fork()).join();
+    }
+    if (message.lastStatus !== 0) {
+      writer.uint32(48).int32(message.lastStatus);
+    }
+    if (message.rollup !== undefined) {
+      Rollup.encode(message.rollup, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WhileOverview {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWhileOverview();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inlineWorkflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.runId = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.iterations = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.running = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.loopParamValues = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastStatus = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.rollup = Rollup.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WhileOverview {
+    return {
+      inlineWorkflowId: isSet(object.inlineWorkflowId)
+        ? globalThis.String(object.inlineWorkflowId)
+        : isSet(object.inline_workflow_id)
+        ? globalThis.String(object.inline_workflow_id)
+        : "",
+      runId: isSet(object.runId)
+        ? globalThis.Number(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.Number(object.run_id)
+        : 0,
+      iterations: isSet(object.iterations) ? globalThis.Number(object.iterations) : 0,
+      running: isSet(object.running) ? globalThis.Number(object.running) : 0,
+      loopParamValues: isObject(object.loopParamValues)
+        ? object.loopParamValues
+        : isObject(object.loop_param_values)
+        ? object.loop_param_values
+        : undefined,
+      lastStatus: isSet(object.lastStatus)
+        ? workflowStatusFromJSON(object.lastStatus)
+        : isSet(object.last_status)
+        ? workflowStatusFromJSON(object.last_status)
+        : 0,
+      rollup: isSet(object.rollup) ? Rollup.fromJSON(object.rollup) : undefined,
+    };
+  },
+
+  toJSON(message: WhileOverview): unknown {
+    const obj: any = {};
+    if (message.inlineWorkflowId !== "") {
+      obj.inlineWorkflowId = message.inlineWorkflowId;
+    }
+    if (message.runId !== 0) {
+      obj.runId = Math.round(message.runId);
+    }
+    if (message.iterations !== 0) {
+      obj.iterations = Math.round(message.iterations);
+    }
+    if (message.running !== 0) {
+      obj.running = Math.round(message.running);
+    }
+    if (message.loopParamValues !== undefined) {
+      obj.loopParamValues = message.loopParamValues;
+    }
+    if (message.lastStatus !== 0) {
+      obj.lastStatus = workflowStatusToJSON(message.lastStatus);
+    }
+    if (message.rollup !== undefined) {
+      obj.rollup = Rollup.toJSON(message.rollup);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WhileOverview>): WhileOverview {
+    return WhileOverview.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WhileOverview>): WhileOverview {
+    const message = createBaseWhileOverview();
+    message.inlineWorkflowId = object.inlineWorkflowId ?? "";
+    message.runId = object.runId ?? 0;
+    message.iterations = object.iterations ?? 0;
+    message.running = object.running ?? 0;
+    message.loopParamValues = object.loopParamValues ?? undefined;
+    message.lastStatus = object.lastStatus ?? 0;
+    message.rollup = (object.rollup !== undefined && object.rollup !== null)
+      ? Rollup.fromPartial(object.rollup)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSubworkflowOverview(): SubworkflowOverview {
+  return { workflowId: "", instanceId: 0, runId: 0, version: 0, status: 0, sync: false, rollup: undefined };
+}
+
+export const SubworkflowOverview: MessageFns<SubworkflowOverview> = {
+  encode(message: SubworkflowOverview, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.instanceId !== 0) {
+      writer.uint32(16).int64(message.instanceId);
+    }
+    if (message.runId !== 0) {
+      writer.uint32(24).int64(message.runId);
+    }
+    if (message.version !== 0) {
+      writer.uint32(32).int64(message.version);
+    }
+    if (message.status !== 0) {
+      writer.uint32(40).int32(message.status);
+    }
+    if (message.sync !== false) {
+      writer.uint32(48).bool(message.sync);
+    }
+    if (message.rollup !== undefined) {
+      Rollup.encode(message.rollup, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubworkflowOverview {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubworkflowOverview();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.instanceId = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.runId = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sync = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.rollup = Rollup.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubworkflowOverview {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      instanceId: isSet(object.instanceId)
+        ? globalThis.Number(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.Number(object.instance_id)
+        : 0,
+      runId: isSet(object.runId)
+        ? globalThis.Number(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.Number(object.run_id)
+        : 0,
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      status: isSet(object.status) ? workflowStatusFromJSON(object.status) : 0,
+      sync: isSet(object.sync) ? globalThis.Boolean(object.sync) : false,
+      rollup: isSet(object.rollup) ? Rollup.fromJSON(object.rollup) : undefined,
+    };
+  },
+
+  toJSON(message: SubworkflowOverview): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.instanceId !== 0) {
+      obj.instanceId = Math.round(message.instanceId);
+    }
+    if (message.runId !== 0) {
+      obj.runId = Math.round(message.runId);
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.status !== 0) {
+      obj.status = workflowStatusToJSON(message.status);
+    }
+    if (message.sync !== false) {
+      obj.sync = message.sync;
+    }
+    if (message.rollup !== undefined) {
+      obj.rollup = Rollup.toJSON(message.rollup);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SubworkflowOverview>): SubworkflowOverview {
+    return SubworkflowOverview.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SubworkflowOverview>): SubworkflowOverview {
+    const message = createBaseSubworkflowOverview();
+    message.workflowId = object.workflowId ?? "";
+    message.instanceId = object.instanceId ?? 0;
+    message.runId = object.runId ?? 0;
+    message.version = object.version ?? 0;
+    message.status = object.status ?? 0;
+    message.sync = object.sync ?? false;
+    message.rollup = (object.rollup !== undefined && object.rollup !== null)
+      ? Rollup.fromPartial(object.rollup)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStepOverview(): StepOverview {
+  return { foreach: undefined, whileLoop: undefined, subworkflow: undefined };
+}
+
+export const StepOverview: MessageFns<StepOverview> = {
+  encode(message: StepOverview, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.foreach !== undefined) {
+      ForeachOverview.encode(message.foreach, writer.uint32(10).fork()).join();
+    }
+    if (message.whileLoop !== undefined) {
+      WhileOverview.encode(message.whileLoop, writer.uint32(18).fork()).join();
+    }
+    if (message.subworkflow !== undefined) {
+      SubworkflowOverview.encode(message.subworkflow, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepOverview {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepOverview();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.foreach = ForeachOverview.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.whileLoop = WhileOverview.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subworkflow = SubworkflowOverview.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepOverview {
+    return {
+      foreach: isSet(object.foreach) ? ForeachOverview.fromJSON(object.foreach) : undefined,
+      whileLoop: isSet(object.whileLoop)
+        ? WhileOverview.fromJSON(object.whileLoop)
+        : isSet(object.while_loop)
+        ? WhileOverview.fromJSON(object.while_loop)
+        : undefined,
+      subworkflow: isSet(object.subworkflow) ? SubworkflowOverview.fromJSON(object.subworkflow) : undefined,
+    };
+  },
+
+  toJSON(message: StepOverview): unknown {
+    const obj: any = {};
+    if (message.foreach !== undefined) {
+      obj.foreach = ForeachOverview.toJSON(message.foreach);
+    }
+    if (message.whileLoop !== undefined) {
+      obj.whileLoop = WhileOverview.toJSON(message.whileLoop);
+    }
+    if (message.subworkflow !== undefined) {
+      obj.subworkflow = SubworkflowOverview.toJSON(message.subworkflow);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepOverview>): StepOverview {
+    return StepOverview.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepOverview>): StepOverview {
+    const message = createBaseStepOverview();
+    message.foreach = (object.foreach !== undefined && object.foreach !== null)
+      ? ForeachOverview.fromPartial(object.foreach)
+      : undefined;
+    message.whileLoop = (object.whileLoop !== undefined && object.whileLoop !== null)
+      ? WhileOverview.fromPartial(object.whileLoop)
+      : undefined;
+    message.subworkflow = (object.subworkflow !== undefined && object.subworkflow !== null)
+      ? SubworkflowOverview.fromPartial(object.subworkflow)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseParentRef(): ParentRef {
+  return { workflowId: "", instanceId: 0, runId: 0, stepId: "", attempt: 0 };
+}
+
+export const ParentRef: MessageFns<ParentRef> = {
+  encode(message: ParentRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.instanceId !== 0) {
+      writer.uint32(16).int64(message.instanceId);
+    }
+    if (message.runId !== 0) {
+      writer.uint32(24).int64(message.runId);
+    }
+    if (message.stepId !== "") {
+      writer.uint32(34).string(message.stepId);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(40).int32(message.attempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ParentRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseParentRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.instanceId = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.runId = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.stepId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ParentRef {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      instanceId: isSet(object.instanceId)
+        ? globalThis.Number(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.Number(object.instance_id)
+        : 0,
+      runId: isSet(object.runId)
+        ? globalThis.Number(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.Number(object.run_id)
+        : 0,
+      stepId: isSet(object.stepId)
+        ? globalThis.String(object.stepId)
+        : isSet(object.step_id)
+        ? globalThis.String(object.step_id)
+        : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
+  },
+
+  toJSON(message: ParentRef): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.instanceId !== 0) {
+      obj.instanceId = Math.round(message.instanceId);
+    }
+    if (message.runId !== 0) {
+      obj.runId = Math.round(message.runId);
+    }
+    if (message.stepId !== "") {
+      obj.stepId = message.stepId;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ParentRef>): ParentRef {
+    return ParentRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ParentRef>): ParentRef {
+    const message = createBaseParentRef();
+    message.workflowId = object.workflowId ?? "";
+    message.instanceId = object.instanceId ?? 0;
+    message.runId = object.runId ?? 0;
+    message.stepId = object.stepId ?? "";
+    message.attempt = object.attempt ?? 0;
     return message;
   },
 };
@@ -972,6 +2550,11 @@ function createBaseInstance(): Instance {
     endedAt: undefined,
     error: "",
     replayError: "",
+    rollup: undefined,
+    initiator: "",
+    parent: undefined,
+    depth: 0,
+    correlationId: "",
   };
 }
 
@@ -1018,6 +2601,21 @@ export const Instance: MessageFns<Instance> = {
     }
     if (message.replayError !== "") {
       writer.uint32(114).string(message.replayError);
+    }
+    if (message.rollup !== undefined) {
+      Rollup.encode(message.rollup, writer.uint32(162).fork()).join();
+    }
+    if (message.initiator !== "") {
+      writer.uint32(170).string(message.initiator);
+    }
+    if (message.parent !== undefined) {
+      ParentRef.encode(message.parent, writer.uint32(178).fork()).join();
+    }
+    if (message.depth !== 0) {
+      writer.uint32(184).int32(message.depth);
+    }
+    if (message.correlationId !== "") {
+      writer.uint32(194).string(message.correlationId);
     }
     return writer;
   },
@@ -1147,6 +2745,46 @@ export const Instance: MessageFns<Instance> = {
             message.replayError = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.rollup = Rollup.decode(reader, reader.uint32());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.initiator = reader.string();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.parent = ParentRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.depth = reader.int32();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.correlationId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1213,6 +2851,15 @@ export const Instance: MessageFns<Instance> = {
         : isSet(object.replay_error)
         ? globalThis.String(object.replay_error)
         : "",
+      rollup: isSet(object.rollup) ? Rollup.fromJSON(object.rollup) : undefined,
+      initiator: isSet(object.initiator) ? globalThis.String(object.initiator) : "",
+      parent: isSet(object.parent) ? ParentRef.fromJSON(object.parent) : undefined,
+      depth: isSet(object.depth) ? globalThis.Number(object.depth) : 0,
+      correlationId: isSet(object.correlationId)
+        ? globalThis.String(object.correlationId)
+        : isSet(object.correlation_id)
+        ? globalThis.String(object.correlation_id)
+        : "",
     };
   },
 
@@ -1260,6 +2907,21 @@ export const Instance: MessageFns<Instance> = {
     if (message.replayError !== "") {
       obj.replayError = message.replayError;
     }
+    if (message.rollup !== undefined) {
+      obj.rollup = Rollup.toJSON(message.rollup);
+    }
+    if (message.initiator !== "") {
+      obj.initiator = message.initiator;
+    }
+    if (message.parent !== undefined) {
+      obj.parent = ParentRef.toJSON(message.parent);
+    }
+    if (message.depth !== 0) {
+      obj.depth = Math.round(message.depth);
+    }
+    if (message.correlationId !== "") {
+      obj.correlationId = message.correlationId;
+    }
     return obj;
   },
 
@@ -1282,6 +2944,15 @@ export const Instance: MessageFns<Instance> = {
     message.endedAt = object.endedAt ?? undefined;
     message.error = object.error ?? "";
     message.replayError = object.replayError ?? "";
+    message.rollup = (object.rollup !== undefined && object.rollup !== null)
+      ? Rollup.fromPartial(object.rollup)
+      : undefined;
+    message.initiator = object.initiator ?? "";
+    message.parent = (object.parent !== undefined && object.parent !== null)
+      ? ParentRef.fromPartial(object.parent)
+      : undefined;
+    message.depth = object.depth ?? 0;
+    message.correlationId = object.correlationId ?? "";
     return message;
   },
 };
