@@ -245,7 +245,7 @@ export class InstanceActor {
     if (instanceId === undefined) return true;
     if (loop.kind === 'foreach') return loop.runId === runId && loop.running.includes(instanceId);
     if (loop.kind === 'while') return loop.runId === runId && loop.running === instanceId;
-    return loop.instanceId === instanceId;
+    return loop.instanceId === undefined || loop.instanceId === instanceId; // a fast child may end before its id is journaled here
   }
 
   private async handle(batch: Envelope<ActorMessage>[]): Promise<void> {

@@ -398,6 +398,11 @@ function onSubworkflowStarted(t: Transition, id: string, ev: Extract<InstanceEve
 function onSubworkflowEnded(t: Transition, id: string, ev: Extract<InstanceEvent, { t: 'child-ended' }>, end: Ended): void {
   const st = t.step(id);
   const loop = ownLoop(t, st) as SubworkflowState;
+  if (loop.instanceId === undefined && loop.sync) {
+    // The child ended before its ChildStarted was journaled here: the notice names it.
+    loop.instanceId = ev.instanceId;
+    loop.runId = ev.runId;
+  }
   if (!loop.sync || loop.instanceId !== ev.instanceId || (loop.runId !== undefined && loop.runId !== ev.runId)) return;
   loop.runId = ev.runId;
   loop.status = ev.status;

@@ -1,0 +1,269 @@
+/**
+ * foreach, while and subworkflow steps on the embedded engine: concurrency windows, failure
+ * modes and final status precedence, limits, restart keeping SUCCEEDED iterations, reading
+ * results back (getFromForeach / getFromSubworkflow), params passed down, the depth limit and
+ * stop cascades (maestro-semantics.md §1-3, §6.6).
+ */
+import test from 'ava';
+import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
+import type { StepRuntime } from '../../src/executor/runtime.js';
+import type { ForeachOverview, InstanceView, SubworkflowOverview } from '../../src/core/instance/view.js';
+import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
+import { waitForEnd } from '../helpers/wait.js';
+
+/** Fails when its param `bad` is true (give it `retry_policy: NO_RETRY`), else succeeds with outputs {v: param `v`} if given. */
+const failIf: StepRuntime = {
+  type: 'FailIf',
+  run(task) {
+    if (task.params['bad'] === true) return Promise.resolve({ status: 'USER_FAILED', error: 'bad iteration' });
+    return Promise.resolve(task.params['v'] === undefined ? { status: 'SUCCEEDED' } : { status: 'SUCCEEDED', outputs: { v: task.params['v'] } });
+  },
+};
+
+let node: EmbeddedNode;
+let holds: Holds;
+test.before(async () => {
+  const t = testRuntimes();
+  holds = t.holds;
+  node = await createEmbeddedNode({ extraRuntimes: [...t.runtimes, failIf] });
+});
+test.after.always(() => node?.close());
+
+const NO_RETRY = { error_retry_limit: 0 };
+const PARALLEL = { owner: 'tester', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 100 } };
+
+function foreachWf(id: string, loop: Record<string, unknown>, body: unknown[], extra: Record<string, unknown> = {}, after: unknown[] = []): string {
+  return JSON.stringify({
+    properties: PARALLEL,
+    workflow: {
+      id,
+      steps: [{ foreach: { id: 'loop', params: { loop_params: { value: loop, type: 'MAP' } }, steps: body, ...extra, ...(after.length > 0 ? { transition: { successors: { after: 'true' } } } : {}) } }, ...after],
+    },
+  });
+}
+
+async function start(def: string): Promise<InstanceView> {
+  const wf = await node.api.createWorkflow(def);
+  return node.api.startWorkflow({ workflowId: wf.workflowId });
+}
+
+/**
+ * Polls get-instance until `pred` holds: a foreach's overview (running iterations) changes
+ * without a step status change, so there is no watch event to wait on.
+ */
+async function waitFor(_api: unknown, workflowId: string, instanceId: number, pred: (v: InstanceView) => boolean, opts: { timeoutMs: number }): Promise<InstanceView> {
+  const until = Date.now() + opts.timeoutMs;
+  let last: InstanceView | undefined;
+  while (Date.now() < until) {
+    last = await node.api.getInstance(workflowId, instanceId).catch(() => undefined);
+    if (last && pred(last)) return last;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${workflowId}/${instanceId}; last seen ${JSON.stringify(last?.steps.map((s) => [s.stepId, s.status, s.overview]))}`);
+}
+
+const overview = (v: InstanceView, id = 'loop') => v.steps.find((s) => s.stepId === id)!.overview as ForeachOverview;
+
+test('concurrency bounds running iterations; strict ordering is a sliding window behind the lowest unfinished', async (t) => {
+  const body = [{ step: { id: 'h', type: 'Hold' } }];
+  for (const strict of [false, true]) {
+    const run = await start(foreachWf(`conc-${strict}`, { i: { value: [1, 2, 3, 4, 5, 6], type: 'LONG_ARRAY' } }, body, { concurrency: 2, strict_ordering: strict }));
+    const v = await waitFor(node.api, run.workflowId, run.instanceId, (x) => overview(x)?.running.length === 2, { timeoutMs: 5_000 });
+    const o = overview(v);
+    t.deepEqual(o.running, [1, 2]);
+    // Finish iteration 2 only: non-strict launches 3; strict may not (1 is still the lowest unfinished).
+    const it2 = await waitFor(node.api, o.inlineWorkflowId, 2, (x) => x.steps[0]!.status === 'RUNNING', { timeoutMs: 5_000 });
+    holds.release(it2, 'h');
+    await waitForEnd(node.api, o.inlineWorkflowId, 2, 5_000);
+    const after = overview(await waitFor(node.api, run.workflowId, run.instanceId, (x) => (overview(x).stats.SUCCEEDED ?? 0) === 1, { timeoutMs: 5_000 }));
+    if (strict) {
+      t.deepEqual(after.running, [1], 'strict: nothing beyond lowest unfinished + concurrency - 1');
+    } else {
+      const now = overview(await waitFor(node.api, run.workflowId, run.instanceId, (x) => overview(x).running.length === 2, { timeoutMs: 5_000 }));
+      t.deepEqual(now.running, [1, 3]);
+    }
+    await node.api.stop(run.workflowId, run.instanceId);
+    await holds.idle();
+  }
+});
+
+test('a failed iteration stops new launches; the foreach ends FATALLY_FAILED and the instance FAILED (FAIL_AFTER_RUNNING)', async (t) => {
+  const body = [{ step: { id: 'f', type: 'FailIf', retry_policy: NO_RETRY, params: { bad: { expression: 'i == 2', type: 'BOOLEAN' } } } }];
+  const run = await start(foreachWf('fail-after', { i: { value: [1, 2, 3, 4, 5], type: 'LONG_ARRAY' } }, body, { concurrency: 1 }));
+  const v = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(v.status, 'FAILED');
+  const step = v.steps[0]!;
+  t.is(step.status, 'FATALLY_FAILED');
+  t.regex(step.attempts[0]!.error!, /iteration\(s\) 2 failed/);
+  t.deepEqual(overview(v).details, { SUCCEEDED: [[1, 1]], FAILED: [[2, 2]] }, 'iterations 3-5 never launched');
+});
+
+test('IGNORE_FAILURE makes a failed foreach COMPLETED_WITH_ERROR and the run goes on', async (t) => {
+  const body = [{ step: { id: 'f', type: 'FailIf', retry_policy: NO_RETRY, params: { bad: { expression: 'i == 1', type: 'BOOLEAN' } } } }];
+  const run = await start(foreachWf('fail-ignore', { i: { value: [1, 2], type: 'LONG_ARRAY' } }, body, { failure_mode: 'IGNORE_FAILURE' }, [{ step: { id: 'after', type: 'NoOp' } }]));
+  const v = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(v.steps[0]!.status, 'COMPLETED_WITH_ERROR');
+  t.is(v.steps[1]!.status, 'SUCCEEDED');
+  t.is(v.status, 'SUCCEEDED');
+});
+
+test('an empty loop succeeds at once; more than 25,000 iterations fail the step', async (t) => {
+  const empty = await start(foreachWf('empty', { i: { value: [], type: 'LONG_ARRAY' } }, [{ step: { id: 'n', type: 'NoOp' } }]));
+  const e = await waitForEnd(node.api, empty.workflowId, empty.instanceId, 5_000);
+  t.is(e.status, 'SUCCEEDED');
+  t.is(overview(e).total, 0);
+  const big = await start(foreachWf('too-big', { i: { expression: 'Util.intsBetween(0, 200, 1)', type: 'LONG_ARRAY' }, j: { expression: 'Util.intsBetween(0, 126, 1)', type: 'LONG_ARRAY' } }, [{ step: { id: 'n', type: 'NoOp' } }]));
+  const b = await waitForEnd(node.api, big.workflowId, big.instanceId, 5_000);
+  t.is(b.status, 'FAILED');
+  t.regex(b.steps[0]!.attempts[0]!.error!, /25200 iterations; the limit is 25000/);
+});
+
+test('restart from incomplete keeps SUCCEEDED iterations and re-runs the others as run 2 (foreach_run_id)', async (t) => {
+  const body = [{ step: { id: 'f', type: 'FailIf', retry_policy: NO_RETRY, params: { bad: { expression: 'i == 2 && attempt_flag', type: 'BOOLEAN' } } } }];
+  const def = JSON.stringify({
+    properties: PARALLEL,
+    workflow: {
+      id: 'restart-loop',
+      params: { attempt_flag: { value: true, type: 'BOOLEAN' } },
+      steps: [{ foreach: { id: 'loop', params: { loop_params: { value: { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: body } }],
+    },
+  });
+  const run = await start(def);
+  const first = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(first.status, 'FAILED');
+  const o1 = overview(first);
+  t.deepEqual(o1.details, { SUCCEEDED: [[1, 1], [3, 3]], FAILED: [[2, 2]] });
+  await node.api.restart(run.workflowId, run.instanceId, 'RESTART_FROM_INCOMPLETE');
+  // attempt_flag is still true in run 2 (params carry over), so iteration 2 fails again; 1 and 3 are not re-run.
+  const second = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  const o2 = overview(second);
+  t.is(o2.runId, 2);
+  t.deepEqual(o2.details, { SUCCEEDED: [[1, 1], [3, 3]], FAILED: [[2, 2]] });
+  t.is((await node.api.getInstance(o2.inlineWorkflowId, 1)).runId, 1, 'a kept iteration is not re-run');
+  t.is((await node.api.getInstance(o2.inlineWorkflowId, 2)).runId, 2, 'the failed iteration re-ran as run 2');
+});
+
+test('getFromForeach reads one value per iteration; getFromSubworkflow reads a child step param', async (t) => {
+  const def = foreachWf(
+    'reads',
+    { i: { value: [10, 20, 30], type: 'LONG_ARRAY' } },
+    [{ step: { id: 'inner', type: 'FailIf', params: { v: { expression: 'i * 2', type: 'LONG' } } } }],
+    {},
+    [{ step: { id: 'after', type: 'NoOp', params: { all: { expression: "params.getFromForeach('loop', 'inner', 'v')", type: 'LONG_ARRAY' } } } }],
+  );
+  const run = await start(def);
+  const v = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(v.status, 'SUCCEEDED', v.error);
+  t.deepEqual(v.steps[1]!.params['all'], [20, 40, 60]);
+
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'leaf-child', steps: [{ step: { id: 'c', type: 'NoOp', params: { answer: { value: 15, type: 'LONG' } } } }] } }));
+  const parent = await start(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: {
+        id: 'reads-sub',
+        steps: [
+          { subworkflow: { id: 'sub', params: { subworkflow_id: { value: 'leaf-child', type: 'STRING' } }, transition: { successors: { after: 'true' } } } },
+          { step: { id: 'after', type: 'NoOp', params: { got: { expression: "params.getFromSubworkflow('sub', 'c', 'answer')", type: 'LONG' } } } },
+        ],
+      },
+    }),
+  );
+  const p = await waitForEnd(node.api, parent.workflowId, parent.instanceId, 10_000);
+  t.is(p.status, 'SUCCEEDED', p.error);
+  t.is(p.steps[1]!.params['got'], 15);
+});
+
+test('subworkflow params: all parent params unless explicit_params; versions active, latest, exact; a missing workflow fails the step', async (t) => {
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'versioned', steps: [{ step: { id: 'c', type: 'NoOp' } }] } }));
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, is_active: false, workflow: { id: 'versioned', steps: [{ step: { id: 'c', type: 'NoOp' } }, { step: { id: 'd', type: 'NoOp' } }] } }));
+  const sub = (id: string, extra: Record<string, unknown>, params: Record<string, unknown> = {}) => ({ subworkflow: { id, params: { subworkflow_id: { value: 'versioned', type: 'STRING' }, ...params }, ...extra } });
+  const run = await start(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: {
+        id: 'sub-params',
+        params: { pp: { value: 'from-parent', type: 'STRING' } },
+        steps: [
+          sub('all', {}, { own: { value: 1, type: 'LONG' } }),
+          sub('explicit', { explicit_params: true }, { own: { value: 2, type: 'LONG' } }),
+          sub('latest', {}, { subworkflow_version: { value: 'latest', type: 'STRING' } }),
+          sub('exact', {}, { subworkflow_version: { value: '1', type: 'STRING' } }),
+          { subworkflow: { id: 'missing', params: { subworkflow_id: { value: 'no-such-workflow', type: 'STRING' } } } },
+        ],
+      },
+    }),
+  );
+  const v = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  const child = async (id: string) => {
+    const o = v.steps.find((s) => s.stepId === id)!.overview as SubworkflowOverview;
+    return node.api.getInstance('versioned', o.instanceId!);
+  };
+  const all = await child('all');
+  t.is(all.params['pp'], 'from-parent');
+  t.is(all.params['own'], 1);
+  t.is(all.version, 1, 'active');
+  const explicit = await child('explicit');
+  t.false('pp' in explicit.params);
+  t.is(explicit.params['own'], 2);
+  t.is((await child('latest')).version, 2);
+  t.is((await child('exact')).version, 1);
+  const missing = v.steps.find((s) => s.stepId === 'missing')!;
+  t.is(missing.status, 'FATALLY_FAILED');
+  t.regex(missing.attempts[0]!.error!, /no-such-workflow/);
+  t.is(v.status, 'FAILED');
+});
+
+test('a recursive subworkflow is refused at the depth limit (fewer than 10 ancestors)', async (t) => {
+  const run = await start(JSON.stringify({ properties: PARALLEL, workflow: { id: 'recurse', steps: [{ subworkflow: { id: 'again', params: { subworkflow_id: { value: 'recurse', type: 'STRING' } } } }] } }));
+  const v = await waitForEnd(node.api, run.workflowId, run.instanceId, 15_000);
+  t.is(v.status, 'FAILED');
+  // Walk down the chain: depths 0..9 exist, the instance at depth 9 failed its step.
+  let cur = v;
+  for (let depth = 0; depth < 9; depth++) {
+    t.is(cur.depth, depth);
+    const o = cur.steps[0]!.overview as SubworkflowOverview;
+    cur = await node.api.getInstance('recurse', o.instanceId!);
+  }
+  t.is(cur.depth, 9);
+  t.regex(cur.steps[0]!.attempts[0]!.error!, /10 ancestors; the limit is 9/);
+});
+
+test('stopping a parent stops its running iterations and sync children; async children run on', async (t) => {
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'held-child', steps: [{ step: { id: 'h', type: 'Hold' } }] } }));
+  const run = await start(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: {
+        id: 'cascade',
+        steps: [
+          { foreach: { id: 'loop', params: { loop_params: { value: { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: [{ step: { id: 'h', type: 'Hold' } }] } },
+          { subworkflow: { id: 'sync', params: { subworkflow_id: { value: 'held-child', type: 'STRING' } } } },
+          { subworkflow: { id: 'async', sync: false, params: { subworkflow_id: { value: 'held-child', type: 'STRING' } } } },
+        ],
+      },
+    }),
+  );
+  const v = await waitFor(
+    node.api,
+    run.workflowId,
+    run.instanceId,
+    (x) => overview(x).running.length === 3 && (x.steps[1]!.overview as SubworkflowOverview | undefined)?.instanceId !== undefined && x.steps[2]!.status === 'SUCCEEDED',
+    { timeoutMs: 5_000 },
+  );
+  await node.api.stop(run.workflowId, run.instanceId);
+  const o = overview(v);
+  for (const id of [1, 2, 3]) t.is((await waitForEnd(node.api, o.inlineWorkflowId, id, 5_000)).status, 'STOPPED');
+  const syncChild = (v.steps[1]!.overview as SubworkflowOverview).instanceId!;
+  t.is((await waitForEnd(node.api, 'held-child', syncChild, 5_000)).status, 'STOPPED');
+  const asyncChild = (v.steps[2]!.overview as SubworkflowOverview).instanceId!;
+  const a = await node.api.getInstance('held-child', asyncChild);
+  t.is(a.status, 'IN_PROGRESS', 'async children are immune to the parent stop');
+  holds.release(a, 'h');
+  t.is((await waitForEnd(node.api, 'held-child', asyncChild, 5_000)).status, 'SUCCEEDED');
+});
+
+test('a top-level template step fails the dry run, as in Maestro', async (t) => {
+  const def = JSON.stringify({ properties: PARALLEL, workflow: { id: 'tmpl', steps: [{ template: { id: 't', sub_type: 'x' } }] } });
+  await t.throwsAsync(node.api.validateWorkflow(def), { message: /template/ });
+});
