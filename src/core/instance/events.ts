@@ -8,7 +8,8 @@ import type { StepResult } from '../step-runtime.js';
 import type { InlineSource, ParentRef, Rollup } from './state.js';
 import type { WorkflowStatus } from '../status.js';
 
-export type Initiator = 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH' | 'WHILE';
+export type { Initiator } from './state.js';
+import type { Initiator } from './state.js';
 export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
 
 export type InstanceEvent =

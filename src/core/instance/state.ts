@@ -5,7 +5,8 @@
 import type { TypedValue } from '../expr-port.js';
 import type { AttemptView } from './view.js';
 import type { RunPolicy, StepStatus, WorkflowStatus } from '../status.js';
-import type { Initiator } from './events.js';
+
+export type Initiator = 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH' | 'WHILE';
 
 /** An attempt as kept in state is exactly what get-instance shows. */
 export type AttemptState = AttemptView;
