@@ -58,6 +58,41 @@ test('kill -9 mid-run: every in-flight instance resumes from the file journal, n
   t.true(Date.now() - killedAt < 15_000);
 });
 
+test('kill -9 while a foreach launches its iterations: after recovery every iteration runs exactly once', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'maestro-foreach-crash-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const child = spawn(process.execPath, ['--import=tsx', 'test/fixtures/embedded-foreach-crash.ts', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((r) => child.once('exit', r));
+  const inlineId = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /ready (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`fixture exited early with ${code}: ${out}`)));
+  });
+  process.kill(child.pid!, 'SIGKILL');
+  await exited;
+
+  const node = await createEmbeddedNode({ dataDir, partitions: 4 });
+  t.teardown(() => node.close());
+  const end = await waitForEnd(node.api, 'crash-loop', 1, 30_000);
+  t.is(end.status, 'SUCCEEDED', end.error);
+  const o = end.steps[0]!.overview;
+  t.is(o?.kind, 'foreach');
+  if (o?.kind !== 'foreach') return;
+  t.deepEqual(o.details, { SUCCEEDED: [[1, 60]] });
+  t.is(o.rollup.total, 60, 'each iteration counted once');
+  const iterations = (await node.api.listInstances({ workflowId: inlineId, pageSize: 1000 })).instances;
+  t.is(iterations.length, 60, 'no iteration lost, none created twice');
+  for (const it of iterations) {
+    const v = await node.api.getInstance(inlineId, it.instanceId);
+    t.is(v.runId, 1);
+    t.is(v.steps[0]!.attempts.length, 1, `iteration ${it.instanceId} ran its step once`);
+  }
+});
+
 test('checkpoints bound recovery and retention forgets the oldest finished instances', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'maestro-ckpt-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
