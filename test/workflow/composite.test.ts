@@ -7,7 +7,7 @@
 import test from 'ava';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
 import type { StepRuntime } from '../../src/executor/runtime.js';
-import type { ForeachOverview, InstanceView, SubworkflowOverview } from '../../src/core/instance/view.js';
+import type { ForeachOverview, InstanceView, SubworkflowOverview, WhileOverview } from '../../src/core/instance/view.js';
 import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
 import { waitForEnd } from '../helpers/wait.js';
 
@@ -266,4 +266,59 @@ test('stopping a parent stops its running iterations and sync children; async ch
 test('a top-level template step fails the dry run, as in Maestro', async (t) => {
   const def = JSON.stringify({ properties: PARALLEL, workflow: { id: 'tmpl', steps: [{ template: { id: 't', sub_type: 'x' } }] } });
   await t.throwsAsync(node.api.validateWorkflow(def), { message: /template/ });
+});
+
+test('a parent restart re-runs the same subworkflow child as its next run', async (t) => {
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: { id: 'flaky-child', steps: [{ step: { id: 'f', type: 'FailIf', retry_policy: NO_RETRY, params: { bad: { value: true, type: 'BOOLEAN' } } } }] },
+    }),
+  );
+  const run = await start(JSON.stringify({ properties: PARALLEL, workflow: { id: 'restart-sub', steps: [{ subworkflow: { id: 'sub', params: { subworkflow_id: { value: 'flaky-child', type: 'STRING' } } } }] } }));
+  const first = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(first.status, 'FAILED');
+  const o1 = first.steps[0]!.overview as SubworkflowOverview;
+  t.is(o1.status, 'FAILED');
+  await node.api.restart(run.workflowId, run.instanceId, 'RESTART_FROM_INCOMPLETE');
+  const second = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(second.runId, 2);
+  const o2 = second.steps[0]!.overview as SubworkflowOverview;
+  t.is(o2.instanceId, o1.instanceId, 'the same child instance');
+  t.is(o2.runId, 2);
+  t.is((await node.api.getInstance('flaky-child', o1.instanceId!)).runId, 2);
+});
+
+test('a while loop restarted from incomplete re-runs its last iteration with the values it had', async (t) => {
+  const def = JSON.stringify({
+    properties: PARALLEL,
+    workflow: {
+      id: 'restart-while',
+      params: { stop_at: { value: 4, type: 'LONG' } }, // `i` in `bad` is the step's own i (i + 1), evaluated lazily
+      steps: [
+        {
+          while: {
+            id: 'w',
+            condition: 'i < 5',
+            params: { loop_params: { value: { i: { value: 1, type: 'LONG' } }, type: 'MAP' } },
+            steps: [{ step: { id: 'f', type: 'FailIf', retry_policy: NO_RETRY, params: { bad: { expression: 'i == stop_at', type: 'BOOLEAN' }, i: { expression: 'i + 1', type: 'LONG' } } } }],
+          },
+        },
+      ],
+    },
+  });
+  const run = await start(def);
+  const first = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(first.status, 'FAILED');
+  const o1 = first.steps[0]!.overview as WhileOverview;
+  t.is(o1.iterations, 3);
+  t.deepEqual(o1.loopParamValues['i'], [1, 2, 3]);
+  await node.api.restart(run.workflowId, run.instanceId, 'RESTART_FROM_INCOMPLETE');
+  const second = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  const o2 = second.steps[0]!.overview as WhileOverview;
+  t.is(o2.runId, 2);
+  t.is(o2.iterations, 3, 'iteration 3 re-ran (and failed again: stop_at is unchanged)');
+  t.deepEqual(o2.loopParamValues['i'], [1, 2, 3]);
+  t.is((await node.api.getInstance(o2.inlineWorkflowId, 3)).runId, 2);
+  t.is((await node.api.getInstance(o2.inlineWorkflowId, 2)).runId, 1, 'earlier iterations are kept');
 });
