@@ -3,6 +3,7 @@
  * child processes. Serial: each test runs several processes on a small machine.
  */
 import { EtcdCluster } from '../../src/cluster/etcd/index.js';
+import { partitionOf } from '../../src/core/partition.js';
 import { ClusterHarness, clusterTest, doubleDriven, workflowJson, type NodeProc } from './harness.js';
 
 const PARTITIONS = 64;
@@ -149,4 +150,59 @@ clusterTest('nodes without executors leave steps to a `maestro worker` process',
   const runs = h.sinkRecords().filter((r) => r.kind === 'run');
   t.is(runs.length, 200);
   t.true(runs.every((r) => r.node === 'worker-1'), 'every step ran on the worker');
+});
+
+clusterTest("kill -9 the node that owns a foreach while it launches: no iteration lost or run twice, iterations spread over the cluster", async (t) => {
+  const h = await ClusterHarness.start({ nodes: 3 });
+  t.teardown(() => h.stop());
+  const etcd = new EtcdCluster({ endpoints: h.etcd.endpoints });
+  t.teardown(() => etcd.close());
+  const N = 300;
+  await h.client(0).createWorkflow(
+    JSON.stringify({
+      properties: { owner: 'cluster-test', run_strategy: 'parallel' },
+      workflow: {
+        id: 'loop-failover',
+        instance_step_concurrency: 100,
+        steps: [
+          {
+            foreach: {
+              id: 'loop',
+              concurrency: 100,
+              params: { loop_params: { value: { i: { expression: `Util.intsBetween(0, ${N}, 1)`, type: 'LONG_ARRAY' } }, type: 'MAP' } },
+              steps: [{ step: { id: 'p', type: 'Probe', params: { probe_ms: { value: 200, type: 'LONG' } } } }],
+            },
+          },
+        ],
+      },
+    }),
+  );
+  const run = await h.client(0).startWorkflow({ workflowId: 'loop-failover' });
+  const owner = (await ownerMap(etcd))[partitionOf(`loop-failover/${run.instanceId}`, PARTITIONS)];
+  const victim = h.nodes.find((n) => n.nodeId === owner)!;
+  t.truthy(victim, 'the parent has an owner');
+  await h.waitForRecords('first iterations accepted', 10, (r) => r.kind === 'accept' && r.attemptId.startsWith('maestro_foreach_'));
+  await h.kill9(victim);
+  const survivor = h.nodes.find((n) => n !== victim)!;
+  let end = await survivor.client.getInstance('loop-failover', run.instanceId).catch(() => undefined);
+  const deadline = Date.now() + 90_000;
+  while (!end || end.status === 'IN_PROGRESS') {
+    if (Date.now() > deadline) throw new Error(`foreach did not end: ${JSON.stringify(end?.steps[0]?.overview)}`);
+    await new Promise((r) => setTimeout(r, 250));
+    end = await survivor.client.getInstance('loop-failover', run.instanceId).catch(() => end);
+  }
+  t.is(end.status, 'SUCCEEDED', end.error);
+  const o = end.steps[0]!.overview;
+  if (o?.kind !== 'foreach') return t.fail('no foreach overview');
+  t.deepEqual(o.details, { SUCCEEDED: [[1, N]] });
+  t.is(o.rollup.total, N, 'each iteration counted once');
+  const iterations = await h.listAll(o.inlineWorkflowId);
+  t.is(iterations.length, N, 'no iteration lost or created twice');
+  const parts = new Set(iterations.map((i) => partitionOf(`${o.inlineWorkflowId}/${i.instanceId}`, PARTITIONS)));
+  t.true(parts.size > PARTITIONS / 2, `iterations spread over ${parts.size} partitions`);
+  const runs = h.sinkRecords().filter((r) => r.kind === 'accept' && r.attemptId.startsWith(o.inlineWorkflowId));
+  const perIteration = new Map<string, number>();
+  for (const r of runs) perIteration.set(r.attemptId, (perIteration.get(r.attemptId) ?? 0) + 1);
+  t.is(perIteration.size, N, 'every iteration ran its step');
+  t.deepEqual(doubleDriven(h.sinkRecords()), [], "no executor accepted a former owner's task once it knew the new owner");
 });
