@@ -35,6 +35,20 @@ const StepViewSchema = Type.Object({
   outputs: PlainMap(TASK_PARAMS_MAX_ENTRIES),
   startedAtMs: Type.Optional(Ms()),
   endedAtMs: Type.Optional(Ms()),
+  signalDependencies: Type.Optional(
+    Type.Object({
+      info: Text(),
+      dependencies: Type.Array(Type.Object({ name: Text(), status: Id() }), { maxItems: TASK_PARAMS_MAX_ENTRIES }),
+    }),
+  ),
+});
+
+const StepAggregatedViewSchema = Type.Object({
+  stepId: Id(),
+  runId: Type.Optional(Int(1)),
+  status: OneOf(STEP_STATUSES),
+  startedAtMs: Type.Optional(Ms()),
+  endedAtMs: Type.Optional(Ms()),
 });
 
 const InstanceViewSchema = Type.Object({
@@ -52,6 +66,8 @@ const InstanceViewSchema = Type.Object({
   endedAtMs: Type.Optional(Ms()),
   error: Type.Optional(Text()),
   replayError: Type.Optional(Text()),
+  runStatus: Type.Optional(OneOf(WORKFLOW_STATUSES)),
+  aggregatedInfo: Type.Optional(Type.Object({ steps: Type.Array(StepAggregatedViewSchema), workflowInstanceStatus: OneOf(WORKFLOW_STATUSES) })),
 });
 
 const InstanceSummarySchema = Type.Object({

@@ -1,7 +1,8 @@
 /** Projections of InstanceState for readers outside the engine. */
 import type { CompiledWorkflow } from './compiled.js';
 import type { InstanceState } from './state.js';
-import type { InstanceSummary, InstanceView, StepView } from './view.js';
+import type { AggregatedInfo, InstanceSummary, InstanceView, StepView } from './view.js';
+import { aggregatedSteps } from './aggregate.js';
 import { toPlain } from '../params/index.js';
 import { cloneAttempt } from './transition.js';
 
@@ -21,8 +22,14 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
       outputs: last?.outputs ?? {},
       startedAtMs: st.startedAtMs,
       endedAtMs: st.endedAtMs,
+      ...(st.signalDependencies === undefined ? {} : { signalDependencies: st.signalDependencies }),
     };
   });
+  const agg = aggregatedSteps(s, def);
+  const aggregatedInfo: AggregatedInfo = {
+    steps: def.order.map((stepId) => ({ stepId, ...agg[stepId]! })),
+    workflowInstanceStatus: s.status,
+  };
   return {
     ...toSummary(s),
     runPolicy: s.runPolicy,
@@ -32,6 +39,8 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     startedAtMs: s.startedAtMs,
     error: s.error,
     ...(s.replayError === undefined ? {} : { replayError: s.replayError }),
+    ...(s.runStatus === undefined ? {} : { runStatus: s.runStatus }),
+    aggregatedInfo,
   };
 }
 

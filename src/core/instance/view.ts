@@ -24,6 +24,24 @@ export interface StepView {
   outputs: Record<string, unknown>;
   startedAtMs?: number;
   endedAtMs?: number;
+  /** Present once a user bypassed the step's signal dependencies. */
+  signalDependencies?: { info: string; dependencies: Array<{ name: string; status: string }> };
+}
+
+/** One step in the aggregated view over runs (Maestro's StepAggregatedView). */
+export interface StepAggregatedView {
+  stepId: string;
+  /** The run whose attempt this is; absent for a step no run created. */
+  runId?: number;
+  status: StepStatus;
+  startedAtMs?: number;
+  endedAtMs?: number;
+}
+
+/** Maestro's aggregated_info: every step as its latest run left it, and the status over runs. */
+export interface AggregatedInfo {
+  steps: StepAggregatedView[];
+  workflowInstanceStatus: WorkflowStatus;
 }
 
 export interface InstanceView {
@@ -42,6 +60,10 @@ export interface InstanceView {
   error?: string;
   /** Recovery could not fold this instance's journal: it is held read-only, this says why. */
   replayError?: string;
+  /** The run's own status when `status` is the aggregated one and differs (Maestro's run_status). */
+  runStatus?: WorkflowStatus;
+  /** Always set by the engine (optional for views built elsewhere, e.g. from an older server). */
+  aggregatedInfo?: AggregatedInfo;
 }
 
 export interface InstanceSummary {
