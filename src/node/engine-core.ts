@@ -16,6 +16,7 @@ import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
 import { newUuid } from '../workflow/ids.js';
 import { Engine } from '../workflow/engine.js';
+import { Breakpoints } from '../workflow/breakpoints.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
 import type { ClusterConfig, NodeConfig } from './config.js';
@@ -45,6 +46,8 @@ export interface EngineCore {
   engine: Engine;
   partitions: LocalPartitions;
   executor?: ExecutorHandle;
+  /** Stop it with the engine (its reload timer is unref'd; its topic subscription is closed here). */
+  breakpoints: Breakpoints;
 }
 
 export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
@@ -58,12 +61,21 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const hasRuntime = (type: string) => known.has(type.toLowerCase());
   const definitions = new DefinitionRegistry(kv, now);
   const sel = createSelEngine();
+  const breakpoints = await Breakpoints.open({
+    kv,
+    transport,
+    partitions: config.partitions,
+    requestTimeoutMs: config.requestTimeoutMs,
+    now,
+    refreshMs: config.breakpointRefreshMs,
+    log: log.child({ module: 'breakpoints' }),
+  });
   const partitions = new LocalPartitions(
     {
       journal,
       transport,
       definitions,
-      machine: { engine: sel, hasRuntime, uuid: newUuid },
+      machine: { engine: sel, hasRuntime, uuid: newUuid, breakpoint: (wf, step) => breakpoints.has(wf, step) },
       now,
       checkpointEveryRecords: config.checkpointEveryRecords,
       retainFinishedPerPartition: config.retainFinishedPerPartition,
@@ -76,8 +88,8 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
     d.onStale,
   );
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log });
-  return { engine, partitions, executor };
+  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log, breakpoints });
+  return { engine, partitions, executor, breakpoints };
 }
 
 /** The executor's options: the node-level ones plus the config's `executor` group. */

@@ -5,6 +5,7 @@
  */
 import type { StepResultMessage } from '../protocol/executor.js';
 import type { RestartPolicy } from './engine-api.js';
+import type { StepActionKind } from '../core/instance/events.js';
 
 export interface StartMessage {
   type: 'Start';
@@ -19,6 +20,18 @@ export interface ActionMessage {
   type: 'Action';
   action: 'stop' | 'kill' | 'restart';
   policy?: RestartPolicy;
+  /** The restart step of RESTART_FROM_SPECIFIC. */
+  stepId?: string;
+}
+
+/** A step action on the latest run (core/instance/actions.ts has the rules). */
+export interface StepActionMessage {
+  type: 'StepAction';
+  stepId: string;
+  action: StepActionKind;
+  /** resume: the paused attempt. */
+  attempt?: number;
+  reason?: string;
 }
 
 export interface GetMessage {
@@ -43,7 +56,7 @@ export interface PutOutputsMessage {
   outputs: Record<string, unknown>;
 }
 
-export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | GetMessage | WatchMessage | PutOutputsMessage;
+export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | StepActionMessage | GetMessage | WatchMessage | PutOutputsMessage;
 
 /** To a partition's host (address `partitionAddress(p)`): the summaries of instances it holds. */
 export interface ListMessage {
@@ -51,6 +64,16 @@ export interface ListMessage {
   workflowId?: string;
   status?: string;
 }
+
+/** To a partition's host: the attempts paused at a breakpoint on (workflowId, stepId) it holds. */
+export interface ListPausedMessage {
+  type: 'ListPaused';
+  workflowId: string;
+  stepId: string;
+}
+
+/** Fan-out topic on which a node announces a breakpoint change ({workflowId, stepId}): nodes reload it. */
+export const BREAKPOINTS_TOPIC = 'maestro.breakpoints.changed';
 
 /** Fan-out topic of an instance's changes (watch streams). */
 export function instanceTopic(instanceKey: string): string {

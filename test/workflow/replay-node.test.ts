@@ -69,7 +69,13 @@ test('a format-1 journal (the committed fixture) is read: every instance as that
   const now = () => fixtureNow;
   const node = await open(t, dataDir, { now });
   const asJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown; // the fixture was written as JSON
-  for (const v of expected) t.deepEqual(asJson(await node.api.getInstance(v.workflowId, v.instanceId)), v, `${v.workflowId}/${v.instanceId}`);
+  // Views gained aggregatedInfo after the fixture was written: it is derived from the steps, so
+  // the fixture's views are compared without it (and a first run's must mirror its steps).
+  for (const v of expected) {
+    const { aggregatedInfo, ...got } = (await node.api.getInstance(v.workflowId, v.instanceId));
+    t.deepEqual(asJson(got), v, `${v.workflowId}/${v.instanceId}`);
+    t.deepEqual(aggregatedInfo?.steps.map((s) => [s.stepId, s.status]), v.steps.map((s) => [s.stepId, s.status]), `${v.workflowId}/${v.instanceId} aggregated`);
+  }
   const running = expected.find((v) => v.workflowId === 'fixture-sleep' && v.status === 'IN_PROGRESS')!;
   t.is((await node.api.stop('fixture-sleep', running.instanceId)).status, 'STOPPED', 'a format-1 instance takes new events');
   const chain = expected.find((v) => v.workflowId === 'fixture-chain')!;
