@@ -9,7 +9,7 @@
  * crash may have lost (dispatches of running attempts, timers).
  */
 import { PreconditionError, ValidationError, assertNever } from '../errors.js';
-import { isStepComplete, isStepFailed, isWorkflowTerminal } from '../status.js';
+import { isStepFailed, isWorkflowTerminal } from '../status.js';
 import { resolveWorkflowParams } from '../params/index.js';
 import type { InstanceEvent, RestartPolicy } from './events.js';
 import type { InstanceCommand } from './commands.js';
