@@ -7,6 +7,7 @@ import { devCommand } from './dev.js';
 import { clusterCommand } from './cluster-info.js';
 import { getCommand, killCommand, listCommand, putOutputsCommand, restartCommand, startCommand, stopCommand, watchCommand } from './instance-commands.js';
 import { runCommand } from './run.js';
+import { breakpointCommand, bypassCommand, pausedCommand, resumeCommand, skipCommand } from './step-commands.js';
 import { configCommand } from './config-command.js';
 import { nodeCommand, workerCommand } from './cluster-commands.js';
 import { activateCommand, definitionCommand, pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
@@ -26,6 +27,11 @@ export const COMMANDS: readonly Command[] = [
   stopCommand,
   killCommand,
   restartCommand,
+  skipCommand,
+  bypassCommand,
+  breakpointCommand,
+  pausedCommand,
+  resumeCommand,
   putOutputsCommand,
   clusterCommand,
   nodeCommand,

@@ -137,12 +137,23 @@ function endCommand(name: 'stop' | 'kill', summary: string): Command {
     name,
     group: 'client',
     summary,
-    usage: [`maestro ${name} WORKFLOW_ID INSTANCE_ID`, SERVER_USAGE],
+    usage: [
+      `maestro ${name} WORKFLOW_ID INSTANCE_ID [--step STEP_ID]`,
+      `  --step STEP_ID       ${name} only that step (${name === 'stop' ? 'STOPPED' : 'FATALLY_FAILED, then its failure_mode applies'}); other branches go on`,
+      SERVER_USAGE,
+    ],
     async run(argv, io) {
-      const { values, args } = parseCommandLine(name, argv, SERVER_OPTION, INSTANCE_ARGS);
+      const { values, args } = parseCommandLine(name, argv, { ...SERVER_OPTION, step: { type: 'string' } }, INSTANCE_ARGS);
       const [workflowId, instanceId] = instanceArgs(args);
+      const step = values.step;
       return withClient(serverTarget(values, io), io, async (client) => {
-        const view = name === 'stop' ? await client.stop(workflowId, instanceId) : await client.kill(workflowId, instanceId);
+        const view =
+          step !== undefined
+            ? await client.stepAction(workflowId, instanceId, step, name)
+            : name === 'stop'
+              ? await client.stop(workflowId, instanceId)
+              : await client.kill(workflowId, instanceId);
+        if (step !== undefined) io.out(`step ${step}: ${view.steps.find((s) => s.stepId === step)?.status ?? 'unknown'}`);
         io.out(statusLine(view));
         return EXIT_OK;
       });
@@ -158,8 +169,11 @@ export const restartCommand: Command = {
   group: 'client',
   summary: 'rerun a finished instance, from its incomplete steps or from the beginning',
   usage: [
-    'maestro restart WORKFLOW_ID INSTANCE_ID [--from-beginning] [--wait]',
+    'maestro restart WORKFLOW_ID INSTANCE_ID [--from-beginning | --policy P | --from-step STEP_ID] [--wait]',
     '  --from-beginning     rerun every step (default: only the steps that did not succeed)',
+    '  --policy P           RESTART_FROM_INCOMPLETE (default) or RESTART_FROM_BEGINNING',
+    '  --from-step STEP_ID  restart from that step: a new attempt while the instance runs, else a new',
+    '                       run (RESTART_FROM_SPECIFIC) of it, its downstream and every incomplete step',
     '  --wait               follow the new run to its end',
     SERVER_USAGE,
   ],
@@ -167,14 +181,30 @@ export const restartCommand: Command = {
     const { values, args } = parseCommandLine(
       'restart',
       argv,
-      { ...SERVER_OPTION, 'from-beginning': { type: 'boolean', default: false }, wait: { type: 'boolean', default: false } },
+      {
+        ...SERVER_OPTION,
+        'from-beginning': { type: 'boolean', default: false },
+        policy: { type: 'string' },
+        'from-step': { type: 'string' },
+        wait: { type: 'boolean', default: false },
+      },
       INSTANCE_ARGS,
     );
     const [workflowId, instanceId] = instanceArgs(args);
-    const policy = values['from-beginning'] ? 'RESTART_FROM_BEGINNING' : 'RESTART_FROM_INCOMPLETE';
+    const fromStep = values['from-step'];
+    const given = [values['from-beginning'] ? '--from-beginning' : '', values.policy !== undefined ? '--policy' : '', fromStep !== undefined ? '--from-step' : ''].filter(Boolean);
+    if (given.length > 1) throw new UsageError(`restart: ${given.join(' and ')} do not go together`);
+    if (values.policy !== undefined && values.policy !== 'RESTART_FROM_INCOMPLETE' && values.policy !== 'RESTART_FROM_BEGINNING') {
+      throw new UsageError(`restart: --policy must be RESTART_FROM_INCOMPLETE or RESTART_FROM_BEGINNING (use --from-step for a specific step), got ${JSON.stringify(values.policy)}`);
+    }
+    const policy = fromStep !== undefined ? 'RESTART_FROM_SPECIFIC' : values['from-beginning'] ? 'RESTART_FROM_BEGINNING' : (values.policy ?? 'RESTART_FROM_INCOMPLETE');
     return withClient(serverTarget(values, io), io, async (client) => {
-      const view = await client.restart(workflowId, instanceId, policy);
-      io.out(`restarted workflow ${workflowId} instance ${instanceId} as run ${view.runId} (${policy})`);
+      const view = fromStep !== undefined ? await client.stepAction(workflowId, instanceId, fromStep, 'restart') : await client.restart(workflowId, instanceId, policy as 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING');
+      io.out(
+        fromStep !== undefined
+          ? `restarted step ${fromStep} of workflow ${workflowId} instance ${instanceId}: run ${view.runId}, step ${view.steps.find((s) => s.stepId === fromStep)?.status ?? 'unknown'}`
+          : `restarted workflow ${workflowId} instance ${instanceId} as run ${view.runId} (${policy})`,
+      );
       return values.wait ? followToEnd(client, workflowId, instanceId, io) : EXIT_OK;
     });
   },

@@ -65,7 +65,19 @@ export function statusLine(view: InstanceView, nowMs = Date.now()): string {
 }
 
 export function instanceReport(view: InstanceView, nowMs = Date.now()): string[] {
-  return [...stepTable(view, nowMs), '', statusLine(view, nowMs), ...failureLines(view)];
+  return [...stepTable(view, nowMs), '', statusLine(view, nowMs), ...failureLines(view), ...aggregatedLines(view)];
+}
+
+/** After a restart: every step as its latest run left it, and the status over all runs. */
+function aggregatedLines(view: InstanceView): string[] {
+  const agg = view.aggregatedInfo;
+  if (!agg || view.runId <= 1) return [];
+  const runStatus = view.runStatus === undefined ? '' : ` (run ${view.runId} itself: ${view.runStatus})`;
+  return [
+    '',
+    `aggregated over runs: ${agg.workflowInstanceStatus}${runStatus}`,
+    ...table(['STEP', 'RUN', 'STATUS'], agg.steps.map((s) => [s.stepId, s.runId === undefined ? '-' : String(s.runId), s.status])),
+  ];
 }
 
 const iso = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString());

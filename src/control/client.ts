@@ -5,7 +5,9 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
-import type { ClusterInfo, DefinitionFormat, ListInstancesRequest, RestartPolicy, StartRequest, WorkflowSummary } from '../workflow/engine-api.js';
+import type { Breakpoint, ClusterInfo, DefinitionFormat, ListInstancesRequest, PausedAttempt, RestartPolicy, StartRequest, StepActionKind, WorkflowSummary } from '../workflow/engine-api.js';
+import { StepServiceClient } from '../gen/maestro/v1/actions.js';
+import { breakpointFromProto, pausedFromProto, stepActionToProto } from './step-service.js';
 import { InstanceServiceClient, WorkflowServiceClient } from '../gen/maestro/v1/service.js';
 import { ClusterServiceClient } from '../gen/maestro/v1/cluster.js';
 import { bearerTokenInterceptor } from './auth.js';
@@ -65,7 +67,13 @@ export interface ControlClient {
   ): Promise<() => void>;
   stop(workflowId: string, instanceId: number): Promise<InstanceView>;
   kill(workflowId: string, instanceId: number): Promise<InstanceView>;
-  restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView>;
+  /** `stepId`: restart from that step (RESTART_FROM_SPECIFIC; leave `policy` undefined). */
+  restart(workflowId: string, instanceId: number, policy?: RestartPolicy, stepId?: string): Promise<InstanceView>;
+  stepAction(workflowId: string, instanceId: number, stepId: string, action: StepActionKind, opts?: { attempt?: number; reason?: string }): Promise<InstanceView>;
+  createBreakpoint(workflowId: string, stepId: string): Promise<Breakpoint>;
+  listBreakpoints(workflowId?: string, stepId?: string): Promise<Breakpoint[]>;
+  listPausedAttempts(workflowId: string, stepId: string): Promise<PausedAttempt[]>;
+  deleteBreakpoint(workflowId: string, stepId: string, resume: boolean): Promise<number>;
   /** Output params for a RUNNING step (FAILED_PRECONDITION otherwise); returns the instance. */
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView>;
   /** ClusterService: members, the partition map with epochs, and the answering node's health. */
@@ -99,6 +107,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
   const channel = workflows.getChannel();
   const instances = new InstanceServiceClient(address, creds, { channelOverride: channel, interceptors });
   const cluster = new ClusterServiceClient(address, creds, { channelOverride: channel, interceptors });
+  const steps = new StepServiceClient(address, creds, { channelOverride: channel, interceptors });
 
   function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
@@ -202,9 +211,33 @@ export function createControlClient(address: string, opts: ControlClientOptions 
       const res = await call(instances, instances.killInstance, { workflowId, instanceId });
       return instanceFromProto(expectInstance(res.instance));
     },
-    async restart(workflowId, instanceId, policy) {
-      const res = await call(instances, instances.restartInstance, { workflowId, instanceId, policy: restartPolicyToProto(policy) });
+    async restart(workflowId, instanceId, policy, stepId) {
+      const res = await call(instances, instances.restartInstance, { workflowId, instanceId, policy: restartPolicyToProto(policy), restartFromStep: stepId ?? '' });
       return instanceFromProto(expectInstance(res.instance));
+    },
+    async stepAction(workflowId, instanceId, stepId, action, opts = {}) {
+      if (action === 'resume') {
+        const res = await call(steps, steps.resumeAttempt, { workflowId, instanceId, stepId, attempt: opts.attempt ?? 0 });
+        return instanceFromProto(expectInstance(res.instance));
+      }
+      const res = await call(steps, steps.stepAction, { workflowId, instanceId, stepId, action: stepActionToProto(action), reason: opts.reason ?? '' });
+      return instanceFromProto(expectInstance(res.instance));
+    },
+    async createBreakpoint(workflowId, stepId) {
+      const res = await call(steps, steps.createBreakpoint, { workflowId, stepId });
+      if (!res.breakpoint) throw new ControlError('internal', grpc.status.INTERNAL, 'server sent no breakpoint', {});
+      return breakpointFromProto(res.breakpoint);
+    },
+    async listBreakpoints(workflowId, stepId) {
+      const res = await call(steps, steps.listBreakpoints, { workflowId: workflowId ?? '', stepId: stepId ?? '' });
+      return res.breakpoints.map(breakpointFromProto);
+    },
+    async listPausedAttempts(workflowId, stepId) {
+      const res = await call(steps, steps.listPausedAttempts, { workflowId, stepId });
+      return res.attempts.map(pausedFromProto);
+    },
+    async deleteBreakpoint(workflowId, stepId, resume) {
+      return (await call(steps, steps.deleteBreakpoint, { workflowId, stepId, resume })).resumed;
     },
     async putStepOutputs(workflowId, instanceId, stepId, outputs) {
       const res = await call(instances, instances.putStepOutputs, { workflowId, instanceId, stepId, outputs: toPlainObject(outputs) });

@@ -81,6 +81,8 @@ export function restartPolicyFromProto(p: RestartPolicy, field: string): CoreRes
   }
 }
 
-export function restartPolicyToProto(p: CoreRestartPolicy): RestartPolicy {
+/** RESTART_FROM_SPECIFIC has no enum value: it is a restart with `restart_from_step` set. */
+export function restartPolicyToProto(p: CoreRestartPolicy | undefined): RestartPolicy {
+  if (p === undefined || p === 'RESTART_FROM_SPECIFIC') return RestartPolicy.RESTART_POLICY_UNSPECIFIED;
   return p === 'RESTART_FROM_BEGINNING' ? RestartPolicy.RESTART_POLICY_FROM_BEGINNING : RestartPolicy.RESTART_POLICY_FROM_INCOMPLETE;
 }

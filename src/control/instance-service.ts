@@ -2,7 +2,7 @@
 import { ValidationError } from '../core/errors.js';
 import type { EngineApi, ListInstancesRequest } from '../workflow/engine-api.js';
 import type { InstanceServiceServer } from '../gen/maestro/v1/service.js';
-import { WorkflowStatus as PbWorkflowStatus } from '../gen/maestro/v1/instance.js';
+import { RestartPolicy as PbRestartPolicy, WorkflowStatus as PbWorkflowStatus } from '../gen/maestro/v1/instance.js';
 import type * as pb from '../gen/maestro/v1/instance.js';
 import { restartPolicyFromProto, workflowStatuses } from './enums.js';
 import { optionalVersion, requireInstanceId, requireString, unaryHandlers } from './handlers.js';
@@ -76,7 +76,9 @@ export function instanceService(api: EngineApi, watches: WatchRegistry, log: Log
     restartInstance: unary(async (req: pb.RestartInstanceRequest): Promise<pb.RestartInstanceResponse> => {
       const workflowId = requireString(req.workflowId, 'workflow_id');
       const instanceId = requireInstanceId(req.instanceId);
-      const view = await api.restart(workflowId, instanceId, restartPolicyFromProto(req.policy, 'policy'));
+      const fromStep = req.restartFromStep === '' ? undefined : req.restartFromStep;
+      const policy = fromStep !== undefined && req.policy === PbRestartPolicy.RESTART_POLICY_UNSPECIFIED ? undefined : restartPolicyFromProto(req.policy, 'policy');
+      const view = await api.restart(workflowId, instanceId, policy, fromStep);
       return { instance: instanceToProto(view) };
     }),
 

@@ -5,9 +5,10 @@
  * (strings otherwise), Dates into ISO strings, undefined entries are dropped.
  */
 import { MaestroError } from '../core/errors.js';
-import type { AttemptView, InstanceChange, InstanceSummary, InstanceView, StepView } from '../core/instance/view.js';
+import type { AggregatedInfo, AttemptView, InstanceChange, InstanceSummary, InstanceView, StepAggregatedView, StepView } from '../core/instance/view.js';
 import type { WorkflowSummary, WorkflowVersionInfo } from '../workflow/engine-api.js';
 import type * as pb from '../gen/maestro/v1/instance.js';
+import { WorkflowStatus as PbWorkflowStatusEnum } from '../gen/maestro/v1/instance.js';
 import type * as wpb from '../gen/maestro/v1/workflow.js';
 import { runPolicies, stepStatuses, workflowStatuses } from './enums.js';
 import { overviewFromProto, overviewToProto, parentFromProto, parentToProto, rollupFromProto, rollupToProto } from './overview-mapping.js';
@@ -89,6 +90,7 @@ export function stepToProto(s: StepView): pb.Step {
     startedAt: dateOf(s.startedAtMs),
     endedAt: dateOf(s.endedAtMs),
     overview: overviewToProto(s.overview),
+    signalDependencies: s.signalDependencies,
   };
 }
 
@@ -105,7 +107,29 @@ export function stepFromProto(s: pb.Step): StepView {
   if (s.endedAt) view.endedAtMs = s.endedAt.getTime();
   const overview = overviewFromProto(s.overview);
   if (overview) view.overview = overview;
+  if (s.signalDependencies) view.signalDependencies = s.signalDependencies;
   return view;
+}
+
+function aggregatedToProto(a: AggregatedInfo | undefined): pb.AggregatedInfo | undefined {
+  if (!a) return undefined;
+  return {
+    steps: a.steps.map((s) => ({ stepId: s.stepId, runId: s.runId ?? 0, status: stepStatuses.toProto(s.status), startedAt: dateOf(s.startedAtMs), endedAt: dateOf(s.endedAtMs) })),
+    workflowInstanceStatus: workflowStatuses.toProto(a.workflowInstanceStatus),
+  };
+}
+
+function aggregatedFromProto(a: pb.AggregatedInfo): AggregatedInfo {
+  return {
+    steps: a.steps.map((s) => {
+      const v: StepAggregatedView = { stepId: s.stepId, status: fromEnum(stepStatuses.fromProto(s.status), 'step status', s.status) };
+      if (s.runId > 0) v.runId = s.runId;
+      if (s.startedAt) v.startedAtMs = s.startedAt.getTime();
+      if (s.endedAt) v.endedAtMs = s.endedAt.getTime();
+      return v;
+    }),
+    workflowInstanceStatus: fromEnum(workflowStatuses.fromProto(a.workflowInstanceStatus), 'workflow status', a.workflowInstanceStatus),
+  };
 }
 
 export function instanceToProto(v: InstanceView): pb.Instance {
@@ -129,6 +153,8 @@ export function instanceToProto(v: InstanceView): pb.Instance {
     parent: parentToProto(v.parent),
     depth: v.depth,
     correlationId: v.correlationId,
+    runStatus: v.runStatus === undefined ? PbWorkflowStatusEnum.WORKFLOW_STATUS_UNSPECIFIED : workflowStatuses.toProto(v.runStatus),
+    aggregatedInfo: aggregatedToProto(v.aggregatedInfo),
   };
 }
 
@@ -155,6 +181,9 @@ export function instanceFromProto(p: pb.Instance): InstanceView {
   if (p.endedAt) view.endedAtMs = p.endedAt.getTime();
   if (p.error) view.error = p.error;
   if (p.replayError) view.replayError = p.replayError;
+  const runStatus = workflowStatuses.fromProto(p.runStatus);
+  if (runStatus !== undefined) view.runStatus = runStatus;
+  if (p.aggregatedInfo) view.aggregatedInfo = aggregatedFromProto(p.aggregatedInfo);
   return view;
 }
 

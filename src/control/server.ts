@@ -25,6 +25,8 @@ import { authInterceptor, loadTokens, TokenVerifier, type GrpcAuthOptions } from
 import { CLUSTER_SERVICE, clusterService, hasClusterInfo } from './cluster-service.js';
 import { serverCredentials, type ServerTlsOptions } from './tls.js';
 import { instanceService } from './instance-service.js';
+import { STEP_SERVICE, stepService } from './step-service.js';
+import { StepServiceService } from '../gen/maestro/v1/actions.js';
 import { WatchRegistry } from './watch.js';
 import { workflowService } from './workflow-service.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
@@ -108,7 +110,8 @@ export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): 
   const log = moduleLogger(opts.log, 'control');
   server.addService(WorkflowServiceService, workflowService(api, log));
   server.addService(InstanceServiceService, instanceService(api, watches, log));
-  const names = [WORKFLOW_SERVICE, INSTANCE_SERVICE];
+  server.addService(StepServiceService, stepService(api, log));
+  const names = [WORKFLOW_SERVICE, INSTANCE_SERVICE, STEP_SERVICE];
   if (hasClusterInfo(api)) {
     server.addService(ClusterServiceService, clusterService(api, log));
     names.push(CLUSTER_SERVICE);

@@ -79,7 +79,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   );
   const kv = await step(() => JetStreamKv.connect({ servers: config.nats, ...natsSecurity, name: `${name}-kv`, replicas: config.kvReplicas, ...config.kv, log }), (k) => k.close());
   const executorLog = log.child({ module: 'executor' });
-  const { engine, partitions, executor } = await step(
+  const { engine, partitions, executor, breakpoints } = await step(
     () =>
       assembleEngine({
         journal,
@@ -99,6 +99,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     async (core) => {
       await core.partitions.releaseAll();
       await core.executor?.close();
+      await core.breakpoints.close();
     },
   );
   const etcd = await step(
@@ -136,7 +137,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const mgr = manager;
   let stopping: Promise<void> | undefined;
   const stop = (graceful: boolean, timeoutMs: number): Promise<void> => {
-    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, executor, transport, journal, kv });
+    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, executor, breakpoints, transport, journal, kv });
     return stopping;
   };
   return {
@@ -161,6 +162,7 @@ interface Parts {
   partitions: LocalPartitions;
   grpc: { close(): Promise<void> };
   executor: { close(): Promise<void> } | undefined;
+  breakpoints: { close(): Promise<void> };
   transport: NatsTransport;
   journal: JetStreamJournal;
   kv: JetStreamKv;
@@ -181,6 +183,7 @@ async function stopNode(n: Parts): Promise<void> {
   await budget.step('release partitions', () => n.partitions.releaseAll());
   await budget.step('close the gRPC server', () => n.grpc.close());
   await budget.step('close the executor', async () => n.executor?.close());
+  await budget.step('close the breakpoint cache', () => n.breakpoints.close());
   await budget.step('close the transport', () => n.transport.close());
   await budget.step('close the journal', () => n.journal.close());
   await budget.step('close the KV store', () => n.kv.close());

@@ -82,6 +82,8 @@ export interface NodeConfig {
   retainFinishedPerPartition: number;
   /** A running attempt with no executor heartbeat for this long is dispatched again (its executor died). */
   attemptLivenessMs: number;
+  /** Every node reloads all breakpoints from the KV this often (changes are also announced at once). */
+  breakpointRefreshMs: number;
   /** How long an instance call waits for the owning node to accept it. */
   requestTimeoutMs: number;
   /** Step runtimes. Shell is off unless enabled: it runs arbitrary commands on this host. */
@@ -137,6 +139,7 @@ export function defaultNodeConfig(overrides: ConfigOverrides<NodeConfig> = {}): 
     retainFinishedPerPartition: 10_000,
     requestTimeoutMs: 30_000,
     attemptLivenessMs: 5_000,
+    breakpointRefreshMs: 5_000,
     shellEnabled: false,
     httpAllowList: [],
     logLevel: 'info',

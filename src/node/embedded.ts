@@ -57,7 +57,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   }
   const { retryBaseMs, retryMaxMs } = config.transport;
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, retryBaseMs, retryMaxMs, log, schemas: WIRE_SCHEMAS });
-  const { engine, partitions, executor } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now });
+  const { engine, partitions, executor, breakpoints } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now });
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
   log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
   const startedAtMs = Date.now();
@@ -75,6 +75,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
       await budget.step('release partitions', () => partitions.releaseAll());
       // nobody is left to take results: the attempts are abandoned, recovery re-dispatches them
       await budget.step('close the executor', async () => executor?.close({ abandon: true }));
+      await budget.step('close the breakpoint cache', () => breakpoints.close());
       await budget.step('close the transport', () => transport.close());
       await budget.step('close the journal', () => journal.close());
       await budget.step('close the KV store', () => kv.close());

@@ -18,6 +18,7 @@ import { newUuid } from '../workflow/ids.js';
 import { Engine } from '../workflow/engine.js';
 import { IdAllocator } from '../workflow/id-allocator.js';
 import { childPort } from '../workflow/children.js';
+import { Breakpoints } from '../workflow/breakpoints.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
 import type { ClusterConfig, NodeConfig } from './config.js';
@@ -47,6 +48,8 @@ export interface EngineCore {
   engine: Engine;
   partitions: LocalPartitions;
   executor?: ExecutorHandle;
+  /** Stop it with the engine (its reload timer is unref'd; its topic subscription is closed here). */
+  breakpoints: Breakpoints;
 }
 
 export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
@@ -62,12 +65,21 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const sel = createSelEngine();
   const ids = new IdAllocator(kv);
   const children = childPort({ transport, definitions, allocate: (wf, requestId) => ids.forRequest(wf, requestId), requestTimeoutMs: config.requestTimeoutMs });
+  const breakpoints = await Breakpoints.open({
+    kv,
+    transport,
+    partitions: config.partitions,
+    requestTimeoutMs: config.requestTimeoutMs,
+    now,
+    refreshMs: config.breakpointRefreshMs,
+    log: log.child({ module: 'breakpoints' }),
+  });
   const partitions = new LocalPartitions(
     {
       journal,
       transport,
       definitions,
-      machine: { engine: sel, hasRuntime, uuid: newUuid },
+      machine: { engine: sel, hasRuntime, uuid: newUuid, breakpoint: (wf, step) => breakpoints.has(wf, step) },
       now,
       checkpointEveryRecords: config.checkpointEveryRecords,
       retainFinishedPerPartition: config.retainFinishedPerPartition,
@@ -81,8 +93,8 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
     d.onStale,
   );
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log, ids });
-  return { engine, partitions, executor };
+  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log, ids, breakpoints });
+  return { engine, partitions, executor, breakpoints };
 }
 
 /** The executor's options: the node-level ones plus the config's `executor` group. */

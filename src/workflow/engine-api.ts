@@ -45,7 +45,26 @@ export interface ListInstancesRequest {
   pageToken?: string;
 }
 
-export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING' | 'RESTART_FROM_SPECIFIC';
+import type { StepActionKind } from '../core/instance/events.js';
+export type { StepActionKind };
+
+/** A definition-level breakpoint (Maestro's StepBreakpoint with only workflow and step set). */
+export interface Breakpoint {
+  workflowId: string;
+  stepId: string;
+  createdAtMs: number;
+}
+
+/** A step attempt paused at a breakpoint. */
+export interface PausedAttempt {
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  stepId: string;
+  attempt: number;
+  pausedAtMs: number;
+}
 
 export interface EngineApi {
   createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo>;
@@ -63,7 +82,16 @@ export interface EngineApi {
   watchInstance(workflowId: string, instanceId: number, onChange: (c: InstanceChange) => void): Promise<() => void>;
   stop(workflowId: string, instanceId: number): Promise<InstanceView>;
   kill(workflowId: string, instanceId: number): Promise<InstanceView>;
-  restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView>;
+  /** `stepId`: restart from that step (RESTART_FROM_SPECIFIC; `policy` must be it or absent). */
+  restart(workflowId: string, instanceId: number, policy?: RestartPolicy, stepId?: string): Promise<InstanceView>;
+  /** A step action on the latest run; `attempt` only for resume. */
+  stepAction(workflowId: string, instanceId: number, stepId: string, action: StepActionKind, opts?: { attempt?: number; reason?: string }): Promise<InstanceView>;
+  createBreakpoint(workflowId: string, stepId: string): Promise<Breakpoint>;
+  /** Breakpoints of a workflow (all when absent), of one step when `stepId` is given. */
+  listBreakpoints(workflowId?: string, stepId?: string): Promise<Breakpoint[]>;
+  listPausedAttempts(workflowId: string, stepId: string): Promise<PausedAttempt[]>;
+  /** Removes the breakpoint (NotFound if absent); with `resume`, resumes every attempt paused at it: returns how many. */
+  deleteBreakpoint(workflowId: string, stepId: string, resume: boolean): Promise<number>;
   /** Output params for a RUNNING step, from the job behind it; visible to later steps. */
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView>;
 }

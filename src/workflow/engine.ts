@@ -3,7 +3,8 @@
  * Definitions live in the KvStore; every instance call travels over the transport to the
  * instance's actor, wherever its partition is hosted, so any node can answer any call.
  */
-import { ValidationError } from '../core/errors.js';
+import { MaestroError, PreconditionError, ValidationError } from '../core/errors.js';
+import type { Breakpoints } from './breakpoints.js';
 import { completeRequest, listExpressions, parseWorkflowInput, validateForRuntime } from '../core/definition/index.js';
 import type { ExpressionEngine } from '../core/expr-port.js';
 import type { WorkflowCreateInput, WorkflowCreateRequest } from '../core/definition/model.js';
@@ -14,6 +15,9 @@ import { IdAllocator } from './id-allocator.js';
 import type { Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import type {
+  Breakpoint,
+  PausedAttempt,
+  StepActionKind,
   DefinitionFormat,
   EngineApi,
   ListInstancesRequest,
@@ -45,6 +49,8 @@ export interface EngineDeps {
   log?: Logger;
   /** Instance numbering, shared with the node's child launcher (default: its own). */
   ids?: IdAllocator;
+  /** Breakpoints (KV-backed); without them the breakpoint calls are refused. */
+  breakpoints?: Breakpoints;
 }
 
 const MAX_PAGE = 1000;
@@ -162,8 +168,61 @@ export class Engine implements EngineApi {
     return this.call(workflowId, instanceId, { type: 'Action', action: 'kill' });
   }
 
-  restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView> {
-    return this.call(workflowId, instanceId, { type: 'Action', action: 'restart', policy });
+  async restart(workflowId: string, instanceId: number, policy?: RestartPolicy, stepId?: string): Promise<InstanceView> {
+    if (stepId !== undefined && policy !== undefined && policy !== 'RESTART_FROM_SPECIFIC') {
+      throw new ValidationError('restart_policy', `a restart from step ${stepId} is RESTART_FROM_SPECIFIC, not ${policy}`);
+    }
+    if (stepId === undefined && policy === 'RESTART_FROM_SPECIFIC') throw new ValidationError('restart_step_id', 'is required with RESTART_FROM_SPECIFIC');
+    const msg: InstanceMessage = { type: 'Action', action: 'restart', policy: policy ?? (stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC') };
+    if (stepId !== undefined) msg.stepId = stepId;
+    return this.call(workflowId, instanceId, msg);
+  }
+
+  async stepAction(workflowId: string, instanceId: number, stepId: string, action: StepActionKind, opts: { attempt?: number; reason?: string } = {}): Promise<InstanceView> {
+    if (!stepId) throw new ValidationError('step_id', 'is required');
+    if (opts.attempt !== undefined && action !== 'resume') throw new ValidationError('attempt', `is only taken by resume, not ${action}`);
+    const msg: InstanceMessage = { type: 'StepAction', stepId, action };
+    if (opts.attempt !== undefined) msg.attempt = opts.attempt;
+    if (opts.reason) msg.reason = opts.reason;
+    return this.call(workflowId, instanceId, msg);
+  }
+
+  createBreakpoint(workflowId: string, stepId: string): Promise<Breakpoint> {
+    return this.bp().create(workflowId, stepId);
+  }
+
+  listBreakpoints(workflowId?: string, stepId?: string): Promise<Breakpoint[]> {
+    return this.bp().list(workflowId, stepId);
+  }
+
+  listPausedAttempts(workflowId: string, stepId: string): Promise<PausedAttempt[]> {
+    return this.bp().pausedAttempts(workflowId, stepId);
+  }
+
+  /**
+   * Deletes the breakpoint, then (with `resume`) resumes every attempt paused at it. An attempt
+   * that moved on meanwhile (stopped, restarted) is not counted; it is logged.
+   */
+  async deleteBreakpoint(workflowId: string, stepId: string, resume: boolean): Promise<number> {
+    const bp = this.bp();
+    await bp.delete(workflowId, stepId);
+    if (!resume) return 0;
+    let resumed = 0;
+    for (const p of await bp.pausedAttempts(workflowId, stepId)) {
+      try {
+        await this.stepAction(p.workflowId, p.instanceId, p.stepId, 'resume', { attempt: p.attempt });
+        resumed++;
+      } catch (err) {
+        if (!(err instanceof MaestroError) || err.kind !== 'failed_precondition') throw err;
+        this.log.info({ workflowId, instanceId: p.instanceId, stepId, attempt: p.attempt, err }, 'a paused attempt moved on before its resume; not counted');
+      }
+    }
+    return resumed;
+  }
+
+  private bp(): Breakpoints {
+    if (!this.d.breakpoints) throw new PreconditionError('breakpoints are not available on this engine (no breakpoint store configured)');
+    return this.d.breakpoints;
   }
 
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView> {

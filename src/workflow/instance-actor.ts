@@ -35,12 +35,19 @@ import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
-import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type StartMessage } from './messages.js';
+import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type StartMessage, type StepActionMessage } from './messages.js';
 import { childReport } from '../core/instance/composite.js';
 import type { ChildLaunch } from '../core/instance/commands.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import { isRetryable } from '../retry/index.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
+
+function stepActionEvent(msg: StepActionMessage, atMs: number): InstanceEvent {
+  const ev: InstanceEvent = { t: 'step-action', atMs, stepId: msg.stepId, action: msg.action };
+  if (msg.attempt !== undefined) ev.attempt = msg.attempt;
+  if (msg.reason !== undefined) ev.reason = msg.reason;
+  return ev;
+}
 
 /** What reaches the mailbox: instance messages, and the actor's own timers and re-dispatches. */
 export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string; epoch: number } | { type: 'Redispatch'; attemptIds: string[] };
@@ -188,8 +195,13 @@ export class InstanceActor {
       case 'Redispatch':
         return { t: 'redispatch', atMs, attemptIds: msg.attemptIds };
       case 'Action':
-        if (msg.action === 'restart') return { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
+        if (msg.action === 'restart') {
+          const policy = msg.policy ?? (msg.stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC');
+          return msg.stepId === undefined ? { t: 'restart', atMs, policy } : { t: 'restart', atMs, policy, stepId: msg.stepId };
+        }
         return { t: msg.action, atMs };
+      case 'StepAction':
+        return stepActionEvent(msg, atMs);
       case 'Get':
         return 'get';
       case 'Watch':

@@ -16,7 +16,8 @@ import { InvalidMessageError } from '../protocol/errors.js';
 import { PROTOCOL_TOPICS, StepResultMessageSchema, stepTask } from '../protocol/schemas.js';
 import { Id, ID_MAX_CHARS, Int, Ms, PlainMap, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
 import type { WireSchemas } from '../transport/port.js';
-import { instanceTopic, type InstanceMessage, type ListMessage } from './messages.js';
+import { BREAKPOINTS_TOPIC, instanceTopic, type InstanceMessage, type ListMessage, type ListPausedMessage } from './messages.js';
+import type { StepActionKind } from '../core/instance/events.js';
 
 const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')]);
 const WorkflowStatusSchema = Type.Union(WORKFLOW_STATUSES.map((s) => Type.Literal(s)));
@@ -76,7 +77,16 @@ const ChildFailedSchema = Type.Object({ type: Type.Literal('ChildFailed'), stepI
 const ActionSchema = Type.Object({
   type: Type.Literal('Action'),
   action: Type.Union([Type.Literal('stop'), Type.Literal('kill'), Type.Literal('restart')]),
-  policy: Type.Optional(RestartPolicySchema),
+  policy: Type.Optional(Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')])),
+  stepId: Type.Optional(Id()),
+});
+
+const StepActionSchema = Type.Object({
+  type: Type.Literal('StepAction'),
+  stepId: Id(),
+  action: Type.Union(['stop', 'kill', 'skip', 'bypass', 'restart', 'resume'].map((a) => Type.Literal(a as StepActionKind))),
+  attempt: Type.Optional(Int(1)),
+  reason: Type.Optional(Text()),
 });
 
 const GetSchema = Type.Object({ type: Type.Literal('Get') });
@@ -93,6 +103,7 @@ const INSTANCE_MESSAGES = [
   StartSchema,
   StepResultMessageSchema,
   ActionSchema,
+  StepActionSchema,
   GetSchema,
   WatchSchema,
   PutOutputsSchema,
@@ -105,6 +116,12 @@ const ListSchema = Type.Object({
   type: Type.Literal('List'),
   workflowId: Type.Optional(Id()),
   status: Type.Optional(Id()),
+});
+
+const ListPausedSchema = Type.Object({
+  type: Type.Literal('ListPaused'),
+  workflowId: Id(),
+  stepId: Id(),
 });
 
 const InstanceChangeSchema = Type.Object({
@@ -124,6 +141,7 @@ const byType = new Map<string, WireSchema<unknown>>(
 );
 const TYPES = [...byType.keys()].join(', ');
 const list = wire('List message', ListSchema);
+const listPaused = wire('ListPaused message', ListPausedSchema);
 export const instanceChange: WireSchema<InstanceChange> = wire('InstanceChange', InstanceChangeSchema);
 
 /** Checks a message for an instance actor: its `type` picks the schema. */
@@ -142,9 +160,12 @@ export function parseInstanceMessage(body: unknown): InstanceMessage {
  * instance messages, and a Start must name the instance `to` is the key of (else it would
  * create an instance under another's key, possibly in the wrong partition).
  */
-export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage {
+export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | ListPausedMessage {
   if (to.length === 0 || to.length > ID_MAX_CHARS) throw new InvalidMessageError('actor message', 'to', `must be 1..${ID_MAX_CHARS} chars, got ${to.length}`);
-  if (to.startsWith(PARTITION_ADDRESS_PREFIX)) return list.parse(body);
+  if (to.startsWith(PARTITION_ADDRESS_PREFIX)) {
+    const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
+    return type === 'ListPaused' ? listPaused.parse(body) : list.parse(body);
+  }
   const msg = parseInstanceMessage(body);
   if (msg.type === 'Start' && instanceKeyOf(msg.workflowId, msg.instanceId) !== to) {
     throw new InvalidMessageError('Start message', 'workflowId', `names instance ${instanceKeyOf(msg.workflowId, msg.instanceId)}, sent to ${to}`);
@@ -154,8 +175,10 @@ export function parseActorMessage(to: string, body: unknown): InstanceMessage | 
 
 /** Instance topics (`instanceTopic(key)`) carry InstanceChange; the protocol's topics their own. */
 const INSTANCE_TOPIC_PREFIX = instanceTopic('');
+const breakpointsChanged = wire('breakpoints changed', Type.Object({ workflowId: Id(), stepId: Id() }));
 function topicSchema(topic: string): ((body: unknown) => unknown) | undefined {
   if (topic.startsWith(INSTANCE_TOPIC_PREFIX)) return instanceChange.parse;
+  if (topic === BREAKPOINTS_TOPIC) return breakpointsChanged.parse;
   return PROTOCOL_TOPICS[topic]?.parse;
 }
 
@@ -171,5 +194,6 @@ export type MessageSchemasAgree = [
   Assert<Agrees<Static<(typeof INSTANCE_MESSAGES)[number]>, InstanceMessage>>,
   Assert<Agrees<TypeOf<(typeof INSTANCE_MESSAGES)[number]>, InstanceMessage['type']>>,
   Assert<Agrees<Static<typeof ListSchema>, ListMessage>>,
+  Assert<Agrees<Static<typeof ListPausedSchema>, ListPausedMessage>>,
   Assert<Agrees<Static<typeof InstanceChangeSchema>, InstanceChange>>,
 ];

@@ -7,6 +7,7 @@ import type { StepResultMessage } from '../protocol/executor.js';
 import type { RestartPolicy } from './engine-api.js';
 import type { InlineSource, ParentRef, Rollup } from '../core/instance/state.js';
 import type { WorkflowStatus } from '../core/status.js';
+import type { StepActionKind } from '../core/instance/events.js';
 
 export interface StartMessage {
   type: 'Start';
@@ -24,7 +25,7 @@ export interface StartMessage {
   depth?: number;
   correlationId?: string;
   /** Re-run an existing (ended) child as run `runId` with this policy. */
-  restart?: RestartPolicy;
+  restart?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
 }
 
 /** A child instance's run ended: its parent step journals it (a `child-ended` event). */
@@ -61,6 +62,18 @@ export interface ActionMessage {
   type: 'Action';
   action: 'stop' | 'kill' | 'restart';
   policy?: RestartPolicy;
+  /** The restart step of RESTART_FROM_SPECIFIC. */
+  stepId?: string;
+}
+
+/** A step action on the latest run (core/instance/actions.ts has the rules). */
+export interface StepActionMessage {
+  type: 'StepAction';
+  stepId: string;
+  action: StepActionKind;
+  /** resume: the paused attempt. */
+  attempt?: number;
+  reason?: string;
 }
 
 export interface GetMessage {
@@ -89,6 +102,7 @@ export type InstanceMessage =
   | StepResultMessage
   | StartMessage
   | ActionMessage
+  | StepActionMessage
   | GetMessage
   | WatchMessage
   | PutOutputsMessage
@@ -102,6 +116,16 @@ export interface ListMessage {
   workflowId?: string;
   status?: string;
 }
+
+/** To a partition's host: the attempts paused at a breakpoint on (workflowId, stepId) it holds. */
+export interface ListPausedMessage {
+  type: 'ListPaused';
+  workflowId: string;
+  stepId: string;
+}
+
+/** Fan-out topic on which a node announces a breakpoint change ({workflowId, stepId}): nodes reload it. */
+export const BREAKPOINTS_TOPIC = 'maestro.breakpoints.changed';
 
 /** Fan-out topic of an instance's changes (watch streams). */
 export function instanceTopic(instanceKey: string): string {

@@ -46,7 +46,8 @@ import type { Subscription, Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import { InstanceActor, type ActorHostHooks, type ChildPort } from './instance-actor.js';
 import type { InlineSource } from '../core/instance/state.js';
-import type { InstanceMessage, ListMessage } from './messages.js';
+import type { InstanceMessage, ListMessage, ListPausedMessage } from './messages.js';
+import type { PausedAttempt } from './engine-api.js';
 import { recoverPartition } from './recovery.js';
 import type { Logger } from '../log/logger.js';
 import { TOPIC_PARTITION_EPOCH, type PartitionEpoch } from '../protocol/executor.js';
@@ -155,7 +156,7 @@ export class PartitionHost {
     for (const a of host.actors.values()) a.resume();
     host.sweeper = setInterval(() => host.sweep(), host.sweepEveryMs);
     host.sweeper.unref();
-    host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage, msgId));
+    host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage | ListPausedMessage, msgId));
     return host;
   }
 
@@ -195,8 +196,8 @@ export class PartitionHost {
    * sender's resend of one — same msgId, after a lost reply — gets the first one's reply.
    * Step results need no cache: the machine ignores results for attempts that ended.
    */
-  deliverOnce(to: string, msg: InstanceMessage | ListMessage, msgId: string): Promise<unknown> {
-    if (!msgId || (msg.type !== 'Action' && msg.type !== 'PutOutputs')) return this.deliver(to, msg);
+  deliverOnce(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage, msgId: string): Promise<unknown> {
+    if (!msgId || (msg.type !== 'Action' && msg.type !== 'StepAction' && msg.type !== 'PutOutputs')) return this.deliver(to, msg);
     const hit = this.replies.get(msgId);
     if (hit) return hit;
     const reply = this.deliver(to, msg);
@@ -206,8 +207,9 @@ export class PartitionHost {
     return reply;
   }
 
-  async deliver(to: string, msg: InstanceMessage | ListMessage): Promise<unknown> {
+  async deliver(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage): Promise<unknown> {
     if (msg.type === 'List') return this.summaries(msg);
+    if (msg.type === 'ListPaused') return this.pausedAttempts(msg.workflowId, msg.stepId);
     if (this.closed) throw new MaestroError('unavailable', `partition ${this.partition} is moving`, { retryable: true });
     let actor = this.actors.get(to);
     if (!actor) {
@@ -228,6 +230,18 @@ export class PartitionHost {
     // A Start for an existing instance (a request-id retry, a parent's repeated launch) is the
     // actor's to answer: see InstanceActor.startEvent.
     return actor.post(msg);
+  }
+
+  /** The attempts of (workflow, step) PAUSED in the instances held here (at a breakpoint). */
+  pausedAttempts(workflowId: string, stepId: string): PausedAttempt[] {
+    const out: PausedAttempt[] = [];
+    for (const a of this.actors.values()) {
+      const s = a.current;
+      const st = s?.workflowId === workflowId ? s.steps[stepId] : undefined;
+      const at = st?.status === 'PAUSED' ? st.attempts[st.attempts.length - 1] : undefined;
+      if (s && at) out.push({ workflowId, instanceId: s.instanceId, runId: s.runId, stepId, attempt: at.attempt, pausedAtMs: at.createdAtMs });
+    }
+    return out;
   }
 
   /** Executor heartbeat for an attempt of an instance held here. */

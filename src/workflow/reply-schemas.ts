@@ -73,6 +73,20 @@ const StepViewSchema = Type.Object({
   startedAtMs: Type.Optional(Ms()),
   endedAtMs: Type.Optional(Ms()),
   overview: Type.Optional(Type.Union([ForeachOverviewSchema, WhileOverviewSchema, SubworkflowOverviewSchema])),
+  signalDependencies: Type.Optional(
+    Type.Object({
+      info: Text(),
+      dependencies: Type.Array(Type.Object({ name: Text(), status: Id() }), { maxItems: TASK_PARAMS_MAX_ENTRIES }),
+    }),
+  ),
+});
+
+const StepAggregatedViewSchema = Type.Object({
+  stepId: Id(),
+  runId: Type.Optional(Int(1)),
+  status: OneOf(STEP_STATUSES),
+  startedAtMs: Type.Optional(Ms()),
+  endedAtMs: Type.Optional(Ms()),
 });
 
 const InstanceViewSchema = Type.Object({
@@ -95,6 +109,8 @@ const InstanceViewSchema = Type.Object({
   parent: Type.Optional(ParentViewSchema),
   depth: Int(0),
   correlationId: Id(),
+  runStatus: Type.Optional(OneOf(WORKFLOW_STATUSES)),
+  aggregatedInfo: Type.Optional(Type.Object({ steps: Type.Array(StepAggregatedViewSchema), workflowInstanceStatus: OneOf(WORKFLOW_STATUSES) })),
 });
 
 const InstanceSummarySchema = Type.Object({

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { CLUSTER_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE, HEALTH_SERVICE, startGrpcServer } from '../../src/control/server.js';
 import { createControlClient } from '../../src/control/client.js';
+import { STEP_SERVICE } from '../../src/control/step-service.js';
 import { startHarness, startNode, withoutClusterInfo } from './harness.js';
 
 const require = createRequire(import.meta.url);
@@ -56,7 +57,7 @@ test('reflection lists the maestro and health services and describes their files
 
   const listed = await reflect(address, { list_services: '*' });
   const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
-  t.deepEqual(names, [HEALTH_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE].sort(), 'only the services served: no clusterInfo, no ClusterService');
+  t.deepEqual(names, [HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, WORKFLOW_SERVICE].sort(), 'only the services served: no clusterInfo, no ClusterService');
 
   const file = await reflect(address, { file_containing_symbol: 'maestro.v1.InstanceService' });
   const protos = file['file_descriptor_response']['file_descriptor_proto'] as Buffer[];
@@ -87,7 +88,7 @@ test('reflection lists ClusterService when the api has clusterInfo (the embedded
   const address = h.address;
   const listed = await reflect(address, { list_services: '*' });
   const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
-  t.deepEqual(names, [CLUSTER_SERVICE, HEALTH_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE].sort());
+  t.deepEqual(names, [CLUSTER_SERVICE, HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, WORKFLOW_SERVICE].sort());
 
   const file = await reflect(address, { file_containing_symbol: CLUSTER_SERVICE });
   const text = Buffer.concat(file['file_descriptor_response']['file_descriptor_proto'] as Buffer[]).toString('latin1');

@@ -3,7 +3,7 @@ import { partitionAddress } from '../../src/core/partition.js';
 import { InvalidMessageError } from '../../src/protocol/errors.js';
 import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_CANCEL_ATTEMPT } from '../../src/protocol/executor.js';
 import { TOPIC_PARTITION_EPOCH } from '../../src/protocol/executor.js';
-import { instanceTopic, type InstanceMessage } from '../../src/workflow/messages.js';
+import { BREAKPOINTS_TOPIC, instanceTopic, type InstanceMessage } from '../../src/workflow/messages.js';
 import { parseActorMessage, parseInstanceMessage, WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
 
 const VALID: InstanceMessage[] = [
@@ -29,7 +29,7 @@ test('every instance message type passes unchanged', (t) => {
 });
 
 test('the message type picks the schema; unknown and internal types are refused', (t) => {
-  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, StepResult, Action, Get, Watch, PutOutputs, ChildEnded, ChildStarted, ChildFailed, got "Timer"/);
+  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, StepResult, Action, StepAction, Get, Watch, PutOutputs, ChildEnded, ChildStarted, ChildFailed, got "Timer"/);
   refuses(t, () => parseInstanceMessage({}), 'type', /got none/);
   refuses(t, () => parseInstanceMessage(42), 'type', /got no map/);
   refuses(t, () => parseInstanceMessage({ type: 'Action', action: 'explode' }), 'action', /union/i);
@@ -59,4 +59,14 @@ test('every topic the engine uses has a schema; others have none', (t) => {
   t.truthy(WIRE_SCHEMAS.topic(TOPIC_ATTEMPT_HEARTBEAT));
   t.truthy(WIRE_SCHEMAS.topic(TOPIC_PARTITION_EPOCH));
   t.is(WIRE_SCHEMAS.topic('made.up'), undefined);
+  t.deepEqual(WIRE_SCHEMAS.topic(BREAKPOINTS_TOPIC)!({ workflowId: 'etl', stepId: 's' }), { workflowId: 'etl', stepId: 's' });
+  refuses(t, () => WIRE_SCHEMAS.topic(BREAKPOINTS_TOPIC)!({ workflowId: 'etl' }), 'stepId', /is missing/);
+});
+
+test('step actions and paused-attempt listings are checked', (t) => {
+  t.deepEqual(parseActorMessage('etl/3', { type: 'StepAction', stepId: 's', action: 'resume', attempt: 2 }), { type: 'StepAction', stepId: 's', action: 'resume', attempt: 2 });
+  refuses(t, () => parseActorMessage('etl/3', { type: 'StepAction', stepId: 's', action: 'pause' }), 'action', /./);
+  t.deepEqual(parseActorMessage(partitionAddress(1), { type: 'ListPaused', workflowId: 'etl', stepId: 's' }), { type: 'ListPaused', workflowId: 'etl', stepId: 's' });
+  refuses(t, () => parseActorMessage(partitionAddress(1), { type: 'ListPaused', workflowId: 'etl' }), 'stepId', /./);
+  t.deepEqual(parseActorMessage('etl/3', { type: 'Action', action: 'restart', policy: 'RESTART_FROM_SPECIFIC', stepId: 's' }), { type: 'Action', action: 'restart', policy: 'RESTART_FROM_SPECIFIC', stepId: 's' });
 });

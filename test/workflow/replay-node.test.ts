@@ -69,7 +69,17 @@ test('a format-1 journal (the committed fixture) is read: every instance as that
   const now = () => fixtureNow;
   const node = await open(t, dataDir, { now });
   const asJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown; // the fixture was written as JSON
-  for (const v of expected) t.deepEqual(asJson(await node.api.getInstance(v.workflowId, v.instanceId)), v, `${v.workflowId}/${v.instanceId}`);
+  // Views gained fields after the fixture was written, all derived: aggregatedInfo (from the
+  // steps), the rollup, initiator, depth and correlation id of a root instance. The fixture's
+  // views are compared without them, and they are checked against what they derive from.
+  for (const v of expected) {
+    const { aggregatedInfo, rollup, initiator, depth, correlationId, ...got } = await node.api.getInstance(v.workflowId, v.instanceId);
+    const key = `${v.workflowId}/${v.instanceId}`;
+    t.deepEqual(asJson(got), v, key);
+    t.deepEqual(aggregatedInfo?.steps.map((s) => [s.stepId, s.status]), v.steps.map((s) => [s.stepId, s.status]), `${key} aggregated`);
+    t.is(rollup.total, v.steps.length, `${key}: one leaf per step`);
+    t.deepEqual([initiator, depth, correlationId], ['MANUAL', 0, `${v.workflowId}:${v.instanceId}:1`], key);
+  }
   const running = expected.find((v) => v.workflowId === 'fixture-sleep' && v.status === 'IN_PROGRESS')!;
   t.is((await node.api.stop('fixture-sleep', running.instanceId)).status, 'STOPPED', 'a format-1 instance takes new events');
   const chain = expected.find((v) => v.workflowId === 'fixture-chain')!;

@@ -484,8 +484,9 @@ export function compositeResume(s: InstanceState, def: CompiledWorkflow): Instan
   return out;
 }
 
+/** A root instance's correlation id (Maestro: "<wf>:<instance>:<run>" of the run that created it). */
 function defaultCorrelation(s: InstanceState): string {
-  return `${s.workflowId}:${s.instanceId}:${s.runId}`;
+  return `${s.workflowId}:${s.instanceId}:${s.runs[0]?.runId ?? s.runId}`;
 }
 
 function inheritedWorkflowParams(s: InstanceState): Record<string, unknown> {

@@ -16,13 +16,14 @@
  * SEL it is a pure function of recorded facts and replay works it out again, with an expression
  * engine that refuses to be called — and always: 'runtime' (a runtime existed for the step type
  * when the attempt started), 'timeout' (a step or workflow timeout in ms), 'retry' (retry limit
- * and backoff), 'id' (a UUID). Everything else the machine computes is a pure function of the
+ * and backoff), 'id' (a UUID) — and, only when true: 'breakpoint' (a breakpoint matched the
+ * attempt, which paused; see `decideFlag`). Everything else the machine computes is a pure function of the
  * journaled events, these decisions and the immutable workflow version (a change to such a
  * function is a journal format change).
  */
 import { MaestroError } from '../errors.js';
 
-export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id' | 'loop';
+export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id' | 'loop' | 'breakpoint';
 /** `[kind, value]`, or `[kind, null, message]` when the computation threw. */
 export type Decision = [DecisionKind, unknown] | [DecisionKind, null, string];
 
@@ -95,6 +96,21 @@ export class Decisions {
   }
 
 
+  /**
+   * A yes/no decision recorded only when it is yes (so histories from before the point existed
+   * fold unchanged). On replay it is yes exactly when the next recorded decision is of `kind`:
+   * no other point records that kind, so the peek cannot mistake another point's decision.
+   */
+  decideFlag(kind: DecisionKind, compute: () => boolean): boolean {
+    if (this.replaying) {
+      if (this.diverged) throw this.diverged;
+      if (this.list[this.at]?.[0] !== kind) return false;
+      return this.recorded<boolean>(kind) === true;
+    }
+    if (!compute()) return false;
+    this.list.push([kind, true]);
+    return true;
+  }
 
   /** Replay asked for something only a live run may do: the replay cannot go on (sticky). */
   diverge(message: string): never {

@@ -10,7 +10,9 @@ import type { WorkflowStatus } from '../status.js';
 
 export type { Initiator } from './state.js';
 import type { Initiator } from './state.js';
-export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING' | 'RESTART_FROM_SPECIFIC';
+/** A user's action on one step of the latest run (actions.ts has the rules). */
+export type StepActionKind = 'stop' | 'kill' | 'skip' | 'bypass' | 'restart' | 'resume';
 
 export type InstanceEvent =
   | {
@@ -35,8 +37,16 @@ export type InstanceEvent =
   | { t: 'outputs'; atMs: number; stepId: string; outputs: Record<string, unknown> }
   | { t: 'stop'; atMs: number; reason?: string }
   | { t: 'kill'; atMs: number; reason?: string }
-  /** `runId`: the new run's id (loop iterations re-run with their loop's run id); default the next one. */
-  | { t: 'restart'; atMs: number; policy: RestartPolicy; runParams?: Record<string, unknown>; runId?: number }
+  /**
+   * `runId`: the new run's id (loop iterations re-run with their loop's run id); default the next
+   * one. `stepId`: the restart step of RESTART_FROM_SPECIFIC (required with it, refused without).
+   */
+  | { t: 'restart'; atMs: number; policy: RestartPolicy; runParams?: Record<string, unknown>; runId?: number; stepId?: string }
+  /**
+   * A step action. `attempt` (resume only) names the paused attempt. A restart (or the skip of a
+   * terminal step) is a new attempt while the run goes on, else a RESTART_FROM_SPECIFIC run.
+   */
+  | { t: 'step-action'; atMs: number; stepId: string; action: StepActionKind; attempt?: number; reason?: string }
   /**
    * The owner dispatches these running attempts again (nobody announced holding them). Journaled
    * so that the partition's fence applies: an owner that lost the partition cannot do it.

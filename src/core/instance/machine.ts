@@ -8,8 +8,8 @@
  * folds them instead of deciding again (decisions.ts). `resumeCommands` then re-issues what a
  * crash may have lost (dispatches of running attempts, timers).
  */
-import { PreconditionError, assertNever } from '../errors.js';
-import { isStepComplete, isStepFailed, isWorkflowTerminal } from '../status.js';
+import { PreconditionError, ValidationError, assertNever } from '../errors.js';
+import { isStepFailed, isWorkflowTerminal } from '../status.js';
 import { resolveWorkflowParams } from '../params/index.js';
 import type { InstanceEvent, RestartPolicy } from './events.js';
 import type { InstanceCommand } from './commands.js';
@@ -30,6 +30,8 @@ import {
 import type { Decision } from './decisions.js';
 import type { StepState } from './state.js';
 import { compositeResume, onChildEvent } from './composite.js';
+import { applyStepAction, checkRestartable, planRestart } from './actions.js';
+import { aggregatedStatus, baselineOf } from './aggregate.js';
 
 export type { MachineContext } from './transition.js';
 
@@ -63,9 +65,17 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       terminate(t, ev.t, ev.reason);
       break;
     case 'restart':
-      restart(t, ev.policy, ev.runParams, ev.runId);
+      restart(t, ev.policy, ev.runParams, ev.stepId, false, ev.runId);
       advance(t, true);
       break;
+    case 'step-action': {
+      const run = applyStepAction(t, ev);
+      if (run) {
+        restart(t, 'RESTART_FROM_SPECIFIC', undefined, run.stepId, run.skip);
+        advance(t, true);
+      }
+      break;
+    }
     case 'redispatch': {
       const ids = new Set(ev.attemptIds);
       for (const st of Object.values(t.s.steps)) {
@@ -163,22 +173,38 @@ function terminate(t: Transition, action: 'stop' | 'kill', reason?: string): voi
   finishRun(t, action === 'stop' ? 'STOPPED' : 'FAILED', reason ?? (action === 'stop' ? 'stopped by user' : 'killed by user'));
 }
 
-function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string, unknown>, runId?: number): void {
+/**
+ * A new run of a terminal instance (actions.ts plans which steps re-run). `stepId`: the restart
+ * step of RESTART_FROM_SPECIFIC; `skip`: it is skipped instead of run (a skip of a terminal step).
+ * `runId`: the new run's id (a loop iteration re-runs as its loop's run); default the next one.
+ */
+function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string, unknown>, stepId?: string, skip = false, runId?: number): void {
   const s = t.s;
   if (!isWorkflowTerminal(s.status)) {
     throw new PreconditionError(`cannot restart instance ${t.key}: it is ${s.status}; stop it first`);
   }
   if (runId !== undefined && runId <= s.runId) throw new PreconditionError(`cannot restart instance ${t.key} as run ${runId}: it is at run ${s.runId}`);
-  s.runs = [...s.runs, { runId: s.runId, status: s.status, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs }];
+  if (policy === 'RESTART_FROM_SPECIFIC') {
+    if (stepId === undefined) throw new ValidationError('restart_step_id', 'is required with RESTART_FROM_SPECIFIC');
+    if (!skip) checkRestartable(t, stepId);
+  } else if (stepId !== undefined) {
+    throw new ValidationError('restart_step_id', `is only taken with RESTART_FROM_SPECIFIC, not ${policy}`);
+  }
+  const plan = planRestart(s, t.ctx.def, policy, stepId);
+  s.aggregated = baselineOf(s, t.ctx.def);
+  s.runs = [...s.runs, { runId: s.runId, status: s.runStatus ?? s.status, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs }];
   s.runId = runId ?? s.runId + 1;
   s.runPolicy = policy;
+  delete s.runStatus;
+  delete s.skipSteps;
+  if (skip) s.skipSteps = [stepId!];
+  if (plan.carried.length > 0) s.carried = plan.carried;
+  else delete s.carried;
   const previous = s.params;
-  for (const id of t.ctx.def.order) {
-    const st = s.steps[id];
-    const keep = policy === 'RESTART_FROM_INCOMPLETE' && st !== undefined && isStepComplete(st.status);
-    if (keep) continue;
+  for (const id of plan.reset) {
     const fresh = newStepState(id);
-    if (st?.loop) fresh.loop = st.loop; // what a foreach/while/subworkflow restart continues from
+    const loop = s.steps[id]?.loop;
+    if (loop) fresh.loop = loop; // what a foreach/while/subworkflow restart continues from
     s.steps[id] = fresh;
   }
   s.startedAtMs = t.atMs;
@@ -195,7 +221,12 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
 function finishRun(t: Transition, status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | 'TIMED_OUT', error?: string): void {
   t.s.endedAtMs = t.atMs;
   for (const id of Object.keys(t.s.timers)) t.clearTimer(id);
-  t.setWorkflowStatus(status, error);
+  const aggregated = aggregatedStatus(t.s, t.ctx.def, status);
+  if (aggregated !== status) {
+    t.s.runStatus = status; // Maestro's runtime_overview.run_status; the instance shows the aggregate
+    error = `run ${t.s.runId} ${status}; over all runs the instance is ${aggregated}`;
+  }
+  t.setWorkflowStatus(aggregated, error);
   t.commands.push({ c: 'finished' });
 }
 
@@ -209,9 +240,15 @@ function complete(t: Transition): void {
     if (isStepFailed(st.status)) failed.push(st.stepId);
   }
   if (failed.length === 0) return finishRun(t, 'SUCCEEDED');
-  const first = t.s.steps[failed[0]!]!;
-  finishRun(t, 'FAILED', `step ${first.stepId} ended ${first.status}${currentAttempt(first)?.error ? `: ${currentAttempt(first)!.error}` : ''}`);
+  // Steps only end STOPPED or TIMED_OUT mid-run through step actions: a run whose only failures
+  // are those ends STOPPED (or TIMED_OUT), as Maestro's status precedence has it.
+  const worst = failed.find((id) => !END_ONLY.has(t.s.steps[id]!.status)) ?? failed.find((id) => t.s.steps[id]!.status === 'TIMED_OUT') ?? failed[0]!;
+  const first = t.s.steps[worst]!;
+  const runStatus = first.status === 'STOPPED' ? 'STOPPED' : first.status === 'TIMED_OUT' ? 'TIMED_OUT' : 'FAILED';
+  finishRun(t, runStatus, `step ${first.stepId} ended ${first.status}${currentAttempt(first)?.error ? `: ${currentAttempt(first)!.error}` : ''}`);
 }
+
+const END_ONLY: ReadonlySet<string> = new Set(['STOPPED', 'TIMED_OUT']);
 
 /** A NOT_CREATED step that can never start: some ancestor failed. */
 function blockedForever(t: Transition, id: string): boolean {

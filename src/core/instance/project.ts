@@ -1,9 +1,10 @@
 /** Projections of InstanceState for readers outside the engine. */
 import type { CompiledWorkflow } from './compiled.js';
 import type { CompositeState, IdRanges, InstanceState } from './state.js';
-import type { ForeachOverview, InstanceSummary, InstanceView, StepOverview, StepView, SubworkflowOverview, WhileOverview } from './view.js';
+import type { AggregatedInfo, ForeachOverview, InstanceSummary, InstanceView, StepOverview, StepView, SubworkflowOverview, WhileOverview } from './view.js';
 import type { WorkflowStatus } from '../status.js';
 import { rangeCount, rollupOf } from './composite.js';
+import { aggregatedSteps } from './aggregate.js';
 import { toPlain } from '../params/index.js';
 import { cloneAttempt } from './transition.js';
 
@@ -24,8 +25,14 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
       startedAtMs: st.startedAtMs,
       endedAtMs: st.endedAtMs,
       ...(st.loop ? { overview: overviewOf(st.loop) } : {}),
+      ...(st.signalDependencies === undefined ? {} : { signalDependencies: st.signalDependencies }),
     };
   });
+  const agg = aggregatedSteps(s, def);
+  const aggregatedInfo: AggregatedInfo = {
+    steps: def.order.map((stepId) => ({ stepId, ...agg[stepId]! })),
+    workflowInstanceStatus: s.status,
+  };
   return {
     ...toSummary(s),
     runPolicy: s.runPolicy,
@@ -39,7 +46,9 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     initiator: s.initiator,
     ...(s.parent ? { parent: { workflowId: s.parent.workflowId, instanceId: s.parent.instanceId, runId: s.parent.runId, stepId: s.parent.stepId, attempt: s.parent.attempt } } : {}),
     depth: s.depth ?? 0,
-    correlationId: s.correlationId ?? `${s.workflowId}:${s.instanceId}:${s.runId}`,
+    correlationId: s.correlationId ?? `${s.workflowId}:${s.instanceId}:${s.runs[0]?.runId ?? s.runId}`, // a root's: its first run
+    ...(s.runStatus === undefined ? {} : { runStatus: s.runStatus }),
+    aggregatedInfo,
   };
 }
 

@@ -29,6 +29,8 @@ export interface StepState {
   endedAtMs?: number;
   /** foreach / while / subworkflow steps: the child instances of the current attempt (composite.ts). */
   loop?: CompositeState;
+  /** Set when a user bypassed the step's signal dependencies (actions.ts). */
+  signalDependencies?: SignalDependenciesState;
 }
 
 /** Leaf steps per status over a subtree (Maestro's rollup_overview, counts only). */
@@ -125,6 +127,25 @@ export interface InlineSource {
   path: string[];
 }
 
+export interface SignalDependenciesState {
+  info: string;
+  dependencies: Array<{ name: string; status: 'PENDING' | 'MATCHED' | 'SKIPPED' }>;
+}
+
+/** One step as the aggregated view over runs shows it (Maestro's StepAggregatedView). */
+export interface AggregatedStepState {
+  runId: number;
+  status: StepStatus;
+  startedAtMs?: number;
+  endedAtMs?: number;
+}
+
+/** What earlier runs left: each step's latest view, and the instance's aggregated status then. */
+export interface AggregatedBaseline {
+  steps: Record<string, AggregatedStepState>;
+  status: WorkflowStatus;
+}
+
 export type TimerKind = 'retry' | 'step-timeout' | 'workflow-timeout';
 export interface TimerState {
   timerId: string;
@@ -179,4 +200,16 @@ export interface InstanceState {
    * could): the instance is held read-only and shows why; see partition-host.ts.
    */
   replayError?: string;
+  /**
+   * The run's own status when the instance's status is the aggregated one over runs and differs
+   * (a restart run that SUCCEEDED while a step of an earlier run still FAILED): Maestro's
+   * runtime_overview.run_status.
+   */
+  runStatus?: WorkflowStatus;
+  /** Earlier runs' step views (set from the first restart on; see aggregate.ts). */
+  aggregated?: AggregatedBaseline;
+  /** Steps carried over unchanged from earlier runs: outside this run's runtime DAG. */
+  carried?: string[];
+  /** Steps this run skips when they would start (a restart's skip_steps). */
+  skipSteps?: string[];
 }

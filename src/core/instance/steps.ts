@@ -15,6 +15,7 @@ import type { StepResult } from '../step-runtime.js';
 import type { StepState } from './state.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
 import { compositeExtensions, startComposite, stopChildren } from './composite.js';
+import { holdAtInitialized, runtimeIncoming } from './hold.js';
 
 
 export function isActive(st: StepState): boolean {
@@ -74,10 +75,10 @@ function inOrder(ids: Set<string>, steps: ReadonlyMap<string, { index: number }>
  * (that would leave the predecessor RUNNING for ever).
  */
 function readiness(t: Transition, id: string): 'wait' | 'blocked' | 'run' | 'unsatisfied' | { error: string } {
-  const cs = t.ctx.def.steps.get(id)!;
-  if (cs.incoming.length === 0) return 'run';
+  const incoming = runtimeIncoming(t, id);
+  if (incoming.length === 0) return 'run';
   let satisfied = false;
-  for (const edge of cs.incoming) {
+  for (const edge of incoming) {
     const pred = t.s.steps[edge.from]!;
     if (!isDone(t, pred)) return 'wait';
     if (isStepFailed(pred.status)) return 'blocked';
@@ -114,16 +115,28 @@ function createAttempt(t: Transition, id: string): StepState {
 
 /** Creates attempt N+1 of a step and takes it as far as it can go now. */
 export function startAttempt(t: Transition, id: string): void {
-  const st = createAttempt(t, id);
-  const attempt = st.attempts.length;
+  createAttempt(t, id);
   t.setStepStatus(id, 'INITIALIZED');
+  if (holdAtInitialized(t, id)) return; // skipped by a restart, or PAUSED at a breakpoint
+  continueAttempt(t, id);
+}
+
+/** From INITIALIZED (or PAUSED, resumed) on: the signal wait, then params and the start. */
+export function continueAttempt(t: Transition, id: string): void {
   const def = t.definition(id);
   if (def.signalDependencies.length > 0) {
     // Signals are matched by the signals module; until one arrives the step waits here.
     t.setStepStatus(id, 'WAITING_FOR_SIGNALS');
     return;
   }
-  t.setStepStatus(id, 'EVALUATING_PARAMS');
+  evaluateAndStart(t, id);
+}
+
+/** EVALUATING_PARAMS on: the step's params, its runtime, a permit and the dispatch. */
+export function evaluateAndStart(t: Transition, id: string): void {
+  const def = t.definition(id);
+  const st = t.setStepStatus(id, 'EVALUATING_PARAMS');
+  const attempt = st.attempts.length;
   try {
     const a = currentAttempt(st)!;
     const stepInstanceUuid = t.uuid();

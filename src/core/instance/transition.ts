@@ -42,6 +42,12 @@ export interface MachineContext {
    * replay never asks. Without it ids come from the seeded random stream, as format 1 made them.
    */
   uuid?(key: string, seq: number, n: number): string;
+  /**
+   * Whether a breakpoint is set on (workflow, step), from a cache the node keeps current
+   * (workflow/breakpoints.ts). Asked when an attempt reaches INITIALIZED; the answer is a
+   * recorded decision ('breakpoint'), so replay never asks. Absent: no breakpoints.
+   */
+  breakpoint?(workflowId: string, stepId: string): boolean;
 }
 
 export class Transition implements ExpressionEngine {
@@ -110,6 +116,11 @@ export class Transition implements ExpressionEngine {
   /** Runs a decision live, or reads it back on replay (see decisions.ts). */
   decide<T>(kind: DecisionKind, compute: () => T): T {
     return this.decisions.decide(kind, compute);
+  }
+
+  /** A yes/no decision recorded only when yes (see Decisions.decideFlag). */
+  decideFlag(kind: DecisionKind, compute: () => boolean): boolean {
+    return this.decisions.decideFlag(kind, compute);
   }
 
   /** A new UUID, recorded (replay reads it back). */
@@ -326,6 +337,10 @@ function cloneInstance(s: InstanceState, seq: number): InstanceState {
   if (s.source !== undefined) c.source = s.source;
   if (s.depth !== undefined) c.depth = s.depth;
   if (s.correlationId !== undefined) c.correlationId = s.correlationId;
+  if (s.runStatus !== undefined) c.runStatus = s.runStatus;
+  if (s.aggregated !== undefined) c.aggregated = s.aggregated;
+  if (s.carried !== undefined) c.carried = s.carried;
+  if (s.skipSteps !== undefined) c.skipSteps = s.skipSteps;
   return c;
 }
 
@@ -334,6 +349,7 @@ function cloneStep(st: StepState, attempts: AttemptState[]): StepState {
   if (st.startedAtMs !== undefined) c.startedAtMs = st.startedAtMs;
   if (st.endedAtMs !== undefined) c.endedAtMs = st.endedAtMs;
   if (st.loop !== undefined) c.loop = st.loop;
+  if (st.signalDependencies !== undefined) c.signalDependencies = st.signalDependencies;
   return c;
 }
 

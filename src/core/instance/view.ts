@@ -26,6 +26,8 @@ export interface StepView {
   endedAtMs?: number;
   /** foreach / while / subworkflow steps: their children (Maestro's step overviews). */
   overview?: StepOverview;
+  /** Present once a user bypassed the step's signal dependencies. */
+  signalDependencies?: { info: string; dependencies: Array<{ name: string; status: string }> };
 }
 
 /** Leaf steps per status over a subtree (Maestro's rollup_overview counts). */
@@ -83,6 +85,22 @@ export interface ParentView {
   attempt: number;
 }
 
+/** One step in the aggregated view over runs (Maestro's StepAggregatedView). */
+export interface StepAggregatedView {
+  stepId: string;
+  /** The run whose attempt this is; absent for a step no run created. */
+  runId?: number;
+  status: StepStatus;
+  startedAtMs?: number;
+  endedAtMs?: number;
+}
+
+/** Maestro's aggregated_info: every step as its latest run left it, and the status over runs. */
+export interface AggregatedInfo {
+  steps: StepAggregatedView[];
+  workflowInstanceStatus: WorkflowStatus;
+}
+
 export interface InstanceView {
   workflowId: string;
   instanceId: number;
@@ -106,6 +124,10 @@ export interface InstanceView {
   parent?: ParentView;
   depth: number;
   correlationId: string;
+  /** The run's own status when `status` is the aggregated one and differs (Maestro's run_status). */
+  runStatus?: WorkflowStatus;
+  /** Always set by the engine (optional for views built elsewhere, e.g. from an older server). */
+  aggregatedInfo?: AggregatedInfo;
 }
 
 export interface InstanceSummary {

@@ -348,7 +348,11 @@ export interface Step {
    * foreach / while / subworkflow steps: their children (Maestro's step overviews). Absent for
    * leaf steps and composite steps that have not started.
    */
-  overview?: StepOverview | undefined;
+  overview?:
+    | StepOverview
+    | undefined;
+  /** Set once a user bypassed the step's signal dependencies. */
+  signalDependencies?: SignalDependencies | undefined;
 }
 
 /**
@@ -438,6 +442,33 @@ export interface ParentRef {
   attempt: number;
 }
 
+export interface SignalDependencies {
+  info: string;
+  dependencies: SignalDependencyStatus[];
+}
+
+export interface SignalDependencyStatus {
+  name: string;
+  /** PENDING, MATCHED or SKIPPED. */
+  status: string;
+}
+
+/** One step as its latest run left it (Maestro's StepAggregatedView). */
+export interface StepAggregatedView {
+  stepId: string;
+  /** 0 for a step no run created (NOT_CREATED). */
+  runId: number;
+  status: StepStatus;
+  startedAt?: Date | undefined;
+  endedAt?: Date | undefined;
+}
+
+/** Maestro's aggregated_info: every step over all runs, and the instance status over runs. */
+export interface AggregatedInfo {
+  steps: StepAggregatedView[];
+  workflowInstanceStatus: WorkflowStatus;
+}
+
 export interface Instance {
   workflowId: string;
   instanceId: number;
@@ -474,6 +505,12 @@ export interface Instance {
   depth: number;
   /** Shared by a whole nested tree: "<rootWorkflow>:<rootInstance>:<rootRun>". */
   correlationId: string;
+  /**
+   * The run's own status when `status` is the aggregated status over runs and differs from it
+   * (a restart run SUCCEEDED while a step of an earlier run is still failed): Maestro's run_status.
+   */
+  runStatus: WorkflowStatus;
+  aggregatedInfo?: AggregatedInfo | undefined;
 }
 
 export interface InstanceSummary {
@@ -578,6 +615,11 @@ export interface RestartInstanceRequest {
   workflowId: string;
   instanceId: number;
   policy: RestartPolicy;
+  /**
+   * Restart from this step (RESTART_FROM_SPECIFIC): it and every incomplete step re-run with
+   * everything downstream; the other steps are carried over. `policy` must be UNSPECIFIED then.
+   */
+  restartFromStep: string;
 }
 
 export interface RestartInstanceResponse {
@@ -869,6 +911,7 @@ function createBaseStep(): Step {
     startedAt: undefined,
     endedAt: undefined,
     overview: undefined,
+    signalDependencies: undefined,
   };
 }
 
@@ -900,6 +943,9 @@ export const Step: MessageFns<Step> = {
     }
     if (message.overview !== undefined) {
       StepOverview.encode(message.overview, writer.uint32(162).fork()).join();
+    }
+    if (message.signalDependencies !== undefined) {
+      SignalDependencies.encode(message.signalDependencies, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -989,6 +1035,14 @@ export const Step: MessageFns<Step> = {
             message.overview = StepOverview.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.signalDependencies = SignalDependencies.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1028,6 +1082,11 @@ export const Step: MessageFns<Step> = {
         ? fromJsonTimestamp(object.ended_at)
         : undefined,
       overview: isSet(object.overview) ? StepOverview.fromJSON(object.overview) : undefined,
+      signalDependencies: isSet(object.signalDependencies)
+        ? SignalDependencies.fromJSON(object.signalDependencies)
+        : isSet(object.signal_dependencies)
+        ? SignalDependencies.fromJSON(object.signal_dependencies)
+        : undefined,
     };
   },
 
@@ -1060,6 +1119,9 @@ export const Step: MessageFns<Step> = {
     if (message.overview !== undefined) {
       obj.overview = StepOverview.toJSON(message.overview);
     }
+    if (message.signalDependencies !== undefined) {
+      obj.signalDependencies = SignalDependencies.toJSON(message.signalDependencies);
+    }
     return obj;
   },
 
@@ -1078,6 +1140,9 @@ export const Step: MessageFns<Step> = {
     message.endedAt = object.endedAt ?? undefined;
     message.overview = (object.overview !== undefined && object.overview !== null)
       ? StepOverview.fromPartial(object.overview)
+      : undefined;
+    message.signalDependencies = (object.signalDependencies !== undefined && object.signalDependencies !== null)
+      ? SignalDependencies.fromPartial(object.signalDependencies)
       : undefined;
     return message;
   },
@@ -2534,6 +2599,418 @@ export const ParentRef: MessageFns<ParentRef> = {
   },
 };
 
+function createBaseSignalDependencies(): SignalDependencies {
+  return { info: "", dependencies: [] };
+}
+
+export const SignalDependencies: MessageFns<SignalDependencies> = {
+  encode(message: SignalDependencies, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.info !== "") {
+      writer.uint32(10).string(message.info);
+    }
+    for (const v of message.dependencies) {
+      SignalDependencyStatus.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalDependencies {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalDependencies();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.info = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.dependencies.push(SignalDependencyStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalDependencies {
+    return {
+      info: isSet(object.info) ? globalThis.String(object.info) : "",
+      dependencies: globalThis.Array.isArray(object?.dependencies)
+        ? object.dependencies.map((e: any) => SignalDependencyStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SignalDependencies): unknown {
+    const obj: any = {};
+    if (message.info !== "") {
+      obj.info = message.info;
+    }
+    if (message.dependencies?.length) {
+      obj.dependencies = message.dependencies.map((e) => SignalDependencyStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignalDependencies>): SignalDependencies {
+    return SignalDependencies.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignalDependencies>): SignalDependencies {
+    const message = createBaseSignalDependencies();
+    message.info = object.info ?? "";
+    message.dependencies = object.dependencies?.map((e) => SignalDependencyStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSignalDependencyStatus(): SignalDependencyStatus {
+  return { name: "", status: "" };
+}
+
+export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
+  encode(message: SignalDependencyStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalDependencyStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalDependencyStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalDependencyStatus {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+    };
+  },
+
+  toJSON(message: SignalDependencyStatus): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignalDependencyStatus>): SignalDependencyStatus {
+    return SignalDependencyStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignalDependencyStatus>): SignalDependencyStatus {
+    const message = createBaseSignalDependencyStatus();
+    message.name = object.name ?? "";
+    message.status = object.status ?? "";
+    return message;
+  },
+};
+
+function createBaseStepAggregatedView(): StepAggregatedView {
+  return { stepId: "", runId: 0, status: 0, startedAt: undefined, endedAt: undefined };
+}
+
+export const StepAggregatedView: MessageFns<StepAggregatedView> = {
+  encode(message: StepAggregatedView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stepId !== "") {
+      writer.uint32(10).string(message.stepId);
+    }
+    if (message.runId !== 0) {
+      writer.uint32(16).int64(message.runId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(24).int32(message.status);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.endedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepAggregatedView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepAggregatedView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stepId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.runId = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StepAggregatedView {
+    return {
+      stepId: isSet(object.stepId)
+        ? globalThis.String(object.stepId)
+        : isSet(object.step_id)
+        ? globalThis.String(object.step_id)
+        : "",
+      runId: isSet(object.runId)
+        ? globalThis.Number(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.Number(object.run_id)
+        : 0,
+      status: isSet(object.status) ? stepStatusFromJSON(object.status) : 0,
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      endedAt: isSet(object.endedAt)
+        ? fromJsonTimestamp(object.endedAt)
+        : isSet(object.ended_at)
+        ? fromJsonTimestamp(object.ended_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: StepAggregatedView): unknown {
+    const obj: any = {};
+    if (message.stepId !== "") {
+      obj.stepId = message.stepId;
+    }
+    if (message.runId !== 0) {
+      obj.runId = Math.round(message.runId);
+    }
+    if (message.status !== 0) {
+      obj.status = stepStatusToJSON(message.status);
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.endedAt !== undefined) {
+      obj.endedAt = message.endedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StepAggregatedView>): StepAggregatedView {
+    return StepAggregatedView.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StepAggregatedView>): StepAggregatedView {
+    const message = createBaseStepAggregatedView();
+    message.stepId = object.stepId ?? "";
+    message.runId = object.runId ?? 0;
+    message.status = object.status ?? 0;
+    message.startedAt = object.startedAt ?? undefined;
+    message.endedAt = object.endedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAggregatedInfo(): AggregatedInfo {
+  return { steps: [], workflowInstanceStatus: 0 };
+}
+
+export const AggregatedInfo: MessageFns<AggregatedInfo> = {
+  encode(message: AggregatedInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.steps) {
+      StepAggregatedView.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.workflowInstanceStatus !== 0) {
+      writer.uint32(16).int32(message.workflowInstanceStatus);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AggregatedInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAggregatedInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.steps.push(StepAggregatedView.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.workflowInstanceStatus = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AggregatedInfo {
+    return {
+      steps: globalThis.Array.isArray(object?.steps)
+        ? object.steps.map((e: any) => StepAggregatedView.fromJSON(e))
+        : [],
+      workflowInstanceStatus: isSet(object.workflowInstanceStatus)
+        ? workflowStatusFromJSON(object.workflowInstanceStatus)
+        : isSet(object.workflow_instance_status)
+        ? workflowStatusFromJSON(object.workflow_instance_status)
+        : 0,
+    };
+  },
+
+  toJSON(message: AggregatedInfo): unknown {
+    const obj: any = {};
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => StepAggregatedView.toJSON(e));
+    }
+    if (message.workflowInstanceStatus !== 0) {
+      obj.workflowInstanceStatus = workflowStatusToJSON(message.workflowInstanceStatus);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AggregatedInfo>): AggregatedInfo {
+    return AggregatedInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AggregatedInfo>): AggregatedInfo {
+    const message = createBaseAggregatedInfo();
+    message.steps = object.steps?.map((e) => StepAggregatedView.fromPartial(e)) || [];
+    message.workflowInstanceStatus = object.workflowInstanceStatus ?? 0;
+    return message;
+  },
+};
+
 function createBaseInstance(): Instance {
   return {
     workflowId: "",
@@ -2555,6 +3032,8 @@ function createBaseInstance(): Instance {
     parent: undefined,
     depth: 0,
     correlationId: "",
+    runStatus: 0,
+    aggregatedInfo: undefined,
   };
 }
 
@@ -2616,6 +3095,12 @@ export const Instance: MessageFns<Instance> = {
     }
     if (message.correlationId !== "") {
       writer.uint32(194).string(message.correlationId);
+    }
+    if (message.runStatus !== 0) {
+      writer.uint32(120).int32(message.runStatus);
+    }
+    if (message.aggregatedInfo !== undefined) {
+      AggregatedInfo.encode(message.aggregatedInfo, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -2785,6 +3270,22 @@ export const Instance: MessageFns<Instance> = {
             message.correlationId = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.runStatus = reader.int32() as any;
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.aggregatedInfo = AggregatedInfo.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2860,6 +3361,16 @@ export const Instance: MessageFns<Instance> = {
         : isSet(object.correlation_id)
         ? globalThis.String(object.correlation_id)
         : "",
+      runStatus: isSet(object.runStatus)
+        ? workflowStatusFromJSON(object.runStatus)
+        : isSet(object.run_status)
+        ? workflowStatusFromJSON(object.run_status)
+        : 0,
+      aggregatedInfo: isSet(object.aggregatedInfo)
+        ? AggregatedInfo.fromJSON(object.aggregatedInfo)
+        : isSet(object.aggregated_info)
+        ? AggregatedInfo.fromJSON(object.aggregated_info)
+        : undefined,
     };
   },
 
@@ -2922,6 +3433,12 @@ export const Instance: MessageFns<Instance> = {
     if (message.correlationId !== "") {
       obj.correlationId = message.correlationId;
     }
+    if (message.runStatus !== 0) {
+      obj.runStatus = workflowStatusToJSON(message.runStatus);
+    }
+    if (message.aggregatedInfo !== undefined) {
+      obj.aggregatedInfo = AggregatedInfo.toJSON(message.aggregatedInfo);
+    }
     return obj;
   },
 
@@ -2953,6 +3470,10 @@ export const Instance: MessageFns<Instance> = {
       : undefined;
     message.depth = object.depth ?? 0;
     message.correlationId = object.correlationId ?? "";
+    message.runStatus = object.runStatus ?? 0;
+    message.aggregatedInfo = (object.aggregatedInfo !== undefined && object.aggregatedInfo !== null)
+      ? AggregatedInfo.fromPartial(object.aggregatedInfo)
+      : undefined;
     return message;
   },
 };
@@ -4450,7 +4971,7 @@ export const KillInstanceResponse: MessageFns<KillInstanceResponse> = {
 };
 
 function createBaseRestartInstanceRequest(): RestartInstanceRequest {
-  return { workflowId: "", instanceId: 0, policy: 0 };
+  return { workflowId: "", instanceId: 0, policy: 0, restartFromStep: "" };
 }
 
 export const RestartInstanceRequest: MessageFns<RestartInstanceRequest> = {
@@ -4463,6 +4984,9 @@ export const RestartInstanceRequest: MessageFns<RestartInstanceRequest> = {
     }
     if (message.policy !== 0) {
       writer.uint32(24).int32(message.policy);
+    }
+    if (message.restartFromStep !== "") {
+      writer.uint32(34).string(message.restartFromStep);
     }
     return writer;
   },
@@ -4504,6 +5028,14 @@ export const RestartInstanceRequest: MessageFns<RestartInstanceRequest> = {
             message.policy = reader.int32() as any;
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.restartFromStep = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4529,6 +5061,11 @@ export const RestartInstanceRequest: MessageFns<RestartInstanceRequest> = {
         ? globalThis.Number(object.instance_id)
         : 0,
       policy: isSet(object.policy) ? restartPolicyFromJSON(object.policy) : 0,
+      restartFromStep: isSet(object.restartFromStep)
+        ? globalThis.String(object.restartFromStep)
+        : isSet(object.restart_from_step)
+        ? globalThis.String(object.restart_from_step)
+        : "",
     };
   },
 
@@ -4543,6 +5080,9 @@ export const RestartInstanceRequest: MessageFns<RestartInstanceRequest> = {
     if (message.policy !== 0) {
       obj.policy = restartPolicyToJSON(message.policy);
     }
+    if (message.restartFromStep !== "") {
+      obj.restartFromStep = message.restartFromStep;
+    }
     return obj;
   },
 
@@ -4554,6 +5094,7 @@ export const RestartInstanceRequest: MessageFns<RestartInstanceRequest> = {
     message.workflowId = object.workflowId ?? "";
     message.instanceId = object.instanceId ?? 0;
     message.policy = object.policy ?? 0;
+    message.restartFromStep = object.restartFromStep ?? "";
     return message;
   },
 };
