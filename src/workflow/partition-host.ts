@@ -237,9 +237,10 @@ export class PartitionHost {
     const out: PausedAttempt[] = [];
     for (const a of this.actors.values()) {
       const s = a.current;
-      const st = s?.workflowId === workflowId ? s.steps[stepId] : undefined;
+      // foreach/while iterations match breakpoints of their root workflow (see core/instance/hold.ts)
+      const st = s && (s.source?.workflowId ?? s.workflowId) === workflowId ? s.steps[stepId] : undefined;
       const at = st?.status === 'PAUSED' ? st.attempts[st.attempts.length - 1] : undefined;
-      if (s && at) out.push({ workflowId, instanceId: s.instanceId, runId: s.runId, stepId, attempt: at.attempt, pausedAtMs: at.createdAtMs });
+      if (s && at) out.push({ workflowId: s.workflowId, instanceId: s.instanceId, runId: s.runId, stepId, attempt: at.attempt, pausedAtMs: at.createdAtMs });
     }
     return out;
   }

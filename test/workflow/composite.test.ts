@@ -322,3 +322,17 @@ test('a while loop restarted from incomplete re-runs its last iteration with the
   t.is((await node.api.getInstance(o2.inlineWorkflowId, 3)).runId, 2);
   t.is((await node.api.getInstance(o2.inlineWorkflowId, 2)).runId, 1, 'earlier iterations are kept');
 });
+
+test('a breakpoint on a step inside a foreach pauses it in every iteration; deleting it with resume lets them all go on', async (t) => {
+  await node.api.createWorkflow(foreachWf('bp-loop', { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, [{ step: { id: 'inner', type: 'NoOp' } }]));
+  await node.api.createBreakpoint('bp-loop', 'inner');
+  const run = await node.api.startWorkflow({ workflowId: 'bp-loop' });
+  const v = await waitFor(node.api, run.workflowId, run.instanceId, (x) => overview(x)?.running.length === 3, { timeoutMs: 5_000 });
+  const o = overview(v);
+  for (const id of [1, 2, 3]) await waitFor(node.api, o.inlineWorkflowId, id, (x) => x.steps[0]!.status === 'PAUSED', { timeoutMs: 5_000 });
+  const paused = await node.api.listPausedAttempts('bp-loop', 'inner');
+  t.deepEqual(paused.map((p) => [p.workflowId, p.instanceId]).sort(), [1, 2, 3].map((id) => [o.inlineWorkflowId, id]));
+  t.is(await node.api.deleteBreakpoint('bp-loop', 'inner', true), 3);
+  const end = await waitForEnd(node.api, run.workflowId, run.instanceId, 5_000);
+  t.is(end.status, 'SUCCEEDED');
+});

@@ -24,7 +24,11 @@ export function holdAtInitialized(t: Transition, id: string): boolean {
     endStepAs(t, id, 'SKIPPED');
     return true;
   }
-  if (t.decideFlag('breakpoint', () => t.ctx.breakpoint?.(t.s.workflowId, id) === true)) {
+  // Inside a foreach/while iteration a breakpoint is set on the root workflow and the inner
+  // step (step ids are unique across nesting): it pauses that step in every iteration of every
+  // instance, as Maestro's inline-workflow prefix key does.
+  const workflowId = t.s.source?.workflowId ?? t.s.workflowId;
+  if (t.decideFlag('breakpoint', () => t.ctx.breakpoint?.(workflowId, id) === true)) {
     t.setStepStatus(id, 'PAUSED');
     return true;
   }
