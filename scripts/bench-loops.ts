@@ -17,6 +17,8 @@ export interface LoopsBenchOptions {
   label: string;
   /** A node to create workflows on and start from (a cluster: any node). */
   api: EngineApi;
+  /** Only this part (for profiling). */
+  only?: 'foreach' | 'chain';
 }
 
 export function foreachDef(id: string, iterations: number, concurrency: number): string {
@@ -55,7 +57,13 @@ export async function runLoopsBench(o: LoopsBenchOptions): Promise<void> {
   const { api, label } = o;
   const tag = label.replace(/[^a-z0-9]/gi, '').toLowerCase();
 
-  // 1. a foreach of many NoOp iterations
+  if (o.only !== 'chain') await foreachBench(o, tag);
+  if (o.only !== 'foreach') await chainBench(o, tag);
+}
+
+async function foreachBench(o: LoopsBenchOptions, tag: string): Promise<void> {
+  const { api, label } = o;
+  // a foreach of many NoOp iterations
   const iterations = o.quick ? 2_000 : 25_000;
   const concurrency = 500;
   const feId = `bench-fe-${tag}`;
@@ -82,7 +90,11 @@ export async function runLoopsBench(o: LoopsBenchOptions): Promise<void> {
     clearInterval(sampler);
   }
 
-  // 2. a 10-level subworkflow chain
+}
+
+async function chainBench(o: LoopsBenchOptions, tag: string): Promise<void> {
+  const { api, label } = o;
+  // a 10-level subworkflow chain
   const levels = 10;
   const prefix = `bench-sub-${tag}-L`;
   for (let l = levels - 1; l >= 0; l--) await api.createWorkflow(chainLevelDef(prefix, l, levels));

@@ -285,7 +285,7 @@ export class InstanceActor {
         records.push({ instanceKey: this.key, seq, event: encodeRecordEvent(ev, applied.decisions) });
         state = this.absorbInline(applied.commands, state, atMs, records, commands);
         const t = env.msg.type;
-        replies.push([env, t === 'StepResult' || t === 'Timer' || t === 'Redispatch' ? 'ack' : 'view']);
+        replies.push([env, ACK_ONLY.has(t) ? 'ack' : 'view']);
       } catch (err) {
         replies.push([env, err as Error]);
       }
@@ -494,6 +494,13 @@ export class InstanceActor {
     this.timers.set(timerId, h);
   }
 }
+
+/**
+ * Messages whose sender wants no view back. The child notices are here because building the
+ * parent's view (a foreach overview with its running ids and ranges) for each of 25,000
+ * iteration ends was 12 % of a large foreach's CPU.
+ */
+const ACK_ONLY: ReadonlySet<ActorMessage['type']> = new Set(['StepResult', 'Timer', 'Redispatch', 'ChildEnded', 'ChildStarted', 'ChildFailed']);
 
 /** Whether step `stepId` attempt `attempt` waits on a child (and on this one: iteration/run given). */
 function waitsFor(s: InstanceState | undefined, stepId: string, attempt: number, instanceId?: number, runId?: number): boolean {
