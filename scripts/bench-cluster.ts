@@ -3,17 +3,19 @@
  * etcd started on free ports in temp dirs, cluster nodes in this process (each with its own
  * NATS and etcd connections; on a 2-core machine separate processes would share the same cores).
  * Prints: step launch p50/p99 and start overhead p50 on 1 node; NoOp steps/s on 1 and 3 nodes;
- * failover time after a node crash (lease not revoked, as kill -9); partitions moved on join.
+ * failover time after a node crash (lease not revoked, as kill -9); partitions moved on join;
+ * the loop figures of bench-loops.ts on 3 nodes (only those with `loopsOnly`).
  */
 import { startNats, haveNats } from '../test/helpers/nats-server.js';
 import { startEtcd, haveEtcd } from '../test/helpers/etcd-server.js';
 import { startClusterNode, type ClusterNode } from '../src/node/cluster-node.js';
 import { EtcdCluster } from '../src/cluster/etcd/index.js';
 import { Probe, chainDef, histogram, us } from './bench-probe.js';
+import { runLoopsBench } from './bench-loops.js';
 
 const PARTITIONS = 64;
 
-export async function runClusterBench(opts: { quick: boolean }): Promise<void> {
+export async function runClusterBench(opts: { quick: boolean; loopsOnly?: boolean }): Promise<void> {
   if (!haveNats() || !haveEtcd()) {
     console.log('cluster: skipped (nats-server or etcd not installed; run scripts/install-servers.sh)');
     return;
@@ -46,6 +48,11 @@ export async function runClusterBench(opts: { quick: boolean }): Promise<void> {
     console.log(`cluster ${label}: ${instances} instances x ${steps} ${what} = ${ran} steps in ${secs.toFixed(2)} s -> ${Math.round(ran / secs)} steps/s`);
   };
   try {
+    if (opts.loopsOnly) {
+      for (let i = 0; i < 3; i++) await add();
+      await runLoopsBench({ quick: opts.quick, label: 'cluster, 3 nodes in one process', api: nodes[0]!.api });
+      return;
+    }
     await add();
     // launch overhead and start overhead, 1 node
     const chainLen = 200;
@@ -79,6 +86,7 @@ export async function runClusterBench(opts: { quick: boolean }): Promise<void> {
     await add();
     await throughput('3 nodes (one process, same 2 cores)', 'ctput3', n, 10, 'NoOp');
     await throughput('3 nodes (one process, same 2 cores)', 'ctput3p', n, 10, 'Probe');
+    await runLoopsBench({ quick: opts.quick, label: 'cluster, 3 nodes in one process', api: nodes[0]!.api });
 
     // partitions moved when a fourth node joins
     const view = new EtcdCluster({ endpoints: etcd.endpoints });

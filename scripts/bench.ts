@@ -5,8 +5,9 @@
  *  - workflow start overhead (start request -> first step's runtime started), p50/p99;
  *  - sustained steps/s over many concurrent instances (several rounds, checkpoints included), NoOp and dispatched;
  *  - SEL: a cached `params.get('x') + 1`, ns/op.
- * Options: --quick (smaller runs), --section embedded|sel|cluster, --fsync always|batch|never.
- * Cluster figures come from scripts/bench-cluster.ts when nats-server and etcd are installed.
+ * Options: --quick (smaller runs), --section embedded|sel|loops|cluster, --fsync always|batch|never.
+ * Cluster figures come from scripts/bench-cluster.ts when nats-server and etcd are installed;
+ * foreach / subworkflow figures (section loops, embedded and 3-node cluster) from scripts/bench-loops.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -132,7 +133,18 @@ async function sel(): Promise<void> {
 console.log(`maestro-ts bench on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
 if (want('embedded')) await embedded();
 if (want('sel')) await sel();
-if (want('cluster')) {
+if (want('loops')) {
+  const dir = await mkdtemp(join(tmpdir(), 'maestro-bench-loops-'));
+  const node = await createEmbeddedNode({ dataDir: dir, fsync: args.fsync as 'batch', logLevel: 'warn' });
+  try {
+    const { runLoopsBench } = await import('./bench-loops.js');
+    await runLoopsBench({ quick, label: `embedded (file journal fsync=${args.fsync})`, api: node.api });
+  } finally {
+    await node.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+if (want('cluster') || args.section === 'loops') {
   const { runClusterBench } = await import('./bench-cluster.js');
-  await runClusterBench({ quick });
+  await runClusterBench({ quick, loopsOnly: args.section === 'loops' });
 }

@@ -1,6 +1,7 @@
 /** Text the CLI prints: progress lines, the step table, instance and list tables. */
 import type { InstanceChange, InstanceSummary, InstanceView, StepView } from '../core/instance/view.js';
 import type { WorkflowSummary } from '../workflow/engine-api.js';
+import { compositeLines } from './render-loops.js';
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) return '-';
@@ -65,7 +66,8 @@ export function statusLine(view: InstanceView, nowMs = Date.now()): string {
 }
 
 export function instanceReport(view: InstanceView, nowMs = Date.now()): string[] {
-  return [...stepTable(view, nowMs), '', statusLine(view, nowMs), ...failureLines(view), ...aggregatedLines(view)];
+  const composite = compositeLines(view);
+  return [...stepTable(view, nowMs), ...composite, '', statusLine(view, nowMs), ...failureLines(view), ...aggregatedLines(view)];
 }
 
 /** After a restart: every step as its latest run left it, and the status over all runs. */

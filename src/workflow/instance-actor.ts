@@ -108,6 +108,15 @@ export class InstanceActor {
   private stopped = false;
   /** A repeated Start reached this ended child: tell its parent again after the batch. */
   private renotify = false;
+  /**
+   * A subworkflow child's ChildEnded that arrived before the parent journaled which child it is
+   * (ChildStarted: the child ran to its end before its launch reply came back), by step id. It is
+   * posted again once that ChildStarted is durable; lost with the actor, it is sent again when
+   * the parent's recovery repeats the launch (the ended child answers and reports again).
+   */
+  private readonly earlyEnds = new Map<string, ChildEndedMessage>();
+  /** Step ids whose ChildStarted this batch applied and whose early ChildEnded goes next. */
+  private releaseEnds: string[] = [];
 
   constructor(
     readonly key: string,
@@ -170,28 +179,35 @@ export class InstanceActor {
     this.timers.clear();
   }
 
-  private toEvent(msg: ActorMessage, atMs: number): InstanceEvent | 'skip' | 'get' {
-    if (this.state?.replayError !== undefined && msg.type !== 'Get' && msg.type !== 'Watch') {
+  /** `state`: the batch's working state (events earlier in the batch applied), not yet durable. */
+  private toEvent(msg: ActorMessage, atMs: number, state: InstanceState | undefined): InstanceEvent | 'skip' | 'get' {
+    if (state?.replayError !== undefined && msg.type !== 'Get' && msg.type !== 'Watch') {
       if (msg.type === 'StepResult' || msg.type === 'Timer' || msg.type === 'Redispatch') return 'skip';
-      throw new PreconditionError(`instance ${this.key} is held read-only: ${this.state.replayError}`);
+      throw new PreconditionError(`instance ${this.key} is held read-only: ${state.replayError}`);
     }
     switch (msg.type) {
       case 'Start':
-        return this.startEvent(msg, atMs);
+        return this.startEvent(msg, atMs, state);
       case 'ChildEnded':
-        return this.waitsFor(msg.stepId, msg.attempt, msg.instanceId, msg.runId) ? childEnded(msg, atMs) : 'skip';
-      case 'ChildStarted':
-        return this.waitsFor(msg.stepId, msg.attempt) ? { t: 'child-started', atMs, stepId: msg.stepId, attempt: msg.attempt, instanceId: msg.instanceId, runId: msg.runId, version: msg.version } : 'skip';
+        if (waitsFor(state, msg.stepId, msg.attempt, msg.instanceId, msg.runId)) return childEnded(msg, atMs);
+        if (awaitsChildId(state, msg.stepId, msg.attempt)) this.earlyEnds.set(msg.stepId, msg);
+        return 'skip';
+      case 'ChildStarted': {
+        if (!waitsFor(state, msg.stepId, msg.attempt)) return 'skip';
+        const early = this.earlyEnds.get(msg.stepId);
+        if (early && early.attempt === msg.attempt && early.instanceId === msg.instanceId) this.releaseEnds.push(msg.stepId);
+        return { t: 'child-started', atMs, stepId: msg.stepId, attempt: msg.attempt, instanceId: msg.instanceId, runId: msg.runId, version: msg.version };
+      }
       case 'ChildFailed':
-        return this.waitsFor(msg.stepId, msg.attempt) ? { t: 'child-failed', atMs, stepId: msg.stepId, attempt: msg.attempt, error: msg.error } : 'skip';
+        return waitsFor(state, msg.stepId, msg.attempt) ? { t: 'child-failed', atMs, stepId: msg.stepId, attempt: msg.attempt, error: msg.error } : 'skip';
       case 'StepResult': {
-        const st = this.state?.steps[msg.stepId];
+        const st = state?.steps[msg.stepId];
         const a = st?.attempts[st.attempts.length - 1];
         if (!st || st.status !== 'RUNNING' || a?.attemptId !== msg.attemptId) return 'skip';
         return { t: 'result', atMs, stepId: msg.stepId, attempt: msg.attempt, result: msg.result };
       }
       case 'Timer':
-        return msg.epoch === this.host.epoch && this.state?.timers[msg.timerId] ? { t: 'timer', atMs, timerId: msg.timerId } : 'skip';
+        return msg.epoch === this.host.epoch && state?.timers[msg.timerId] ? { t: 'timer', atMs, timerId: msg.timerId } : 'skip';
       case 'Redispatch':
         return { t: 'redispatch', atMs, attemptIds: msg.attemptIds };
       case 'Action':
@@ -219,8 +235,7 @@ export class InstanceActor {
    * subworkflow child re-run by its parent's restart) or answers with what it is; a child whose
    * run ended tells its parent again (its launch was repeated after a crash).
    */
-  private startEvent(msg: StartMessage, atMs: number): InstanceEvent | 'get' {
-    const s = this.state;
+  private startEvent(msg: StartMessage, atMs: number, s: InstanceState | undefined): InstanceEvent | 'get' {
     if (!s) {
       const ev: Extract<InstanceEvent, { t: 'started' }> = {
         t: 'started',
@@ -249,20 +264,10 @@ export class InstanceActor {
     return 'get';
   }
 
-  /** Whether step `stepId` attempt `attempt` waits on a child (and on this one: iteration/run given). */
-  private waitsFor(stepId: string, attempt: number, instanceId?: number, runId?: number): boolean {
-    const st = this.state?.steps[stepId];
-    const loop = st?.loop;
-    if (!st || !loop || st.status !== 'RUNNING' || st.attempts[st.attempts.length - 1]?.attempt !== attempt) return false;
-    if (instanceId === undefined) return true;
-    if (loop.kind === 'foreach') return loop.runId === runId && loop.running.includes(instanceId);
-    if (loop.kind === 'while') return loop.runId === runId && loop.running === instanceId;
-    return loop.instanceId === undefined || loop.instanceId === instanceId; // a fast child may end before its id is journaled here
-  }
-
   private async handle(batch: Envelope<ActorMessage>[]): Promise<void> {
     if (this.stopped) throw new MaestroError('unavailable', `instance ${this.key} moved`, { retryable: true });
     let state = this.state;
+    this.releaseEnds = [];
     const records: JournalRecord[] = [];
     const commands: InstanceCommand[] = [];
     const replies: Array<[Envelope<ActorMessage>, 'view' | 'ack' | Error]> = [];
@@ -272,7 +277,7 @@ export class InstanceActor {
     for (const env of batch) {
       let ev: InstanceEvent | 'skip' | 'get';
       try {
-        ev = this.toEvent(env.msg, atMs);
+        ev = this.toEvent(env.msg, atMs, state);
       } catch (err) {
         replies.push([env, err as Error]);
         continue;
@@ -292,7 +297,7 @@ export class InstanceActor {
         records.push({ instanceKey: this.key, seq, event: encodeRecordEvent(ev, applied.decisions) });
         state = this.absorbInline(applied.commands, state, atMs, records, commands);
         const t = env.msg.type;
-        replies.push([env, t === 'StepResult' || t === 'Timer' || t === 'Redispatch' ? 'ack' : 'view']);
+        replies.push([env, ACK_ONLY.has(t) ? 'ack' : 'view']);
       } catch (err) {
         replies.push([env, err as Error]);
       }
@@ -314,6 +319,11 @@ export class InstanceActor {
     if (this.renotify) {
       this.renotify = false;
       this.notifyParent();
+    }
+    for (const stepId of this.releaseEnds.splice(0)) {
+      const early = this.earlyEnds.get(stepId);
+      this.earlyEnds.delete(stepId);
+      if (early) this.post(early).catch((err: unknown) => this.failed(err, { stepId }, 'early child end not journaled'));
     }
     for (const [env, r] of replies) {
       if (r instanceof Error) env.reject(r);
@@ -495,6 +505,30 @@ export class InstanceActor {
     }, Math.min(delay, MAX_TIMER_MS));
     this.timers.set(timerId, h);
   }
+}
+
+/**
+ * Messages whose sender wants no view back. The child notices are here because building the
+ * parent's view (a foreach overview with its running ids and ranges) for each of 25,000
+ * iteration ends was 12 % of a large foreach's CPU.
+ */
+const ACK_ONLY: ReadonlySet<ActorMessage['type']> = new Set(['StepResult', 'Timer', 'Redispatch', 'ChildEnded', 'ChildStarted', 'ChildFailed']);
+
+/** Whether step `stepId` attempt `attempt` waits on a child (and on this one: iteration/run given). */
+function waitsFor(s: InstanceState | undefined, stepId: string, attempt: number, instanceId?: number, runId?: number): boolean {
+  const st = s?.steps[stepId];
+  const loop = st?.loop;
+  if (!st || !loop || st.status !== 'RUNNING' || st.attempts[st.attempts.length - 1]?.attempt !== attempt) return false;
+  if (instanceId === undefined) return true;
+  if (loop.kind === 'foreach') return loop.runId === runId && loop.running.includes(instanceId);
+  if (loop.kind === 'while') return loop.runId === runId && loop.running === instanceId;
+  return loop.instanceId === instanceId;
+}
+
+/** A running subworkflow step whose child is launched but not yet journaled (no ChildStarted). */
+function awaitsChildId(s: InstanceState | undefined, stepId: string, attempt: number): boolean {
+  const loop = s?.steps[stepId]?.loop;
+  return loop?.kind === 'subworkflow' && loop.instanceId === undefined && waitsFor(s, stepId, attempt);
 }
 
 function childEnded(msg: ChildEndedMessage, atMs: number): InstanceEvent {
