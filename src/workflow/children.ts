@@ -15,7 +15,7 @@ import { instanceKeyOf } from '../core/partition.js';
 import type { Transport } from '../transport/port.js';
 import type { ChildPort } from './instance-actor.js';
 import type { ChildEndedMessage, StartMessage } from './messages.js';
-import { parseViewReply } from './reply-schemas.js';
+import { parseSummaryReply } from './reply-schemas.js';
 import type { DefinitionRegistry } from './definitions.js';
 
 export interface ChildDeps {
@@ -54,7 +54,7 @@ export function childPort(d: ChildDeps): ChildPort {
       if (l.source) msg.source = l.source;
       if (l.restart) msg.restart = l.restart;
       const key = instanceKeyOf(l.workflowId, instanceId);
-      const view = parseViewReply(key, await d.transport.request(key, msg, { timeoutMs: d.requestTimeoutMs }));
+      const view = parseSummaryReply(key, await d.transport.request(key, msg, { timeoutMs: d.requestTimeoutMs }));
       return { instanceId, runId: view.runId, version: view.version };
     },
     async notify(parentKey: string, msg: ChildEndedMessage) {

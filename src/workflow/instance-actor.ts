@@ -25,6 +25,7 @@ import {
   encodeRecordEvent,
   resumeCommands,
   toInstanceView,
+  toSummary,
   type Applied,
   type InstanceCommand,
   type InstanceEvent,
@@ -270,7 +271,7 @@ export class InstanceActor {
     this.releaseEnds = [];
     const records: JournalRecord[] = [];
     const commands: InstanceCommand[] = [];
-    const replies: Array<[Envelope<ActorMessage>, 'view' | 'ack' | Error]> = [];
+    const replies: Array<[Envelope<ActorMessage>, 'view' | 'summary' | 'ack' | Error]> = [];
     const atMs = this.host.now();
     this.inlineBudget = MAX_INLINE_STEPS_PER_BATCH;
     this.ctx.emitChanges = this.watchedUntil > atMs || batch.some((e) => e.msg.type === 'Watch');
@@ -287,7 +288,7 @@ export class InstanceActor {
         continue;
       }
       if (ev === 'get') {
-        replies.push([env, state ? 'view' : new MaestroError('not_found', `instance ${this.key} not found`)]);
+        replies.push([env, state ? replyKind(env.msg) : new MaestroError('not_found', `instance ${this.key} not found`)]);
         continue;
       }
       try {
@@ -297,7 +298,7 @@ export class InstanceActor {
         records.push({ instanceKey: this.key, seq, event: encodeRecordEvent(ev, applied.decisions) });
         state = this.absorbInline(applied.commands, state, atMs, records, commands);
         const t = env.msg.type;
-        replies.push([env, ACK_ONLY.has(t) ? 'ack' : 'view']);
+        replies.push([env, ACK_ONLY.has(t) ? 'ack' : replyKind(env.msg)]);
       } catch (err) {
         replies.push([env, err as Error]);
       }
@@ -328,6 +329,7 @@ export class InstanceActor {
     for (const [env, r] of replies) {
       if (r instanceof Error) env.reject(r);
       else if (r === 'ack') env.resolve(true);
+      else if (r === 'summary') env.resolve(toSummary(this.state!));
       else env.resolve(toInstanceView(this.state!, this.ctx.def));
     }
   }
@@ -529,6 +531,11 @@ function waitsFor(s: InstanceState | undefined, stepId: string, attempt: number,
 function awaitsChildId(s: InstanceState | undefined, stepId: string, attempt: number): boolean {
   const loop = s?.steps[stepId]?.loop;
   return loop?.kind === 'subworkflow' && loop.instanceId === undefined && waitsFor(s, stepId, attempt);
+}
+
+/** A parent launching a child needs only its summary (run id, version), not a whole view. */
+function replyKind(msg: ActorMessage): 'view' | 'summary' {
+  return msg.type === 'Start' && msg.parent !== undefined ? 'summary' : 'view';
 }
 
 function childEnded(msg: ChildEndedMessage, atMs: number): InstanceEvent {

@@ -125,9 +125,15 @@ const InstanceSummarySchema = Type.Object({
 
 const view = wire('InstanceView reply', InstanceViewSchema);
 const summaries = wire('InstanceSummary list reply', Type.Array(InstanceSummarySchema));
+const summary = wire('InstanceSummary reply', InstanceSummarySchema);
 
 export function parseViewReply(to: string, reply: unknown): InstanceView {
   return checked(to, () => view.parse(reply));
+}
+
+/** The reply to a parent's Start of a child (InstanceActor answers those with a summary). */
+export function parseSummaryReply(to: string, reply: unknown): InstanceSummary {
+  return checked(to, () => summary.parse(reply));
 }
 
 export function parseSummariesReply(to: string, reply: unknown): InstanceSummary[] {
