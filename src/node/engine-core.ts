@@ -16,6 +16,7 @@ import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
 import { newUuid } from '../workflow/ids.js';
 import { Engine } from '../workflow/engine.js';
+import { queueServiceKind } from '../workflow/queue-service.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
 import type { ClusterConfig, NodeConfig } from './config.js';
@@ -72,6 +73,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       partitionCount: config.partitions,
       onDispatch: d.onDispatch,
       log: log.child({ module: 'partitions' }),
+      services: [queueServiceKind({ definitions, kv, requestTimeoutMs: config.requestTimeoutMs })],
     },
     d.onStale,
   );

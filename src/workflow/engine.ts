@@ -9,8 +9,7 @@ import type { ExpressionEngine } from '../core/expr-port.js';
 import type { WorkflowCreateInput, WorkflowCreateRequest } from '../core/definition/model.js';
 import { instanceKeyOf } from '../core/partition.js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
-import { CasConflictError, getChecked, type KvStore } from '../store/port.js';
-import { IdAllocator } from './id-allocator.js';
+import type { KvStore } from '../store/port.js';
 import type { Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import type {
@@ -24,7 +23,8 @@ import type {
 } from './engine-api.js';
 import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.js';
 import { parseViewReply } from './reply-schemas.js';
-import { checkRequestInstance } from './kv-schemas.js';
+import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
+import { queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
 import { isRetryable } from '../retry/index.js';
 
@@ -49,11 +49,9 @@ export interface EngineDeps {
 const MAX_PAGE = 1000;
 
 export class Engine implements EngineApi {
-  private readonly ids: IdAllocator;
   private readonly log: Logger;
 
   constructor(private readonly d: EngineDeps) {
-    this.ids = new IdAllocator(d.kv);
     this.log = moduleLogger(d.log, 'engine');
   }
 
@@ -75,10 +73,26 @@ export class Engine implements EngineApi {
     return req;
   }
 
+  /**
+   * A new version. A change of run strategy is first put to the workflow's queue owner, which
+   * refuses it where Maestro does (FAILED_PRECONDITION); after the version is stored the owner
+   * is told (it dequeues under the new strategy).
+   */
   async createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo> {
     const input = parseWorkflowInput(text, format);
-    await this.checkRequest(input);
-    return this.d.definitions.create(input);
+    const req = await this.checkRequest(input);
+    const id = input.workflow.id;
+    const before = (await this.d.definitions.latestProperties(id))?.runStrategy;
+    const next = req.properties.runStrategy;
+    const changed = before !== undefined && (before.rule !== next.rule || before.workflowConcurrency !== next.workflowConcurrency);
+    if (changed) await this.askQueue(id, { type: 'Strategy', runStrategy: next, check: true });
+    const info = await this.d.definitions.create(input);
+    if (changed) {
+      this.askQueue(id, { type: 'Strategy', runStrategy: next }).catch((err: unknown) =>
+        this.log.warn({ err, workflowId: id }, 'queue owner not told of the new run strategy; the next start carries it'),
+      );
+    }
+    return info;
   }
 
   getWorkflow(workflowId: string, version?: number): Promise<WorkflowVersionInfo> {
@@ -97,19 +111,16 @@ export class Engine implements EngineApi {
     return this.d.definitions.delete(workflowId);
   }
 
+  /**
+   * Through the workflow's queue owner: it numbers the instance (latest + 1), dedups by request
+   * id and applies the run strategy; the view says CREATED (queued), IN_PROGRESS or STOPPED.
+   */
   async startWorkflow(req: StartRequest): Promise<InstanceView> {
     if (!req.workflowId) throw new ValidationError('workflow_id', 'is required');
-    const version = await this.d.definitions.resolveVersion(req.workflowId, req.version);
-    const instanceId = await this.allocateInstanceId(req.workflowId, req.requestId);
-    const msg: InstanceMessage = {
-      type: 'Start',
-      workflowId: req.workflowId,
-      instanceId,
-      version,
-      params: req.params ?? {},
-      requestId: req.requestId,
-    };
-    return this.call(req.workflowId, instanceId, msg);
+    const { version, runStrategy } = await this.d.definitions.resolveStart(req.workflowId, req.version);
+    const msg: QueueMessage = { type: 'Enqueue', version, params: req.params ?? {}, runStrategy };
+    if (req.requestId) msg.requestId = req.requestId;
+    return parseViewReply(queueKeyOf(req.workflowId), await this.askQueue(req.workflowId, msg));
   }
 
   getInstance(workflowId: string, instanceId: number): Promise<InstanceView> {
@@ -161,8 +172,40 @@ export class Engine implements EngineApi {
     return this.call(workflowId, instanceId, { type: 'Action', action: 'kill' });
   }
 
-  restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView> {
-    return this.call(workflowId, instanceId, { type: 'Action', action: 'restart', policy });
+  /** Through the queue owner (a new run obeys the run strategy); inline loop iterations directly. */
+  async restart(workflowId: string, instanceId: number, policy: RestartPolicy): Promise<InstanceView> {
+    if (bypassesQueue(workflowId)) return this.call(workflowId, instanceId, { type: 'Action', action: 'restart', policy });
+    return parseViewReply(queueKeyOf(workflowId), await this.askQueue(workflowId, { type: 'Restart', instanceId, policy }));
+  }
+
+  /** STRICT_SEQUENTIAL unblock of one instance: its latest run must be FAILED. */
+  async unblockInstance(workflowId: string, instanceId: number): Promise<InstanceView> {
+    if (!workflowId) throw new ValidationError('workflow_id', 'is required');
+    if (bypassesQueue(workflowId)) return this.getInstance(workflowId, instanceId); // Maestro: a no-op for inline workflows
+    return parseViewReply(queueKeyOf(workflowId), await this.askQueue(workflowId, { type: 'Unblock', instanceId }));
+  }
+
+  /** Unblocks every FAILED instance of the workflow; answers how many. */
+  async unblockWorkflow(workflowId: string): Promise<number> {
+    await this.d.definitions.header(workflowId);
+    return unblockReply.parse(await this.askQueue(workflowId, { type: 'Unblock' })).unblocked;
+  }
+
+  /** Workflow-wide stop/kill: queued runs end directly, running ones are told to stop/kill. */
+  async terminateWorkflow(workflowId: string, action: 'stop' | 'kill', reason?: string): Promise<TerminateReply> {
+    await this.d.definitions.header(workflowId);
+    const msg: QueueMessage = { type: 'Terminate', action };
+    if (reason) msg.reason = reason;
+    return terminateReply.parse(await this.askQueue(workflowId, msg));
+  }
+
+  /** The queue owner's state in brief (queued, running, blocking failures). */
+  async queueInfo(workflowId: string): Promise<QueueInfoReply> {
+    return queueInfoReply.parse(await this.askQueue(workflowId, { type: 'QueueInfo' }));
+  }
+
+  private askQueue(workflowId: string, msg: QueueMessage): Promise<unknown> {
+    return this.d.transport.request(queueKeyOf(workflowId), msg, { timeoutMs: this.d.requestTimeoutMs });
   }
 
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView> {
@@ -173,26 +216,6 @@ export class Engine implements EngineApi {
   private async call(workflowId: string, instanceId: number, msg: InstanceMessage): Promise<InstanceView> {
     const key = instanceKeyOf(workflowId, instanceId);
     return parseViewReply(key, await this.d.transport.request(key, msg, { timeoutMs: this.d.requestTimeoutMs }));
-  }
-
-  /** A new instance id, or the one an earlier start with the same request id got. */
-  private async allocateInstanceId(workflowId: string, requestId?: string): Promise<number> {
-    const reqKey = requestId ? `req/${workflowId}/${requestId}` : undefined;
-    if (reqKey) {
-      const seen = await getChecked(this.d.kv, reqKey, checkRequestInstance);
-      if (seen) return seen.value;
-    }
-    const id = await this.ids.next(workflowId);
-    if (!reqKey) return id;
-    try {
-      await this.d.kv.put(reqKey, id, 0);
-      return id;
-    } catch (e) {
-      if (!(e instanceof CasConflictError)) throw e;
-      const winner = await getChecked(this.d.kv, reqKey, checkRequestInstance);
-      if (!winner) throw new MaestroError('unavailable', `request id ${requestId} raced; retry`, { retryable: true });
-      return winner.value;
-    }
   }
 }
 

@@ -19,7 +19,7 @@
  *   event is refused with the reason.
  */
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
-import { MaestroError, PreconditionError, StaleEpochError, assertNever } from '../core/errors.js';
+import { MaestroError, NotFoundError, PreconditionError, StaleEpochError, assertNever } from '../core/errors.js';
 import {
   applyEvent,
   encodeRecordEvent,
@@ -35,7 +35,10 @@ import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
-import { WATCH_LEASE_MS, instanceTopic, type InstanceMessage } from './messages.js';
+import { WATCH_LEASE_MS, instanceTopic, type InstanceMessage, type LaunchMessage } from './messages.js';
+import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
+import { isWorkflowTerminal } from '../core/status.js';
+import type { QueueMessage } from './queue-messages.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
 
 /** What reaches the mailbox: instance messages, and the actor's own timers and re-dispatches. */
@@ -150,9 +153,12 @@ export class InstanceActor {
         return msg.epoch === this.host.epoch && this.state?.timers[msg.timerId] ? { t: 'timer', atMs, timerId: msg.timerId } : 'skip';
       case 'Redispatch':
         return { t: 'redispatch', atMs, attemptIds: msg.attemptIds };
+      case 'Launch':
+        return launchEvent(this.state, msg, atMs);
       case 'Action':
         if (msg.action === 'restart') return { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
-        return { t: msg.action, atMs };
+        if (msg.ifRunning && (!this.state || isWorkflowTerminal(this.state.status))) return 'get';
+        return msg.reason === undefined ? { t: msg.action, atMs } : { t: msg.action, atMs, reason: msg.reason };
       case 'Get':
         return 'get';
       case 'Watch':
@@ -301,11 +307,24 @@ export class InstanceActor {
           transport.publish(instanceTopic(this.key), cmd.change); // built only while watched (ctx.emitChanges)
           break;
         case 'finished':
+          this.notifyQueue();
           break;
         default:
           assertNever(cmd, 'instance command');
       }
     }
+  }
+
+  /**
+   * Tells the workflow's queue owner this run ended, so it dequeues (best effort: after a
+   * takeover the queue owner asks its running instances, so a lost notice wedges nothing).
+   * Inline loop iterations bypass the queue and tell nobody.
+   */
+  private notifyQueue(): void {
+    const s = this.state;
+    if (!s || bypassesQueue(s.workflowId, s.initiator)) return;
+    const msg: QueueMessage = { type: 'Ended', instanceId: s.instanceId, runId: s.runId, status: s.status };
+    this.host.transport.request(queueKeyOf(s.workflowId), msg).catch((err: unknown) => this.failed(err, { runId: s.runId }, 'queue owner not told of the run end (it reconciles after a takeover)'));
   }
 
   private runInline(runtime: StepRuntime, task: StepTask): void {
@@ -341,4 +360,30 @@ export class InstanceActor {
     }, Math.min(delay, MAX_TIMER_MS));
     this.timers.set(timerId, h);
   }
+}
+
+/** The event a queue owner's Launch still needs (see LaunchMessage), or 'get' when it is done. */
+function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, atMs: number): InstanceEvent | 'get' {
+  const ended = msg.mode === 'stop' || msg.mode === 'kill' ? { status: msg.mode === 'stop' ? ('STOPPED' as const) : ('FAILED' as const), reason: msg.reason ?? `${msg.mode === 'stop' ? 'stopped' : 'killed'} by its run strategy` } : undefined;
+  if (!s) {
+    if (msg.runId !== 1 || !msg.start) throw new NotFoundError(`instance ${msg.workflowId}/${msg.instanceId} not found`);
+    const st = msg.start;
+    const ev: InstanceEvent = { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: st.version, runParams: st.params, initiator: st.initiator ?? 'MANUAL' };
+    if (st.requestId !== undefined) ev.requestId = st.requestId;
+    if (st.parent !== undefined) ev.parent = st.parent;
+    if (msg.mode === 'queue') ev.hold = true;
+    if (ended) ev.ended = ended;
+    return ev;
+  }
+  if (s.runId < msg.runId) {
+    const ev: InstanceEvent = { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
+    if (msg.mode === 'queue') ev.hold = true;
+    if (ended) ev.ended = ended;
+    return ev;
+  }
+  if (s.runId === msg.runId && s.status === 'CREATED') {
+    if (msg.mode === 'run') return { t: 'run', atMs };
+    if (ended) return { t: msg.mode as 'stop' | 'kill', atMs, reason: ended.reason };
+  }
+  return 'get';
 }

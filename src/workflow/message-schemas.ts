@@ -16,6 +16,9 @@ import { PROTOCOL_TOPICS, StepResultMessageSchema, stepTask } from '../protocol/
 import { Id, ID_MAX_CHARS, Int, Ms, PlainMap, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
 import type { WireSchemas } from '../transport/port.js';
 import { instanceTopic, type InstanceMessage, type ListMessage } from './messages.js';
+import { isServiceKey } from '../core/service/reducer.js';
+import { QUEUE_KEY_PREFIX } from '../core/queue/model.js';
+import { parseQueueMessage, type QueueMessage } from './queue-messages.js';
 
 const StartSchema = Type.Object({
   type: Type.Literal('Start'),
@@ -26,10 +29,36 @@ const StartSchema = Type.Object({
   requestId: Type.Optional(Id()),
 });
 
+const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')]);
+
 const ActionSchema = Type.Object({
   type: Type.Literal('Action'),
   action: Type.Union([Type.Literal('stop'), Type.Literal('kill'), Type.Literal('restart')]),
-  policy: Type.Optional(Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')])),
+  policy: Type.Optional(RestartPolicySchema),
+  reason: Type.Optional(Text()),
+  ifRunning: Type.Optional(Type.Boolean()),
+});
+
+export const InitiatorSchema = Type.Union([Type.Literal('MANUAL'), Type.Literal('TIME'), Type.Literal('SIGNAL'), Type.Literal('SUBWORKFLOW'), Type.Literal('FOREACH')]);
+
+/** How the queue owner creates run 1 of an instance (also the body of an Enqueue). */
+export const EntryStartFields = {
+  version: Int(1),
+  params: PlainMap(PARAM_MAP_SIZE_LIMIT),
+  requestId: Type.Optional(Id()),
+  initiator: Type.Optional(InitiatorSchema),
+  parent: Type.Optional(PlainMap(PARAM_MAP_SIZE_LIMIT)),
+};
+
+const LaunchSchema = Type.Object({
+  type: Type.Literal('Launch'),
+  workflowId: Id(),
+  instanceId: Int(1),
+  runId: Int(1),
+  mode: Type.Union([Type.Literal('queue'), Type.Literal('run'), Type.Literal('stop'), Type.Literal('kill')]),
+  start: Type.Optional(Type.Object(EntryStartFields)),
+  policy: Type.Optional(RestartPolicySchema),
+  reason: Type.Optional(Text()),
 });
 
 const GetSchema = Type.Object({ type: Type.Literal('Get') });
@@ -42,7 +71,7 @@ const PutOutputsSchema = Type.Object({
 });
 
 /** Every message an instance actor takes from the transport: one line per type. */
-const INSTANCE_MESSAGES = [StartSchema, StepResultMessageSchema, ActionSchema, GetSchema, WatchSchema, PutOutputsSchema] as const;
+const INSTANCE_MESSAGES = [StartSchema, LaunchSchema, StepResultMessageSchema, ActionSchema, GetSchema, WatchSchema, PutOutputsSchema] as const;
 
 const ListSchema = Type.Object({
   type: Type.Literal('List'),
@@ -81,19 +110,28 @@ export function parseInstanceMessage(body: unknown): InstanceMessage {
 }
 
 /**
- * Checks a message for actor `to`: a partition address takes only List; an instance key takes
+ * Checks a message for actor `to`: a partition address takes only List; a service key (`~kind/`)
+ * its kind's messages; an instance key takes
  * instance messages, and a Start must name the instance `to` is the key of (else it would
  * create an instance under another's key, possibly in the wrong partition).
  */
-export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage {
+export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | QueueMessage {
   if (to.length === 0 || to.length > ID_MAX_CHARS) throw new InvalidMessageError('actor message', 'to', `must be 1..${ID_MAX_CHARS} chars, got ${to.length}`);
   if (to.startsWith(PARTITION_ADDRESS_PREFIX)) return list.parse(body);
+  if (isServiceKey(to)) {
+    const kind = SERVICE_MESSAGES.find(([prefix]) => to.startsWith(prefix));
+    if (!kind) throw new InvalidMessageError('actor message', 'to', `no service kind owns ${to.slice(0, 40)}`);
+    return kind[1](body);
+  }
   const msg = parseInstanceMessage(body);
-  if (msg.type === 'Start' && instanceKeyOf(msg.workflowId, msg.instanceId) !== to) {
-    throw new InvalidMessageError('Start message', 'workflowId', `names instance ${instanceKeyOf(msg.workflowId, msg.instanceId)}, sent to ${to}`);
+  if ((msg.type === 'Start' || msg.type === 'Launch') && instanceKeyOf(msg.workflowId, msg.instanceId) !== to) {
+    throw new InvalidMessageError(`${msg.type} message`, 'workflowId', `names instance ${instanceKeyOf(msg.workflowId, msg.instanceId)}, sent to ${to}`);
   }
   return msg;
 }
+
+/** Service actor kinds' message checks by key prefix (service-actor.ts): one line per kind. */
+const SERVICE_MESSAGES: ReadonlyArray<readonly [prefix: string, parse: (body: unknown) => QueueMessage]> = [[QUEUE_KEY_PREFIX, parseQueueMessage]];
 
 /** Instance topics (`instanceTopic(key)`) carry InstanceChange; the protocol's topics their own. */
 const INSTANCE_TOPIC_PREFIX = instanceTopic('');

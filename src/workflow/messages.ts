@@ -5,6 +5,7 @@
  */
 import type { StepResultMessage } from '../protocol/executor.js';
 import type { RestartPolicy } from './engine-api.js';
+import type { Initiator } from '../core/instance/events.js';
 
 export interface StartMessage {
   type: 'Start';
@@ -15,10 +16,42 @@ export interface StartMessage {
   requestId?: string;
 }
 
+/**
+ * From the workflow's queue owner (queue-service.ts): create, begin or end directly run
+ * `runId` of this instance. Idempotent: the instance does what is still to do and answers its
+ * view. Absent instance + run 1: created from `start` (CREATED for 'queue', IN_PROGRESS for
+ * 'run', STOPPED/FAILED for 'stop'/'kill'). Run `runId` > the instance's: a restart (held for
+ * 'queue'). The instance's own run `runId` still CREATED: 'run' begins it, 'stop'/'kill' end
+ * it. Anything else: just the view.
+ */
+export interface LaunchMessage {
+  type: 'Launch';
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  mode: 'queue' | 'run' | 'stop' | 'kill';
+  start?: {
+    version: number;
+    params: Record<string, unknown>;
+    requestId?: string;
+    initiator?: Initiator;
+    parent?: Record<string, unknown>;
+  };
+  policy?: RestartPolicy;
+  reason?: string;
+}
+
 export interface ActionMessage {
   type: 'Action';
   action: 'stop' | 'kill' | 'restart';
   policy?: RestartPolicy;
+  /** Why (shown as the instance's error); stop/kill only. */
+  reason?: string;
+  /**
+   * Sent by the queue owner: a stop/kill of an instance that already ended answers its view
+   * instead of FAILED_PRECONDITION (the queue resends after a takeover).
+   */
+  ifRunning?: boolean;
 }
 
 export interface GetMessage {
@@ -43,7 +76,7 @@ export interface PutOutputsMessage {
   outputs: Record<string, unknown>;
 }
 
-export type InstanceMessage = StepResultMessage | StartMessage | ActionMessage | GetMessage | WatchMessage | PutOutputsMessage;
+export type InstanceMessage = StepResultMessage | StartMessage | LaunchMessage | ActionMessage | GetMessage | WatchMessage | PutOutputsMessage;
 
 /** To a partition's host (address `partitionAddress(p)`): the summaries of instances it holds. */
 export interface ListMessage {

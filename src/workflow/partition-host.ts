@@ -36,6 +36,10 @@
  * encode. The same checkpoint forgets the oldest finished instances beyond
  * `retainFinishedPerPartition` (kept in finish order, so retention never scans the partition).
  * Instances held read-only after a failed replay are never snapshotted (their records stay).
+ *
+ * Service actors (service-actor.ts: keys `~<kind>/...`, e.g. a workflow's queue owner) live
+ * here beside the instances, under the same fencing, journal, checkpoints and recovery; keys are
+ * dispatched by prefix to the kind in `deps.services`. They are never forgotten by retention.
  */
 import { MaestroError, NotFoundError, PreconditionError, StaleEpochError } from '../core/errors.js';
 import { encodeSnapshotState, toSummary, type InstanceState, type MachineContext } from '../core/instance/index.js';
@@ -46,13 +50,18 @@ import type { Subscription, Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import { InstanceActor, type ActorHostHooks } from './instance-actor.js';
 import type { InstanceMessage, ListMessage } from './messages.js';
+import type { QueueMessage } from './queue-messages.js';
 import { recoverPartition } from './recovery.js';
+import { isServiceKey } from '../core/service/reducer.js';
+import { ServiceActor, type AnyServiceKind, type ServiceHostHooks } from './service-actor.js';
 import type { Logger } from '../log/logger.js';
 import { TOPIC_PARTITION_EPOCH, type PartitionEpoch } from '../protocol/executor.js';
 
 
 
 const REPLY_CACHE_SIZE = 4096;
+/** Messages whose resend (same msgId) must get the first one's reply (see deliverOnce). */
+const NOT_IDEMPOTENT: ReadonlySet<string> = new Set(['Action', 'PutOutputs', 'Enqueue', 'Restart', 'Terminate', 'Unblock']);
 /** A finished instance with at most this many records in all is never snapshotted (see above). */
 export const SHORT_HISTORY_RECORDS = 32;
 
@@ -72,10 +81,15 @@ export interface HostDeps {
   log: Logger;
   onDispatch?: ActorHostHooks['onDispatch'];
   inlineRuntimes?: ActorHostHooks['inlineRuntimes'];
+  /** Service actor kinds hosted beside instances (by key prefix). */
+  services?: readonly AnyServiceKind[];
 }
 
 export class PartitionHost {
   private readonly actors = new Map<string, InstanceActor>();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly services = new Map<string, ServiceActor<any, any, any, any>>();
+  private readonly serviceHooks: ServiceHostHooks;
   /** Recent replies to actions by msgId (see deliverOnce), oldest first. */
   private readonly replies = new Map<string, Promise<unknown>>();
   private sub: Subscription | undefined;
@@ -110,6 +124,16 @@ export class PartitionHost {
       onDispatch: deps.onDispatch,
       inlineRuntimes: deps.inlineRuntimes,
     };
+    this.serviceHooks = {
+      partition,
+      epoch,
+      journal: deps.journal,
+      transport: deps.transport,
+      now: deps.now,
+      log: deps.log,
+      onStale: (err) => deps.onStale(partition, err),
+      onApplied: (key, n) => this.applied(key, undefined, n),
+    };
   }
 
   /**
@@ -135,15 +159,31 @@ export class PartitionHost {
     for (const f of recovered.failures) {
       deps.log.error({ partition, epoch, instance: f.key, err: f.cause }, `instance held read-only: ${f.reason}`);
     }
+    for (const [key, img] of image.instances) {
+      if (!isServiceKey(key) || (!img.snapshot && img.records.length === 0)) continue;
+      const kind = host.kindOf(key);
+      if (!kind) {
+        deps.log.error({ partition, epoch, key }, 'no service kind owns this journaled key; its records are kept, unread');
+        continue;
+      }
+      try {
+        host.services.set(key, ServiceActor.recover(key, kind, img, host.serviceHooks));
+        if (img.records.length > 0) host.dirty.add(key);
+      } catch (err) {
+        host.replayFailures++;
+        deps.log.error({ partition, epoch, key, err }, 'service actor could not be recovered; its records are kept');
+      }
+    }
     const ended = [...host.actors].filter(([, a]) => isFinished(a.current!));
     ended.sort(([, a], [, b]) => a.current!.endedAtMs! - b.current!.endedAtMs!);
     for (const [key] of ended) host.finished.add(key);
     const announce: PartitionEpoch = { partition, epoch };
     deps.transport.publish(TOPIC_PARTITION_EPOCH, announce);
     for (const a of host.actors.values()) a.resume();
+    for (const sv of host.services.values()) sv.resume();
     host.sweeper = setInterval(() => host.sweep(), host.sweepEveryMs);
     host.sweeper.unref();
-    host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage, msgId));
+    host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage | QueueMessage, msgId));
     return host;
   }
 
@@ -183,8 +223,8 @@ export class PartitionHost {
    * sender's resend of one — same msgId, after a lost reply — gets the first one's reply.
    * Step results need no cache: the machine ignores results for attempts that ended.
    */
-  deliverOnce(to: string, msg: InstanceMessage | ListMessage, msgId: string): Promise<unknown> {
-    if (!msgId || (msg.type !== 'Action' && msg.type !== 'PutOutputs')) return this.deliver(to, msg);
+  deliverOnce(to: string, msg: InstanceMessage | ListMessage | QueueMessage, msgId: string): Promise<unknown> {
+    if (!msgId || !NOT_IDEMPOTENT.has(msg.type)) return this.deliver(to, msg);
     const hit = this.replies.get(msgId);
     if (hit) return hit;
     const reply = this.deliver(to, msg);
@@ -194,28 +234,52 @@ export class PartitionHost {
     return reply;
   }
 
-  async deliver(to: string, msg: InstanceMessage | ListMessage): Promise<unknown> {
+  async deliver(to: string, msg: InstanceMessage | ListMessage | QueueMessage): Promise<unknown> {
     if (msg.type === 'List') return this.summaries(msg);
     if (this.closed) throw new MaestroError('unavailable', `partition ${this.partition} is moving`, { retryable: true });
+    if (isServiceKey(to)) return this.service(to).post(msg);
+    const m = msg as InstanceMessage;
     let actor = this.actors.get(to);
     if (!actor) {
-      if (msg.type !== 'Start') {
+      const create = m.type === 'Start' ? m : m.type === 'Launch' && m.runId === 1 && m.start ? { workflowId: m.workflowId, version: m.start.version } : undefined;
+      if (!create) {
         if (msg.type === 'StepResult') return true; // a result for an instance we no longer hold
         const why = this.unrecovered.get(to);
         if (why !== undefined) throw new PreconditionError(`instance ${to} could not be recovered: ${why}`);
         throw new NotFoundError(`instance ${to} not found`);
       }
-      const ctx = await this.contextFor(msg.workflowId, msg.version);
+      const ctx = await this.contextFor(create.workflowId, create.version);
       const fresh = this.actors.get(to) ?? new InstanceActor(to, undefined, ctx, this.hooks);
       this.actors.set(to, fresh);
-      return fresh.post(msg).catch((err: unknown) => {
+      return fresh.post(m).catch((err: unknown) => {
         if (!fresh.current && this.actors.get(to) === fresh) this.actors.delete(to); // refused start
         throw err;
       });
-    } else if (msg.type === 'Start') {
+    } else if (m.type === 'Start') {
       return actor.post({ type: 'Get' }); // request-id retries land here: the instance exists
     }
-    return actor.post(msg);
+    return actor.post(m);
+  }
+
+  /** The service actor of `key`, created (empty) on first use. */
+  private service(key: string): ServiceActor<{ seq: number }, unknown, unknown, unknown> {
+    let sv = this.services.get(key);
+    if (!sv) {
+      const kind = this.kindOf(key);
+      if (!kind) throw new NotFoundError(`no service serves ${key}`);
+      sv = new ServiceActor(key, kind.reducer.initial(key), kind, this.serviceHooks);
+      this.services.set(key, sv);
+    }
+    return sv;
+  }
+
+  private kindOf(key: string): AnyServiceKind | undefined {
+    return this.deps.services?.find((k) => key.startsWith(k.prefix));
+  }
+
+  /** The state of a service actor held here (diagnostics and tests; never mutate it). */
+  serviceState(key: string): unknown {
+    return this.services.get(key)?.current;
   }
 
   /** Executor heartbeat for an attempt of an instance held here. */
@@ -237,6 +301,8 @@ export class PartitionHost {
     const reason = new MaestroError('unavailable', `partition ${this.partition} moved`, { retryable: true });
     for (const a of this.actors.values()) a.stop(reason);
     this.actors.clear();
+    for (const sv of this.services.values()) sv.stop(reason);
+    this.services.clear();
   }
 
   private async contextFor(workflowId: string, version: number): Promise<MachineContext> {
@@ -244,9 +310,11 @@ export class PartitionHost {
     return { ...this.deps.machine, def };
   }
 
-  private applied(key: string, state: InstanceState, records: number): void {
+  private applied(key: string, state: InstanceState | undefined, records: number): void {
     this.dirty.add(key);
-    if (isFinished(state)) this.finished.add(key); // a Set keeps the first finish's position
+    if (state === undefined) {
+      // a service actor: never finished
+    } else if (isFinished(state)) this.finished.add(key); // a Set keeps the first finish's position
     else this.finished.delete(key); // restarted
     this.sinceCheckpoint += records;
     if (this.sinceCheckpoint >= this.deps.checkpointEveryRecords && !this.checkpointing) {
@@ -278,6 +346,11 @@ export class PartitionHost {
     this.dirty = new Set();
     const snaps: InstanceSnapshot[] = [];
     for (const key of dirty) {
+      const sv = this.services.get(key);
+      if (sv) {
+        snaps.push({ instanceKey: key, seq: sv.current.seq, state: sv.snapshot() });
+        continue;
+      }
       const s = this.actors.get(key)?.current;
       if (s && s.replayError === undefined && !(s.seq <= SHORT_HISTORY_RECORDS && isFinished(s))) {
         snaps.push({ instanceKey: key, seq: s.seq, state: encodeSnapshotState(s) });
@@ -287,7 +360,7 @@ export class PartitionHost {
     try {
       await this.deps.journal.snapshot(this.partition, this.epoch, snaps, forget);
     } catch (err) {
-      for (const key of dirty) if (this.actors.has(key)) this.dirty.add(key);
+      for (const key of dirty) if (this.actors.has(key) || this.services.has(key)) this.dirty.add(key);
       this.unforgotten.push(...forget);
       if (err instanceof StaleEpochError) return this.deps.onStale(this.partition, err);
       this.deps.log.warn({ err, partition: this.partition, epoch: this.epoch, instances: snaps.length }, 'checkpoint failed; the next one retries it');

@@ -53,6 +53,8 @@ export interface InstanceState {
   runPolicy: RunPolicy;
   requestId?: string;
   initiator: 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH';
+  /** Opaque record from whoever started it through its queue (see events.ts `started.parent`). */
+  parent?: Record<string, unknown>;
   /** Run params as given at start (raw), kept for restart. */
   runParams: Record<string, unknown>;
   params: Record<string, TypedValue>;
