@@ -1,4 +1,4 @@
-/** Client commands about instances: start, get, list, watch, stop, kill, restart, put-outputs. */
+/** Client commands about instances: start, get, list, watch, stop, kill, restart, unblock, put-outputs. */
 import type { ControlClient } from '../control/client.js';
 import type { InstanceSummary } from '../core/instance/view.js';
 import { WORKFLOW_STATUSES, type WorkflowStatus } from '../core/status.js';
@@ -137,9 +137,21 @@ function endCommand(name: 'stop' | 'kill', summary: string): Command {
     name,
     group: 'client',
     summary,
-    usage: [`maestro ${name} WORKFLOW_ID INSTANCE_ID`, SERVER_USAGE],
+    usage: [
+      `maestro ${name} WORKFLOW_ID INSTANCE_ID`,
+      `maestro ${name} WORKFLOW_ID --all     every instance: queued ones end at once, running ones are told to ${name}`,
+      SERVER_USAGE,
+    ],
     async run(argv, io) {
-      const { values, args } = parseCommandLine(name, argv, SERVER_OPTION, INSTANCE_ARGS);
+      const all = argv.includes('--all');
+      const { values, args } = parseCommandLine(name, argv, { ...SERVER_OPTION, all: { type: 'boolean', default: false } }, all ? ['WORKFLOW_ID'] : INSTANCE_ARGS);
+      if (all) {
+        return withClient(serverTarget(values, io), io, async (client) => {
+          const r = await client.terminateWorkflow(args[0] ?? '', name);
+          io.out(`workflow ${args[0]}: ${r.ended} queued instance(s) ended, ${r.terminating} running instance(s) told to ${name}`);
+          return EXIT_OK;
+        });
+      }
       const [workflowId, instanceId] = instanceArgs(args);
       return withClient(serverTarget(values, io), io, async (client) => {
         const view = name === 'stop' ? await client.stop(workflowId, instanceId) : await client.kill(workflowId, instanceId);
@@ -149,6 +161,37 @@ function endCommand(name: 'stop' | 'kill', summary: string): Command {
     },
   };
 }
+
+export const unblockCommand: Command = {
+  name: 'unblock',
+  group: 'client',
+  summary: 'let a STRICT_SEQUENTIAL queue go on past a FAILED instance (one, or all of the workflow)',
+  usage: [
+    'maestro unblock WORKFLOW_ID INSTANCE_ID   the instance must be FAILED (it stays FAILED)',
+    'maestro unblock WORKFLOW_ID               every FAILED instance of the workflow',
+    SERVER_USAGE,
+  ],
+  async run(argv, io) {
+    let parsed;
+    try {
+      parsed = parseCommandLine('unblock', argv, SERVER_OPTION, INSTANCE_ARGS);
+    } catch (err) {
+      if (!(err instanceof UsageError && /missing INSTANCE_ID$/.test(err.message))) throw err;
+      parsed = parseCommandLine('unblock', argv, SERVER_OPTION, ['WORKFLOW_ID']); // the whole workflow
+    }
+    const { values, args } = parsed;
+    return withClient(serverTarget(values, io), io, async (client) => {
+      if (args.length === 1) {
+        io.out(`workflow ${args[0]}: ${await client.unblockWorkflow(args[0] ?? '')} FAILED instance(s) unblocked`);
+        return EXIT_OK;
+      }
+      const [workflowId, instanceId] = instanceArgs(args);
+      const view = await client.unblockInstance(workflowId, instanceId);
+      io.out(`unblocked workflow ${workflowId} instance ${instanceId} run ${view.runId} (${view.status})`);
+      return EXIT_OK;
+    });
+  },
+};
 
 export const stopCommand = endCommand('stop', 'stop a run gracefully (it ends STOPPED)');
 export const killCommand = endCommand('kill', 'end a run at once (it ends FAILED)');
