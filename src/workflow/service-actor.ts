@@ -139,8 +139,9 @@ export class ServiceActor<S extends { seq: number }, E, F, M> {
     for (const f of this.kind.reducer.resume(this.state)) this.runEffect(f);
   }
 
+  /** A copy: `apply` updates the live state in place, and a journal may hold a snapshot by reference. */
   snapshot(): ServiceSnapshot {
-    return { sv: 1, s: this.state };
+    return { sv: 1, s: structuredClone(this.state) };
   }
 
   stop(reason: Error): void {
