@@ -27,6 +27,6 @@ export function chainDef(id: string, n: number, type = 'Probe'): string {
   const steps = Array.from({ length: n }, (_, i) => ({
     step: { id: `s${i}`, type, transition: { successors: i + 1 < n ? { [`s${i + 1}`]: 'true' } : {} } },
   }));
-  return JSON.stringify({ properties: { owner: 'bench', run_strategy: 'parallel' }, workflow: { id, steps } });
+  return JSON.stringify({ properties: { owner: 'bench', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 1000 } }, workflow: { id, steps } });
 }
 

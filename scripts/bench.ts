@@ -4,8 +4,9 @@
  *  - step launch overhead (predecessor's result sent -> successor's runtime started) on a 200-step chain, p50/p99;
  *  - workflow start overhead (start request -> first step's runtime started), p50/p99;
  *  - sustained steps/s over many concurrent instances (several rounds, checkpoints included), NoOp and dispatched;
+ *  - dequeue latency of a SEQUENTIAL workflow (previous run's step done -> next run's step running), p50/p99;
  *  - SEL: a cached `params.get('x') + 1`, ns/op.
- * Options: --quick (smaller runs), --section embedded|sel|loops|cluster, --fsync always|batch|never.
+ * Options: --quick (smaller runs), --section embedded|queue|sel|loops|cluster, --fsync always|batch|never.
  * Cluster figures come from scripts/bench-cluster.ts when nats-server and etcd are installed;
  * foreach / subworkflow figures (section loops, embedded and 3-node cluster) from scripts/bench-loops.ts.
  */
@@ -112,6 +113,36 @@ async function embedded(): Promise<void> {
   }
 }
 
+/**
+ * Dequeue latency through the workflow queue owner: a SEQUENTIAL workflow with one Probe step,
+ * many instances queued; from the moment run N's step finishes to run N+1's step starting (run
+ * N's end is applied, its queue owner told, the next run journaled and launched, dispatched).
+ */
+async function queue(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'maestro-bench-'));
+  const probe = new Probe();
+  const node = await createEmbeddedNode({ dataDir: dir, fsync: args.fsync as 'batch', extraRuntimes: [probe], logLevel: 'warn' });
+  try {
+    const n = quick ? 200 : 1000;
+    await node.api.createWorkflow(
+      JSON.stringify({ properties: { owner: 'bench', run_strategy: 'sequential' }, workflow: { id: 'seq', steps: [{ step: { id: 's0', type: 'Probe' } }] } }),
+    );
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) ids.push((await node.api.startWorkflow({ workflowId: 'seq' })).instanceId);
+    await waitAll(node, 'seq', n);
+    const lat = histogram();
+    for (let i = 1; i < n; i++) {
+      const prev = probe.finished.get(`seq/${ids[i - 1]}/1/s0/1`)!;
+      const next = probe.started.get(`seq/${ids[i]}/1/s0/1`)!;
+      lat.recordValue(Math.max(1, Math.round((next - prev) * 1000)));
+    }
+    console.log(`dequeue latency (SEQUENTIAL, ${n} queued runs, file journal fsync=${args.fsync}): p50 ${us(lat.getValueAtPercentile(50))} ms, p99 ${us(lat.getValueAtPercentile(99))} ms`);
+  } finally {
+    await node.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function sel(): Promise<void> {
   const { createSelEngine } = await import('../src/expr/index.js');
   const engine = createSelEngine();
@@ -132,6 +163,7 @@ async function sel(): Promise<void> {
 
 console.log(`maestro-ts bench on ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
 if (want('embedded')) await embedded();
+if (want('queue')) await queue();
 if (want('sel')) await sel();
 if (want('loops')) {
   const dir = await mkdtemp(join(tmpdir(), 'maestro-bench-loops-'));

@@ -5,7 +5,7 @@
 import type { Command } from './command.js';
 import { devCommand } from './dev.js';
 import { clusterCommand } from './cluster-info.js';
-import { getCommand, killCommand, listCommand, putOutputsCommand, restartCommand, startCommand, stopCommand, watchCommand } from './instance-commands.js';
+import { getCommand, killCommand, listCommand, putOutputsCommand, restartCommand, startCommand, stopCommand, unblockCommand, watchCommand } from './instance-commands.js';
 import { runCommand } from './run.js';
 import { breakpointCommand, bypassCommand, pausedCommand, resumeCommand, skipCommand } from './step-commands.js';
 import { configCommand } from './config-command.js';
@@ -26,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   watchCommand,
   stopCommand,
   killCommand,
+  unblockCommand,
   restartCommand,
   skipCommand,
   bypassCommand,

@@ -1,4 +1,4 @@
-/** Client commands about instances: start, get, list, watch, stop, kill, restart, put-outputs. */
+/** Client commands about instances: start, get, list, watch, stop, kill, restart, unblock, put-outputs. */
 import type { ControlClient } from '../control/client.js';
 import type { InstanceSummary } from '../core/instance/view.js';
 import { WORKFLOW_STATUSES, type WorkflowStatus } from '../core/status.js';
@@ -139,11 +139,20 @@ function endCommand(name: 'stop' | 'kill', summary: string): Command {
     summary,
     usage: [
       `maestro ${name} WORKFLOW_ID INSTANCE_ID [--step STEP_ID]`,
+      `maestro ${name} WORKFLOW_ID --all     every instance: queued ones end at once, running ones are told to ${name}`,
       `  --step STEP_ID       ${name} only that step (${name === 'stop' ? 'STOPPED' : 'FATALLY_FAILED, then its failure_mode applies'}); other branches go on`,
       SERVER_USAGE,
     ],
     async run(argv, io) {
-      const { values, args } = parseCommandLine(name, argv, { ...SERVER_OPTION, step: { type: 'string' } }, INSTANCE_ARGS);
+      const all = argv.includes('--all');
+      const { values, args } = parseCommandLine(name, argv, { ...SERVER_OPTION, step: { type: 'string' }, all: { type: 'boolean', default: false } }, all ? ['WORKFLOW_ID'] : INSTANCE_ARGS);
+      if (all) {
+        return withClient(serverTarget(values, io), io, async (client) => {
+          const r = await client.terminateWorkflow(args[0] ?? '', name);
+          io.out(`workflow ${args[0]}: ${r.ended} queued instance(s) ended, ${r.terminating} running instance(s) told to ${name}`);
+          return EXIT_OK;
+        });
+      }
       const [workflowId, instanceId] = instanceArgs(args);
       const step = values.step;
       return withClient(serverTarget(values, io), io, async (client) => {
@@ -160,6 +169,37 @@ function endCommand(name: 'stop' | 'kill', summary: string): Command {
     },
   };
 }
+
+export const unblockCommand: Command = {
+  name: 'unblock',
+  group: 'client',
+  summary: 'let a STRICT_SEQUENTIAL queue go on past a FAILED instance (one, or all of the workflow)',
+  usage: [
+    'maestro unblock WORKFLOW_ID INSTANCE_ID   the instance must be FAILED (it stays FAILED)',
+    'maestro unblock WORKFLOW_ID               every FAILED instance of the workflow',
+    SERVER_USAGE,
+  ],
+  async run(argv, io) {
+    let parsed;
+    try {
+      parsed = parseCommandLine('unblock', argv, SERVER_OPTION, INSTANCE_ARGS);
+    } catch (err) {
+      if (!(err instanceof UsageError && /missing INSTANCE_ID$/.test(err.message))) throw err;
+      parsed = parseCommandLine('unblock', argv, SERVER_OPTION, ['WORKFLOW_ID']); // the whole workflow
+    }
+    const { values, args } = parsed;
+    return withClient(serverTarget(values, io), io, async (client) => {
+      if (args.length === 1) {
+        io.out(`workflow ${args[0]}: ${await client.unblockWorkflow(args[0] ?? '')} FAILED instance(s) unblocked`);
+        return EXIT_OK;
+      }
+      const [workflowId, instanceId] = instanceArgs(args);
+      const view = await client.unblockInstance(workflowId, instanceId);
+      io.out(`unblocked workflow ${workflowId} instance ${instanceId} run ${view.runId} (${view.status})`);
+      return EXIT_OK;
+    });
+  },
+};
 
 export const stopCommand = endCommand('stop', 'stop a run gracefully (it ends STOPPED)');
 export const killCommand = endCommand('kill', 'end a run at once (it ends FAILED)');

@@ -13,7 +13,7 @@ import { ClusterServiceClient } from '../gen/maestro/v1/cluster.js';
 import { bearerTokenInterceptor } from './auth.js';
 import { channelCredentials, type ClientTlsOptions } from './tls.js';
 import { clusterInfoFromProto } from './cluster-service.js';
-import { WorkflowStatus as PbWorkflowStatus, type InstanceChange as PbInstanceChange } from '../gen/maestro/v1/instance.js';
+import { TerminateAction, WorkflowStatus as PbWorkflowStatus, type InstanceChange as PbInstanceChange } from '../gen/maestro/v1/instance.js';
 import { formatToProto, restartPolicyToProto, workflowStatuses } from './enums.js';
 import { ControlError, fromServiceError } from './errors.js';
 import {
@@ -76,6 +76,12 @@ export interface ControlClient {
   deleteBreakpoint(workflowId: string, stepId: string, resume: boolean): Promise<number>;
   /** Output params for a RUNNING step (FAILED_PRECONDITION otherwise); returns the instance. */
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView>;
+  /** STRICT_SEQUENTIAL unblock of one FAILED instance (FAILED_PRECONDITION otherwise). */
+  unblockInstance(workflowId: string, instanceId: number): Promise<InstanceView>;
+  /** Unblocks every FAILED instance of the workflow; how many. */
+  unblockWorkflow(workflowId: string): Promise<number>;
+  /** Stop/kill every instance of the workflow: queued ones end directly, running ones are told. */
+  terminateWorkflow(workflowId: string, action: 'stop' | 'kill', reason?: string): Promise<{ ended: number; terminating: number }>;
   /** ClusterService: members, the partition map with epochs, and the answering node's health. */
   clusterInfo(): Promise<ClusterInfo>;
   /** grpc.health.v1 Check; '' asks about the server as a whole. */
@@ -242,6 +248,21 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     async putStepOutputs(workflowId, instanceId, stepId, outputs) {
       const res = await call(instances, instances.putStepOutputs, { workflowId, instanceId, stepId, outputs: toPlainObject(outputs) });
       return instanceFromProto(expectInstance(res.instance));
+    },
+    async unblockInstance(workflowId, instanceId) {
+      const res = await call(instances, instances.unblockInstance, { workflowId, instanceId });
+      return instanceFromProto(expectInstance(res.instance));
+    },
+    async unblockWorkflow(workflowId) {
+      return Number((await call(instances, instances.unblockWorkflow, { workflowId })).unblocked);
+    },
+    async terminateWorkflow(workflowId, action, reason) {
+      const res = await call(instances, instances.terminateWorkflow, {
+        workflowId,
+        action: action === 'stop' ? TerminateAction.TERMINATE_ACTION_STOP : TerminateAction.TERMINATE_ACTION_KILL,
+        reason: reason ?? '',
+      });
+      return { ended: Number(res.ended), terminating: Number(res.terminating) };
     },
     async clusterInfo() {
       return clusterInfoFromProto(await call(cluster, cluster.getClusterInfo, {}));

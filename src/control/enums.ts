@@ -7,7 +7,7 @@ import { ValidationError } from '../core/errors.js';
 import { RUN_POLICIES, STEP_STATUSES, WORKFLOW_STATUSES, type RunPolicy, type StepStatus, type WorkflowStatus } from '../core/status.js';
 import type { DefinitionFormat as CoreFormat, RestartPolicy as CoreRestartPolicy } from '../workflow/engine-api.js';
 import { DefinitionFormat } from '../gen/maestro/v1/workflow.js';
-import { RestartPolicy, RunPolicy as PbRunPolicy, StepStatus as PbStepStatus, WorkflowStatus as PbWorkflowStatus } from '../gen/maestro/v1/instance.js';
+import { RestartPolicy, TerminateAction, RunPolicy as PbRunPolicy, StepStatus as PbStepStatus, WorkflowStatus as PbWorkflowStatus } from '../gen/maestro/v1/instance.js';
 
 export interface EnumMapping<Name extends string, E extends number> {
   toProto(name: Name): E;
@@ -80,6 +80,18 @@ export function restartPolicyFromProto(p: RestartPolicy, field: string): CoreRes
       throw new ValidationError(field, `unknown restart policy ${String(p)}`);
   }
 }
+
+export function terminateActionFromProto(a: TerminateAction, field: string): 'stop' | 'kill' {
+  switch (a) {
+    case TerminateAction.TERMINATE_ACTION_STOP:
+      return 'stop';
+    case TerminateAction.TERMINATE_ACTION_KILL:
+      return 'kill';
+    default:
+      throw new ValidationError(field, `must be TERMINATE_ACTION_STOP or TERMINATE_ACTION_KILL, got ${String(a)}`);
+  }
+}
+
 
 /** RESTART_FROM_SPECIFIC has no enum value: it is a restart with `restart_from_step` set. */
 export function restartPolicyToProto(p: CoreRestartPolicy | undefined): RestartPolicy {

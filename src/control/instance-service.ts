@@ -4,7 +4,7 @@ import type { EngineApi, ListInstancesRequest } from '../workflow/engine-api.js'
 import type { InstanceServiceServer } from '../gen/maestro/v1/service.js';
 import { RestartPolicy as PbRestartPolicy, WorkflowStatus as PbWorkflowStatus } from '../gen/maestro/v1/instance.js';
 import type * as pb from '../gen/maestro/v1/instance.js';
-import { restartPolicyFromProto, workflowStatuses } from './enums.js';
+import { restartPolicyFromProto, terminateActionFromProto, workflowStatuses } from './enums.js';
 import { optionalVersion, requireInstanceId, requireString, unaryHandlers } from './handlers.js';
 import type { Logger } from '../log/logger.js';
 import { instanceToProto, summaryToProto, toPlainJson } from './mapping.js';
@@ -90,6 +90,21 @@ export function instanceService(api: EngineApi, watches: WatchRegistry, log: Log
       if (Object.keys(outputs).length === 0) throw new ValidationError('outputs', 'is empty; put at least one output param');
       const view = await api.putStepOutputs(workflowId, instanceId, stepId, outputs);
       return { instance: instanceToProto(view) };
+    }),
+
+    unblockInstance: unary(async (req: pb.UnblockInstanceRequest): Promise<pb.UnblockInstanceResponse> => {
+      const view = await api.unblockInstance(requireString(req.workflowId, 'workflow_id'), requireInstanceId(req.instanceId));
+      return { instance: instanceToProto(view) };
+    }),
+
+    unblockWorkflow: unary(async (req: pb.UnblockWorkflowRequest): Promise<pb.UnblockWorkflowResponse> => {
+      return { unblocked: await api.unblockWorkflow(requireString(req.workflowId, 'workflow_id')) };
+    }),
+
+    terminateWorkflow: unary(async (req: pb.TerminateWorkflowRequest): Promise<pb.TerminateWorkflowResponse> => {
+      const workflowId = requireString(req.workflowId, 'workflow_id');
+      const action = terminateActionFromProto(req.action, 'action');
+      return api.terminateWorkflow(workflowId, action, req.reason || undefined);
     }),
   };
 }

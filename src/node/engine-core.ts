@@ -16,9 +16,9 @@ import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { DefinitionRegistry } from '../workflow/definitions.js';
 import { newUuid } from '../workflow/ids.js';
 import { Engine } from '../workflow/engine.js';
-import { IdAllocator } from '../workflow/id-allocator.js';
 import { childPort } from '../workflow/children.js';
 import { Breakpoints } from '../workflow/breakpoints.js';
+import { queueServiceKind } from '../workflow/queue-service.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
 import type { ClusterConfig, NodeConfig } from './config.js';
@@ -63,8 +63,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const hasRuntime = (type: string) => known.has(type.toLowerCase());
   const definitions = new DefinitionRegistry(kv, now);
   const sel = createSelEngine();
-  const ids = new IdAllocator(kv);
-  const children = childPort({ transport, definitions, allocate: (wf, requestId) => ids.forRequest(wf, requestId), requestTimeoutMs: config.requestTimeoutMs });
+  const children = childPort({ transport, definitions, requestTimeoutMs: config.requestTimeoutMs });
   const breakpoints = await Breakpoints.open({
     kv,
     transport,
@@ -89,11 +88,12 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       onDispatch: d.onDispatch,
       children,
       log: log.child({ module: 'partitions' }),
+      services: [queueServiceKind({ definitions, kv, requestTimeoutMs: config.requestTimeoutMs })],
     },
     d.onStale,
   );
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log, ids, breakpoints });
+  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log, breakpoints });
   return { engine, partitions, executor, breakpoints };
 }
 

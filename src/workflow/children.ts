@@ -5,9 +5,10 @@
  * idempotent there (see composite.ts for the protocol).
  *
  * A subworkflow child is an instance of another workflow: its version is resolved here
- * (active, latest, default or a number, as Maestro's subworkflow_version) and its instance id
- * comes from that workflow's numbering with the parent step's request id as dedup key, so a
- * repeated launch after a crash finds the same child.
+ * (active, latest, default or a number, as Maestro's subworkflow_version) and it is started
+ * through that workflow's queue owner — its own numbering and run strategy, as in Maestro —
+ * with the parent step's identity as request id, so a repeated launch after a crash finds the
+ * same child. Loop iterations bypass run strategies (Maestro does the same).
  */
 import { MaestroError, NotFoundError, PreconditionError, ValidationError } from '../core/errors.js';
 import type { ChildLaunch } from '../core/instance/commands.js';
@@ -15,46 +16,56 @@ import { instanceKeyOf } from '../core/partition.js';
 import type { Transport } from '../transport/port.js';
 import type { ChildPort } from './instance-actor.js';
 import type { ChildEndedMessage, StartMessage } from './messages.js';
-import { parseSummaryReply } from './reply-schemas.js';
+import { parseSummaryReply, parseViewReply } from './reply-schemas.js';
+import { queueKeyOf } from '../core/queue/model.js';
+import type { QueueMessage } from './queue-messages.js';
 import type { DefinitionRegistry } from './definitions.js';
 
 export interface ChildDeps {
   transport: Transport;
   definitions: DefinitionRegistry;
-  /** A new instance id of a workflow, or the one an earlier start with this request id got. */
-  allocate(workflowId: string, requestId: string): Promise<number>;
   requestTimeoutMs: number;
 }
 
 export function childPort(d: ChildDeps): ChildPort {
+  const ask = (to: string, msg: unknown) => d.transport.request(to, msg, { timeoutMs: d.requestTimeoutMs });
   return {
     async launch(l: ChildLaunch) {
-      let version: number;
-      let instanceId = l.instanceId;
       if (l.kind === 'subworkflow') {
-        version = typeof l.version === 'number' ? l.version : await resolveVersionSpec(d.definitions, l.workflowId, l.version);
-        instanceId ??= await d.allocate(l.workflowId, l.requestId ?? '');
-      } else {
-        version = l.version as number;
+        const queue = queueKeyOf(l.workflowId);
+        if (l.instanceId === undefined) {
+          // A new child: numbered and run (or queued, or created STOPPED) by its workflow's queue.
+          const version = typeof l.version === 'number' ? l.version : await resolveVersionSpec(d.definitions, l.workflowId, l.version);
+          const msg: QueueMessage = { type: 'Enqueue', version, params: l.params, initiator: 'SUBWORKFLOW', parent: l.parent, depth: l.depth, correlationId: l.correlationId };
+          if (l.requestId !== undefined) msg.requestId = l.requestId.slice(0, 200);
+          const view = parseViewReply(queue, await ask(queue, msg));
+          return { instanceId: view.instanceId, runId: view.runId, version: view.version };
+        }
+        if (l.restart) {
+          // The parent restarted: the same child runs again, through its queue.
+          const view = parseViewReply(queue, await ask(queue, { type: 'Restart', instanceId: l.instanceId, policy: l.restart } satisfies QueueMessage));
+          return { instanceId: view.instanceId, runId: view.runId, version: view.version };
+        }
       }
-      if (instanceId === undefined) throw new ValidationError('instance_id', `a ${l.kind} launch needs one`);
+      // A loop iteration (created or re-run here, bypassing run strategies as in Maestro), or
+      // after a recovery a known subworkflow child asked again (it reports again if it ended).
+      const instanceId = l.instanceId!;
       const msg: StartMessage = {
         type: 'Start',
         workflowId: l.workflowId,
         instanceId,
-        version,
+        version: typeof l.version === 'number' ? l.version : 1,
         params: l.params,
         initiator: l.kind === 'subworkflow' ? 'SUBWORKFLOW' : l.kind === 'foreach' ? 'FOREACH' : 'WHILE',
         parent: l.parent,
         depth: l.depth,
         correlationId: l.correlationId,
       };
-      if (l.requestId !== undefined) msg.requestId = l.requestId.slice(0, 200);
       if (l.runId !== 1 || l.restart) msg.runId = l.runId;
       if (l.source) msg.source = l.source;
       if (l.restart) msg.restart = l.restart;
       const key = instanceKeyOf(l.workflowId, instanceId);
-      const view = parseSummaryReply(key, await d.transport.request(key, msg, { timeoutMs: d.requestTimeoutMs }));
+      const view = parseSummaryReply(key, await ask(key, msg));
       return { instanceId, runId: view.runId, version: view.version };
     },
     async notify(parentKey: string, msg: ChildEndedMessage) {

@@ -5,7 +5,7 @@
  */
 import { AlreadyExistsError, NotFoundError, PreconditionError, ValidationError } from '../core/errors.js';
 import { completeRequest, parseWorkflowObject, toMaestroJson } from '../core/definition/index.js';
-import type { Properties, WorkflowCreateInput } from '../core/definition/model.js';
+import type { Properties, RunStrategy, WorkflowCreateInput } from '../core/definition/model.js';
 import { compileWorkflow, type CompiledWorkflow } from '../core/instance/index.js';
 import { inlineRequest } from '../core/instance/inline.js';
 import type { InlineSource } from '../core/instance/state.js';
@@ -96,7 +96,11 @@ export class DefinitionRegistry {
 
   /** The version a start uses: `version` if it exists, else the active one. */
   async resolveVersion(id: string, version?: number): Promise<number> {
-    const h = await this.header(id);
+    return this.pickVersion(await this.header(id), version);
+  }
+
+  private pickVersion(h: Header, version?: number): number {
+    const id = h.workflowId;
     if (!version || version <= 0) {
       if (h.activeVersion > 0) return h.activeVersion;
       throw new PreconditionError(
@@ -122,6 +126,23 @@ export class DefinitionRegistry {
       hit.catch(() => this.compiled.delete(key));
     }
     return hit;
+  }
+
+  /**
+   * The version a start uses (as resolveVersion) and the run strategy in force: the latest
+   * version's properties (properties are shared by all versions, Maestro's snapshot). One
+   * header read; the compiled latest version is cached.
+   */
+  async resolveStart(id: string, version?: number): Promise<{ version: number; runStrategy: RunStrategy }> {
+    const h = await this.header(id);
+    const v = this.pickVersion(h, version);
+    return { version: v, runStrategy: (await this.compiledVersion(id, h.latestVersion)).request.properties.runStrategy };
+  }
+
+  /** The run strategy in force for `id` (the latest version's). */
+  async runStrategyOf(id: string): Promise<RunStrategy> {
+    const h = await this.header(id);
+    return (await this.compiledVersion(id, h.latestVersion)).request.properties.runStrategy;
   }
 
   /** The compiled definition of a version (cached; versions are immutable). */

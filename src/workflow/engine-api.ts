@@ -92,6 +92,12 @@ export interface EngineApi {
   listPausedAttempts(workflowId: string, stepId: string): Promise<PausedAttempt[]>;
   /** Removes the breakpoint (NotFound if absent); with `resume`, resumes every attempt paused at it: returns how many. */
   deleteBreakpoint(workflowId: string, stepId: string, resume: boolean): Promise<number>;
+  /** STRICT_SEQUENTIAL: the instance's FAILED run no longer blocks the queue (FAILED_PRECONDITION unless FAILED). */
+  unblockInstance(workflowId: string, instanceId: number): Promise<InstanceView>;
+  /** Unblocks every FAILED instance of the workflow; how many. */
+  unblockWorkflow(workflowId: string): Promise<number>;
+  /** Stop/kill every instance of the workflow: queued ones end directly, running ones are told. */
+  terminateWorkflow(workflowId: string, action: 'stop' | 'kill', reason?: string): Promise<{ ended: number; terminating: number }>;
   /** Output params for a RUNNING step, from the job behind it; visible to later steps. */
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView>;
 }

@@ -11,7 +11,6 @@ import type { WorkflowCreateInput, WorkflowCreateRequest } from '../core/definit
 import { instanceKeyOf } from '../core/partition.js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
 import type { KvStore } from '../store/port.js';
-import { IdAllocator } from './id-allocator.js';
 import type { Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import type {
@@ -28,6 +27,8 @@ import type {
 } from './engine-api.js';
 import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.js';
 import { parseViewReply } from './reply-schemas.js';
+import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
+import { queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
 import { isRetryable } from '../retry/index.js';
 
@@ -47,8 +48,6 @@ export interface EngineDeps {
   hasRuntime(stepType: string): boolean;
   requestTimeoutMs: number;
   log?: Logger;
-  /** Instance numbering, shared with the node's child launcher (default: its own). */
-  ids?: IdAllocator;
   /** Breakpoints (KV-backed); without them the breakpoint calls are refused. */
   breakpoints?: Breakpoints;
 }
@@ -56,11 +55,9 @@ export interface EngineDeps {
 const MAX_PAGE = 1000;
 
 export class Engine implements EngineApi {
-  private readonly ids: IdAllocator;
   private readonly log: Logger;
 
   constructor(private readonly d: EngineDeps) {
-    this.ids = d.ids ?? new IdAllocator(d.kv);
     this.log = moduleLogger(d.log, 'engine');
   }
 
@@ -82,10 +79,26 @@ export class Engine implements EngineApi {
     return req;
   }
 
+  /**
+   * A new version. A change of run strategy is first put to the workflow's queue owner, which
+   * refuses it where Maestro does (FAILED_PRECONDITION); after the version is stored the owner
+   * is told (it dequeues under the new strategy).
+   */
   async createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo> {
     const input = parseWorkflowInput(text, format);
-    await this.checkRequest(input);
-    return this.d.definitions.create(input);
+    const req = await this.checkRequest(input);
+    const id = input.workflow.id;
+    const before = (await this.d.definitions.latestProperties(id))?.runStrategy;
+    const next = req.properties.runStrategy;
+    const changed = before !== undefined && (before.rule !== next.rule || before.workflowConcurrency !== next.workflowConcurrency);
+    if (changed) await this.askQueue(id, { type: 'Strategy', runStrategy: next, check: true });
+    const info = await this.d.definitions.create(input);
+    if (changed) {
+      this.askQueue(id, { type: 'Strategy', runStrategy: next }).catch((err: unknown) =>
+        this.log.warn({ err, workflowId: id }, 'queue owner not told of the new run strategy; the next start carries it'),
+      );
+    }
+    return info;
   }
 
   getWorkflow(workflowId: string, version?: number): Promise<WorkflowVersionInfo> {
@@ -104,19 +117,16 @@ export class Engine implements EngineApi {
     return this.d.definitions.delete(workflowId);
   }
 
+  /**
+   * Through the workflow's queue owner: it numbers the instance (latest + 1), dedups by request
+   * id and applies the run strategy; the view says CREATED (queued), IN_PROGRESS or STOPPED.
+   */
   async startWorkflow(req: StartRequest): Promise<InstanceView> {
     if (!req.workflowId) throw new ValidationError('workflow_id', 'is required');
-    const version = await this.d.definitions.resolveVersion(req.workflowId, req.version);
-    const instanceId = await this.ids.forRequest(req.workflowId, req.requestId);
-    const msg: InstanceMessage = {
-      type: 'Start',
-      workflowId: req.workflowId,
-      instanceId,
-      version,
-      params: req.params ?? {},
-      requestId: req.requestId,
-    };
-    return this.call(req.workflowId, instanceId, msg);
+    const { version, runStrategy } = await this.d.definitions.resolveStart(req.workflowId, req.version);
+    const msg: QueueMessage = { type: 'Enqueue', version, params: req.params ?? {}, runStrategy };
+    if (req.requestId) msg.requestId = req.requestId;
+    return parseViewReply(queueKeyOf(req.workflowId), await this.askQueue(req.workflowId, msg));
   }
 
   getInstance(workflowId: string, instanceId: number): Promise<InstanceView> {
@@ -168,14 +178,24 @@ export class Engine implements EngineApi {
     return this.call(workflowId, instanceId, { type: 'Action', action: 'kill' });
   }
 
+  /**
+   * Through the queue owner (a new run obeys the run strategy); inline loop iterations directly.
+   * `stepId`: restart from that step (RESTART_FROM_SPECIFIC; `policy` must be it or absent).
+   */
   async restart(workflowId: string, instanceId: number, policy?: RestartPolicy, stepId?: string): Promise<InstanceView> {
     if (stepId !== undefined && policy !== undefined && policy !== 'RESTART_FROM_SPECIFIC') {
       throw new ValidationError('restart_policy', `a restart from step ${stepId} is RESTART_FROM_SPECIFIC, not ${policy}`);
     }
     if (stepId === undefined && policy === 'RESTART_FROM_SPECIFIC') throw new ValidationError('restart_step_id', 'is required with RESTART_FROM_SPECIFIC');
-    const msg: InstanceMessage = { type: 'Action', action: 'restart', policy: policy ?? (stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC') };
+    const p: RestartPolicy = policy ?? (stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC');
+    if (bypassesQueue(workflowId)) {
+      const msg: InstanceMessage = { type: 'Action', action: 'restart', policy: p };
+      if (stepId !== undefined) msg.stepId = stepId;
+      return this.call(workflowId, instanceId, msg);
+    }
+    const msg: QueueMessage = { type: 'Restart', instanceId, policy: p };
     if (stepId !== undefined) msg.stepId = stepId;
-    return this.call(workflowId, instanceId, msg);
+    return parseViewReply(queueKeyOf(workflowId), await this.askQueue(workflowId, msg));
   }
 
   async stepAction(workflowId: string, instanceId: number, stepId: string, action: StepActionKind, opts: { attempt?: number; reason?: string } = {}): Promise<InstanceView> {
@@ -223,6 +243,36 @@ export class Engine implements EngineApi {
   private bp(): Breakpoints {
     if (!this.d.breakpoints) throw new PreconditionError('breakpoints are not available on this engine (no breakpoint store configured)');
     return this.d.breakpoints;
+  }
+
+  /** STRICT_SEQUENTIAL unblock of one instance: its latest run must be FAILED. */
+  async unblockInstance(workflowId: string, instanceId: number): Promise<InstanceView> {
+    if (!workflowId) throw new ValidationError('workflow_id', 'is required');
+    if (bypassesQueue(workflowId)) return this.getInstance(workflowId, instanceId); // Maestro: a no-op for inline workflows
+    return parseViewReply(queueKeyOf(workflowId), await this.askQueue(workflowId, { type: 'Unblock', instanceId }));
+  }
+
+  /** Unblocks every FAILED instance of the workflow; answers how many. */
+  async unblockWorkflow(workflowId: string): Promise<number> {
+    await this.d.definitions.header(workflowId);
+    return unblockReply.parse(await this.askQueue(workflowId, { type: 'Unblock' })).unblocked;
+  }
+
+  /** Workflow-wide stop/kill: queued runs end directly, running ones are told to stop/kill. */
+  async terminateWorkflow(workflowId: string, action: 'stop' | 'kill', reason?: string): Promise<TerminateReply> {
+    await this.d.definitions.header(workflowId);
+    const msg: QueueMessage = { type: 'Terminate', action };
+    if (reason) msg.reason = reason;
+    return terminateReply.parse(await this.askQueue(workflowId, msg));
+  }
+
+  /** The queue owner's state in brief (queued, running, blocking failures). */
+  async queueInfo(workflowId: string): Promise<QueueInfoReply> {
+    return queueInfoReply.parse(await this.askQueue(workflowId, { type: 'QueueInfo' }));
+  }
+
+  private askQueue(workflowId: string, msg: QueueMessage): Promise<unknown> {
+    return this.d.transport.request(queueKeyOf(workflowId), msg, { timeoutMs: this.d.requestTimeoutMs });
   }
 
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView> {

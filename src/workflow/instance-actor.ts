@@ -19,7 +19,7 @@
  *   event is refused with the reason.
  */
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
-import { MaestroError, PreconditionError, StaleEpochError, assertNever } from '../core/errors.js';
+import { MaestroError, NotFoundError, PreconditionError, StaleEpochError, assertNever } from '../core/errors.js';
 import {
   applyEvent,
   encodeRecordEvent,
@@ -36,11 +36,13 @@ import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
-import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type StartMessage, type StepActionMessage } from './messages.js';
+import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type LaunchMessage, type StartMessage, type StepActionMessage } from './messages.js';
 import { childReport } from '../core/instance/composite.js';
 import type { ChildLaunch } from '../core/instance/commands.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import { isRetryable } from '../retry/index.js';
+import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
+import type { QueueMessage } from './queue-messages.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
 
 function stepActionEvent(msg: StepActionMessage, atMs: number): InstanceEvent {
@@ -211,12 +213,15 @@ export class InstanceActor {
         return msg.epoch === this.host.epoch && state?.timers[msg.timerId] ? { t: 'timer', atMs, timerId: msg.timerId } : 'skip';
       case 'Redispatch':
         return { t: 'redispatch', atMs, attemptIds: msg.attemptIds };
+      case 'Launch':
+        return launchEvent(this.state, msg, atMs);
       case 'Action':
         if (msg.action === 'restart') {
           const policy = msg.policy ?? (msg.stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC');
           return msg.stepId === undefined ? { t: 'restart', atMs, policy } : { t: 'restart', atMs, policy, stepId: msg.stepId };
         }
-        return { t: msg.action, atMs };
+        if (msg.ifRunning && (!this.state || isWorkflowTerminal(this.state.status))) return 'get';
+        return msg.reason === undefined ? { t: msg.action, atMs } : { t: msg.action, atMs, reason: msg.reason };
       case 'StepAction':
         return stepActionEvent(msg, atMs);
       case 'Get':
@@ -413,6 +418,7 @@ export class InstanceActor {
           break;
         case 'finished':
           if (this.state?.parent) this.notifyParent();
+          this.notifyQueue();
           break;
         case 'launch':
           this.launch(cmd.launch, 1);
@@ -472,6 +478,18 @@ export class InstanceActor {
       }
       this.failed(err, { parent: `${p.workflowId}/${p.instanceId}`, stepId: p.stepId }, 'parent not told that this child ended; it asks again when it recovers');
     });
+  }
+
+  /**
+   * Tells the workflow's queue owner this run ended, so it dequeues (best effort: after a
+   * takeover the queue owner asks its running instances, so a lost notice wedges nothing).
+   * Inline loop iterations bypass the queue and tell nobody.
+   */
+  private notifyQueue(): void {
+    const s = this.state;
+    if (!s || bypassesQueue(s.workflowId, s.initiator)) return;
+    const msg: QueueMessage = { type: 'Ended', instanceId: s.instanceId, runId: s.runId, status: s.status };
+    this.host.transport.request(queueKeyOf(s.workflowId), msg).catch((err: unknown) => this.failed(err, { runId: s.runId }, 'queue owner not told of the run end (it reconciles after a takeover)'));
   }
 
   private runInline(runtime: StepRuntime, task: StepTask): void {
@@ -553,4 +571,33 @@ function childEnded(msg: ChildEndedMessage, atMs: number): InstanceEvent {
   if (msg.feedback) ev.feedback = msg.feedback;
   if (msg.error !== undefined) ev.error = msg.error;
   return ev;
+}
+
+/** The event a queue owner's Launch still needs (see LaunchMessage), or 'get' when it is done. */
+function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, atMs: number): InstanceEvent | 'get' {
+  const ended = msg.mode === 'stop' || msg.mode === 'kill' ? { status: msg.mode === 'stop' ? ('STOPPED' as const) : ('FAILED' as const), reason: msg.reason ?? `${msg.mode === 'stop' ? 'stopped' : 'killed'} by its run strategy` } : undefined;
+  if (!s) {
+    if (msg.runId !== 1 || !msg.start) throw new NotFoundError(`instance ${msg.workflowId}/${msg.instanceId} not found`);
+    const st = msg.start;
+    const ev: InstanceEvent = { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: st.version, runParams: st.params, initiator: st.initiator ?? 'MANUAL' };
+    if (st.requestId !== undefined) ev.requestId = st.requestId;
+    if (st.parent !== undefined) ev.parent = st.parent;
+    if (st.depth) ev.depth = st.depth;
+    if (st.correlationId !== undefined) ev.correlationId = st.correlationId;
+    if (msg.mode === 'queue') ev.hold = true;
+    if (ended) ev.ended = ended;
+    return ev;
+  }
+  if (s.runId < msg.runId) {
+    const ev: InstanceEvent = { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
+    if (msg.stepId !== undefined) ev.stepId = msg.stepId;
+    if (msg.mode === 'queue') ev.hold = true;
+    if (ended) ev.ended = ended;
+    return ev;
+  }
+  if (s.runId === msg.runId && s.status === 'CREATED') {
+    if (msg.mode === 'run') return { t: 'run', atMs };
+    if (ended) return { t: msg.mode as 'stop' | 'kill', atMs, reason: ended.reason };
+  }
+  return 'get';
 }

@@ -27,7 +27,5 @@ export type VersionRecord = Static<typeof VersionRecordSchema>;
 export const checkHeader = wire('workflow header', HeaderSchema).parse;
 /** `wfv/<id>/<version>`: one immutable version. */
 export const checkVersionRecord = wire('workflow version', VersionRecordSchema).parse;
-/** `seq/<workflowId>`: the last instance id reserved. */
+/** `seq/<workflowId>`: the last instance id an older engine's block allocator reserved (read once per queue; see queue-service.ts). */
 export const checkIdCounter = wire('instance id counter', Int(0)).parse;
-/** `req/<workflowId>/<requestId>`: the instance a start request id got. */
-export const checkRequestInstance = wire('request id entry', Int(1)).parse;

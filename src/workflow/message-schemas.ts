@@ -17,22 +17,15 @@ import { PROTOCOL_TOPICS, StepResultMessageSchema, stepTask } from '../protocol/
 import { Id, ID_MAX_CHARS, Int, Ms, PlainMap, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
 import type { WireSchemas } from '../transport/port.js';
 import { BREAKPOINTS_TOPIC, instanceTopic, type InstanceMessage, type ListMessage, type ListPausedMessage } from './messages.js';
+import { isServiceKey } from '../core/service/reducer.js';
+import { ParentRefSchema } from './child-schemas.js';
+import { QUEUE_KEY_PREFIX } from '../core/queue/model.js';
+import { parseQueueMessage, type QueueMessage } from './queue-messages.js';
 import type { StepActionKind } from '../core/instance/events.js';
 
 const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')]);
 const WorkflowStatusSchema = Type.Union(WORKFLOW_STATUSES.map((s) => Type.Literal(s)));
 const StepStatusSchema = Type.Union(STEP_STATUSES.map((s) => Type.Literal(s)));
-const NameList = Type.Array(Id(), { maxItems: 1000 });
-const ParentRefSchema = Type.Object({
-  workflowId: Id(),
-  instanceId: Int(1),
-  runId: Int(1),
-  stepId: Id(),
-  attempt: Int(1),
-  sync: Type.Boolean(),
-  report: Type.Optional(Type.Record(Id(), NameList)),
-  feedback: Type.Optional(NameList),
-});
 const InlineSourceSchema = Type.Object({ workflowId: Id(), version: Int(1), path: Type.Array(Id(), { minItems: 1, maxItems: 64 }) });
 const RollupSchema = Type.Object({ total: Int(0), counts: Type.Partial(Type.Record(StepStatusSchema, Int(0))) });
 
@@ -79,6 +72,8 @@ const ActionSchema = Type.Object({
   action: Type.Union([Type.Literal('stop'), Type.Literal('kill'), Type.Literal('restart')]),
   policy: Type.Optional(Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')])),
   stepId: Type.Optional(Id()),
+  reason: Type.Optional(Text()),
+  ifRunning: Type.Optional(Type.Boolean()),
 });
 
 const StepActionSchema = Type.Object({
@@ -86,6 +81,39 @@ const StepActionSchema = Type.Object({
   stepId: Id(),
   action: Type.Union(['stop', 'kill', 'skip', 'bypass', 'restart', 'resume'].map((a) => Type.Literal(a as StepActionKind))),
   attempt: Type.Optional(Int(1)),
+  reason: Type.Optional(Text()),
+});
+
+export const InitiatorSchema = Type.Union([
+  Type.Literal('MANUAL'),
+  Type.Literal('TIME'),
+  Type.Literal('SIGNAL'),
+  Type.Literal('SUBWORKFLOW'),
+  Type.Literal('FOREACH'),
+  Type.Literal('WHILE'),
+]);
+
+/** How the queue owner creates run 1 of an instance (also the body of an Enqueue). */
+export const EntryStartFields = {
+  version: Int(1),
+  params: PlainMap(PARAM_MAP_SIZE_LIMIT),
+  requestId: Type.Optional(Id()),
+  initiator: Type.Optional(InitiatorSchema),
+  /** A subworkflow child's parent step, nesting depth and tree (composite.ts). */
+  parent: Type.Optional(ParentRefSchema),
+  depth: Type.Optional(Int(0)),
+  correlationId: Type.Optional(Id()),
+};
+
+const LaunchSchema = Type.Object({
+  type: Type.Literal('Launch'),
+  workflowId: Id(),
+  instanceId: Int(1),
+  runId: Int(1),
+  mode: Type.Union([Type.Literal('queue'), Type.Literal('run'), Type.Literal('stop'), Type.Literal('kill')]),
+  start: Type.Optional(Type.Object(EntryStartFields)),
+  policy: Type.Optional(Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')])),
+  stepId: Type.Optional(Id()),
   reason: Type.Optional(Text()),
 });
 
@@ -101,6 +129,7 @@ const PutOutputsSchema = Type.Object({
 /** Every message an instance actor takes from the transport: one line per type. */
 const INSTANCE_MESSAGES = [
   StartSchema,
+  LaunchSchema,
   StepResultMessageSchema,
   ActionSchema,
   StepActionSchema,
@@ -156,22 +185,31 @@ export function parseInstanceMessage(body: unknown): InstanceMessage {
 }
 
 /**
- * Checks a message for actor `to`: a partition address takes only List; an instance key takes
+ * Checks a message for actor `to`: a partition address takes only List; a service key (`~kind/`)
+ * its kind's messages; an instance key takes
  * instance messages, and a Start must name the instance `to` is the key of (else it would
  * create an instance under another's key, possibly in the wrong partition).
  */
-export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | ListPausedMessage {
+export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | ListPausedMessage | QueueMessage {
   if (to.length === 0 || to.length > ID_MAX_CHARS) throw new InvalidMessageError('actor message', 'to', `must be 1..${ID_MAX_CHARS} chars, got ${to.length}`);
   if (to.startsWith(PARTITION_ADDRESS_PREFIX)) {
     const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
     return type === 'ListPaused' ? listPaused.parse(body) : list.parse(body);
   }
+  if (isServiceKey(to)) {
+    const kind = SERVICE_MESSAGES.find(([prefix]) => to.startsWith(prefix));
+    if (!kind) throw new InvalidMessageError('actor message', 'to', `no service kind owns ${to.slice(0, 40)}`);
+    return kind[1](body);
+  }
   const msg = parseInstanceMessage(body);
-  if (msg.type === 'Start' && instanceKeyOf(msg.workflowId, msg.instanceId) !== to) {
-    throw new InvalidMessageError('Start message', 'workflowId', `names instance ${instanceKeyOf(msg.workflowId, msg.instanceId)}, sent to ${to}`);
+  if ((msg.type === 'Start' || msg.type === 'Launch') && instanceKeyOf(msg.workflowId, msg.instanceId) !== to) {
+    throw new InvalidMessageError(`${msg.type} message`, 'workflowId', `names instance ${instanceKeyOf(msg.workflowId, msg.instanceId)}, sent to ${to}`);
   }
   return msg;
 }
+
+/** Service actor kinds' message checks by key prefix (service-actor.ts): one line per kind. */
+const SERVICE_MESSAGES: ReadonlyArray<readonly [prefix: string, parse: (body: unknown) => QueueMessage]> = [[QUEUE_KEY_PREFIX, parseQueueMessage]];
 
 /** Instance topics (`instanceTopic(key)`) carry InstanceChange; the protocol's topics their own. */
 const INSTANCE_TOPIC_PREFIX = instanceTopic('');

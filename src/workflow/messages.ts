@@ -8,6 +8,7 @@ import type { RestartPolicy } from './engine-api.js';
 import type { InlineSource, ParentRef, Rollup } from '../core/instance/state.js';
 import type { WorkflowStatus } from '../core/status.js';
 import type { StepActionKind } from '../core/instance/events.js';
+import type { Initiator } from '../core/instance/events.js';
 
 export interface StartMessage {
   type: 'Start';
@@ -58,12 +59,48 @@ export interface ChildFailedMessage {
   error: string;
 }
 
+/**
+ * From the workflow's queue owner (queue-service.ts): create, begin or end directly run
+ * `runId` of this instance. Idempotent: the instance does what is still to do and answers its
+ * view. Absent instance + run 1: created from `start` (CREATED for 'queue', IN_PROGRESS for
+ * 'run', STOPPED/FAILED for 'stop'/'kill'). Run `runId` > the instance's: a restart (held for
+ * 'queue'). The instance's own run `runId` still CREATED: 'run' begins it, 'stop'/'kill' end
+ * it. Anything else: just the view.
+ */
+export interface LaunchMessage {
+  type: 'Launch';
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  mode: 'queue' | 'run' | 'stop' | 'kill';
+  start?: {
+    version: number;
+    params: Record<string, unknown>;
+    requestId?: string;
+    initiator?: Initiator;
+    parent?: ParentRef;
+    depth?: number;
+    correlationId?: string;
+  };
+  policy?: RestartPolicy;
+  /** The restart step of RESTART_FROM_SPECIFIC. */
+  stepId?: string;
+  reason?: string;
+}
+
 export interface ActionMessage {
   type: 'Action';
   action: 'stop' | 'kill' | 'restart';
   policy?: RestartPolicy;
   /** The restart step of RESTART_FROM_SPECIFIC. */
   stepId?: string;
+  /** Why (shown as the instance's error); stop/kill only. */
+  reason?: string;
+  /**
+   * Sent by the queue owner: a stop/kill of an instance that already ended answers its view
+   * instead of FAILED_PRECONDITION (the queue resends after a takeover).
+   */
+  ifRunning?: boolean;
 }
 
 /** A step action on the latest run (core/instance/actions.ts has the rules). */
@@ -101,6 +138,7 @@ export interface PutOutputsMessage {
 export type InstanceMessage =
   | StepResultMessage
   | StartMessage
+  | LaunchMessage
   | ActionMessage
   | StepActionMessage
   | GetMessage

@@ -36,6 +36,10 @@
  * encode. The same checkpoint forgets the oldest finished instances beyond
  * `retainFinishedPerPartition` (kept in finish order, so retention never scans the partition).
  * Instances held read-only after a failed replay are never snapshotted (their records stay).
+ *
+ * Service actors (service-actor.ts: keys `~<kind>/...`, e.g. a workflow's queue owner) live
+ * here beside the instances, under the same fencing, journal, checkpoints and recovery; keys are
+ * dispatched by prefix to the kind in `deps.services`. They are never forgotten by retention.
  */
 import { MaestroError, NotFoundError, PreconditionError, StaleEpochError } from '../core/errors.js';
 import { encodeSnapshotState, toSummary, type InstanceState, type MachineContext } from '../core/instance/index.js';
@@ -48,13 +52,18 @@ import { InstanceActor, type ActorHostHooks, type ChildPort } from './instance-a
 import type { InlineSource } from '../core/instance/state.js';
 import type { InstanceMessage, ListMessage, ListPausedMessage } from './messages.js';
 import type { PausedAttempt } from './engine-api.js';
+import type { QueueMessage } from './queue-messages.js';
 import { recoverPartition } from './recovery.js';
+import { isServiceKey } from '../core/service/reducer.js';
+import { ServiceActor, type AnyServiceKind, type ServiceHostHooks } from './service-actor.js';
 import type { Logger } from '../log/logger.js';
 import { TOPIC_PARTITION_EPOCH, type PartitionEpoch } from '../protocol/executor.js';
 
 
 
 const REPLY_CACHE_SIZE = 4096;
+/** Messages whose resend (same msgId) must get the first one's reply (see deliverOnce). */
+const NOT_IDEMPOTENT: ReadonlySet<string> = new Set(['Action', 'StepAction', 'PutOutputs', 'Enqueue', 'Restart', 'Terminate', 'Unblock']);
 /** A finished instance with at most this many records in all is never snapshotted (see above). */
 export const SHORT_HISTORY_RECORDS = 32;
 
@@ -76,6 +85,8 @@ export interface HostDeps {
   inlineRuntimes?: ActorHostHooks['inlineRuntimes'];
   /** Child instances of foreach/while/subworkflow steps (children.ts); without it such steps fail. */
   children?: ChildPort;
+  /** Service actor kinds hosted beside instances (by key prefix). */
+  services?: readonly AnyServiceKind[];
 }
 
 /** The child port of a host given none (unit tests of hosts and actors). */
@@ -88,6 +99,9 @@ export const NO_CHILDREN: ChildPort = {
 
 export class PartitionHost {
   private readonly actors = new Map<string, InstanceActor>();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly services = new Map<string, ServiceActor<any, any, any, any>>();
+  private readonly serviceHooks: ServiceHostHooks;
   /** Recent replies to actions by msgId (see deliverOnce), oldest first. */
   private readonly replies = new Map<string, Promise<unknown>>();
   private sub: Subscription | undefined;
@@ -123,6 +137,16 @@ export class PartitionHost {
       inlineRuntimes: deps.inlineRuntimes,
       children: deps.children ?? NO_CHILDREN,
     };
+    this.serviceHooks = {
+      partition,
+      epoch,
+      journal: deps.journal,
+      transport: deps.transport,
+      now: deps.now,
+      log: deps.log,
+      onStale: (err) => deps.onStale(partition, err),
+      onApplied: (key, n) => this.applied(key, undefined, n),
+    };
   }
 
   /**
@@ -148,15 +172,31 @@ export class PartitionHost {
     for (const f of recovered.failures) {
       deps.log.error({ partition, epoch, instance: f.key, err: f.cause }, `instance held read-only: ${f.reason}`);
     }
+    for (const [key, img] of image.instances) {
+      if (!isServiceKey(key) || (!img.snapshot && img.records.length === 0)) continue;
+      const kind = host.kindOf(key);
+      if (!kind) {
+        deps.log.error({ partition, epoch, key }, 'no service kind owns this journaled key; its records are kept, unread');
+        continue;
+      }
+      try {
+        host.services.set(key, ServiceActor.recover(key, kind, img, host.serviceHooks));
+        if (img.records.length > 0) host.dirty.add(key);
+      } catch (err) {
+        host.replayFailures++;
+        deps.log.error({ partition, epoch, key, err }, 'service actor could not be recovered; its records are kept');
+      }
+    }
     const ended = [...host.actors].filter(([, a]) => isFinished(a.current!));
     ended.sort(([, a], [, b]) => a.current!.endedAtMs! - b.current!.endedAtMs!);
     for (const [key] of ended) host.finished.add(key);
     const announce: PartitionEpoch = { partition, epoch };
     deps.transport.publish(TOPIC_PARTITION_EPOCH, announce);
     for (const a of host.actors.values()) a.resume();
+    for (const sv of host.services.values()) sv.resume();
     host.sweeper = setInterval(() => host.sweep(), host.sweepEveryMs);
     host.sweeper.unref();
-    host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage | ListPausedMessage, msgId));
+    host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage | ListPausedMessage | QueueMessage, msgId));
     return host;
   }
 
@@ -196,8 +236,8 @@ export class PartitionHost {
    * sender's resend of one — same msgId, after a lost reply — gets the first one's reply.
    * Step results need no cache: the machine ignores results for attempts that ended.
    */
-  deliverOnce(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage, msgId: string): Promise<unknown> {
-    if (!msgId || (msg.type !== 'Action' && msg.type !== 'StepAction' && msg.type !== 'PutOutputs')) return this.deliver(to, msg);
+  deliverOnce(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage | QueueMessage, msgId: string): Promise<unknown> {
+    if (!msgId || !NOT_IDEMPOTENT.has(msg.type)) return this.deliver(to, msg);
     const hit = this.replies.get(msgId);
     if (hit) return hit;
     const reply = this.deliver(to, msg);
@@ -207,29 +247,53 @@ export class PartitionHost {
     return reply;
   }
 
-  async deliver(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage): Promise<unknown> {
+  async deliver(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage | QueueMessage): Promise<unknown> {
     if (msg.type === 'List') return this.summaries(msg);
     if (msg.type === 'ListPaused') return this.pausedAttempts(msg.workflowId, msg.stepId);
     if (this.closed) throw new MaestroError('unavailable', `partition ${this.partition} is moving`, { retryable: true });
+    if (isServiceKey(to)) return this.service(to).post(msg);
+    const m = msg as InstanceMessage;
     let actor = this.actors.get(to);
     if (!actor) {
-      if (msg.type !== 'Start') {
+      const create = m.type === 'Start' ? m : m.type === 'Launch' && m.runId === 1 && m.start ? { workflowId: m.workflowId, version: m.start.version, source: undefined } : undefined;
+      if (!create) {
         if (msg.type === 'StepResult') return true; // a result for an instance we no longer hold
         const why = this.unrecovered.get(to);
         if (why !== undefined) throw new PreconditionError(`instance ${to} could not be recovered: ${why}`);
         throw new NotFoundError(`instance ${to} not found`);
       }
-      const ctx = await this.contextFor(msg.workflowId, msg.version, msg.source);
+      const ctx = await this.contextFor(create.workflowId, create.version, create.source);
       const fresh = this.actors.get(to) ?? new InstanceActor(to, undefined, ctx, this.hooks);
       this.actors.set(to, fresh);
-      return fresh.post(msg).catch((err: unknown) => {
+      return fresh.post(m).catch((err: unknown) => {
         if (!fresh.current && this.actors.get(to) === fresh) this.actors.delete(to); // refused start
         throw err;
       });
     }
     // A Start for an existing instance (a request-id retry, a parent's repeated launch) is the
     // actor's to answer: see InstanceActor.startEvent.
-    return actor.post(msg);
+    return actor.post(m);
+  }
+
+  /** The service actor of `key`, created (empty) on first use. */
+  private service(key: string): ServiceActor<{ seq: number }, unknown, unknown, unknown> {
+    let sv = this.services.get(key);
+    if (!sv) {
+      const kind = this.kindOf(key);
+      if (!kind) throw new NotFoundError(`no service serves ${key}`);
+      sv = new ServiceActor(key, kind.reducer.initial(key), kind, this.serviceHooks);
+      this.services.set(key, sv);
+    }
+    return sv;
+  }
+
+  private kindOf(key: string): AnyServiceKind | undefined {
+    return this.deps.services?.find((k) => key.startsWith(k.prefix));
+  }
+
+  /** The state of a service actor held here (diagnostics and tests; never mutate it). */
+  serviceState(key: string): unknown {
+    return this.services.get(key)?.current;
   }
 
   /** The attempts of (workflow, step) PAUSED in the instances held here (at a breakpoint). */
@@ -264,6 +328,8 @@ export class PartitionHost {
     const reason = new MaestroError('unavailable', `partition ${this.partition} moved`, { retryable: true });
     for (const a of this.actors.values()) a.stop(reason);
     this.actors.clear();
+    for (const sv of this.services.values()) sv.stop(reason);
+    this.services.clear();
   }
 
   /** The machine context of a workflow version, or of an inline loop body (`source`). */
@@ -272,9 +338,11 @@ export class PartitionHost {
     return { ...this.deps.machine, def };
   }
 
-  private applied(key: string, state: InstanceState, records: number): void {
+  private applied(key: string, state: InstanceState | undefined, records: number): void {
     this.dirty.add(key);
-    if (isFinished(state)) this.finished.add(key); // a Set keeps the first finish's position
+    if (state === undefined) {
+      // a service actor: never finished
+    } else if (isFinished(state)) this.finished.add(key); // a Set keeps the first finish's position
     else this.finished.delete(key); // restarted
     this.sinceCheckpoint += records;
     if (this.sinceCheckpoint >= this.deps.checkpointEveryRecords && !this.checkpointing) {
@@ -306,6 +374,11 @@ export class PartitionHost {
     this.dirty = new Set();
     const snaps: InstanceSnapshot[] = [];
     for (const key of dirty) {
+      const sv = this.services.get(key);
+      if (sv) {
+        snaps.push({ instanceKey: key, seq: sv.current.seq, state: sv.snapshot() });
+        continue;
+      }
       const s = this.actors.get(key)?.current;
       if (s && s.replayError === undefined && !(s.seq <= SHORT_HISTORY_RECORDS && isFinished(s))) {
         snaps.push({ instanceKey: key, seq: s.seq, state: encodeSnapshotState(s) });
@@ -315,7 +388,7 @@ export class PartitionHost {
     try {
       await this.deps.journal.snapshot(this.partition, this.epoch, snaps, forget);
     } catch (err) {
-      for (const key of dirty) if (this.actors.has(key)) this.dirty.add(key);
+      for (const key of dirty) if (this.actors.has(key) || this.services.has(key)) this.dirty.add(key);
       this.unforgotten.push(...forget);
       if (err instanceof StaleEpochError) return this.deps.onStale(this.partition, err);
       this.deps.log.warn({ err, partition: this.partition, epoch: this.epoch, instances: snaps.length }, 'checkpoint failed; the next one retries it');

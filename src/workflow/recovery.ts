@@ -12,6 +12,7 @@ import { NotFoundError } from '../core/errors.js';
 import { decodeRecordEvent, decodeSnapshotState, describeReplayFailure, replayInstance, type InstanceEvent, type InstanceState, type MachineContext } from '../core/instance/index.js';
 import type { InstanceImage, PartitionImage } from '../journal/port.js';
 import type { InlineSource } from '../core/instance/state.js';
+import { isServiceKey } from '../core/service/reducer.js';
 
 export interface Recovered {
   key: string;
@@ -37,6 +38,7 @@ export async function recoverPartition(
   const out: RecoveryResult = { instances: [], unrecovered: new Map(), failures: [] };
   for (const [key, img] of image.instances) {
     if (!img.snapshot && img.records.length === 0) continue;
+    if (isServiceKey(key)) continue; // service actors (service-actor.ts) are recovered by the host
     const head = headOf(key, img, where);
     let ctx: MachineContext;
     try {

@@ -204,7 +204,7 @@ export function doubleDriven(records: SinkRecord[]): string[] {
 
 export function workflowJson(id: string, steps: Array<{ id: string; probeMs?: number }>): string {
   return JSON.stringify({
-    properties: { owner: 'cluster-test', run_strategy: 'parallel' },
+    properties: { owner: 'cluster-test', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 1000 } },
     workflow: {
       id,
       steps: steps.map((s, i) => ({

@@ -152,7 +152,7 @@ export const definition = (
   extra: Record<string, unknown> = {},
 ): string =>
   JSON.stringify({
-    properties: { owner: 'tester', run_strategy: 'sequential' },
+    properties: { owner: 'tester', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 1000 } },
     workflow: {
       id,
       steps: steps.map((s, i) => {

@@ -142,8 +142,10 @@ test('run strategy: case-insensitive rule, concurrency only for PARALLEL', (t) =
   t.deepEqual(accepts(t, (r) => (r.properties.run_strategy = 'parallel')).properties.runStrategy, { rule: 'PARALLEL', workflowConcurrency: 20 });
   t.deepEqual(accepts(t, (r) => (r.properties.run_strategy = 7)).properties.runStrategy, { rule: 'PARALLEL', workflowConcurrency: 7 });
   t.deepEqual(accepts(t, () => {}).properties.runStrategy, { rule: 'SEQUENTIAL', workflowConcurrency: 1 });
+  t.deepEqual(accepts(t, (r) => (r.properties.run_strategy = 'serial_latest_only')).properties.runStrategy, { rule: 'SERIAL_LATEST_ONLY', workflowConcurrency: 1 });
+  t.deepEqual(accepts(t, (r) => (r.properties.run_strategy = { rule: 'SERIAL_LATEST_ONLY' })).properties.runStrategy, { rule: 'SERIAL_LATEST_ONLY', workflowConcurrency: 1 });
   rejects(t, (r) => (r.properties.run_strategy = 'sometimes'), 'properties.run_strategy', /unknown run strategy 'sometimes'/);
-  rejects(t, (r) => (r.properties.run_strategy = { rule: 'sequential', workflow_concurrency: 5 }), 'properties.run_strategy.workflow_concurrency', /only the PARALLEL/);
+  rejects(t, (r) => (r.properties.run_strategy = { rule: 'sequential', workflow_concurrency: 5 }), 'properties.run_strategy.workflow_concurrency', /Only PARALLEL run strategy allows a workflow_concurrency greater than 1/);
   rejects(t, (r) => (r.properties.run_strategy = { rule: 'parallel', workflow_concurrency: 1001 }), 'properties.run_strategy.workflow_concurrency', /between 1 and 1000/);
 });
 

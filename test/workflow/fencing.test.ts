@@ -23,6 +23,7 @@ import type { StepRuntime } from '../../src/executor/runtime.js';
 import type { StaleEpochError } from '../../src/core/errors.js';
 import { recordingLogger } from '../helpers/log.js';
 import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
+import { queueServiceKind } from '../../src/workflow/queue-service.js';
 
 const sel = createSelEngine();
 /** A step that runs until aborted; its executor sends no heartbeats, so the owner's sweeper fires. */
@@ -53,6 +54,7 @@ async function rig(t: import('ava').ExecutionContext) {
         partitionCount: 1,
         log: recordingLogger(),
         onDispatch: (task, _p, epoch) => void dispatches.push({ attemptId: task.attemptId, epoch }),
+        services: [queueServiceKind({ definitions, kv, requestTimeoutMs: 1000 })],
       },
       (p: number, _err: StaleEpochError) => void stale.push(p),
     );

@@ -13,6 +13,7 @@ import type { StepTask } from '../../src/executor/runtime.js';
 import { waitForEnd } from '../helpers/wait.js';
 import { recordingLogger } from '../helpers/log.js';
 import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
+import { queueServiceKind } from '../../src/workflow/queue-service.js';
 
 async function rig(livenessMs: number, onDispatch?: (task: StepTask) => void) {
   const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: 2 });
@@ -30,6 +31,7 @@ async function rig(livenessMs: number, onDispatch?: (task: StepTask) => void) {
     partitionCount: 2,
     log: recordingLogger(),
     onDispatch,
+    services: [queueServiceKind({ definitions, kv, requestTimeoutMs: 1000 })],
   });
   await partitions.acquire(0, 1);
   await partitions.acquire(1, 1);

@@ -28,8 +28,16 @@ test('every instance message type passes unchanged', (t) => {
   t.deepEqual(parseActorMessage(partitionAddress(4), { type: 'List', workflowId: 'etl' }), { type: 'List', workflowId: 'etl' });
 });
 
+test('queue owner messages: checked by the queue schemas; a Launch must name its instance', (t) => {
+  t.deepEqual(parseActorMessage('~queue/etl', { type: 'Enqueue', version: 1, params: {}, extra: 1 }), { type: 'Enqueue', version: 1, params: {} });
+  refuses(t, () => parseActorMessage('~queue/etl', { type: 'Start' }), 'type', /expected one of Enqueue/);
+  refuses(t, () => parseActorMessage('~queue/etl', { type: 'Enqueue', version: 0, params: {} }), 'version', /.+/);
+  refuses(t, () => parseActorMessage('~other/etl', { type: 'Enqueue' }), 'to', /no service kind/);
+  refuses(t, () => parseActorMessage('etl/4', { type: 'Launch', workflowId: 'etl', instanceId: 3, runId: 1, mode: 'run' }), 'workflowId', /names instance etl\/3, sent to etl\/4/);
+});
+
 test('the message type picks the schema; unknown and internal types are refused', (t) => {
-  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, StepResult, Action, StepAction, Get, Watch, PutOutputs, ChildEnded, ChildStarted, ChildFailed, got "Timer"/);
+  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, Launch, StepResult, Action, StepAction, Get, Watch, PutOutputs, ChildEnded, ChildStarted, ChildFailed, got "Timer"/);
   refuses(t, () => parseInstanceMessage({}), 'type', /got none/);
   refuses(t, () => parseInstanceMessage(42), 'type', /got no map/);
   refuses(t, () => parseInstanceMessage({ type: 'Action', action: 'explode' }), 'action', /union/i);

@@ -136,7 +136,7 @@ test('a checkpoint snapshots only the live instances that changed since the last
   await partitions.acquire(0, 'next');
   const def = (id: string, second: Record<string, unknown>) =>
     JSON.stringify({
-      properties: { owner: 't' },
+      properties: { owner: 't', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 1000 } },
       workflow: { id, steps: [{ step: { id: 'a', type: 'NoOp', transition: { successors: { b: 'true' } } } }, { step: { id: 'b', ...second } }] },
     });
   await engine.createWorkflow(def('live', { type: 'Sleep', params: { sleep_seconds: { value: 60, type: 'LONG' } } }));
@@ -148,9 +148,9 @@ test('a checkpoint snapshots only the live instances that changed since the last
   for (let i = 0; i < 30; i++) short.push(`short/${(await engine.startWorkflow({ workflowId: 'short' })).instanceId}`);
   await partitions.releaseAll(); // waits for a checkpoint in flight
   t.true(calls.length >= 10, `${calls.length} checkpoints`);
-  const snapped = calls.flatMap((c) => c.snapped);
+  const snapped = calls.flatMap((c) => c.snapped).filter((k) => !k.startsWith('~queue/')); // queue owners are snapshotted too
   t.deepEqual(snapped, live, 'each changed live instance is snapshotted once, in change order; no short finished run is');
-  t.true(calls.every((c) => c.snapped.length <= 5), `each checkpoint holds only what changed: ${calls.map((c) => c.snapped.length)}`);
+  t.true(calls.every((c) => c.snapped.filter((k) => !k.startsWith('~')).length <= 5), `each checkpoint holds only what changed: ${calls.map((c) => c.snapped.length)}`);
   const forgot = calls.flatMap((c) => c.forgot);
   t.true(forgot.length >= 20, `${forgot.length} forgotten`);
   t.deepEqual(forgot, short.slice(0, forgot.length), 'the oldest finished are forgotten first; live ones never');

@@ -149,6 +149,7 @@ export const RUN_STRATEGY_RULES = [
   'FIRST_ONLY',
   'LAST_ONLY',
   'PARALLEL',
+  'SERIAL_LATEST_ONLY',
 ] as const;
 export type RunStrategyRule = (typeof RUN_STRATEGY_RULES)[number];
 export interface RunStrategy {

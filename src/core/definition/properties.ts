@@ -106,14 +106,11 @@ function readRunStrategy(v: unknown, path: string): RunStrategy {
   }
   const workflowConcurrency = concurrency ?? (rule === 'PARALLEL' ? DEFAULT_PARALLELISM : 1);
   if (workflowConcurrency > 1 && rule !== 'PARALLEL') {
-    fail(cpath, `only the PARALLEL run strategy allows a workflow_concurrency above 1 (rule is ${rule})`);
+    fail(cpath, `Only PARALLEL run strategy allows a workflow_concurrency greater than 1 (rule is ${rule})`);
   }
   return { rule, workflowConcurrency };
 }
 
 function readRule(v: unknown, path: string): RunStrategyRule {
-  if (typeof v === 'string' && v.toUpperCase() === 'SERIAL_LATEST_ONLY') {
-    fail(path, 'run strategy SERIAL_LATEST_ONLY is not supported');
-  }
   return readEnum(RUN_STRATEGY_RULES, 'run strategy')(v, path);
 }

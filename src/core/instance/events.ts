@@ -26,11 +26,18 @@ export type InstanceEvent =
       initiator: Initiator;
       /** Run id of the first run (loop iterations start at their loop's run id); 1 when absent. */
       runId?: number;
+      /** The parent step of a foreach/while iteration or subworkflow child (composite.ts). */
       parent?: ParentRef;
       source?: InlineSource;
       depth?: number;
       correlationId?: string;
+      /** Queued by its run strategy: created CREATED; a `run` event begins the run. */
+      hold?: boolean;
+      /** Created already ended by its run strategy (FIRST_ONLY loser, workflow-wide stop): the reason. */
+      ended?: { status: 'STOPPED' | 'FAILED'; reason: string };
     }
+  /** The queue owner begins the run of a queued (CREATED) instance. */
+  | { t: 'run'; atMs: number }
   | { t: 'result'; atMs: number; stepId: string; attempt: number; result: StepResult }
   | { t: 'timer'; atMs: number; timerId: string }
   /** Output params put by external code (the job behind a running step) through the API. */
@@ -41,7 +48,18 @@ export type InstanceEvent =
    * `runId`: the new run's id (loop iterations re-run with their loop's run id); default the next
    * one. `stepId`: the restart step of RESTART_FROM_SPECIFIC (required with it, refused without).
    */
-  | { t: 'restart'; atMs: number; policy: RestartPolicy; runParams?: Record<string, unknown>; runId?: number; stepId?: string }
+  | {
+      t: 'restart';
+      atMs: number;
+      policy: RestartPolicy;
+      runParams?: Record<string, unknown>;
+      runId?: number;
+      stepId?: string;
+      /** The new run is queued by the run strategy: it stays CREATED until a `run` event. */
+      hold?: boolean;
+      /** The new run is ended at once by the run strategy (FIRST_ONLY), with this reason. */
+      ended?: { status: 'STOPPED' | 'FAILED'; reason: string };
+    }
   /**
    * A step action. `attempt` (resume only) names the paused attempt. A restart (or the skip of a
    * terminal step) is a new attempt while the run goes on, else a RESTART_FROM_SPECIFIC run.

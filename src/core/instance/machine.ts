@@ -66,12 +66,21 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     case 'restart':
       restart(t, ev.policy, ev.runParams, ev.stepId, false, ev.runId);
+      if (!holdOrEnd(t, ev)) {
+        beginRun(t);
+        advance(t, true);
+      }
+      break;
+    case 'run':
+      if (t.s.status !== 'CREATED') throw new PreconditionError(`cannot run instance ${t.key}: it is ${t.s.status}, not a queued CREATED run`);
+      beginRun(t);
       advance(t, true);
       break;
     case 'step-action': {
       const run = applyStepAction(t, ev);
       if (run) {
         restart(t, 'RESTART_FROM_SPECIFIC', undefined, run.stepId, run.skip);
+        beginRun(t);
         advance(t, true);
       }
       break;
@@ -122,12 +131,33 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
   if (ev.correlationId) blank.correlationId = ev.correlationId;
   const t = new Transition(blank, ev.atMs, seq, ctx, recorded);
   t.s.uuid = t.uuid();
-  t.s.startedAtMs = ev.atMs;
   t.s.params = t.decideIfSel('params', () => resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() }));
+  if (holdOrEnd(t, ev)) return t.finish();
+  t.s.startedAtMs = ev.atMs;
   beginRun(t);
   advance(t, true);
   complete(t);
   return t.finish();
+}
+
+/**
+ * A run its queue holds back (stays CREATED until a `run` event) or ends at once (created
+ * STOPPED/FAILED, start = end = now, Maestro's timeline reason as the error). True when so.
+ */
+function holdOrEnd(t: Transition, ev: { hold?: boolean; ended?: { status: 'STOPPED' | 'FAILED'; reason: string } }): boolean {
+  if (ev.ended) {
+    t.s.startedAtMs = t.atMs;
+    t.s.endedAtMs = t.atMs;
+    t.setWorkflowStatus(ev.ended.status, ev.ended.reason);
+    t.commands.push({ c: 'finished' }); // a subworkflow child created STOPPED tells its parent
+    return true;
+  }
+  if (!ev.hold) return false;
+  t.s.startedAtMs = undefined;
+  t.s.endedAtMs = undefined;
+  t.s.error = undefined;
+  t.setWorkflowStatus('CREATED');
+  return true;
 }
 
 function beginRun(t: Transition): void {
@@ -215,7 +245,6 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
       restart: { previous, restartParams: runParams },
     }),
   );
-  beginRun(t);
 }
 
 function finishRun(t: Transition, status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | 'TIMED_OUT', error?: string): void {

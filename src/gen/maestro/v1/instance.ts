@@ -314,6 +314,41 @@ export function restartPolicyToJSON(object: RestartPolicy): string {
   }
 }
 
+export enum TerminateAction {
+  TERMINATE_ACTION_UNSPECIFIED = 0,
+  TERMINATE_ACTION_STOP = 1,
+  TERMINATE_ACTION_KILL = 2,
+}
+
+export function terminateActionFromJSON(object: any): TerminateAction {
+  switch (object) {
+    case 0:
+    case "TERMINATE_ACTION_UNSPECIFIED":
+      return TerminateAction.TERMINATE_ACTION_UNSPECIFIED;
+    case 1:
+    case "TERMINATE_ACTION_STOP":
+      return TerminateAction.TERMINATE_ACTION_STOP;
+    case 2:
+    case "TERMINATE_ACTION_KILL":
+      return TerminateAction.TERMINATE_ACTION_KILL;
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum TerminateAction");
+  }
+}
+
+export function terminateActionToJSON(object: TerminateAction): string {
+  switch (object) {
+    case TerminateAction.TERMINATE_ACTION_UNSPECIFIED:
+      return "TERMINATE_ACTION_UNSPECIFIED";
+    case TerminateAction.TERMINATE_ACTION_STOP:
+      return "TERMINATE_ACTION_STOP";
+    case TerminateAction.TERMINATE_ACTION_KILL:
+      return "TERMINATE_ACTION_KILL";
+    default:
+      throw new globalThis.Error("Unrecognized enum value " + object + " for enum TerminateAction");
+  }
+}
+
 export interface Attempt {
   /** 1 for the first attempt of a step in a run. */
   attempt: number;
@@ -624,6 +659,38 @@ export interface RestartInstanceRequest {
 
 export interface RestartInstanceResponse {
   instance?: Instance | undefined;
+}
+
+export interface UnblockInstanceRequest {
+  workflowId: string;
+  instanceId: number;
+}
+
+export interface UnblockInstanceResponse {
+  instance?: Instance | undefined;
+}
+
+export interface UnblockWorkflowRequest {
+  workflowId: string;
+}
+
+export interface UnblockWorkflowResponse {
+  /** FAILED instances unblocked. */
+  unblocked: number;
+}
+
+export interface TerminateWorkflowRequest {
+  workflowId: string;
+  action: TerminateAction;
+  /** Shown as each instance's error; optional. */
+  reason: string;
+}
+
+export interface TerminateWorkflowResponse {
+  /** Queued instances ended directly (STOPPED for stop, FAILED for kill). */
+  ended: number;
+  /** Running instances told to stop / kill. */
+  terminating: number;
 }
 
 export interface PutStepOutputsRequest {
@@ -5164,6 +5231,498 @@ export const RestartInstanceResponse: MessageFns<RestartInstanceResponse> = {
     message.instance = (object.instance !== undefined && object.instance !== null)
       ? Instance.fromPartial(object.instance)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseUnblockInstanceRequest(): UnblockInstanceRequest {
+  return { workflowId: "", instanceId: 0 };
+}
+
+export const UnblockInstanceRequest: MessageFns<UnblockInstanceRequest> = {
+  encode(message: UnblockInstanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.instanceId !== 0) {
+      writer.uint32(16).int64(message.instanceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnblockInstanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnblockInstanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.instanceId = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnblockInstanceRequest {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      instanceId: isSet(object.instanceId)
+        ? globalThis.Number(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.Number(object.instance_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: UnblockInstanceRequest): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.instanceId !== 0) {
+      obj.instanceId = Math.round(message.instanceId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UnblockInstanceRequest>): UnblockInstanceRequest {
+    return UnblockInstanceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnblockInstanceRequest>): UnblockInstanceRequest {
+    const message = createBaseUnblockInstanceRequest();
+    message.workflowId = object.workflowId ?? "";
+    message.instanceId = object.instanceId ?? 0;
+    return message;
+  },
+};
+
+function createBaseUnblockInstanceResponse(): UnblockInstanceResponse {
+  return { instance: undefined };
+}
+
+export const UnblockInstanceResponse: MessageFns<UnblockInstanceResponse> = {
+  encode(message: UnblockInstanceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.instance !== undefined) {
+      Instance.encode(message.instance, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnblockInstanceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnblockInstanceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.instance = Instance.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnblockInstanceResponse {
+    return { instance: isSet(object.instance) ? Instance.fromJSON(object.instance) : undefined };
+  },
+
+  toJSON(message: UnblockInstanceResponse): unknown {
+    const obj: any = {};
+    if (message.instance !== undefined) {
+      obj.instance = Instance.toJSON(message.instance);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UnblockInstanceResponse>): UnblockInstanceResponse {
+    return UnblockInstanceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnblockInstanceResponse>): UnblockInstanceResponse {
+    const message = createBaseUnblockInstanceResponse();
+    message.instance = (object.instance !== undefined && object.instance !== null)
+      ? Instance.fromPartial(object.instance)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUnblockWorkflowRequest(): UnblockWorkflowRequest {
+  return { workflowId: "" };
+}
+
+export const UnblockWorkflowRequest: MessageFns<UnblockWorkflowRequest> = {
+  encode(message: UnblockWorkflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnblockWorkflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnblockWorkflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnblockWorkflowRequest {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+    };
+  },
+
+  toJSON(message: UnblockWorkflowRequest): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UnblockWorkflowRequest>): UnblockWorkflowRequest {
+    return UnblockWorkflowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnblockWorkflowRequest>): UnblockWorkflowRequest {
+    const message = createBaseUnblockWorkflowRequest();
+    message.workflowId = object.workflowId ?? "";
+    return message;
+  },
+};
+
+function createBaseUnblockWorkflowResponse(): UnblockWorkflowResponse {
+  return { unblocked: 0 };
+}
+
+export const UnblockWorkflowResponse: MessageFns<UnblockWorkflowResponse> = {
+  encode(message: UnblockWorkflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.unblocked !== 0) {
+      writer.uint32(8).int64(message.unblocked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnblockWorkflowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnblockWorkflowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.unblocked = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnblockWorkflowResponse {
+    return { unblocked: isSet(object.unblocked) ? globalThis.Number(object.unblocked) : 0 };
+  },
+
+  toJSON(message: UnblockWorkflowResponse): unknown {
+    const obj: any = {};
+    if (message.unblocked !== 0) {
+      obj.unblocked = Math.round(message.unblocked);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UnblockWorkflowResponse>): UnblockWorkflowResponse {
+    return UnblockWorkflowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnblockWorkflowResponse>): UnblockWorkflowResponse {
+    const message = createBaseUnblockWorkflowResponse();
+    message.unblocked = object.unblocked ?? 0;
+    return message;
+  },
+};
+
+function createBaseTerminateWorkflowRequest(): TerminateWorkflowRequest {
+  return { workflowId: "", action: 0, reason: "" };
+}
+
+export const TerminateWorkflowRequest: MessageFns<TerminateWorkflowRequest> = {
+  encode(message: TerminateWorkflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    if (message.action !== 0) {
+      writer.uint32(16).int32(message.action);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TerminateWorkflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTerminateWorkflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.action = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TerminateWorkflowRequest {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      action: isSet(object.action) ? terminateActionFromJSON(object.action) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: TerminateWorkflowRequest): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.action !== 0) {
+      obj.action = terminateActionToJSON(message.action);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TerminateWorkflowRequest>): TerminateWorkflowRequest {
+    return TerminateWorkflowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TerminateWorkflowRequest>): TerminateWorkflowRequest {
+    const message = createBaseTerminateWorkflowRequest();
+    message.workflowId = object.workflowId ?? "";
+    message.action = object.action ?? 0;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseTerminateWorkflowResponse(): TerminateWorkflowResponse {
+  return { ended: 0, terminating: 0 };
+}
+
+export const TerminateWorkflowResponse: MessageFns<TerminateWorkflowResponse> = {
+  encode(message: TerminateWorkflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ended !== 0) {
+      writer.uint32(8).int64(message.ended);
+    }
+    if (message.terminating !== 0) {
+      writer.uint32(16).int64(message.terminating);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TerminateWorkflowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTerminateWorkflowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ended = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.terminating = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TerminateWorkflowResponse {
+    return {
+      ended: isSet(object.ended) ? globalThis.Number(object.ended) : 0,
+      terminating: isSet(object.terminating) ? globalThis.Number(object.terminating) : 0,
+    };
+  },
+
+  toJSON(message: TerminateWorkflowResponse): unknown {
+    const obj: any = {};
+    if (message.ended !== 0) {
+      obj.ended = Math.round(message.ended);
+    }
+    if (message.terminating !== 0) {
+      obj.terminating = Math.round(message.terminating);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TerminateWorkflowResponse>): TerminateWorkflowResponse {
+    return TerminateWorkflowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TerminateWorkflowResponse>): TerminateWorkflowResponse {
+    const message = createBaseTerminateWorkflowResponse();
+    message.ended = object.ended ?? 0;
+    message.terminating = object.terminating ?? 0;
     return message;
   },
 };

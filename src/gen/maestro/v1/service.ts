@@ -35,6 +35,12 @@ import {
   StartWorkflowResponse,
   StopInstanceRequest,
   StopInstanceResponse,
+  TerminateWorkflowRequest,
+  TerminateWorkflowResponse,
+  UnblockInstanceRequest,
+  UnblockInstanceResponse,
+  UnblockWorkflowRequest,
+  UnblockWorkflowResponse,
   WatchInstanceRequest,
 } from "./instance.js";
 import {
@@ -331,6 +337,48 @@ export const InstanceServiceService = {
       Buffer.from(PutStepOutputsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PutStepOutputsResponse => PutStepOutputsResponse.decode(value),
   },
+  /**
+   * STRICT_SEQUENTIAL: the instance's FAILED run no longer blocks its workflow's queue (Maestro's
+   * unblock; the status stays FAILED). Not FAILED: FAILED_PRECONDITION naming the status.
+   */
+  unblockInstance: {
+    path: "/maestro.v1.InstanceService/UnblockInstance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UnblockInstanceRequest): Buffer =>
+      Buffer.from(UnblockInstanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UnblockInstanceRequest => UnblockInstanceRequest.decode(value),
+    responseSerialize: (value: UnblockInstanceResponse): Buffer =>
+      Buffer.from(UnblockInstanceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UnblockInstanceResponse => UnblockInstanceResponse.decode(value),
+  },
+  /** Unblocks every FAILED instance of the workflow. */
+  unblockWorkflow: {
+    path: "/maestro.v1.InstanceService/UnblockWorkflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UnblockWorkflowRequest): Buffer =>
+      Buffer.from(UnblockWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UnblockWorkflowRequest => UnblockWorkflowRequest.decode(value),
+    responseSerialize: (value: UnblockWorkflowResponse): Buffer =>
+      Buffer.from(UnblockWorkflowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UnblockWorkflowResponse => UnblockWorkflowResponse.decode(value),
+  },
+  /**
+   * Stops or kills every instance of the workflow: queued ones end directly (STOPPED / FAILED),
+   * running ones are told to stop / kill (they end asynchronously).
+   */
+  terminateWorkflow: {
+    path: "/maestro.v1.InstanceService/TerminateWorkflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TerminateWorkflowRequest): Buffer =>
+      Buffer.from(TerminateWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TerminateWorkflowRequest => TerminateWorkflowRequest.decode(value),
+    responseSerialize: (value: TerminateWorkflowResponse): Buffer =>
+      Buffer.from(TerminateWorkflowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TerminateWorkflowResponse => TerminateWorkflowResponse.decode(value),
+  },
 } as const;
 
 export interface InstanceServiceServer extends UntypedServiceImplementation {
@@ -355,6 +403,18 @@ export interface InstanceServiceServer extends UntypedServiceImplementation {
    * naming step_id.
    */
   putStepOutputs: handleUnaryCall<PutStepOutputsRequest, PutStepOutputsResponse>;
+  /**
+   * STRICT_SEQUENTIAL: the instance's FAILED run no longer blocks its workflow's queue (Maestro's
+   * unblock; the status stays FAILED). Not FAILED: FAILED_PRECONDITION naming the status.
+   */
+  unblockInstance: handleUnaryCall<UnblockInstanceRequest, UnblockInstanceResponse>;
+  /** Unblocks every FAILED instance of the workflow. */
+  unblockWorkflow: handleUnaryCall<UnblockWorkflowRequest, UnblockWorkflowResponse>;
+  /**
+   * Stops or kills every instance of the workflow: queued ones end directly (STOPPED / FAILED),
+   * running ones are told to stop / kill (they end asynchronously).
+   */
+  terminateWorkflow: handleUnaryCall<TerminateWorkflowRequest, TerminateWorkflowResponse>;
 }
 
 export interface InstanceServiceClient extends Client {
@@ -481,6 +541,60 @@ export interface InstanceServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PutStepOutputsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * STRICT_SEQUENTIAL: the instance's FAILED run no longer blocks its workflow's queue (Maestro's
+   * unblock; the status stays FAILED). Not FAILED: FAILED_PRECONDITION naming the status.
+   */
+  unblockInstance(
+    request: UnblockInstanceRequest,
+    callback: (error: ServiceError | null, response: UnblockInstanceResponse) => void,
+  ): ClientUnaryCall;
+  unblockInstance(
+    request: UnblockInstanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UnblockInstanceResponse) => void,
+  ): ClientUnaryCall;
+  unblockInstance(
+    request: UnblockInstanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UnblockInstanceResponse) => void,
+  ): ClientUnaryCall;
+  /** Unblocks every FAILED instance of the workflow. */
+  unblockWorkflow(
+    request: UnblockWorkflowRequest,
+    callback: (error: ServiceError | null, response: UnblockWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  unblockWorkflow(
+    request: UnblockWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UnblockWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  unblockWorkflow(
+    request: UnblockWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UnblockWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Stops or kills every instance of the workflow: queued ones end directly (STOPPED / FAILED),
+   * running ones are told to stop / kill (they end asynchronously).
+   */
+  terminateWorkflow(
+    request: TerminateWorkflowRequest,
+    callback: (error: ServiceError | null, response: TerminateWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  terminateWorkflow(
+    request: TerminateWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TerminateWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  terminateWorkflow(
+    request: TerminateWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TerminateWorkflowResponse) => void,
   ): ClientUnaryCall;
 }
 

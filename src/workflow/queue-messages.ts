@@ -1,0 +1,169 @@
+/**
+ * Messages to a workflow's queue owner (address `queueKeyOf(workflowId)` = `~queue/<id>`), with
+ * their wire schemas. What each answers:
+ * - Enqueue: a new instance through the run strategy (start-workflow, a subworkflow step's
+ *   child). Answers the instance view: CREATED (queued), IN_PROGRESS (started) or STOPPED
+ *   (FIRST_ONLY). A request id seen before answers the first instance's view.
+ * - Restart: a new run of a terminal instance through the run strategy; answers its view.
+ * - Ended: a run ended (from its instance actor); answers true.
+ * - Unblock: one FAILED instance (answers its view) or all (answers UnblockReply).
+ * - Terminate: workflow-wide stop/kill; answers TerminateReply.
+ * - Strategy: a new version's run strategy; `check` only asks whether the change is allowed
+ *   (FAILED_PRECONDITION when Maestro refuses it). Answers true.
+ * - Dequeue: the owner's own kick; answers true.
+ * - QueueInfo: the queue's state in brief (QueueInfoReply).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { RunStrategy } from '../core/definition/model.js';
+import { RUN_STRATEGY_RULES } from '../core/definition/model.js';
+import type { Initiator, RestartPolicy } from '../core/instance/events.js';
+import type { WorkflowStatus } from '../core/status.js';
+import type { ParentRef } from '../core/instance/state.js';
+import { ParentRefSchema } from './child-schemas.js';
+import { WORKFLOW_STATUSES } from '../core/status.js';
+import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
+import { InvalidMessageError } from '../protocol/errors.js';
+import { Id, Int, OneOf, PlainMap, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
+
+export interface EnqueueMessage {
+  type: 'Enqueue';
+  version: number;
+  params: Record<string, unknown>;
+  requestId?: string;
+  initiator?: Initiator;
+  /** A subworkflow child's parent step, nesting depth and tree (passed to its `started` event). */
+  parent?: ParentRef;
+  depth?: number;
+  correlationId?: string;
+  /** The run strategy in force; resolved from the latest version when absent. */
+  runStrategy?: RunStrategy;
+}
+export interface RestartQueueMessage {
+  type: 'Restart';
+  instanceId: number;
+  policy: RestartPolicy;
+  /** The restart step of RESTART_FROM_SPECIFIC. */
+  stepId?: string;
+}
+export interface EndedMessage {
+  type: 'Ended';
+  instanceId: number;
+  runId: number;
+  status: WorkflowStatus;
+}
+export interface UnblockMessage {
+  type: 'Unblock';
+  instanceId?: number;
+}
+export interface TerminateMessage {
+  type: 'Terminate';
+  action: 'stop' | 'kill';
+  reason?: string;
+}
+export interface StrategyMessage {
+  type: 'Strategy';
+  runStrategy: RunStrategy;
+  check?: boolean;
+}
+export interface DequeueMessage {
+  type: 'Dequeue';
+}
+export interface QueueInfoMessage {
+  type: 'QueueInfo';
+}
+
+export type QueueMessage =
+  | EnqueueMessage
+  | RestartQueueMessage
+  | EndedMessage
+  | UnblockMessage
+  | TerminateMessage
+  | StrategyMessage
+  | DequeueMessage
+  | QueueInfoMessage;
+
+export interface UnblockReply {
+  unblocked: number;
+}
+export interface TerminateReply {
+  /** Queued runs ended directly (STOPPED or FAILED). */
+  ended: number;
+  /** Running runs told to stop/kill. */
+  terminating: number;
+}
+export interface QueueInfoReply {
+  workflowId: string;
+  rule: string;
+  workflowConcurrency: number;
+  latestInstanceId: number;
+  queued: Array<{ instanceId: number; runId: number }>;
+  running: Array<{ instanceId: number; runId: number }>;
+  failed: number[];
+}
+
+const RunStrategySchema = Type.Object({
+  rule: OneOf(RUN_STRATEGY_RULES),
+  workflowConcurrency: Int(0),
+});
+const Initiator = Type.Union([Type.Literal('MANUAL'), Type.Literal('TIME'), Type.Literal('SIGNAL'), Type.Literal('SUBWORKFLOW'), Type.Literal('FOREACH'), Type.Literal('WHILE')]);
+const Policy = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')]);
+
+const EnqueueSchema = Type.Object({
+  type: Type.Literal('Enqueue'),
+  version: Int(1),
+  params: PlainMap(PARAM_MAP_SIZE_LIMIT),
+  requestId: Type.Optional(Id()),
+  initiator: Type.Optional(Initiator),
+  parent: Type.Optional(ParentRefSchema),
+  depth: Type.Optional(Int(0)),
+  correlationId: Type.Optional(Id()),
+  runStrategy: Type.Optional(RunStrategySchema),
+});
+const RestartSchema = Type.Object({ type: Type.Literal('Restart'), instanceId: Int(1), policy: Policy, stepId: Type.Optional(Id()) });
+const EndedSchema = Type.Object({ type: Type.Literal('Ended'), instanceId: Int(1), runId: Int(1), status: OneOf(WORKFLOW_STATUSES) });
+const UnblockSchema = Type.Object({ type: Type.Literal('Unblock'), instanceId: Type.Optional(Int(1)) });
+const TerminateSchema = Type.Object({
+  type: Type.Literal('Terminate'),
+  action: Type.Union([Type.Literal('stop'), Type.Literal('kill')]),
+  reason: Type.Optional(Text()),
+});
+const StrategySchema = Type.Object({ type: Type.Literal('Strategy'), runStrategy: RunStrategySchema, check: Type.Optional(Type.Boolean()) });
+const DequeueSchema = Type.Object({ type: Type.Literal('Dequeue') });
+const QueueInfoSchema = Type.Object({ type: Type.Literal('QueueInfo') });
+
+const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema] as const;
+const byType = new Map<string, WireSchema<unknown>>(QUEUE_MESSAGES.map((s) => [s.properties.type.const, wire(`queue message ${s.properties.type.const}`, s)]));
+const TYPES = [...byType.keys()].join(', ');
+
+export function parseQueueMessage(body: unknown): QueueMessage {
+  const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
+  const schema = typeof type === 'string' ? byType.get(type) : undefined;
+  if (schema === undefined) {
+    throw new InvalidMessageError('queue message', 'type', `expected one of ${TYPES}, got ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : 'none'}`);
+  }
+  return schema.parse(body) as QueueMessage;
+}
+
+const UnblockReplySchema = Type.Object({ unblocked: Int(0) });
+const TerminateReplySchema = Type.Object({ ended: Int(0), terminating: Int(0) });
+export const unblockReply = wire('UnblockReply', UnblockReplySchema);
+export const terminateReply = wire('TerminateReply', TerminateReplySchema);
+const Pair = Type.Object({ instanceId: Int(1), runId: Int(1) });
+const QueueInfoReplySchema = Type.Object({
+  workflowId: Id(),
+  rule: Id(),
+  workflowConcurrency: Int(0),
+  latestInstanceId: Int(0),
+  queued: Type.Array(Pair),
+  running: Type.Array(Pair),
+  failed: Type.Array(Int(1)),
+});
+export const queueInfoReply = wire('QueueInfoReply', QueueInfoReplySchema);
+
+type Assert<T extends true> = T;
+export type QueueSchemasAgree = [
+  Assert<Agrees<Static<(typeof QUEUE_MESSAGES)[number]>, QueueMessage>>,
+  Assert<Agrees<Static<typeof UnblockReplySchema>, UnblockReply>>,
+  Assert<Agrees<Static<typeof TerminateReplySchema>, TerminateReply>>,
+  Assert<Agrees<Static<typeof QueueInfoReplySchema>, QueueInfoReply>>,
+];
