@@ -17,6 +17,7 @@ export const pushCommand: Command = {
       const info = await client.createWorkflow(def.text, def.format);
       const active = info.isActive ? 'active' : `inactive; active version is ${info.activeVersion || 'none'}`;
       io.out(`pushed workflow ${info.workflowId} version ${info.version} (${active})`);
+      for (const w of info.warnings) io.err(`warning: ${w}`);
       return EXIT_OK;
     });
   },
@@ -34,6 +35,7 @@ export const validateCommand: Command = {
       const summary = await client.validateWorkflow(def.text, def.format);
       const n = summary.stepIds.length;
       io.out(`valid: workflow ${summary.workflowId}, ${n} top-level step${n === 1 ? '' : 's'} (${summary.stepIds.join(', ')})`);
+      for (const w of summary.warnings) io.err(`warning: ${w}`);
       return EXIT_OK;
     });
   },

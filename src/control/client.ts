@@ -32,6 +32,8 @@ export interface ValidationSummary {
   workflowId: string;
   stepIds: string[];
   isActive: boolean;
+  /** What the definition will still fail at when it runs there (step types with no runtime...). */
+  warnings: string[];
 }
 
 export type HealthStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
@@ -47,7 +49,7 @@ export interface ControlClientOptions {
 
 export interface ControlClient {
   readonly address: string;
-  createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowInfo>;
+  createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowInfo & { warnings: string[] }>;
   validateWorkflow(text: string, format?: DefinitionFormat): Promise<ValidationSummary>;
   getWorkflow(workflowId: string, version?: number): Promise<WorkflowInfo>;
   listWorkflows(): Promise<WorkflowSummary[]>;
@@ -142,11 +144,11 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     address,
     async createWorkflow(text, format) {
       const res = await call(workflows, workflows.createWorkflow, { definition: text, format: formatToProto(format) });
-      return workflowVersionFromProto(res.workflow);
+      return { ...workflowVersionFromProto(res.workflow), warnings: res.warnings };
     },
     async validateWorkflow(text, format) {
       const res = await call(workflows, workflows.validateWorkflow, { definition: text, format: formatToProto(format) });
-      return { workflowId: res.workflowId, stepIds: res.stepIds, isActive: res.isActive };
+      return { workflowId: res.workflowId, stepIds: res.stepIds, isActive: res.isActive, warnings: res.warnings };
     },
     async getWorkflow(workflowId, version) {
       const res = await call(workflows, workflows.getWorkflow, { workflowId, version: version ?? 0 });

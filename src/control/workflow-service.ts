@@ -13,7 +13,7 @@ export function workflowService(api: EngineApi, log: Logger): WorkflowServiceSer
     createWorkflow: unary(async (req: wpb.CreateWorkflowRequest): Promise<wpb.CreateWorkflowResponse> => {
       const text = requireString(req.definition, 'definition');
       const info = await api.createWorkflow(text, formatFromProto(req.format, 'format'));
-      return { workflow: workflowVersionToProto(info) };
+      return { workflow: workflowVersionToProto(info), warnings: api.runtimeWarnings(info.definition) };
     }),
 
     getWorkflow: unary(async (req: wpb.GetWorkflowRequest): Promise<wpb.GetWorkflowResponse> => {
@@ -30,7 +30,7 @@ export function workflowService(api: EngineApi, log: Logger): WorkflowServiceSer
     validateWorkflow: unary(async (req: wpb.ValidateWorkflowRequest): Promise<wpb.ValidateWorkflowResponse> => {
       const text = requireString(req.definition, 'definition');
       const def = await api.validateWorkflow(text, formatFromProto(req.format, 'format'));
-      return { workflowId: def.workflow.id, stepIds: def.workflow.steps.map((s) => s.id), isActive: def.isActive };
+      return { workflowId: def.workflow.id, stepIds: def.workflow.steps.map((s) => s.id), isActive: def.isActive, warnings: api.runtimeWarnings(def) };
     }),
 
     activateWorkflow: unary(async (req: wpb.ActivateWorkflowRequest): Promise<wpb.ActivateWorkflowResponse> => {

@@ -68,6 +68,8 @@ export interface PausedAttempt {
 
 export interface EngineApi {
   createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo>;
+  /** What a valid definition will still fail at when it runs here (step types with no runtime, nested templates). */
+  runtimeWarnings(def: WorkflowCreateRequest): string[];
   /** Dry run: parses and validates; throws ValidationError naming the field. */
   validateWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowCreateRequest>;
   getWorkflow(workflowId: string, version?: number): Promise<WorkflowVersionInfo>;

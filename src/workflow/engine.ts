@@ -5,7 +5,7 @@
  */
 import { MaestroError, PreconditionError, ValidationError } from '../core/errors.js';
 import type { Breakpoints } from './breakpoints.js';
-import { completeRequest, listExpressions, parseWorkflowInput, validateForRuntime } from '../core/definition/index.js';
+import { completeRequest, listExpressions, parseWorkflowInput, runtimeWarnings, validateForRuntime } from '../core/definition/index.js';
 import type { ExpressionEngine } from '../core/expr-port.js';
 import type { WorkflowCreateInput, WorkflowCreateRequest } from '../core/definition/model.js';
 import { instanceKeyOf } from '../core/partition.js';
@@ -84,6 +84,11 @@ export class Engine implements EngineApi {
    * refuses it where Maestro does (FAILED_PRECONDITION); after the version is stored the owner
    * is told (it dequeues under the new strategy).
    */
+  /** What a valid definition will still fail at when it runs here (no runtime for a step type, nested templates). */
+  runtimeWarnings(def: WorkflowCreateRequest): string[] {
+    return runtimeWarnings(def, (type) => this.d.hasRuntime(type.toLowerCase()));
+  }
+
   async createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo> {
     const input = parseWorkflowInput(text, format);
     const req = await this.checkRequest(input);

@@ -57,6 +57,29 @@ test('validate of a bad file exits 2 naming the field; a good one exits 0', asyn
   const good = await maestro(['validate', file('hello.yaml'), ...server]);
   t.is(good.code, 0, good.stderr);
   t.regex(good.stdout, /valid: workflow cli-hello, 2 top-level steps \(greet, bye\)/);
+  t.is(good.stderr, '', 'nothing to warn about');
+});
+
+test('validate and push say up front what a valid definition will fail at: a step type with no runtime here, a nested template', async (t) => {
+  await writeFile(
+    file('k8s.json'),
+    JSON.stringify({
+      properties: { owner: 'tester' },
+      workflow: {
+        id: 'cli-k8s',
+        steps: [
+          { step: { id: 'pod', type: 'kubernetes' } },
+          { foreach: { id: 'each', params: { loop_params: { value: { i: { value: [1], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: [{ template: { id: 'tmpl' } }] } },
+        ],
+      },
+    }),
+  );
+  for (const cmd of ['validate', 'push']) {
+    const r = await maestro([cmd, file('k8s.json'), ...server]);
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stderr, /warning: workflow\.steps\[0\]\.step \(pod\): no runtime for step type kubernetes here/, cmd);
+    t.regex(r.stderr, /warning: workflow\.steps\[1\]\.foreach\.steps\[0\]\.template \(tmpl\): template steps have no runtime/, cmd);
+  }
 });
 
 test('bad command lines exit 2 naming the argument', async (t) => {

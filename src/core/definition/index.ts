@@ -6,7 +6,7 @@
 export * from './model.js';
 export { completeRequest, parseCreateInput, parseWorkflowInput, parseWorkflowObject, parseWorkflowRequest } from './parse.js';
 export { toMaestroJson } from './render.js';
-export { validateForRuntime, type KnownStepTypes } from './runtime-check.js';
+export { validateForRuntime, runtimeWarnings, type KnownStepTypes } from './runtime-check.js';
 export { listExpressions, type ExpressionSite } from './expressions.js';
 export { compileDag, type CompiledDag, type DagEdge } from './dag.js';
 export { parseDurationMs, isParamReference } from './duration.js';

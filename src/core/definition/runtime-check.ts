@@ -11,10 +11,29 @@ import { fail, join } from './reader.js';
 export type KnownStepTypes = (type: string, subType?: string) => boolean;
 
 export function validateForRuntime(req: WorkflowCreateRequest, knownStepTypes: KnownStepTypes): void {
-  checkSteps(req.workflow.steps, 'workflow.steps', knownStepTypes);
+  checkSteps(req.workflow.steps, 'workflow.steps', knownStepTypes, true);
 }
 
-function checkSteps(steps: readonly Step[], path: string, known: KnownStepTypes): void {
+/**
+ * What a definition that passed the dry run will still fail at, said up front (validate and
+ * push show it): steps of a type accepted without a runtime here (`runsHere` false), and
+ * template steps nested in a loop (Maestro's dry run checks only top-level ones).
+ */
+export function runtimeWarnings(req: WorkflowCreateRequest, runsHere: KnownStepTypes): string[] {
+  const out: string[] = [];
+  const walk = (steps: readonly Step[], path: string): void => {
+    steps.forEach((step, i) => {
+      const p = join(join(path, i), step.kind);
+      if (step.kind === 'step' && !runsHere(step.type, step.subType)) out.push(`${p} (${step.id}): no runtime for step type ${step.type} here; its runs will fail`);
+      else if (step.kind === 'template') out.push(`${p} (${step.id}): template steps have no runtime; its runs will fail`);
+      else if (step.kind === 'foreach' || step.kind === 'while') walk(step.steps, join(p, 'steps'));
+    });
+  };
+  walk(req.workflow.steps, 'workflow.steps');
+  return out;
+}
+
+function checkSteps(steps: readonly Step[], path: string, known: KnownStepTypes, topLevel: boolean): void {
   steps.forEach((step, i) => {
     const p = join(join(path, i), step.kind);
     switch (step.kind) {
@@ -26,7 +45,7 @@ function checkSteps(steps: readonly Step[], path: string, known: KnownStepTypes)
         return;
       case 'foreach':
       case 'while':
-        checkSteps(step.steps, join(p, 'steps'), known);
+        checkSteps(step.steps, join(p, 'steps'), known, false);
         return;
       case 'subworkflow':
         if (!Object.hasOwn(step.params, 'subworkflow_id')) {
@@ -34,7 +53,8 @@ function checkSteps(steps: readonly Step[], path: string, known: KnownStepTypes)
         }
         return;
       case 'template':
-        fail(p, 'no runtime for template steps (Maestro has none either)');
+        // Maestro's dry run checks top-level steps only: a nested template fails when it runs.
+        if (topLevel) fail(p, 'no runtime for template steps (Maestro has none either)');
         return;
       default:
         assertNever(step, 'step kind');

@@ -81,7 +81,14 @@ export interface CreateWorkflowRequest {
 }
 
 export interface CreateWorkflowResponse {
-  workflow?: WorkflowVersion | undefined;
+  workflow?:
+    | WorkflowVersion
+    | undefined;
+  /**
+   * What the stored definition will still fail at when it runs on this deployment: steps of a
+   * type no executor here runs (kubernetes, titus), template steps nested in a loop.
+   */
+  warnings: string[];
 }
 
 export interface ValidateWorkflowRequest {
@@ -98,6 +105,8 @@ export interface ValidateWorkflowResponse {
   /** Ids of the top-level steps, in definition order. */
   stepIds: string[];
   isActive: boolean;
+  /** As CreateWorkflowResponse.warnings. */
+  warnings: string[];
 }
 
 export interface GetWorkflowRequest {
@@ -549,13 +558,16 @@ export const CreateWorkflowRequest: MessageFns<CreateWorkflowRequest> = {
 };
 
 function createBaseCreateWorkflowResponse(): CreateWorkflowResponse {
-  return { workflow: undefined };
+  return { workflow: undefined, warnings: [] };
 }
 
 export const CreateWorkflowResponse: MessageFns<CreateWorkflowResponse> = {
   encode(message: CreateWorkflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.workflow !== undefined) {
       WorkflowVersion.encode(message.workflow, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.warnings) {
+      writer.uint32(18).string(v!);
     }
     return writer;
   },
@@ -581,6 +593,14 @@ export const CreateWorkflowResponse: MessageFns<CreateWorkflowResponse> = {
             message.workflow = WorkflowVersion.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.warnings.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -594,13 +614,19 @@ export const CreateWorkflowResponse: MessageFns<CreateWorkflowResponse> = {
   },
 
   fromJSON(object: any): CreateWorkflowResponse {
-    return { workflow: isSet(object.workflow) ? WorkflowVersion.fromJSON(object.workflow) : undefined };
+    return {
+      workflow: isSet(object.workflow) ? WorkflowVersion.fromJSON(object.workflow) : undefined,
+      warnings: globalThis.Array.isArray(object?.warnings) ? object.warnings.map((e: any) => globalThis.String(e)) : [],
+    };
   },
 
   toJSON(message: CreateWorkflowResponse): unknown {
     const obj: any = {};
     if (message.workflow !== undefined) {
       obj.workflow = WorkflowVersion.toJSON(message.workflow);
+    }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings;
     }
     return obj;
   },
@@ -613,6 +639,7 @@ export const CreateWorkflowResponse: MessageFns<CreateWorkflowResponse> = {
     message.workflow = (object.workflow !== undefined && object.workflow !== null)
       ? WorkflowVersion.fromPartial(object.workflow)
       : undefined;
+    message.warnings = object.warnings?.map((e) => e) || [];
     return message;
   },
 };
@@ -703,7 +730,7 @@ export const ValidateWorkflowRequest: MessageFns<ValidateWorkflowRequest> = {
 };
 
 function createBaseValidateWorkflowResponse(): ValidateWorkflowResponse {
-  return { workflowId: "", stepIds: [], isActive: false };
+  return { workflowId: "", stepIds: [], isActive: false, warnings: [] };
 }
 
 export const ValidateWorkflowResponse: MessageFns<ValidateWorkflowResponse> = {
@@ -716,6 +743,9 @@ export const ValidateWorkflowResponse: MessageFns<ValidateWorkflowResponse> = {
     }
     if (message.isActive !== false) {
       writer.uint32(24).bool(message.isActive);
+    }
+    for (const v of message.warnings) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -757,6 +787,14 @@ export const ValidateWorkflowResponse: MessageFns<ValidateWorkflowResponse> = {
             message.isActive = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.warnings.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -786,6 +824,7 @@ export const ValidateWorkflowResponse: MessageFns<ValidateWorkflowResponse> = {
         : isSet(object.is_active)
         ? globalThis.Boolean(object.is_active)
         : false,
+      warnings: globalThis.Array.isArray(object?.warnings) ? object.warnings.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -800,6 +839,9 @@ export const ValidateWorkflowResponse: MessageFns<ValidateWorkflowResponse> = {
     if (message.isActive !== false) {
       obj.isActive = message.isActive;
     }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings;
+    }
     return obj;
   },
 
@@ -811,6 +853,7 @@ export const ValidateWorkflowResponse: MessageFns<ValidateWorkflowResponse> = {
     message.workflowId = object.workflowId ?? "";
     message.stepIds = object.stepIds?.map((e) => e) || [];
     message.isActive = object.isActive ?? false;
+    message.warnings = object.warnings?.map((e) => e) || [];
     return message;
   },
 };
