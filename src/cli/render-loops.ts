@@ -90,6 +90,10 @@ export function compositeLines(view: InstanceView): string[] {
   const lines: string[] = [];
   for (const s of view.steps) if (s.overview) lines.push(`  ${s.stepId}: ${overviewLine(s.overview)}`);
   if (view.rollup && (view.rollup.total > 0 || lines.length > 0)) lines.push(`leaf steps: ${rollupText(view.rollup)}`);
+  // Where the failed leaves of a tree are (only when they are inside children: a top-level one is in the table).
+  const nested = (view.rollup?.refs ?? []).filter((r) => r.status.endsWith('FAILED') && !(r.workflowId === view.workflowId && r.instanceId === view.instanceId));
+  for (const r of nested.slice(0, 5)) lines.push(`  ${r.status}: ${r.workflowId}/${r.instanceId} run ${r.runId}, step ${r.stepId} (attempt ${r.attempt})`);
+  if (nested.length > 5) lines.push(`  … ${nested.length - 5} more failed leaf steps`);
   if (view.parent) lines.push(`parent: ${parentText(view.parent)}; depth ${view.depth}; initiator ${view.initiator}`);
   return lines;
 }

@@ -2,19 +2,29 @@
 import type { ForeachOverview, ParentView, RollupView, StepOverview, SubworkflowOverview, WhileOverview } from '../core/instance/view.js';
 import { STEP_STATUSES, WORKFLOW_STATUSES, type StepStatus, type WorkflowStatus } from '../core/status.js';
 import type * as pb from '../gen/maestro/v1/instance.js';
-import { workflowStatuses } from './enums.js';
+import { stepStatuses, workflowStatuses } from './enums.js';
 
 const STEP = new Set<string>(STEP_STATUSES);
 const WORKFLOW = new Set<string>(WORKFLOW_STATUSES);
 
 export function rollupToProto(r: RollupView): pb.Rollup {
-  return { totalLeafCount: r.total, counts: { ...r.counts } as Record<string, number> };
+  return {
+    totalLeafCount: r.total,
+    counts: { ...r.counts } as Record<string, number>,
+    refs: (r.refs ?? []).map((x) => ({ ...x, status: stepStatuses.toProto(x.status) })),
+  };
 }
 
 export function rollupFromProto(r: pb.Rollup | undefined): RollupView {
   const counts: RollupView['counts'] = {};
   for (const [k, n] of Object.entries(r?.counts ?? {})) if (STEP.has(k)) counts[k as StepStatus] = n;
-  return { total: r?.totalLeafCount ?? 0, counts };
+  const out: RollupView = { total: r?.totalLeafCount ?? 0, counts };
+  const refs = (r?.refs ?? []).flatMap((x) => {
+    const status = stepStatuses.fromProto(x.status);
+    return status ? [{ status, workflowId: x.workflowId, runId: x.runId, instanceId: x.instanceId, stepId: x.stepId, attempt: x.attempt }] : [];
+  });
+  if (refs.length > 0) out.refs = refs;
+  return out;
 }
 
 export function overviewToProto(o: StepOverview | undefined): pb.StepOverview | undefined {

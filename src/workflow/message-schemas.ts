@@ -27,7 +27,12 @@ const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'),
 const WorkflowStatusSchema = Type.Union(WORKFLOW_STATUSES.map((s) => Type.Literal(s)));
 const StepStatusSchema = Type.Union(STEP_STATUSES.map((s) => Type.Literal(s)));
 const InlineSourceSchema = Type.Object({ workflowId: Id(), version: Int(1), path: Type.Array(Id(), { minItems: 1, maxItems: 64 }) });
-const RollupSchema = Type.Object({ total: Int(0), counts: Type.Partial(Type.Record(StepStatusSchema, Int(0))) });
+const RollupRefSchema = Type.Object({ status: StepStatusSchema, workflowId: Id(), runId: Int(1), instanceId: Int(1), stepId: Id(), attempt: Int(1) });
+const RollupSchema = Type.Object({
+  total: Int(0),
+  counts: Type.Partial(Type.Record(StepStatusSchema, Int(0))),
+  refs: Type.Optional(Type.Array(RollupRefSchema, { maxItems: 1000 })),
+});
 
 const StartSchema = Type.Object({
   type: Type.Literal('Start'),

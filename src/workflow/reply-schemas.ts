@@ -27,7 +27,8 @@ const AttemptViewSchema = Type.Object({
 });
 
 const Counts = <T extends readonly string[]>(keys: T) => Type.Partial(Type.Record(OneOf(keys), Int(0)));
-const RollupSchema = Type.Object({ total: Int(0), counts: Counts(STEP_STATUSES) });
+const RollupRefSchema = Type.Object({ status: OneOf(STEP_STATUSES), workflowId: Id(), runId: Int(1), instanceId: Int(1), stepId: Id(), attempt: Int(1) });
+const RollupSchema = Type.Object({ total: Int(0), counts: Counts(STEP_STATUSES), refs: Type.Optional(Type.Array(RollupRefSchema, { maxItems: 1000 })) });
 const Ranges = Type.Array(Type.Tuple([Int(1), Int(1)]), { maxItems: 30_000 });
 const ForeachOverviewSchema = Type.Object({
   kind: Type.Literal('foreach'),

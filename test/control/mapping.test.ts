@@ -88,7 +88,7 @@ const view: InstanceView = {
   startedAtMs: 950,
   endedAtMs: 3_000,
   error: 'step a failed',
-  rollup: { total: 12, counts: { SUCCEEDED: 9, RUNNING: 2, NOT_CREATED: 1 } },
+  rollup: { total: 12, counts: { SUCCEEDED: 9, RUNNING: 2, NOT_CREATED: 1 }, refs: [{ status: 'RUNNING', workflowId: 'maestro_foreach_x_7_y', runId: 2, instanceId: 5, stepId: 'inner', attempt: 1 }] },
   initiator: 'FOREACH',
   parent: { workflowId: 'root', instanceId: 1, runId: 1, stepId: 'outer', attempt: 1 },
   depth: 1,

@@ -96,6 +96,9 @@ test('a failed iteration stops new launches; the foreach ends FATALLY_FAILED and
   t.is(step.status, 'FATALLY_FAILED');
   t.regex(step.attempts[0]!.error!, /iteration\(s\) 2 failed/);
   t.deepEqual(overview(v).details, { SUCCEEDED: [[1, 1]], FAILED: [[2, 2]] }, 'iterations 3-5 never launched');
+  const failedLeaf = v.rollup.refs?.find((r) => r.stepId === 'f');
+  t.like(failedLeaf, { workflowId: overview(v).inlineWorkflowId, instanceId: 2, runId: 1, attempt: 1 }, 'the rollup points at the failed leaf step inside the iteration');
+  t.true(failedLeaf !== undefined && failedLeaf.status.endsWith('FAILED'));
 });
 
 test('IGNORE_FAILURE makes a failed foreach COMPLETED_WITH_ERROR and the run goes on', async (t) => {

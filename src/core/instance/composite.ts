@@ -33,7 +33,7 @@ import type { ChildLaunch, InstanceCommand } from './commands.js';
 import type { InstanceEvent } from './events.js';
 import { inlineWorkflowId } from './inline.js';
 import type { CompiledWorkflow } from './compiled.js';
-import type { ForeachState, IdRanges, InstanceState, ParentRef, Rollup, StepState, SubworkflowState, WhileState } from './state.js';
+import type { ForeachState, IdRanges, InstanceState, ParentRef, Rollup, RollupRef, StepState, SubworkflowState, WhileState } from './state.js';
 import { currentAttempt, type Transition } from './transition.js';
 
 /** Maestro's ITERATION_LIMIT, for foreach and while. */
@@ -555,10 +555,44 @@ export function emptyRollup(): Rollup {
   return { total: 0, counts: {} };
 }
 
+/** Maestro's overview-flag statuses: the rollup keeps references to steps in them. */
+export const ROLLUP_REF_STATUSES: ReadonlySet<StepStatus> = new Set<StepStatus>([
+  'PAUSED',
+  'WAITING_FOR_SIGNALS',
+  'EVALUATING_PARAMS',
+  'WAITING_FOR_PERMITS',
+  'RUNNING',
+  'USER_FAILED',
+  'PLATFORM_FAILED',
+  'FATALLY_FAILED',
+  'INTERNALLY_FAILED',
+  'TIMEOUT_FAILED',
+]);
+/** References kept per status (a 25,000-iteration loop's rollup stays small). */
+export const ROLLUP_REFS_PER_STATUS = 20;
+
 export function addRollup(a: Rollup, b: Rollup): Rollup {
   const counts = { ...a.counts };
   for (const [k, n] of Object.entries(b.counts) as Array<[StepStatus, number]>) counts[k] = (counts[k] ?? 0) + n;
-  return { total: a.total + b.total, counts };
+  const out: Rollup = { total: a.total + b.total, counts };
+  const refs = mergeRefs(a.refs, b.refs);
+  if (refs) out.refs = refs;
+  return out;
+}
+
+function mergeRefs(a: RollupRef[] | undefined, b: RollupRef[] | undefined): RollupRef[] | undefined {
+  if (!b || b.length === 0) return a;
+  if (!a || a.length === 0) return b;
+  const out = a.slice();
+  const per = new Map<StepStatus, number>();
+  for (const r of out) per.set(r.status, (per.get(r.status) ?? 0) + 1);
+  for (const r of b) {
+    const n = per.get(r.status) ?? 0;
+    if (n >= ROLLUP_REFS_PER_STATUS) continue;
+    per.set(r.status, n + 1);
+    out.push(r);
+  }
+  return out;
 }
 
 /**
@@ -568,9 +602,14 @@ export function addRollup(a: Rollup, b: Rollup): Rollup {
  */
 export function rollupOf(s: InstanceState, def: CompiledWorkflow): Rollup {
   let r = emptyRollup();
-  const one = (status: StepStatus) => {
+  const one = (status: StepStatus, st?: StepState) => {
     r.total++;
     r.counts[status] = (r.counts[status] ?? 0) + 1;
+    const a = st ? currentAttempt(st) : undefined;
+    if (st && a && ROLLUP_REF_STATUSES.has(status)) {
+      const ref: RollupRef = { status, workflowId: s.workflowId, runId: s.runId, instanceId: s.instanceId, stepId: st.stepId, attempt: a.attempt };
+      r = addRollup(r, { total: 0, counts: {}, refs: [ref] });
+    }
   };
   for (const id of def.order) {
     const st = s.steps[id];
@@ -585,7 +624,7 @@ export function rollupOf(s: InstanceState, def: CompiledWorkflow): Rollup {
     } else if (loop?.kind === 'subworkflow' && loop.sync && loop.rollup) {
       r = addRollup(r, loop.rollup);
     } else {
-      one(st.status);
+      one(st.status, st);
     }
   }
   return r;

@@ -37,6 +37,21 @@ export interface StepState {
 export interface Rollup {
   total: number;
   counts: Partial<Record<StepStatus, number>>;
+  /**
+   * Which leaf steps are in the statuses Maestro keeps references for (running, waiting, failed:
+   * ROLLUP_REF_STATUSES), at most ROLLUP_REFS_PER_STATUS per status.
+   */
+  refs?: RollupRef[];
+}
+
+/** A leaf step of a subtree (Maestro's rollup `ref`: "<workflowId>:<runId>" -> "<instanceId>:<stepId>:<attemptId>"). */
+export interface RollupRef {
+  status: StepStatus;
+  workflowId: string;
+  runId: number;
+  instanceId: number;
+  stepId: string;
+  attempt: number;
 }
 
 /** Inclusive id ranges `[first, last]`, ascending and disjoint (Maestro's compressed details). */

@@ -34,6 +34,8 @@ export interface StepView {
 export interface RollupView {
   total: number;
   counts: Partial<Record<StepStatus, number>>;
+  /** Leaf steps running, waiting or failed (at most 20 per status): where to look. */
+  refs?: Array<{ status: StepStatus; workflowId: string; runId: number; instanceId: number; stepId: string; attempt: number }>;
 }
 
 /** Maestro's ForeachStepOverview: iteration ids per status as compressed inclusive ranges. */

@@ -397,11 +397,26 @@ export interface Step {
 export interface Rollup {
   totalLeafCount: number;
   counts: { [key: string]: number };
+  /**
+   * Leaf steps running, waiting or failed (Maestro's overview-flag statuses), at most 20 per
+   * status: where in the tree to look.
+   */
+  refs: RollupRef[];
 }
 
 export interface Rollup_CountsEntry {
   key: string;
   value: number;
+}
+
+/** A leaf step somewhere in a subtree (Maestro's rollup ref "<wf>:<run>" -> "<instance>:<step>:<attempt>"). */
+export interface RollupRef {
+  status: StepStatus;
+  workflowId: string;
+  runId: number;
+  instanceId: number;
+  stepId: string;
+  attempt: number;
 }
 
 /** An inclusive range of iteration ids. */
@@ -1216,7 +1231,7 @@ export const Step: MessageFns<Step> = {
 };
 
 function createBaseRollup(): Rollup {
-  return { totalLeafCount: 0, counts: {} };
+  return { totalLeafCount: 0, counts: {}, refs: [] };
 }
 
 export const Rollup: MessageFns<Rollup> = {
@@ -1227,6 +1242,9 @@ export const Rollup: MessageFns<Rollup> = {
     globalThis.Object.entries(message.counts).forEach(([key, value]: [string, number]) => {
       Rollup_CountsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
+    for (const v of message.refs) {
+      RollupRef.encode(v!, writer.uint32(26).fork()).join();
+    }
     return writer;
   },
 
@@ -1262,6 +1280,14 @@ export const Rollup: MessageFns<Rollup> = {
             }
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.refs.push(RollupRef.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1295,6 +1321,7 @@ export const Rollup: MessageFns<Rollup> = {
           {},
         )
         : {},
+      refs: globalThis.Array.isArray(object?.refs) ? object.refs.map((e: any) => RollupRef.fromJSON(e)) : [],
     };
   },
 
@@ -1311,6 +1338,9 @@ export const Rollup: MessageFns<Rollup> = {
           obj.counts[k] = Math.round(v);
         });
       }
+    }
+    if (message.refs?.length) {
+      obj.refs = message.refs.map((e) => RollupRef.toJSON(e));
     }
     return obj;
   },
@@ -1330,6 +1360,7 @@ export const Rollup: MessageFns<Rollup> = {
       },
       {},
     );
+    message.refs = object.refs?.map((e) => RollupRef.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1415,6 +1446,171 @@ export const Rollup_CountsEntry: MessageFns<Rollup_CountsEntry> = {
     const message = createBaseRollup_CountsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseRollupRef(): RollupRef {
+  return { status: 0, workflowId: "", runId: 0, instanceId: 0, stepId: "", attempt: 0 };
+}
+
+export const RollupRef: MessageFns<RollupRef> = {
+  encode(message: RollupRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    if (message.workflowId !== "") {
+      writer.uint32(18).string(message.workflowId);
+    }
+    if (message.runId !== 0) {
+      writer.uint32(24).int64(message.runId);
+    }
+    if (message.instanceId !== 0) {
+      writer.uint32(32).int64(message.instanceId);
+    }
+    if (message.stepId !== "") {
+      writer.uint32(42).string(message.stepId);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(48).int32(message.attempt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollupRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollupRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.runId = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.instanceId = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.stepId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RollupRef {
+    return {
+      status: isSet(object.status) ? stepStatusFromJSON(object.status) : 0,
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+      runId: isSet(object.runId)
+        ? globalThis.Number(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.Number(object.run_id)
+        : 0,
+      instanceId: isSet(object.instanceId)
+        ? globalThis.Number(object.instanceId)
+        : isSet(object.instance_id)
+        ? globalThis.Number(object.instance_id)
+        : 0,
+      stepId: isSet(object.stepId)
+        ? globalThis.String(object.stepId)
+        : isSet(object.step_id)
+        ? globalThis.String(object.step_id)
+        : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+    };
+  },
+
+  toJSON(message: RollupRef): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = stepStatusToJSON(message.status);
+    }
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    if (message.runId !== 0) {
+      obj.runId = Math.round(message.runId);
+    }
+    if (message.instanceId !== 0) {
+      obj.instanceId = Math.round(message.instanceId);
+    }
+    if (message.stepId !== "") {
+      obj.stepId = message.stepId;
+    }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RollupRef>): RollupRef {
+    return RollupRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RollupRef>): RollupRef {
+    const message = createBaseRollupRef();
+    message.status = object.status ?? 0;
+    message.workflowId = object.workflowId ?? "";
+    message.runId = object.runId ?? 0;
+    message.instanceId = object.instanceId ?? 0;
+    message.stepId = object.stepId ?? "";
+    message.attempt = object.attempt ?? 0;
     return message;
   },
 };
