@@ -206,3 +206,45 @@ clusterTest("kill -9 the node that owns a foreach while it launches: no iteratio
   t.is(perIteration.size, N, 'every iteration ran its step');
   t.deepEqual(doubleDriven(h.sinkRecords()), [], "no executor accepted a former owner's task once it knew the new owner");
 });
+
+clusterTest('kill -9 the node that owns a SEQUENTIAL queue: numbering 1..N holds, every run completes, no two ever overlap', async (t) => {
+  const h = await ClusterHarness.start({ nodes: 3 });
+  t.teardown(() => h.stop());
+  const etcd = new EtcdCluster({ endpoints: h.etcd.endpoints });
+  t.teardown(() => etcd.close());
+  const N = 20;
+  await h.client(0).createWorkflow(
+    JSON.stringify({
+      properties: { owner: 'cluster-test', run_strategy: 'sequential' },
+      workflow: { id: 'seq-failover', steps: [{ step: { id: 'p', type: 'Probe', params: { probe_ms: { value: 150, type: 'LONG' } } } }] },
+    }),
+  );
+  const ids: number[] = [];
+  for (let i = 0; i < N; i++) ids.push((await h.client(i).startWorkflow({ workflowId: 'seq-failover' })).instanceId);
+  t.deepEqual([...ids].sort((a, b) => a - b), Array.from({ length: N }, (_, i) => i + 1), 'numbered 1..N across nodes');
+  const owner = (await ownerMap(etcd))[partitionOf('~queue/seq-failover', PARTITIONS)];
+  const victim = h.nodes.find((n) => n.nodeId === owner)!;
+  t.truthy(victim, 'the queue has an owner');
+  await h.waitForRecords('a few runs done', 3, (r) => r.kind === 'run' && r.attemptId.startsWith('seq-failover/'));
+  await h.kill9(victim);
+  await h.waitAllEnded('seq-failover', N, 90_000);
+  const all = await h.listAll('seq-failover');
+  t.is(all.length, N);
+  t.deepEqual(all.filter((i) => i.status !== 'SUCCEEDED'), [], 'every run SUCCEEDED');
+  // One completed run per instance, in instance order, none overlapping the next.
+  const runs = h
+    .sinkRecords()
+    .filter((r): r is Extract<typeof r, { kind: 'run' }> => r.kind === 'run' && r.attemptId.startsWith('seq-failover/'))
+    .sort((a, b) => a.startMs - b.startMs);
+  const firstRun = new Map<number, { startMs: number; endMs: number }>();
+  for (const r of runs) {
+    const id = Number(r.attemptId.split('/')[1]);
+    if (!firstRun.has(id)) firstRun.set(id, r);
+  }
+  t.is(firstRun.size, N);
+  const order = [...firstRun.entries()].sort((a, b) => a[1].startMs - b[1].startMs);
+  t.deepEqual(order.map(([id]) => id), Array.from({ length: N }, (_, i) => i + 1), 'runs start in instance order');
+  for (let i = 1; i < order.length; i++) {
+    t.true(order[i]![1].startMs >= order[i - 1]![1].endMs, `run ${order[i]![0]} started after run ${order[i - 1]![0]} ended`);
+  }
+});
