@@ -339,3 +339,24 @@ test('a breakpoint on a step inside a foreach pauses it in every iteration; dele
   const end = await waitForEnd(node.api, run.workflowId, run.instanceId, 5_000);
   t.is(end.status, 'SUCCEEDED');
 });
+
+test('subworkflow children obey the child workflow run strategy: three children of a SEQUENTIAL workflow run one at a time', async (t) => {
+  await node.api.createWorkflow(JSON.stringify({ properties: { owner: 'tester', run_strategy: 'sequential' }, workflow: { id: 'seq-child', steps: [{ step: { id: 'h', type: 'Hold' } }] } }));
+  const sub = (id: string) => ({ subworkflow: { id, params: { subworkflow_id: { value: 'seq-child', type: 'STRING' } } } });
+  const run = await start(JSON.stringify({ properties: PARALLEL, workflow: { id: 'three-subs', steps: [sub('a'), sub('b'), sub('c')] } }));
+  const childOf = (v: InstanceView, id: string) => (v.steps.find((s) => s.stepId === id)!.overview as SubworkflowOverview | undefined)?.instanceId;
+  const v = await waitFor(node.api, run.workflowId, run.instanceId, (x) => ['a', 'b', 'c'].every((id) => childOf(x, id) !== undefined), { timeoutMs: 5_000 });
+  const kids = ['a', 'b', 'c'].map((id) => childOf(v, id)!).sort((x, y) => x - y);
+  t.deepEqual(kids, [1, 2, 3], 'numbered by the child workflow');
+  for (let i = 0; i < 3; i++) {
+    const views = await Promise.all(kids.map((k) => node.api.getInstance('seq-child', k)));
+    t.is(views.filter((c) => c.status === 'IN_PROGRESS').length, 1, 'one child runs at a time');
+    t.is(views.filter((c) => c.status === 'CREATED').length, 2 - i, 'the others are queued (CREATED)');
+    const running = await waitFor(node.api, 'seq-child', views.find((c) => c.status === 'IN_PROGRESS')!.instanceId, (x) => x.steps[0]!.status === 'RUNNING', { timeoutMs: 5_000 });
+    t.true(['a', 'b', 'c'].every((id) => v.steps.find((s) => s.stepId === id)!.status === 'RUNNING'), 'every parent step is RUNNING meanwhile');
+    holds.release(running, 'h');
+    await waitForEnd(node.api, 'seq-child', running.instanceId, 5_000);
+    if (i < 2) await waitFor(node.api, 'seq-child', kids[i + 1]!, (x) => x.status === 'IN_PROGRESS', { timeoutMs: 5_000 });
+  }
+  t.is((await waitForEnd(node.api, run.workflowId, run.instanceId, 5_000)).status, 'SUCCEEDED');
+});
