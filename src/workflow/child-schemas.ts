@@ -1,6 +1,7 @@
-/** Wire schema of a child's parent reference, shared by instance and queue messages. */
+/** Wire schemas shared by instance and queue messages: a child's parent reference, how run 1 of an instance is created. */
 import { Type } from '@sinclair/typebox';
-import { Id, Int } from '../protocol/wire.js';
+import { Id, Int, PlainMap } from '../protocol/wire.js';
+import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
 
 const NameList = Type.Array(Id(), { maxItems: 1000 });
 
@@ -14,3 +15,26 @@ export const ParentRefSchema = Type.Object({
   report: Type.Optional(Type.Record(Id(), NameList)),
   feedback: Type.Optional(NameList),
 });
+
+export const InitiatorSchema = Type.Union([
+  Type.Literal('MANUAL'),
+  Type.Literal('TIME'),
+  Type.Literal('SIGNAL'),
+  Type.Literal('SUBWORKFLOW'),
+  Type.Literal('FOREACH'),
+  Type.Literal('WHILE'),
+]);
+
+/** How the queue owner creates run 1 of an instance (EntryStart; also the body of an Enqueue). */
+export const EntryStartFields = {
+  version: Int(1),
+  params: PlainMap(PARAM_MAP_SIZE_LIMIT),
+  requestId: Type.Optional(Id()),
+  initiator: Type.Optional(InitiatorSchema),
+  /** A subworkflow child's parent step, nesting depth and tree (composite.ts). */
+  parent: Type.Optional(ParentRefSchema),
+  depth: Type.Optional(Int(0)),
+  correlationId: Type.Optional(Id()),
+};
+
+export const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')]);

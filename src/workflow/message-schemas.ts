@@ -18,12 +18,13 @@ import { Id, ID_MAX_CHARS, Int, Ms, PlainMap, Text, wire, type Agrees, type Wire
 import type { WireSchemas } from '../transport/port.js';
 import { BREAKPOINTS_TOPIC, instanceTopic, type InstanceMessage, type ListMessage, type ListPausedMessage } from './messages.js';
 import { isServiceKey } from '../core/service/reducer.js';
-import { ParentRefSchema } from './child-schemas.js';
+import { EntryStartFields, ParentRefSchema, RestartPolicySchema } from './child-schemas.js';
 import { QUEUE_KEY_PREFIX } from '../core/queue/model.js';
 import { parseQueueMessage, type QueueMessage } from './queue-messages.js';
 import type { StepActionKind } from '../core/instance/events.js';
 
-const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')]);
+/** How a parent's restart re-runs an existing child (StartMessage.restart). */
+const RerunPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')]);
 const WorkflowStatusSchema = Type.Union(WORKFLOW_STATUSES.map((s) => Type.Literal(s)));
 const StepStatusSchema = Type.Union(STEP_STATUSES.map((s) => Type.Literal(s)));
 const InlineSourceSchema = Type.Object({ workflowId: Id(), version: Int(1), path: Type.Array(Id(), { minItems: 1, maxItems: 64 }) });
@@ -47,7 +48,7 @@ const StartSchema = Type.Object({
   source: Type.Optional(InlineSourceSchema),
   depth: Type.Optional(Int(0)),
   correlationId: Type.Optional(Id()),
-  restart: Type.Optional(RestartPolicySchema),
+  restart: Type.Optional(RerunPolicySchema),
 });
 
 const ChildEndedSchema = Type.Object({
@@ -75,7 +76,7 @@ const ChildFailedSchema = Type.Object({ type: Type.Literal('ChildFailed'), stepI
 const ActionSchema = Type.Object({
   type: Type.Literal('Action'),
   action: Type.Union([Type.Literal('stop'), Type.Literal('kill'), Type.Literal('restart')]),
-  policy: Type.Optional(Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')])),
+  policy: Type.Optional(RestartPolicySchema),
   stepId: Type.Optional(Id()),
   reason: Type.Optional(Text()),
   ifRunning: Type.Optional(Type.Boolean()),
@@ -89,27 +90,6 @@ const StepActionSchema = Type.Object({
   reason: Type.Optional(Text()),
 });
 
-export const InitiatorSchema = Type.Union([
-  Type.Literal('MANUAL'),
-  Type.Literal('TIME'),
-  Type.Literal('SIGNAL'),
-  Type.Literal('SUBWORKFLOW'),
-  Type.Literal('FOREACH'),
-  Type.Literal('WHILE'),
-]);
-
-/** How the queue owner creates run 1 of an instance (also the body of an Enqueue). */
-export const EntryStartFields = {
-  version: Int(1),
-  params: PlainMap(PARAM_MAP_SIZE_LIMIT),
-  requestId: Type.Optional(Id()),
-  initiator: Type.Optional(InitiatorSchema),
-  /** A subworkflow child's parent step, nesting depth and tree (composite.ts). */
-  parent: Type.Optional(ParentRefSchema),
-  depth: Type.Optional(Int(0)),
-  correlationId: Type.Optional(Id()),
-};
-
 const LaunchSchema = Type.Object({
   type: Type.Literal('Launch'),
   workflowId: Id(),
@@ -117,7 +97,7 @@ const LaunchSchema = Type.Object({
   runId: Int(1),
   mode: Type.Union([Type.Literal('queue'), Type.Literal('run'), Type.Literal('stop'), Type.Literal('kill')]),
   start: Type.Optional(Type.Object(EntryStartFields)),
-  policy: Type.Optional(Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')])),
+  policy: Type.Optional(RestartPolicySchema),
   stepId: Type.Optional(Id()),
   reason: Type.Optional(Text()),
 });

@@ -5,10 +5,9 @@
  */
 import type { StepResultMessage } from '../protocol/executor.js';
 import type { RestartPolicy } from './engine-api.js';
-import type { InlineSource, ParentRef, Rollup } from '../core/instance/state.js';
-import type { WorkflowStatus } from '../core/status.js';
-import type { StepActionKind } from '../core/instance/events.js';
-import type { Initiator } from '../core/instance/events.js';
+import type { InlineSource, ParentRef } from '../core/instance/state.js';
+import type { InstanceEvent, StepActionKind } from '../core/instance/events.js';
+import type { EntryStart } from '../core/queue/model.js';
 
 export interface StartMessage {
   type: 'Start';
@@ -29,19 +28,8 @@ export interface StartMessage {
   restart?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
 }
 
-/** A child instance's run ended: its parent step journals it (a `child-ended` event). */
-export interface ChildEndedMessage {
-  type: 'ChildEnded';
-  stepId: string;
-  attempt: number;
-  instanceId: number;
-  runId: number;
-  status: WorkflowStatus;
-  rollup: Rollup;
-  outputs?: Record<string, Record<string, unknown>>;
-  feedback?: Record<string, unknown>;
-  error?: string;
-}
+/** A child instance's run ended: its parent step journals it (a `child-ended` event, the same fields). */
+export type ChildEndedMessage = { type: 'ChildEnded' } & Omit<Extract<InstanceEvent, { t: 'child-ended' }>, 't' | 'atMs'>;
 
 /** The parent's own note that its subworkflow child was created, or could not be. */
 export interface ChildStartedMessage {
@@ -73,15 +61,7 @@ export interface LaunchMessage {
   instanceId: number;
   runId: number;
   mode: 'queue' | 'run' | 'stop' | 'kill';
-  start?: {
-    version: number;
-    params: Record<string, unknown>;
-    requestId?: string;
-    initiator?: Initiator;
-    parent?: ParentRef;
-    depth?: number;
-    correlationId?: string;
-  };
+  start?: EntryStart;
   policy?: RestartPolicy;
   /** The restart step of RESTART_FROM_SPECIFIC. */
   stepId?: string;

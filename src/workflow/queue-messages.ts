@@ -16,25 +16,17 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { RunStrategy } from '../core/definition/model.js';
 import { RUN_STRATEGY_RULES } from '../core/definition/model.js';
-import type { Initiator, RestartPolicy } from '../core/instance/events.js';
+import type { RestartPolicy } from '../core/instance/events.js';
+import type { EntryStart } from '../core/queue/model.js';
 import type { WorkflowStatus } from '../core/status.js';
-import type { ParentRef } from '../core/instance/state.js';
-import { ParentRefSchema } from './child-schemas.js';
+import { EntryStartFields, RestartPolicySchema } from './child-schemas.js';
 import { WORKFLOW_STATUSES } from '../core/status.js';
-import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
 import { InvalidMessageError } from '../protocol/errors.js';
-import { Id, Int, OneOf, PlainMap, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
+import { Id, Int, OneOf, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
 
-export interface EnqueueMessage {
+/** A new instance, numbered and run (or queued, or created ended) by the run strategy. */
+export interface EnqueueMessage extends EntryStart {
   type: 'Enqueue';
-  version: number;
-  params: Record<string, unknown>;
-  requestId?: string;
-  initiator?: Initiator;
-  /** A subworkflow child's parent step, nesting depth and tree (passed to its `started` event). */
-  parent?: ParentRef;
-  depth?: number;
-  correlationId?: string;
   /** The run strategy in force; resolved from the latest version when absent. */
   runStrategy?: RunStrategy;
 }
@@ -105,21 +97,9 @@ const RunStrategySchema = Type.Object({
   rule: OneOf(RUN_STRATEGY_RULES),
   workflowConcurrency: Int(0),
 });
-const Initiator = Type.Union([Type.Literal('MANUAL'), Type.Literal('TIME'), Type.Literal('SIGNAL'), Type.Literal('SUBWORKFLOW'), Type.Literal('FOREACH'), Type.Literal('WHILE')]);
-const Policy = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')]);
 
-const EnqueueSchema = Type.Object({
-  type: Type.Literal('Enqueue'),
-  version: Int(1),
-  params: PlainMap(PARAM_MAP_SIZE_LIMIT),
-  requestId: Type.Optional(Id()),
-  initiator: Type.Optional(Initiator),
-  parent: Type.Optional(ParentRefSchema),
-  depth: Type.Optional(Int(0)),
-  correlationId: Type.Optional(Id()),
-  runStrategy: Type.Optional(RunStrategySchema),
-});
-const RestartSchema = Type.Object({ type: Type.Literal('Restart'), instanceId: Int(1), policy: Policy, stepId: Type.Optional(Id()) });
+const EnqueueSchema = Type.Object({ type: Type.Literal('Enqueue'), ...EntryStartFields, runStrategy: Type.Optional(RunStrategySchema) });
+const RestartSchema = Type.Object({ type: Type.Literal('Restart'), instanceId: Int(1), policy: RestartPolicySchema, stepId: Type.Optional(Id()) });
 const EndedSchema = Type.Object({ type: Type.Literal('Ended'), instanceId: Int(1), runId: Int(1), status: OneOf(WORKFLOW_STATUSES) });
 const UnblockSchema = Type.Object({ type: Type.Literal('Unblock'), instanceId: Type.Optional(Int(1)) });
 const TerminateSchema = Type.Object({
