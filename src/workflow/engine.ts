@@ -28,6 +28,8 @@ import type {
 import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.js';
 import { parseViewReply } from './reply-schemas.js';
 import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
+import { isInlineWorkflowId } from '../core/instance/inline.js';
+import { isWorkflowTerminal } from '../core/status.js';
 import { queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
 import { isRetryable } from '../retry/index.js';
@@ -193,6 +195,7 @@ export class Engine implements EngineApi {
     }
     if (stepId === undefined && policy === 'RESTART_FROM_SPECIFIC') throw new ValidationError('restart_step_id', 'is required with RESTART_FROM_SPECIFIC');
     const p: RestartPolicy = policy ?? (stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC');
+    if (isInlineWorkflowId(workflowId)) return this.restartInlineRoot(workflowId, instanceId, p === 'RESTART_FROM_BEGINNING' ? p : 'RESTART_FROM_INCOMPLETE');
     if (bypassesQueue(workflowId)) {
       const msg: InstanceMessage = { type: 'Action', action: 'restart', policy: p };
       if (stepId !== undefined) msg.stepId = stepId;
@@ -206,10 +209,42 @@ export class Engine implements EngineApi {
   async stepAction(workflowId: string, instanceId: number, stepId: string, action: StepActionKind, opts: { attempt?: number; reason?: string } = {}): Promise<InstanceView> {
     if (!stepId) throw new ValidationError('step_id', 'is required');
     if (opts.attempt !== undefined && action !== 'resume') throw new ValidationError('attempt', `is only taken by resume, not ${action}`);
+    if (isInlineWorkflowId(workflowId) && (action === 'restart' || action === 'skip')) {
+      // A step of an ended loop iteration re-runs through its loop (below), never on its own.
+      const v = await this.getInstance(workflowId, instanceId);
+      if (isWorkflowTerminal(v.status)) {
+        if (action === 'skip') throw new PreconditionError(`cannot skip step ${stepId} of ${workflowId}/${instanceId}: the iteration is ${v.status}; restart its root instance instead`);
+        return this.restartInlineRoot(workflowId, instanceId, 'RESTART_FROM_INCOMPLETE');
+      }
+    }
     const msg: InstanceMessage = { type: 'StepAction', stepId, action };
     if (opts.attempt !== undefined) msg.attempt = opts.attempt;
     if (opts.reason) msg.reason = opts.reason;
     return this.call(workflowId, instanceId, msg);
+  }
+
+  /**
+   * Maestro's RESTART_FROM_INLINE_ROOT (and its walk up terminal ancestors): a restart of an
+   * ended foreach/while iteration, or of a step in one, restarts the nearest non-inline ancestor
+   * from incomplete — its loop keeps the SUCCEEDED iterations and re-runs the others (as new runs
+   * of the same iteration instances, each from its own incomplete steps). Every instance on the
+   * way up must have ended: restarting one iteration while its loop still runs is refused.
+   */
+  private async restartInlineRoot(workflowId: string, instanceId: number, policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING'): Promise<InstanceView> {
+    let v = await this.getInstance(workflowId, instanceId);
+    while (isInlineWorkflowId(v.workflowId)) {
+      const p = v.parent;
+      if (!p) throw new PreconditionError(`iteration ${v.workflowId}/${v.instanceId} has no parent to restart through`);
+      if (!isWorkflowTerminal(v.status)) throw new PreconditionError(`cannot restart iteration ${v.workflowId}/${v.instanceId}: it is ${v.status}`);
+      const parent = await this.getInstance(p.workflowId, p.instanceId);
+      if (!isWorkflowTerminal(parent.status)) {
+        throw new PreconditionError(
+          `cannot restart ${workflowId}/${instanceId}: it is an iteration of step ${p.stepId} of ${p.workflowId}/${p.instanceId}, which is ${parent.status}; restarting one iteration while its loop runs is not supported — restart once it ended`,
+        );
+      }
+      v = parent;
+    }
+    return this.restart(v.workflowId, v.instanceId, policy);
   }
 
   createBreakpoint(workflowId: string, stepId: string): Promise<Breakpoint> {

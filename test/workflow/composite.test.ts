@@ -20,12 +20,24 @@ const failIf: StepRuntime = {
   },
 };
 
+/** Fails the first attempt of a step whose param `bad` is true (per instance and step), then succeeds. */
+const failedOnce = new Set<string>();
+const failOnce: StepRuntime = {
+  type: 'FailOnce',
+  run(task) {
+    const key = `${task.workflowId}/${task.instanceId}/${task.stepId}`;
+    if (task.params['bad'] !== true || failedOnce.has(key)) return Promise.resolve({ status: 'SUCCEEDED' });
+    failedOnce.add(key);
+    return Promise.resolve({ status: 'USER_FAILED', error: 'first attempt fails' });
+  },
+};
+
 let node: EmbeddedNode;
 let holds: Holds;
 test.before(async () => {
   const t = testRuntimes();
   holds = t.holds;
-  node = await createEmbeddedNode({ extraRuntimes: [...t.runtimes, failIf] });
+  node = await createEmbeddedNode({ extraRuntimes: [...t.runtimes, failIf, failOnce] });
 });
 test.after.always(() => node?.close());
 
@@ -359,4 +371,29 @@ test('subworkflow children obey the child workflow run strategy: three children 
     if (i < 2) await waitFor(node.api, 'seq-child', kids[i + 1]!, (x) => x.status === 'IN_PROGRESS', { timeoutMs: 5_000 });
   }
   t.is((await waitForEnd(node.api, run.workflowId, run.instanceId, 5_000)).status, 'SUCCEEDED');
+});
+
+test('restarting a step of an ended iteration restarts the loop root from incomplete (RESTART_FROM_INLINE_ROOT); refused while the loop runs', async (t) => {
+  const body = [{ step: { id: 'f', type: 'FailOnce', retry_policy: NO_RETRY, params: { bad: { expression: 'i == 2', type: 'BOOLEAN' } } } }];
+  const run = await start(foreachWf('inline-root', { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, body));
+  const first = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(first.status, 'FAILED');
+  const o = overview(first);
+  await node.api.stepAction(o.inlineWorkflowId, 2, 'f', 'restart');
+  const second = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(second.runId, 2, 'the root ran again');
+  t.is(second.status, 'SUCCEEDED');
+  t.deepEqual(overview(second).details, { SUCCEEDED: [[1, 3]] });
+  t.is((await node.api.getInstance(o.inlineWorkflowId, 2)).runId, 2, 'only the failed iteration re-ran');
+  t.is((await node.api.getInstance(o.inlineWorkflowId, 1)).runId, 1);
+
+  const held = await start(foreachWf('inline-root-running', { i: { value: [1, 2], type: 'LONG_ARRAY' } }, [{ step: { id: 'h', type: 'Hold' } }], { concurrency: 1 }));
+  const v = await waitFor(node.api, held.workflowId, held.instanceId, (x) => overview(x)?.running.length === 1, { timeoutMs: 5_000 });
+  const inline = overview(v).inlineWorkflowId;
+  holds.release(await waitFor(node.api, inline, 1, (x) => x.steps[0]!.status === 'RUNNING', { timeoutMs: 5_000 }), 'h');
+  await waitForEnd(node.api, inline, 1, 5_000);
+  const err = await t.throwsAsync(node.api.stepAction(inline, 1, 'h', 'restart'));
+  t.regex(err!.message, /while its loop runs is not supported/);
+  await node.api.stop(held.workflowId, held.instanceId);
+  await holds.idle();
 });
