@@ -397,3 +397,25 @@ test('restarting a step of an ended iteration restarts the loop root from incomp
   await node.api.stop(held.workflowId, held.instanceId);
   await holds.idle();
 });
+
+test('getFromForeach over 600 iterations finishing in any order: each value at its iteration; Java defaults where an iteration gave none', async (t) => {
+  const def = (id: string, bad: string) =>
+    foreachWf(
+      id,
+      { i: { expression: 'Util.intsBetween(0, 600, 1)', type: 'LONG_ARRAY' } },
+      [{ step: { id: 'inner', type: 'FailIf', retry_policy: NO_RETRY, params: { v: { expression: 'i * 2', type: 'LONG' }, bad: { expression: bad, type: 'BOOLEAN' } } } }],
+      { failure_mode: 'IGNORE_FAILURE' },
+      [{ step: { id: 'after', type: 'NoOp', params: { all: { expression: "params.getFromForeach('loop', 'inner', 'v')", type: 'LONG_ARRAY' } } } }],
+    );
+  const ok = await start(def('reads-many', 'false'));
+  const v = await waitForEnd(node.api, ok.workflowId, ok.instanceId, 30_000);
+  t.deepEqual(v.steps[1]!.params['all'], Array.from({ length: 600 }, (_, i) => i * 2));
+  // Iteration 300 fails: no new launches after it (Maestro), so later iterations give the default 0.
+  const failing = await start(def('reads-some', 'i == 299'));
+  const f = await waitForEnd(node.api, failing.workflowId, failing.instanceId, 30_000);
+  t.is(f.steps[0]!.status, 'COMPLETED_WITH_ERROR');
+  const succeeded = overview(f).details.SUCCEEDED ?? [];
+  const ran = (id: number) => succeeded.some(([a, b]) => id >= a && id <= b);
+  t.true(ran(299) && !ran(300) && !ran(600));
+  t.deepEqual(f.steps[1]!.params['all'], Array.from({ length: 600 }, (_, i) => (ran(i + 1) ? i * 2 : 0)));
+});

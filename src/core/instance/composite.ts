@@ -207,7 +207,7 @@ function onForeachEnded(t: Transition, id: string, ev: Extract<InstanceEvent, { 
     for (const [inner, params] of Object.entries(ev.outputs)) {
       for (const [name, v] of Object.entries(params)) {
         const key = `${inner}.${name}`;
-        values[key] = { ...(values[key] ?? {}), [ev.instanceId]: v };
+        values[key] = setChunked(values[key] ?? [], ev.instanceId - 1, v);
       }
     }
     loop.values = values;
@@ -245,14 +245,24 @@ export function getFromForeach(t: Transition, foreachId: string, innerId: string
   const st = t.s.steps[foreachId];
   const loop = st?.loop;
   if (!loop || loop.kind !== 'foreach') throw new Error(`getFromForeach: step ${foreachId} is not a foreach step that ran`);
-  const got = loop.values?.[`${innerId}.${name}`] ?? {};
+  const chunks = loop.values?.[`${innerId}.${name}`] ?? [];
+  const sample = chunks.flat().find((v) => v !== undefined && v !== null);
+  const fallback = typeof sample === 'number' ? 0 : typeof sample === 'boolean' ? false : null;
   const out: unknown[] = [];
-  let fallback: unknown = null;
-  for (const v of Object.values(got)) {
-    fallback = typeof v === 'number' ? 0 : typeof v === 'boolean' ? false : null;
-    break;
-  }
-  for (let i = 1; i <= loop.total; i++) out.push(Object.hasOwn(got, i) ? got[i] : fallback);
+  for (let i = 0; i < loop.total; i++) out.push(chunks[Math.floor(i / CHUNK)]?.[i % CHUNK] ?? fallback);
+  return out;
+}
+
+/** Values by index in chunks, so that setting one copies a chunk and the chunk list, not every value (a 25,000-iteration loop). */
+const CHUNK = 256;
+function setChunked(chunks: unknown[][], index: number, value: unknown): unknown[][] {
+  const out = chunks.slice();
+  const c = Math.floor(index / CHUNK);
+  while (out.length <= c) out.push([]);
+  const chunk = out[c]!.slice();
+  while (chunk.length < index % CHUNK) chunk.push(null);
+  chunk[index % CHUNK] = value;
+  out[c] = chunk;
   return out;
 }
 

@@ -79,8 +79,11 @@ export interface ForeachState {
   /** Restart policy the re-run iterations get. */
   rerun?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
   rollup: Rollup;
-  /** getFromForeach values: "innerStep.param" -> iteration id -> value (only those the workflow reads). */
-  values?: Record<string, Record<number, unknown>>;
+  /**
+   * getFromForeach values (only those the workflow reads): "innerStep.param" -> the value of
+   * iteration id n at index n-1, in chunks of 256 (composite.ts setChunked); null where none.
+   */
+  values?: Record<string, unknown[][]>;
   /** Some iteration FAILED: nothing more is launched. */
   failed: boolean;
 }
