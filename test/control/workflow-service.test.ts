@@ -32,7 +32,7 @@ test('create accepts YAML', async (t) => {
 
 test('validate returns the workflow id and top-level steps without storing anything', async (t) => {
   const summary = await h.client.validateWorkflow(definition('wf-validate', [{ id: 'x' }, { id: 'y' }]));
-  t.deepEqual(summary, { workflowId: 'wf-validate', stepIds: ['x', 'y'], isActive: true });
+  t.deepEqual(summary, { workflowId: 'wf-validate', stepIds: ['x', 'y'], isActive: true, warnings: [] });
   const err = await t.throwsAsync(h.client.getWorkflow('wf-validate'), { instanceOf: ControlError });
   t.is(err?.code, status.NOT_FOUND);
 });
