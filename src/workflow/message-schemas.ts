@@ -133,8 +133,6 @@ const PermitCheckSchema = Type.Object({ type: Type.Literal('PermitCheck'), holde
 
 /** Every message an instance actor takes from the transport: one line per type. */
 const INSTANCE_MESSAGES = [
-  PermitGrantSchema,
-  PermitCheckSchema,
   StartSchema,
   LaunchSchema,
   StepResultMessageSchema,
@@ -146,6 +144,8 @@ const INSTANCE_MESSAGES = [
   ChildEndedSchema,
   ChildStartedSchema,
   ChildFailedSchema,
+  PermitGrantSchema,
+  PermitCheckSchema,
 ] as const;
 
 const ListSchema = Type.Object({

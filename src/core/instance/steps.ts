@@ -177,8 +177,8 @@ export function evaluateAndStart(t: Transition, id: string): void {
  */
 function acquirePermits(t: Transition, id: string, def: Step): void {
   const tags = stepPermitTags(t.ctx.def.request, t.s.workflowId, correlationOf(t.s), def);
-  const fast = t.ctx.permitFastPath;
-  if (def.kind === 'step' && fast && t.decideFlag('permitFast', () => fast(def.type, tags))) return dispatchAttempt(t, id);
+  // replay reads the flag whatever the replaying node's cache says (or whether it has one)
+  if (def.kind === 'step' && t.decideFlag('permitFast', () => t.ctx.permitFastPath?.(def.type, tags) ?? false)) return dispatchAttempt(t, id);
   const st = t.step(id);
   const a = currentAttempt(st)!;
   st.permit = { holder: a.attemptId, held: false };
