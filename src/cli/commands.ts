@@ -9,6 +9,7 @@ import { getCommand, killCommand, listCommand, putOutputsCommand, restartCommand
 import { runCommand } from './run.js';
 import { breakpointCommand, bypassCommand, pausedCommand, resumeCommand, skipCommand } from './step-commands.js';
 import { configCommand } from './config-command.js';
+import { tagPermitCommand } from './tag-permit-commands.js';
 import { nodeCommand, workerCommand } from './cluster-commands.js';
 import { activateCommand, definitionCommand, pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
 
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   pausedCommand,
   resumeCommand,
   putOutputsCommand,
+  tagPermitCommand,
   clusterCommand,
   nodeCommand,
   workerCommand,

@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
+import type { TagPermit } from '../workflow/engine-api.js';
 import type { Breakpoint, ClusterInfo, DefinitionFormat, ListInstancesRequest, PausedAttempt, RestartPolicy, StartRequest, StepActionKind, WorkflowSummary } from '../workflow/engine-api.js';
 import { StepServiceClient } from '../gen/maestro/v1/actions.js';
 import { breakpointFromProto, pausedFromProto, stepActionToProto } from './step-service.js';
@@ -13,6 +14,8 @@ import { ClusterServiceClient } from '../gen/maestro/v1/cluster.js';
 import { bearerTokenInterceptor } from './auth.js';
 import { channelCredentials, type ClientTlsOptions } from './tls.js';
 import { clusterInfoFromProto } from './cluster-service.js';
+import { tagPermitFromProto } from './tag-permit-service.js';
+import { TagPermitServiceClient } from '../gen/maestro/v1/permits.js';
 import { TerminateAction, WorkflowStatus as PbWorkflowStatus, type InstanceChange as PbInstanceChange } from '../gen/maestro/v1/instance.js';
 import { formatToProto, restartPolicyToProto, workflowStatuses } from './enums.js';
 import { ControlError, fromServiceError } from './errors.js';
@@ -86,6 +89,11 @@ export interface ControlClient {
   terminateWorkflow(workflowId: string, action: 'stop' | 'kill', reason?: string): Promise<{ ended: number; terminating: number }>;
   /** ClusterService: members, the partition map with epochs, and the answering node's health. */
   clusterInfo(): Promise<ClusterInfo>;
+  /** TagPermitService (§7): a tag's limit (0 blocks), its holders and waiters. */
+  setTagPermit(tag: string, maxAllowed: number): Promise<TagPermit>;
+  getTagPermit(tag: string): Promise<TagPermit>;
+  deleteTagPermit(tag: string): Promise<TagPermit>;
+  listTagPermits(): Promise<TagPermit[]>;
   /** grpc.health.v1 Check; '' asks about the server as a whole. */
   checkHealth(service?: string): Promise<HealthStatus>;
   close(): void;
@@ -116,6 +124,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
   const instances = new InstanceServiceClient(address, creds, { channelOverride: channel, interceptors });
   const cluster = new ClusterServiceClient(address, creds, { channelOverride: channel, interceptors });
   const steps = new StepServiceClient(address, creds, { channelOverride: channel, interceptors });
+  const permits = new TagPermitServiceClient(address, creds, { channelOverride: channel, interceptors });
 
   function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
@@ -268,6 +277,18 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     },
     async clusterInfo() {
       return clusterInfoFromProto(await call(cluster, cluster.getClusterInfo, {}));
+    },
+    async setTagPermit(tag, maxAllowed) {
+      return tagPermitFromProto((await call(permits, permits.setTagPermit, { tag, maxAllowed })).permit);
+    },
+    async getTagPermit(tag) {
+      return tagPermitFromProto((await call(permits, permits.getTagPermit, { tag })).permit);
+    },
+    async deleteTagPermit(tag) {
+      return tagPermitFromProto((await call(permits, permits.deleteTagPermit, { tag })).permit);
+    },
+    async listTagPermits() {
+      return (await call(permits, permits.listTagPermits, {})).permits.map(tagPermitFromProto);
     },
     async checkHealth(service = '') {
       const Health = await healthClientConstructor();

@@ -26,6 +26,8 @@ import { CLUSTER_SERVICE, clusterService, hasClusterInfo } from './cluster-servi
 import { serverCredentials, type ServerTlsOptions } from './tls.js';
 import { instanceService } from './instance-service.js';
 import { STEP_SERVICE, stepService } from './step-service.js';
+import { TAG_PERMIT_SERVICE, tagPermitService } from './tag-permit-service.js';
+import { TagPermitServiceService } from '../gen/maestro/v1/permits.js';
 import { StepServiceService } from '../gen/maestro/v1/actions.js';
 import { WatchRegistry } from './watch.js';
 import { workflowService } from './workflow-service.js';
@@ -111,7 +113,8 @@ export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): 
   server.addService(WorkflowServiceService, workflowService(api, log));
   server.addService(InstanceServiceService, instanceService(api, watches, log));
   server.addService(StepServiceService, stepService(api, log));
-  const names = [WORKFLOW_SERVICE, INSTANCE_SERVICE, STEP_SERVICE];
+  server.addService(TagPermitServiceService, tagPermitService(api, log));
+  const names = [WORKFLOW_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, TAG_PERMIT_SERVICE];
   if (hasClusterInfo(api)) {
     server.addService(ClusterServiceService, clusterService(api, log));
     names.push(CLUSTER_SERVICE);

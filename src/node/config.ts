@@ -86,6 +86,14 @@ export interface NodeConfig {
   breakpointRefreshMs: number;
   /** How long an instance call waits for the owning node to accept it. */
   requestTimeoutMs: number;
+  /**
+   * Step concurrency through tag permits (the permit manager, Maestro's default). False: each
+   * instance only counts its own running steps against instance_step_concurrency (the engine
+   * before tag permits).
+   */
+  tagPermits: boolean;
+  /** The permit manager checks its holders and waiters with their instances this often (lost releases heal). */
+  permitReconcileMs: number;
   /** Step runtimes. Shell is off unless enabled: it runs arbitrary commands on this host. */
   shellEnabled: boolean;
   /** URL prefixes the Http runtime may call; empty blocks every call. */
@@ -140,6 +148,8 @@ export function defaultNodeConfig(overrides: ConfigOverrides<NodeConfig> = {}): 
     requestTimeoutMs: 30_000,
     attemptLivenessMs: 5_000,
     breakpointRefreshMs: 5_000,
+    tagPermits: true,
+    permitReconcileMs: 30_000,
     shellEnabled: false,
     httpAllowList: [],
     logLevel: 'info',

@@ -19,6 +19,8 @@ import { Engine } from '../workflow/engine.js';
 import { childPort } from '../workflow/children.js';
 import { Breakpoints } from '../workflow/breakpoints.js';
 import { queueServiceKind } from '../workflow/queue-service.js';
+import { permitServiceKind } from '../workflow/permit-service.js';
+import { PermitCache } from '../workflow/permit-cache.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
 import type { ClusterConfig, NodeConfig } from './config.js';
@@ -73,22 +75,34 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
     refreshMs: config.breakpointRefreshMs,
     log: log.child({ module: 'breakpoints' }),
   });
+  const inline = inlineRuntimes(runtimes);
+  const permitCache = config.tagPermits ? new PermitCache(transport, (type) => inline.get(type)?.runNow !== undefined, log.child({ module: 'permits' }), config.requestTimeoutMs).open() : undefined;
   const partitions = new LocalPartitions(
     {
       journal,
       transport,
       definitions,
-      machine: { engine: sel, hasRuntime, uuid: newUuid, breakpoint: (wf, step) => breakpoints.has(wf, step) },
+      machine: {
+        engine: sel,
+        hasRuntime,
+        uuid: newUuid,
+        breakpoint: (wf, step) => breakpoints.has(wf, step),
+        permitFastPath: permitCache ? (type, tags) => permitCache.fastPath(type, tags) : undefined,
+      },
       now,
       checkpointEveryRecords: config.checkpointEveryRecords,
       retainFinishedPerPartition: config.retainFinishedPerPartition,
       attemptLivenessMs: config.attemptLivenessMs,
-      inlineRuntimes: inlineRuntimes(runtimes),
+      inlineRuntimes: inline,
       partitionCount: config.partitions,
       onDispatch: d.onDispatch,
       children,
       log: log.child({ module: 'partitions' }),
-      services: [queueServiceKind({ definitions, kv, requestTimeoutMs: config.requestTimeoutMs })],
+      services: [
+        queueServiceKind({ definitions, kv, requestTimeoutMs: config.requestTimeoutMs }),
+        permitServiceKind({ requestTimeoutMs: config.requestTimeoutMs, reconcileMs: config.permitReconcileMs }),
+      ],
+      tagPermits: config.tagPermits,
     },
     d.onStale,
   );

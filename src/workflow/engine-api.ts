@@ -102,6 +102,25 @@ export interface EngineApi {
   terminateWorkflow(workflowId: string, action: 'stop' | 'kill', reason?: string): Promise<{ ended: number; terminating: number }>;
   /** Output params for a RUNNING step, from the job behind it; visible to later steps. */
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView>;
+  /** Tag permits (§7): sets a tag's limit (max_allowed >= 0; 0 blocks); overrides a runtime tag's inline limit. */
+  setTagPermit(tag: string, maxAllowed: number): Promise<TagPermit>;
+  /** A tag's limit (if set), holders and waiters; a tag nobody uses shows zeros. */
+  getTagPermit(tag: string): Promise<TagPermit>;
+  /** Removes a tag's limit (NotFound when none is set): the inline limit (or none) applies again. */
+  deleteTagPermit(tag: string): Promise<TagPermit>;
+  /** Every tag with a limit, holders or waiters. */
+  listTagPermits(): Promise<TagPermit[]>;
+}
+
+/** A tag as the permit manager knows it. */
+export interface TagPermit {
+  tag: string;
+  /** Set through the API; absent: the inline limit of the steps that ask (or unlimited). */
+  maxAllowed?: number;
+  /** Step attempts holding a permit of it. */
+  holders: number;
+  /** Step attempts waiting for their permits that include it. */
+  waiting: number;
 }
 
 /** What ClusterService shows: members, the partition map with epochs, and this node's health. */

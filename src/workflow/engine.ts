@@ -24,12 +24,15 @@ import type {
   StartRequest,
   WorkflowSummary,
   WorkflowVersionInfo,
+  TagPermit,
 } from './engine-api.js';
 import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.js';
 import { parseViewReply } from './reply-schemas.js';
 import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
 import { isInlineWorkflowId } from '../core/instance/inline.js';
 import { isWorkflowTerminal } from '../core/status.js';
+import { PERMITS_KEY, checkPermitTag } from '../core/permits/model.js';
+import { tagPermitInfoReply, tagPermitsReply, type PermitMessage } from './permit-messages.js';
 import { queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
 import { isRetryable } from '../retry/index.js';
@@ -309,6 +312,30 @@ export class Engine implements EngineApi {
   /** The queue owner's state in brief (queued, running, blocking failures). */
   async queueInfo(workflowId: string): Promise<QueueInfoReply> {
     return queueInfoReply.parse(await this.askQueue(workflowId, { type: 'QueueInfo' }));
+  }
+
+  async setTagPermit(tag: string, maxAllowed: number): Promise<TagPermit> {
+    checkPermitTag(tag);
+    if (!Number.isSafeInteger(maxAllowed) || maxAllowed < 0) throw new ValidationError('max_allowed', `must be an integer >= 0, got ${maxAllowed}`);
+    return tagPermitInfoReply.parse(await this.askPermits({ type: 'SetTagPermit', tag, maxAllowed }));
+  }
+
+  async getTagPermit(tag: string): Promise<TagPermit> {
+    checkPermitTag(tag);
+    return tagPermitsReply.parse(await this.askPermits({ type: 'TagPermits', tag })).tags[0]!;
+  }
+
+  async deleteTagPermit(tag: string): Promise<TagPermit> {
+    checkPermitTag(tag);
+    return tagPermitInfoReply.parse(await this.askPermits({ type: 'DeleteTagPermit', tag }));
+  }
+
+  async listTagPermits(): Promise<TagPermit[]> {
+    return tagPermitsReply.parse(await this.askPermits({ type: 'TagPermits' })).tags;
+  }
+
+  private askPermits(msg: PermitMessage): Promise<unknown> {
+    return this.d.transport.request(PERMITS_KEY, msg, { timeoutMs: this.d.requestTimeoutMs });
   }
 
   private askQueue(workflowId: string, msg: QueueMessage): Promise<unknown> {

@@ -36,7 +36,7 @@ import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
-import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type LaunchMessage, type StartMessage, type StepActionMessage } from './messages.js';
+import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type LaunchMessage, type PermitGrantMessage, type StartMessage, type StepActionMessage } from './messages.js';
 import { childReport } from '../core/instance/composite.js';
 import type { ChildLaunch } from '../core/instance/commands.js';
 import { isWorkflowTerminal } from '../core/status.js';
@@ -44,6 +44,9 @@ import { isRetryable } from '../retry/index.js';
 import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
 import type { QueueMessage } from './queue-messages.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
+import { permitStatusOf } from '../core/instance/steps.js';
+import { PERMITS_KEY, type PermitRequest } from '../core/permits/model.js';
+import { parsePermitsReply, type PermitsMessage } from './permit-messages.js';
 
 function stepActionEvent(msg: StepActionMessage, atMs: number): InstanceEvent {
   const ev: InstanceEvent = { t: 'step-action', atMs, stepId: msg.stepId, action: msg.action };
@@ -76,6 +79,11 @@ export interface ActorHostHooks {
   onError(err: unknown, context: Record<string, unknown>, msg: string): void;
   /** Starts (or re-runs) a child of a foreach/while/subworkflow step: see src/workflow/children.ts. */
   children: ChildPort;
+  /**
+   * Steps of instances this node creates acquire tag permits from the permit manager
+   * (permit-service.ts); the `started` event records it. Absent: the instance-local counter.
+   */
+  tagPermits?: boolean;
 }
 
 /** What an actor asks of the node about child instances (children.ts implements it). */
@@ -95,6 +103,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const RENOTIFY_WITHIN_MS = 10 * 60_000;
 /** Tries to tell a parent a child ended (about a minute with the default delays). */
 const NOTIFY_ATTEMPTS = 30;
+/** Tries to reach the permit manager (about a minute with the default delays). */
+const PERMIT_ATTEMPTS = 30;
 /** Synchronous (NoOp) steps applied in one batch at most; the rest go through the mailbox. */
 const MAX_INLINE_STEPS_PER_BATCH = 1_000;
 /** Instant runtimes finish before anything could abort them. */
@@ -184,6 +194,11 @@ export class InstanceActor {
 
   /** `state`: the batch's working state (events earlier in the batch applied), not yet durable. */
   private toEvent(msg: ActorMessage, atMs: number, state: InstanceState | undefined): InstanceEvent | 'skip' | 'get' {
+    if (msg.type === 'PermitCheck') return 'get';
+    if (msg.type === 'PermitGrant') {
+      const st = state?.replayError === undefined ? state?.steps[msg.stepId] : undefined;
+      return st?.permit?.holder === msg.holder && !st.permit.held ? { t: 'permit-granted', atMs, stepId: msg.stepId, attempt: msg.attempt } : 'get';
+    }
     if (state?.replayError !== undefined && msg.type !== 'Get' && msg.type !== 'Watch') {
       if (msg.type === 'StepResult' || msg.type === 'Timer' || msg.type === 'Redispatch') return 'skip';
       throw new PreconditionError(`instance ${this.key} is held read-only: ${state.replayError}`);
@@ -214,7 +229,7 @@ export class InstanceActor {
       case 'Redispatch':
         return { t: 'redispatch', atMs, attemptIds: msg.attemptIds };
       case 'Launch':
-        return launchEvent(this.state, msg, atMs);
+        return launchEvent(this.state, msg, atMs, this.host.tagPermits === true);
       case 'Action':
         if (msg.action === 'restart') {
           const policy = msg.policy ?? (msg.stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC');
@@ -258,6 +273,7 @@ export class InstanceActor {
       if (msg.source) ev.source = msg.source;
       if (msg.depth) ev.depth = msg.depth;
       if (msg.correlationId) ev.correlationId = msg.correlationId;
+      if (this.host.tagPermits) ev.permits = true;
       return ev;
     }
     if (msg.restart && msg.runId !== undefined && msg.runId > s.runId) {
@@ -276,7 +292,7 @@ export class InstanceActor {
     this.releaseEnds = [];
     const records: JournalRecord[] = [];
     const commands: InstanceCommand[] = [];
-    const replies: Array<[Envelope<ActorMessage>, 'view' | 'summary' | 'ack' | Error]> = [];
+    const replies: Array<[Envelope<ActorMessage>, ReplyKind | 'ack' | Error]> = [];
     const atMs = this.host.now();
     this.inlineBudget = MAX_INLINE_STEPS_PER_BATCH;
     this.ctx.emitChanges = this.watchedUntil > atMs || batch.some((e) => e.msg.type === 'Watch');
@@ -293,7 +309,7 @@ export class InstanceActor {
         continue;
       }
       if (ev === 'get') {
-        replies.push([env, state ? replyKind(env.msg) : new MaestroError('not_found', `instance ${this.key} not found`)]);
+        replies.push([env, state || env.msg.type === 'PermitGrant' || env.msg.type === 'PermitCheck' ? replyKind(env.msg) : new MaestroError('not_found', `instance ${this.key} not found`)]);
         continue;
       }
       try {
@@ -335,6 +351,7 @@ export class InstanceActor {
       if (r instanceof Error) env.reject(r);
       else if (r === 'ack') env.resolve(true);
       else if (r === 'summary') env.resolve(toSummary(this.state!));
+      else if (r === 'permits') env.resolve(permitReply(this.state, env.msg));
       else env.resolve(toInstanceView(this.state!, this.ctx.def));
     }
   }
@@ -380,8 +397,16 @@ export class InstanceActor {
 
   private run(commands: InstanceCommand[]): void {
     const { transport } = this.host;
+    let acquire: PermitRequest[] | undefined;
+    let release: string[] | undefined;
     for (const cmd of commands) {
       switch (cmd.c) {
+        case 'acquire':
+          (acquire ??= []).push(cmd.req);
+          break;
+        case 'release':
+          (release ??= []).push(cmd.holder);
+          break;
         case 'dispatch': {
           const task = cmd.task;
           this.seen.set(task.attemptId, this.host.now());
@@ -432,6 +457,40 @@ export class InstanceActor {
           assertNever(cmd, 'instance command');
       }
     }
+    if (acquire || release) this.sendPermits(acquire ?? [], release ?? [], 1);
+  }
+
+  /**
+   * One message to the permit manager per batch: releases first, then acquires (idempotent
+   * there). Permits granted at once come back in the reply and are journaled through the
+   * mailbox (a PermitGrant to itself); the others arrive later as the manager's PermitGrant.
+   * Retried while retryable; a release that is lost anyway is found by the manager's
+   * reconciliation, an acquire is re-issued when the instance is recovered.
+   */
+  private sendPermits(acquire: PermitRequest[], release: string[], attempt: number): void {
+    if (this.stopped) return;
+    const msg: PermitsMessage = { type: 'Permits' };
+    if (acquire.length > 0) msg.acquire = acquire;
+    if (release.length > 0) msg.release = release;
+    this.host.transport.request(PERMITS_KEY, msg).then(
+      (reply) => {
+        const granted = new Set(parsePermitsReply(reply).granted);
+        for (const r of acquire) {
+          if (!granted.has(r.holder)) continue;
+          const grant: PermitGrantMessage = { type: 'PermitGrant', holder: r.holder, stepId: r.stepId, attempt: r.attempt };
+          this.post(grant).catch((err: unknown) => this.failed(err, { holder: r.holder }, 'permit grant not journaled'));
+        }
+      },
+      (err: unknown) => {
+        if (this.stopped) return;
+        if (isRetryable(err) && attempt < PERMIT_ATTEMPTS) {
+          const t = setTimeout(() => this.sendPermits(acquire, release, attempt + 1), this.host.children.retryDelayMs(attempt));
+          t.unref?.();
+          return;
+        }
+        this.failed(err, { acquire: acquire.map((r) => r.holder).slice(0, 20), release: release.slice(0, 20) }, 'permit manager not reached; waiting steps ask again when the instance recovers, lost releases are reconciled by the manager');
+      },
+    );
   }
 
   /**
@@ -551,9 +610,20 @@ function awaitsChildId(s: InstanceState | undefined, stepId: string, attempt: nu
   return loop?.kind === 'subworkflow' && loop.instanceId === undefined && waitsFor(s, stepId, attempt);
 }
 
-/** A parent launching a child needs only its summary (run id, version), not a whole view. */
-function replyKind(msg: ActorMessage): 'view' | 'summary' {
+type ReplyKind = 'view' | 'summary' | 'permits';
+
+/** A parent launching a child needs only its summary (run id, version), not a whole view; the permit manager its holders' status. */
+function replyKind(msg: ActorMessage): ReplyKind {
+  if (msg.type === 'PermitGrant' || msg.type === 'PermitCheck') return 'permits';
   return msg.type === 'Start' && msg.parent !== undefined ? 'summary' : 'view';
+}
+
+/** Read once the batch is durable: what the permit manager may act on. */
+function permitReply(s: InstanceState | undefined, msg: ActorMessage): unknown {
+  const status = (h: string) => (s && s.replayError === undefined ? permitStatusOf(s, h) : 'none');
+  if (msg.type === 'PermitGrant') return status(msg.holder);
+  if (msg.type === 'PermitCheck') return { live: msg.holders.filter((h) => status(h) !== 'none') };
+  return true;
 }
 
 function childEnded(msg: ChildEndedMessage, atMs: number): InstanceEvent {
@@ -574,7 +644,7 @@ function childEnded(msg: ChildEndedMessage, atMs: number): InstanceEvent {
 }
 
 /** The event a queue owner's Launch still needs (see LaunchMessage), or 'get' when it is done. */
-function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, atMs: number): InstanceEvent | 'get' {
+function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, atMs: number, tagPermits: boolean): InstanceEvent | 'get' {
   const ended = msg.mode === 'stop' || msg.mode === 'kill' ? { status: msg.mode === 'stop' ? ('STOPPED' as const) : ('FAILED' as const), reason: msg.reason ?? `${msg.mode === 'stop' ? 'stopped' : 'killed'} by its run strategy` } : undefined;
   if (!s) {
     if (msg.runId !== 1 || !msg.start) throw new NotFoundError(`instance ${msg.workflowId}/${msg.instanceId} not found`);
@@ -586,6 +656,7 @@ function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, atMs: num
     if (st.correlationId !== undefined) ev.correlationId = st.correlationId;
     if (msg.mode === 'queue') ev.hold = true;
     if (ended) ev.ended = ended;
+    if (tagPermits) ev.permits = true;
     return ev;
   }
   if (s.runId < msg.runId) {

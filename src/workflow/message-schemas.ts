@@ -21,6 +21,8 @@ import { isServiceKey } from '../core/service/reducer.js';
 import { EntryStartFields, ParentRefSchema, RestartPolicySchema } from './child-schemas.js';
 import { QUEUE_KEY_PREFIX } from '../core/queue/model.js';
 import { parseQueueMessage, type QueueMessage } from './queue-messages.js';
+import { PERMITS_HOT_TOPIC, PERMITS_KEY_PREFIX } from '../core/permits/model.js';
+import { hotReply, parsePermitMessage, type PermitMessage } from './permit-messages.js';
 import type { StepActionKind } from '../core/instance/events.js';
 
 /** How a parent's restart re-runs an existing child (StartMessage.restart). */
@@ -111,6 +113,9 @@ const PutOutputsSchema = Type.Object({
   outputs: PlainMap(PARAM_MAP_SIZE_LIMIT),
 });
 
+const PermitGrantSchema = Type.Object({ type: Type.Literal('PermitGrant'), holder: Id(), stepId: Id(), attempt: Int(1) });
+const PermitCheckSchema = Type.Object({ type: Type.Literal('PermitCheck'), holders: Type.Array(Id(), { maxItems: 10_000 }) });
+
 /** Every message an instance actor takes from the transport: one line per type. */
 const INSTANCE_MESSAGES = [
   StartSchema,
@@ -124,6 +129,8 @@ const INSTANCE_MESSAGES = [
   ChildEndedSchema,
   ChildStartedSchema,
   ChildFailedSchema,
+  PermitGrantSchema,
+  PermitCheckSchema,
 ] as const;
 
 const ListSchema = Type.Object({
@@ -175,7 +182,7 @@ export function parseInstanceMessage(body: unknown): InstanceMessage {
  * instance messages, and a Start must name the instance `to` is the key of (else it would
  * create an instance under another's key, possibly in the wrong partition).
  */
-export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | ListPausedMessage | QueueMessage {
+export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage {
   if (to.length === 0 || to.length > ID_MAX_CHARS) throw new InvalidMessageError('actor message', 'to', `must be 1..${ID_MAX_CHARS} chars, got ${to.length}`);
   if (to.startsWith(PARTITION_ADDRESS_PREFIX)) {
     const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
@@ -194,7 +201,10 @@ export function parseActorMessage(to: string, body: unknown): InstanceMessage | 
 }
 
 /** Service actor kinds' message checks by key prefix (service-actor.ts): one line per kind. */
-const SERVICE_MESSAGES: ReadonlyArray<readonly [prefix: string, parse: (body: unknown) => QueueMessage]> = [[QUEUE_KEY_PREFIX, parseQueueMessage]];
+const SERVICE_MESSAGES: ReadonlyArray<readonly [prefix: string, parse: (body: unknown) => QueueMessage | PermitMessage]> = [
+  [QUEUE_KEY_PREFIX, parseQueueMessage],
+  [PERMITS_KEY_PREFIX, parsePermitMessage],
+];
 
 /** Instance topics (`instanceTopic(key)`) carry InstanceChange; the protocol's topics their own. */
 const INSTANCE_TOPIC_PREFIX = instanceTopic('');
@@ -202,6 +212,7 @@ const breakpointsChanged = wire('breakpoints changed', Type.Object({ workflowId:
 function topicSchema(topic: string): ((body: unknown) => unknown) | undefined {
   if (topic.startsWith(INSTANCE_TOPIC_PREFIX)) return instanceChange.parse;
   if (topic === BREAKPOINTS_TOPIC) return breakpointsChanged.parse;
+  if (topic === PERMITS_HOT_TOPIC) return hotReply.parse;
   return PROTOCOL_TOPICS[topic]?.parse;
 }
 

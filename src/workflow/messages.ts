@@ -115,8 +115,29 @@ export interface PutOutputsMessage {
   outputs: Record<string, unknown>;
 }
 
+/**
+ * From the permit manager (permit-service.ts): attempt `attempt` of `stepId` (holder = its
+ * attempt id) got its tag permits. Idempotent; answers what the instance says of the holder
+ * once durable: 'held', 'waiting' (never, after a grant) or 'none' (it does not want them: the
+ * manager releases them).
+ */
+export interface PermitGrantMessage {
+  type: 'PermitGrant';
+  holder: string;
+  stepId: string;
+  attempt: number;
+}
+
+/** From the permit manager's reconciliation: which of these holders the instance still holds or waits for ({live}). */
+export interface PermitCheckMessage {
+  type: 'PermitCheck';
+  holders: string[];
+}
+
 export type InstanceMessage =
   | StepResultMessage
+  | PermitGrantMessage
+  | PermitCheckMessage
   | StartMessage
   | LaunchMessage
   | ActionMessage

@@ -53,6 +53,7 @@ import type { InlineSource } from '../core/instance/state.js';
 import type { InstanceMessage, ListMessage, ListPausedMessage } from './messages.js';
 import type { PausedAttempt } from './engine-api.js';
 import type { QueueMessage } from './queue-messages.js';
+import type { PermitMessage } from './permit-messages.js';
 import { recoverPartition } from './recovery.js';
 import { isServiceKey } from '../core/service/reducer.js';
 import { ServiceActor, type AnyServiceKind, type ServiceHostHooks } from './service-actor.js';
@@ -87,6 +88,8 @@ export interface HostDeps {
   children?: ChildPort;
   /** Service actor kinds hosted beside instances (by key prefix). */
   services?: readonly AnyServiceKind[];
+  /** New instances acquire tag permits from the permit manager (ActorHostHooks.tagPermits). */
+  tagPermits?: boolean;
 }
 
 /** The child port of a host given none (unit tests of hosts and actors). */
@@ -136,6 +139,7 @@ export class PartitionHost {
       onDispatch: deps.onDispatch,
       inlineRuntimes: deps.inlineRuntimes,
       children: deps.children ?? NO_CHILDREN,
+      tagPermits: deps.tagPermits,
     };
     this.serviceHooks = {
       partition,
@@ -196,7 +200,7 @@ export class PartitionHost {
     for (const sv of host.services.values()) sv.resume();
     host.sweeper = setInterval(() => host.sweep(), host.sweepEveryMs);
     host.sweeper.unref();
-    host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage | ListPausedMessage | QueueMessage, msgId));
+    host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage, msgId));
     return host;
   }
 
@@ -236,7 +240,7 @@ export class PartitionHost {
    * sender's resend of one — same msgId, after a lost reply — gets the first one's reply.
    * Step results need no cache: the machine ignores results for attempts that ended.
    */
-  deliverOnce(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage | QueueMessage, msgId: string): Promise<unknown> {
+  deliverOnce(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage, msgId: string): Promise<unknown> {
     if (!msgId || !NOT_IDEMPOTENT.has(msg.type)) return this.deliver(to, msg);
     const hit = this.replies.get(msgId);
     if (hit) return hit;
@@ -247,7 +251,7 @@ export class PartitionHost {
     return reply;
   }
 
-  async deliver(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage | QueueMessage): Promise<unknown> {
+  async deliver(to: string, msg: InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage): Promise<unknown> {
     if (msg.type === 'List') return this.summaries(msg);
     if (msg.type === 'ListPaused') return this.pausedAttempts(msg.workflowId, msg.stepId);
     if (this.closed) throw new MaestroError('unavailable', `partition ${this.partition} is moving`, { retryable: true });

@@ -55,7 +55,9 @@ test('restart from a step after the end: run 2 from that step, aggregated view o
   const r2 = await api.restart('chain', run.instanceId, undefined, 'b');
   t.is(r2.runId, 2);
   t.is(r2.runPolicy, 'RESTART_FROM_SPECIFIC');
-  t.deepEqual(r2.aggregatedInfo!.steps.map((s) => [s.stepId, s.runId, s.status]), [
+  // the restart answers before b's tag permits are granted (WAITING_FOR_PERMITS until then)
+  const running2 = await waitForStep(api, 'chain', run.instanceId, 'b', 'RUNNING', { runId: 2 });
+  t.deepEqual(running2.aggregatedInfo!.steps.map((s) => [s.stepId, s.runId, s.status]), [
     ['a', 1, 'SUCCEEDED'],
     ['b', 2, 'RUNNING'],
     ['x', 1, 'SUCCEEDED'],

@@ -10,6 +10,8 @@ const VALID: InstanceMessage[] = [
   { type: 'Start', workflowId: 'etl', instanceId: 3, version: 2, params: { region: { value: 'eu', type: 'STRING' } }, requestId: 'r-1' },
   { type: 'Start', workflowId: 'etl', instanceId: 3, version: 2, params: {}, requestId: undefined },
   { type: 'StepResult', stepId: 's', runId: 1, attempt: 1, attemptId: 'etl/3/1/s/1', result: { status: 'SUCCEEDED', outputs: { rows: 5 } } },
+  { type: 'PermitGrant', holder: 'etl/3/1/s/1', stepId: 's', attempt: 1 },
+  { type: 'PermitCheck', holders: ['etl/3/1/s/1'] },
   { type: 'Action', action: 'restart', policy: 'RESTART_FROM_BEGINNING' },
   { type: 'Action', action: 'stop' },
   { type: 'Get' },
@@ -37,7 +39,7 @@ test('queue owner messages: checked by the queue schemas; a Launch must name its
 });
 
 test('the message type picks the schema; unknown and internal types are refused', (t) => {
-  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, Launch, StepResult, Action, StepAction, Get, Watch, PutOutputs, ChildEnded, ChildStarted, ChildFailed, got "Timer"/);
+  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, Launch, StepResult, Action, StepAction, Get, Watch, PutOutputs, ChildEnded, ChildStarted, ChildFailed, PermitGrant, PermitCheck, got "Timer"/);
   refuses(t, () => parseInstanceMessage({}), 'type', /got none/);
   refuses(t, () => parseInstanceMessage(42), 'type', /got no map/);
   refuses(t, () => parseInstanceMessage({ type: 'Action', action: 'explode' }), 'action', /union/i);

@@ -79,10 +79,13 @@ test('PARALLEL workflow_concurrency 5 (sample-dag-test-8): at most 5 run, the re
 test('PARALLEL above 50: a dequeue launches at most 50 and the owner kicks itself for the rest', async (t) => {
   const { api, holds } = await rig(t);
   // fill the queue while one slot is taken, then raise the concurrency: 110 queued, 50 per dequeue
-  await api.createWorkflow(def('wide', { rule: 'PARALLEL', workflow_concurrency: 1 }));
+  // instance_step_concurrency: no workflow-wide step permit (default 20 across instances) holds the 111 steps back
+  const wide = (concurrency: number) =>
+    JSON.stringify({ properties: { owner: 'tester', run_strategy: { rule: 'PARALLEL', workflow_concurrency: concurrency } }, workflow: { id: 'wide', instance_step_concurrency: 1, steps: [{ step: { id: 'job', type: 'Hold' } }] } });
+  await api.createWorkflow(wide(1));
   for (let i = 0; i < 111; i++) await api.startWorkflow({ workflowId: 'wide' });
   t.is((await api.queueInfo('wide')).queued.length, 110);
-  await api.createWorkflow(def('wide', { rule: 'PARALLEL', workflow_concurrency: 120 })); // the change dequeues 50, then kicks
+  await api.createWorkflow(wide(120)); // the change dequeues 50, then kicks
   await waitFor(api, 'wide', 111, { stepId: 'job', status: 'RUNNING' });
   const info = await api.queueInfo('wide');
   t.is(info.running.length, 111);

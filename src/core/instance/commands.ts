@@ -2,6 +2,7 @@
 import type { StepTask } from '../step-runtime.js';
 import type { InstanceChange } from './view.js';
 import type { InlineSource, ParentRef } from './state.js';
+import type { PermitRequest } from '../permits/model.js';
 
 export type InstanceCommand =
   | { c: 'dispatch'; task: StepTask }
@@ -13,7 +14,11 @@ export type InstanceCommand =
   /** Start (or re-run) a child instance of a foreach/while/subworkflow step (idempotent). */
   | { c: 'launch'; launch: ChildLaunch }
   /** Stop child instances (a parent step stopped, killed or timed out). */
-  | { c: 'stop-children'; workflowId: string; instanceIds: number[]; reason: string };
+  | { c: 'stop-children'; workflowId: string; instanceIds: number[]; reason: string }
+  /** Ask the permit manager for a step attempt's tag permits (idempotent there). */
+  | { c: 'acquire'; req: PermitRequest }
+  /** Give back (or stop waiting for) a step attempt's tag permits (idempotent there). */
+  | { c: 'release'; holder: string };
 
 export interface ChildLaunch {
   kind: 'foreach' | 'while' | 'subworkflow';

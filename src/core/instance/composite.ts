@@ -495,6 +495,11 @@ export function compositeResume(s: InstanceState, def: CompiledWorkflow): Instan
 }
 
 /** A root instance's correlation id (Maestro: "<wf>:<instance>:<run>" of the run that created it). */
+/** The tree an instance belongs to: its root's correlation id (a root's own is derived from its identity). */
+export function correlationOf(s: InstanceState): string {
+  return s.correlationId ?? defaultCorrelation(s);
+}
+
 function defaultCorrelation(s: InstanceState): string {
   return `${s.workflowId}:${s.instanceId}:${s.runs[0]?.runId ?? s.runId}`;
 }

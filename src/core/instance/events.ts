@@ -35,7 +35,11 @@ export type InstanceEvent =
       hold?: boolean;
       /** Created already ended by its run strategy (FIRST_ONLY loser, workflow-wide stop): the reason. */
       ended?: { status: 'STOPPED' | 'FAILED'; reason: string };
+      /** Steps acquire tag permits from the permit manager (InstanceState.permits); absent in older journals. */
+      permits?: boolean;
     }
+  /** The permit manager granted the tag permits attempt `attempt` of `stepId` waits for. */
+  | { t: 'permit-granted'; atMs: number; stepId: string; attempt: number }
   /** The queue owner begins the run of a queued (CREATED) instance. */
   | { t: 'run'; atMs: number }
   | { t: 'result'; atMs: number; stepId: string; attempt: number; result: StepResult }

@@ -26,6 +26,8 @@ import {
   onStepTimeout,
   terminateActiveSteps,
   endComposite,
+  onPermitGranted,
+  permitResume,
 } from './steps.js';
 import type { Decision } from './decisions.js';
 import type { StepState } from './state.js';
@@ -93,6 +95,9 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       }
       break;
     }
+    case 'permit-granted':
+      onPermitGranted(t, ev.stepId, ev.attempt);
+      break;
     case 'child-started':
     case 'child-ended':
     case 'child-failed':
@@ -129,6 +134,7 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
   if (ev.source) blank.source = ev.source;
   if (ev.depth) blank.depth = ev.depth;
   if (ev.correlationId) blank.correlationId = ev.correlationId;
+  if (ev.permits) blank.permits = true;
   const t = new Transition(blank, ev.atMs, seq, ctx, recorded);
   t.s.uuid = t.uuid();
   t.s.params = t.decideIfSel('params', () => resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() }));
@@ -288,7 +294,7 @@ function blockedForever(t: Transition, id: string): boolean {
   });
 }
 
-/** What to re-issue after recovery: dispatches of running attempts and pending timers. */
+/** What to re-issue after recovery: dispatches of running attempts, pending timers, children, permit requests. */
 export function resumeCommands(s: InstanceState, ctx: MachineContext): InstanceCommand[] {
   const out: InstanceCommand[] = [];
   for (const st of Object.values(s.steps)) {
@@ -297,6 +303,7 @@ export function resumeCommands(s: InstanceState, ctx: MachineContext): InstanceC
   }
   for (const timer of Object.values(s.timers)) out.push({ c: 'set-timer', timerId: timer.timerId, atMs: timer.atMs });
   for (const c of compositeResume(s, ctx.def)) out.push(c);
+  for (const c of permitResume(s, ctx)) out.push(c);
   return out;
 }
 

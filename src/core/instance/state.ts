@@ -31,6 +31,12 @@ export interface StepState {
   loop?: CompositeState;
   /** Set when a user bypassed the step's signal dependencies (actions.ts). */
   signalDependencies?: SignalDependenciesState;
+  /**
+   * The current attempt's tag permits at the permit manager (instances with `permits` only):
+   * asked for (`held` false, WAITING_FOR_PERMITS) or granted (`held` true, while it runs).
+   * Cleared, with a `release` command, when the step leaves those statuses (transition.ts).
+   */
+  permit?: { holder: string; held: boolean };
 }
 
 /** Leaf steps per status over a subtree (Maestro's rollup_overview, counts only). */
@@ -230,4 +236,10 @@ export interface InstanceState {
   carried?: string[];
   /** Steps this run skips when they would start (a restart's skip_steps). */
   skipSteps?: string[];
+  /**
+   * Steps acquire tag permits from the permit manager (core/permits), set by the `started`
+   * event of nodes with tag permits. Instances journaled before tag permits have none and keep
+   * the instance-local instance_step_concurrency counter, so their records fold as before.
+   */
+  permits?: boolean;
 }

@@ -12,9 +12,13 @@ import { retryLimit, backoffMs, type RetryKind } from './retry.js';
 import { attemptIdOf, currentAttempt, scopeFor, taskOf, DEFAULT_INSTANCE_STEP_CONCURRENCY, type Transition } from './transition.js';
 import { evaluateCondition, resolveStepParams, mergeOutputs } from '../params/index.js';
 import type { StepResult } from '../step-runtime.js';
-import type { StepState } from './state.js';
+import type { InstanceState, StepState } from './state.js';
+import type { Step } from '../definition/model.js';
+import type { InstanceCommand } from './commands.js';
+import type { MachineContext } from './transition.js';
+import { stepPermitTags } from '../permits/tags.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
-import { compositeExtensions, startComposite, stopChildren } from './composite.js';
+import { compositeExtensions, correlationOf, startComposite, stopChildren } from './composite.js';
 import { holdAtInitialized, runtimeIncoming } from './hold.js';
 
 
@@ -48,7 +52,7 @@ export function advance(t: Transition, all = false): void {
     for (const id of ids) {
       const st = t.s.steps[id]!;
       if (st.status === 'WAITING_FOR_PERMITS') {
-        if (hasPermit(t)) dispatchAttempt(t, id);
+        if (!t.s.permits && hasPermit(t)) dispatchAttempt(t, id);
         continue;
       }
       if (st.status !== 'NOT_CREATED') continue;
@@ -162,7 +166,53 @@ export function evaluateAndStart(t: Transition, id: string): void {
     return endAttempt(t, id, 'FATALLY_FAILED', `no runtime for step type ${def.type}`);
   }
   t.setStepStatus(id, 'WAITING_FOR_PERMITS');
+  if (t.s.permits) return acquirePermits(t, id, def);
   if (hasPermit(t)) dispatchAttempt(t, id);
+}
+
+/**
+ * Tag permits (core/permits): the step's tags are asked of the permit manager, and a
+ * `permit-granted` event moves it on. An instant runtime (NoOp) holds a permit for no time: when
+ * the node knows none of its tags saturated it skips the round trip (a recorded decision).
+ */
+function acquirePermits(t: Transition, id: string, def: Step): void {
+  const tags = stepPermitTags(t.ctx.def.request, t.s.workflowId, correlationOf(t.s), def);
+  // replay reads the flag whatever the replaying node's cache says (or whether it has one)
+  if (def.kind === 'step' && t.decideFlag('permitFast', () => t.ctx.permitFastPath?.(def.type, tags) ?? false)) return dispatchAttempt(t, id);
+  const st = t.step(id);
+  const a = currentAttempt(st)!;
+  st.permit = { holder: a.attemptId, held: false };
+  t.commands.push({ c: 'acquire', req: { holder: a.attemptId, instanceKey: t.key, stepId: id, attempt: a.attempt, tags } });
+}
+
+/** The permit manager granted attempt `attempt` of step `id` its permits: it starts (a stale grant does nothing). */
+export function onPermitGranted(t: Transition, id: string, attempt: number): void {
+  const cur = t.s.steps[id];
+  if (!cur || cur.status !== 'WAITING_FOR_PERMITS' || currentAttempt(cur)?.attempt !== attempt || !cur.permit || cur.permit.held) return;
+  const st = t.step(id);
+  st.permit = { holder: st.permit!.holder, held: true };
+  dispatchAttempt(t, id);
+}
+
+/** What an instance says of a permit holder: it holds the permits, waits for them, or neither. */
+export function permitStatusOf(s: InstanceState, holder: string): 'held' | 'waiting' | 'none' {
+  for (const st of Object.values(s.steps)) {
+    if (st.permit?.holder === holder) return st.permit.held ? 'held' : 'waiting';
+  }
+  return 'none';
+}
+
+/** Acquires to issue again after recovery: steps waiting for their permits. */
+export function permitResume(s: InstanceState, ctx: MachineContext): InstanceCommand[] {
+  const out: InstanceCommand[] = [];
+  if (!s.permits) return out;
+  for (const st of Object.values(s.steps)) {
+    const a = currentAttempt(st);
+    const def = ctx.def.steps.get(st.stepId)?.step;
+    if (!st.permit || st.permit.held || !a || !def) continue;
+    out.push({ c: 'acquire', req: { holder: st.permit.holder, instanceKey: `${s.workflowId}/${s.instanceId}`, stepId: st.stepId, attempt: a.attempt, tags: stepPermitTags(ctx.def.request, s.workflowId, correlationOf(s), def) } });
+  }
+  return out;
 }
 
 function dispatchAttempt(t: Transition, id: string): void {

@@ -16,6 +16,7 @@ import { makeScope, resolveParsable, toPlain, type EvalEnv, type ParamExtensions
 import type { StepTask } from '../step-runtime.js';
 import { parseDurationMs } from '../definition/index.js';
 import { ValidationError } from '../errors.js';
+import type { PermitTag } from '../permits/model.js';
 
 export const DEFAULT_INSTANCE_STEP_CONCURRENCY = 100;
 
@@ -48,6 +49,13 @@ export interface MachineContext {
    * recorded decision ('breakpoint'), so replay never asks. Absent: no breakpoints.
    */
   breakpoint?(workflowId: string, stepId: string): boolean;
+  /**
+   * Tag permits' fast path: whether a step of `stepType` may skip the permit manager with these
+   * tags — its runtime is instant (it holds a permit for no time) and the node knows none of the
+   * tags saturated (workflow/permit-cache.ts). The answer is a recorded decision ('permitFast').
+   * Absent: never.
+   */
+  permitFastPath?(stepType: string, tags: readonly PermitTag[]): boolean;
 }
 
 export class Transition implements ExpressionEngine {
@@ -211,6 +219,11 @@ export class Transition implements ExpressionEngine {
       this.anyTerminal = true;
       for (const e of this.ctx.def.steps.get(id)?.outgoing ?? []) (this.dirty ??= new Set()).add(e.to);
     }
+    if (st.permit !== undefined && status !== 'WAITING_FOR_PERMITS' && !isRunning) {
+      // every way out of a waited-for or held permit gives it back (end, stop, kill, timeout, skip, retry)
+      this.commands.push({ c: 'release', holder: st.permit.holder });
+      delete st.permit;
+    }
     st.status = status;
     const a = currentAttempt(st);
     if (a) a.status = status;
@@ -238,6 +251,7 @@ export class Transition implements ExpressionEngine {
     this.dirty = undefined;
     if (this.permitFreed) {
       this.permitFreed = false;
+      if (this.s.permits) return out; // the permit manager grants waiters (permit-granted events)
       // Only a workflow with more steps than permits can have steps waiting for one.
       if (this.ctx.def.order.length <= (this.ctx.def.request.workflow.instanceStepConcurrency ?? DEFAULT_INSTANCE_STEP_CONCURRENCY)) return out;
       for (const st of Object.values(this.s.steps)) if (st.status === 'WAITING_FOR_PERMITS') out.add(st.stepId);
@@ -341,6 +355,7 @@ function cloneInstance(s: InstanceState, seq: number): InstanceState {
   if (s.aggregated !== undefined) c.aggregated = s.aggregated;
   if (s.carried !== undefined) c.carried = s.carried;
   if (s.skipSteps !== undefined) c.skipSteps = s.skipSteps;
+  if (s.permits !== undefined) c.permits = s.permits;
   return c;
 }
 
@@ -350,6 +365,7 @@ function cloneStep(st: StepState, attempts: AttemptState[]): StepState {
   if (st.endedAtMs !== undefined) c.endedAtMs = st.endedAtMs;
   if (st.loop !== undefined) c.loop = st.loop;
   if (st.signalDependencies !== undefined) c.signalDependencies = st.signalDependencies;
+  if (st.permit !== undefined) c.permit = st.permit;
   return c;
 }
 

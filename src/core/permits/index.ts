@@ -1,0 +1,3 @@
+export * from './model.js';
+export * from './reducer.js';
+export * from './tags.js';
