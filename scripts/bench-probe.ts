@@ -27,6 +27,8 @@ export function chainDef(id: string, n: number, type = 'Probe'): string {
   const steps = Array.from({ length: n }, (_, i) => ({
     step: { id: `s${i}`, type, transition: { successors: i + 1 < n ? { [`s${i + 1}`]: 'true' } : {} } },
   }));
-  return JSON.stringify({ properties: { owner: 'bench', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 1000 } }, workflow: { id, steps } });
+  // instance_step_concurrency: each instance's tree gets its own permit tag, so thousands of
+  // instances are not held to Maestro's default of 20 running steps per workflow (step_concurrency).
+  return JSON.stringify({ properties: { owner: 'bench', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 1000 } }, workflow: { id, instance_step_concurrency: 100, steps } });
 }
 

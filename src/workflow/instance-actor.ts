@@ -105,6 +105,8 @@ const RENOTIFY_WITHIN_MS = 10 * 60_000;
 const NOTIFY_ATTEMPTS = 30;
 /** Tries to reach the permit manager (about a minute with the default delays). */
 const PERMIT_ATTEMPTS = 30;
+/** Steps waiting for permits this long ask the manager again (see reaskPermits). */
+const PERMIT_REASK_MS = 10_000;
 /** Synchronous (NoOp) steps applied in one batch at most; the rest go through the mailbox. */
 const MAX_INLINE_STEPS_PER_BATCH = 1_000;
 /** Instant runtimes finish before anything could abort them. */
@@ -119,6 +121,9 @@ export class InstanceActor {
   /** Changes are published only while someone watches (see WatchMessage). */
   private watchedUntil = 0;
   private stopped = false;
+  /** Some step may wait for permits; when the manager was last asked (see reaskPermits). */
+  private permitWaits = false;
+  private permitAskedAtMs = 0;
   /** A repeated Start reached this ended child: tell its parent again after the batch. */
   private renotify = false;
   /**
@@ -171,6 +176,7 @@ export class InstanceActor {
    * re-dispatch is journaled first (a `redispatch` event), so only the current owner issues it.
    */
   sweep(nowMs: number, livenessMs: number): number {
+    if (this.state && !this.stopped && this.permitWaits && nowMs - this.permitAskedAtMs >= PERMIT_REASK_MS) this.reaskPermits(nowMs);
     if (!this.state || this.stopped || this.seen.size === 0) return 0;
     let stale = false;
     for (const last of this.seen.values()) if (nowMs - last >= livenessMs) stale = true;
@@ -183,6 +189,19 @@ export class InstanceActor {
     for (const id of lost) this.seen.set(id, nowMs); // one re-dispatch per liveness window
     this.post({ type: 'Redispatch', attemptIds: lost }).catch((err: unknown) => this.failed(err, { attemptIds: lost }, 're-dispatch not journaled'));
     return lost.length;
+  }
+
+  /**
+   * Steps still waiting for permits ask the manager again (idempotent there: a request it holds
+   * keeps its place; one it granted is answered granted). An acquire can be lost without an error
+   * reaching this actor — a manager moving at the wrong moment — and nothing else would re-send
+   * it: the manager's reconciliation only asks about requests it knows.
+   */
+  private reaskPermits(nowMs: number): void {
+    const reqs = resumeCommands(this.state!, this.ctx).flatMap((c) => (c.c === 'acquire' ? [c.req] : []));
+    this.permitWaits = reqs.length > 0;
+    this.permitAskedAtMs = nowMs;
+    if (reqs.length > 0) this.sendPermits(reqs, [], 1);
   }
 
   stop(reason: Error): void {
@@ -331,6 +350,9 @@ export class InstanceActor {
         if (err instanceof StaleEpochError) {
           this.stop(err);
           this.host.onStale(err);
+          // Nothing of this batch is durable and a newer owner serves the instance: the senders
+          // retry there (a notice, a permit grant or an action must not be lost to a move).
+          throw movedError(this.key, err);
         }
         throw err;
       }
@@ -457,6 +479,10 @@ export class InstanceActor {
           assertNever(cmd, 'instance command');
       }
     }
+    if (acquire) {
+      this.permitWaits = true;
+      this.permitAskedAtMs = this.host.now();
+    }
     if (acquire || release) this.sendPermits(acquire ?? [], release ?? [], 1);
   }
 
@@ -483,10 +509,15 @@ export class InstanceActor {
       },
       (err: unknown) => {
         if (this.stopped) return;
-        if (isRetryable(err) && attempt < PERMIT_ATTEMPTS) {
-          const t = setTimeout(() => this.sendPermits(acquire, release, attempt + 1), this.host.children.retryDelayMs(attempt));
+        // Acquires are retried for as long as their steps still wait (the manager's owner may be
+        // paused or moving for a while: giving up would leave a step waiting for ever); releases
+        // give up after PERMIT_ATTEMPTS — the manager's reconciliation finds those.
+        const waiting = isRetryable(err) ? acquire.filter((r) => permitStatusOf(this.state!, r.holder) === 'waiting') : [];
+        const retryRelease = isRetryable(err) && attempt < PERMIT_ATTEMPTS ? release : [];
+        if (waiting.length > 0 || retryRelease.length > 0) {
+          const t = setTimeout(() => this.sendPermits(waiting, retryRelease, attempt + 1), this.host.children.retryDelayMs(attempt));
           t.unref?.();
-          return;
+          if (waiting.length === acquire.length && retryRelease.length === release.length) return;
         }
         this.failed(err, { acquire: acquire.map((r) => r.holder).slice(0, 20), release: release.slice(0, 20) }, 'permit manager not reached; waiting steps ask again when the instance recovers, lost releases are reconciled by the manager');
       },
@@ -622,7 +653,7 @@ function replyKind(msg: ActorMessage): ReplyKind {
 function permitReply(s: InstanceState | undefined, msg: ActorMessage): unknown {
   const status = (h: string) => (s && s.replayError === undefined ? permitStatusOf(s, h) : 'none');
   if (msg.type === 'PermitGrant') return status(msg.holder);
-  if (msg.type === 'PermitCheck') return { live: msg.holders.filter((h) => status(h) !== 'none') };
+  if (msg.type === 'PermitCheck') return { live: msg.holders.filter((h) => status(h) !== 'none'), waiting: msg.holders.filter((h) => status(h) === 'waiting') };
   return true;
 }
 
@@ -671,4 +702,9 @@ function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, atMs: num
     if (ended) return { t: msg.mode as 'stop' | 'kill', atMs, reason: ended.reason };
   }
   return 'get';
+}
+
+/** What the senders of a batch a stale owner could not journal get: retry at the new owner. */
+export function movedError(key: string, cause: StaleEpochError): MaestroError {
+  return new MaestroError('unavailable', `${key} moved to a newer owner (${cause.message}); retry`, { retryable: true, cause });
 }

@@ -84,9 +84,16 @@ export function permitServiceKind(deps: PermitServiceDeps): ServiceKind<PermitSt
         for (let next = work.shift(); next; next = work.shift()) {
           const [key, holders] = next;
           try {
-            const reply = (await ctx.transport.request(key, { type: 'PermitCheck', holders }, { timeoutMs: deps.requestTimeoutMs })) as { live?: unknown };
+            const reply = (await ctx.transport.request(key, { type: 'PermitCheck', holders }, { timeoutMs: deps.requestTimeoutMs })) as { live?: unknown; waiting?: unknown };
             const live = new Set(Array.isArray(reply?.live) ? (reply.live as string[]) : holders);
             drop(ctx, holders.filter((h) => !live.has(h)));
+            // Granted here but still waiting there: the grant was lost on the way (the instance's
+            // owner moved or was paused while it travelled). Tell it again.
+            const waiting = Array.isArray(reply?.waiting) ? (reply.waiting as string[]) : [];
+            for (const h of waiting) {
+              const r = s.holders[h];
+              if (r) await grant(ctx, { f: 'grant', instanceKey: r.instanceKey, holder: r.holder, stepId: r.stepId, attempt: r.attempt });
+            }
           } catch (err) {
             if (err instanceof NotFoundError) drop(ctx, holders);
             else ctx.log.debug({ err, key: ctx.key, instance: key }, 'permit check failed; the next reconciliation asks again');

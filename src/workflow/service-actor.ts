@@ -29,6 +29,7 @@
  */
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
 import { MaestroError, StaleEpochError } from '../core/errors.js';
+import { movedError } from './instance-actor.js';
 import type { ServiceReducer } from '../core/service/reducer.js';
 import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
@@ -186,8 +187,11 @@ export class ServiceActor<S extends { seq: number }, E, F, M> {
         // The in-memory state is ahead of the journal now: this actor must not serve again.
         this.broken = err as Error;
         this.stop(err as Error);
-        if (err instanceof StaleEpochError) this.host.onStale(err);
-        else this.host.log.error({ err, key: this.key }, 'service actor dropped: its journal append failed');
+        if (err instanceof StaleEpochError) {
+          this.host.onStale(err);
+          throw movedError(this.key, err); // nothing of the batch is durable: senders retry at the new owner
+        }
+        this.host.log.error({ err, key: this.key }, 'service actor dropped: its journal append failed');
         throw err;
       }
       this.host.onApplied(this.key, records.length);

@@ -48,11 +48,11 @@ test('breakpoint, paused, resume, stop --step, restart --from-step and breakpoin
   await ok(['start', 'cli-steps']); // instance 2 pauses too
   t.regex(await ok(['stop', 'cli-steps', '1', '--step', 'nap']), /step nap: STOPPED/);
   t.regex(await ok(['get', 'cli-steps', '1']), /STOPPED/);
-  t.regex(await ok(['restart', 'cli-steps', '1', '--from-step', 'nap']), /restarted step nap .*: run 2, step RUNNING/);
+  t.regex(await ok(['restart', 'cli-steps', '1', '--from-step', 'nap']), /restarted step nap .*: run 2, step (RUNNING|WAITING_FOR_PERMITS|STARTING)/);
   const got = await ok(['get', 'cli-steps', '1']);
   t.regex(got, /aggregated over runs: IN_PROGRESS/);
   t.regex(got, /gate\s+1\s+SUCCEEDED/);
-  t.regex(got, /nap\s+2\s+RUNNING/);
+  t.regex(got, /nap\s+2\s+(RUNNING|WAITING_FOR_PERMITS)/);
   t.regex(await ok(['breakpoint', 'rm', 'cli-steps', 'gate', '--resume']), /resumed 1 paused attempt/);
   t.regex(await ok(['paused', 'cli-steps', 'gate']), /no paused attempts/);
   t.regex(await ok(['breakpoint', 'list', 'cli-steps', 'gate']), /no breakpoints/);

@@ -124,7 +124,15 @@ clusterTest('a paused owner (SIGSTOP past its lease) is fenced: it steps down an
     await new Promise((r) => setTimeout(r, 100));
   }
   sleeper.child.kill('SIGCONT');
-  await h.waitAllEnded('pause', ids.length, 90_000);
+  try {
+    await h.waitAllEnded('pause', ids.length, 90_000);
+  } catch (e) {
+    const stuck = (await h.listAll('pause')).filter((i) => i.status !== 'SUCCEEDED').slice(0, 4);
+    for (const s of stuck) t.log(s.instanceId, s.status, JSON.stringify((await h.client(0).getInstance('pause', s.instanceId)).steps.map((x) => [x.stepId, x.status, x.attempts.map((a) => a.attemptId)])));
+    for (const tag of ['maestro_pause', 'maestro_pause:b']) t.log(JSON.stringify(await h.client(0).getTagPermit(tag)));
+    for (const line of h.nodeLogs().slice(-30)) t.log(line.slice(0, 600));
+    throw e;
+  }
   await assertAllSucceededOnce(t, h, 'pause', ids);
 });
 

@@ -6,7 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { watch } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNats, haveNats, NATS_MISSING, type NatsFixture } from '../helpers/nats-server.js';
@@ -66,7 +66,10 @@ export class ClusterHarness {
       );
       let out = '';
       let err = '';
-      child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
+      child.stderr!.on('data', (b: Buffer) => {
+        err = (err + b.toString()).slice(-4000);
+        appendFileSync(join(this.dir, `${nodeId}.log`), b); // kept for a failing test to show (nodeLogs)
+      });
       child.stdout!.on('data', (b: Buffer) => {
         out += b.toString();
         const m = /ready (\S+) (\S+)/.exec(out);
@@ -110,6 +113,16 @@ export class ClusterHarness {
     const exited = new Promise((r) => node.child.once('exit', r));
     node.child.kill('SIGKILL');
     await exited;
+  }
+
+  /** The warn/error lines every node logged so far (for a failing test's diagnostics). */
+  nodeLogs(filter: RegExp = /"level":(40|50|60)/): string[] {
+    const out: string[] = [];
+    for (let i = 1; i <= this.seq; i++) {
+      const f = join(this.dir, `n${i}.log`);
+      if (existsSync(f)) for (const line of readFileSync(f, 'utf8').split('\n')) if (filter.test(line)) out.push(`n${i}: ${line}`);
+    }
+    return out;
   }
 
   sinkRecords(): SinkRecord[] {
