@@ -127,10 +127,9 @@ export class ClusterHarness {
 
   sinkRecords(): SinkRecord[] {
     if (!existsSync(this.sink)) return [];
-    return readFileSync(this.sink, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as SinkRecord);
+    const lines = readFileSync(this.sink, 'utf8').split('\n');
+    lines.pop(); // '' after the last newline, or a line a node is still writing (read later)
+    return lines.filter(Boolean).map((l) => JSON.parse(l) as SinkRecord);
   }
 
   /** Resolves once the sink holds `n` records matching `pred` (woken by the sink file's changes). */
