@@ -88,6 +88,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
         uuid: newUuid,
         breakpoint: (wf, step) => breakpoints.has(wf, step),
         permitFastPath: permitCache ? (type, tags) => permitCache.fastPath(type, tags) : undefined,
+        permitTagHot: permitCache ? (tag) => permitCache.isHot(tag) : undefined,
       },
       now,
       checkpointEveryRecords: config.checkpointEveryRecords,

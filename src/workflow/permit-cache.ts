@@ -53,6 +53,11 @@ export class PermitCache {
     return true;
   }
 
+  /** MachineContext.permitTagHot: saturated, or unknown while no set arrived yet. */
+  isHot(tag: string): boolean {
+    return !this.ready || this.hot.has(tag);
+  }
+
   private set(tags: string[]): void {
     this.hot = new Set(tags);
     this.ready = true;

@@ -203,3 +203,21 @@ test('a lost release is reconciled: the manager asks the instance and frees what
   await waitForEnd(api, 'lost', 1);
   await noHolders(api);
 });
+
+test('instance_step_concurrency on a root that starts no children: the instance counts its own correlation tag (no manager round trip)', async (t) => {
+  const { api, gate } = await rig(t);
+  // five independent gated steps, at most 2 at once in this instance
+  await api.createWorkflow(wf('local', [1, 2, 3, 4, 5].map((i) => gateStep(`j${i}`)), {}, { instance_step_concurrency: 2 }));
+  const run = await api.startWorkflow({ workflowId: 'local' });
+  await gate.whenRunning(2);
+  const v = await api.getInstance('local', run.instanceId);
+  t.is(v.steps.filter((s) => s.status === 'WAITING_FOR_PERMITS').length, 3);
+  t.like(await api.getTagPermit(`maestro_local:${run.instanceId}:1`), { holders: 0, waiting: 0 }, 'the manager holds nothing for it');
+  for (let i = 0; i < 5; i++) {
+    await gate.whenRunning(1);
+    gate.releaseOne();
+    await new Promise((r) => setImmediate(r));
+  }
+  t.is((await waitForEnd(api, 'local', run.instanceId)).status, 'SUCCEEDED');
+  t.is(gate.peak, 2);
+});

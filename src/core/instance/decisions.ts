@@ -24,7 +24,7 @@
  */
 import { MaestroError } from '../errors.js';
 
-export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id' | 'loop' | 'breakpoint' | 'permitFast';
+export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id' | 'loop' | 'breakpoint' | 'permitFast' | 'permitLocal';
 /** `[kind, value]`, or `[kind, null, message]` when the computation threw. */
 export type Decision = [DecisionKind, unknown] | [DecisionKind, null, string];
 

@@ -17,6 +17,7 @@ import type { Step } from '../definition/model.js';
 import type { InstanceCommand } from './commands.js';
 import type { MachineContext } from './transition.js';
 import { stepPermitTags } from '../permits/tags.js';
+import { MAESTRO_TAG_PREFIX, type PermitTag } from '../permits/model.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
 import { compositeExtensions, correlationOf, startComposite, stopChildren } from './composite.js';
 import { holdAtInitialized, runtimeIncoming } from './hold.js';
@@ -52,7 +53,8 @@ export function advance(t: Transition, all = false): void {
     for (const id of ids) {
       const st = t.s.steps[id]!;
       if (st.status === 'WAITING_FOR_PERMITS') {
-        if (!t.s.permits && hasPermit(t)) dispatchAttempt(t, id);
+        // without tag permits, or waiting for an instance-local permit (no manager holder)
+        if ((!t.s.permits || !st.permit) && hasPermit(t)) dispatchAttempt(t, id);
         continue;
       }
       if (st.status !== 'NOT_CREATED') continue;
@@ -179,10 +181,30 @@ function acquirePermits(t: Transition, id: string, def: Step): void {
   const tags = stepPermitTags(t.ctx.def.request, t.s.workflowId, correlationOf(t.s), def);
   // replay reads the flag whatever the replaying node's cache says (or whether it has one)
   if (def.kind === 'step' && t.decideFlag('permitFast', () => t.ctx.permitFastPath?.(def.type, tags) ?? false)) return dispatchAttempt(t, id);
+  if (t.decideFlag('permitLocal', () => instanceLocalTags(t, tags))) {
+    // Only this instance can hold these permits: it counts them itself (no round trip).
+    if (hasPermit(t)) dispatchAttempt(t, id);
+    return;
+  }
   const st = t.step(id);
   const a = currentAttempt(st)!;
   st.permit = { holder: a.attemptId, held: false };
   t.commands.push({ c: 'acquire', req: { holder: a.attemptId, instanceKey: t.key, stepId: id, attempt: a.attempt, tags } });
+}
+
+/**
+ * Whether a step's only tag is its root instance's correlation tag (`instance_step_concurrency`
+ * set, no step_concurrency, no user tags) while nothing but this instance can hold it: a root
+ * whose definition starts no children. Its running steps are then exactly that tag's holders, so
+ * the instance's own count is the tag's count. A limit set through the API on the tag makes the
+ * manager publish it saturated when full; a tag the node knows saturated takes the manager path.
+ */
+function instanceLocalTags(t: Transition, tags: readonly PermitTag[]): boolean {
+  if (tags.length !== 1 || t.s.parent !== undefined) return false;
+  if (tags[0]!.name !== `${MAESTRO_TAG_PREFIX}${correlationOf(t.s)}`) return false;
+  if (t.ctx.def.order.some((id) => t.ctx.def.steps.get(id)!.step.kind !== 'step')) return false;
+  const hot = t.ctx.permitTagHot;
+  return hot !== undefined && !hot(tags[0]!.name);
 }
 
 /** The permit manager granted attempt `attempt` of step `id` its permits: it starts (a stale grant does nothing). */

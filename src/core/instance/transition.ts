@@ -56,6 +56,11 @@ export interface MachineContext {
    * Absent: never.
    */
   permitFastPath?(stepType: string, tags: readonly PermitTag[]): boolean;
+  /**
+   * Whether the node knows tag `tag` saturated (or knows nothing yet): an instance-local tag
+   * takes the manager path then (steps.ts instanceLocalTags; a recorded decision 'permitLocal').
+   */
+  permitTagHot?(tag: string): boolean;
 }
 
 export class Transition implements ExpressionEngine {
@@ -251,10 +256,11 @@ export class Transition implements ExpressionEngine {
     this.dirty = undefined;
     if (this.permitFreed) {
       this.permitFreed = false;
-      if (this.s.permits) return out; // the permit manager grants waiters (permit-granted events)
       // Only a workflow with more steps than permits can have steps waiting for one.
       if (this.ctx.def.order.length <= (this.ctx.def.request.workflow.instanceStepConcurrency ?? DEFAULT_INSTANCE_STEP_CONCURRENCY)) return out;
-      for (const st of Object.values(this.s.steps)) if (st.status === 'WAITING_FOR_PERMITS') out.add(st.stepId);
+      // With tag permits the manager grants waiters (permit-granted events); only steps waiting
+      // for an instance-local permit (no manager holder: steps.ts instanceLocalTags) are ours to start.
+      for (const st of Object.values(this.s.steps)) if (st.status === 'WAITING_FOR_PERMITS' && (!this.s.permits || st.permit === undefined)) out.add(st.stepId);
     }
     return out;
   }
