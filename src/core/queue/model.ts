@@ -58,6 +58,8 @@ export interface QueueState {
   queued: QueueEntry[];
   /** Runs handed to their instance actor and not known to have ended, by instance id. */
   running: Record<string, RunningEntry>;
+  /** How many entries `running` has (derived; reducer.ts runningCount keeps it). */
+  runningCount?: number;
   /** Instances whose latest run ended FAILED and was neither unblocked nor restarted (raw FAILED). */
   failed: number[];
   /** Journal seq of the last event folded. */

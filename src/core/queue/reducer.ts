@@ -39,10 +39,25 @@ export function dequeueCount(strategy: RunStrategy, running: number, queued: num
   return Math.max(0, Math.min(n, queued));
 }
 
+/** Runs handed to their instances and not ended (kept as a count: a PARALLEL queue may run 1,000). */
 export function runningCount(s: QueueState): number {
-  let n = 0;
-  for (const _ in s.running) n++;
-  return n;
+  if (s.runningCount === undefined) {
+    let n = 0;
+    for (const _ in s.running) n++;
+    s.runningCount = n; // derived: a state from before the count gets it on first use
+  }
+  return s.runningCount;
+}
+
+function setRunning(s: QueueState, id: number, r: RunningEntry): void {
+  if (s.running[id] === undefined) s.runningCount = runningCount(s) + 1;
+  s.running[id] = r;
+}
+
+function dropRunning(s: QueueState, id: number): void {
+  if (s.running[id] === undefined) return;
+  s.runningCount = runningCount(s) - 1;
+  delete s.running[id];
 }
 
 export function firstOnlyReason(workflowId: string, id: number, runId: number): string {
@@ -79,14 +94,14 @@ export const queueReducer: ServiceReducer<QueueState, QueueEvent, QueueEffect> =
         break;
       case 'ended': {
         const r = s.running[ev.id];
-        if (r && r.runId === ev.runId) delete s.running[ev.id];
+        if (r && r.runId === ev.runId) dropRunning(s, ev.id);
         else if (!removeQueued(s, ev.id, ev.runId)) break; // not ours (any more): a late or repeated notice
         if (ev.status === 'FAILED' && !s.failed.includes(ev.id)) s.failed.push(ev.id);
         break;
       }
       case 'forget': {
         const r = s.running[ev.id];
-        if (r && r.runId === ev.runId) delete s.running[ev.id];
+        if (r && r.runId === ev.runId) dropRunning(s, ev.id);
         else removeQueued(s, ev.id, ev.runId);
         break;
       }
@@ -171,7 +186,7 @@ function dequeue(s: QueueState, fx: QueueEffect[]): void {
     if (q.start) r.start = q.start;
     if (q.policy) r.policy = q.policy;
     if (q.stepId) r.stepId = q.stepId;
-    s.running[q.id] = r;
+    setRunning(s, q.id, r);
     // the arrival's 'queue' launch of this very run is superseded: send one 'run' launch instead
     const i = fx.findIndex((f) => f.f === 'launch' && f.id === q.id && f.runId === q.runId && f.mode === 'queue');
     if (i >= 0) fx.splice(i, 1);
