@@ -35,6 +35,7 @@ export const EntryStartFields = {
   parent: Type.Optional(ParentRefSchema),
   depth: Type.Optional(Int(0)),
   correlationId: Type.Optional(Id()),
+  instanceStepConcurrency: Type.Optional(Int(1)),
 };
 
 export const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')]);

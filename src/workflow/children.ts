@@ -37,6 +37,7 @@ export function childPort(d: ChildDeps): ChildPort {
           // A new child: numbered and run (or queued, or created STOPPED) by its workflow's queue.
           const version = typeof l.version === 'number' ? l.version : await resolveVersionSpec(d.definitions, l.workflowId, l.version);
           const msg: QueueMessage = { type: 'Enqueue', version, params: l.params, initiator: 'SUBWORKFLOW', parent: l.parent, depth: l.depth, correlationId: l.correlationId };
+          if (l.instanceStepConcurrency !== undefined) msg.instanceStepConcurrency = l.instanceStepConcurrency;
           if (l.requestId !== undefined) msg.requestId = l.requestId.slice(0, 200);
           const view = parseViewReply(queue, await ask(queue, msg));
           return { instanceId: view.instanceId, runId: view.runId, version: view.version };
@@ -62,6 +63,7 @@ export function childPort(d: ChildDeps): ChildPort {
         correlationId: l.correlationId,
       };
       if (l.runId !== 1 || l.restart) msg.runId = l.runId;
+      if (l.instanceStepConcurrency !== undefined) msg.instanceStepConcurrency = l.instanceStepConcurrency;
       if (l.source) msg.source = l.source;
       if (l.restart) msg.restart = l.restart;
       const key = instanceKeyOf(l.workflowId, instanceId);

@@ -292,6 +292,7 @@ export class InstanceActor {
       if (msg.source) ev.source = msg.source;
       if (msg.depth) ev.depth = msg.depth;
       if (msg.correlationId) ev.correlationId = msg.correlationId;
+      if (msg.instanceStepConcurrency !== undefined) ev.instanceStepConcurrency = msg.instanceStepConcurrency;
       if (this.host.tagPermits) ev.permits = true;
       return ev;
     }
@@ -685,6 +686,7 @@ function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, atMs: num
     if (st.parent !== undefined) ev.parent = st.parent;
     if (st.depth) ev.depth = st.depth;
     if (st.correlationId !== undefined) ev.correlationId = st.correlationId;
+    if (st.instanceStepConcurrency !== undefined) ev.instanceStepConcurrency = st.instanceStepConcurrency;
     if (msg.mode === 'queue') ev.hold = true;
     if (ended) ev.ended = ended;
     if (tagPermits) ev.permits = true;

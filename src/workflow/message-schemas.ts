@@ -50,6 +50,7 @@ const StartSchema = Type.Object({
   source: Type.Optional(InlineSourceSchema),
   depth: Type.Optional(Int(0)),
   correlationId: Type.Optional(Id()),
+  instanceStepConcurrency: Type.Optional(Int(1)),
   restart: Type.Optional(RerunPolicySchema),
 });
 

@@ -24,6 +24,7 @@ export interface StartMessage {
   source?: InlineSource;
   depth?: number;
   correlationId?: string;
+  instanceStepConcurrency?: number;
   /** Re-run an existing (ended) child as run `runId` with this policy. */
   restart?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
 }

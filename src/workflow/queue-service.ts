@@ -75,6 +75,7 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
         if (msg.parent !== undefined) start.start.parent = msg.parent;
         if (msg.depth !== undefined) start.start.depth = msg.depth;
         if (msg.correlationId !== undefined) start.start.correlationId = msg.correlationId;
+        if (msg.instanceStepConcurrency !== undefined) start.start.instanceStepConcurrency = msg.instanceStepConcurrency;
         return [start];
       }
       case 'Restart': {

@@ -221,3 +221,23 @@ test('instance_step_concurrency on a root that starts no children: the instance 
   t.is((await waitForEnd(api, 'local', run.instanceId)).status, 'SUCCEEDED');
   t.is(gate.peak, 2);
 });
+
+test('subworkflow children inherit the parent instance_step_concurrency: the whole tree runs at most that many leaf steps', async (t) => {
+  const { api, gate } = await rig(t);
+  // the child sets no instance_step_concurrency of its own: three parallel gated steps
+  await api.createWorkflow(wf('leafy', [gateStep('x'), gateStep('y'), gateStep('z')]));
+  const sub = (id: string) => ({ subworkflow: { id, params: { subworkflow_id: { value: 'leafy', type: 'STRING' } } } });
+  await api.createWorkflow(wf('tree', [sub('a'), sub('b')], {}, { instance_step_concurrency: 2 }));
+  const run = await api.startWorkflow({ workflowId: 'tree' });
+  await gate.whenRunning(2);
+  for (let i = 0; i < 6; i++) {
+    await gate.whenRunning(1);
+    t.true(gate.size <= 2, `${gate.size} leaf steps run at once`);
+    gate.releaseOne();
+    await new Promise((r) => setImmediate(r));
+  }
+  t.is((await waitForEnd(api, 'tree', run.instanceId)).status, 'SUCCEEDED');
+  t.is(gate.peak, 2);
+  const child = await api.getInstance('leafy', 1);
+  t.is(child.correlationId, `tree:${run.instanceId}:1`);
+});

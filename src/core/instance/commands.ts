@@ -33,6 +33,8 @@ export interface ChildLaunch {
   parent: ParentRef;
   depth: number;
   correlationId: string;
+  /** The parent's instance_step_concurrency, inherited by the child. */
+  instanceStepConcurrency?: number;
   /** Re-run an existing iteration with this policy (restart of the parent). */
   restart?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
   /** Dedup key of a subworkflow child start (Maestro: parent identity + step identity). */

@@ -134,7 +134,7 @@ function loopArrays(st: StepState, id: string): Array<[string, unknown[]]> {
 
 /** min(instance_step_concurrency, step_concurrency) where set, else Maestro's default 20. */
 function derivedStepConcurrency(t: Transition): number {
-  const inst = t.ctx.def.request.workflow.instanceStepConcurrency;
+  const inst = t.instanceStepConcurrency();
   const step = t.ctx.def.request.properties.stepConcurrency;
   if (inst !== undefined && step !== undefined) return Math.min(inst, step);
   return inst ?? step ?? DEFAULT_FOREACH_CONCURRENCY;
@@ -547,6 +547,8 @@ function childLaunch(
     depth: (s.depth ?? 0) + 1,
     correlationId: s.correlationId ?? defaultCorrelation(s),
   };
+  const isc = s.instanceStepConcurrency ?? o.def.request.workflow.instanceStepConcurrency;
+  if (isc !== undefined) launch.instanceStepConcurrency = isc; // Maestro passes it down the tree
   if (instanceId !== undefined) launch.instanceId = instanceId;
   if (kind !== 'subworkflow') launch.source = { workflowId: s.source?.workflowId ?? s.workflowId, version: s.source?.version ?? s.version, path: [...(s.source?.path ?? []), st.stepId] };
   if (restart) launch.restart = restart;

@@ -31,6 +31,8 @@ export type InstanceEvent =
       source?: InlineSource;
       depth?: number;
       correlationId?: string;
+      /** instance_step_concurrency inherited from the parent. */
+      instanceStepConcurrency?: number;
       /** Queued by its run strategy: created CREATED; a `run` event begins the run. */
       hold?: boolean;
       /** Created already ended by its run strategy (FIRST_ONLY loser, workflow-wide stop): the reason. */

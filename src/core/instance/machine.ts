@@ -134,6 +134,7 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
   if (ev.source) blank.source = ev.source;
   if (ev.depth) blank.depth = ev.depth;
   if (ev.correlationId) blank.correlationId = ev.correlationId;
+  if (ev.instanceStepConcurrency !== undefined) blank.instanceStepConcurrency = ev.instanceStepConcurrency;
   if (ev.permits) blank.permits = true;
   const t = new Transition(blank, ev.atMs, seq, ctx, recorded);
   t.s.uuid = t.uuid();

@@ -204,6 +204,8 @@ export interface InstanceState {
   depth?: number;
   /** Shared by a whole nested tree: "<rootWf>:<rootInst>:<rootRun>". */
   correlationId?: string;
+  /** instance_step_concurrency inherited from the parent (Maestro passes it down the tree). */
+  instanceStepConcurrency?: number;
   /** Run params as given at start (raw), kept for restart. */
   runParams: Record<string, unknown>;
   params: Record<string, TypedValue>;

@@ -105,7 +105,7 @@ function failBeforeStart(t: Transition, id: string, error: string): void {
 }
 
 function hasPermit(t: Transition): boolean {
-  const limit = t.ctx.def.request.workflow.instanceStepConcurrency ?? DEFAULT_INSTANCE_STEP_CONCURRENCY;
+  const limit = t.instanceStepConcurrency() ?? DEFAULT_INSTANCE_STEP_CONCURRENCY;
   return t.runningSteps() < limit;
 }
 
@@ -178,7 +178,7 @@ export function evaluateAndStart(t: Transition, id: string): void {
  * the node knows none of its tags saturated it skips the round trip (a recorded decision).
  */
 function acquirePermits(t: Transition, id: string, def: Step): void {
-  const tags = stepPermitTags(t.ctx.def.request, t.s.workflowId, correlationOf(t.s), def);
+  const tags = stepPermitTags(t.ctx.def.request, t.s.workflowId, correlationOf(t.s), def, t.instanceStepConcurrency());
   // replay reads the flag whatever the replaying node's cache says (or whether it has one)
   if (def.kind === 'step' && t.decideFlag('permitFast', () => t.ctx.permitFastPath?.(def.type, tags) ?? false)) return dispatchAttempt(t, id);
   if (t.decideFlag('permitLocal', () => instanceLocalTags(t, tags))) {

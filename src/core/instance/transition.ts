@@ -237,6 +237,11 @@ export class Transition implements ExpressionEngine {
     return st;
   }
 
+  /** instance_step_concurrency in force: the parent's (inherited down a tree), else the definition's. */
+  instanceStepConcurrency(): number | undefined {
+    return this.s.instanceStepConcurrency ?? this.ctx.def.request.workflow.instanceStepConcurrency;
+  }
+
   /** Running steps now (for instance_step_concurrency). */
   runningSteps(): number {
     if (this.running === undefined) {
@@ -257,7 +262,7 @@ export class Transition implements ExpressionEngine {
     if (this.permitFreed) {
       this.permitFreed = false;
       // Only a workflow with more steps than permits can have steps waiting for one.
-      if (this.ctx.def.order.length <= (this.ctx.def.request.workflow.instanceStepConcurrency ?? DEFAULT_INSTANCE_STEP_CONCURRENCY)) return out;
+      if (this.ctx.def.order.length <= (this.instanceStepConcurrency() ?? DEFAULT_INSTANCE_STEP_CONCURRENCY)) return out;
       // With tag permits the manager grants waiters (permit-granted events); only steps waiting
       // for an instance-local permit (no manager holder: steps.ts instanceLocalTags) are ours to start.
       for (const st of Object.values(this.s.steps)) if (st.status === 'WAITING_FOR_PERMITS' && (!this.s.permits || st.permit === undefined)) out.add(st.stepId);
@@ -357,6 +362,7 @@ function cloneInstance(s: InstanceState, seq: number): InstanceState {
   if (s.source !== undefined) c.source = s.source;
   if (s.depth !== undefined) c.depth = s.depth;
   if (s.correlationId !== undefined) c.correlationId = s.correlationId;
+  if (s.instanceStepConcurrency !== undefined) c.instanceStepConcurrency = s.instanceStepConcurrency;
   if (s.runStatus !== undefined) c.runStatus = s.runStatus;
   if (s.aggregated !== undefined) c.aggregated = s.aggregated;
   if (s.carried !== undefined) c.carried = s.carried;

@@ -10,12 +10,12 @@ import { DEFAULT_STEP_CONCURRENCY, MAESTRO_TAG_PREFIX, type PermitTag } from './
  * - instance_step_concurrency unset: `maestro_<workflowId>` (step_concurrency, default 20) and
  *   `maestro_<workflowId>:<stepId>` (20);
  * - set: `maestro_<workflowId>` only when step_concurrency is set, and for leaf steps
- *   `maestro_<correlationId>` (instance_step_concurrency);
+ *   `maestro_<correlationId>` (instance_step_concurrency: the definition's, or the one a child
+ *   inherited from its parent — `isc`);
  * - then the step's own tags, limited only through the API (a definition cannot set a permit).
  */
-export function stepPermitTags(request: WorkflowCreateRequest, workflowId: string, correlationId: string, step: Step): PermitTag[] {
+export function stepPermitTags(request: WorkflowCreateRequest, workflowId: string, correlationId: string, step: Step, isc = request.workflow.instanceStepConcurrency): PermitTag[] {
   const tags: PermitTag[] = [];
-  const isc = request.workflow.instanceStepConcurrency;
   const sc = request.properties.stepConcurrency;
   if (isc === undefined) {
     tags.push({ name: `${MAESTRO_TAG_PREFIX}${workflowId}`, inlineLimit: sc ?? DEFAULT_STEP_CONCURRENCY });

@@ -22,6 +22,7 @@ export interface EntryStart {
   parent?: ParentRef;
   depth?: number;
   correlationId?: string;
+  instanceStepConcurrency?: number;
 }
 
 /** A queued run: instance `id`, run `runId` (> 1 for a restart). */
