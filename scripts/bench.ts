@@ -124,19 +124,24 @@ async function queue(): Promise<void> {
   const node = await createEmbeddedNode({ dataDir: dir, fsync: args.fsync as 'batch', extraRuntimes: [probe], logLevel: 'warn' });
   try {
     const n = quick ? 200 : 1000;
-    await node.api.createWorkflow(
-      JSON.stringify({ properties: { owner: 'bench', run_strategy: 'sequential' }, workflow: { id: 'seq', steps: [{ step: { id: 's0', type: 'Probe' } }] } }),
-    );
-    const ids: number[] = [];
-    for (let i = 0; i < n; i++) ids.push((await node.api.startWorkflow({ workflowId: 'seq' })).instanceId);
-    await waitAll(node, 'seq', n);
-    const lat = histogram();
-    for (let i = 1; i < n; i++) {
-      const prev = probe.finished.get(`seq/${ids[i - 1]}/1/s0/1`)!;
-      const next = probe.started.get(`seq/${ids[i]}/1/s0/1`)!;
-      lat.recordValue(Math.max(1, Math.round((next - prev) * 1000)));
+    // Maestro's defaults (the step asks the tag-permit manager), then with instance_step_concurrency
+    // (a root without children counts its own permits: no manager round trip).
+    for (const [id, extra, label] of [
+      ['seq', {}, 'permits from the manager'],
+      ['seq-local', { instance_step_concurrency: 1 }, 'instance_step_concurrency 1: instance-local permits'],
+    ] as const) {
+      await node.api.createWorkflow(JSON.stringify({ properties: { owner: 'bench', run_strategy: 'sequential' }, workflow: { id, ...extra, steps: [{ step: { id: 's0', type: 'Probe' } }] } }));
+      const ids: number[] = [];
+      for (let i = 0; i < n; i++) ids.push((await node.api.startWorkflow({ workflowId: id })).instanceId);
+      await waitAll(node, id, n);
+      const lat = histogram();
+      for (let i = 1; i < n; i++) {
+        const prev = probe.finished.get(`${id}/${ids[i - 1]}/1/s0/1`)!;
+        const next = probe.started.get(`${id}/${ids[i]}/1/s0/1`)!;
+        lat.recordValue(Math.max(1, Math.round((next - prev) * 1000)));
+      }
+      console.log(`dequeue latency (SEQUENTIAL, ${n} queued runs, ${label}, file journal fsync=${args.fsync}): p50 ${us(lat.getValueAtPercentile(50))} ms, p99 ${us(lat.getValueAtPercentile(99))} ms`);
     }
-    console.log(`dequeue latency (SEQUENTIAL, ${n} queued runs, file journal fsync=${args.fsync}): p50 ${us(lat.getValueAtPercentile(50))} ms, p99 ${us(lat.getValueAtPercentile(99))} ms`);
   } finally {
     await node.close();
     await rm(dir, { recursive: true, force: true });
