@@ -4,6 +4,7 @@
  */
 import { EtcdCluster } from '../../src/cluster/etcd/index.js';
 import { partitionOf } from '../../src/core/partition.js';
+import { waitForEnd } from '../helpers/wait.js';
 import { ClusterHarness, clusterTest, doubleDriven, workflowJson, type NodeProc } from './harness.js';
 
 const PARTITIONS = 64;
@@ -192,13 +193,8 @@ clusterTest("kill -9 the node that owns a foreach while it launches: no iteratio
   await h.waitForRecords('first iterations accepted', 10, (r) => r.kind === 'accept' && r.attemptId.startsWith('maestro_foreach_'));
   await h.kill9(victim);
   const survivor = h.nodes.find((n) => n !== victim)!;
-  let end = await survivor.client.getInstance('loop-failover', run.instanceId).catch(() => undefined);
-  const deadline = Date.now() + 90_000;
-  while (!end || end.status === 'IN_PROGRESS') {
-    if (Date.now() > deadline) throw new Error(`foreach did not end: ${JSON.stringify(end?.steps[0]?.overview)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    end = await survivor.client.getInstance('loop-failover', run.instanceId).catch(() => end);
-  }
+  // watched through a survivor: its watch reaches whichever node owns the parent after the kill
+  const end = await waitForEnd(survivor.client, 'loop-failover', run.instanceId, 90_000);
   t.is(end.status, 'SUCCEEDED', end.error);
   const o = end.steps[0]!.overview;
   if (o?.kind !== 'foreach') return t.fail('no foreach overview');
