@@ -19,7 +19,7 @@
  *   event is refused with the reason.
  */
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
-import { MaestroError, NotFoundError, PreconditionError, StaleEpochError, assertNever } from '../core/errors.js';
+import { MaestroError, PreconditionError, StaleEpochError, assertNever } from '../core/errors.js';
 import {
   applyEvent,
   encodeRecordEvent,
@@ -36,8 +36,9 @@ import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
-import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type LaunchMessage, type PermitGrantMessage, type StartMessage, type StepActionMessage } from './messages.js';
+import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type PermitGrantMessage, type StartMessage, type StepActionMessage } from './messages.js';
 import { childReport } from '../core/instance/composite.js';
+import { awaitsChildId, childEnded, launchEvent, movedError, waitsFor } from './actor-messages.js';
 import type { ChildLaunch } from '../core/instance/commands.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import { isRetryable } from '../retry/index.js';
@@ -625,23 +626,6 @@ export class InstanceActor {
  */
 const ACK_ONLY: ReadonlySet<ActorMessage['type']> = new Set(['StepResult', 'Timer', 'Redispatch', 'ChildEnded', 'ChildStarted', 'ChildFailed']);
 
-/** Whether step `stepId` attempt `attempt` waits on a child (and on this one: iteration/run given). */
-function waitsFor(s: InstanceState | undefined, stepId: string, attempt: number, instanceId?: number, runId?: number): boolean {
-  const st = s?.steps[stepId];
-  const loop = st?.loop;
-  if (!st || !loop || st.status !== 'RUNNING' || st.attempts[st.attempts.length - 1]?.attempt !== attempt) return false;
-  if (instanceId === undefined) return true;
-  if (loop.kind === 'foreach') return loop.runId === runId && loop.running.includes(instanceId);
-  if (loop.kind === 'while') return loop.runId === runId && loop.running === instanceId;
-  return loop.instanceId === instanceId;
-}
-
-/** A running subworkflow step whose child is launched but not yet journaled (no ChildStarted). */
-function awaitsChildId(s: InstanceState | undefined, stepId: string, attempt: number): boolean {
-  const loop = s?.steps[stepId]?.loop;
-  return loop?.kind === 'subworkflow' && loop.instanceId === undefined && waitsFor(s, stepId, attempt);
-}
-
 type ReplyKind = 'view' | 'summary' | 'permits';
 
 /** A parent launching a child needs only its summary (run id, version), not a whole view; the permit manager its holders' status. */
@@ -656,57 +640,4 @@ function permitReply(s: InstanceState | undefined, msg: ActorMessage): unknown {
   if (msg.type === 'PermitGrant') return status(msg.holder);
   if (msg.type === 'PermitCheck') return { live: msg.holders.filter((h) => status(h) !== 'none'), waiting: msg.holders.filter((h) => status(h) === 'waiting') };
   return true;
-}
-
-function childEnded(msg: ChildEndedMessage, atMs: number): InstanceEvent {
-  const ev: Extract<InstanceEvent, { t: 'child-ended' }> = {
-    t: 'child-ended',
-    atMs,
-    stepId: msg.stepId,
-    attempt: msg.attempt,
-    instanceId: msg.instanceId,
-    runId: msg.runId,
-    status: msg.status,
-    rollup: msg.rollup,
-  };
-  if (msg.outputs) ev.outputs = msg.outputs;
-  if (msg.feedback) ev.feedback = msg.feedback;
-  if (msg.error !== undefined) ev.error = msg.error;
-  return ev;
-}
-
-/** The event a queue owner's Launch still needs (see LaunchMessage), or 'get' when it is done. */
-function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, atMs: number, tagPermits: boolean): InstanceEvent | 'get' {
-  const ended = msg.mode === 'stop' || msg.mode === 'kill' ? { status: msg.mode === 'stop' ? ('STOPPED' as const) : ('FAILED' as const), reason: msg.reason ?? `${msg.mode === 'stop' ? 'stopped' : 'killed'} by its run strategy` } : undefined;
-  if (!s) {
-    if (msg.runId !== 1 || !msg.start) throw new NotFoundError(`instance ${msg.workflowId}/${msg.instanceId} not found`);
-    const st = msg.start;
-    const ev: InstanceEvent = { t: 'started', atMs, workflowId: msg.workflowId, instanceId: msg.instanceId, version: st.version, runParams: st.params, initiator: st.initiator ?? 'MANUAL' };
-    if (st.requestId !== undefined) ev.requestId = st.requestId;
-    if (st.parent !== undefined) ev.parent = st.parent;
-    if (st.depth) ev.depth = st.depth;
-    if (st.correlationId !== undefined) ev.correlationId = st.correlationId;
-    if (st.instanceStepConcurrency !== undefined) ev.instanceStepConcurrency = st.instanceStepConcurrency;
-    if (msg.mode === 'queue') ev.hold = true;
-    if (ended) ev.ended = ended;
-    if (tagPermits) ev.permits = true;
-    return ev;
-  }
-  if (s.runId < msg.runId) {
-    const ev: InstanceEvent = { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
-    if (msg.stepId !== undefined) ev.stepId = msg.stepId;
-    if (msg.mode === 'queue') ev.hold = true;
-    if (ended) ev.ended = ended;
-    return ev;
-  }
-  if (s.runId === msg.runId && s.status === 'CREATED') {
-    if (msg.mode === 'run') return { t: 'run', atMs };
-    if (ended) return { t: msg.mode as 'stop' | 'kill', atMs, reason: ended.reason };
-  }
-  return 'get';
-}
-
-/** What the senders of a batch a stale owner could not journal get: retry at the new owner. */
-export function movedError(key: string, cause: StaleEpochError): MaestroError {
-  return new MaestroError('unavailable', `${key} moved to a newer owner (${cause.message}); retry`, { retryable: true, cause });
 }

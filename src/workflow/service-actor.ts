@@ -29,7 +29,7 @@
  */
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
 import { MaestroError, StaleEpochError } from '../core/errors.js';
-import { movedError } from './instance-actor.js';
+import { movedError } from './actor-messages.js';
 import type { ServiceReducer } from '../core/service/reducer.js';
 import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';

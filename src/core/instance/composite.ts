@@ -22,8 +22,8 @@
  * (Maestro polls every 3 s), and a stopped composite step ends at once while its children stop
  * asynchronously (Maestro waits for them).
  */
-import { isStepActive, isStepComplete, isWorkflowTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
-import type { ForeachStep, Step, SubworkflowStep, WhileStep } from '../definition/model.js';
+import { isStepActive, isStepComplete, isWorkflowTerminal, type StepStatus } from '../status.js';
+import type { ForeachStep, SubworkflowStep, WhileStep } from '../definition/model.js';
 import type { TypedValue } from '../expr-port.js';
 import { inferType } from '../params/coerce.js';
 import { makeScope } from '../params/scope.js';
@@ -33,8 +33,9 @@ import type { ChildLaunch, InstanceCommand } from './commands.js';
 import type { InstanceEvent } from './events.js';
 import { inlineWorkflowId } from './inline.js';
 import type { CompiledWorkflow } from './compiled.js';
-import type { ForeachState, IdRanges, InstanceState, ParentRef, Rollup, RollupRef, StepState, SubworkflowState, WhileState } from './state.js';
+import type { ForeachState, InstanceState, ParentRef, Rollup, StepState, SubworkflowState, WhileState } from './state.js';
 import { currentAttempt, type Transition } from './transition.js';
+import { addRollup, addToRanges, emptyRollup, formatRanges, inRanges, rollupOf, union } from './rollup.js';
 
 /** Maestro's ITERATION_LIMIT, for foreach and while. */
 export const ITERATION_LIMIT = 25_000;
@@ -44,10 +45,6 @@ export const DEPTH_LIMIT = 10;
 export const DEFAULT_FOREACH_CONCURRENCY = 20;
 
 type Ended = (t: Transition, id: string, status: StepStatus, error?: string) => void;
-
-export function isComposite(step: Step): step is Extract<Step, { kind: 'foreach' | 'while' | 'subworkflow' }> {
-  return step.kind === 'foreach' || step.kind === 'while' || step.kind === 'subworkflow';
-}
 
 /** Workflow params a child gets from its parent: every one except those each instance computes itself. */
 const NOT_PASSED = new Set<string>([...RESERVED_PARAM_NAMES, 'workflow_id', 'workflow_instance_id', 'workflow_run_id', 'workflow_uuid', 'owner', 'initiator', 'workflow_version_id', 'workflow_run_policy', 'INITIATOR_RUNNER_NAME']);
@@ -65,7 +62,7 @@ export function startComposite(t: Transition, id: string, previous: StepState['l
   }
   try {
     if (def.kind === 'foreach') return startForeach(t, id, def, st, previous?.kind === 'foreach' ? previous : undefined, end);
-    if (def.kind === 'while') return startWhile(t, id, def, st, previous?.kind === 'while' ? previous : undefined, end);
+    if (def.kind === 'while') return startWhile(t, id, st, previous?.kind === 'while' ? previous : undefined, end);
     if (def.kind === 'subworkflow') return startSubworkflow(t, id, st, previous?.kind === 'subworkflow' ? previous : undefined);
   } catch (e) {
     return end(t, id, 'FATALLY_FAILED', (e as Error).message);
@@ -94,7 +91,7 @@ function startForeach(t: Transition, id: string, def: ForeachStep, st: StepState
     next: 0,
     running: [],
     done: {},
-    existing: prev ? Math.max(prev.existing, highestLaunched(prev)) : 0,
+    existing: prev ? Math.max(prev.existing, prev.next) : 0, // iterations that exist: re-run, not created
     rollup: emptyRollup(),
     failed: false,
   };
@@ -166,10 +163,6 @@ function pumpForeach(t: Transition, id: string, end: Ended): void {
 function windowUsed(loop: ForeachState): number {
   if (loop.running.length === 0) return 0;
   return loop.strict ? loop.next - loop.running[0]! + 1 : loop.running.length;
-}
-
-function highestLaunched(loop: ForeachState): number {
-  return loop.next;
 }
 
 /** The instance a composite step belongs to, as launches need it (a Transition's, or a recovered state's). */
@@ -269,7 +262,7 @@ function setChunked(chunks: unknown[][], index: number, value: unknown): unknown
 // ---------------------------------------------------------------------------------------------
 // while
 
-function startWhile(t: Transition, id: string, def: WhileStep, st: StepState, prev: WhileState | undefined, end: Ended): void {
+function startWhile(t: Transition, id: string, st: StepState, prev: WhileState | undefined, end: Ended): void {
   const lp = st.params['loop_params']?.value;
   const initial = lp !== null && typeof lp === 'object' && !Array.isArray(lp) ? (lp as Record<string, unknown>) : {};
   for (const [name, v] of Object.entries(initial)) {
@@ -289,7 +282,6 @@ function startWhile(t: Transition, id: string, def: WhileStep, st: StepState, pr
     loop.iterations = prev.iterations - 1;
     loop.values = Object.fromEntries(Object.entries(prev.values).map(([k, vs]) => [k, vs.slice(0, prev.iterations)]));
   }
-  void def;
   st.loop = loop;
   nextWhile(t, id, end);
 }
@@ -494,14 +486,12 @@ export function compositeResume(s: InstanceState, def: CompiledWorkflow): Instan
   return out;
 }
 
-/** A root instance's correlation id (Maestro: "<wf>:<instance>:<run>" of the run that created it). */
-/** The tree an instance belongs to: its root's correlation id (a root's own is derived from its identity). */
+/**
+ * The tree an instance belongs to: its root's correlation id. A root's own is Maestro's
+ * "<wf>:<instance>:<run>" of the run that created it.
+ */
 export function correlationOf(s: InstanceState): string {
-  return s.correlationId ?? defaultCorrelation(s);
-}
-
-function defaultCorrelation(s: InstanceState): string {
-  return `${s.workflowId}:${s.instanceId}:${s.runs[0]?.runId ?? s.runId}`;
+  return s.correlationId ?? `${s.workflowId}:${s.instanceId}:${s.runs[0]?.runId ?? s.runId}`;
 }
 
 function inheritedWorkflowParams(s: InstanceState): Record<string, unknown> {
@@ -545,7 +535,7 @@ function childLaunch(
     params,
     parent,
     depth: (s.depth ?? 0) + 1,
-    correlationId: s.correlationId ?? defaultCorrelation(s),
+    correlationId: correlationOf(s),
   };
   const isc = s.instanceStepConcurrency ?? o.def.request.workflow.instanceStepConcurrency;
   if (isc !== undefined) launch.instanceStepConcurrency = isc; // Maestro passes it down the tree
@@ -563,88 +553,6 @@ function ownLoop(t: Transition, st: StepState): NonNullable<StepState['loop']> {
   t.own(copy);
   st.loop = copy;
   return copy;
-}
-
-// ---------------------------------------------------------------------------------------------
-// rollups and reports
-
-export function emptyRollup(): Rollup {
-  return { total: 0, counts: {} };
-}
-
-/** Maestro's overview-flag statuses: the rollup keeps references to steps in them. */
-export const ROLLUP_REF_STATUSES: ReadonlySet<StepStatus> = new Set<StepStatus>([
-  'PAUSED',
-  'WAITING_FOR_SIGNALS',
-  'EVALUATING_PARAMS',
-  'WAITING_FOR_PERMITS',
-  'RUNNING',
-  'USER_FAILED',
-  'PLATFORM_FAILED',
-  'FATALLY_FAILED',
-  'INTERNALLY_FAILED',
-  'TIMEOUT_FAILED',
-]);
-/** References kept per status (a 25,000-iteration loop's rollup stays small). */
-export const ROLLUP_REFS_PER_STATUS = 20;
-
-export function addRollup(a: Rollup, b: Rollup): Rollup {
-  const counts = { ...a.counts };
-  for (const [k, n] of Object.entries(b.counts) as Array<[StepStatus, number]>) counts[k] = (counts[k] ?? 0) + n;
-  const out: Rollup = { total: a.total + b.total, counts };
-  const refs = mergeRefs(a.refs, b.refs);
-  if (refs) out.refs = refs;
-  return out;
-}
-
-function mergeRefs(a: RollupRef[] | undefined, b: RollupRef[] | undefined): RollupRef[] | undefined {
-  if (!b || b.length === 0) return a;
-  if (!a || a.length === 0) return b;
-  const out = a.slice();
-  const per = new Map<StepStatus, number>();
-  for (const r of out) per.set(r.status, (per.get(r.status) ?? 0) + 1);
-  for (const r of b) {
-    const n = per.get(r.status) ?? 0;
-    if (n >= ROLLUP_REFS_PER_STATUS) continue;
-    per.set(r.status, n + 1);
-    out.push(r);
-  }
-  return out;
-}
-
-/**
- * Leaf steps of an instance's subtree by status (Maestro's rollup_overview counts): a leaf step
- * counts 1; a foreach its ended iterations' rollups plus 1 RUNNING per running iteration (1 at its
- * own status while none is known); a while its iterations'; a sync subworkflow its child's.
- */
-export function rollupOf(s: InstanceState, def: CompiledWorkflow): Rollup {
-  let r = emptyRollup();
-  const one = (status: StepStatus, st?: StepState) => {
-    r.total++;
-    r.counts[status] = (r.counts[status] ?? 0) + 1;
-    const a = st ? currentAttempt(st) : undefined;
-    if (st && a && ROLLUP_REF_STATUSES.has(status)) {
-      const ref: RollupRef = { status, workflowId: s.workflowId, runId: s.runId, instanceId: s.instanceId, stepId: st.stepId, attempt: a.attempt };
-      r = addRollup(r, { total: 0, counts: {}, refs: [ref] });
-    }
-  };
-  for (const id of def.order) {
-    const st = s.steps[id];
-    if (!st) continue;
-    const loop = st.loop;
-    if (loop?.kind === 'foreach' && (loop.rollup.total > 0 || loop.running.length > 0)) {
-      r = addRollup(r, loop.rollup);
-      for (let i = 0; i < loop.running.length; i++) one('RUNNING');
-    } else if (loop?.kind === 'while' && (loop.rollup.total > 0 || loop.running !== undefined)) {
-      r = addRollup(r, loop.rollup);
-      if (loop.running !== undefined) one('RUNNING');
-    } else if (loop?.kind === 'subworkflow' && loop.sync && loop.rollup) {
-      r = addRollup(r, loop.rollup);
-    } else {
-      one(st.status, st);
-    }
-  }
-  return r;
 }
 
 /** What a child reports to its parent when its run ends (ChildEnded). */
@@ -676,53 +584,3 @@ export function childReport(s: InstanceState, def: CompiledWorkflow): { rollup: 
   }
   return out;
 }
-
-// ---------------------------------------------------------------------------------------------
-// id ranges
-
-export function inRanges(r: IdRanges, id: number): boolean {
-  let lo = 0;
-  let hi = r.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const [a, b] = r[mid]!;
-    if (id < a) hi = mid - 1;
-    else if (id > b) lo = mid + 1;
-    else return true;
-  }
-  return false;
-}
-
-/** A new ranges list with `id` added (merged with its neighbours). */
-export function addToRanges(r: IdRanges, id: number): IdRanges {
-  if (inRanges(r, id)) return r;
-  let i = 0;
-  while (i < r.length && r[i]![1] < id) i++;
-  const out = r.slice();
-  const before = i > 0 && out[i - 1]![1] === id - 1;
-  const after = i < out.length && out[i]![0] === id + 1;
-  if (before && after) out.splice(i - 1, 2, [out[i - 1]![0], out[i]![1]]);
-  else if (before) out[i - 1] = [out[i - 1]![0], id];
-  else if (after) out[i] = [id, out[i]![1]];
-  else out.splice(i, 0, [id, id]);
-  return out;
-}
-
-function union(a: IdRanges, b: IdRanges): IdRanges {
-  let out = a;
-  for (const [x, y] of b) for (let i = x; i <= y; i++) out = addToRanges(out, i);
-  return out;
-}
-
-export function rangeCount(r: IdRanges): number {
-  let n = 0;
-  for (const [a, b] of r) n += b - a + 1;
-  return n;
-}
-
-export function formatRanges(r: IdRanges): string {
-  const parts = r.slice(0, 10).map(([a, b]) => (a === b ? String(a) : `${a}-${b}`));
-  return parts.join(',') + (r.length > 10 ? ',…' : '');
-}
-
-export type { WorkflowStatus };

@@ -3,7 +3,8 @@ import type { CompiledWorkflow } from './compiled.js';
 import type { CompositeState, IdRanges, InstanceState } from './state.js';
 import type { AggregatedInfo, ForeachOverview, InstanceSummary, InstanceView, StepOverview, StepView, SubworkflowOverview, WhileOverview } from './view.js';
 import type { WorkflowStatus } from '../status.js';
-import { rangeCount, rollupOf } from './composite.js';
+import { correlationOf } from './composite.js';
+import { rangeCount, rollupOf } from './rollup.js';
 import { aggregatedSteps } from './aggregate.js';
 import { toPlain } from '../params/index.js';
 import { cloneAttempt } from './transition.js';
@@ -46,7 +47,7 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     initiator: s.initiator,
     ...(s.parent ? { parent: { workflowId: s.parent.workflowId, instanceId: s.parent.instanceId, runId: s.parent.runId, stepId: s.parent.stepId, attempt: s.parent.attempt } } : {}),
     depth: s.depth ?? 0,
-    correlationId: s.correlationId ?? `${s.workflowId}:${s.instanceId}:${s.runs[0]?.runId ?? s.runId}`, // a root's: its first run
+    correlationId: correlationOf(s),
     ...(s.runStatus === undefined ? {} : { runStatus: s.runStatus }),
     aggregatedInfo,
   };

@@ -9,7 +9,7 @@
  */
 import { isStepActive, isStepComplete, isStepFailed, isStepTerminal, type StepStatus } from '../status.js';
 import { retryLimit, backoffMs, type RetryKind } from './retry.js';
-import { attemptIdOf, currentAttempt, scopeFor, taskOf, DEFAULT_INSTANCE_STEP_CONCURRENCY, type Transition } from './transition.js';
+import { attemptIdOf, currentAttempt, scopeFor, taskOf, DEFAULT_INSTANCE_STEP_CONCURRENCY, type Transition, instanceStepConcurrencyOf } from './transition.js';
 import { evaluateCondition, resolveStepParams, mergeOutputs } from '../params/index.js';
 import type { StepResult } from '../step-runtime.js';
 import type { InstanceState, StepState } from './state.js';
@@ -232,7 +232,7 @@ export function permitResume(s: InstanceState, ctx: MachineContext): InstanceCom
     const a = currentAttempt(st);
     const def = ctx.def.steps.get(st.stepId)?.step;
     if (!st.permit || st.permit.held || !a || !def) continue;
-    out.push({ c: 'acquire', req: { holder: st.permit.holder, instanceKey: `${s.workflowId}/${s.instanceId}`, stepId: st.stepId, attempt: a.attempt, tags: stepPermitTags(ctx.def.request, s.workflowId, correlationOf(s), def) } });
+    out.push({ c: 'acquire', req: { holder: st.permit.holder, instanceKey: `${s.workflowId}/${s.instanceId}`, stepId: st.stepId, attempt: a.attempt, tags: stepPermitTags(ctx.def.request, s.workflowId, correlationOf(s), def, instanceStepConcurrencyOf(s, ctx.def)) } });
   }
   return out;
 }

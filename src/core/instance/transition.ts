@@ -237,9 +237,9 @@ export class Transition implements ExpressionEngine {
     return st;
   }
 
-  /** instance_step_concurrency in force: the parent's (inherited down a tree), else the definition's. */
+  /** instance_step_concurrency in force (instanceStepConcurrencyOf). */
   instanceStepConcurrency(): number | undefined {
-    return this.s.instanceStepConcurrency ?? this.ctx.def.request.workflow.instanceStepConcurrency;
+    return instanceStepConcurrencyOf(this.s, this.ctx.def);
   }
 
   /** Running steps now (for instance_step_concurrency). */
@@ -391,6 +391,11 @@ export function cloneAttempt(a: AttemptState): AttemptState {
   if (a.stderr !== undefined) c.stderr = a.stderr;
   if (a.details !== undefined) c.details = a.details;
   return c;
+}
+
+/** instance_step_concurrency in force: the parent's (inherited down a tree), else the definition's. */
+export function instanceStepConcurrencyOf(s: InstanceState, def: CompiledWorkflow): number | undefined {
+  return s.instanceStepConcurrency ?? def.request.workflow.instanceStepConcurrency;
 }
 
 export function currentAttempt(st: StepState): AttemptState | undefined {
