@@ -115,6 +115,21 @@ natsTest('a retryable answer that lasts past the deadline is rethrown as the own
   t.true(calls > 2, `resent ${calls} times`);
 });
 
+natsTest('an owner that answered "moving" and then went silent: the answer is rethrown, not a delivery timeout', async (t) => {
+  const [client, owner] = await Promise.all([transport(), transport()]);
+  const a = freshActor();
+  let calls = 0;
+  await owner.serve(a.partition, async () => {
+    if (++calls <= 2) throw new MaestroError('unavailable', `partition ${a.partition} is moving`, { retryable: true });
+    await new Promise((r) => setTimeout(r, 1_500)); // later tries time out: the deadline ends on a timeout
+    throw new MaestroError('unavailable', `partition ${a.partition} is moving`, { retryable: true });
+  });
+  const err = await t.throwsAsync(client.request(a.key, {}, { timeoutMs: 800 }), { instanceOf: MaestroError });
+  t.is(err!.message, `partition ${a.partition} is moving`);
+  t.true(err!.retryable);
+  t.true(calls > 2, `resent ${calls} times`);
+});
+
 natsTest('request retries while nobody serves the partition, then is delivered once someone does', async (t) => {
   const [client, owner] = await Promise.all([transport(), transport()]);
   const a = freshActor();

@@ -101,6 +101,9 @@ export class NatsTransport implements Transport {
     const h = headers();
     h.set(HDR_TO, to);
     h.set(HDR_MSG_ID, opts?.msgId ?? nuid.next());
+    // The owner's last retryable answer outranks a later try that timed out: a try started just
+    // before the deadline has only the few ms left to hear the same answer again.
+    let lastAnswer: MaestroError | undefined;
     return retry(
       async ({ remainingMs }) => {
         this.assertOpen();
@@ -110,7 +113,7 @@ export class NatsTransport implements Transport {
         } catch (e) {
           throw isResendable(e) ? e : this.failure(e, `request to ${to}`);
         }
-        if (reply.headers?.get(HDR_ERROR)) throw answered(decodeError(reply.data));
+        if (reply.headers?.get(HDR_ERROR)) throw (lastAnswer = answered(decodeError(reply.data)));
         return decode(reply.data);
       },
       {
@@ -118,7 +121,7 @@ export class NatsTransport implements Transport {
         backoff: { initialMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs },
         deadlineMs: timeoutMs,
         shouldRetry: (e) => isResendable(e) || (ANSWERS.has(e as object) && isRetryable(e)),
-        onDeadline: (last) => (ANSWERS.has(last as object) ? last : new DeliveryTimeoutError(to, timeoutMs, { cause: last })),
+        onDeadline: (last) => lastAnswer ?? new DeliveryTimeoutError(to, timeoutMs, { cause: last }),
       },
     );
   }
