@@ -11,6 +11,7 @@ import type { RunStrategy } from '../definition/model.js';
 import type { Initiator, RestartPolicy } from '../instance/events.js';
 import type { WorkflowStatus } from '../status.js';
 import type { ParentRef } from '../instance/state.js';
+import type { TriggerInfo } from '../signals/model.js';
 
 /** What creating run 1 of an instance needs (passed through to the instance's Start). */
 export interface EntryStart {
@@ -23,6 +24,8 @@ export interface EntryStart {
   depth?: number;
   correlationId?: string;
   instanceStepConcurrency?: number;
+  /** A time- or signal-triggered start: what fired it (initiator TIME / SIGNAL). */
+  trigger?: TriggerInfo;
 }
 
 /** A queued run: instance `id`, run `runId` (> 1 for a restart). */
