@@ -4,7 +4,7 @@
  * queue owner's Launch becomes, and the error a stale owner answers with.
  */
 import { MaestroError, NotFoundError, type StaleEpochError } from '../core/errors.js';
-import type { InstanceEvent, InstanceState } from '../core/instance/index.js';
+import { iterationRunId, type InstanceEvent, type InstanceState } from '../core/instance/index.js';
 import type { ChildEndedMessage, LaunchMessage } from './messages.js';
 
 /** Whether step `stepId` attempt `attempt` waits on a child (and on this one: iteration/run given). */
@@ -13,7 +13,7 @@ export function waitsFor(s: InstanceState | undefined, stepId: string, attempt: 
   const loop = st?.loop;
   if (!st || !loop || st.status !== 'RUNNING' || st.attempts[st.attempts.length - 1]?.attempt !== attempt) return false;
   if (instanceId === undefined) return true;
-  if (loop.kind === 'foreach') return loop.runId === runId && loop.running.includes(instanceId);
+  if (loop.kind === 'foreach') return runId === iterationRunId(loop, instanceId) && loop.running.includes(instanceId);
   if (loop.kind === 'while') return loop.runId === runId && loop.running === instanceId;
   return loop.instanceId === instanceId;
 }

@@ -230,8 +230,9 @@ export class Engine implements EngineApi {
    * Maestro's RESTART_FROM_INLINE_ROOT (and its walk up terminal ancestors): a restart of an
    * ended foreach/while iteration, or of a step in one, restarts the nearest non-inline ancestor
    * from incomplete — its loop keeps the SUCCEEDED iterations and re-runs the others (as new runs
-   * of the same iteration instances, each from its own incomplete steps). Every instance on the
-   * way up must have ended: restarting one iteration while its loop still runs is refused.
+   * of the same iteration instances, each from its own incomplete steps). When the first
+   * ancestor that has not ended is a running foreach, only the ended iteration below it runs
+   * again, at once (Maestro's pending RESTART action on the foreach); a while loop refuses.
    */
   private async restartInlineRoot(workflowId: string, instanceId: number, policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING'): Promise<InstanceView> {
     let v = await this.getInstance(workflowId, instanceId);
@@ -241,9 +242,21 @@ export class Engine implements EngineApi {
       if (!isWorkflowTerminal(v.status)) throw new PreconditionError(`cannot restart iteration ${v.workflowId}/${v.instanceId}: it is ${v.status}`);
       const parent = await this.getInstance(p.workflowId, p.instanceId);
       if (!isWorkflowTerminal(parent.status)) {
-        throw new PreconditionError(
-          `cannot restart ${workflowId}/${instanceId}: it is an iteration of step ${p.stepId} of ${p.workflowId}/${p.instanceId}, which is ${parent.status}; restarting one iteration while its loop runs is not supported — restart once it ended`,
-        );
+        if (!v.workflowId.startsWith('maestro_foreach_')) {
+          throw new PreconditionError(
+            `cannot restart ${workflowId}/${instanceId}: it is an iteration of while step ${p.stepId} of ${p.workflowId}/${p.instanceId}, which is ${parent.status}; a while loop's iteration runs again only with a restart of the loop once it ended`,
+          );
+        }
+        const msg: InstanceMessage = {
+          type: 'RestartIteration',
+          stepId: p.stepId,
+          iteration: v.instanceId,
+          runId: v.runId + 1,
+          policy,
+          prior: { status: v.status, rollup: v.rollup },
+        };
+        await this.call(p.workflowId, p.instanceId, msg);
+        return this.getInstance(v.workflowId, v.instanceId);
       }
       v = parent;
     }

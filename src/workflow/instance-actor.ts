@@ -259,6 +259,8 @@ export class InstanceActor {
         return msg.reason === undefined ? { t: msg.action, atMs } : { t: msg.action, atMs, reason: msg.reason };
       case 'StepAction':
         return stepActionEvent(msg, atMs);
+      case 'RestartIteration':
+        return { t: 'iteration-restart', atMs, stepId: msg.stepId, iteration: msg.iteration, runId: msg.runId, policy: msg.policy, prior: msg.prior };
       case 'Get':
         return 'get';
       case 'Watch':

@@ -75,6 +75,14 @@ const ChildStartedSchema = Type.Object({
   version: Int(1),
 });
 const ChildFailedSchema = Type.Object({ type: Type.Literal('ChildFailed'), stepId: Id(), attempt: Int(1), error: Text() });
+const RestartIterationSchema = Type.Object({
+  type: Type.Literal('RestartIteration'),
+  stepId: Id(),
+  iteration: Int(1),
+  runId: Int(1),
+  policy: RerunPolicySchema,
+  prior: Type.Object({ status: WorkflowStatusSchema, rollup: RollupSchema }),
+});
 
 const ActionSchema = Type.Object({
   type: Type.Literal('Action'),
@@ -130,6 +138,7 @@ const INSTANCE_MESSAGES = [
   ChildEndedSchema,
   ChildStartedSchema,
   ChildFailedSchema,
+  RestartIterationSchema,
   PermitGrantSchema,
   PermitCheckSchema,
 ] as const;

@@ -5,7 +5,8 @@
  */
 import type { StepResultMessage } from '../protocol/executor.js';
 import type { RestartPolicy } from './engine-api.js';
-import type { InlineSource, ParentRef } from '../core/instance/state.js';
+import type { InlineSource, ParentRef, Rollup } from '../core/instance/state.js';
+import type { WorkflowStatus } from '../core/status.js';
 import type { InstanceEvent, StepActionKind } from '../core/instance/events.js';
 import type { EntryStart } from '../core/queue/model.js';
 
@@ -135,6 +136,20 @@ export interface PermitCheckMessage {
   holders: string[];
 }
 
+/**
+ * To the instance whose foreach step ran iteration `iteration`: run it again as run `runId`
+ * while the loop goes on (Engine.restart of an ended iteration). `prior`: the iteration's
+ * status and rollup now, taken out of the loop's counts. Answers the parent's view.
+ */
+export interface RestartIterationMessage {
+  type: 'RestartIteration';
+  stepId: string;
+  iteration: number;
+  runId: number;
+  policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+  prior: { status: WorkflowStatus; rollup: Rollup };
+}
+
 export type InstanceMessage =
   | StepResultMessage
   | PermitGrantMessage
@@ -148,7 +163,8 @@ export type InstanceMessage =
   | PutOutputsMessage
   | ChildEndedMessage
   | ChildStartedMessage
-  | ChildFailedMessage;
+  | ChildFailedMessage
+  | RestartIterationMessage;
 
 /** To a partition's host (address `partitionAddress(p)`): the summaries of instances it holds. */
 export interface ListMessage {

@@ -373,7 +373,7 @@ test('subworkflow children obey the child workflow run strategy: three children 
   t.is((await waitForEnd(node.api, run.workflowId, run.instanceId, 5_000)).status, 'SUCCEEDED');
 });
 
-test('restarting a step of an ended iteration restarts the loop root from incomplete (RESTART_FROM_INLINE_ROOT); refused while the loop runs', async (t) => {
+test('restarting a step of an ended iteration restarts the loop root from incomplete (RESTART_FROM_INLINE_ROOT)', async (t) => {
   const body = [{ step: { id: 'f', type: 'FailOnce', retry_policy: NO_RETRY, params: { bad: { expression: 'i == 2', type: 'BOOLEAN' } } } }];
   const run = await start(foreachWf('inline-root', { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, body));
   const first = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
@@ -386,14 +386,49 @@ test('restarting a step of an ended iteration restarts the loop root from incomp
   t.deepEqual(overview(second).details, { SUCCEEDED: [[1, 3]] });
   t.is((await node.api.getInstance(o.inlineWorkflowId, 2)).runId, 2, 'only the failed iteration re-ran');
   t.is((await node.api.getInstance(o.inlineWorkflowId, 1)).runId, 1);
+});
 
-  const held = await start(foreachWf('inline-root-running', { i: { value: [1, 2], type: 'LONG_ARRAY' } }, [{ step: { id: 'h', type: 'Hold' } }], { concurrency: 1 }));
+test('an ended iteration restarted while its foreach runs runs again at once as its next run; the loop counts it once (Maestro pending RESTART)', async (t) => {
+  const body = [
+    { step: { id: 'f', type: 'FailOnce', retry_policy: NO_RETRY, params: { bad: { expression: 'i == 1', type: 'BOOLEAN' } }, transition: { successors: { h: 'true' } } } },
+    { step: { id: 'h', type: 'Hold' } },
+  ];
+  const run = await start(foreachWf('iteration-restart', { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, body, { concurrency: 2 }));
+  const v = await waitFor(node.api, run.workflowId, run.instanceId, (x) => overview(x)?.details?.FAILED !== undefined && overview(x).running.length === 1, { timeoutMs: 5_000 });
+  const inline = overview(v).inlineWorkflowId;
+  t.deepEqual(overview(v).running, [2], 'iteration 1 failed; 2 holds; 3 is not launched after a failure');
+  const err = await t.throwsAsync(node.api.restart(inline, 2));
+  t.regex(err!.message, /cannot restart iteration .*: it is IN_PROGRESS/);
+
+  const restarted = await node.api.restart(inline, 1);
+  t.is(restarted.instanceId, 1);
+  const again = await waitFor(node.api, run.workflowId, run.instanceId, (x) => overview(x).running.length === 2, { timeoutMs: 5_000 });
+  t.deepEqual(overview(again).running, [1, 2]);
+  t.is(overview(again).details?.FAILED, undefined, 'the failed run left the counts');
+  const it1 = await waitFor(node.api, inline, 1, (x) => x.runId === 2 && x.steps.find((s) => s.stepId === 'h')?.status === 'RUNNING', { timeoutMs: 5_000 });
+  const twice = await t.throwsAsync(node.api.restart(inline, 1));
+  t.regex(twice!.message, /cannot restart iteration .*: it is IN_PROGRESS/, 'one restart at a time');
+  holds.release(it1, 'h');
+  holds.release(await waitFor(node.api, inline, 2, (x) => x.steps.find((s) => s.stepId === 'h')?.status === 'RUNNING', { timeoutMs: 5_000 }), 'h');
+  holds.release(await waitFor(node.api, inline, 3, (x) => x.steps.find((s) => s.stepId === 'h')?.status === 'RUNNING', { timeoutMs: 5_000 }), 'h');
+  const end = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(end.status, 'SUCCEEDED', 'the failure was repaired, so the loop went on and launched iteration 3');
+  t.is(end.runId, 1, 'the root did not restart');
+  t.deepEqual(overview(end).details, { SUCCEEDED: [[1, 3]] });
+  t.deepEqual(end.rollup.counts, { SUCCEEDED: 6 }, "iteration 1's failed run is not counted");
+  await holds.idle();
+});
+
+test('restarting an ended iteration while its foreach runs is refused under FAIL_IMMEDIATELY', async (t) => {
+  const held = await start(
+    foreachWf('iteration-restart-fi', { i: { value: [1, 2], type: 'LONG_ARRAY' } }, [{ step: { id: 'h', type: 'Hold' } }], { concurrency: 1, failure_mode: 'FAIL_IMMEDIATELY' }),
+  );
   const v = await waitFor(node.api, held.workflowId, held.instanceId, (x) => overview(x)?.running.length === 1, { timeoutMs: 5_000 });
   const inline = overview(v).inlineWorkflowId;
   holds.release(await waitFor(node.api, inline, 1, (x) => x.steps[0]!.status === 'RUNNING', { timeoutMs: 5_000 }), 'h');
   await waitForEnd(node.api, inline, 1, 5_000);
-  const err = await t.throwsAsync(node.api.stepAction(inline, 1, 'h', 'restart'));
-  t.regex(err!.message, /while its loop runs is not supported/);
+  const err = await t.throwsAsync(node.api.restart(inline, 1));
+  t.regex(err!.message, /FAIL_IMMEDIATELY/);
   await node.api.stop(held.workflowId, held.instanceId);
   await holds.idle();
 });

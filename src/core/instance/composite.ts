@@ -22,6 +22,7 @@
  * (Maestro polls every 3 s), and a stopped composite step ends at once while its children stop
  * asynchronously (Maestro waits for them).
  */
+import { PreconditionError } from '../errors.js';
 import { isStepActive, isStepComplete, isWorkflowTerminal, type StepStatus } from '../status.js';
 import type { ForeachStep, SubworkflowStep, WhileStep } from '../definition/model.js';
 import type { TypedValue } from '../expr-port.js';
@@ -35,7 +36,7 @@ import { inlineWorkflowId } from './inline.js';
 import type { CompiledWorkflow } from './compiled.js';
 import type { ForeachState, InstanceState, ParentRef, Rollup, StepState, SubworkflowState, WhileState } from './state.js';
 import { currentAttempt, type Transition } from './transition.js';
-import { addRollup, addToRanges, emptyRollup, formatRanges, inRanges, rollupOf, union } from './rollup.js';
+import { addRollup, addToRanges, emptyRollup, formatRanges, inRanges, removeFromRanges, rollupOf, subtractRollup, union } from './rollup.js';
 
 /** Maestro's ITERATION_LIMIT, for foreach and while. */
 export const ITERATION_LIMIT = 25_000;
@@ -184,7 +185,50 @@ function iterationLaunch(o: Owner, st: StepState, loop: ForeachState, iteration:
   const reads = foreachReads(o.def, st.stepId);
   const report: Record<string, string[]> | undefined = reads.length > 0 ? {} : undefined;
   for (const [inner, name] of reads) (report![inner] ??= []).push(name);
+  const again = loop.restarted?.[iteration];
+  if (again) return childLaunch(o, st, 'foreach', loop.workflowId, iteration, again.runId, params, report, again.policy);
   return childLaunch(o, st, 'foreach', loop.workflowId, iteration, loop.runId, params, report, iteration <= loop.existing ? loop.rerun : undefined);
+}
+
+/** The run of iteration `n` the loop waits for: its own restart's, else the loop's. */
+export function iterationRunId(loop: ForeachState, n: number): number {
+  return loop.restarted?.[n]?.runId ?? loop.runId;
+}
+
+/**
+ * One ended iteration of a running foreach runs again (Maestro allows it while the loop runs,
+ * as a pending RESTART action): not under FAIL_IMMEDIATELY, only an iteration already launched
+ * and ended, and not one being restarted already. It takes no window slot (Maestro's restart
+ * ignores the concurrency limit); its earlier run leaves the loop's counts.
+ */
+export function restartIteration(t: Transition, ev: Extract<InstanceEvent, { t: 'iteration-restart' }>): void {
+  const cur = t.s.steps[ev.stepId];
+  const what = `iteration ${ev.iteration} of foreach ${ev.stepId}`;
+  if (!cur || cur.loop?.kind !== 'foreach') throw new PreconditionError(`cannot restart ${what}: ${ev.stepId} is not a foreach step of ${t.key}`);
+  if (cur.status !== 'RUNNING') throw new PreconditionError(`cannot restart ${what} on its own: the foreach is ${cur.status}; restart the instance`);
+  if ((t.definition(ev.stepId).failureMode ?? 'FAIL_AFTER_RUNNING') === 'FAIL_IMMEDIATELY') {
+    throw new PreconditionError(`cannot restart ${what} while the loop runs: its failure_mode is FAIL_IMMEDIATELY`);
+  }
+  const cl = cur.loop;
+  if (ev.iteration < 1 || ev.iteration > cl.next) throw new PreconditionError(`cannot restart ${what}: it was not launched yet`);
+  if (cl.running.includes(ev.iteration)) throw new PreconditionError(`cannot restart ${what}: it is running (or being restarted already)`);
+  if (cl.kept && inRanges(cl.kept, ev.iteration)) throw new PreconditionError(`cannot restart ${what}: it SUCCEEDED in an earlier run and is kept`);
+  if (!inRanges(cl.done[ev.prior.status] ?? [], ev.iteration)) {
+    throw new PreconditionError(`cannot restart ${what}: the loop does not know it as ${ev.prior.status}`);
+  }
+  if (ev.runId <= iterationRunId(cl, ev.iteration)) throw new PreconditionError(`cannot restart ${what}: run ${ev.runId} is not newer than its run ${iterationRunId(cl, ev.iteration)}`);
+  const st = t.step(ev.stepId);
+  const loop = ownLoop(t, st) as ForeachState;
+  const left = removeFromRanges(loop.done[ev.prior.status]!, ev.iteration);
+  const done = { ...loop.done };
+  if (left.length > 0) done[ev.prior.status] = left;
+  else delete done[ev.prior.status];
+  loop.done = done;
+  loop.rollup = subtractRollup(loop.rollup, ev.prior.rollup);
+  loop.failed = (done.FAILED?.length ?? 0) > 0;
+  loop.running = [...loop.running, ev.iteration].sort((a, b) => a - b);
+  loop.restarted = { ...loop.restarted, [ev.iteration]: { runId: ev.runId, policy: ev.policy } };
+  t.commands.push({ c: 'launch', launch: iterationLaunch(ownerOf(t), st, loop, ev.iteration) });
 }
 
 function onForeachEnded(t: Transition, id: string, ev: Extract<InstanceEvent, { t: 'child-ended' }>, end: Ended): void {
@@ -449,7 +493,7 @@ export function onChildEvent(t: Transition, ev: Extract<InstanceEvent, { t: 'chi
     return;
   }
   if (kind === 'foreach') {
-    if ((cur.loop as ForeachState).runId === ev.runId) onForeachEnded(t, ev.stepId, ev, end);
+    if (iterationRunId(cur.loop as ForeachState, ev.instanceId) === ev.runId) onForeachEnded(t, ev.stepId, ev, end);
   } else if (kind === 'while') {
     if ((cur.loop as WhileState).runId === ev.runId) onWhileEnded(t, ev.stepId, ev, end);
   } else {

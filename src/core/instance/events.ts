@@ -95,6 +95,20 @@ export type InstanceEvent =
       error?: string;
     }
   /** Launching a child failed for good (its workflow or version does not exist, depth...). */
-  | { t: 'child-failed'; atMs: number; stepId: string; attempt: number; error: string };
+  | { t: 'child-failed'; atMs: number; stepId: string; attempt: number; error: string }
+  /**
+   * Restart one ended iteration of a running foreach (Maestro's pending RESTART action): it runs
+   * again as run `runId`, its earlier run's status and rollup (`prior`, read from the iteration)
+   * taken out of the loop's counts.
+   */
+  | {
+      t: 'iteration-restart';
+      atMs: number;
+      stepId: string;
+      iteration: number;
+      runId: number;
+      policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+      prior: { status: WorkflowStatus; rollup: Rollup };
+    };
 
 export type InstanceEventType = InstanceEvent['t'];

@@ -31,7 +31,7 @@ import {
 } from './steps.js';
 import type { Decision } from './decisions.js';
 import type { StepState } from './state.js';
-import { compositeResume, onChildEvent } from './composite.js';
+import { compositeResume, onChildEvent, restartIteration } from './composite.js';
 import { applyStepAction, checkRestartable, planRestart } from './actions.js';
 import { aggregatedStatus, baselineOf } from './aggregate.js';
 
@@ -102,6 +102,9 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
     case 'child-ended':
     case 'child-failed':
       onChildEvent(t, ev, endComposite);
+      break;
+    case 'iteration-restart':
+      restartIteration(t, ev);
       break;
     default:
       assertNever(ev, 'instance event');

@@ -37,6 +37,21 @@ export function addRollup(a: Rollup, b: Rollup): Rollup {
   return out;
 }
 
+/** `a` without `b` (an iteration's earlier run, replaced by its restart): counts floored at 0, refs of `b`'s instances dropped. */
+export function subtractRollup(a: Rollup, b: Rollup): Rollup {
+  const counts = { ...a.counts };
+  for (const [k, n] of Object.entries(b.counts) as Array<[StepStatus, number]>) {
+    const left = (counts[k] ?? 0) - n;
+    if (left > 0) counts[k] = left;
+    else delete counts[k];
+  }
+  const out: Rollup = { total: Math.max(0, a.total - b.total), counts };
+  const gone = new Set((b.refs ?? []).map((r) => `${r.workflowId}/${r.instanceId}/${r.stepId}`));
+  const refs = a.refs?.filter((r) => !gone.has(`${r.workflowId}/${r.instanceId}/${r.stepId}`));
+  if (refs && refs.length > 0) out.refs = refs;
+  return out;
+}
+
 function mergeRefs(a: RollupRef[] | undefined, b: RollupRef[] | undefined): RollupRef[] | undefined {
   if (!b || b.length === 0) return a;
   if (!a || a.length === 0) return b;
@@ -115,6 +130,19 @@ export function addToRanges(r: IdRanges, id: number): IdRanges {
   else if (before) out[i - 1] = [out[i - 1]![0], id];
   else if (after) out[i] = [id, out[i]![1]];
   else out.splice(i, 0, [id, id]);
+  return out;
+}
+
+/** A new ranges list without `id`. */
+export function removeFromRanges(r: IdRanges, id: number): IdRanges {
+  const out: IdRanges = [];
+  for (const [a, b] of r) {
+    if (id < a || id > b) out.push([a, b]);
+    else {
+      if (a < id) out.push([a, id - 1]);
+      if (id < b) out.push([id + 1, b]);
+    }
+  }
   return out;
 }
 

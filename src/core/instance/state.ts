@@ -92,6 +92,8 @@ export interface ForeachState {
   values?: Record<string, unknown[][]>;
   /** Some iteration FAILED: nothing more is launched. */
   failed: boolean;
+  /** Iterations restarted one by one while the loop runs (Maestro's pending RESTART action): id -> their new run. */
+  restarted?: Record<string, { runId: number; policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING' }>;
 }
 
 export interface WhileState {
