@@ -87,11 +87,11 @@ test('concurrency bounds running iterations; strict ordering is a sliding window
     const it2 = await waitFor(node.api, o.inlineWorkflowId, 2, (x) => x.steps[0]!.status === 'RUNNING', { timeoutMs: 5_000 });
     holds.release(it2, 'h');
     await waitForEnd(node.api, o.inlineWorkflowId, 2, 5_000);
-    const after = overview(await waitFor(node.api, run.workflowId, run.instanceId, (x) => (overview(x).stats.SUCCEEDED ?? 0) === 1, { timeoutMs: 5_000 }));
+    const after = overview(await waitFor(node.api, run.workflowId, run.instanceId, (x) => (overview(x)?.stats.SUCCEEDED ?? 0) === 1, { timeoutMs: 5_000 }));
     if (strict) {
       t.deepEqual(after.running, [1], 'strict: nothing beyond lowest unfinished + concurrency - 1');
     } else {
-      const now = overview(await waitFor(node.api, run.workflowId, run.instanceId, (x) => overview(x).running.length === 2, { timeoutMs: 5_000 }));
+      const now = overview(await waitFor(node.api, run.workflowId, run.instanceId, (x) => overview(x)?.running.length === 2, { timeoutMs: 5_000 }));
       t.deepEqual(now.running, [1, 3]);
     }
     await node.api.stop(run.workflowId, run.instanceId);
@@ -263,7 +263,7 @@ test('stopping a parent stops its running iterations and sync children; async ch
     node.api,
     run.workflowId,
     run.instanceId,
-    (x) => overview(x).running.length === 3 && (x.steps[1]!.overview as SubworkflowOverview | undefined)?.instanceId !== undefined && x.steps[2]!.status === 'SUCCEEDED',
+    (x) => overview(x)?.running.length === 3 && (x.steps[1]!.overview as SubworkflowOverview | undefined)?.instanceId !== undefined && x.steps[2]!.status === 'SUCCEEDED',
     { timeoutMs: 5_000 },
   );
   await node.api.stop(run.workflowId, run.instanceId);
@@ -402,7 +402,7 @@ test('an ended iteration restarted while its foreach runs runs again at once as 
 
   const restarted = await node.api.restart(inline, 1);
   t.is(restarted.instanceId, 1);
-  const again = await waitFor(node.api, run.workflowId, run.instanceId, (x) => overview(x).running.length === 2, { timeoutMs: 5_000 });
+  const again = await waitFor(node.api, run.workflowId, run.instanceId, (x) => overview(x)?.running.length === 2, { timeoutMs: 5_000 });
   t.deepEqual(overview(again).running, [1, 2]);
   t.is(overview(again).details?.FAILED, undefined, 'the failed run left the counts');
   const it1 = await waitFor(node.api, inline, 1, (x) => x.runId === 2 && x.steps.find((s) => s.stepId === 'h')?.status === 'RUNNING', { timeoutMs: 5_000 });
