@@ -24,6 +24,7 @@ import { defaultClusterConfig, type ClusterConfig, type ConfigOverrides } from '
 import { createLogger, type Logger } from '../log/logger.js';
 import { ShutdownBudget } from './shutdown.js';
 import type { TransportStats } from '../transport/port.js';
+import { SignalIngest, signalPublisher, type SignalIngestStats } from './signal-ingest.js';
 
 export interface ClusterNode {
   nodeId: string;
@@ -33,6 +34,8 @@ export interface ClusterNode {
   partitions: LocalPartitions;
   /** The transport's counters (messages rejected at the trust boundary), for metrics. */
   transportStats(): TransportStats;
+  /** Signals taken from NATS (`maestro.signals.>`): stored, duplicates, dead-lettered, failed. */
+  signalIngestStats(): SignalIngestStats;
   log: Logger;
   /** Leaves gracefully (partitions handed over), bounded by `timeoutMs` (default `shutdownTimeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
@@ -90,6 +93,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
         runExecutor: config.runExecutor,
         extraRuntimes,
         onDispatch,
+        publishSignal: signalPublisher(transport.nc, log.child({ module: 'signals' })),
         executorHooks: {
           onFenced: (what, attemptId, partition, epoch, newest) =>
             executorLog.info({ attemptId, partition, epoch, newest }, `refused a ${what} from a former owner of the partition`),
@@ -118,6 +122,10 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     () => startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth }),
     (g) => g.close(),
   );
+  const ingest = await step(
+    async () => new SignalIngest({ nc: transport.nc, api: engine, log: log.child({ module: 'signals' }) }),
+    (i) => i.close(),
+  );
   const grpcAddress = `${config.advertiseHost ?? config.grpcHost}:${grpc.port}`;
   const pm = config.partitionManager;
   manager = new PartitionManager({
@@ -137,7 +145,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const mgr = manager;
   let stopping: Promise<void> | undefined;
   const stop = (graceful: boolean, timeoutMs: number): Promise<void> => {
-    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, executor, breakpoints, transport, journal, kv });
+    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, executor, breakpoints, transport, journal, kv, ingest });
     return stopping;
   };
   return {
@@ -148,6 +156,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     partitions,
     log,
     transportStats: () => transport.stats(),
+    signalIngestStats: () => ingest.stats(),
     close: (timeoutMs = config.shutdownTimeoutMs) => stop(true, timeoutMs),
     crash: () => stop(false, config.shutdownTimeoutMs),
   };
@@ -166,6 +175,7 @@ interface Parts {
   transport: NatsTransport;
   journal: JetStreamJournal;
   kv: JetStreamKv;
+  ingest: SignalIngest;
 }
 
 /**
@@ -178,6 +188,7 @@ async function stopNode(n: Parts): Promise<void> {
   const budget = new ShutdownBudget(n.log, n.timeoutMs);
   n.log.info({ graceful: n.graceful, timeoutMs: n.timeoutMs }, 'node stopping');
   const reserveMs = Math.min(CLOSE_RESERVE_MS, n.timeoutMs / 5);
+  await budget.step('stop taking signals from NATS', () => n.ingest.close());
   const handedOver = n.graceful && (await budget.step('hand partitions over and leave the cluster', () => n.mgr.stop(), budget.left(reserveMs)));
   if (!handedOver) await budget.step('abandon the etcd session (its lease expires)', () => n.etcd.abandon());
   await budget.step('release partitions', () => n.partitions.releaseAll());
