@@ -35,6 +35,9 @@ import { PERMITS_KEY, checkPermitTag } from '../core/permits/model.js';
 import { tagPermitInfoReply, tagPermitsReply, type PermitMessage } from './permit-messages.js';
 import { queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
+import { signalTriggerKeyOf } from '../core/signals/model.js';
+import { hasActiveSignalTriggers } from './signal-trigger-service.js';
+import type { SignalTriggerMessage } from './signal-trigger-messages.js';
 import { isRetryable } from '../retry/index.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
@@ -102,7 +105,9 @@ export class Engine implements EngineApi {
     const next = req.properties.runStrategy;
     const changed = before !== undefined && (before.rule !== next.rule || before.workflowConcurrency !== next.workflowConcurrency);
     if (changed) await this.askQueue(id, { type: 'Strategy', runStrategy: next, check: true });
+    const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, id);
     const info = await this.d.definitions.create(input);
+    if (hadSignalTriggers || (info.isActive && req.workflow.signalTriggers.length > 0)) await this.syncSignalTriggers(id);
     if (changed) {
       this.askQueue(id, { type: 'Strategy', runStrategy: next }).catch((err: unknown) =>
         this.log.warn({ err, workflowId: id }, 'queue owner not told of the new run strategy; the next start carries it'),
@@ -119,12 +124,17 @@ export class Engine implements EngineApi {
     return this.d.definitions.list();
   }
 
-  activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo> {
-    return this.d.definitions.activate(workflowId, version);
+  async activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo> {
+    const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, workflowId);
+    const info = await this.d.definitions.activate(workflowId, version);
+    if (hadSignalTriggers || info.definition.workflow.signalTriggers.length > 0) await this.syncSignalTriggers(workflowId);
+    return info;
   }
 
-  deleteWorkflow(workflowId: string): Promise<void> {
-    return this.d.definitions.delete(workflowId);
+  async deleteWorkflow(workflowId: string): Promise<void> {
+    const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, workflowId);
+    await this.d.definitions.delete(workflowId);
+    if (hadSignalTriggers) await this.syncSignalTriggers(workflowId);
   }
 
   /**
@@ -340,6 +350,30 @@ export class Engine implements EngineApi {
 
   private askQueue(workflowId: string, msg: QueueMessage): Promise<unknown> {
     return this.d.transport.request(queueKeyOf(workflowId), msg, { timeoutMs: this.d.requestTimeoutMs });
+  }
+
+  /**
+   * Tells the workflow's signal-trigger actor to reconcile its subscriptions with the active
+   * version (signal-trigger-service.ts). Never fails: a lost Sync heals at the actor's next
+   * recovery or the next node start (logged).
+   */
+  async syncSignalTriggers(workflowId: string): Promise<void> {
+    try {
+      await this.d.transport.request(signalTriggerKeyOf(workflowId), { type: 'Sync' } satisfies SignalTriggerMessage, { timeoutMs: this.d.requestTimeoutMs });
+    } catch (err) {
+      this.log.warn({ err, workflowId }, 'signal triggers not synced; the next node start or the actor recovery syncs them');
+    }
+  }
+
+  /** At node start: a Sync to every workflow whose active version has signal triggers (only sent; idempotent). */
+  async syncAllSignalTriggers(): Promise<void> {
+    try {
+      for (const wf of await this.d.definitions.list()) {
+        if (wf.activeVersion > 0 && (await hasActiveSignalTriggers(this.d.definitions, wf.workflowId))) await this.syncSignalTriggers(wf.workflowId);
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'signal triggers not synced at start');
+    }
   }
 
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView> {
