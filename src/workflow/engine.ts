@@ -39,7 +39,7 @@ import { checkSignalName, normalizeSignalRequest } from '../core/signals/encode.
 import { signalKeyOf, signalTriggerKeyOf, type AnnounceReply, type ListSignalsReply, type SignalInstance, type SignalRequest, type SignalStoreMessage } from '../core/signals/model.js';
 import { announceReply, LIST_SIGNALS_MAX, listSignalsReply, signalInstanceReply } from './signal-messages.js';
 import { hasActiveSignalTriggers } from './signal-trigger-service.js';
-import type { SignalTriggerMessage } from './signal-trigger-messages.js';
+import { signalTriggersReply, type SignalTriggerMessage, type SignalTriggersReply } from './signal-trigger-messages.js';
 import { isRetryable } from '../retry/index.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
@@ -390,6 +390,11 @@ export class Engine implements EngineApi {
     } catch (err) {
       this.log.warn({ err, workflowId }, 'signal triggers not synced; the next node start or the actor recovery syncs them');
     }
+  }
+
+  /** The workflow's subscribed signal triggers, their checkpoints and counts (its `~sigtrig/` actor). */
+  async signalTriggers(workflowId: string): Promise<SignalTriggersReply> {
+    return signalTriggersReply.parse(await this.d.transport.request(signalTriggerKeyOf(workflowId), { type: 'SignalTriggers' } satisfies SignalTriggerMessage, { timeoutMs: this.d.requestTimeoutMs }));
   }
 
   /** At node start: a Sync to every workflow whose active version has signal triggers (only sent; idempotent). */
