@@ -16,6 +16,10 @@ import { channelCredentials, type ClientTlsOptions } from './tls.js';
 import { clusterInfoFromProto } from './cluster-service.js';
 import { tagPermitFromProto } from './tag-permit-service.js';
 import { TagPermitServiceClient } from '../gen/maestro/v1/permits.js';
+import { SignalServiceClient } from '../gen/maestro/v1/signals.js';
+import { readSignalParams } from '../core/signals/encode.js';
+import { signalInstanceFromProto, signalParamsToProto } from './signal-service.js';
+import type { ListSignalsReply, SignalInstance, SignalRequest } from '../core/signals/model.js';
 import { TerminateAction, WorkflowStatus as PbWorkflowStatus, type InstanceChange as PbInstanceChange } from '../gen/maestro/v1/instance.js';
 import { formatToProto, restartPolicyToProto, workflowStatuses } from './enums.js';
 import { ControlError, fromServiceError } from './errors.js';
@@ -94,6 +98,10 @@ export interface ControlClient {
   getTagPermit(tag: string): Promise<TagPermit>;
   deleteTagPermit(tag: string): Promise<TagPermit>;
   listTagPermits(): Promise<TagPermit[]>;
+  /** SignalService (§8): announce (a duplicate is a ControlError of kind already_exists), get (latest when no seq), list. */
+  sendSignal(name: string, signal: SignalRequest): Promise<SignalInstance>;
+  getSignal(name: string, seqId?: number): Promise<SignalInstance>;
+  listSignals(name: string, afterSeq?: number, limit?: number): Promise<ListSignalsReply>;
   /** grpc.health.v1 Check; '' asks about the server as a whole. */
   checkHealth(service?: string): Promise<HealthStatus>;
   close(): void;
@@ -125,6 +133,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
   const cluster = new ClusterServiceClient(address, creds, { channelOverride: channel, interceptors });
   const steps = new StepServiceClient(address, creds, { channelOverride: channel, interceptors });
   const permits = new TagPermitServiceClient(address, creds, { channelOverride: channel, interceptors });
+  const signals = new SignalServiceClient(address, creds, { channelOverride: channel, interceptors });
 
   function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
@@ -289,6 +298,17 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     },
     async listTagPermits() {
       return (await call(permits, permits.listTagPermits, {})).permits.map(tagPermitFromProto);
+    },
+    async sendSignal(name, signal) {
+      const req = { name, params: signalParamsToProto(readSignalParams(signal.params)), payload: signal.payload, requestId: signal.requestId ?? '', requestTimeMs: signal.requestTimeMs ?? 0 };
+      return signalInstanceFromProto((await call(signals, signals.sendSignal, req)).instance);
+    },
+    async getSignal(name, seqId) {
+      return signalInstanceFromProto((await call(signals, signals.getSignal, { name, seqId: seqId ?? 0 })).instance);
+    },
+    async listSignals(name, afterSeq, limit) {
+      const res = await call(signals, signals.listSignals, { name, afterSeq: afterSeq ?? 0, limit: limit ?? 0 });
+      return { instances: res.instances.map(signalInstanceFromProto), latestSeq: Number(res.latestSeq) };
     },
     async checkHealth(service = '') {
       const Health = await healthClientConstructor();
