@@ -118,11 +118,14 @@ export const signalTriggerReducer: ServiceReducer<SignalTriggerState, SignalTrig
         return { state: next, effects: names.length > 0 ? [{ f: 'unsubscribe', names }] : [] };
       }
       case 'fired': {
+        // toEvents only fires subscribed triggers; should one be gone, its start still stands.
         const t = s.triggers[ev.uuid];
-        if (!t) throw new Error(`fired: trigger ${ev.uuid} is not subscribed`);
-        const checkpoints = { ...t.checkpoints };
-        for (const [name, seq] of Object.entries(ev.signalIds)) checkpoints[name] = Math.max(checkpoints[name] ?? 0, seq);
-        const next: SignalTriggerState = { ...s, triggers: { ...s.triggers, [ev.uuid]: { ...t, checkpoints } } };
+        let next: SignalTriggerState = s;
+        if (t) {
+          const checkpoints = { ...t.checkpoints };
+          for (const [name, seq] of Object.entries(ev.signalIds)) checkpoints[name] = Math.max(checkpoints[name] ?? 0, seq);
+          next = { ...s, triggers: { ...s.triggers, [ev.uuid]: { ...t, checkpoints } } };
+        }
         if (!ev.start) return { state: { ...next, skipped: s.skipped + 1 }, effects: [] };
         return {
           state: { ...next, fired: s.fired + 1, pending: { ...s.pending, [ev.start.requestId]: ev.start } },
