@@ -400,9 +400,13 @@ export class Engine implements EngineApi {
   /** At node start: a Sync to every workflow whose active version has signal triggers (only sent; idempotent). */
   async syncAllSignalTriggers(): Promise<void> {
     try {
-      for (const wf of await this.d.definitions.list()) {
-        if (wf.activeVersion > 0 && (await hasActiveSignalTriggers(this.d.definitions, wf.workflowId))) await this.syncSignalTriggers(wf.workflowId);
-      }
+      const work = (await this.d.definitions.list()).filter((wf) => wf.activeVersion > 0);
+      const worker = async (): Promise<void> => {
+        for (let wf = work.shift(); wf; wf = work.shift()) {
+          if (await hasActiveSignalTriggers(this.d.definitions, wf.workflowId)) await this.syncSignalTriggers(wf.workflowId);
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
     } catch (err) {
       this.log.warn({ err }, 'signal triggers not synced at start');
     }

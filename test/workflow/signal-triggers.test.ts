@@ -139,7 +139,7 @@ async function rig(t: ExecutionContext) {
     return [];
   };
   const latestInstance = async (wf: string) => (await api.queueInfo(wf)).latestInstanceId;
-  return { api, transport, journal, node, nodes, n1, log, announce, triggers, settled, subscribers, latestInstance };
+  return { api, definitions, transport, journal, node, nodes, n1, log, announce, triggers, settled, subscribers, latestInstance };
 }
 
 const trigger = (extra: Record<string, unknown> = {}) => ({
@@ -250,4 +250,20 @@ test('the actor recovers from the journal on a takeover: checkpoints kept, a con
   await r.announce('signal_a', { ...A, n: 2 });
   t.is((await r.settled('w5')).fired, 2);
   t.is(await r.latestInstance('w5'), 2);
+});
+
+test('a Sync lost with a crash heals: the node-start sync subscribes workflows whose active version has signal triggers', async (t) => {
+  const r = await rig(t);
+  // stored without the engine's Sync (as if the node died right after the KV write)
+  const { parseWorkflowInput } = await import('../../src/core/definition/index.js');
+  await r.definitions.create(parseWorkflowInput(workflow('w6', [trigger()])));
+  await r.definitions.create(parseWorkflowInput(workflow('w7', [])));
+  t.deepEqual((await r.triggers('w6')).triggers, []);
+  await r.api.syncAllSignalTriggers();
+  t.is((await r.triggers('w6')).triggers.length, 1);
+  t.deepEqual(await r.subscribers('signal_a'), [signalTriggerKeyOf('w6')]);
+  await r.announce('signal_a', A);
+  await r.announce('signal_b', B);
+  t.is((await r.settled('w6')).fired, 1);
+  t.is(await r.latestInstance('w6'), 1);
 });
