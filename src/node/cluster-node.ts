@@ -142,6 +142,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   manager.onOwnershipChange((c) => managerLog.debug({ change: c }, 'ownership changed'));
   await step(() => manager!.start());
   log.info({ grpcAddress, partitions: config.partitions }, 'node joined the cluster');
+  void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)
   const mgr = manager;
   let stopping: Promise<void> | undefined;
   const stop = (graceful: boolean, timeoutMs: number): Promise<void> => {

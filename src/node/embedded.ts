@@ -59,6 +59,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, retryBaseMs, retryMaxMs, log, schemas: WIRE_SCHEMAS });
   const { engine, partitions, executor, breakpoints } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now });
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
+  void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)
   log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
   const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });

@@ -20,6 +20,7 @@ import { childPort } from '../workflow/children.js';
 import { Breakpoints } from '../workflow/breakpoints.js';
 import { queueServiceKind } from '../workflow/queue-service.js';
 import { permitServiceKind } from '../workflow/permit-service.js';
+import { signalTriggerServiceKind } from '../workflow/signal-trigger-service.js';
 import { signalServiceKind } from '../workflow/signal-service.js';
 import type { SignalInstance } from '../core/signals/model.js';
 import { PermitCache } from '../workflow/permit-cache.js';
@@ -106,6 +107,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       services: [
         queueServiceKind({ definitions, kv, requestTimeoutMs: config.requestTimeoutMs }),
         permitServiceKind({ requestTimeoutMs: config.requestTimeoutMs, reconcileMs: config.permitReconcileMs }),
+        signalTriggerServiceKind({ definitions, expressions: sel, requestTimeoutMs: config.requestTimeoutMs }),
         signalServiceKind({ requestTimeoutMs: config.requestTimeoutMs, publish: d.publishSignal }),
       ],
       tagPermits: config.tagPermits,

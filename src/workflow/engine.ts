@@ -36,8 +36,10 @@ import { tagPermitInfoReply, tagPermitsReply, type PermitMessage } from './permi
 import { queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
 import { checkSignalName, normalizeSignalRequest } from '../core/signals/encode.js';
-import { signalKeyOf, type AnnounceReply, type ListSignalsReply, type SignalInstance, type SignalRequest, type SignalStoreMessage } from '../core/signals/model.js';
+import { signalKeyOf, signalTriggerKeyOf, type AnnounceReply, type ListSignalsReply, type SignalInstance, type SignalRequest, type SignalStoreMessage } from '../core/signals/model.js';
 import { announceReply, LIST_SIGNALS_MAX, listSignalsReply, signalInstanceReply } from './signal-messages.js';
+import { hasActiveSignalTriggers } from './signal-trigger-service.js';
+import { signalTriggersReply, type SignalTriggerMessage, type SignalTriggersReply } from './signal-trigger-messages.js';
 import { isRetryable } from '../retry/index.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
@@ -105,7 +107,9 @@ export class Engine implements EngineApi {
     const next = req.properties.runStrategy;
     const changed = before !== undefined && (before.rule !== next.rule || before.workflowConcurrency !== next.workflowConcurrency);
     if (changed) await this.askQueue(id, { type: 'Strategy', runStrategy: next, check: true });
+    const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, id);
     const info = await this.d.definitions.create(input);
+    if (hadSignalTriggers || (info.isActive && req.workflow.signalTriggers.length > 0)) await this.syncSignalTriggers(id);
     if (changed) {
       this.askQueue(id, { type: 'Strategy', runStrategy: next }).catch((err: unknown) =>
         this.log.warn({ err, workflowId: id }, 'queue owner not told of the new run strategy; the next start carries it'),
@@ -122,12 +126,17 @@ export class Engine implements EngineApi {
     return this.d.definitions.list();
   }
 
-  activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo> {
-    return this.d.definitions.activate(workflowId, version);
+  async activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo> {
+    const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, workflowId);
+    const info = await this.d.definitions.activate(workflowId, version);
+    if (hadSignalTriggers || info.definition.workflow.signalTriggers.length > 0) await this.syncSignalTriggers(workflowId);
+    return info;
   }
 
-  deleteWorkflow(workflowId: string): Promise<void> {
-    return this.d.definitions.delete(workflowId);
+  async deleteWorkflow(workflowId: string): Promise<void> {
+    const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, workflowId);
+    await this.d.definitions.delete(workflowId);
+    if (hadSignalTriggers) await this.syncSignalTriggers(workflowId);
   }
 
   /**
@@ -381,6 +390,39 @@ export class Engine implements EngineApi {
 
   private askQueue(workflowId: string, msg: QueueMessage): Promise<unknown> {
     return this.d.transport.request(queueKeyOf(workflowId), msg, { timeoutMs: this.d.requestTimeoutMs });
+  }
+
+  /**
+   * Tells the workflow's signal-trigger actor to reconcile its subscriptions with the active
+   * version (signal-trigger-service.ts). Never fails: a lost Sync heals at the actor's next
+   * recovery or the next node start (logged).
+   */
+  async syncSignalTriggers(workflowId: string): Promise<void> {
+    try {
+      await this.d.transport.request(signalTriggerKeyOf(workflowId), { type: 'Sync' } satisfies SignalTriggerMessage, { timeoutMs: this.d.requestTimeoutMs });
+    } catch (err) {
+      this.log.warn({ err, workflowId }, 'signal triggers not synced; the next node start or the actor recovery syncs them');
+    }
+  }
+
+  /** The workflow's subscribed signal triggers, their checkpoints and counts (its `~sigtrig/` actor). */
+  async signalTriggers(workflowId: string): Promise<SignalTriggersReply> {
+    return signalTriggersReply.parse(await this.d.transport.request(signalTriggerKeyOf(workflowId), { type: 'SignalTriggers' } satisfies SignalTriggerMessage, { timeoutMs: this.d.requestTimeoutMs }));
+  }
+
+  /** At node start: a Sync to every workflow whose active version has signal triggers (only sent; idempotent). */
+  async syncAllSignalTriggers(): Promise<void> {
+    try {
+      const work = (await this.d.definitions.list()).filter((wf) => wf.activeVersion > 0);
+      const worker = async (): Promise<void> => {
+        for (let wf = work.shift(); wf; wf = work.shift()) {
+          if (await hasActiveSignalTriggers(this.d.definitions, wf.workflowId)) await this.syncSignalTriggers(wf.workflowId);
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
+    } catch (err) {
+      this.log.warn({ err }, 'signal triggers not synced at start');
+    }
   }
 
   putStepOutputs(workflowId: string, instanceId: number, stepId: string, outputs: Record<string, unknown>): Promise<InstanceView> {
