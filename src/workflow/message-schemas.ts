@@ -24,6 +24,7 @@ import { parseQueueMessage, type QueueMessage } from './queue-messages.js';
 import { PERMITS_HOT_TOPIC, PERMITS_KEY_PREFIX } from '../core/permits/model.js';
 import { hotReply, parsePermitMessage, type PermitMessage } from './permit-messages.js';
 import type { StepActionKind } from '../core/instance/events.js';
+import { SignalMatchedSchema } from './signal-replies.js';
 
 /** How a parent's restart re-runs an existing child (StartMessage.restart). */
 const RerunPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')]);
@@ -132,6 +133,7 @@ const INSTANCE_MESSAGES = [
   ChildFailedSchema,
   PermitGrantSchema,
   PermitCheckSchema,
+  SignalMatchedSchema,
 ] as const;
 
 const ListSchema = Type.Object({

@@ -8,6 +8,8 @@ import type { RestartPolicy } from './engine-api.js';
 import type { InlineSource, ParentRef } from '../core/instance/state.js';
 import type { InstanceEvent, StepActionKind } from '../core/instance/events.js';
 import type { EntryStart } from '../core/queue/model.js';
+import type { SignalMatchedMessage } from '../core/signals/model.js';
+export type { SignalMatchedMessage } from '../core/signals/model.js';
 
 export interface StartMessage {
   type: 'Start';
@@ -148,7 +150,9 @@ export type InstanceMessage =
   | PutOutputsMessage
   | ChildEndedMessage
   | ChildStartedMessage
-  | ChildFailedMessage;
+  | ChildFailedMessage
+  /** From a signal store: a signal satisfied one of a waiting step's dependencies (core/signals/model.ts). */
+  | SignalMatchedMessage;
 
 /** To a partition's host (address `partitionAddress(p)`): the summaries of instances it holds. */
 export interface ListMessage {
