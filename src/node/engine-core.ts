@@ -20,6 +20,8 @@ import { childPort } from '../workflow/children.js';
 import { Breakpoints } from '../workflow/breakpoints.js';
 import { queueServiceKind } from '../workflow/queue-service.js';
 import { permitServiceKind } from '../workflow/permit-service.js';
+import { signalServiceKind } from '../workflow/signal-service.js';
+import type { SignalInstance } from '../core/signals/model.js';
 import { PermitCache } from '../workflow/permit-cache.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
@@ -44,6 +46,8 @@ export interface EngineCoreDeps {
   executorHooks?: ExecutorHooks;
   /** The engine's clock: event times, timers, Sleep and step deadlines (default Date.now; tests fix it). */
   now?: () => number;
+  /** Publishes a stored signal to plain subscribers (the cluster node: JSON on NATS). */
+  publishSignal?: (signal: SignalInstance) => void;
 }
 
 export interface EngineCore {
@@ -102,6 +106,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       services: [
         queueServiceKind({ definitions, kv, requestTimeoutMs: config.requestTimeoutMs }),
         permitServiceKind({ requestTimeoutMs: config.requestTimeoutMs, reconcileMs: config.permitReconcileMs }),
+        signalServiceKind({ requestTimeoutMs: config.requestTimeoutMs, publish: d.publishSignal }),
       ],
       tagPermits: config.tagPermits,
     },

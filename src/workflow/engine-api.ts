@@ -5,6 +5,7 @@
 import type { WorkflowCreateRequest } from '../core/definition/model.js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
 import type { WorkflowStatus } from '../core/status.js';
+import type { AnnounceReply, ListSignalsReply, SignalInstance, SignalRequest } from '../core/signals/model.js';
 
 export type DefinitionFormat = 'json' | 'yaml';
 
@@ -110,6 +111,15 @@ export interface EngineApi {
   deleteTagPermit(tag: string): Promise<TagPermit>;
   /** Every tag with a limit, holders or waiters. */
   listTagPermits(): Promise<TagPermit[]>;
+  /**
+   * Signals (§8.1–8.2): announces a signal of `name`; answers the stored instance, with
+   * `duplicate: true` when its instance id (request id, else name + params) was seen before.
+   */
+  sendSignal(name: string, signal: SignalRequest): Promise<AnnounceReply>;
+  /** One instance of a signal by seq id (the latest when absent); NotFound when none. */
+  getSignal(name: string, seqId?: number): Promise<SignalInstance>;
+  /** Instances of a signal with seq > afterSeq, oldest first, at most `limit` (default 100, max 1000). */
+  listSignals(name: string, afterSeq?: number, limit?: number): Promise<ListSignalsReply>;
 }
 
 /** A tag as the permit manager knows it. */

@@ -35,6 +35,9 @@ import { PERMITS_KEY, checkPermitTag } from '../core/permits/model.js';
 import { tagPermitInfoReply, tagPermitsReply, type PermitMessage } from './permit-messages.js';
 import { queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
+import { checkSignalName, normalizeSignalRequest } from '../core/signals/encode.js';
+import { signalKeyOf, type AnnounceReply, type ListSignalsReply, type SignalInstance, type SignalRequest, type SignalStoreMessage } from '../core/signals/model.js';
+import { announceReply, LIST_SIGNALS_MAX, listSignalsReply, signalInstanceReply } from './signal-messages.js';
 import { isRetryable } from '../retry/index.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
@@ -332,6 +335,31 @@ export class Engine implements EngineApi {
 
   async listTagPermits(): Promise<TagPermit[]> {
     return tagPermitsReply.parse(await this.askPermits({ type: 'TagPermits' })).tags;
+  }
+
+  async sendSignal(name: string, signal: SignalRequest): Promise<AnnounceReply> {
+    checkSignalName(name);
+    return announceReply.parse(await this.askSignal(name, { type: 'Announce', signal: normalizeSignalRequest(signal) }));
+  }
+
+  async getSignal(name: string, seqId?: number): Promise<SignalInstance> {
+    checkSignalName(name);
+    if (seqId !== undefined && (!Number.isSafeInteger(seqId) || seqId < 1)) throw new ValidationError('seq_id', `must be an integer >= 1, got ${seqId}`);
+    return signalInstanceReply.parse(await this.askSignal(name, seqId === undefined ? { type: 'GetSignal' } : { type: 'GetSignal', seqId }));
+  }
+
+  async listSignals(name: string, afterSeq?: number, limit?: number): Promise<ListSignalsReply> {
+    checkSignalName(name);
+    if (afterSeq !== undefined && (!Number.isSafeInteger(afterSeq) || afterSeq < 0)) throw new ValidationError('after_seq', `must be an integer >= 0, got ${afterSeq}`);
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1 || limit > LIST_SIGNALS_MAX)) throw new ValidationError('limit', `must be an integer in 1..${LIST_SIGNALS_MAX}, got ${limit}`);
+    const msg: SignalStoreMessage = { type: 'ListSignals' };
+    if (afterSeq !== undefined) msg.afterSeq = afterSeq;
+    if (limit !== undefined) msg.limit = limit;
+    return listSignalsReply.parse(await this.askSignal(name, msg));
+  }
+
+  private askSignal(name: string, msg: SignalStoreMessage): Promise<unknown> {
+    return this.d.transport.request(signalKeyOf(name), msg, { timeoutMs: this.d.requestTimeoutMs });
   }
 
   private askPermits(msg: PermitMessage): Promise<unknown> {
