@@ -18,7 +18,7 @@ import type { InstanceState } from '../core/instance/state.js';
 import { announceApplies } from '../core/instance/signals.js';
 import { isRetryable } from '../retry/index.js';
 import type { Transport } from '../transport/port.js';
-import { announceReply, waitReply } from './signal-replies.js';
+import { announceReply, waitReply } from './signal-messages.js';
 
 /** The actor's own note that output `index` of a step attempt was announced. */
 export interface SignalAnnouncedMessage {
