@@ -7,6 +7,8 @@
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmbeddedNode } from '../../src/node/embedded.js';
 import { waitForEnd, waitForStep } from '../helpers/wait.js';
@@ -103,4 +105,23 @@ t_('bypass of a waiting step: its dependencies are SKIPPED and it goes on to its
   t.deepEqual(job1.signalDependencies!.dependencies.map((d) => d.status), ['SKIPPED', 'SKIPPED']);
   t.is(job1.status, 'FATALLY_FAILED');
   t.regex(job1.attempts[0]!.error ?? '', /signal dependency index \[0\]/);
+});
+
+t_('a node restarted while a step waits: the recovered instance waits on, and a signal announced then unblocks it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'maestro-sig-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  let node = await createEmbeddedNode({ partitions: 2, logLevel: 'warn', dataDir: dir });
+  const wf = await node.api.createWorkflow(JSON.stringify(sample()));
+  await node.api.sendSignal('db/test/table2', { params: VTTS, payload: {} });
+  const run = await node.api.startWorkflow({ workflowId: wf.workflowId });
+  await waitForStep(node.api, wf.workflowId, run.instanceId, 'job.1', 'WAITING_FOR_SIGNALS');
+  await node.close();
+  node = await createEmbeddedNode({ partitions: 2, logLevel: 'warn', dataDir: dir });
+  t.teardown(() => node.close());
+  const v0 = await waitForStep(node.api, wf.workflowId, run.instanceId, 'job.1', 'WAITING_FOR_SIGNALS');
+  t.deepEqual(v0.steps.find((s) => s.stepId === 'job.1')!.signalDependencies!.dependencies.map((d) => d.status), ['PENDING', 'MATCHED']);
+  await node.api.sendSignal('db/test/table1', { params: VTTS, payload: {} });
+  const v = await waitForEnd(node.api, wf.workflowId, run.instanceId);
+  t.is(v.status, 'SUCCEEDED');
+  t.is(v.steps.find((s) => s.stepId === 'job.1')!.params['param3'], '20500101');
 });
