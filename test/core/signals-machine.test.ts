@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { Driver, workflow } from './instance-helpers.js';
-import { toInstanceView, type InstanceCommand, type InstanceEvent, type MachineContext } from '../../src/core/instance/index.js';
+import { replayInstance, toInstanceView, type InstanceCommand, type InstanceEvent, type MachineContext } from '../../src/core/instance/index.js';
 import type { ExpressionEngine } from '../../src/core/expr-port.js';
 
 const DAY = { expression: 'day + 1', type: 'LONG' };
@@ -280,4 +280,28 @@ test('a step without SEL in its signals records no signal decision and replays t
   t.false(kinds.includes('signalDeps'));
   t.false(kinds.includes('signalOutputs'));
   t.deepEqual(d.replay(noSelNode(d)), d.state);
+});
+
+test('a journal from before step signals (no version markers) folds as it did: the step waits for a bypass and succeeds without announcing', (t) => {
+  const d = new Driver(def({ params: {}, signal_outputs: [{ name: 'o', params: { k: { value: 'v', type: 'STRING' } } }] }));
+  toWait(d);
+  d.apply({ t: 'step-action', atMs: d.now, stepId: 'job', action: 'bypass' });
+  d.result('job');
+  t.is(d.status('job'), 'FINISHING', 'this engine announces the output first');
+  const NEW = new Set(['signalWaitOn', 'signalDeps', 'signalOutputsOn', 'signalOutputs']);
+  const old = d.records().map((r) => {
+    const rec = r.event as { v: number; e: unknown; d: Array<[string, unknown]> };
+    return { seq: r.seq, event: { ...rec, d: rec.d.filter((x) => !NEW.has(x[0])) } };
+  });
+  t.true(old.some((r, i) => r.event.d.length !== (d.records()[i]!.event as { d: unknown[] }).d.length), 'the markers were recorded');
+  const r = replayInstance({ instanceKey: 'wf/1', records: old }, noSelNode(d), 'test');
+  t.is(r.failure, undefined);
+  const job = r.state!.steps['job']!;
+  t.is(job.status, 'SUCCEEDED');
+  t.is(job.signalOutputs, undefined);
+  t.deepEqual(job.signalDependencies!.dependencies, [
+    { name: 'db/${tbl}', status: 'SKIPPED' },
+    { name: 'up/${up__out}', status: 'SKIPPED' },
+  ]);
+  t.is(r.state!.status, 'SUCCEEDED');
 });

@@ -24,6 +24,11 @@
  *   ran); an error ends the attempt INTERNALLY_FAILED. Each is announced with its source
  *   (`signal-announce`); the store's answer (seq id, and the store time or null for a duplicate)
  *   becomes a `signal-announced` event; once all are done the step SUCCEEDS.
+ *
+ * Journals written before this engine matched signals: each point first takes a version marker
+ * ('signalWaitOn' / 'signalOutputsOn', recorded only when yes, so absent from those journals);
+ * without it a step waits in WAITING_FOR_SIGNALS for a bypass, and succeeds without announcing,
+ * exactly as those journals were folded when written.
  */
 import type { Step } from '../definition/model.js';
 import { ValidationError } from '../errors.js';
@@ -90,6 +95,11 @@ function evaluateDependencies(t: Transition, id: string, def: Step): SignalDepen
 export function waitForSignals(t: Transition, id: string): 'go' | 'wait' | { error: string } {
   const def = t.definition(id);
   if (def.signalDependencies.length === 0) return 'go';
+  if (!t.decideFlag('signalWaitOn', () => true)) {
+    // journaled before this engine matched signals: the step waits (for a bypass), as it did then
+    t.setStepStatus(id, 'WAITING_FOR_SIGNALS');
+    return 'wait';
+  }
   let deps = t.s.steps[id]!.signalDependencies;
   if (deps === undefined) {
     let dependencies: SignalDependencyState[];
@@ -171,6 +181,7 @@ function evaluateOutputs(t: Transition, id: string, def: Step, st: StepState): S
 export function announceSignals(t: Transition, id: string): 'go' | 'wait' | { error: string } {
   const def = t.definition(id);
   if (def.signalOutputs.length === 0) return 'go';
+  if (!t.decideFlag('signalOutputsOn', () => true)) return 'go'; // journaled before outputs were announced: it succeeded at once
   const st = t.step(id);
   let outputs: SignalOutputState[];
   try {
