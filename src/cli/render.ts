@@ -2,6 +2,7 @@
 import type { InstanceChange, InstanceSummary, InstanceView, StepView } from '../core/instance/view.js';
 import type { WorkflowSummary } from '../workflow/engine-api.js';
 import { compositeLines } from './render-loops.js';
+import { signalLines } from './render-signals.js';
 
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) return '-';
@@ -67,7 +68,7 @@ export function statusLine(view: InstanceView, nowMs = Date.now()): string {
 
 export function instanceReport(view: InstanceView, nowMs = Date.now()): string[] {
   const composite = compositeLines(view);
-  return [...stepTable(view, nowMs), ...composite, '', statusLine(view, nowMs), ...failureLines(view), ...aggregatedLines(view)];
+  return [...stepTable(view, nowMs), ...composite, ...signalLines(view), '', statusLine(view, nowMs), ...failureLines(view), ...aggregatedLines(view)];
 }
 
 /** After a restart: every step as its latest run left it, and the status over all runs. */

@@ -11,6 +11,7 @@ import type * as pb from '../gen/maestro/v1/instance.js';
 import { WorkflowStatus as PbWorkflowStatusEnum } from '../gen/maestro/v1/instance.js';
 import type * as wpb from '../gen/maestro/v1/workflow.js';
 import { runPolicies, stepStatuses, workflowStatuses } from './enums.js';
+import { signalDependenciesFromProto, signalDependenciesToProto, signalOutputsFromProto, signalOutputsToProto } from './signal-mapping.js';
 import { overviewFromProto, overviewToProto, parentFromProto, parentToProto, rollupFromProto, rollupToProto } from './overview-mapping.js';
 
 export type JsonObject = { [key: string]: unknown };
@@ -90,7 +91,8 @@ export function stepToProto(s: StepView): pb.Step {
     startedAt: dateOf(s.startedAtMs),
     endedAt: dateOf(s.endedAtMs),
     overview: overviewToProto(s.overview),
-    signalDependencies: s.signalDependencies,
+    signalDependencies: signalDependenciesToProto(s.signalDependencies, toPlainObject),
+    signalOutputs: signalOutputsToProto(s.signalOutputs, toPlainObject),
   };
 }
 
@@ -107,7 +109,10 @@ export function stepFromProto(s: pb.Step): StepView {
   if (s.endedAt) view.endedAtMs = s.endedAt.getTime();
   const overview = overviewFromProto(s.overview);
   if (overview) view.overview = overview;
-  if (s.signalDependencies) view.signalDependencies = s.signalDependencies;
+  const deps = signalDependenciesFromProto(s.signalDependencies);
+  if (deps) view.signalDependencies = deps;
+  const outs = signalOutputsFromProto(s.signalOutputs);
+  if (outs) view.signalOutputs = outs;
   return view;
 }
 

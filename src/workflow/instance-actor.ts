@@ -48,6 +48,9 @@ import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.j
 import { permitStatusOf } from '../core/instance/steps.js';
 import { PERMITS_KEY, type PermitRequest } from '../core/permits/model.js';
 import { parsePermitsReply, type PermitsMessage } from './permit-messages.js';
+import { SignalEffects, type SignalAnnouncedMessage } from './signal-effects.js';
+import { announceApplies, matchRefusal } from '../core/instance/signals.js';
+import type { SignalMatchedMessage } from '../core/signals/model.js';
 
 function stepActionEvent(msg: StepActionMessage, atMs: number): InstanceEvent {
   const ev: InstanceEvent = { t: 'step-action', atMs, stepId: msg.stepId, action: msg.action };
@@ -57,7 +60,7 @@ function stepActionEvent(msg: StepActionMessage, atMs: number): InstanceEvent {
 }
 
 /** What reaches the mailbox: instance messages, and the actor's own timers and re-dispatches. */
-export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string; epoch: number } | { type: 'Redispatch'; attemptIds: string[] };
+export type ActorMessage = InstanceMessage | { type: 'Timer'; timerId: string; epoch: number } | { type: 'Redispatch'; attemptIds: string[] } | SignalAnnouncedMessage;
 
 export interface ActorHostHooks {
   partition: number;
@@ -136,6 +139,8 @@ export class InstanceActor {
   private readonly earlyEnds = new Map<string, ChildEndedMessage>();
   /** Step ids whose ChildStarted this batch applied and whose early ChildEnded goes next. */
   private releaseEnds: string[] = [];
+  /** Requests to signal stores (signal-effects.ts). */
+  private readonly signals: SignalEffects;
 
   constructor(
     readonly key: string,
@@ -144,6 +149,15 @@ export class InstanceActor {
     private readonly host: ActorHostHooks,
   ) {
     this.mailbox = new Mailbox((batch) => this.handle(batch));
+    this.signals = new SignalEffects({
+      key,
+      transport: host.transport,
+      state: () => this.state,
+      stopped: () => this.stopped,
+      post: (msg) => this.post(msg),
+      retryDelayMs: (attempt) => host.children.retryDelayMs(attempt),
+      failed: (err, context, msg) => this.failed(err, context, msg),
+    });
   }
 
   get current(): InstanceState | undefined {
@@ -220,7 +234,7 @@ export class InstanceActor {
       return st?.permit?.holder === msg.holder && !st.permit.held ? { t: 'permit-granted', atMs, stepId: msg.stepId, attempt: msg.attempt } : 'get';
     }
     if (state?.replayError !== undefined && msg.type !== 'Get' && msg.type !== 'Watch') {
-      if (msg.type === 'StepResult' || msg.type === 'Timer' || msg.type === 'Redispatch') return 'skip';
+      if (msg.type === 'StepResult' || msg.type === 'Timer' || msg.type === 'Redispatch' || msg.type === 'SignalMatched' || msg.type === 'SignalAnnounced') return 'skip';
       throw new PreconditionError(`instance ${this.key} is held read-only: ${state.replayError}`);
     }
     switch (msg.type) {
@@ -268,9 +282,28 @@ export class InstanceActor {
         return 'get';
       case 'PutOutputs':
         return { t: 'outputs', atMs, stepId: msg.stepId, outputs: msg.outputs };
+      case 'SignalMatched':
+      case 'SignalAnnounced':
+        return this.signalEvent(msg, atMs, state);
       default:
         return assertNever(msg, 'instance message');
     }
+  }
+
+  /** A signal store's answer as an event, or 'skip' when it changes nothing now (stale, or a store's mismatch: logged). */
+  private signalEvent(msg: SignalMatchedMessage | SignalAnnouncedMessage, atMs: number, s: InstanceState | undefined): InstanceEvent | 'skip' {
+    if (!s) return 'skip';
+    if (msg.type === 'SignalAnnounced') {
+      const { runId, stepId, attempt, index, signalId, announceTimeMs } = msg;
+      return announceApplies(s, msg) ? { t: 'signal-announced', atMs, runId, stepId, attempt, index, signalId, announceTimeMs } : 'skip';
+    }
+    const refusal = matchRefusal(s, msg.runId, msg.stepId, msg.index, msg.signal);
+    if (refusal) {
+      if (refusal.mismatch) this.failed(new PreconditionError(refusal.reason), { stepId: msg.stepId, index: msg.index }, 'signal match ignored');
+      return 'skip';
+    }
+    const { name, seqId, params } = msg.signal;
+    return { t: 'signal-matched', atMs, runId: msg.runId, stepId: msg.stepId, index: msg.index, signal: { name, seqId, params } };
   }
 
   /**
@@ -474,6 +507,15 @@ export class InstanceActor {
         case 'launch':
           this.launch(cmd.launch, 1);
           break;
+        case 'signal-wait':
+          this.signals.wait(cmd.waits);
+          break;
+        case 'signal-unwait':
+          this.signals.unwait(cmd.waits);
+          break;
+        case 'signal-announce':
+          this.signals.announce(cmd.announces);
+          break;
         case 'stop-children':
           this.host.children.stop(cmd.workflowId, cmd.instanceIds, cmd.reason).catch((err: unknown) =>
             this.failed(err, { children: cmd.workflowId, instanceIds: cmd.instanceIds.slice(0, 20) }, 'stopping child instances failed'),
@@ -626,7 +668,7 @@ export class InstanceActor {
  * parent's view (a foreach overview with its running ids and ranges) for each of 25,000
  * iteration ends was 12 % of a large foreach's CPU.
  */
-const ACK_ONLY: ReadonlySet<ActorMessage['type']> = new Set(['StepResult', 'Timer', 'Redispatch', 'ChildEnded', 'ChildStarted', 'ChildFailed']);
+const ACK_ONLY: ReadonlySet<ActorMessage['type']> = new Set(['StepResult', 'Timer', 'Redispatch', 'ChildEnded', 'ChildStarted', 'ChildFailed', 'SignalMatched', 'SignalAnnounced']);
 
 type ReplyKind = 'view' | 'summary' | 'permits';
 

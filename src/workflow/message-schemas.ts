@@ -27,6 +27,7 @@ import { hotReply, parsePermitMessage, type PermitMessage } from './permit-messa
 import { parseSignalMessage } from './signal-messages.js';
 import { SIGNAL_KEY_PREFIX, SIGNAL_TRIGGER_KEY_PREFIX, type SignalStoreMessage } from '../core/signals/model.js';
 import type { StepActionKind } from '../core/instance/events.js';
+import { SignalMatchedSchema } from './signal-messages.js';
 
 /** How a parent's restart re-runs an existing child (StartMessage.restart). */
 const RerunPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')]);
@@ -144,6 +145,7 @@ const INSTANCE_MESSAGES = [
   RestartIterationSchema,
   PermitGrantSchema,
   PermitCheckSchema,
+  SignalMatchedSchema,
 ] as const;
 
 const ListSchema = Type.Object({

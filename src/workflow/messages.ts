@@ -9,6 +9,8 @@ import type { InlineSource, ParentRef, Rollup } from '../core/instance/state.js'
 import type { WorkflowStatus } from '../core/status.js';
 import type { InstanceEvent, StepActionKind } from '../core/instance/events.js';
 import type { EntryStart } from '../core/queue/model.js';
+import type { SignalMatchedMessage } from '../core/signals/model.js';
+export type { SignalMatchedMessage } from '../core/signals/model.js';
 
 export interface StartMessage {
   type: 'Start';
@@ -164,7 +166,9 @@ export type InstanceMessage =
   | ChildEndedMessage
   | ChildStartedMessage
   | ChildFailedMessage
-  | RestartIterationMessage;
+  | RestartIterationMessage
+  /** From a signal store: a signal satisfied one of a waiting step's dependencies (core/signals/model.ts). */
+  | SignalMatchedMessage;
 
 /** To a partition's host (address `partitionAddress(p)`): the summaries of instances it holds. */
 export interface ListMessage {

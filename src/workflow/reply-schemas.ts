@@ -64,6 +64,9 @@ const SubworkflowOverviewSchema = Type.Object({
 });
 const ParentViewSchema = Type.Object({ workflowId: Id(), instanceId: Int(1), runId: Int(1), stepId: Id(), attempt: Int(1) });
 
+/** A signal param: a long (safe integer) or a string. */
+const SignalValueSchema = Type.Union([Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }), Type.String()]);
+
 const StepViewSchema = Type.Object({
   stepId: Id(),
   stepType: Id(),
@@ -76,8 +79,32 @@ const StepViewSchema = Type.Object({
   overview: Type.Optional(Type.Union([ForeachOverviewSchema, WhileOverviewSchema, SubworkflowOverviewSchema])),
   signalDependencies: Type.Optional(
     Type.Object({
-      info: Text(),
-      dependencies: Type.Array(Type.Object({ name: Text(), status: Id() }), { maxItems: TASK_PARAMS_MAX_ENTRIES }),
+      info: Type.Optional(Text()),
+      dependencies: Type.Array(
+        Type.Object({
+          name: Text(),
+          status: Id(),
+          matchParams: Type.Optional(Type.Record(Type.String(), Type.Object({ value: SignalValueSchema, operator: Id() }))),
+          signalId: Type.Optional(Int(1)),
+        }),
+        { maxItems: TASK_PARAMS_MAX_ENTRIES },
+      ),
+    }),
+  ),
+  signalOutputs: Type.Optional(
+    Type.Object({
+      info: Type.Optional(Text()),
+      outputs: Type.Array(
+        Type.Object({
+          name: Text(),
+          params: Type.Record(Type.String(), SignalValueSchema),
+          payload: PlainMap(TASK_PARAMS_MAX_ENTRIES),
+          signalId: Type.Optional(Int(1)),
+          announceTimeMs: Type.Optional(Ms()),
+          announced: Type.Boolean(),
+        }),
+        { maxItems: TASK_PARAMS_MAX_ENTRIES },
+      ),
     }),
   ),
 });

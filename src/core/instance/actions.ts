@@ -22,6 +22,7 @@ import { currentAttempt, type Transition } from './transition.js';
 import { continueAttempt, endAttempt, evaluateAndStart, startAttempt } from './steps.js';
 import { endStepAs } from './hold.js';
 import { stopChildren } from './composite.js';
+import { bypassSignals } from './signals.js';
 
 export type MaestroStepAction = 'PAUSE' | 'RESUME' | 'STOP' | 'KILL' | 'SKIP' | 'BYPASS_STEP_DEPENDENCIES' | 'RESTART';
 
@@ -128,11 +129,7 @@ export function applyStepAction(t: Transition, ev: Extract<InstanceEvent, { t: '
     }
     case 'bypass': {
       checkAllowed(t, id, 'BYPASS_STEP_DEPENDENCIES');
-      const st = t.step(id);
-      st.signalDependencies = {
-        info: `Signal step dependencies have been bypassed by user${reason ? ` [${reason}]` : ''}`,
-        dependencies: t.definition(id).signalDependencies.map((d) => ({ name: d.name, status: 'SKIPPED' as const })),
-      };
+      bypassSignals(t, id, reason);
       evaluateAndStart(t, id);
       return undefined;
     }

@@ -3,6 +3,7 @@ import type { StepTask } from '../step-runtime.js';
 import type { InstanceChange } from './view.js';
 import type { InlineSource, ParentRef } from './state.js';
 import type { PermitRequest } from '../permits/model.js';
+import type { SignalMatches, SignalRequest, SignalSource, SignalWaiter } from '../signals/model.js';
 
 export type InstanceCommand =
   | { c: 'dispatch'; task: StepTask }
@@ -18,7 +19,31 @@ export type InstanceCommand =
   /** Ask the permit manager for a step attempt's tag permits (idempotent there). */
   | { c: 'acquire'; req: PermitRequest }
   /** Give back (or stop waiting for) a step attempt's tag permits (idempotent there). */
-  | { c: 'release'; holder: string };
+  | { c: 'release'; holder: string }
+  /** Register waits on signals at their stores (`~signal/<name>` Wait, idempotent there). */
+  | { c: 'signal-wait'; waits: SignalWaitRequest[] }
+  /** Forget waits (best effort: Unwait; a stale match is ignored by the instance anyway). */
+  | { c: 'signal-unwait'; waits: Array<{ name: string; waiter: SignalWaiter }> }
+  /** Announce a step's signal outputs (Announce with their source); results come back as `signal-announced`. */
+  | { c: 'signal-announce'; announces: SignalAnnounceRequest[] };
+
+export interface SignalWaitRequest {
+  name: string;
+  waiter: SignalWaiter;
+  match: SignalMatches;
+}
+
+export interface SignalAnnounceRequest {
+  name: string;
+  /** Index in the step's signal_outputs. */
+  index: number;
+  signal: SignalRequest;
+  source: SignalSource;
+  /** The attempt that announces it (the `signal-announced` event names it). */
+  runId: number;
+  stepId: string;
+  attempt: number;
+}
 
 export interface ChildLaunch {
   kind: 'foreach' | 'while' | 'subworkflow';

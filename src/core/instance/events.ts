@@ -5,7 +5,7 @@
  * node's runtimes, limits or clock. Times come from the event (`atMs`).
  */
 import type { StepResult } from '../step-runtime.js';
-import type { InlineSource, ParentRef, Rollup } from './state.js';
+import type { InlineSource, ParentRef, Rollup, SignalParamValue } from './state.js';
 import type { WorkflowStatus } from '../status.js';
 
 export type { Initiator } from './state.js';
@@ -109,6 +109,24 @@ export type InstanceEvent =
       runId: number;
       policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
       prior: { status: WorkflowStatus; rollup: Rollup };
-    };
+    }
+  /**
+   * A signal instance satisfied dependency `index` of step `stepId` in run `runId` (a Wait's
+   * reply or the store's SignalMatched notice). Ignored unless that dependency still waits.
+   */
+  | { t: 'signal-matched'; atMs: number; runId: number; stepId: string; index: number; signal: MatchedSignal }
+  /**
+   * Output `index` of attempt `attempt` of step `stepId` (run `runId`) was announced: the stored
+   * instance's seq id, and when it was stored (null: it was a duplicate). Ignored unless the
+   * attempt is still FINISHING with that output pending.
+   */
+  | { t: 'signal-announced'; atMs: number; runId: number; stepId: string; attempt: number; index: number; signalId: number; announceTimeMs: number | null };
+
+/** What a `signal-matched` event keeps of the signal instance. */
+export interface MatchedSignal {
+  name: string;
+  seqId: number;
+  params: Record<string, SignalParamValue>;
+}
 
 export type InstanceEventType = InstanceEvent['t'];

@@ -28,7 +28,10 @@ import {
   endComposite,
   onPermitGranted,
   permitResume,
+  evaluateAndStart,
+  succeedStep,
 } from './steps.js';
+import { onSignalAnnounced, onSignalMatched, signalResume } from './signals.js';
 import type { Decision } from './decisions.js';
 import type { StepState } from './state.js';
 import { compositeResume, onChildEvent, restartIteration } from './composite.js';
@@ -105,6 +108,12 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     case 'iteration-restart':
       restartIteration(t, ev);
+      break;
+    case 'signal-matched':
+      onSignalMatched(t, ev, evaluateAndStart);
+      break;
+    case 'signal-announced':
+      onSignalAnnounced(t, ev, succeedStep);
       break;
     default:
       assertNever(ev, 'instance event');
@@ -245,6 +254,8 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
     const fresh = newStepState(id);
     const loop = s.steps[id]?.loop;
     if (loop) fresh.loop = loop; // what a foreach/while/subworkflow restart continues from
+    const deps = s.steps[id]?.signalDependencies;
+    if (deps) fresh.signalDependencies = deps; // restarted runs keep matched dependencies (signals.ts)
     s.steps[id] = fresh;
   }
   s.startedAtMs = t.atMs;
@@ -308,6 +319,7 @@ export function resumeCommands(s: InstanceState, ctx: MachineContext): InstanceC
   for (const timer of Object.values(s.timers)) out.push({ c: 'set-timer', timerId: timer.timerId, atMs: timer.atMs });
   for (const c of compositeResume(s, ctx.def)) out.push(c);
   for (const c of permitResume(s, ctx)) out.push(c);
+  for (const c of signalResume(s)) out.push(c);
   return out;
 }
 

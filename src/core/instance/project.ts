@@ -8,6 +8,7 @@ import { rangeCount, rollupOf } from './rollup.js';
 import { aggregatedSteps } from './aggregate.js';
 import { toPlain } from '../params/index.js';
 import { cloneAttempt } from './transition.js';
+import { signalDependenciesView, signalOutputsView } from './signal-view.js';
 
 export function toInstanceView(s: InstanceState, def: CompiledWorkflow): InstanceView {
   const steps: StepView[] = def.order.map((id) => {
@@ -26,7 +27,8 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
       startedAtMs: st.startedAtMs,
       endedAtMs: st.endedAtMs,
       ...(st.loop ? { overview: overviewOf(st.loop) } : {}),
-      ...(st.signalDependencies === undefined ? {} : { signalDependencies: st.signalDependencies }),
+      ...(st.signalDependencies === undefined ? {} : { signalDependencies: signalDependenciesView(st.signalDependencies) }),
+      ...(st.signalOutputs === undefined ? {} : { signalOutputs: signalOutputsView(st.signalOutputs) }),
     };
   });
   const agg = aggregatedSteps(s, def);

@@ -29,8 +29,10 @@ export interface StepState {
   endedAtMs?: number;
   /** foreach / while / subworkflow steps: the child instances of the current attempt (composite.ts). */
   loop?: CompositeState;
-  /** Set when a user bypassed the step's signal dependencies (actions.ts). */
+  /** The step's signal dependencies, evaluated when its first attempt waits on them (signals.ts); kept by retries and restarts. */
   signalDependencies?: SignalDependenciesState;
+  /** The step's signal outputs, evaluated and announced in FINISHING (signals.ts). */
+  signalOutputs?: SignalOutputsState;
   /**
    * The current attempt's tag permits at the permit manager (instances with `permits` only):
    * asked for (`held` false, WAITING_FOR_PERMITS) or granted (`held` true, while it runs).
@@ -153,9 +155,43 @@ export interface InlineSource {
   path: string[];
 }
 
+/** A signal param value: a long (safe integer) or a string. */
+export type SignalParamValue = number | string;
+
+/** One of a step's signal dependencies (Maestro's SignalDependency). */
+export interface SignalDependencyState {
+  /** The interpolated signal name. */
+  name: string;
+  status: 'PENDING' | 'MATCHED' | 'SKIPPED';
+  /** The evaluated match conditions: `signal_value operator value`. */
+  matchParams?: Record<string, { value: SignalParamValue; operator: '=' | '<' | '>' | '<=' | '>=' | '!=' }>;
+  /** MATCHED: the seq id of the signal instance that satisfied it. */
+  signalId?: number;
+  /** MATCHED: that instance's params (params.getFromSignalDependency). */
+  params?: Record<string, SignalParamValue>;
+}
+
+/** Maestro's SignalDependencies; `info` says why they changed other than by matching (a bypass). */
 export interface SignalDependenciesState {
-  info: string;
-  dependencies: Array<{ name: string; status: 'PENDING' | 'MATCHED' | 'SKIPPED' }>;
+  info?: string;
+  dependencies: SignalDependencyState[];
+}
+
+/** One of a step's signal outputs (Maestro's SignalOutputs.SignalOutput). */
+export interface SignalOutputState {
+  name: string;
+  params: Record<string, SignalParamValue>;
+  payload: Record<string, unknown>;
+  /** Set once announced: the stored instance's seq id (the existing one's for a duplicate). */
+  signalId?: number;
+  /** When it was stored; null when it was a duplicate (still done). Absent until announced. */
+  announceTimeMs?: number | null;
+}
+
+export interface SignalOutputsState {
+  /** "Signal step outputs have been completed." once all are announced. */
+  info?: string;
+  outputs: SignalOutputState[];
 }
 
 /** One step as the aggregated view over runs shows it (Maestro's StepAggregatedView). */

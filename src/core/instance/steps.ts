@@ -21,6 +21,7 @@ import { MAESTRO_TAG_PREFIX, type PermitTag } from '../permits/model.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
 import { compositeExtensions, correlationOf, startComposite, stopChildren } from './composite.js';
 import { holdAtInitialized, runtimeIncoming } from './hold.js';
+import { announceSignals, signalContextOf, waitForSignals } from './signals.js';
 
 
 export function isActive(st: StepState): boolean {
@@ -129,12 +130,9 @@ export function startAttempt(t: Transition, id: string): void {
 
 /** From INITIALIZED (or PAUSED, resumed) on: the signal wait, then params and the start. */
 export function continueAttempt(t: Transition, id: string): void {
-  const def = t.definition(id);
-  if (def.signalDependencies.length > 0) {
-    // Signals are matched by the signals module; until one arrives the step waits here.
-    t.setStepStatus(id, 'WAITING_FOR_SIGNALS');
-    return;
-  }
+  const wait = waitForSignals(t, id); // signals.ts: WAITING_FOR_SIGNALS until all are matched or skipped
+  if (wait === 'wait') return;
+  if (wait !== 'go') return endAttempt(t, id, 'INTERNALLY_FAILED', wait.error);
   evaluateAndStart(t, id);
 }
 
@@ -156,6 +154,7 @@ export function evaluateAndStart(t: Transition, id: string): void {
         attemptId: a.attemptId,
         stepInstanceUuid,
         extensions: compositeExtensions(t),
+        signals: signalContextOf(t.s, st),
       }),
     );
   } catch (e) {
@@ -267,12 +266,7 @@ export function endComposite(t: Transition, id: string, status: StepStatus, erro
   t.clearTimer(`step-timeout:${id}`);
   if (status === 'SUCCEEDED') {
     t.setStepStatus(id, 'FINISHING');
-    const st = t.step(id);
-    const a = currentAttempt(st)!;
-    a.endedAtMs = t.atMs;
-    st.endedAtMs = t.atMs;
-    t.setStepStatus(id, 'SUCCEEDED');
-    return;
+    return finishStep(t, id);
   }
   if (status === 'FATALLY_FAILED' || status === 'INTERNALLY_FAILED') return endAttempt(t, id, status, error ?? status);
   const st = t.setStepStatus(id, status);
@@ -304,6 +298,21 @@ export function onResult(t: Transition, id: string, attempt: number, result: Ste
       return endAttempt(t, id, 'FATALLY_FAILED', (e as Error).message);
     }
   }
+  finishStep(t, id);
+}
+
+/** FINISHING: the step's signal outputs are announced (signals.ts), then it SUCCEEDS. */
+function finishStep(t: Transition, id: string): void {
+  const out = announceSignals(t, id);
+  if (out === 'wait') return;
+  if (out !== 'go') return endAttempt(t, id, 'INTERNALLY_FAILED', out.error);
+  succeedStep(t, id);
+}
+
+/** The current attempt of a FINISHING step SUCCEEDED. */
+export function succeedStep(t: Transition, id: string): void {
+  const st = t.step(id);
+  const a = currentAttempt(st)!;
   a.endedAtMs = t.atMs;
   st.endedAtMs = t.atMs;
   t.setStepStatus(id, 'SUCCEEDED');

@@ -17,6 +17,7 @@ import type { StepTask } from '../step-runtime.js';
 import { parseDurationMs } from '../definition/index.js';
 import { ValidationError } from '../errors.js';
 import type { PermitTag } from '../permits/model.js';
+import { pendingWaits } from './signal-waits.js';
 
 export const DEFAULT_INSTANCE_STEP_CONCURRENCY = 100;
 
@@ -229,6 +230,11 @@ export class Transition implements ExpressionEngine {
       this.commands.push({ c: 'release', holder: st.permit.holder });
       delete st.permit;
     }
+    if (st.status === 'WAITING_FOR_SIGNALS') {
+      // a waiting step that ends (stop, kill, skip, timeout) drops its waits at the stores
+      const waits = pendingWaits(this.key, this.s.runId, id, st.signalDependencies);
+      if (waits.length > 0) this.commands.push({ c: 'signal-unwait', waits: waits.map(({ name, waiter }) => ({ name, waiter })) });
+    }
     st.status = status;
     const a = currentAttempt(st);
     if (a) a.status = status;
@@ -377,6 +383,7 @@ function cloneStep(st: StepState, attempts: AttemptState[]): StepState {
   if (st.endedAtMs !== undefined) c.endedAtMs = st.endedAtMs;
   if (st.loop !== undefined) c.loop = st.loop;
   if (st.signalDependencies !== undefined) c.signalDependencies = st.signalDependencies;
+  if (st.signalOutputs !== undefined) c.signalOutputs = st.signalOutputs;
   if (st.permit !== undefined) c.permit = st.permit;
   return c;
 }

@@ -26,8 +26,37 @@ export interface StepView {
   endedAtMs?: number;
   /** foreach / while / subworkflow steps: their children (Maestro's step overviews). */
   overview?: StepOverview;
-  /** Present once a user bypassed the step's signal dependencies. */
-  signalDependencies?: { info: string; dependencies: Array<{ name: string; status: string }> };
+  /** Steps with signal_dependencies, once evaluated (Maestro's signal_dependencies). */
+  signalDependencies?: SignalDependenciesView;
+  /** Steps with signal_outputs, once evaluated in FINISHING (Maestro's signal_outputs). */
+  signalOutputs?: SignalOutputsView;
+}
+
+export interface SignalDependenciesView {
+  /** Why they changed other than by a match (a bypass). */
+  info?: string;
+  dependencies: Array<{
+    name: string;
+    /** PENDING, MATCHED or SKIPPED. */
+    status: string;
+    matchParams?: Record<string, { value: number | string; operator: string }>;
+    /** MATCHED: the seq id of the signal instance. */
+    signalId?: number;
+  }>;
+}
+
+export interface SignalOutputsView {
+  info?: string;
+  outputs: Array<{
+    name: string;
+    params: Record<string, number | string>;
+    payload: Record<string, unknown>;
+    /** Set once announced. */
+    signalId?: number;
+    /** When the store took it; absent until announced and for a duplicate (see `announced`). */
+    announceTimeMs?: number;
+    announced: boolean;
+  }>;
 }
 
 /** Leaf steps per status over a subtree (Maestro's rollup_overview counts). */

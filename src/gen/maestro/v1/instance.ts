@@ -386,8 +386,12 @@ export interface Step {
   overview?:
     | StepOverview
     | undefined;
-  /** Set once a user bypassed the step's signal dependencies. */
-  signalDependencies?: SignalDependencies | undefined;
+  /** Steps with signal_dependencies, once evaluated (Maestro's signal_dependencies). */
+  signalDependencies?:
+    | SignalDependencies
+    | undefined;
+  /** Steps with signal_outputs, once evaluated in FINISHING (Maestro's signal_outputs). */
+  signalOutputs?: SignalOutputs | undefined;
 }
 
 /**
@@ -501,6 +505,29 @@ export interface SignalDependencyStatus {
   name: string;
   /** PENDING, MATCHED or SKIPPED. */
   status: string;
+  /** param -> {"value": long or string, "operator": "=" | "<" | "<=" | ">" | ">="}. */
+  matchParams?:
+    | { [key: string]: any }
+    | undefined;
+  /** MATCHED: the seq id of the signal instance (0 otherwise). */
+  signalId: number;
+}
+
+export interface SignalOutputs {
+  /** "Signal step outputs have been completed." once all are announced. */
+  info: string;
+  outputs: SignalOutputStatus[];
+}
+
+export interface SignalOutputStatus {
+  name: string;
+  params?: { [key: string]: any } | undefined;
+  payload?: { [key: string]: any } | undefined;
+  announced: boolean;
+  /** Once announced: the stored signal instance's seq id. */
+  signalId: number;
+  /** When the store took it; absent for a duplicate (an identical signal was already stored). */
+  announceTime?: Date | undefined;
 }
 
 /** One step as its latest run left it (Maestro's StepAggregatedView). */
@@ -994,6 +1021,7 @@ function createBaseStep(): Step {
     endedAt: undefined,
     overview: undefined,
     signalDependencies: undefined,
+    signalOutputs: undefined,
   };
 }
 
@@ -1028,6 +1056,9 @@ export const Step: MessageFns<Step> = {
     }
     if (message.signalDependencies !== undefined) {
       SignalDependencies.encode(message.signalDependencies, writer.uint32(74).fork()).join();
+    }
+    if (message.signalOutputs !== undefined) {
+      SignalOutputs.encode(message.signalOutputs, writer.uint32(170).fork()).join();
     }
     return writer;
   },
@@ -1125,6 +1156,14 @@ export const Step: MessageFns<Step> = {
             message.signalDependencies = SignalDependencies.decode(reader, reader.uint32());
             continue;
           }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.signalOutputs = SignalOutputs.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1169,6 +1208,11 @@ export const Step: MessageFns<Step> = {
         : isSet(object.signal_dependencies)
         ? SignalDependencies.fromJSON(object.signal_dependencies)
         : undefined,
+      signalOutputs: isSet(object.signalOutputs)
+        ? SignalOutputs.fromJSON(object.signalOutputs)
+        : isSet(object.signal_outputs)
+        ? SignalOutputs.fromJSON(object.signal_outputs)
+        : undefined,
     };
   },
 
@@ -1204,6 +1248,9 @@ export const Step: MessageFns<Step> = {
     if (message.signalDependencies !== undefined) {
       obj.signalDependencies = SignalDependencies.toJSON(message.signalDependencies);
     }
+    if (message.signalOutputs !== undefined) {
+      obj.signalOutputs = SignalOutputs.toJSON(message.signalOutputs);
+    }
     return obj;
   },
 
@@ -1225,6 +1272,9 @@ export const Step: MessageFns<Step> = {
       : undefined;
     message.signalDependencies = (object.signalDependencies !== undefined && object.signalDependencies !== null)
       ? SignalDependencies.fromPartial(object.signalDependencies)
+      : undefined;
+    message.signalOutputs = (object.signalOutputs !== undefined && object.signalOutputs !== null)
+      ? SignalOutputs.fromPartial(object.signalOutputs)
       : undefined;
     return message;
   },
@@ -2950,7 +3000,7 @@ export const SignalDependencies: MessageFns<SignalDependencies> = {
 };
 
 function createBaseSignalDependencyStatus(): SignalDependencyStatus {
-  return { name: "", status: "" };
+  return { name: "", status: "", matchParams: undefined, signalId: 0 };
 }
 
 export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
@@ -2960,6 +3010,12 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
     }
     if (message.status !== "") {
       writer.uint32(18).string(message.status);
+    }
+    if (message.matchParams !== undefined) {
+      Struct.encode(Struct.wrap(message.matchParams), writer.uint32(26).fork()).join();
+    }
+    if (message.signalId !== 0) {
+      writer.uint32(32).int64(message.signalId);
     }
     return writer;
   },
@@ -2993,6 +3049,22 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
             message.status = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.matchParams = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.signalId = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3009,6 +3081,16 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       status: isSet(object.status) ? globalThis.String(object.status) : "",
+      matchParams: isObject(object.matchParams)
+        ? object.matchParams
+        : isObject(object.match_params)
+        ? object.match_params
+        : undefined,
+      signalId: isSet(object.signalId)
+        ? globalThis.Number(object.signalId)
+        : isSet(object.signal_id)
+        ? globalThis.Number(object.signal_id)
+        : 0,
     };
   },
 
@@ -3020,6 +3102,12 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
     if (message.status !== "") {
       obj.status = message.status;
     }
+    if (message.matchParams !== undefined) {
+      obj.matchParams = message.matchParams;
+    }
+    if (message.signalId !== 0) {
+      obj.signalId = Math.round(message.signalId);
+    }
     return obj;
   },
 
@@ -3030,6 +3118,252 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
     const message = createBaseSignalDependencyStatus();
     message.name = object.name ?? "";
     message.status = object.status ?? "";
+    message.matchParams = object.matchParams ?? undefined;
+    message.signalId = object.signalId ?? 0;
+    return message;
+  },
+};
+
+function createBaseSignalOutputs(): SignalOutputs {
+  return { info: "", outputs: [] };
+}
+
+export const SignalOutputs: MessageFns<SignalOutputs> = {
+  encode(message: SignalOutputs, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.info !== "") {
+      writer.uint32(10).string(message.info);
+    }
+    for (const v of message.outputs) {
+      SignalOutputStatus.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalOutputs {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalOutputs();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.info = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outputs.push(SignalOutputStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalOutputs {
+    return {
+      info: isSet(object.info) ? globalThis.String(object.info) : "",
+      outputs: globalThis.Array.isArray(object?.outputs)
+        ? object.outputs.map((e: any) => SignalOutputStatus.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SignalOutputs): unknown {
+    const obj: any = {};
+    if (message.info !== "") {
+      obj.info = message.info;
+    }
+    if (message.outputs?.length) {
+      obj.outputs = message.outputs.map((e) => SignalOutputStatus.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignalOutputs>): SignalOutputs {
+    return SignalOutputs.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignalOutputs>): SignalOutputs {
+    const message = createBaseSignalOutputs();
+    message.info = object.info ?? "";
+    message.outputs = object.outputs?.map((e) => SignalOutputStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSignalOutputStatus(): SignalOutputStatus {
+  return { name: "", params: undefined, payload: undefined, announced: false, signalId: 0, announceTime: undefined };
+}
+
+export const SignalOutputStatus: MessageFns<SignalOutputStatus> = {
+  encode(message: SignalOutputStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.params !== undefined) {
+      Struct.encode(Struct.wrap(message.params), writer.uint32(18).fork()).join();
+    }
+    if (message.payload !== undefined) {
+      Struct.encode(Struct.wrap(message.payload), writer.uint32(26).fork()).join();
+    }
+    if (message.announced !== false) {
+      writer.uint32(32).bool(message.announced);
+    }
+    if (message.signalId !== 0) {
+      writer.uint32(40).int64(message.signalId);
+    }
+    if (message.announceTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.announceTime), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalOutputStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalOutputStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.payload = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.announced = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.signalId = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.announceTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalOutputStatus {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      params: isObject(object.params) ? object.params : undefined,
+      payload: isObject(object.payload) ? object.payload : undefined,
+      announced: isSet(object.announced) ? globalThis.Boolean(object.announced) : false,
+      signalId: isSet(object.signalId)
+        ? globalThis.Number(object.signalId)
+        : isSet(object.signal_id)
+        ? globalThis.Number(object.signal_id)
+        : 0,
+      announceTime: isSet(object.announceTime)
+        ? fromJsonTimestamp(object.announceTime)
+        : isSet(object.announce_time)
+        ? fromJsonTimestamp(object.announce_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SignalOutputStatus): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.params !== undefined) {
+      obj.params = message.params;
+    }
+    if (message.payload !== undefined) {
+      obj.payload = message.payload;
+    }
+    if (message.announced !== false) {
+      obj.announced = message.announced;
+    }
+    if (message.signalId !== 0) {
+      obj.signalId = Math.round(message.signalId);
+    }
+    if (message.announceTime !== undefined) {
+      obj.announceTime = message.announceTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignalOutputStatus>): SignalOutputStatus {
+    return SignalOutputStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignalOutputStatus>): SignalOutputStatus {
+    const message = createBaseSignalOutputStatus();
+    message.name = object.name ?? "";
+    message.params = object.params ?? undefined;
+    message.payload = object.payload ?? undefined;
+    message.announced = object.announced ?? false;
+    message.signalId = object.signalId ?? 0;
+    message.announceTime = object.announceTime ?? undefined;
     return message;
   },
 };
