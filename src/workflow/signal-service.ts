@@ -7,7 +7,8 @@
  *   instance id computed (the request_id, else the type-3 UUID of Maestro's dedup JSON) and the
  *   create/request times taken, all before journaling. A known instance id journals nothing and
  *   answers the stored instance with `duplicate: true`.
- * - Notices are effects, retried with backoff (retryable errors) for up to `noticeRetryMs`:
+ * - Notices are effects, retried with backoff while they fail with a retryable error and the
+ *   store lives here:
  *   SignalMatched to a waiting instance — once it answers (or is gone: NOT_FOUND) the wait is
  *   dropped through a self-posted message (journaled); SignalArrived to a subscribed trigger
  *   actor — its answer is journaled as an acknowledgement. After a takeover, `resume` re-sends
@@ -41,13 +42,15 @@ type NoticeMessage =
   /** The instance took the SignalMatched notice of `seqId`, or is gone: the wait is dropped. */
   | { type: 'WaitDone'; waiterId: string; seqId: number }
   /** The subscriber took the SignalArrived notice of `seqId`. */
-  | { type: 'ArrivedTaken'; subscriber: string; seqId: number };
+  | { type: 'ArrivedTaken'; subscriber: string; seqId: number }
+  /** A probe: rejected once this actor stopped (its partition moved), so a notice loop ends. */
+  | { type: 'Alive' };
 type Msg = SignalStoreMessage | NoticeMessage;
 
 export interface SignalServiceDeps {
   requestTimeoutMs: number;
-  /** How long a notice is retried (retryable errors) before it is left to the next takeover. Default 60 s. */
-  noticeRetryMs?: number;
+  /** Longest pause between two tries of a notice that fails with a retryable error. Default 30 s. */
+  noticeRetryMaxMs?: number;
   /** Publishes a stored signal to plain subscribers (cluster: JSON on NATS); absent in embedded mode. */
   publish?: (signal: SignalInstance) => void;
 }
@@ -82,22 +85,35 @@ function nameOf(key: string): string {
 }
 
 export function signalServiceKind(deps: SignalServiceDeps): ServiceKind<SignalStoreState, SignalStoreEvent, SignalStoreEffect, Msg> {
-  const retryForMs = deps.noticeRetryMs ?? 60_000;
+  const maxPauseMs = deps.noticeRetryMaxMs ?? 30_000;
 
-  /** Sends `body` to `to` until it is accepted, a non-retryable error comes back, or time runs out. */
+  /**
+   * Sends `body` to `to` until it is accepted (retryable errors: again, with backoff, for as long
+   * as this actor lives), the receiver is gone (NOT_FOUND) or refuses it (any other error: left
+   * to the next owner's `resume`).
+   */
   const notify = async (ctx: ServiceContext, to: string, body: unknown): Promise<'ok' | 'gone' | 'failed'> => {
-    const deadline = ctx.now() + retryForMs;
+    let warned = false;
     for (let attempt = 1; ; attempt++) {
       try {
         await ctx.transport.request(to, body, { timeoutMs: deps.requestTimeoutMs });
         return 'ok';
       } catch (err) {
         if (err instanceof NotFoundError) return 'gone';
-        if (!isRetryable(err) || ctx.now() >= deadline) {
-          ctx.log.warn({ err, key: ctx.key, to }, 'signal notice not delivered; it is sent again after the next takeover of the store');
+        if (!isRetryable(err)) {
+          ctx.log.warn({ err, key: ctx.key, to }, 'signal notice refused; it is sent again after the next takeover of the store');
           return 'failed';
         }
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** Math.min(attempt, 6))).unref?.());
+        if (!warned && attempt >= 5) {
+          warned = true;
+          ctx.log.warn({ err, key: ctx.key, to }, 'signal notice not delivered yet; retrying');
+        }
+        await new Promise((r) => setTimeout(r, Math.min(maxPauseMs, 100 * 2 ** Math.min(attempt, 12))).unref?.());
+        try {
+          await ctx.post({ type: 'Alive' } satisfies NoticeMessage);
+        } catch {
+          return 'failed'; // this actor stopped: its next owner re-sends the notice
+        }
       }
     }
   };
@@ -151,6 +167,8 @@ export function signalServiceKind(deps: SignalServiceDeps): ServiceKind<SignalSt
           return Object.hasOwn(s.subs, msg.subscriber) ? [] : [{ t: 'subscribe', subscriber: msg.subscriber }];
         case 'Unsubscribe':
           return Object.hasOwn(s.subs, msg.subscriber) ? [{ t: 'unsubscribe', subscriber: msg.subscriber }] : [];
+        case 'Alive':
+          return [];
         case 'WaitDone':
           return Object.hasOwn(s.waits, msg.waiterId) && s.waits[msg.waiterId]!.matched === msg.seqId ? [{ t: 'unwait', waiterId: msg.waiterId, seqId: msg.seqId }] : [];
         case 'ArrivedTaken': {

@@ -61,6 +61,9 @@ test('announce, duplicate (exit 1 with Maestro\'s message), new request id, list
   const badName = await maestro(['signal', 'bad>name', ...server]);
   t.is(badName.code, 2, 'INVALID_ARGUMENT is a usage error');
   t.regex(badName.stderr, /name: signal name 'bad>name' may only contain/);
+  const help = await maestro(['--help']);
+  t.regex(help.stdout, /^  signal /m);
+  t.regex(help.stdout, /^  signals /m);
   const badPayload = await maestro(['signal', 'ok', '--payload', '[1]', ...server]);
   t.is(badPayload.code, 2);
   t.regex(badPayload.stderr, /--payload/);

@@ -46,7 +46,7 @@ function host(journal: MemoryJournal, transport: Transport, now = () => 1000): S
 
 async function start(transport: Transport, published: SignalInstance[] = [], journal = new MemoryJournal()) {
   await journal.claim(0, 1);
-  const kind = signalServiceKind({ requestTimeoutMs: 500, noticeRetryMs: 200, publish: (s) => published.push(s) });
+  const kind = signalServiceKind({ requestTimeoutMs: 500, publish: (s) => published.push(s) });
   const actor = new ServiceActor(KEY, kind.reducer.initial(KEY), kind, host(journal, transport));
   const ask = (msg: SignalStoreMessage) => actor.post(kind.parse(msg) as never);
   return { actor, ask, journal, kind };
@@ -96,16 +96,24 @@ test('a wait matched by a stored signal answers at once; else a later signal not
   await t.throwsAsync(ask({ type: 'Wait', waiter: waiter('s3'), match: { a: { value: 1, operator: '!=' } } }), { instanceOf: ValidationError });
 });
 
-test('a waiting instance that is gone (NOT_FOUND) is dropped; one that fails otherwise keeps its wait for the next owner', async (t) => {
+test('a waiting instance that is gone (NOT_FOUND) is dropped; one unavailable for a while is retried until it takes it; one that refuses keeps its wait for the next owner', async (t) => {
+  let unavailable = 2;
   const script = scriptedTransport(async (_to, body) => {
-    if ((body as { stepId: string }).stepId === 'gone') throw new NotFoundError('no such instance');
+    const step = (body as { stepId: string }).stepId;
+    if (step === 'gone') throw new NotFoundError('no such instance');
+    if (step === 'moving' && unavailable-- > 0) throw new MaestroError('unavailable', 'owner moving');
+    if (step === 'moving') return true;
     throw new MaestroError('invalid_argument', 'unknown message');
   });
   const { ask, actor } = await start(script.transport);
   await ask({ type: 'Wait', waiter: waiter('gone'), match: {} });
+  await ask({ type: 'Wait', waiter: waiter('moving'), match: {} });
   await ask({ type: 'Wait', waiter: waiter('refuses'), match: {} });
   await ask({ type: 'Announce', signal: { params: {}, payload: {} } });
-  while (Object.hasOwn(actor.current.waits, waiterIdOf(waiter('gone')))) await new Promise((r) => setTimeout(r, 5));
+  const gone = waiterIdOf(waiter('gone'));
+  const moving = waiterIdOf(waiter('moving'));
+  while (Object.hasOwn(actor.current.waits, gone) || Object.hasOwn(actor.current.waits, moving)) await new Promise((r) => setTimeout(r, 5));
+  t.is(script.sent.filter((s) => s.body.stepId === 'moving').length, 3, 'tried until accepted');
   t.is(actor.current.waits[waiterIdOf(waiter('refuses'))]!.matched, 1);
 });
 
