@@ -4,6 +4,7 @@
  * Dynamic values (params, outputs) become plain JSON first: bigints turn into numbers when safe
  * (strings otherwise), Dates into ISO strings, undefined entries are dropped.
  */
+import type { TriggerInfo } from '../core/signals/model.js';
 import { MaestroError } from '../core/errors.js';
 import type { AggregatedInfo, AttemptView, InstanceChange, InstanceSummary, InstanceView, StepAggregatedView, StepView } from '../core/instance/view.js';
 import type { WorkflowSummary, WorkflowVersionInfo } from '../workflow/engine-api.js';
@@ -137,6 +138,23 @@ function aggregatedFromProto(a: pb.AggregatedInfo): AggregatedInfo {
   };
 }
 
+function triggerToProto(t: TriggerInfo | undefined): pb.TriggerInfo | undefined {
+  if (!t) return undefined;
+  if (t.kind === 'TIME') {
+    return { kind: t.kind, triggerUuid: t.triggerUuid, triggerTime: dateOf(t.triggerTimeMs), timezone: t.timezone, signalIds: {}, signalParams: undefined, params: undefined };
+  }
+  return { kind: t.kind, triggerUuid: t.triggerUuid, triggerTime: undefined, timezone: '', signalIds: t.signalIds, signalParams: toPlainObject(t.signalParams), params: toPlainObject(t.params) };
+}
+
+function triggerFromProto(p: pb.TriggerInfo | undefined): TriggerInfo | undefined {
+  if (!p) return undefined;
+  if (p.kind === 'TIME') return { kind: 'TIME', triggerUuid: p.triggerUuid, triggerTimeMs: msOf(p.triggerTime) ?? 0, timezone: p.timezone };
+  if (p.kind === 'SIGNAL') {
+    return { kind: 'SIGNAL', triggerUuid: p.triggerUuid, signalIds: p.signalIds, signalParams: (p.signalParams ?? {}) as Record<string, Record<string, number | string>>, params: p.params ?? {} };
+  }
+  return undefined;
+}
+
 export function instanceToProto(v: InstanceView): pb.Instance {
   return {
     workflowId: v.workflowId,
@@ -155,6 +173,7 @@ export function instanceToProto(v: InstanceView): pb.Instance {
     replayError: orEmpty(v.replayError),
     rollup: rollupToProto(v.rollup),
     initiator: v.initiator,
+    trigger: triggerToProto(v.trigger),
     parent: parentToProto(v.parent),
     depth: v.depth,
     correlationId: v.correlationId,
@@ -181,6 +200,8 @@ export function instanceFromProto(p: pb.Instance): InstanceView {
   };
   const parent = parentFromProto(p.parent);
   if (parent) view.parent = parent;
+  const trigger = triggerFromProto(p.trigger);
+  if (trigger) view.trigger = trigger;
   if (p.requestId) view.requestId = p.requestId;
   if (p.startedAt) view.startedAtMs = p.startedAt.getTime();
   if (p.endedAt) view.endedAtMs = p.endedAt.getTime();

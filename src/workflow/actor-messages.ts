@@ -53,6 +53,7 @@ export function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, at
     if (st.depth) ev.depth = st.depth;
     if (st.correlationId !== undefined) ev.correlationId = st.correlationId;
     if (st.instanceStepConcurrency !== undefined) ev.instanceStepConcurrency = st.instanceStepConcurrency;
+    if (st.trigger !== undefined) ev.trigger = st.trigger;
     if (msg.mode === 'queue') ev.hold = true;
     if (ended) ev.ended = ended;
     if (tagPermits) ev.permits = true;

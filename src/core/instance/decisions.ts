@@ -27,7 +27,7 @@
  */
 import { MaestroError } from '../errors.js';
 
-export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id' | 'loop' | 'breakpoint' | 'permitFast' | 'permitLocal' | 'signalDeps' | 'signalOutputs' | 'signalWaitOn' | 'signalOutputsOn';
+export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id' | 'loop' | 'breakpoint' | 'permitFast' | 'permitLocal' | 'signalDeps' | 'signalOutputs' | 'signalWaitOn' | 'signalOutputsOn' | 'firstTz';
 /** `[kind, value]`, or `[kind, null, message]` when the computation threw. */
 export type Decision = [DecisionKind, unknown] | [DecisionKind, null, string];
 

@@ -10,6 +10,7 @@ import type { WorkflowStatus } from '../status.js';
 
 export type { Initiator } from './state.js';
 import type { Initiator } from './state.js';
+import type { TriggerInfo } from '../signals/model.js';
 export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING' | 'RESTART_FROM_SPECIFIC';
 /** A user's action on one step of the latest run (actions.ts has the rules). */
 export type StepActionKind = 'stop' | 'kill' | 'skip' | 'bypass' | 'restart' | 'resume';
@@ -24,6 +25,8 @@ export type InstanceEvent =
       runParams: Record<string, unknown>;
       requestId?: string;
       initiator: Initiator;
+      /** A time- or signal-triggered start: what fired it. */
+      trigger?: TriggerInfo;
       /** Run id of the first run (loop iterations start at their loop's run id); 1 when absent. */
       runId?: number;
       /** The parent step of a foreach/while iteration or subworkflow child (composite.ts). */

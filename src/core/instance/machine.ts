@@ -31,7 +31,7 @@ import {
   evaluateAndStart,
   succeedStep,
 } from './steps.js';
-import { onSignalAnnounced, onSignalMatched, signalResume } from './signals.js';
+import { onSignalAnnounced, onSignalMatched, signalResume, triggerSignalContext } from './signals.js';
 import type { Decision } from './decisions.js';
 import type { StepState } from './state.js';
 import { compositeResume, onChildEvent, restartIteration } from './composite.js';
@@ -148,9 +148,16 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
   if (ev.correlationId) blank.correlationId = ev.correlationId;
   if (ev.instanceStepConcurrency !== undefined) blank.instanceStepConcurrency = ev.instanceStepConcurrency;
   if (ev.permits) blank.permits = true;
+  if (ev.trigger) blank.trigger = ev.trigger;
   const t = new Transition(blank, ev.atMs, seq, ctx, recorded);
   t.s.uuid = t.uuid();
-  t.s.params = t.decideIfSel('params', () => resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system() }));
+  // Recorded when set (journals from before it was read fold as they ran: DSL_DEFAULT_TZ in UTC).
+  const firstTz = ctx.def.request.workflow.timeTriggers[0]?.timezone;
+  if (t.decideFlag('firstTz', () => firstTz !== undefined)) t.s.firstTimeTriggerTimezone = firstTz;
+  const signals = triggerSignalContext(t.s);
+  t.s.params = t.decideIfSel('params', () =>
+    resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system(), ...(signals ? { signals } : {}) }),
+  );
   if (holdOrEnd(t, ev)) return t.finish();
   t.s.startedAtMs = ev.atMs;
   beginRun(t);
@@ -264,6 +271,7 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
       env: t.env(),
       system: t.system(),
       restart: { previous, restartParams: runParams },
+      ...(triggerSignalContext(s) ? { signals: triggerSignalContext(s)! } : {}),
     }),
   );
 }

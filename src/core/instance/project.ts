@@ -47,6 +47,7 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     ...(s.replayError === undefined ? {} : { replayError: s.replayError }),
     rollup: rollupOf(s, def),
     initiator: s.initiator,
+    ...(s.trigger ? { trigger: s.trigger } : {}),
     ...(s.parent ? { parent: { workflowId: s.parent.workflowId, instanceId: s.parent.instanceId, runId: s.parent.runId, stepId: s.parent.stepId, attempt: s.parent.attempt } } : {}),
     depth: s.depth ?? 0,
     correlationId: correlationOf(s),

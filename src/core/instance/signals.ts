@@ -43,10 +43,18 @@ import { pendingWaits } from './signal-waits.js';
 import { currentAttempt, type Transition } from './transition.js';
 
 /** What a step's expressions can read of signals (params.getFromSignal*): its matched dependencies. */
-export function signalContextOf(_s: InstanceState, st: StepState | undefined): SignalContext | undefined {
+export function signalContextOf(s: InstanceState, st: StepState | undefined): SignalContext | undefined {
   const deps = st?.signalDependencies?.dependencies;
-  if (!deps) return undefined;
-  return { dependencies: deps.map((d) => (d.status === 'MATCHED' ? d.params : undefined)) };
+  const trigger = triggerSignalContext(s);
+  if (!deps) return trigger;
+  return { ...trigger, dependencies: deps.map((d) => (d.status === 'MATCHED' ? d.params : undefined)) };
+}
+
+/** What a signal-triggered instance's expressions read with getFromSignal (the trigger's params and matched signals). */
+export function triggerSignalContext(s: InstanceState): SignalContext | undefined {
+  const tr = s.trigger;
+  if (tr?.kind !== 'SIGNAL') return undefined;
+  return { triggerParams: tr.params, triggerSignals: tr.signalParams };
 }
 
 function paramContext(t: Transition, id: string, own?: StepState): SignalParamContext {

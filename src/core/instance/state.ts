@@ -6,6 +6,8 @@ import type { TypedValue } from '../expr-port.js';
 import type { AttemptView } from './view.js';
 import type { RunPolicy, StepStatus, WorkflowStatus } from '../status.js';
 
+import type { TriggerInfo } from '../signals/model.js';
+
 export type Initiator = 'MANUAL' | 'TIME' | 'SIGNAL' | 'SUBWORKFLOW' | 'FOREACH' | 'WHILE';
 
 /** An attempt as kept in state is exactly what get-instance shows. */
@@ -234,6 +236,10 @@ export interface InstanceState {
   runPolicy: RunPolicy;
   requestId?: string;
   initiator: Initiator;
+  /** A time- or signal-triggered instance: what fired it (Maestro's TimeInitiator / SignalInitiator details). */
+  trigger?: TriggerInfo;
+  /** The timezone of the definition's first time trigger (FIRST_TIME_TRIGGER_TIMEZONE; DSL_DEFAULT_TZ). */
+  firstTimeTriggerTimezone?: string;
   /** Set on the children of foreach/while/subworkflow steps. */
   parent?: ParentRef;
   /** Inline loop bodies: where the definition comes from. */

@@ -189,6 +189,7 @@ export class Transition implements ExpressionEngine {
       initiatorType: s.initiator,
       runPolicy: s.runPolicy,
       startedAtMs: s.startedAtMs ?? s.createdAtMs,
+      ...triggerSystem(s),
     };
   }
 
@@ -442,4 +443,20 @@ export function scopeFor(t: Transition, own: Record<string, TypedValue> | undefi
     stepParams: (id: string) => t.s.steps[id]?.params,
     extensions,
   });
+}
+
+/**
+ * What a definition's time triggers and a triggered start add to the system context: the first
+ * time trigger's timezone (FIRST_TIME_TRIGGER_TIMEZONE, feeding DSL_DEFAULT_TZ), and for a
+ * time-triggered run the firing trigger's timezone (INITIATOR_TIMEZONE) and its scheduled fire
+ * time (RUN_TS).
+ */
+function triggerSystem(s: InstanceState): Partial<SystemContext> {
+  const out: Partial<SystemContext> = {};
+  if (s.firstTimeTriggerTimezone) out.firstTimeTriggerTimezone = s.firstTimeTriggerTimezone;
+  if (s.trigger?.kind === 'TIME') {
+    out.timezone = s.trigger.timezone;
+    out.runTsMs = s.trigger.triggerTimeMs;
+  }
+  return out;
 }

@@ -1,6 +1,8 @@
 /** Read-only projections of an instance that leave the engine (get-instance, list, watch). */
 import type { StepStatus, WorkflowStatus, RunPolicy } from '../status.js';
 
+import type { TriggerInfo } from '../signals/model.js';
+
 export interface AttemptView {
   attempt: number;
   attemptId: string;
@@ -151,6 +153,8 @@ export interface InstanceView {
   /** Leaf steps of the whole subtree (iterations and sync children included) per status. */
   rollup: RollupView;
   initiator: string;
+  /** A TIME or SIGNAL initiator's details. */
+  trigger?: TriggerInfo;
   /** Set on foreach/while iterations and subworkflow children. */
   parent?: ParentView;
   depth: number;

@@ -59,7 +59,7 @@ const HOUR_AFTER: Shift = { hours: 1 };
 const WORKFLOW_DEFAULTS: ReadonlyArray<readonly [string, ParamSpec]> = [
   ['DSL_DEFAULT_TZ', onStart('STRING', (c) => c.system.firstTimeTriggerTimezone || UTC)],
   ['WORKFLOW_CRON_TIMEZONE', onStart('STRING', (c) => (c.system.initiatorType === 'TIME' && c.system.timezone) || c.need('DSL_DEFAULT_TZ'))],
-  ['RUN_TS', onStart('LONG', (c) => c.nowMs)],
+  ['RUN_TS', onStart('LONG', (c) => c.system.runTsMs ?? c.nowMs)],
   ['TARGET_RUN_DATE', onStart('STRING', fmt(runTs, cronTz, 'yyyyMMdd'))],
   ['TARGET_RUN_HOUR', onStart('STRING', fmt(runTs, cronTz, 'HH'))],
   ['DERIVED_RUN_TS', onStart('LONG', derivedRunTs)],

@@ -44,6 +44,8 @@ export interface SystemContext {
   startedAtMs: number;
   /** Cron timezone if time-triggered (Maestro's INITIATOR_TIMEZONE). */
   timezone?: string;
+  /** A time-triggered run's scheduled fire time (RUN_TS); else RUN_TS is the start time. */
+  runTsMs?: number;
   /** Timezone of the workflow's first time trigger (FIRST_TIME_TRIGGER_TIMEZONE); DSL_DEFAULT_TZ falls back to UTC. */
   firstTimeTriggerTimezone?: string;
 }

@@ -572,8 +572,12 @@ export interface Instance {
   rollup?:
     | Rollup
     | undefined;
-  /** MANUAL, FOREACH, WHILE or SUBWORKFLOW. */
+  /** MANUAL, TIME, SIGNAL, FOREACH, WHILE or SUBWORKFLOW. */
   initiator: string;
+  /** A TIME or SIGNAL initiator's details: what fired the instance. */
+  trigger?:
+    | TriggerInfo
+    | undefined;
   /** Set on foreach/while iterations and subworkflow children. */
   parent?:
     | ParentRef
@@ -588,6 +592,29 @@ export interface Instance {
    */
   runStatus: WorkflowStatus;
   aggregatedInfo?: AggregatedInfo | undefined;
+}
+
+/** What started a time- or signal-triggered instance (Maestro's TimeInitiator / SignalInitiator). */
+export interface TriggerInfo {
+  /** TIME or SIGNAL. */
+  kind: string;
+  triggerUuid: string;
+  /** TIME: the scheduled fire time, jitter included (the run's RUN_TS), and the trigger's timezone. */
+  triggerTime?: Date | undefined;
+  timezone: string;
+  /** SIGNAL: the seq id of each matched signal instance, by signal name (Maestro's signal_id_map). */
+  signalIds: { [key: string]: number };
+  /** SIGNAL: the params of each matched signal instance, by signal name (getFromSignal(name, param)). */
+  signalParams?:
+    | { [key: string]: any }
+    | undefined;
+  /** SIGNAL: the trigger's evaluated params (getFromSignal(param)). */
+  params?: { [key: string]: any } | undefined;
+}
+
+export interface TriggerInfo_SignalIdsEntry {
+  key: string;
+  value: number;
 }
 
 export interface InstanceSummary {
@@ -3626,6 +3653,7 @@ function createBaseInstance(): Instance {
     replayError: "",
     rollup: undefined,
     initiator: "",
+    trigger: undefined,
     parent: undefined,
     depth: 0,
     correlationId: "",
@@ -3683,6 +3711,9 @@ export const Instance: MessageFns<Instance> = {
     }
     if (message.initiator !== "") {
       writer.uint32(170).string(message.initiator);
+    }
+    if (message.trigger !== undefined) {
+      TriggerInfo.encode(message.trigger, writer.uint32(202).fork()).join();
     }
     if (message.parent !== undefined) {
       ParentRef.encode(message.parent, writer.uint32(178).fork()).join();
@@ -3843,6 +3874,14 @@ export const Instance: MessageFns<Instance> = {
             message.initiator = reader.string();
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.trigger = TriggerInfo.decode(reader, reader.uint32());
+            continue;
+          }
           case 22: {
             if (tag !== 178) {
               break;
@@ -3951,6 +3990,7 @@ export const Instance: MessageFns<Instance> = {
         : "",
       rollup: isSet(object.rollup) ? Rollup.fromJSON(object.rollup) : undefined,
       initiator: isSet(object.initiator) ? globalThis.String(object.initiator) : "",
+      trigger: isSet(object.trigger) ? TriggerInfo.fromJSON(object.trigger) : undefined,
       parent: isSet(object.parent) ? ParentRef.fromJSON(object.parent) : undefined,
       depth: isSet(object.depth) ? globalThis.Number(object.depth) : 0,
       correlationId: isSet(object.correlationId)
@@ -4021,6 +4061,9 @@ export const Instance: MessageFns<Instance> = {
     if (message.initiator !== "") {
       obj.initiator = message.initiator;
     }
+    if (message.trigger !== undefined) {
+      obj.trigger = TriggerInfo.toJSON(message.trigger);
+    }
     if (message.parent !== undefined) {
       obj.parent = ParentRef.toJSON(message.parent);
     }
@@ -4062,6 +4105,9 @@ export const Instance: MessageFns<Instance> = {
       ? Rollup.fromPartial(object.rollup)
       : undefined;
     message.initiator = object.initiator ?? "";
+    message.trigger = (object.trigger !== undefined && object.trigger !== null)
+      ? TriggerInfo.fromPartial(object.trigger)
+      : undefined;
     message.parent = (object.parent !== undefined && object.parent !== null)
       ? ParentRef.fromPartial(object.parent)
       : undefined;
@@ -4071,6 +4117,319 @@ export const Instance: MessageFns<Instance> = {
     message.aggregatedInfo = (object.aggregatedInfo !== undefined && object.aggregatedInfo !== null)
       ? AggregatedInfo.fromPartial(object.aggregatedInfo)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseTriggerInfo(): TriggerInfo {
+  return {
+    kind: "",
+    triggerUuid: "",
+    triggerTime: undefined,
+    timezone: "",
+    signalIds: {},
+    signalParams: undefined,
+    params: undefined,
+  };
+}
+
+export const TriggerInfo: MessageFns<TriggerInfo> = {
+  encode(message: TriggerInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.triggerUuid !== "") {
+      writer.uint32(18).string(message.triggerUuid);
+    }
+    if (message.triggerTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.triggerTime), writer.uint32(26).fork()).join();
+    }
+    if (message.timezone !== "") {
+      writer.uint32(34).string(message.timezone);
+    }
+    globalThis.Object.entries(message.signalIds).forEach(([key, value]: [string, number]) => {
+      TriggerInfo_SignalIdsEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
+    if (message.signalParams !== undefined) {
+      Struct.encode(Struct.wrap(message.signalParams), writer.uint32(50).fork()).join();
+    }
+    if (message.params !== undefined) {
+      Struct.encode(Struct.wrap(message.params), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TriggerInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTriggerInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.triggerUuid = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.triggerTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.timezone = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = TriggerInfo_SignalIdsEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.signalIds[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.signalParams = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TriggerInfo {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      triggerUuid: isSet(object.triggerUuid)
+        ? globalThis.String(object.triggerUuid)
+        : isSet(object.trigger_uuid)
+        ? globalThis.String(object.trigger_uuid)
+        : "",
+      triggerTime: isSet(object.triggerTime)
+        ? fromJsonTimestamp(object.triggerTime)
+        : isSet(object.trigger_time)
+        ? fromJsonTimestamp(object.trigger_time)
+        : undefined,
+      timezone: isSet(object.timezone) ? globalThis.String(object.timezone) : "",
+      signalIds: isObject(object.signalIds)
+        ? (globalThis.Object.entries(object.signalIds) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.signal_ids)
+        ? (globalThis.Object.entries(object.signal_ids) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      signalParams: isObject(object.signalParams)
+        ? object.signalParams
+        : isObject(object.signal_params)
+        ? object.signal_params
+        : undefined,
+      params: isObject(object.params) ? object.params : undefined,
+    };
+  },
+
+  toJSON(message: TriggerInfo): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.triggerUuid !== "") {
+      obj.triggerUuid = message.triggerUuid;
+    }
+    if (message.triggerTime !== undefined) {
+      obj.triggerTime = message.triggerTime.toISOString();
+    }
+    if (message.timezone !== "") {
+      obj.timezone = message.timezone;
+    }
+    if (message.signalIds) {
+      const entries = globalThis.Object.entries(message.signalIds) as [string, number][];
+      if (entries.length > 0) {
+        obj.signalIds = {};
+        entries.forEach(([k, v]) => {
+          obj.signalIds[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.signalParams !== undefined) {
+      obj.signalParams = message.signalParams;
+    }
+    if (message.params !== undefined) {
+      obj.params = message.params;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TriggerInfo>): TriggerInfo {
+    return TriggerInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TriggerInfo>): TriggerInfo {
+    const message = createBaseTriggerInfo();
+    message.kind = object.kind ?? "";
+    message.triggerUuid = object.triggerUuid ?? "";
+    message.triggerTime = object.triggerTime ?? undefined;
+    message.timezone = object.timezone ?? "";
+    message.signalIds = (globalThis.Object.entries(object.signalIds ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.signalParams = object.signalParams ?? undefined;
+    message.params = object.params ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTriggerInfo_SignalIdsEntry(): TriggerInfo_SignalIdsEntry {
+  return { key: "", value: 0 };
+}
+
+export const TriggerInfo_SignalIdsEntry: MessageFns<TriggerInfo_SignalIdsEntry> = {
+  encode(message: TriggerInfo_SignalIdsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TriggerInfo_SignalIdsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTriggerInfo_SignalIdsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TriggerInfo_SignalIdsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: TriggerInfo_SignalIdsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TriggerInfo_SignalIdsEntry>): TriggerInfo_SignalIdsEntry {
+    return TriggerInfo_SignalIdsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TriggerInfo_SignalIdsEntry>): TriggerInfo_SignalIdsEntry {
+    const message = createBaseTriggerInfo_SignalIdsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
