@@ -60,6 +60,8 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   const { engine, partitions, executor, breakpoints } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now });
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
   log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
+  // workflows whose time triggers no actor has journaled yet (a Sync lost with a crash)
+  engine.syncAllTimeTriggers().catch((err: unknown) => log.warn({ err }, 'time triggers not synced at start'));
   const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
   let closed = false;

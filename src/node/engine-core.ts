@@ -20,6 +20,7 @@ import { childPort } from '../workflow/children.js';
 import { Breakpoints } from '../workflow/breakpoints.js';
 import { queueServiceKind } from '../workflow/queue-service.js';
 import { permitServiceKind } from '../workflow/permit-service.js';
+import { timeTriggerServiceKind } from '../workflow/time-trigger-service.js';
 import { PermitCache } from '../workflow/permit-cache.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
@@ -102,6 +103,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       services: [
         queueServiceKind({ definitions, kv, requestTimeoutMs: config.requestTimeoutMs }),
         permitServiceKind({ requestTimeoutMs: config.requestTimeoutMs, reconcileMs: config.permitReconcileMs }),
+        timeTriggerServiceKind({ definitions, requestTimeoutMs: config.requestTimeoutMs }),
       ],
       tagPermits: config.tagPermits,
     },

@@ -66,6 +66,8 @@ export interface PausedAttempt {
   pausedAtMs: number;
 }
 
+import type { TimeTriggerSyncReply, TimeTriggersReply } from './time-trigger-messages.js';
+
 export interface EngineApi {
   createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo>;
   /** What a valid definition will still fail at when it runs here (step types with no runtime, nested templates). */
@@ -110,6 +112,10 @@ export interface EngineApi {
   deleteTagPermit(tag: string): Promise<TagPermit>;
   /** Every tag with a limit, holders or waiters. */
   listTagPermits(): Promise<TagPermit[]>;
+  /** Time triggers (§10): definitions, timezone, jitter, watermark and the next `upcoming` fires (default 5). */
+  getTimeTriggers(workflowId: string, upcoming?: number): Promise<TimeTriggersReply>;
+  /** Re-reads the active version's time triggers and fires what is due now (the node's clock). */
+  syncTimeTriggers(workflowId: string): Promise<TimeTriggerSyncReply>;
 }
 
 /** A tag as the permit manager knows it. */

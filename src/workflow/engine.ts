@@ -36,6 +36,8 @@ import { tagPermitInfoReply, tagPermitsReply, type PermitMessage } from './permi
 import { queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
 import { isRetryable } from '../retry/index.js';
+import { activeHasTimeTriggers, syncAllTimeTriggers, syncTimeTriggers, syncTimeTriggersLogged, timeTriggerInfo } from './time-trigger-sync.js';
+import type { TimeTriggerSyncReply, TimeTriggersReply } from './time-trigger-messages.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
 export interface InstanceIndex {
@@ -102,7 +104,9 @@ export class Engine implements EngineApi {
     const next = req.properties.runStrategy;
     const changed = before !== undefined && (before.rule !== next.rule || before.workflowConcurrency !== next.workflowConcurrency);
     if (changed) await this.askQueue(id, { type: 'Strategy', runStrategy: next, check: true });
+    const hadTimeTriggers = await activeHasTimeTriggers(this.d.definitions, id);
     const info = await this.d.definitions.create(input);
+    if (hadTimeTriggers || (info.isActive && req.workflow.timeTriggers.length > 0)) await this.afterTimeTriggerChange(id);
     if (changed) {
       this.askQueue(id, { type: 'Strategy', runStrategy: next }).catch((err: unknown) =>
         this.log.warn({ err, workflowId: id }, 'queue owner not told of the new run strategy; the next start carries it'),
@@ -119,12 +123,37 @@ export class Engine implements EngineApi {
     return this.d.definitions.list();
   }
 
-  activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo> {
-    return this.d.definitions.activate(workflowId, version);
+  async activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo> {
+    const hadTimeTriggers = await activeHasTimeTriggers(this.d.definitions, workflowId);
+    const info = await this.d.definitions.activate(workflowId, version);
+    if (hadTimeTriggers || info.definition.workflow.timeTriggers.length > 0) await this.afterTimeTriggerChange(workflowId);
+    return info;
   }
 
-  deleteWorkflow(workflowId: string): Promise<void> {
-    return this.d.definitions.delete(workflowId);
+  async deleteWorkflow(workflowId: string): Promise<void> {
+    const hadTimeTriggers = await activeHasTimeTriggers(this.d.definitions, workflowId);
+    await this.d.definitions.delete(workflowId);
+    if (hadTimeTriggers) await this.afterTimeTriggerChange(workflowId);
+  }
+
+  /** After a KV write that may change a workflow's time triggers (time-trigger-sync.ts); failures are logged. */
+  private afterTimeTriggerChange(workflowId: string): Promise<void> {
+    return syncTimeTriggersLogged(this.d.transport, workflowId, this.d.requestTimeoutMs, this.log);
+  }
+
+  getTimeTriggers(workflowId: string, upcoming?: number): Promise<TimeTriggersReply> {
+    if (!workflowId) throw new ValidationError('workflow_id', 'is required');
+    return timeTriggerInfo(this.d.transport, workflowId, upcoming, this.d.requestTimeoutMs);
+  }
+
+  /** At node start: Sync every workflow whose active version has time triggers (failures logged); how many. */
+  syncAllTimeTriggers(): Promise<number> {
+    return syncAllTimeTriggers(this.d.definitions, this.d.transport, this.d.requestTimeoutMs, this.log);
+  }
+
+  syncTimeTriggers(workflowId: string): Promise<TimeTriggerSyncReply> {
+    if (!workflowId) throw new ValidationError('workflow_id', 'is required');
+    return syncTimeTriggers(this.d.transport, workflowId, this.d.requestTimeoutMs);
   }
 
   /**

@@ -23,6 +23,8 @@ import { QUEUE_KEY_PREFIX } from '../core/queue/model.js';
 import { parseQueueMessage, type QueueMessage } from './queue-messages.js';
 import { PERMITS_HOT_TOPIC, PERMITS_KEY_PREFIX } from '../core/permits/model.js';
 import { hotReply, parsePermitMessage, type PermitMessage } from './permit-messages.js';
+import { TIME_TRIGGER_KEY_PREFIX } from '../core/signals/model.js';
+import { parseTimeTriggerMessage, type TimeTriggerMessage } from './time-trigger-messages.js';
 import type { StepActionKind } from '../core/instance/events.js';
 
 /** How a parent's restart re-runs an existing child (StartMessage.restart). */
@@ -183,7 +185,7 @@ export function parseInstanceMessage(body: unknown): InstanceMessage {
  * instance messages, and a Start must name the instance `to` is the key of (else it would
  * create an instance under another's key, possibly in the wrong partition).
  */
-export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage {
+export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage | TimeTriggerMessage {
   if (to.length === 0 || to.length > ID_MAX_CHARS) throw new InvalidMessageError('actor message', 'to', `must be 1..${ID_MAX_CHARS} chars, got ${to.length}`);
   if (to.startsWith(PARTITION_ADDRESS_PREFIX)) {
     const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
@@ -202,9 +204,10 @@ export function parseActorMessage(to: string, body: unknown): InstanceMessage | 
 }
 
 /** Service actor kinds' message checks by key prefix (service-actor.ts): one line per kind. */
-const SERVICE_MESSAGES: ReadonlyArray<readonly [prefix: string, parse: (body: unknown) => QueueMessage | PermitMessage]> = [
+const SERVICE_MESSAGES: ReadonlyArray<readonly [prefix: string, parse: (body: unknown) => QueueMessage | PermitMessage | TimeTriggerMessage]> = [
   [QUEUE_KEY_PREFIX, parseQueueMessage],
   [PERMITS_KEY_PREFIX, parsePermitMessage],
+  [TIME_TRIGGER_KEY_PREFIX, parseTimeTriggerMessage],
 ];
 
 /** Instance topics (`instanceTopic(key)`) carry InstanceChange; the protocol's topics their own. */
