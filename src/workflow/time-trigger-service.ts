@@ -88,6 +88,8 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
   const timers = new WeakMap<ServiceContext, ReturnType<typeof setTimeout>>();
   const latest = new WeakMap<ServiceContext, CronState>();
   const inflight = new WeakMap<ServiceContext, Set<string>>();
+  /** Per actor incarnation: the start rounds still sending (a Sync answers once they are done). */
+  const rounds = new WeakMap<ServiceContext, Set<Promise<number>>>();
 
   /** What the workflow's definitions say the subscription should be now. */
   const desired = async (workflowId: string): Promise<Desired> => {
@@ -158,8 +160,19 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
     trigger: { kind: 'TIME', triggerUuid: f.triggerUuid, triggerTimeMs: f.fireMs, timezone: f.timezone },
   });
 
+  /** Sends `fires` in order (sendAll), tracked until done. */
+  const start = (ctx: ServiceContext, fires: CronFire[]): Promise<number> => {
+    let mine = rounds.get(ctx);
+    if (!mine) rounds.set(ctx, (mine = new Set()));
+    const p = sendAll(ctx, fires);
+    mine.add(p);
+    const done = () => mine.delete(p);
+    p.then(done, done);
+    return p;
+  };
+
   /** Sends `fires` in order; acknowledges each batch; stops at a transient failure (the next tick resends). */
-  const start = async (ctx: ServiceContext, fires: CronFire[]): Promise<number> => {
+  const sendAll = async (ctx: ServiceContext, fires: CronFire[]): Promise<number> => {
     let busy = inflight.get(ctx);
     if (!busy) inflight.set(ctx, (busy = new Set()));
     const mine = fires.filter((f) => !busy.has(f.requestId));
@@ -295,7 +308,8 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
           const busy = inflight.get(ctx);
           const stale = s.pending.filter((f) => !busy?.has(f.requestId));
           const retried = stale.length > 0 ? start(ctx, stale) : Promise.resolve(0);
-          return Promise.allSettled([...out.results, retried]).then((): TimeTriggerSyncReply => {
+          // answer once every start due by now was answered (this round's, and any still sending)
+          return Promise.allSettled([...out.results, retried, ...(rounds.get(ctx) ?? [])]).then((): TimeTriggerSyncReply => {
             arm(ctx, fired >= maxPerRound ? 0 : undefined);
             return { subscribed: s.sub !== undefined, fired };
           });
