@@ -10,6 +10,7 @@ import { runCommand } from './run.js';
 import { breakpointCommand, bypassCommand, pausedCommand, resumeCommand, skipCommand } from './step-commands.js';
 import { configCommand } from './config-command.js';
 import { tagPermitCommand } from './tag-permit-commands.js';
+import { triggersCommand } from './trigger-commands.js';
 import { nodeCommand, workerCommand } from './cluster-commands.js';
 import { activateCommand, definitionCommand, pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
 
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   resumeCommand,
   putOutputsCommand,
   tagPermitCommand,
+  triggersCommand,
   clusterCommand,
   nodeCommand,
   workerCommand,

@@ -16,6 +16,8 @@ import { channelCredentials, type ClientTlsOptions } from './tls.js';
 import { clusterInfoFromProto } from './cluster-service.js';
 import { tagPermitFromProto } from './tag-permit-service.js';
 import { TagPermitServiceClient } from '../gen/maestro/v1/permits.js';
+import { TriggerServiceClient } from '../gen/maestro/v1/triggers.js';
+import { triggersFromProto, type WorkflowTriggers } from './trigger-service.js';
 import { TerminateAction, WorkflowStatus as PbWorkflowStatus, type InstanceChange as PbInstanceChange } from '../gen/maestro/v1/instance.js';
 import { formatToProto, restartPolicyToProto, workflowStatuses } from './enums.js';
 import { ControlError, fromServiceError } from './errors.js';
@@ -94,6 +96,10 @@ export interface ControlClient {
   getTagPermit(tag: string): Promise<TagPermit>;
   deleteTagPermit(tag: string): Promise<TagPermit>;
   listTagPermits(): Promise<TagPermit[]>;
+  /** TriggerService (§9-10): a workflow's time triggers (jitter, watermark, next `upcoming` fires) and signal triggers. */
+  getTriggers(workflowId: string, upcoming?: number): Promise<WorkflowTriggers>;
+  /** Re-reads the active version's time triggers and starts the fires due now. */
+  syncTimeTriggers(workflowId: string): Promise<{ subscribed: boolean; fired: number }>;
   /** grpc.health.v1 Check; '' asks about the server as a whole. */
   checkHealth(service?: string): Promise<HealthStatus>;
   close(): void;
@@ -125,6 +131,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
   const cluster = new ClusterServiceClient(address, creds, { channelOverride: channel, interceptors });
   const steps = new StepServiceClient(address, creds, { channelOverride: channel, interceptors });
   const permits = new TagPermitServiceClient(address, creds, { channelOverride: channel, interceptors });
+  const triggers = new TriggerServiceClient(address, creds, { channelOverride: channel, interceptors });
 
   function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
@@ -289,6 +296,13 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     },
     async listTagPermits() {
       return (await call(permits, permits.listTagPermits, {})).permits.map(tagPermitFromProto);
+    },
+    async getTriggers(workflowId, upcoming) {
+      return triggersFromProto(await call(triggers, triggers.getTriggers, upcoming === undefined ? { workflowId } : { workflowId, upcoming }));
+    },
+    async syncTimeTriggers(workflowId) {
+      const res = await call(triggers, triggers.syncTimeTriggers, { workflowId });
+      return { subscribed: res.subscribed, fired: Number(res.fired) };
     },
     async checkHealth(service = '') {
       const Health = await healthClientConstructor();

@@ -141,8 +141,10 @@ export class Engine implements EngineApi {
     return syncTimeTriggersLogged(this.d.transport, workflowId, this.d.requestTimeoutMs, this.log);
   }
 
-  getTimeTriggers(workflowId: string, upcoming?: number): Promise<TimeTriggersReply> {
+  /** NOT_FOUND for a workflow that does not exist (or was deleted): no trigger actor is created for it. */
+  async getTimeTriggers(workflowId: string, upcoming?: number): Promise<TimeTriggersReply> {
     if (!workflowId) throw new ValidationError('workflow_id', 'is required');
+    await this.d.definitions.header(workflowId);
     return timeTriggerInfo(this.d.transport, workflowId, upcoming, this.d.requestTimeoutMs);
   }
 
@@ -151,8 +153,9 @@ export class Engine implements EngineApi {
     return syncAllTimeTriggers(this.d.definitions, this.d.transport, this.d.requestTimeoutMs, this.log);
   }
 
-  syncTimeTriggers(workflowId: string): Promise<TimeTriggerSyncReply> {
+  async syncTimeTriggers(workflowId: string): Promise<TimeTriggerSyncReply> {
     if (!workflowId) throw new ValidationError('workflow_id', 'is required');
+    await this.d.definitions.header(workflowId);
     return syncTimeTriggers(this.d.transport, workflowId, this.d.requestTimeoutMs);
   }
 

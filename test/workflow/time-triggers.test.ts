@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
 import { partitionOf } from '../../src/core/partition.js';
 import { queueKeyOf, type QueueState } from '../../src/core/queue/model.js';
-import { timeFireRequestId } from '../../src/core/triggers/index.js';
+import { timeFireRequestId, type CronState } from '../../src/core/triggers/index.js';
+import { timeTriggerKeyOf } from '../../src/core/signals/model.js';
+import { NotFoundError } from '../../src/core/errors.js';
 import { Holds } from '../fixtures/test-runtimes.js';
 
 const MIN = 60_000;
@@ -135,17 +137,21 @@ test('time_trigger_disabled: nothing fires; re-enabled, it subscribes anew with 
   t.is((await instances(node, 'tt-off')).length, 1, 'only 00:12, nothing from the disabled period');
 });
 
-test('deleting the workflow ends the subscription; a bad Sync target answers, nothing fires', async (t) => {
+test('deleting the workflow ends the subscription; the API then answers NOT_FOUND and creates no actor', async (t) => {
   const clock = { ms: T0 };
   const node = await start(t, clock);
   await node.api.createWorkflow(workflow('tt-del'));
   await node.api.deleteWorkflow('tt-del');
+  const key = timeTriggerKeyOf('tt-del');
+  const state = node.partitions.host(partitionOf(key, 4))!.serviceState(key) as CronState;
+  t.is(state.sub, undefined);
+  t.is(state.ended?.reason, 'workflow not found');
   clock.ms = T0 + 10 * MIN;
-  const info = await node.api.getTimeTriggers('tt-del');
-  t.false(info.subscribed);
-  t.is(info.reason, 'workflow not found');
-  t.deepEqual(await node.api.syncTimeTriggers('tt-del'), { subscribed: false, fired: 0 });
-  t.deepEqual(await node.api.syncTimeTriggers('never-existed'), { subscribed: false, fired: 0 });
+  await t.throwsAsync(node.api.getTimeTriggers('tt-del'), { instanceOf: NotFoundError });
+  await t.throwsAsync(node.api.syncTimeTriggers('never-existed'), { instanceOf: NotFoundError });
+  const never = timeTriggerKeyOf('never-existed');
+  t.is(node.partitions.host(partitionOf(never, 4))!.serviceState(never), undefined);
+  t.is((await instances(node, 'tt-del')).length, 0);
 });
 
 test('two triggers at the same minute give two runs', async (t) => {
