@@ -3,8 +3,9 @@
  * `~cron/<id>`), with their wire schemas. What each answers:
  * - Sync: re-read the workflow's active version (subscribe, keep, or end the subscription),
  *   then fire whatever is due; sent after a definition change, at node start, after a takeover.
- *   Answers TimeTriggerSyncReply once the starts of this round were answered by the queue.
- * - Tick: the same (the actor's own timer sends it; a test driving a fake clock may too).
+ *   Answers TimeTriggerSyncReply once every start due by now was answered by the queue.
+ * - Tick: the same, but a failure to read the definitions is logged and retried (the actor's
+ *   own timer sends it, and the actor after a takeover; a test driving a fake clock may too).
  * - TimeTriggerInfo: the triggers with their jitter, watermark and next `upcoming` fires
  *   (default 5, at most 100); answers TimeTriggersReply.
  */

@@ -88,6 +88,8 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
   const timers = new WeakMap<ServiceContext, ReturnType<typeof setTimeout>>();
   const latest = new WeakMap<ServiceContext, CronState>();
   const inflight = new WeakMap<ServiceContext, Set<string>>();
+  /** Actor incarnations whose last Tick could not read the definitions: the next waits at least retryMs. */
+  const backoff = new WeakSet<ServiceContext>();
   /** Per actor incarnation: the start rounds still sending (a Sync answers once they are done). */
   const rounds = new WeakMap<ServiceContext, Set<Promise<number>>>();
 
@@ -208,7 +210,7 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
   };
 
   /** (Re)arms the actor's timer from the latest state: `soon` when a round was capped or starts wait to be resent. */
-  const arm = (ctx: ServiceContext, soon?: number): void => {
+  const arm = (ctx: ServiceContext, soon?: number, atLeast = 0): void => {
     const old = timers.get(ctx);
     if (old !== undefined) clearTimeout(old);
     timers.delete(ctx);
@@ -220,6 +222,7 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
     }
     if (s && s.pending.length > 0) delay = Math.min(delay ?? Infinity, retryMs);
     if (delay === undefined || delay === Infinity) return;
+    delay = Math.max(delay, atLeast);
     const t = setTimeout(() => {
       timers.delete(ctx);
       ctx.post({ type: 'Tick' } satisfies Msg).catch((err: unknown) => ctx.log.debug({ err, key: ctx.key }, 'time trigger timer stopped (the actor moved)'));
@@ -279,8 +282,17 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
     async toEvents(ctx, s, msg): Promise<CronEvent[]> {
       switch (msg.type) {
         case 'Sync':
-        case 'Tick':
           return plan(ctx, s);
+        case 'Tick':
+          // the timer's own message: a failure (definitions unreadable) is logged and retried
+          // after retryMs, never a reason for the subscription to stop ticking
+          try {
+            return await plan(ctx, s);
+          } catch (err) {
+            ctx.log.warn({ err, key: ctx.key }, 'time trigger tick failed; retried');
+            backoff.add(ctx);
+            return [];
+          }
         case 'Ack': {
           const pending = new Set(s.pending.map((f) => f.requestId));
           const ids = msg.requestIds.filter((id) => pending.has(id));
@@ -294,8 +306,8 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
       switch (f.f) {
         case 'start':
           return start(ctx, f.fires);
-        case 'sync':
-          return ctx.post({ type: 'Sync' } satisfies Msg);
+        case 'sync': // as a Tick: a failure after a takeover is retried, not lost
+          return ctx.post({ type: 'Tick' } satisfies Msg);
       }
     },
     reply(ctx, s, msg, out) {
@@ -310,7 +322,8 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
           const retried = stale.length > 0 ? start(ctx, stale) : Promise.resolve(0);
           // answer once every start due by now was answered (this round's, and any still sending)
           return Promise.allSettled([...out.results, retried, ...(rounds.get(ctx) ?? [])]).then((): TimeTriggerSyncReply => {
-            arm(ctx, fired >= maxPerRound ? 0 : undefined);
+            const failed = backoff.delete(ctx);
+            arm(ctx, fired >= maxPerRound ? 0 : undefined, failed ? retryMs : 0);
             return { subscribed: s.sub !== undefined, fired };
           });
         }

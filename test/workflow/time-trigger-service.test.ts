@@ -100,4 +100,19 @@ test('a start the queue cannot take stays pending; after a crash the next incarn
   t.deepEqual(await third.handle({ type: 'Sync' }), { subscribed: true, fired: 1 });
   t.deepEqual(third.state.pending, []);
   t.true(records.some((r) => /refused by the queue owner/.test(r.message)));
+
+  // the definitions cannot be read: a Sync (someone asked) fails; a Tick (the timer) is logged, not lost
+  const broken = Object.create(definitions, {
+    header: {
+      value: async () => {
+        throw new MaestroError('unavailable', 'kv down');
+      },
+    },
+  }) as DefinitionRegistry;
+  const flaky = timeTriggerServiceKind({ definitions: broken, requestTimeoutMs: 1000 });
+  const fourth = incarnation(structuredClone(third.state), flaky, refused.transport, clock, records);
+  await t.throwsAsync(fourth.handle({ type: 'Sync' }), { message: /kv down/ });
+  t.deepEqual(await fourth.handle({ type: 'Tick' }), { subscribed: true, fired: 0 });
+  t.true(records.some((r) => /tick failed; retried/.test(r.message)));
+  t.deepEqual(fourth.state, third.state, 'nothing journaled');
 });
