@@ -164,3 +164,28 @@ test('two triggers at the same minute give two runs', async (t) => {
   t.is(await drain(node, 'tt-two'), 3);
   t.is((await instances(node, 'tt-two')).length, 3);
 });
+
+test("the actor's own timer fires without any Sync (a clock running at real speed, set in 2030)", async (t) => {
+  const base = Date.UTC(2030, 0, 1, 0, 0, 0, 500);
+  const real0 = Date.now();
+  // a Quartz cron limited to a year is exempt from the 2-minute rule: every second of 2030
+  const runs: string[] = [];
+  let wake: () => void = () => {};
+  const two = new Promise<void>((resolve) => (wake = resolve));
+  const ping = {
+    type: 'Ping',
+    run: async (task: { instanceKey: string }) => {
+      runs.push(task.instanceKey);
+      if (runs.length === 2) wake();
+      return { status: 'SUCCEEDED' as const };
+    },
+  };
+  const node = await createEmbeddedNode({ partitions: 4, now: () => base + (Date.now() - real0), logLevel: 'warn', extraRuntimes: [ping as never] });
+  t.teardown(() => node.close());
+  await node.api.createWorkflow(workflow('tt-timer', { cron: '* * * * * ? 2030', step: 'Ping' }));
+  const alive = setInterval(() => {}, 1000); // the actor's timers are unref'd (they never hold a process open)
+  t.teardown(() => clearInterval(alive));
+  await two; // the timer ticks at each next fire; no Sync from the test
+  t.deepEqual(runs.slice(0, 2), ['tt-timer/1', 'tt-timer/2']);
+  t.is((await node.api.getInstance('tt-timer', 1)).initiator, 'TIME');
+});
