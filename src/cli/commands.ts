@@ -11,6 +11,7 @@ import { breakpointCommand, bypassCommand, pausedCommand, resumeCommand, skipCom
 import { configCommand } from './config-command.js';
 import { tagPermitCommand } from './tag-permit-commands.js';
 import { signalCommand, signalsCommand } from './signal-commands.js';
+import { triggersCommand } from './trigger-commands.js';
 import { nodeCommand, workerCommand } from './cluster-commands.js';
 import { activateCommand, definitionCommand, pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
 
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   tagPermitCommand,
   signalCommand,
   signalsCommand,
+  triggersCommand,
   clusterCommand,
   nodeCommand,
   workerCommand,

@@ -20,6 +20,8 @@ import { SignalServiceClient } from '../gen/maestro/v1/signals.js';
 import { readSignalParams } from '../core/signals/encode.js';
 import { signalInstanceFromProto, signalParamsToProto } from './signal-service.js';
 import type { ListSignalsReply, SignalInstance, SignalRequest } from '../core/signals/model.js';
+import { TriggerServiceClient } from '../gen/maestro/v1/triggers.js';
+import { triggersFromProto, type WorkflowTriggers } from './trigger-service.js';
 import { TerminateAction, WorkflowStatus as PbWorkflowStatus, type InstanceChange as PbInstanceChange } from '../gen/maestro/v1/instance.js';
 import { formatToProto, restartPolicyToProto, workflowStatuses } from './enums.js';
 import { ControlError, fromServiceError } from './errors.js';
@@ -102,6 +104,10 @@ export interface ControlClient {
   sendSignal(name: string, signal: SignalRequest): Promise<SignalInstance>;
   getSignal(name: string, seqId?: number): Promise<SignalInstance>;
   listSignals(name: string, afterSeq?: number, limit?: number): Promise<ListSignalsReply>;
+  /** TriggerService (§9-10): a workflow's time triggers (jitter, watermark, next `upcoming` fires) and signal triggers. */
+  getTriggers(workflowId: string, upcoming?: number): Promise<WorkflowTriggers>;
+  /** Re-reads the active version's time triggers and starts the fires due now. */
+  syncTimeTriggers(workflowId: string): Promise<{ subscribed: boolean; fired: number }>;
   /** grpc.health.v1 Check; '' asks about the server as a whole. */
   checkHealth(service?: string): Promise<HealthStatus>;
   close(): void;
@@ -134,6 +140,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
   const steps = new StepServiceClient(address, creds, { channelOverride: channel, interceptors });
   const permits = new TagPermitServiceClient(address, creds, { channelOverride: channel, interceptors });
   const signals = new SignalServiceClient(address, creds, { channelOverride: channel, interceptors });
+  const triggers = new TriggerServiceClient(address, creds, { channelOverride: channel, interceptors });
 
   function call<Req, Res>(client: grpc.Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
     return new Promise((resolve, reject) => {
@@ -309,6 +316,13 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     async listSignals(name, afterSeq, limit) {
       const res = await call(signals, signals.listSignals, { name, afterSeq: afterSeq ?? 0, limit: limit ?? 0 });
       return { instances: res.instances.map(signalInstanceFromProto), latestSeq: Number(res.latestSeq) };
+    },
+    async getTriggers(workflowId, upcoming) {
+      return triggersFromProto(await call(triggers, triggers.getTriggers, upcoming === undefined ? { workflowId } : { workflowId, upcoming }));
+    },
+    async syncTimeTriggers(workflowId) {
+      const res = await call(triggers, triggers.syncTimeTriggers, { workflowId });
+      return { subscribed: res.subscribed, fired: Number(res.fired) };
     },
     async checkHealth(service = '') {
       const Health = await healthClientConstructor();

@@ -30,6 +30,8 @@ import { TAG_PERMIT_SERVICE, tagPermitService } from './tag-permit-service.js';
 import { TagPermitServiceService } from '../gen/maestro/v1/permits.js';
 import { SIGNAL_SERVICE, signalService } from './signal-service.js';
 import { SignalServiceService } from '../gen/maestro/v1/signals.js';
+import { TRIGGER_SERVICE, triggerService } from './trigger-service.js';
+import { TriggerServiceService } from '../gen/maestro/v1/triggers.js';
 import { StepServiceService } from '../gen/maestro/v1/actions.js';
 import { WatchRegistry } from './watch.js';
 import { workflowService } from './workflow-service.js';
@@ -117,7 +119,8 @@ export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): 
   server.addService(StepServiceService, stepService(api, log));
   server.addService(TagPermitServiceService, tagPermitService(api, log));
   server.addService(SignalServiceService, signalService(api, log));
-  const names = [WORKFLOW_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, TAG_PERMIT_SERVICE, SIGNAL_SERVICE];
+  server.addService(TriggerServiceService, triggerService(api, log));
+  const names = [WORKFLOW_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, TAG_PERMIT_SERVICE, SIGNAL_SERVICE, TRIGGER_SERVICE];
   if (hasClusterInfo(api)) {
     server.addService(ClusterServiceService, clusterService(api, log));
     names.push(CLUSTER_SERVICE);

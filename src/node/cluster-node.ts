@@ -143,6 +143,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   await step(() => manager!.start());
   log.info({ grpcAddress, partitions: config.partitions }, 'node joined the cluster');
   void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)
+  // workflows whose time triggers no actor has journaled yet (a Sync lost with a crashed node)
+  engine.syncAllTimeTriggers().catch((err: unknown) => log.warn({ err }, 'time triggers not synced at start'));
   const mgr = manager;
   let stopping: Promise<void> | undefined;
   const stop = (graceful: boolean, timeoutMs: number): Promise<void> => {

@@ -61,6 +61,8 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
   void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)
   log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
+  // workflows whose time triggers no actor has journaled yet (a Sync lost with a crash)
+  engine.syncAllTimeTriggers().catch((err: unknown) => log.warn({ err }, 'time triggers not synced at start'));
   const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
   let closed = false;

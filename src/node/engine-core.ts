@@ -23,6 +23,7 @@ import { permitServiceKind } from '../workflow/permit-service.js';
 import { signalTriggerServiceKind } from '../workflow/signal-trigger-service.js';
 import { signalServiceKind } from '../workflow/signal-service.js';
 import type { SignalInstance } from '../core/signals/model.js';
+import { timeTriggerServiceKind } from '../workflow/time-trigger-service.js';
 import { PermitCache } from '../workflow/permit-cache.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import { PartitionIndex } from '../workflow/partition-index.js';
@@ -109,6 +110,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
         permitServiceKind({ requestTimeoutMs: config.requestTimeoutMs, reconcileMs: config.permitReconcileMs }),
         signalTriggerServiceKind({ definitions, expressions: sel, requestTimeoutMs: config.requestTimeoutMs }),
         signalServiceKind({ requestTimeoutMs: config.requestTimeoutMs, publish: d.publishSignal }),
+        timeTriggerServiceKind({ definitions, requestTimeoutMs: config.requestTimeoutMs }),
       ],
       tagPermits: config.tagPermits,
     },

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { Id, Int, PlainMap } from '../protocol/wire.js';
 import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
+import { TriggerInfoSchema } from './trigger-schemas.js';
 
 const NameList = Type.Array(Id(), { maxItems: 1000 });
 
@@ -36,6 +37,8 @@ export const EntryStartFields = {
   depth: Type.Optional(Int(0)),
   correlationId: Type.Optional(Id()),
   instanceStepConcurrency: Type.Optional(Int(1)),
+  /** A time- or signal-triggered start: what fired it. */
+  trigger: Type.Optional(TriggerInfoSchema),
 };
 
 export const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')]);

@@ -67,6 +67,8 @@ export interface PausedAttempt {
   pausedAtMs: number;
 }
 
+import type { TimeTriggerSyncReply, TimeTriggersReply } from './time-trigger-messages.js';
+
 export interface EngineApi {
   createWorkflow(text: string, format?: DefinitionFormat): Promise<WorkflowVersionInfo>;
   /** What a valid definition will still fail at when it runs here (step types with no runtime, nested templates). */
@@ -120,6 +122,10 @@ export interface EngineApi {
   getSignal(name: string, seqId?: number): Promise<SignalInstance>;
   /** Instances of a signal with seq > afterSeq, oldest first, at most `limit` (default 100, max 1000). */
   listSignals(name: string, afterSeq?: number, limit?: number): Promise<ListSignalsReply>;
+  /** Time triggers (§10): definitions, timezone, jitter, watermark and the next `upcoming` fires (default 5). */
+  getTimeTriggers(workflowId: string, upcoming?: number): Promise<TimeTriggersReply>;
+  /** Re-reads the active version's time triggers and fires what is due now (the node's clock). */
+  syncTimeTriggers(workflowId: string): Promise<TimeTriggerSyncReply>;
 }
 
 /** A tag as the permit manager knows it. */

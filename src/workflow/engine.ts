@@ -41,6 +41,8 @@ import { announceReply, LIST_SIGNALS_MAX, listSignalsReply, signalInstanceReply 
 import { hasActiveSignalTriggers } from './signal-trigger-service.js';
 import { signalTriggersReply, type SignalTriggerMessage, type SignalTriggersReply } from './signal-trigger-messages.js';
 import { isRetryable } from '../retry/index.js';
+import { activeHasTimeTriggers, syncAllTimeTriggers, syncTimeTriggers, syncTimeTriggersLogged, timeTriggerInfo } from './time-trigger-sync.js';
+import type { TimeTriggerSyncReply, TimeTriggersReply } from './time-trigger-messages.js';
 
 /** Where list-instances looks: the local partition hosts, or every node of a cluster. */
 export interface InstanceIndex {
@@ -108,8 +110,10 @@ export class Engine implements EngineApi {
     const changed = before !== undefined && (before.rule !== next.rule || before.workflowConcurrency !== next.workflowConcurrency);
     if (changed) await this.askQueue(id, { type: 'Strategy', runStrategy: next, check: true });
     const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, id);
+    const hadTimeTriggers = await activeHasTimeTriggers(this.d.definitions, id);
     const info = await this.d.definitions.create(input);
     if (hadSignalTriggers || (info.isActive && req.workflow.signalTriggers.length > 0)) await this.syncSignalTriggers(id);
+    if (hadTimeTriggers || (info.isActive && req.workflow.timeTriggers.length > 0)) await this.afterTimeTriggerChange(id);
     if (changed) {
       this.askQueue(id, { type: 'Strategy', runStrategy: next }).catch((err: unknown) =>
         this.log.warn({ err, workflowId: id }, 'queue owner not told of the new run strategy; the next start carries it'),
@@ -128,15 +132,42 @@ export class Engine implements EngineApi {
 
   async activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo> {
     const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, workflowId);
+    const hadTimeTriggers = await activeHasTimeTriggers(this.d.definitions, workflowId);
     const info = await this.d.definitions.activate(workflowId, version);
     if (hadSignalTriggers || info.definition.workflow.signalTriggers.length > 0) await this.syncSignalTriggers(workflowId);
+    if (hadTimeTriggers || info.definition.workflow.timeTriggers.length > 0) await this.afterTimeTriggerChange(workflowId);
     return info;
   }
 
   async deleteWorkflow(workflowId: string): Promise<void> {
     const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, workflowId);
+    const hadTimeTriggers = await activeHasTimeTriggers(this.d.definitions, workflowId);
     await this.d.definitions.delete(workflowId);
     if (hadSignalTriggers) await this.syncSignalTriggers(workflowId);
+    if (hadTimeTriggers) await this.afterTimeTriggerChange(workflowId);
+  }
+
+  /** After a KV write that may change a workflow's time triggers (time-trigger-sync.ts); failures are logged. */
+  private afterTimeTriggerChange(workflowId: string): Promise<void> {
+    return syncTimeTriggersLogged(this.d.transport, workflowId, this.d.requestTimeoutMs, this.log);
+  }
+
+  /** NOT_FOUND for a workflow that does not exist (or was deleted): no trigger actor is created for it. */
+  async getTimeTriggers(workflowId: string, upcoming?: number): Promise<TimeTriggersReply> {
+    if (!workflowId) throw new ValidationError('workflow_id', 'is required');
+    await this.d.definitions.header(workflowId);
+    return timeTriggerInfo(this.d.transport, workflowId, upcoming, this.d.requestTimeoutMs);
+  }
+
+  /** At node start: Sync every workflow whose active version has time triggers (failures logged); how many. */
+  syncAllTimeTriggers(): Promise<number> {
+    return syncAllTimeTriggers(this.d.definitions, this.d.transport, this.d.requestTimeoutMs, this.log);
+  }
+
+  async syncTimeTriggers(workflowId: string): Promise<TimeTriggerSyncReply> {
+    if (!workflowId) throw new ValidationError('workflow_id', 'is required');
+    await this.d.definitions.header(workflowId);
+    return syncTimeTriggers(this.d.transport, workflowId, this.d.requestTimeoutMs);
   }
 
   /**

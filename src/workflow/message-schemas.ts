@@ -25,7 +25,8 @@ import { parseSignalTriggerMessage, type SignalTriggerMessage } from './signal-t
 import { PERMITS_HOT_TOPIC, PERMITS_KEY_PREFIX } from '../core/permits/model.js';
 import { hotReply, parsePermitMessage, type PermitMessage } from './permit-messages.js';
 import { parseSignalMessage } from './signal-messages.js';
-import { SIGNAL_KEY_PREFIX, SIGNAL_TRIGGER_KEY_PREFIX, type SignalStoreMessage } from '../core/signals/model.js';
+import { SIGNAL_KEY_PREFIX, SIGNAL_TRIGGER_KEY_PREFIX, TIME_TRIGGER_KEY_PREFIX, type SignalStoreMessage } from '../core/signals/model.js';
+import { parseTimeTriggerMessage, type TimeTriggerMessage } from './time-trigger-messages.js';
 import type { StepActionKind } from '../core/instance/events.js';
 import { SignalMatchedSchema } from './signal-messages.js';
 
@@ -197,7 +198,7 @@ export function parseInstanceMessage(body: unknown): InstanceMessage {
  * instance messages, and a Start must name the instance `to` is the key of (else it would
  * create an instance under another's key, possibly in the wrong partition).
  */
-export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage | SignalStoreMessage | SignalTriggerMessage {
+export function parseActorMessage(to: string, body: unknown): InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage | SignalStoreMessage | SignalTriggerMessage | TimeTriggerMessage {
   if (to.length === 0 || to.length > ID_MAX_CHARS) throw new InvalidMessageError('actor message', 'to', `must be 1..${ID_MAX_CHARS} chars, got ${to.length}`);
   if (to.startsWith(PARTITION_ADDRESS_PREFIX)) {
     const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
@@ -216,11 +217,12 @@ export function parseActorMessage(to: string, body: unknown): InstanceMessage | 
 }
 
 /** Service actor kinds' message checks by key prefix (service-actor.ts): one line per kind. */
-const SERVICE_MESSAGES: ReadonlyArray<readonly [prefix: string, parse: (body: unknown) => QueueMessage | PermitMessage | SignalStoreMessage | SignalTriggerMessage]> = [
+const SERVICE_MESSAGES: ReadonlyArray<readonly [prefix: string, parse: (body: unknown) => QueueMessage | PermitMessage | SignalStoreMessage | SignalTriggerMessage | TimeTriggerMessage]> = [
   [QUEUE_KEY_PREFIX, parseQueueMessage],
   [PERMITS_KEY_PREFIX, parsePermitMessage],
   [SIGNAL_KEY_PREFIX, parseSignalMessage],
   [SIGNAL_TRIGGER_KEY_PREFIX, parseSignalTriggerMessage],
+  [TIME_TRIGGER_KEY_PREFIX, parseTimeTriggerMessage],
 ];
 
 /** Instance topics (`instanceTopic(key)`) carry InstanceChange; the protocol's topics their own. */

@@ -76,6 +76,7 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
         if (msg.depth !== undefined) start.start.depth = msg.depth;
         if (msg.correlationId !== undefined) start.start.correlationId = msg.correlationId;
         if (msg.instanceStepConcurrency !== undefined) start.start.instanceStepConcurrency = msg.instanceStepConcurrency;
+        if (msg.trigger !== undefined) start.start.trigger = msg.trigger;
         return [start];
       }
       case 'Restart': {

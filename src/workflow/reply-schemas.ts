@@ -11,6 +11,7 @@ import { RUN_POLICIES, STEP_STATUSES, WORKFLOW_STATUSES } from '../core/status.j
 import { TASK_PARAMS_MAX_ENTRIES } from '../protocol/schemas.js';
 import { Id, Int, Ms, OneOf, PlainMap, Text, wire, type Agrees } from '../protocol/wire.js';
 import { MalformedReplyError } from './errors.js';
+import { TriggerInfoSchema } from './trigger-schemas.js';
 
 const AttemptViewSchema = Type.Object({
   attempt: Int(1),
@@ -134,6 +135,7 @@ const InstanceViewSchema = Type.Object({
   replayError: Type.Optional(Text()),
   rollup: RollupSchema,
   initiator: Id(),
+  trigger: Type.Optional(TriggerInfoSchema),
   parent: Type.Optional(ParentViewSchema),
   depth: Int(0),
   correlationId: Id(),

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { TAG_PERMIT_SERVICE } from '../../src/control/tag-permit-service.js';
 import { SIGNAL_SERVICE } from '../../src/control/signal-service.js';
+import { TRIGGER_SERVICE } from '../../src/control/trigger-service.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
@@ -59,7 +60,7 @@ test('reflection lists the maestro and health services and describes their files
 
   const listed = await reflect(address, { list_services: '*' });
   const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
-  t.deepEqual(names, [HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, SIGNAL_SERVICE, TAG_PERMIT_SERVICE, WORKFLOW_SERVICE].sort(), 'only the services served: no clusterInfo, no ClusterService');
+  t.deepEqual(names, [HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, SIGNAL_SERVICE, TAG_PERMIT_SERVICE, TRIGGER_SERVICE, WORKFLOW_SERVICE].sort(), 'only the services served: no clusterInfo, no ClusterService');
 
   const file = await reflect(address, { file_containing_symbol: 'maestro.v1.InstanceService' });
   const protos = file['file_descriptor_response']['file_descriptor_proto'] as Buffer[];
@@ -90,7 +91,7 @@ test('reflection lists ClusterService when the api has clusterInfo (the embedded
   const address = h.address;
   const listed = await reflect(address, { list_services: '*' });
   const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
-  t.deepEqual(names, [CLUSTER_SERVICE, HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, SIGNAL_SERVICE, TAG_PERMIT_SERVICE, WORKFLOW_SERVICE].sort());
+  t.deepEqual(names, [CLUSTER_SERVICE, HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, SIGNAL_SERVICE, TAG_PERMIT_SERVICE, TRIGGER_SERVICE, WORKFLOW_SERVICE].sort());
 
   const file = await reflect(address, { file_containing_symbol: CLUSTER_SERVICE });
   const text = Buffer.concat(file['file_descriptor_response']['file_descriptor_proto'] as Buffer[]).toString('latin1');

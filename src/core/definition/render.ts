@@ -166,7 +166,7 @@ function renderTag(t: Tag): Obj {
   return { ...obj(['name', t.name], ['namespace', t.namespace], ['permit', t.permit]), ...t.attributes };
 }
 
-function renderTimeTrigger(t: TimeTrigger): Obj {
+export function renderTimeTrigger(t: TimeTrigger): Obj {
   return {
     ...obj(
       ['type', t.type],
@@ -179,7 +179,7 @@ function renderTimeTrigger(t: TimeTrigger): Obj {
   };
 }
 
-function renderSignalTrigger(t: SignalTrigger): Obj {
+export function renderSignalTrigger(t: SignalTrigger): Obj {
   return obj(
     [
       'definitions',
