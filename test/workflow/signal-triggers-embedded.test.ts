@@ -15,6 +15,7 @@ import type { Engine } from '../../src/workflow/engine.js';
 import type { SignalTriggersReply } from '../../src/workflow/signal-trigger-messages.js';
 import { CONFORMANCE_DIR, conformanceMissing, testIf } from '../helpers/skip.js';
 import { testRuntimes } from '../fixtures/test-runtimes.js';
+import { waitForEnd } from '../helpers/wait.js';
 
 const t_ = testIf(conformanceMissing('samples'), { serial: true });
 const WF = 'sample-signal-trigger-wf';
@@ -55,6 +56,18 @@ t_('sample-signal-trigger-wf: one instance per matched pair, a duplicate signal 
     const view = await node.api.getInstance(WF, 1);
     t.is(view.initiator, 'SIGNAL');
     t.is(view.version, 1);
+    t.like(view.trigger, { kind: 'SIGNAL', signalIds: { signal_a: 1, signal_b: 1 }, params: { foo: 'bar' }, signalParams: { signal_a: A, signal_b: B } });
+
+    // job.1 waits on the two table signals; then its params read the trigger (§12.1)
+    const tables = { vtts_utc_dateint: '20500101', vtts_utc_hour: '00' };
+    await node.api.sendSignal('db/test/table1', { params: tables, payload: {} });
+    await node.api.sendSignal('db/test/table2', { params: tables, payload: {} });
+    const ended = await waitForEnd(node.api, WF, 1, 10_000);
+    t.is(ended.status, 'SUCCEEDED');
+    const job1 = ended.steps.find((s) => s.stepId === 'job.1')!.params;
+    t.is(job1['param1'], 'bar', "getFromSignal('foo'): the trigger's param");
+    t.is(job1['param2'], 123456, "getFromSignal('signal_a', 'watermark'): the matched signal's param");
+    t.is(job1['param3'], '20500101', "getFromSignalDependency('0', 'vtts_utc_dateint')");
 
     // the same signal_a again without a request id: a duplicate, stored once, fires nothing
     const again = await node.api.sendSignal('signal_a', { params: A, payload: { note: 'payload is not part of the dedup key' } });

@@ -72,7 +72,13 @@ test('a */2 trigger fires once per fire time: 3 fires after 6.5 minutes, TIME in
   t.deepEqual(r, { subscribed: true, fired: 3 });
   const list = await instances(node, 'tt-e2e');
   t.deepEqual(list.map((i) => i.instanceId), [1, 2, 3]);
-  for (const i of list) t.is((await node.api.getInstance('tt-e2e', i.instanceId)).initiator, 'TIME');
+  for (const [k, i] of list.entries()) {
+    const v = await node.api.getInstance('tt-e2e', i.instanceId);
+    t.is(v.initiator, 'TIME');
+    t.is(v.trigger?.kind === 'TIME' && v.trigger.triggerTimeMs, fire(2 * (k + 1)));
+    t.is(v.params['RUN_TS'], fire(2 * (k + 1)), 'RUN_TS is the scheduled fire time, not the start time');
+    t.is(v.params['WORKFLOW_CRON_TIMEZONE'], 'UTC');
+  }
 
   // what each start carried, as the queue owner holds it (RUN_TS comes from trigger.triggerTimeMs)
   const qk = queueKeyOf('tt-e2e');

@@ -341,7 +341,7 @@ export class Transition implements ExpressionEngine {
  * attempt would end up with a private hidden class (measured: ~10 maps and 2.5 KB per instance,
  * and megamorphic property access throughout the machine).
  */
-function cloneInstance(s: InstanceState, seq: number): InstanceState {
+export function cloneInstance(s: InstanceState, seq: number): InstanceState {
   const c: InstanceState = {
     workflowId: s.workflowId,
     instanceId: s.instanceId,
@@ -375,6 +375,8 @@ function cloneInstance(s: InstanceState, seq: number): InstanceState {
   if (s.carried !== undefined) c.carried = s.carried;
   if (s.skipSteps !== undefined) c.skipSteps = s.skipSteps;
   if (s.permits !== undefined) c.permits = s.permits;
+  if (s.trigger !== undefined) c.trigger = s.trigger;
+  if (s.firstTimeTriggerTimezone !== undefined) c.firstTimeTriggerTimezone = s.firstTimeTriggerTimezone;
   return c;
 }
 
