@@ -12,10 +12,13 @@ import { startClusterNode, type ClusterNode } from '../src/node/cluster-node.js'
 import { EtcdCluster } from '../src/cluster/etcd/index.js';
 import { Probe, chainDef, histogram, us } from './bench-probe.js';
 import { runLoopsBench } from './bench-loops.js';
+import { runSignalsBench } from './bench-signals.js';
+import { connect } from 'nats';
+import { signalSubjectOf } from '../src/core/signals/encode.js';
 
 const PARTITIONS = 64;
 
-export async function runClusterBench(opts: { quick: boolean; loopsOnly?: boolean }): Promise<void> {
+export async function runClusterBench(opts: { quick: boolean; loopsOnly?: boolean; signalsOnly?: boolean }): Promise<void> {
   if (!haveNats() || !haveEtcd()) {
     console.log('cluster: skipped (nats-server or etcd not installed; run scripts/install-servers.sh)');
     return;
@@ -47,6 +50,20 @@ export async function runClusterBench(opts: { quick: boolean; loopsOnly?: boolea
     const what = type === 'NoOp' ? 'NoOp steps (inline)' : 'dispatched no-op steps (executor)';
     console.log(`cluster ${label}: ${instances} instances x ${steps} ${what} = ${ran} steps in ${secs.toFixed(2)} s -> ${Math.round(ran / secs)} steps/s`);
   };
+  /** Signal figures on one node, announced by a plain NATS client (request/reply on maestro.signals.<name>). */
+  const signals = async (node: ClusterNode) => {
+    const nc = await connect({ servers: nats.urls, name: 'bench-announcer' });
+    try {
+      const announce = async (name: string, params: Record<string, number | string>) => {
+        const m = await nc.request(signalSubjectOf(name), new TextEncoder().encode(JSON.stringify({ params })), { timeout: 10_000 });
+        const reply = JSON.parse(new TextDecoder().decode(m.data)) as { error?: string };
+        if (reply.error) throw new Error(`signal ${name} refused: ${reply.error}`);
+      };
+      await runSignalsBench({ quick: opts.quick, label: 'cluster signals (1 node, JetStream R1, plain NATS request)', api: node.api, probe, announce });
+    } finally {
+      await nc.close();
+    }
+  };
   try {
     if (opts.loopsOnly) {
       for (let i = 0; i < 3; i++) await add();
@@ -54,6 +71,8 @@ export async function runClusterBench(opts: { quick: boolean; loopsOnly?: boolea
       return;
     }
     await add();
+    await signals(nodes[0]!);
+    if (opts.signalsOnly) return;
     // launch overhead and start overhead, 1 node
     const chainLen = 200;
     await nodes[0]!.api.createWorkflow(chainDef('cchain', chainLen));

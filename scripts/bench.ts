@@ -6,7 +6,8 @@
  *  - sustained steps/s over many concurrent instances (several rounds, checkpoints included), NoOp and dispatched;
  *  - dequeue latency of a SEQUENTIAL workflow (previous run's step done -> next run's step running), p50/p99;
  *  - SEL: a cached `params.get('x') + 1`, ns/op.
- * Options: --quick (smaller runs), --section embedded|queue|sel|loops|cluster, --fsync always|batch|never.
+ * Options: --quick (smaller runs), --section embedded|queue|sel|loops|signals|cluster, --fsync always|batch|never.
+ * Signal figures (section signals, embedded and 1-node cluster) from scripts/bench-signals.ts.
  * Cluster figures come from scripts/bench-cluster.ts when nats-server and etcd are installed;
  * foreach / subworkflow figures (section loops, embedded and 3-node cluster) from scripts/bench-loops.ts.
  */
@@ -181,7 +182,20 @@ if (want('loops')) {
     await rm(dir, { recursive: true, force: true });
   }
 }
-if (want('cluster') || args.section === 'loops') {
+if (want('signals')) {
+  const dir = await mkdtemp(join(tmpdir(), 'maestro-bench-signals-'));
+  const probe = new Probe();
+  const node = await createEmbeddedNode({ dataDir: dir, fsync: args.fsync as 'batch', extraRuntimes: [probe], logLevel: 'warn' });
+  try {
+    const { runSignalsBench } = await import('./bench-signals.js');
+    const announce = async (name: string, params: Record<string, number | string>) => void (await node.api.sendSignal(name, { params, payload: {} }));
+    await runSignalsBench({ quick, label: `embedded signals (file journal fsync=${args.fsync}, engine API)`, api: node.api, probe, announce });
+  } finally {
+    await node.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+if (want('cluster') || args.section === 'loops' || args.section === 'signals') {
   const { runClusterBench } = await import('./bench-cluster.js');
-  await runClusterBench({ quick, loopsOnly: args.section === 'loops' });
+  await runClusterBench({ quick, loopsOnly: args.section === 'loops', signalsOnly: args.section === 'signals' });
 }

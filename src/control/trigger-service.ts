@@ -1,8 +1,9 @@
 /**
  * maestro.v1.TriggerService over the EngineApi: a workflow's time triggers (subscription,
  * jitter, watermarks, next fires) and its signal triggers' definitions, and a Sync of its time
- * triggers. Signal trigger checkpoints are not reported yet (the signal-trigger actor owns them).
+ * triggers. Signal trigger checkpoints come from the workflow's signal-trigger actor (empty: not subscribed).
  */
+import { signalTriggerUuid } from '../workflow/signal-trigger-service.js';
 import type { EngineApi } from '../workflow/engine-api.js';
 import type { TimeTriggersReply, TimeTriggerSyncReply } from '../workflow/time-trigger-messages.js';
 import { MAX_UPCOMING_FIRES } from '../workflow/time-trigger-messages.js';
@@ -17,7 +18,7 @@ export const TRIGGER_SERVICE = 'maestro.v1.TriggerService';
 export interface SignalTriggerView {
   index: number;
   definitionJson: string;
-  /** Signal name -> seq consumed up to (empty until the signal-trigger actor reports them). */
+  /** Signal name -> seq consumed up to (empty when the trigger is not subscribed: inactive, disabled). */
   checkpoints: Record<string, number>;
 }
 
@@ -39,7 +40,9 @@ export async function workflowTriggers(api: EngineApi, workflowId: string, upcom
   let signal: SignalTriggerView[] = [];
   try {
     const def = await api.getWorkflow(workflowId);
-    signal = def.definition.workflow.signalTriggers.map((t, index) => ({ index, definitionJson: JSON.stringify(renderSignalTrigger(t)), checkpoints: {} }));
+    const defs = def.definition.workflow.signalTriggers;
+    const subscribed = defs.length > 0 ? new Map((await api.signalTriggers(workflowId)).triggers.map((s) => [s.uuid, s.checkpoints])) : new Map<string, Record<string, number>>();
+    signal = defs.map((t, index) => ({ index, definitionJson: JSON.stringify(renderSignalTrigger(t)), checkpoints: subscribed.get(signalTriggerUuid(t)) ?? {} }));
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
     if (time.triggers.length === 0) throw err; // neither kind: the workflow is unknown

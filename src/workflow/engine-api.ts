@@ -2,6 +2,7 @@
  * What the control plane (gRPC) and the CLI ask of an engine node. The embedded node and a
  * cluster node both implement it; on a cluster node, instance calls are forwarded to the owner.
  */
+import type { SignalTriggersReply } from './signal-trigger-messages.js';
 import type { WorkflowCreateRequest } from '../core/definition/model.js';
 import type { InstanceChange, InstanceSummary, InstanceView } from '../core/instance/view.js';
 import type { WorkflowStatus } from '../core/status.js';
@@ -126,6 +127,8 @@ export interface EngineApi {
   getTimeTriggers(workflowId: string, upcoming?: number): Promise<TimeTriggersReply>;
   /** Re-reads the active version's time triggers and fires what is due now (the node's clock). */
   syncTimeTriggers(workflowId: string): Promise<TimeTriggerSyncReply>;
+  /** Signal triggers (§9): the subscribed triggers of `~sigtrig/<workflowId>` with their checkpoints, and firing counts. */
+  signalTriggers(workflowId: string): Promise<SignalTriggersReply>;
 }
 
 /** A tag as the permit manager knows it. */

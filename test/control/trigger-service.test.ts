@@ -44,6 +44,7 @@ test('GetTriggers shows time triggers (jitter, watermark, next fires) and signal
   t.deepEqual(daily!.nextFiresMs, [Date.UTC(2026, 0, 2), Date.UTC(2026, 0, 3)]);
   t.is(v.signal.length, 1);
   t.like(JSON.parse(v.signal[0]!.definitionJson), { definitions: { signal_a: { match_params: { foo: { value: 'bat', operator: '=' } } } } });
+  t.deepEqual(v.signal[0]!.checkpoints, { signal_a: 0 }, 'subscribed at activation: consumed up to the latest seq then (none)');
 
   clock.ms = T0 + 4 * 60_000; // 00:04:30 -> */2 fires at 00:02 and 00:04 (+ jitter < 30 s)
   t.deepEqual(await h.client.syncTimeTriggers('g-trig'), { subscribed: true, fired: 2 });

@@ -48,7 +48,7 @@ export interface SignalTrigger {
   index: number;
   /** The trigger as Maestro JSON. */
   definitionJson: string;
-  /** Signal name -> the seq id consumed up to (filled by the signal-trigger actor when it reports them). */
+  /** Signal name -> the seq id consumed up to (from the signal-trigger actor; empty when not subscribed). */
   checkpoints: { [key: string]: number };
 }
 
