@@ -17,7 +17,9 @@ export interface SignalsBenchOptions {
   announce(name: string, params: Record<string, number | string>): Promise<void>;
 }
 
-const props = { owner: 'bench', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 10_000 } };
+/** Maestro's highest workflow_concurrency: 1000 running instances per workflow. */
+const PER_WORKFLOW = 1_000;
+const props = { owner: 'bench', run_strategy: { rule: 'PARALLEL', workflow_concurrency: PER_WORKFLOW } };
 
 async function until(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -88,12 +90,13 @@ export async function runSignalsBench(o: SignalsBenchOptions): Promise<void> {
   }
   console.log(`${o.label}: signal announced -> waiting step running (${runs} steps): p50 ${us(wait.getValueAtPercentile(50))} ms, p99 ${us(wait.getValueAtPercentile(99))} ms`);
 
-  // 3. N steps waiting on N distinct signals, unblocked by N signals
+  // 3. N steps waiting on N distinct signals, unblocked by N signals (spread over workflows of
+  // 1,000 instances each: Maestro's workflow_concurrency limit would queue the rest, not let them wait)
   const n = o.quick ? 2_000 : 10_000;
-  const manyWf = `bsig-many-${stamp}`;
-  await api.createWorkflow(waitDef(manyWf, 'NoOp'));
+  const many = Array.from({ length: Math.ceil(n / PER_WORKFLOW) }, (_, w) => `bsig-many-${stamp}-${w}`);
+  for (const wf of many) await api.createWorkflow(waitDef(wf, 'NoOp'));
   for (let i = 0; i < n; i += 200) {
-    await Promise.all(Array.from({ length: Math.min(200, n - i) }, (_, k) => api.startWorkflow({ workflowId: manyWf, params: { tok: i + k + 1 } })));
+    await Promise.all(Array.from({ length: Math.min(200, n - i) }, (_, k) => api.startWorkflow({ workflowId: many[Math.floor((i + k) / PER_WORKFLOW)]!, params: { tok: i + k + 1 } })));
   }
   await new Promise((r) => setTimeout(r, 1_000)); // every wait registered
   const rssBefore = process.memoryUsage().rss;
@@ -102,7 +105,7 @@ export async function runSignalsBench(o: SignalsBenchOptions): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(200, n - i) }, (_, k) => o.announce(`bench/wait/${stamp}`, { tok: i + k + 1 })));
   }
   const announced = performance.now() - t0;
-  await until(async () => (await succeeded(api, manyWf)) >= n, `${n} unblocked instances SUCCEEDED`, 600_000);
+  await until(async () => (await Promise.all(many.map((wf) => succeeded(api, wf)))).reduce((a, b) => a + b, 0) >= n, `${n} unblocked instances SUCCEEDED`, 600_000);
   const secs = (performance.now() - t0) / 1000;
   const rssAfter = process.memoryUsage().rss;
   console.log(

@@ -16,9 +16,9 @@
  * - Stored instances are handed to `publish` (the cluster node publishes them as JSON on
  *   `maestro.signal-instances.<encoded name>`); fire-and-forget, not re-sent after a crash.
  */
-import { createHash } from 'node:crypto';
 import { NotFoundError, ValidationError } from '../core/errors.js';
-import { checkSignalName, dedupKeyJson, normalizeSignalRequest, uuidV3FromMd5 } from '../core/signals/encode.js';
+import { checkSignalName, dedupKeyJson, normalizeSignalRequest } from '../core/signals/encode.js';
+import { javaNameUuid } from '../core/java-compat.js';
 import { SIGNAL_KEY_PREFIX, waiterIdOf, type AnnounceReply, type FindReply, type ListSignalsReply, type SignalArrivedMessage, type SignalInstance, type SignalMatchedMessage, type SignalMatches, type SignalRequest, type SignalSource, type SignalStoreMessage, type SubscribeReply, type WaitReply } from '../core/signals/model.js';
 import {
   findSignal,
@@ -58,7 +58,7 @@ export interface SignalServiceDeps {
 /** Maestro's instance id of a request: its request_id, else UUID.nameUUIDFromBytes(dedup JSON). */
 export function signalInstanceIdOf(name: string, req: Pick<SignalRequest, 'params' | 'requestId'>): string {
   if (req.requestId !== undefined) return req.requestId;
-  return uuidV3FromMd5(createHash('md5').update(dedupKeyJson(name, req.params), 'utf8').digest());
+  return javaNameUuid(dedupKeyJson(name, req.params)).text;
 }
 
 /** Maestro's SignalInstanceSource as put into payload.signal_source. */

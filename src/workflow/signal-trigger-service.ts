@@ -42,7 +42,9 @@ import {
 import { evaluateExecution } from '../core/signals/trigger-execution.js';
 import { isRetryable } from '../retry/index.js';
 import type { DefinitionRegistry } from './definitions.js';
-import { nameUuid } from './name-uuid.js';
+import { javaNameUuid } from '../core/java-compat.js';
+
+const nameUuid = (text: string): string => javaNameUuid(text).text;
 import type { EnqueueMessage } from './queue-messages.js';
 import { parseViewReply } from './reply-schemas.js';
 import type { ServiceContext, ServiceKind } from './service-actor.js';

@@ -17,7 +17,9 @@ import {
 } from '../../src/core/signals/trigger.js';
 import { evaluateExecution, executionJson, type ExecutionInput } from '../../src/core/signals/trigger-execution.js';
 import { createSelEngine } from '../../src/expr/index.js';
-import { nameUuid } from '../../src/workflow/name-uuid.js';
+import { javaNameUuid } from '../../src/core/java-compat.js';
+
+const nameUuid = (text: string): string => javaNameUuid(text).text;
 import { signalTriggerUuid } from '../../src/workflow/signal-trigger-service.js';
 import { rejects } from './definition-helpers.js';
 

@@ -143,16 +143,6 @@ export function dedupKeyJson(name: string, params: Readonly<Record<string, Signa
   return out + ',"request_time":0}';
 }
 
-/** `version-3` UUID text from a 16-byte MD5 digest (Java's UUID.nameUUIDFromBytes). */
-export function uuidV3FromMd5(md5: Uint8Array): string {
-  if (md5.length !== 16) throw new ValidationError('md5', `must be 16 bytes, got ${md5.length}`);
-  const b = Uint8Array.from(md5);
-  b[6] = (b[6]! & 0x0f) | 0x30;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 // ---- NATS subjects ------------------------------------------------------------------------
 
 /** Announce subjects: `maestro.signals.<encoded name>` (a request gets a JSON reply). */

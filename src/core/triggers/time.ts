@@ -16,7 +16,7 @@ import type { Parsable, TimeTrigger } from '../definition/model.js';
 import { parseMaestroCron } from '../definition/cron.js';
 import { parseDurationMs } from '../definition/duration.js';
 import { PREDEFINED_SCHEDULES } from '../definition/triggers.js';
-import { JavaRandom, javaNameUuid } from './java-compat.js';
+import { JavaRandom, javaNameUuid } from '../java-compat.js';
 
 /** Maestro's default timezone of a trigger without one (Defaults.DEFAULT_TIMEZONE). */
 export const DEFAULT_TRIGGER_TIMEZONE = 'UTC';
