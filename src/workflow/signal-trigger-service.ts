@@ -24,7 +24,7 @@
  */
 import { MaestroError, NotFoundError } from '../core/errors.js';
 import type { ExpressionEngine } from '../core/expr-port.js';
-import type { SignalTrigger } from '../core/definition/model.js';
+import type { RunStrategy, SignalTrigger } from '../core/definition/model.js';
 import { queueKeyOf } from '../core/queue/model.js';
 import { SIGNAL_TRIGGER_KEY_PREFIX, signalKeyOf, type SignalInstance, type SignalStoreMessage } from '../core/signals/model.js';
 import {
@@ -76,7 +76,10 @@ export function signalTriggerUuid(trigger: SignalTrigger): string {
 }
 
 /** The triggers a workflow's ACTIVE version wants, by uuid; or why none. */
-export type ActiveSignalTriggers = { version: number; triggers: Map<string, SignalTrigger> } | { reason: string };
+/** How long a trigger actor trusts its last read of the active version between Syncs. */
+const WANTED_TTL_MS = 5_000;
+
+export type ActiveSignalTriggers = { version: number; triggers: Map<string, SignalTrigger>; runStrategy: RunStrategy } | { reason: string };
 
 export async function activeSignalTriggers(definitions: DefinitionRegistry, workflowId: string): Promise<ActiveSignalTriggers> {
   let header;
@@ -92,7 +95,7 @@ export async function activeSignalTriggers(definitions: DefinitionRegistry, work
   if (latest.request.properties.signalTriggerDisabled === true) return { reason: `signal triggers of workflow ${workflowId} are disabled (signal_trigger_disabled)` };
   const triggers = new Map<string, SignalTrigger>();
   for (const t of active.request.workflow.signalTriggers) triggers.set(signalTriggerUuid(t), t);
-  return { version: header.activeVersion, triggers };
+  return { version: header.activeVersion, triggers, runStrategy: latest.request.properties.runStrategy };
 }
 
 /** Whether the workflow's active version has signal triggers (false when it is gone or has none active). */
@@ -115,9 +118,24 @@ export function signalTriggerServiceKind(deps: SignalTriggerServiceDeps): Servic
   const subscribe = async (ctx: ServiceContext, name: string): Promise<number> =>
     subscribeReply.parse(await ask(ctx, name, { type: 'Subscribe', subscriber: ctx.key })).latestSeq;
 
+  /**
+   * The active triggers as this actor last read them, per actor incarnation: a firing reads the
+   * definitions again only when that is older than WANTED_TTL_MS (every create/activate/delete
+   * sends a Sync, which reads them afresh), so a burst of signals costs no KV read per firing.
+   */
+  const wantedCache = new WeakMap<ServiceContext, { atMs: number; wanted: ActiveSignalTriggers }>();
+  const readWanted = async (ctx: ServiceContext, workflowId: string, fresh: boolean): Promise<ActiveSignalTriggers> => {
+    const hit = wantedCache.get(ctx);
+    const now = Date.now();
+    if (!fresh && hit && now - hit.atMs < WANTED_TTL_MS) return hit.wanted;
+    const wanted = await activeSignalTriggers(deps.definitions, workflowId);
+    wantedCache.set(ctx, { atMs: now, wanted });
+    return wanted;
+  };
+
   const sync = async (ctx: ServiceContext, s: SignalTriggerState): Promise<SignalTriggerEvent[]> => {
     const atMs = ctx.now();
-    const wanted = await activeSignalTriggers(deps.definitions, s.workflowId);
+    const wanted = await readWanted(ctx, s.workflowId, true);
     const events: SignalTriggerEvent[] = [];
     // Subscriptions first: an unsubscribe then only drops names no wanted trigger uses.
     if (!('reason' in wanted)) {
@@ -162,7 +180,7 @@ export function signalTriggerServiceKind(deps: SignalTriggerServiceDeps): Servic
       }
       if (found.length !== queries.length + 1) continue; // some signal is missing: nothing consumed
       const atMs = ctx.now();
-      wanted ??= await activeSignalTriggers(deps.definitions, s.workflowId);
+      wanted ??= await readWanted(ctx, s.workflowId, false);
       if ('reason' in wanted || !wanted.triggers.has(t.uuid)) {
         const reason = 'reason' in wanted ? wanted.reason : `not in the active version ${wanted.version}`;
         ctx.log.info({ key: ctx.key, triggerUuid: t.uuid, reason }, 'signal trigger matched but is gone: unsubscribed');
@@ -192,6 +210,7 @@ export function signalTriggerServiceKind(deps: SignalTriggerServiceDeps): Servic
         version: wanted.version,
         trigger: { kind: 'SIGNAL', triggerUuid: t.uuid, signalIds, signalParams, params: outcome.params },
         firedAtMs: atMs,
+        runStrategy: wanted.runStrategy,
       };
       ctx.log.info({ key: ctx.key, triggerUuid: t.uuid, signalIds, requestId: start.requestId }, 'signal trigger fired');
       events.push({ t: 'fired', atMs, uuid: t.uuid, signalIds, start });
@@ -202,6 +221,7 @@ export function signalTriggerServiceKind(deps: SignalTriggerServiceDeps): Servic
   const enqueue = async (ctx: ServiceContext, start: PendingStart): Promise<unknown> => {
     const wf = ctx.key.slice(SIGNAL_TRIGGER_KEY_PREFIX.length);
     const msg: EnqueueMessage = { type: 'Enqueue', version: start.version, params: {}, requestId: start.requestId, initiator: 'SIGNAL', trigger: start.trigger };
+    if (start.runStrategy) msg.runStrategy = start.runStrategy;
     const ack = (m: Omit<AckMessage, 'type'>): void => {
       ctx.post({ type: 'Ack', ...m } satisfies Msg).catch((err: unknown) => ctx.log.debug({ err, key: ctx.key, requestId: start.requestId }, 'start acknowledgement not journaled; the next takeover re-sends the start'));
     };

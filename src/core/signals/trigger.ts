@@ -16,6 +16,7 @@
  * Every outside fact (store seqs, the matched signals, the evaluated params, the active version)
  * is in the events, so replay is a pure fold.
  */
+import type { RunStrategy } from '../definition/model.js';
 import type { SignalTrigger } from '../definition/model.js';
 import type { ServiceReducer } from '../service/reducer.js';
 import { SIGNAL_TRIGGER_KEY_PREFIX, satisfies, type SignalInstance, type SignalMatches, type SignalValue, type TriggerInfo } from './model.js';
@@ -40,6 +41,8 @@ export interface PendingStart {
   version: number;
   trigger: SignalTriggerInfo;
   firedAtMs: number;
+  /** The run strategy in force when it fired (spares the queue owner a definitions read). */
+  runStrategy?: RunStrategy;
 }
 
 export interface SignalTriggerState {
