@@ -53,10 +53,12 @@ export type ClusterNodeOptions = ConfigOverrides<ClusterConfig> &
     onAccepted?: (task: DispatchedTask) => void;
     /** The logger to use; default a new one at `logLevel` with the node id bound. */
     log?: Logger;
+    /** The engine's clock (event times, timers, time triggers); default Date.now. Tests move it. */
+    now?: () => number;
   };
 
 export async function startClusterNode(opts: ClusterNodeOptions): Promise<ClusterNode> {
-  const { extraRuntimes, onDispatch, onAccepted, log: given, ...overrides } = opts;
+  const { extraRuntimes, onDispatch, onAccepted, log: given, now, ...overrides } = opts;
   const config = defaultClusterConfig(overrides);
   const nodeId = config.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const name = `maestro-${nodeId}`;
@@ -93,6 +95,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
         runExecutor: config.runExecutor,
         extraRuntimes,
         onDispatch,
+        ...(now ? { now } : {}),
         publishSignal: signalPublisher(transport.nc, log.child({ module: 'signals' })),
         executorHooks: {
           onFenced: (what, attemptId, partition, epoch, newest) =>

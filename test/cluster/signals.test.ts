@@ -2,7 +2,8 @@
  * Signals and signal triggers on a real 3-node cluster, announced by a plain NATS client
  * (nats.js used directly: no project code on the sending side). The node that owns the
  * workflow's signal trigger actor (`~sigtrig/<wf>`) is killed with -9 while signals arrive:
- * every signal is stored once and every matched signal starts exactly one instance.
+ * every signal is stored once and every matched signal starts exactly one instance. Time triggers:
+ * a whole-cluster outage, then the cron owner killed during the catch-up: each missed fire runs once.
  */
 import { connect, type NatsConnection } from 'nats';
 import { EtcdCluster } from '../../src/cluster/etcd/index.js';
@@ -78,4 +79,57 @@ clusterTest('kill -9 the signal trigger owner while signals arrive over NATS: ev
   t.deepEqual(missing, [], 'no signal lost');
   t.is(all.length, N);
   t.deepEqual(all.filter((i) => i.status !== 'SUCCEEDED'), []);
+});
+
+clusterTest('time triggers: a whole-cluster outage, then kill -9 of the cron owner during the catch-up: every missed fire runs exactly once', async (t) => {
+  const h = await ClusterHarness.start({ nodes: 3 });
+  t.teardown(() => h.stop());
+  const etcd = new EtcdCluster({ endpoints: h.etcd.endpoints });
+  t.teardown(() => etcd.close());
+  const wf = 'cron-failover';
+  await h.client(0).createWorkflow(
+    JSON.stringify({
+      properties: { owner: 'cluster-test', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 1000 } },
+      workflow: { id: wf, time_triggers: [{ type: 'CRON', cron: '*/2 * * * *', timezone: 'UTC' }], steps: [{ step: { id: 'p', type: 'Probe' } }] },
+    }),
+  );
+  const subscribed = (await h.client(0).getTriggers(wf, 1)).time;
+  t.true(subscribed.subscribed);
+  const from = subscribed.triggers[0]!.watermarkMs ?? 0;
+
+  // Every node goes down; they come back with their clocks 12 hours later (360 missed fires).
+  for (const n of [...h.nodes]) await h.kill9(n);
+  h.env['MAESTRO_TEST_CLOCK_OFFSET_MS'] = String(12 * 3_600_000);
+  await Promise.all([h.addNode(), h.addNode(), h.addNode()]);
+  const live = h.nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
+  let owner: string | undefined;
+  while (!(owner = (await etcd.claims.owner(partitionOf(`~cron/${wf}`, PARTITIONS)))?.nodeId) || !live.some((n) => n.nodeId === owner)) await new Promise((r) => setTimeout(r, 50));
+  // Kill the node catching up once some of the missed fires have started.
+  await h.waitForRecords('catch-up runs', 20, (r) => r.kind === 'run' && r.attemptId.startsWith(`${wf}/`), 60_000);
+  await h.kill9(live.find((n) => n.nodeId === owner)!);
+
+  // Done when the cron actor has caught up to the node clocks and every start was answered.
+  let info = (await h.client(0).getTriggers(wf, 1)).time;
+  const deadline = Date.now() + 90_000;
+  while (info.pending > 0 || (info.triggers[0]!.watermarkMs ?? 0) < info.nowMs - 120_000) {
+    if (Date.now() > deadline) throw new Error(`no catch-up: ${JSON.stringify(info)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    info = (await h.client(0).getTriggers(wf, 1)).time;
+  }
+  const to = info.triggers[0]!.watermarkMs ?? 0;
+  const expected: number[] = [];
+  for (let f = Math.floor(from / 120_000) * 120_000 + 120_000; f <= to; f += 120_000) expected.push(f);
+  t.true(expected.length >= 360, `${expected.length} fires expected`);
+  await h.waitAllEnded(wf, expected.length, 90_000);
+  const all = await h.listAll(wf);
+  const times = new Map<number, number>();
+  for (const s of all) {
+    const v = await h.client(s.instanceId).getInstance(wf, s.instanceId);
+    const at = v.trigger?.kind === 'TIME' ? v.trigger.triggerTimeMs : NaN;
+    times.set(at, (times.get(at) ?? 0) + 1);
+    t.is(v.params['RUN_TS'], at);
+  }
+  t.deepEqual([...times].filter(([, n]) => n > 1).map(([at]) => new Date(at).toISOString()), [], 'no fire time ran twice');
+  t.deepEqual(expected.filter((f) => !times.has(f)).map((f) => new Date(f).toISOString()), [], 'no fire time lost');
+  t.is(all.length, expected.length);
 });
