@@ -195,8 +195,15 @@ function unindexWait(s: SignalStoreState, id: string, match: SignalMatches): voi
   const ids = byValue?.[vk];
   if (!byValue || !ids) return;
   delete ids[id];
-  if (Object.keys(ids).length === 0) delete byValue[vk];
-  if (Object.keys(byValue).length === 0) delete s.waitEq[P + k];
+  if (isEmpty(ids)) delete byValue[vk];
+  // The param's own map stays even when empty (bounded by the param names ever waited on):
+  // finding out whether it is empty would list its keys, and it may hold 10,000s of values.
+}
+
+/** Whether an object has no own key, without listing them (an index may hold 10,000s of values). */
+function isEmpty(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return false;
+  return true;
 }
 
 /** The waiting waits a signal with these params may satisfy (by the index), to be tested. */
