@@ -232,3 +232,28 @@ export function decodeServiceSnapshot<S>(key: string, raw: unknown): S {
   }
   return structuredClone((raw as ServiceSnapshot).s) as S;
 }
+
+/**
+ * Posts bookkeeping messages (acknowledgements a service journals so that it need not re-send
+ * after a takeover) to the actor itself a little later and together: the mailbox takes them in
+ * one batch, so they cost one journal append off the hot path instead of one append each right
+ * behind the work they acknowledge. Only for messages whose loss is harmless: a crash before they
+ * are journaled makes the next owner re-send what they acknowledged, which receivers dedup.
+ */
+export function deferredPoster(delayMs: number): (ctx: ServiceContext, msg: unknown, onError: (err: unknown) => void) => void {
+  const pending = new WeakMap<ServiceContext, Array<{ msg: unknown; onError: (err: unknown) => void }>>();
+  return (ctx, msg, onError) => {
+    let list = pending.get(ctx);
+    if (!list) {
+      const batch: Array<{ msg: unknown; onError: (err: unknown) => void }> = [];
+      list = batch;
+      pending.set(ctx, batch);
+      const timer = setTimeout(() => {
+        pending.delete(ctx);
+        for (const m of batch) ctx.post(m.msg).catch(m.onError);
+      }, delayMs);
+      timer.unref?.();
+    }
+    list.push({ msg, onError });
+  };
+}

@@ -35,7 +35,10 @@ import {
 import { isRetryable } from '../retry/index.js';
 import { LIST_SIGNALS_DEFAULT } from './signal-messages.js';
 import { parseSignalMessage } from './signal-messages.js';
-import type { ServiceContext, ServiceKind } from './service-actor.js';
+import { deferredPoster, type ServiceContext, type ServiceKind } from './service-actor.js';
+
+/** Acknowledgements of notices are journaled together this much later (deferredPoster). */
+const ACK_DELAY_MS = 20;
 
 /** Posted by the store to itself only (never on the wire): what a notice's receiver answered. */
 type NoticeMessage =
@@ -118,8 +121,9 @@ export function signalServiceKind(deps: SignalServiceDeps): ServiceKind<SignalSt
     }
   };
 
+  const later = deferredPoster(ACK_DELAY_MS);
   const post = (ctx: ServiceContext, msg: NoticeMessage): void => {
-    ctx.post(msg).catch((err: unknown) => ctx.log.debug({ err, key: ctx.key }, 'signal notice acknowledgement not journaled (the store moved); the next owner re-sends it'));
+    later(ctx, msg, (err: unknown) => ctx.log.debug({ err, key: ctx.key }, 'signal notice acknowledgement not journaled (the store moved); the next owner re-sends it'));
   };
 
   return {

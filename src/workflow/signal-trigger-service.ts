@@ -47,7 +47,7 @@ import { javaNameUuid } from '../core/java-compat.js';
 const nameUuid = (text: string): string => javaNameUuid(text).text;
 import type { EnqueueMessage } from './queue-messages.js';
 import { parseViewReply } from './reply-schemas.js';
-import type { ServiceContext, ServiceKind } from './service-actor.js';
+import { deferredPoster, type ServiceContext, type ServiceKind } from './service-actor.js';
 import { findReply, parseSignalTriggerMessage, subscribeReply, type SignalTriggerMessage, type SignalTriggersReply } from './signal-trigger-messages.js';
 
 /** Posted by the actor to itself only (never on the wire): the queue owner answered a start. */
@@ -218,12 +218,15 @@ export function signalTriggerServiceKind(deps: SignalTriggerServiceDeps): Servic
     return events;
   };
 
+  /** Start acknowledgements are journaled together, off the firing path (a lost one only re-sends a start the queue dedups). */
+  const later = deferredPoster(20);
+
   const enqueue = async (ctx: ServiceContext, start: PendingStart): Promise<unknown> => {
     const wf = ctx.key.slice(SIGNAL_TRIGGER_KEY_PREFIX.length);
     const msg: EnqueueMessage = { type: 'Enqueue', version: start.version, params: {}, requestId: start.requestId, initiator: 'SIGNAL', trigger: start.trigger };
     if (start.runStrategy) msg.runStrategy = start.runStrategy;
     const ack = (m: Omit<AckMessage, 'type'>): void => {
-      ctx.post({ type: 'Ack', ...m } satisfies Msg).catch((err: unknown) => ctx.log.debug({ err, key: ctx.key, requestId: start.requestId }, 'start acknowledgement not journaled; the next takeover re-sends the start'));
+      later(ctx, { type: 'Ack', ...m } satisfies Msg, (err: unknown) => ctx.log.debug({ err, key: ctx.key, requestId: start.requestId }, 'start acknowledgement not journaled; the next takeover re-sends the start'));
     };
     for (let attempt = 1; ; attempt++) {
       try {
