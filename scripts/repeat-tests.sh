@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a test selection N times in a row and stops at the first failing run, to prove a suite is
 # not flaky: `scripts/repeat-tests.sh 10 test/cluster/cluster.test.ts` or
-# `npm run test:cluster -- --repeat 10` (default: the cluster suite, 10 runs).
+# `npm run test:cluster -- --repeat 10` (default: every file of test/cluster, 10 runs).
 # Prints one line per run and a closing "N of M runs passed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +9,7 @@ if [ "${1:-}" = "--repeat" ]; then shift; fi
 runs=${1:-10}
 shift || true
 files=("$@")
-if [ ${#files[@]} -eq 0 ]; then files=(test/cluster/cluster.test.ts); fi
+if [ ${#files[@]} -eq 0 ]; then files=(test/cluster/*.test.ts); fi
 passed=0
 for i in $(seq 1 "$runs"); do
   log=$(mktemp)
