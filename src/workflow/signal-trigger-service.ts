@@ -49,6 +49,7 @@ import type { EnqueueMessage } from './queue-messages.js';
 import { parseViewReply } from './reply-schemas.js';
 import { deferredPoster, type ServiceContext, type ServiceKind } from './service-actor.js';
 import { findReply, parseSignalTriggerMessage, subscribeReply, type SignalTriggerMessage, type SignalTriggersReply } from './signal-trigger-messages.js';
+import { LIST_SIGNALS_MAX, listSignalsReply } from './signal-messages.js';
 
 /** Posted by the actor to itself only (never on the wire): the queue owner answered a start. */
 interface AckMessage {
@@ -221,6 +222,45 @@ export function signalTriggerServiceKind(deps: SignalTriggerServiceDeps): Servic
   /** Start acknowledgements are journaled together, off the firing path (a lost one only re-sends a start the queue dedups). */
   const later = deferredPoster(20);
 
+  /**
+   * Arrivals of a name are evaluated in seq order, each once per actor incarnation. Notices can
+   * overtake each other (a store re-sending after a takeover, a retry that waited while a later
+   * one went through), and an arrival at or below a trigger's checkpoint counts as consumed: so a
+   * notice above the next expected seq first fetches the ones in between from the store and
+   * evaluates them in order (on a copy of the state with their events folded in), and a notice at
+   * or below the cursor is a redelivery. After a takeover the cursor starts at the lowest
+   * checkpoint of the triggers using the name (re-evaluating an arrival that matched nothing is
+   * harmless; one that fired is at or below its trigger's checkpoint).
+   */
+  const cursors = new WeakMap<ServiceContext, Map<string, number>>();
+  const arrivedInOrder = async (ctx: ServiceContext, s: SignalTriggerState, signal: SignalInstance): Promise<SignalTriggerEvent[]> => {
+    const users = Object.values(s.triggers).filter((t) => Object.hasOwn(t.definition.definitions, signal.name));
+    if (users.length === 0) return arrived(ctx, s, signal);
+    let byName = cursors.get(ctx);
+    if (!byName) cursors.set(ctx, (byName = new Map()));
+    const floor = Math.min(...users.map((t) => t.checkpoints[signal.name] ?? 0));
+    const cursor = Math.max(byName.get(signal.name) ?? floor, floor);
+    if (signal.seqId <= cursor) return []; // evaluated already (a redelivery)
+    const batch: SignalInstance[] = [];
+    for (let after = cursor; after < signal.seqId - 1; ) {
+      const page = listSignalsReply.parse(await ask(ctx, signal.name, { type: 'ListSignals', afterSeq: after, limit: Math.min(LIST_SIGNALS_MAX, signal.seqId - 1 - after) })).instances;
+      const below = page.filter((i) => i.seqId < signal.seqId);
+      batch.push(...below);
+      if (below.length === 0) break;
+      after = below[below.length - 1]!.seqId;
+    }
+    batch.push(signal);
+    let state = batch.length > 1 ? structuredClone(s) : s;
+    const out: SignalTriggerEvent[] = [];
+    for (const sig of batch) {
+      const events = await arrived(ctx, state, sig);
+      if (batch.length > 1) for (const ev of events) state = signalTriggerReducer.apply(state, ev).state;
+      out.push(...events);
+    }
+    byName.set(signal.name, signal.seqId);
+    return out;
+  };
+
   const enqueue = async (ctx: ServiceContext, start: PendingStart): Promise<unknown> => {
     const wf = ctx.key.slice(SIGNAL_TRIGGER_KEY_PREFIX.length);
     const msg: EnqueueMessage = { type: 'Enqueue', version: start.version, params: {}, requestId: start.requestId, initiator: 'SIGNAL', trigger: start.trigger };
@@ -268,7 +308,7 @@ export function signalTriggerServiceKind(deps: SignalTriggerServiceDeps): Servic
         case 'Sync':
           return sync(ctx, s);
         case 'SignalArrived':
-          return arrived(ctx, s, msg.signal);
+          return arrivedInOrder(ctx, s, msg.signal);
         case 'Ack':
           if (!s.pending[msg.requestId]) return [];
           return [msg.error === undefined ? { t: 'acknowledged', atMs: ctx.now(), requestId: msg.requestId, instanceId: msg.instanceId! } : { t: 'acknowledged', atMs: ctx.now(), requestId: msg.requestId, error: msg.error }];

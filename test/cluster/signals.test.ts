@@ -64,7 +64,17 @@ clusterTest('kill -9 the signal trigger owner while signals arrive over NATS: ev
   t.is(stored.instances.length, N, 'every signal stored once (retries after lost replies were duplicates)');
   t.deepEqual(new Set(stored.instances.map((s) => s.params['i'])).size, N);
 
-  await h.waitAllEnded(WF, N, 90_000);
+  try {
+    await h.waitAllEnded(WF, N, 90_000);
+  } catch (err) {
+    const all = await h.listAll(WF);
+    const byStatus: Record<string, number> = {};
+    for (const i of all) byStatus[i.status] = (byStatus[i.status] ?? 0) + 1;
+    t.log(`instances by status: ${JSON.stringify(byStatus)}`);
+    t.log(`signal trigger: ${JSON.stringify((await h.client(0).getTriggers(WF)).signal)}`);
+    for (const line of h.nodeLogs().slice(-40)) t.log(line.slice(0, 600));
+    throw err;
+  }
   const all = await h.listAll(WF);
   const fired = new Map<number, number>();
   for (const s of all) {

@@ -21,6 +21,7 @@ test('cloneInstance copies every field of InstanceState', (t) => {
     initiator: 'TIME',
     trigger: { kind: 'TIME', triggerUuid: 't', triggerTimeMs: 1, timezone: 'UTC' },
     firstTimeTriggerTimezone: 'UTC',
+    localWorkflowPermits: true,
     parent: { workflowId: 'p', instanceId: 1, runId: 1, stepId: 's', attempt: 1, sync: true },
     source: { workflowId: 'p', version: 1, path: ['s'] },
     depth: 1,

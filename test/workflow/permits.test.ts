@@ -222,6 +222,25 @@ test('instance_step_concurrency on a root that starts no children: the instance 
   t.is(gate.peak, 2);
 });
 
+test("Maestro's default permits on a SEQUENTIAL workflow: the one running instance counts its workflow tag itself (20 at once, no manager round trip)", async (t) => {
+  const { api, gate } = await rig(t);
+  const steps = Array.from({ length: 25 }, (_, i) => gateStep(`j${i}`));
+  await api.createWorkflow(JSON.stringify({ properties: { owner: 'tester', run_strategy: 'sequential' }, workflow: { id: 'seqlocal', steps } }));
+  const run = await api.startWorkflow({ workflowId: 'seqlocal' });
+  await gate.whenRunning(20);
+  const v = await api.getInstance('seqlocal', run.instanceId);
+  t.is(v.steps.filter((s) => s.status === 'WAITING_FOR_PERMITS').length, 5, "Maestro's step_concurrency default: 20");
+  t.like(await api.getTagPermit('maestro_seqlocal'), { holders: 0, waiting: 0 }, 'the manager holds nothing for it');
+  for (let i = 0; i < 25; i++) {
+    await gate.whenRunning(1);
+    gate.releaseOne();
+    await new Promise((r) => setImmediate(r));
+  }
+  t.is((await waitForEnd(api, 'seqlocal', run.instanceId)).status, 'SUCCEEDED');
+  t.is(gate.peak, 20);
+  await noHolders(api);
+});
+
 test('subworkflow children inherit the parent instance_step_concurrency: the whole tree runs at most that many leaf steps', async (t) => {
   const { api, gate } = await rig(t);
   // the child sets no instance_step_concurrency of its own: three parallel gated steps

@@ -34,6 +34,8 @@ interface StoreState {
 type StoreEvent = { t: 'add'; signal: SignalInstance } | { t: 'sub'; who: string } | { t: 'unsub'; who: string };
 type StoreEffect = { to: string; signal: SignalInstance };
 type StoreMsg = SignalStoreMessage;
+/** While set, the fake store keeps its notices here instead of sending them (a test delivers them out of order). */
+let heldNotices: StoreEffect[] | undefined;
 
 const fakeStore: ServiceKind<StoreState, StoreEvent, StoreEffect, StoreMsg> = {
   prefix: SIGNAL_KEY_PREFIX,
@@ -63,7 +65,10 @@ const fakeStore: ServiceKind<StoreState, StoreEvent, StoreEffect, StoreMsg> = {
         return [];
     }
   },
-  run: (ctx, f) => ctx.transport.request(f.to, { type: 'SignalArrived', signal: f.signal }),
+  run: (ctx, f) => {
+    if (heldNotices) return Promise.resolve(void heldNotices.push(f));
+    return ctx.transport.request(f.to, { type: 'SignalArrived', signal: f.signal });
+  },
   reply(_ctx, s, msg, out) {
     switch (msg.type) {
       case 'Announce':
@@ -77,6 +82,10 @@ const fakeStore: ServiceKind<StoreState, StoreEvent, StoreEffect, StoreMsg> = {
       }
       case 'Unsubscribe':
         return true;
+      case 'ListSignals': {
+        const after = s.signals.filter((x) => x.seqId > (msg.afterSeq ?? 0)).slice(0, msg.limit ?? 100);
+        return { instances: after, latestSeq: s.signals.length };
+      }
       default:
         throw new Error(`fake store: ${msg.type} not supported`);
     }
@@ -266,4 +275,29 @@ test('a Sync lost with a crash heals: the node-start sync subscribes workflows w
   await r.announce('signal_b', B);
   t.is((await r.settled('w6')).fired, 1);
   t.is(await r.latestInstance('w6'), 1);
+});
+
+test.serial('notices that overtake each other (a re-send after a takeover, a retry): each arrival is evaluated once, in seq order; none is lost below a moved checkpoint', async (t) => {
+  const r = await rig(t);
+  await r.api.createWorkflow(workflow('w-order', [{ definitions: { tick: {} } }]));
+  heldNotices = [];
+  try {
+    for (let i = 1; i <= 4; i++) await r.announce('tick', { i });
+  } finally {
+    const held = heldNotices;
+    heldNotices = undefined;
+    t.is(held.length, 4);
+    const arrive = (seq: number) => r.transport.request(signalTriggerKeyOf('w-order'), { type: 'SignalArrived', signal: held.find((n) => n.signal.seqId === seq)!.signal });
+    await arrive(3); // 1 and 2 are fetched from the store and fire first
+    await arrive(1); // redeliveries: evaluated already
+    await arrive(4);
+    await arrive(2);
+    await arrive(4);
+  }
+  const after = await r.settled('w-order');
+  t.is(after.fired, 4);
+  t.deepEqual(after.triggers[0]!.checkpoints, { tick: 4 });
+  t.is(await r.latestInstance('w-order'), 4);
+  const fired = await Promise.all([1, 2, 3, 4].map(async (id) => (await r.api.getInstance('w-order', id)).trigger));
+  t.deepEqual(fired.map((tr) => (tr?.kind === 'SIGNAL' ? tr.signalIds['tick'] : undefined)), [1, 2, 3, 4], 'one run per signal, in seq order');
 });

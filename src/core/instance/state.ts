@@ -238,6 +238,11 @@ export interface InstanceState {
   initiator: Initiator;
   /** A time- or signal-triggered instance: what fired it (Maestro's TimeInitiator / SignalInitiator details). */
   trigger?: TriggerInfo;
+  /**
+   * Steps count the workflow's step_concurrency tag on the instance (steps.ts instanceLocalTags:
+   * Maestro's default permits on a workflow whose run strategy runs one instance at a time).
+   */
+  localWorkflowPermits?: true;
   /** The timezone of the definition's first time trigger (FIRST_TIME_TRIGGER_TIMEZONE; DSL_DEFAULT_TZ). */
   firstTimeTriggerTimezone?: string;
   /** Set on the children of foreach/while/subworkflow steps. */

@@ -106,8 +106,7 @@ function failBeforeStart(t: Transition, id: string, error: string): void {
 }
 
 function hasPermit(t: Transition): boolean {
-  const limit = t.instanceStepConcurrency() ?? DEFAULT_INSTANCE_STEP_CONCURRENCY;
-  return t.runningSteps() < limit;
+  return t.runningSteps() < t.localPermitLimit();
 }
 
 /** Adds attempt N+1 of a step, CREATED. */
@@ -180,8 +179,9 @@ function acquirePermits(t: Transition, id: string, def: Step): void {
   const tags = stepPermitTags(t.ctx.def.request, t.s.workflowId, correlationOf(t.s), def, t.instanceStepConcurrency());
   // replay reads the flag whatever the replaying node's cache says (or whether it has one)
   if (def.kind === 'step' && t.decideFlag('permitFast', () => t.ctx.permitFastPath?.(def.type, tags) ?? false)) return dispatchAttempt(t, id);
-  if (t.decideFlag('permitLocal', () => instanceLocalTags(t, tags))) {
+  if (t.decideFlag('permitLocal', () => instanceLocalTags(t, id, tags))) {
     // Only this instance can hold these permits: it counts them itself (no round trip).
+    if (tags[0]!.name === `${MAESTRO_TAG_PREFIX}${t.s.workflowId}`) t.s.localWorkflowPermits = true;
     if (hasPermit(t)) dispatchAttempt(t, id);
     return;
   }
@@ -197,13 +197,32 @@ function acquirePermits(t: Transition, id: string, def: Step): void {
  * whose definition starts no children. Its running steps are then exactly that tag's holders, so
  * the instance's own count is the tag's count. A limit set through the API on the tag makes the
  * manager publish it saturated when full; a tag the node knows saturated takes the manager path.
+ *
+ * The same holds for Maestro's default tags (`maestro_<wf>` limited by step_concurrency 20 and
+ * `maestro_<wf>:<step>`: no instance_step_concurrency, no step_concurrency, no user tags) on a
+ * root of a workflow whose run strategy runs one instance at a time (anything but PARALLEL with
+ * workflow_concurrency above 1): its queue owner never runs a second instance beside it, so its
+ * running steps are the workflow tag's holders and a step has one attempt at a time.
  */
-function instanceLocalTags(t: Transition, tags: readonly PermitTag[]): boolean {
-  if (tags.length !== 1 || t.s.parent !== undefined) return false;
-  if (tags[0]!.name !== `${MAESTRO_TAG_PREFIX}${correlationOf(t.s)}`) return false;
-  if (t.ctx.def.order.some((id) => t.ctx.def.steps.get(id)!.step.kind !== 'step')) return false;
+function instanceLocalTags(t: Transition, id: string, tags: readonly PermitTag[]): boolean {
+  if (t.s.parent !== undefined) return false;
+  if (t.ctx.def.order.some((sid) => t.ctx.def.steps.get(sid)!.step.kind !== 'step')) return false;
   const hot = t.ctx.permitTagHot;
-  return hot !== undefined && !hot(tags[0]!.name);
+  if (hot === undefined || tags.some((tag) => hot(tag.name))) return false;
+  if (tags.length === 1) return tags[0]!.name === `${MAESTRO_TAG_PREFIX}${correlationOf(t.s)}`;
+  const props = t.ctx.def.request.properties;
+  const rs = props.runStrategy;
+  const oneAtATime = rs.rule !== 'PARALLEL' || rs.workflowConcurrency === 1;
+  const wf = `${MAESTRO_TAG_PREFIX}${t.s.workflowId}`;
+  return (
+    oneAtATime &&
+    t.s.source === undefined &&
+    props.stepConcurrency === undefined &&
+    t.instanceStepConcurrency() === undefined &&
+    tags.length === 2 &&
+    tags[0]!.name === wf &&
+    tags[1]!.name === `${wf}:${id}`
+  );
 }
 
 /** The permit manager granted attempt `attempt` of step `id` its permits: it starts (a stale grant does nothing). */

@@ -16,7 +16,7 @@ import { makeScope, resolveParsable, toPlain, type EvalEnv, type ParamExtensions
 import type { StepTask } from '../step-runtime.js';
 import { parseDurationMs } from '../definition/index.js';
 import { ValidationError } from '../errors.js';
-import type { PermitTag } from '../permits/model.js';
+import { DEFAULT_STEP_CONCURRENCY, type PermitTag } from '../permits/model.js';
 import { pendingWaits } from './signal-waits.js';
 
 export const DEFAULT_INSTANCE_STEP_CONCURRENCY = 100;
@@ -249,6 +249,15 @@ export class Transition implements ExpressionEngine {
     return instanceStepConcurrencyOf(this.s, this.ctx.def);
   }
 
+  /**
+   * How many steps may run at once on the instance-local count: instance_step_concurrency; else,
+   * once the instance counts its workflow's step_concurrency tag itself (InstanceState
+   * .localWorkflowPermits), Maestro's default 20; else the engine's default.
+   */
+  localPermitLimit(): number {
+    return this.instanceStepConcurrency() ?? (this.s.localWorkflowPermits ? DEFAULT_STEP_CONCURRENCY : DEFAULT_INSTANCE_STEP_CONCURRENCY);
+  }
+
   /** Running steps now (for instance_step_concurrency). */
   runningSteps(): number {
     if (this.running === undefined) {
@@ -269,7 +278,7 @@ export class Transition implements ExpressionEngine {
     if (this.permitFreed) {
       this.permitFreed = false;
       // Only a workflow with more steps than permits can have steps waiting for one.
-      if (this.ctx.def.order.length <= (this.instanceStepConcurrency() ?? DEFAULT_INSTANCE_STEP_CONCURRENCY)) return out;
+      if (this.ctx.def.order.length <= this.localPermitLimit()) return out;
       // With tag permits the manager grants waiters (permit-granted events); only steps waiting
       // for an instance-local permit (no manager holder: steps.ts instanceLocalTags) are ours to start.
       for (const st of Object.values(this.s.steps)) if (st.status === 'WAITING_FOR_PERMITS' && (!this.s.permits || st.permit === undefined)) out.add(st.stepId);
@@ -376,6 +385,7 @@ export function cloneInstance(s: InstanceState, seq: number): InstanceState {
   if (s.skipSteps !== undefined) c.skipSteps = s.skipSteps;
   if (s.permits !== undefined) c.permits = s.permits;
   if (s.trigger !== undefined) c.trigger = s.trigger;
+  if (s.localWorkflowPermits !== undefined) c.localWorkflowPermits = s.localWorkflowPermits;
   if (s.firstTimeTriggerTimezone !== undefined) c.firstTimeTriggerTimezone = s.firstTimeTriggerTimezone;
   return c;
 }
