@@ -128,7 +128,7 @@ async function queue(): Promise<void> {
     // Maestro's defaults (the step asks the tag-permit manager), then with instance_step_concurrency
     // (a root without children counts its own permits: no manager round trip).
     for (const [id, extra, label] of [
-      ['seq', {}, 'permits from the manager'],
+      ['seq', {}, "Maestro's default permits (step_concurrency 20, counted on the one running instance)"],
       ['seq-local', { instance_step_concurrency: 1 }, 'instance_step_concurrency 1: instance-local permits'],
     ] as const) {
       await node.api.createWorkflow(JSON.stringify({ properties: { owner: 'bench', run_strategy: 'sequential' }, workflow: { id, ...extra, steps: [{ step: { id: 's0', type: 'Probe' } }] } }));
