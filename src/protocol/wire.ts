@@ -58,6 +58,22 @@ export interface WireSchema<T> {
   parse(value: unknown): T;
 }
 
+/**
+ * The parser of a closed union of messages told apart by their `type` literal (an actor's
+ * messages): the type picks the schema; an unknown or missing type is refused naming the field
+ * and the types there are.
+ */
+export function typedUnion<M>(what: string, schemas: ReadonlyArray<TSchema & { properties: { type: TLiteral<string> } }>): (body: unknown) => M {
+  const byType = new Map<string, WireSchema<unknown>>(schemas.map((s) => [s.properties.type.const, wire(`${what} ${s.properties.type.const}`, s)]));
+  const types = [...byType.keys()].join(', ');
+  return (body) => {
+    const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
+    const schema = typeof type === 'string' ? byType.get(type) : undefined;
+    if (schema === undefined) throw new InvalidMessageError(what, 'type', `expected one of ${types}, got ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : 'none'}`);
+    return schema.parse(body) as M;
+  };
+}
+
 export function wire<S extends TSchema>(what: string, schema: S): WireSchema<Static<S>> {
   const checker = TypeCompiler.Compile(schema);
   const strip = stripperOf(schema);

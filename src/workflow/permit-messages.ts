@@ -11,8 +11,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { PermitRequest, TagPermitInfo } from '../core/permits/index.js';
-import { InvalidMessageError } from '../protocol/errors.js';
-import { Id, Int, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
+import { Id, Int, wire, type Agrees, typedUnion } from '../protocol/wire.js';
 
 /** Holders and requests one Permits message may carry (an instance batch stays far below). */
 export const PERMITS_BATCH_MAX = 10_000;
@@ -69,17 +68,7 @@ const InfoSchema = Type.Object({ type: Type.Literal('TagPermits'), tag: Type.Opt
 const HotSchema = Type.Object({ type: Type.Literal('Hot') });
 
 const PERMIT_MESSAGES = [PermitsSchema, SetSchema, DeleteSchema, InfoSchema, HotSchema] as const;
-const byType = new Map<string, WireSchema<unknown>>(PERMIT_MESSAGES.map((s) => [s.properties.type.const, wire(`permit message ${s.properties.type.const}`, s)]));
-const TYPES = [...byType.keys()].join(', ');
-
-export function parsePermitMessage(body: unknown): PermitMessage {
-  const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
-  const schema = typeof type === 'string' ? byType.get(type) : undefined;
-  if (schema === undefined) {
-    throw new InvalidMessageError('permit message', 'type', `expected one of ${TYPES}, got ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : 'none'}`);
-  }
-  return schema.parse(body) as PermitMessage;
-}
+export const parsePermitMessage: (body: unknown) => PermitMessage = typedUnion<PermitMessage>('permit message', PERMIT_MESSAGES);
 
 const PermitsReplySchema = Type.Object({ granted: Type.Array(Id()) });
 const TagPermitInfoSchema = Type.Object({ tag: Id(), maxAllowed: Type.Optional(Int(0)), holders: Int(0), waiting: Int(0) });

@@ -21,8 +21,7 @@ import type { EntryStart } from '../core/queue/model.js';
 import type { WorkflowStatus } from '../core/status.js';
 import { EntryStartFields, RestartPolicySchema } from './child-schemas.js';
 import { WORKFLOW_STATUSES } from '../core/status.js';
-import { InvalidMessageError } from '../protocol/errors.js';
-import { Id, Int, OneOf, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
+import { Id, Int, OneOf, Text, wire, type Agrees, typedUnion } from '../protocol/wire.js';
 
 /** A new instance, numbered and run (or queued, or created ended) by the run strategy. */
 export interface EnqueueMessage extends EntryStart {
@@ -112,17 +111,7 @@ const DequeueSchema = Type.Object({ type: Type.Literal('Dequeue') });
 const QueueInfoSchema = Type.Object({ type: Type.Literal('QueueInfo') });
 
 const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema] as const;
-const byType = new Map<string, WireSchema<unknown>>(QUEUE_MESSAGES.map((s) => [s.properties.type.const, wire(`queue message ${s.properties.type.const}`, s)]));
-const TYPES = [...byType.keys()].join(', ');
-
-export function parseQueueMessage(body: unknown): QueueMessage {
-  const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
-  const schema = typeof type === 'string' ? byType.get(type) : undefined;
-  if (schema === undefined) {
-    throw new InvalidMessageError('queue message', 'type', `expected one of ${TYPES}, got ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : 'none'}`);
-  }
-  return schema.parse(body) as QueueMessage;
-}
+export const parseQueueMessage: (body: unknown) => QueueMessage = typedUnion<QueueMessage>('queue message', QUEUE_MESSAGES);
 
 const UnblockReplySchema = Type.Object({ unblocked: Int(0) });
 const TerminateReplySchema = Type.Object({ ended: Int(0), terminating: Int(0) });

@@ -17,8 +17,7 @@ import type {
   WaitReply,
 } from '../core/signals/model.js';
 import { SIGNAL_PARAM_NAME_MAX_CHARS, SIGNAL_PARAMS_MAX, SIGNAL_REQUEST_ID_MAX_CHARS, SIGNAL_STRING_VALUE_MAX_CHARS } from '../core/signals/encode.js';
-import { InvalidMessageError } from '../protocol/errors.js';
-import { Id, Int, Ms, OneOf, PlainMap, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
+import { Id, Int, Ms, OneOf, PlainMap, wire, type Agrees, typedUnion } from '../protocol/wire.js';
 
 /** Most instances one ListSignals answers. */
 export const LIST_SIGNALS_MAX = 1_000;
@@ -61,17 +60,7 @@ const SubscribeSchema = Type.Object({ type: Type.Literal('Subscribe'), subscribe
 const UnsubscribeSchema = Type.Object({ type: Type.Literal('Unsubscribe'), subscriber: Id() });
 
 const SIGNAL_MESSAGES = [AnnounceSchema, GetSchema, ListSchema, WaitSchema, UnwaitSchema, FindSchema, SubscribeSchema, UnsubscribeSchema] as const;
-const byType = new Map<string, WireSchema<unknown>>(SIGNAL_MESSAGES.map((s) => [s.properties.type.const, wire(`signal message ${s.properties.type.const}`, s)]));
-const TYPES = [...byType.keys()].join(', ');
-
-export function parseSignalMessage(body: unknown): SignalStoreMessage {
-  const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
-  const schema = typeof type === 'string' ? byType.get(type) : undefined;
-  if (schema === undefined) {
-    throw new InvalidMessageError('signal message', 'type', `expected one of ${TYPES}, got ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : 'none'}`);
-  }
-  return schema.parse(body) as SignalStoreMessage;
-}
+export const parseSignalMessage: (body: unknown) => SignalStoreMessage = typedUnion<SignalStoreMessage>('signal message', SIGNAL_MESSAGES);
 
 const SignalInstanceSchema = Type.Object({
   name: Id(),

@@ -11,8 +11,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FindReply, SignalArrivedMessage, SignalInstance, SubscribeReply } from '../core/signals/model.js';
-import { InvalidMessageError } from '../protocol/errors.js';
-import { Id, Int, Ms, PlainMap, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
+import { Id, Int, Ms, PlainMap, wire, type Agrees, typedUnion } from '../protocol/wire.js';
 
 export interface SyncMessage {
   type: 'Sync';
@@ -55,17 +54,7 @@ const SignalArrivedSchema = Type.Object({ type: Type.Literal('SignalArrived'), s
 const SignalTriggersSchema = Type.Object({ type: Type.Literal('SignalTriggers') });
 
 const MESSAGES = [SyncSchema, SignalArrivedSchema, SignalTriggersSchema] as const;
-const byType = new Map<string, WireSchema<unknown>>(MESSAGES.map((s) => [s.properties.type.const, wire(`signal trigger message ${s.properties.type.const}`, s)]));
-const TYPES = [...byType.keys()].join(', ');
-
-export function parseSignalTriggerMessage(body: unknown): SignalTriggerMessage {
-  const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
-  const schema = typeof type === 'string' ? byType.get(type) : undefined;
-  if (schema === undefined) {
-    throw new InvalidMessageError('signal trigger message', 'type', `expected one of ${TYPES}, got ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : 'none'}`);
-  }
-  return schema.parse(body) as SignalTriggerMessage;
-}
+export const parseSignalTriggerMessage: (body: unknown) => SignalTriggerMessage = typedUnion<SignalTriggerMessage>('signal trigger message', MESSAGES);
 
 const SignalTriggersReplySchema = Type.Object({
   workflowId: Id(),

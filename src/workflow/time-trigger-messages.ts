@@ -10,8 +10,7 @@
  *   (default 5, at most 100); answers TimeTriggersReply.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { InvalidMessageError } from '../protocol/errors.js';
-import { Id, Int, Ms, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
+import { Id, Int, Ms, Text, wire, type Agrees, typedUnion } from '../protocol/wire.js';
 
 export const MAX_UPCOMING_FIRES = 100;
 
@@ -68,17 +67,7 @@ const TickSchema = Type.Object({ type: Type.Literal('Tick') });
 const InfoSchema = Type.Object({ type: Type.Literal('TimeTriggerInfo'), upcoming: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_UPCOMING_FIRES })) });
 
 const MESSAGES = [SyncSchema, TickSchema, InfoSchema] as const;
-const byType = new Map<string, WireSchema<unknown>>(MESSAGES.map((s) => [s.properties.type.const, wire(`time trigger message ${s.properties.type.const}`, s)]));
-const TYPES = [...byType.keys()].join(', ');
-
-export function parseTimeTriggerMessage(body: unknown): TimeTriggerMessage {
-  const type = typeof body === 'object' && body !== null ? (body as { type?: unknown }).type : undefined;
-  const schema = typeof type === 'string' ? byType.get(type) : undefined;
-  if (schema === undefined) {
-    throw new InvalidMessageError('time trigger message', 'type', `expected one of ${TYPES}, got ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : 'none'}`);
-  }
-  return schema.parse(body) as TimeTriggerMessage;
-}
+export const parseTimeTriggerMessage: (body: unknown) => TimeTriggerMessage = typedUnion<TimeTriggerMessage>('time trigger message', MESSAGES);
 
 const SyncReplySchema = Type.Object({ subscribed: Type.Boolean(), fired: Int(0) });
 const ViewSchema = Type.Object({
