@@ -127,7 +127,7 @@ export function signalTriggerServiceKind(deps: SignalTriggerServiceDeps): Servic
   const wantedCache = new WeakMap<ServiceContext, { atMs: number; wanted: ActiveSignalTriggers }>();
   const readWanted = async (ctx: ServiceContext, workflowId: string, fresh: boolean): Promise<ActiveSignalTriggers> => {
     const hit = wantedCache.get(ctx);
-    const now = Date.now();
+    const now = ctx.now();
     if (!fresh && hit && now - hit.atMs < WANTED_TTL_MS) return hit.wanted;
     const wanted = await activeSignalTriggers(deps.definitions, workflowId);
     wantedCache.set(ctx, { atMs: now, wanted });

@@ -118,13 +118,15 @@ clusterTest('time triggers: a whole-cluster outage, then kill -9 of the cron own
   await h.waitForRecords('catch-up runs', 20, (r) => r.kind === 'run' && r.attemptId.startsWith(`${wf}/`), 60_000);
   await h.kill9(live.find((n) => n.nodeId === owner)!);
 
-  // Done when the cron actor has caught up to the node clocks and every start was answered.
+  // Done when a run of every fire due by the node clock has started (the sink file's changes wake
+  // the wait) and the cron actor has every start answered.
+  const due = Math.floor(((await h.client(0).getTriggers(wf, 1)).time.nowMs - from) / 120_000);
+  await h.waitForRecords('catch-up runs', due, (r) => r.kind === 'run' && r.attemptId.startsWith(`${wf}/`), 90_000);
+  await h.waitAllEnded(wf, due, 90_000);
   let info = (await h.client(0).getTriggers(wf, 1)).time;
-  const deadline = Date.now() + 90_000;
-  while (info.pending > 0 || (info.triggers[0]!.watermarkMs ?? 0) < info.nowMs - 120_000) {
+  for (const deadline = Date.now() + 30_000; info.pending > 0 || (info.triggers[0]!.watermarkMs ?? 0) < info.nowMs - 120_000; ) {
     if (Date.now() > deadline) throw new Error(`no catch-up: ${JSON.stringify(info)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    info = (await h.client(0).getTriggers(wf, 1)).time;
+    info = (await h.client(0).getTriggers(wf, 1)).time; // the last acknowledgements are being journaled
   }
   const to = info.triggers[0]!.watermarkMs ?? 0;
   const expected: number[] = [];

@@ -8,4 +8,4 @@ export * from './view.js';
 export { replayInstance, replayContext, describeReplayFailure, type ReplayInput, type ReplayResult } from './replay.js';
 export { encodeRecordEvent, encodeSnapshotState, decodeRecordEvent, decodeSnapshotState, JournalFormatError, JOURNAL_FORMAT } from './journal-format.js';
 export { ReplayDivergenceError, type Decision } from './decisions.js';
-export { iterationRunId } from './composite.js';
+export { iterationRunId } from './foreach.js';

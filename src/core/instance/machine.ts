@@ -34,7 +34,8 @@ import {
 import { onSignalAnnounced, onSignalMatched, signalResume, triggerSignalContext } from './signals.js';
 import type { Decision } from './decisions.js';
 import type { StepState } from './state.js';
-import { compositeResume, onChildEvent, restartIteration } from './composite.js';
+import { compositeResume, onChildEvent } from './composite.js';
+import { restartIteration } from './foreach.js';
 import { applyStepAction, checkRestartable, planRestart } from './actions.js';
 import { aggregatedStatus, baselineOf } from './aggregate.js';
 
@@ -266,12 +267,13 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
     s.steps[id] = fresh;
   }
   s.startedAtMs = t.atMs;
+  const signals = triggerSignalContext(s);
   s.params = t.decideIfSel('params', () =>
     resolveWorkflowParams(t.ctx.def.request.workflow.params, s.runParams, {
       env: t.env(),
       system: t.system(),
       restart: { previous, restartParams: runParams },
-      ...(triggerSignalContext(s) ? { signals: triggerSignalContext(s)! } : {}),
+      ...(signals ? { signals } : {}),
     }),
   );
 }

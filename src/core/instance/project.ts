@@ -3,7 +3,7 @@ import type { CompiledWorkflow } from './compiled.js';
 import type { CompositeState, IdRanges, InstanceState } from './state.js';
 import type { AggregatedInfo, ForeachOverview, InstanceSummary, InstanceView, StepOverview, StepView, SubworkflowOverview, WhileOverview } from './view.js';
 import type { WorkflowStatus } from '../status.js';
-import { correlationOf } from './composite.js';
+import { correlationOf } from './composite-launch.js';
 import { rangeCount, rollupOf } from './rollup.js';
 import { aggregatedSteps } from './aggregate.js';
 import { toPlain } from '../params/index.js';

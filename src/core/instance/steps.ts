@@ -19,7 +19,8 @@ import type { MachineContext } from './transition.js';
 import { stepPermitTags } from '../permits/tags.js';
 import { MAESTRO_TAG_PREFIX, type PermitTag } from '../permits/model.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
-import { compositeExtensions, correlationOf, startComposite, stopChildren } from './composite.js';
+import { compositeExtensions, startComposite, stopChildren } from './composite.js';
+import { correlationOf } from './composite-launch.js';
 import { holdAtInitialized, runtimeIncoming } from './hold.js';
 import { announceSignals, signalContextOf, waitForSignals } from './signals.js';
 
