@@ -4,7 +4,7 @@
  * Layers, lowest first; a module imports only from its own folder and from lower layers:
  *
  *   core <- log/retry <- expr/actor/protocol/storage/nats <- transport/journal/store/cluster
- *        <- workflow/executor/gen <- control <- node <- cli
+ *        <- workflow/executor/gen <- control <- sdk <- node <- cli
  *
  * Modules of one layer do not import each other (the shared pieces live one layer down:
  * executor messages in protocol/, disk plumbing in storage/, the NATS connection in nats/).
@@ -21,6 +21,7 @@ const LAYERS = [
   ['transport', 'journal', 'store', 'cluster'],
   ['workflow', 'executor', 'gen'],
   ['control'],
+  ['sdk'],
   ['node'],
   ['cli'],
 ];
