@@ -12,6 +12,8 @@
  *   (FAILED_PRECONDITION when Maestro refuses it). Answers true.
  * - Dequeue: the owner's own kick; answers true.
  * - QueueInfo: the queue's state in brief (QueueInfoReply).
+ * - ForgetRequests: retention forgot these instances; their request ids are dropped (each only
+ *   while it still names that instance). Answers true.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { RunStrategy } from '../core/definition/model.js';
@@ -62,6 +64,10 @@ export interface DequeueMessage {
 export interface QueueInfoMessage {
   type: 'QueueInfo';
 }
+export interface ForgetRequestsMessage {
+  type: 'ForgetRequests';
+  requests: Array<{ requestId: string; instanceId: number }>;
+}
 
 export type QueueMessage =
   | EnqueueMessage
@@ -71,7 +77,8 @@ export type QueueMessage =
   | TerminateMessage
   | StrategyMessage
   | DequeueMessage
-  | QueueInfoMessage;
+  | QueueInfoMessage
+  | ForgetRequestsMessage;
 
 export interface UnblockReply {
   unblocked: number;
@@ -109,8 +116,9 @@ const TerminateSchema = Type.Object({
 const StrategySchema = Type.Object({ type: Type.Literal('Strategy'), runStrategy: RunStrategySchema, check: Type.Optional(Type.Boolean()) });
 const DequeueSchema = Type.Object({ type: Type.Literal('Dequeue') });
 const QueueInfoSchema = Type.Object({ type: Type.Literal('QueueInfo') });
+const ForgetRequestsSchema = Type.Object({ type: Type.Literal('ForgetRequests'), requests: Type.Array(Type.Object({ requestId: Id(), instanceId: Int(1) })) });
 
-const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema] as const;
+const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema, ForgetRequestsSchema] as const;
 export const parseQueueMessage: (body: unknown) => QueueMessage = typedUnion<QueueMessage>('queue message', QUEUE_MESSAGES);
 
 const UnblockReplySchema = Type.Object({ unblocked: Int(0) });
