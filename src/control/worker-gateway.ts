@@ -174,12 +174,17 @@ export class WorkerGateway {
     const conn = new WorkerConn(workerId, h.types.map((t) => t.toLowerCase()), h.capacity, sink, Date.now());
     sink.send({ welcome: { nodeId: this.o.nodeId, heartbeatIntervalMs: this.o.heartbeatIntervalMs, workerId } });
     this.conns.add(conn);
-    for (const type of new Set(conn.types)) {
+    const types = [...new Set(conn.types)];
+    for (const type of types) {
       const pool = this.poolOf(type);
       pool.conns.push(conn);
       if (pool.conns.length === 1) this.serve(pool);
       this.pump(pool);
     }
+    // announced once served here: the owners' re-dispatches it prompts find this worker
+    void Promise.all(types.map((t) => this.poolOf(t).ops)).then(() => {
+      if (!conn.closed) for (const t of types) this.o.workerTypes.announce(t);
+    });
     this.o.log.info({ workerId, types: h.types, capacity: h.capacity, sdk: h.sdk }, 'worker connected');
     return conn;
   }
