@@ -144,7 +144,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
     d.onStale,
   );
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
-  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log, breakpoints });
+  const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, refreshRuntimes: () => workerTypes.refresh(), requestTimeoutMs: config.requestTimeoutMs, log, breakpoints });
   return { engine, partitions, executor, breakpoints, workerTypes };
 }
 
