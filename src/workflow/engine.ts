@@ -58,6 +58,12 @@ export interface EngineDeps {
   expressions: ExpressionEngine;
   /** Step types some executor can run (lower-case); used by validate (dry run). */
   hasRuntime(stepType: string): boolean;
+  /**
+   * Re-reads the step types registered elsewhere (workers, worker-types.ts): a definition naming
+   * a type unknown here is checked again after it, so a push right after a worker registered
+   * with another node is accepted.
+   */
+  refreshRuntimes?(): Promise<void>;
   requestTimeoutMs: number;
   log?: Logger;
   /** Breakpoints (KV-backed); without them the breakpoint calls are refused. */
@@ -80,7 +86,14 @@ export class Engine implements EngineApi {
 
   private async checkRequest(input: WorkflowCreateInput): Promise<WorkflowCreateRequest> {
     const req = completeRequest(input, await this.d.definitions.latestProperties(input.workflow.id));
-    validateForRuntime(req, (type) => this.d.hasRuntime(type.toLowerCase()) || MAESTRO_TYPES_WITHOUT_RUNTIME_HERE.has(type.toLowerCase()));
+    const known = (type: string) => this.d.hasRuntime(type.toLowerCase()) || MAESTRO_TYPES_WITHOUT_RUNTIME_HERE.has(type.toLowerCase());
+    try {
+      validateForRuntime(req, known);
+    } catch (err) {
+      if (!(err instanceof ValidationError) || this.d.refreshRuntimes === undefined) throw err;
+      await this.d.refreshRuntimes();
+      validateForRuntime(req, known);
+    }
     for (const site of listExpressions(req)) {
       try {
         this.d.expressions.compile(site.source);
