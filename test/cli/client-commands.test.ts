@@ -163,15 +163,10 @@ test('stop, kill, restart and watch of a held run', async (t) => {
 
 test('start --watch starts and follows a held run in one call: every step change after the start is printed', async (t) => {
   t.is((await maestro(['push', file('watch.json'), ...server])).code, 0);
-  const before = (await h.client.listInstances({ workflowId: 'cli-watch', pageSize: 1000 })).instances.length;
   const watching = maestro(['start', 'cli-watch', '--request-id', 'cli-watch-1', '--watch', ...server]);
-  // The instance appears once the CLI started it; release its step while the CLI follows.
-  let id = 0;
-  while (id === 0) {
-    const list = await h.client.listInstances({ workflowId: 'cli-watch', pageSize: 1000 });
-    if (list.instances.length > before) id = Math.max(...list.instances.map((i) => i.instanceId));
-    else await new Promise((r) => setTimeout(r, 20));
-  }
+  // cli-watch's first instance is 1; the CLI's stream subscribing shows in the server's watch count.
+  const id = 1;
+  await h.watchers.until('cli-watch', id, 1, 30_000);
   h.holds.release(await waitForStep(h.client, 'cli-watch', id, 'hold', 'RUNNING'), 'hold');
   const r = await watching;
   t.is(r.code, 0, r.stderr);
