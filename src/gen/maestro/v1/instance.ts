@@ -703,7 +703,7 @@ export interface InstanceChange {
     | undefined;
   /**
    * The instance's journal position this change (or the snapshot) reflects; increases along a
-   * stream (several changes of one batch share it). 0 from a server that does not say.
+   * stream (the changes one event made share it). 0 from a server that does not say.
    */
   seq: number;
 }
@@ -759,8 +759,8 @@ export interface ListInstancesResponse {
 export interface WatchInstanceRequest {
   workflowId: string;
   /**
-   * Either instance_id or request_id (the request_id of the instance's StartWorkflow):
-   * NOT_FOUND until a start with that request_id exists.
+   * Either instance_id or request_id (the request_id of the instance's StartWorkflow; both set
+   * is INVALID_ARGUMENT): NOT_FOUND until a start with that request_id exists (no waiting).
    */
   instanceId: number;
   requestId: string;
