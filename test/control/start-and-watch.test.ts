@@ -1,5 +1,6 @@
 import test from 'ava';
-import { status } from '@grpc/grpc-js';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { InstanceServiceClient } from '../../src/gen/maestro/v1/service.js';
 import { ControlError } from '../../src/control/errors.js';
 import type { WatchedChange } from '../../src/control/client.js';
 import { definition, startHarness, type Harness } from './harness.js';
@@ -113,4 +114,19 @@ test('WatchInstance by request_id: the instance that start created; NOT_FOUND un
   t.is(hold.status, 'RUNNING');
   t.is(hold.attempts.length, 1);
   t.deepEqual(changes.slice(1).map(line), ['hold:SUCCEEDED', 'next:RUNNING', 'next:SUCCEEDED', 'last:RUNNING', 'last:SUCCEEDED', '-:SUCCEEDED']);
+});
+
+test('WatchInstance with both instance_id and request_id is INVALID_ARGUMENT naming instance_id', async (t) => {
+  const raw = new InstanceServiceClient(h.address, credentials.createInsecure());
+  try {
+    const stream = raw.watchInstance({ workflowId: 'saw-hold', instanceId: 1, requestId: 'saw-1' });
+    const err = await new Promise<ServiceError>((resolve) => {
+      stream.on('data', () => t.fail('no change expected'));
+      stream.on('error', resolve);
+    });
+    t.is(err.code, status.INVALID_ARGUMENT);
+    t.regex(err.details, /instance_id/);
+  } finally {
+    raw.close();
+  }
 });
