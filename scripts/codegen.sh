@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates src/gen/ (TypeScript messages and grpc-js service stubs) from proto/maestro/v1/*.proto
-# with protoc + ts-proto. The output is committed, so a fresh clone needs neither; run this after
+# Regenerates src/gen/ (TypeScript messages and grpc-js service stubs) from every proto/**/*.proto
+# with protoc + ts-proto, and src/gen/descriptors.binpb: the FileDescriptorSet protoc builds for
+# those files and their imports (google/protobuf/*), which server reflection serves as it is. The output is committed, so a fresh clone needs neither; run this after
 # editing a .proto file (`npm run codegen`).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,5 +42,8 @@ protoc \
   --ts_proto_opt="$opt_arg" \
   -I proto \
   "${files[@]}"
+
+# Source info (comments) is left out: reflection clients need only the declarations.
+protoc --include_imports --descriptor_set_out="$out/descriptors.binpb" -I proto "${files[@]}"
 
 echo "codegen: wrote $(find "$out" -name '*.ts' | wc -l) files to src/gen/" >&2

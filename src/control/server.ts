@@ -2,22 +2,21 @@
  * The gRPC server of a node: maestro.v1 services over an EngineApi, grpc.health.v1.Health and
  * server reflection (v1 and v1alpha).
  *
- * Reflection describes the .proto files under proto/maestro/v1 (loaded with proto-loader at
- * start) and lists the services this server actually serves: a service added there and
- * registered through `services` is listed without changes here. ClusterService is served when
+ * Reflection (reflection.ts) serves the descriptors protoc built for every proto/ file
+ * (src/gen/descriptors.binpb, written by `npm run codegen`) and lists the services this server
+ * actually serves: a service added there and registered through `services` is listed without
+ * changes here. ClusterService is served when
  * the api object also has a `clusterInfo` function (embedded and cluster nodes). close() marks every service NOT_SERVING, ends open watch streams, then shuts down,
  * forcing it after `shutdownGraceMs`.
  *
  * Security is off unless asked for: `tls` serves TLS (mTLS with a client CA, see tls.ts) and
  * `auth` requires a bearer token on every call but health checks (auth.ts).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import type { EngineApi } from '../workflow/engine-api.js';
 import { InstanceServiceService, WorkflowServiceService } from '../gen/maestro/v1/service.js';
 import { ClusterServiceService } from '../gen/maestro/v1/cluster.js';
@@ -37,6 +36,7 @@ import { WatchRegistry } from './watch.js';
 import { workflowService } from './workflow-service.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
 import { GRPC_SERVER_DEFAULTS } from './server-defaults.js';
+import { addReflection, DescriptorIndex, REFLECTION_V1ALPHA_SERVICE, REFLECTION_V1_SERVICE } from './reflection.js';
 
 /** The repository's proto/ folder, from src/control (tsx) or dist/src/control (compiled). */
 export const PROTO_ROOT = findProtoRoot(fileURLToPath(new URL('.', import.meta.url)));
@@ -81,22 +81,10 @@ export interface GrpcServerHandle {
   close(): Promise<void>;
 }
 
-/** Every .proto of the public API plus health, as proto-loader sees them (for reflection). */
-export function loadApiDescriptors(): protoLoader.PackageDefinition {
-  const dir = `${PROTO_ROOT}maestro/v1`;
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.proto'))
-    .sort()
-    .map((f) => `maestro/v1/${f}`);
-  const healthRoot = resolvePath(dirname(healthProtoPath), '../..'); // .../proto/health/v1/health.proto
-  return protoLoader.loadSync([...files, 'health/v1/health.proto'], {
-    includeDirs: [PROTO_ROOT, healthRoot],
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
+let descriptors: DescriptorIndex | undefined;
+/** The descriptors reflection serves, read once per process. */
+export function apiDescriptors(): DescriptorIndex {
+  return (descriptors ??= DescriptorIndex.load());
 }
 
 function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
@@ -132,7 +120,7 @@ export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): 
 
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(names.map((n) => [n, 'SERVING' as const])) });
   health.addToServer(server);
-  new ReflectionService(loadApiDescriptors(), { services: [HEALTH_SERVICE, ...names] }).addToServer(server);
+  addReflection(server, apiDescriptors(), [HEALTH_SERVICE, ...names, REFLECTION_V1_SERVICE, REFLECTION_V1ALPHA_SERVICE], log);
 
   const port = await bind(server, `${host.includes(':') ? `[${host}]` : host}:${opts.port}`, creds);
 

@@ -68,4 +68,12 @@ export interface StepRuntime {
    * result in the same batch as the dispatch (one journal append for a run of NoOps).
    */
   runNow?(task: StepTask): StepResult;
+  /**
+   * For runtimes that are sometimes instant (Sleep whose end is already past): the verdict when
+   * `run` would give it at once, else undefined. An owner asks before dispatching and applies a
+   * verdict in the same batch, like runNow (the result is journaled, so replay never asks);
+   * undefined dispatches the step as usual. Such a runtime is not `instant` (it may wait), so
+   * it never takes the tag-permit fast path.
+   */
+  tryNow?(task: StepTask): StepResult | undefined;
 }

@@ -417,7 +417,7 @@ export class InstanceActor {
 
   /**
    * Moves `produced` into `commands`, except dispatches of steps whose runtime answers
-   * synchronously (NoOp): their results are applied right here, in the same batch, and what
+   * synchronously (NoOp's runNow; Sleep's tryNow when its end is already past): their results are applied right here, in the same batch, and what
    * those produce is absorbed the same way — a chain of NoOps costs one journal append. Bounded
    * per batch so a long chain cannot starve other actors.
    */
@@ -427,19 +427,24 @@ export class InstanceActor {
       const next: InstanceCommand[] = [];
       for (const c of queue) {
         const rt = c.c === 'dispatch' ? this.host.inlineRuntimes?.get(c.task.stepType.toLowerCase()) : undefined;
-        if (c.c !== 'dispatch' || !rt?.runNow || this.inlineBudget <= 0) {
+        if (c.c !== 'dispatch' || (!rt?.runNow && !rt?.tryNow) || this.inlineBudget <= 0) {
           commands.push(c);
           continue;
         }
-        this.inlineBudget--;
         const task = c.task;
         let applied: Applied;
         let ev: InstanceEvent;
         try {
-          ev = { t: 'result', atMs, stepId: task.stepId, attempt: task.attempt, result: rt.runNow(task) };
+          const result = rt.runNow ? rt.runNow(task) : rt.tryNow!(task);
+          if (result === undefined) {
+            commands.push(c); // not now: dispatched as usual
+            continue;
+          }
+          this.inlineBudget--;
+          ev = { t: 'result', atMs, stepId: task.stepId, attempt: task.attempt, result };
           applied = applyEvent(state, ev, state.seq + 1, this.ctx);
         } catch (err) {
-          // A runtime bug (runNow threw) or a result the machine refuses: run it the ordinary way.
+          // A runtime bug (runNow/tryNow threw) or a result the machine refuses: run it the ordinary way.
           this.failed(err, { attemptId: task.attemptId }, 'inline step failed; dispatching it instead');
           commands.push(c);
           continue;
@@ -471,7 +476,7 @@ export class InstanceActor {
           this.seen.set(task.attemptId, this.host.now());
           this.host.onDispatch?.(task, this.host.partition, this.host.epoch);
           const inline = this.host.inlineRuntimes?.get(task.stepType.toLowerCase());
-          if (inline) {
+          if (inline?.instant === true) {
             this.runInline(inline, task);
             break;
           }

@@ -34,7 +34,8 @@
  * left as its records: replaying them on recovery costs about what decoding a snapshot does,
  * and most instances of a busy node are such short runs, so they never pay for a snapshot
  * encode. The same checkpoint forgets the oldest finished instances beyond
- * `retainFinishedPerPartition` (kept in finish order, so retention never scans the partition).
+ * `retainFinishedPerPartition` (kept in finish order, so retention never scans the partition);
+ * their request ids are then dropped at their queue owners (request-retention.ts).
  * Instances held read-only after a failed replay are never snapshotted (their records stay).
  *
  * Service actors (service-actor.ts: keys `~<kind>/...`, e.g. a workflow's queue owner) live
@@ -55,6 +56,7 @@ import type { PausedAttempt } from './engine-api.js';
 import type { QueueMessage } from './queue-messages.js';
 import type { PermitMessage } from './permit-messages.js';
 import { recoverPartition } from './recovery.js';
+import { forgetRequests, forgottenRequestOf, type ForgottenRequest } from './request-retention.js';
 import { isServiceKey } from '../core/service/reducer.js';
 import { ServiceActor, type AnyServiceKind, type ServiceHostHooks } from './service-actor.js';
 import type { Logger } from '../log/logger.js';
@@ -116,6 +118,8 @@ export class PartitionHost {
   private readonly finished = new Set<string>();
   /** Instances dropped from memory whose forgetting a failed checkpoint did not write. */
   private unforgotten: string[] = [];
+  /** Request ids of forgotten instances, to drop at their queue owners once the forget is durable. */
+  private forgottenRequests: ForgottenRequest[] = [];
   private closed = false;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly sweepEveryMs: number;
@@ -371,6 +375,8 @@ export class PartitionHost {
     for (const key of forget) {
       this.finished.delete(key);
       this.dirty.delete(key);
+      const req = forgottenRequestOf(this.actors.get(key)?.current);
+      if (req) this.forgottenRequests.push(req);
       this.actors.get(key)?.stop(expired);
       this.actors.delete(key);
     }
@@ -389,9 +395,13 @@ export class PartitionHost {
       }
     }
     if (snaps.length === 0 && forget.length === 0) return;
+    const requests = this.forgottenRequests; // of instances in `forget` (or of a send that failed before)
+    this.forgottenRequests = [];
     try {
       await this.deps.journal.snapshot(this.partition, this.epoch, snaps, forget);
+      if (requests.length > 0) void forgetRequests(this.deps.transport, requests, this.deps.log).then((failed) => this.forgottenRequests.push(...failed));
     } catch (err) {
+      this.forgottenRequests.push(...requests);
       for (const key of dirty) if (this.actors.has(key) || this.services.has(key)) this.dirty.add(key);
       this.unforgotten.push(...forget);
       if (err instanceof StaleEpochError) return this.deps.onStale(this.partition, err);

@@ -12,6 +12,8 @@
  *   (FAILED_PRECONDITION when Maestro refuses it). Answers true.
  * - Dequeue: the owner's own kick; answers true.
  * - QueueInfo: the queue's state in brief (QueueInfoReply).
+ * - ForgetRequests: retention forgot these instances; their request ids are dropped (each only
+ *   while it still names that instance). Answers true.
  * - FindRequest: the instance a start with this request id created (FoundRequestReply);
  *   NotFoundError while no such start exists. Journals nothing.
  */
@@ -68,6 +70,10 @@ export interface FindRequestMessage {
   type: 'FindRequest';
   requestId: string;
 }
+export interface ForgetRequestsMessage {
+  type: 'ForgetRequests';
+  requests: Array<{ requestId: string; instanceId: number }>;
+}
 
 export type QueueMessage =
   | EnqueueMessage
@@ -78,6 +84,7 @@ export type QueueMessage =
   | StrategyMessage
   | DequeueMessage
   | QueueInfoMessage
+  | ForgetRequestsMessage
   | FindRequestMessage;
 
 export interface UnblockReply {
@@ -119,9 +126,10 @@ const TerminateSchema = Type.Object({
 const StrategySchema = Type.Object({ type: Type.Literal('Strategy'), runStrategy: RunStrategySchema, check: Type.Optional(Type.Boolean()) });
 const DequeueSchema = Type.Object({ type: Type.Literal('Dequeue') });
 const QueueInfoSchema = Type.Object({ type: Type.Literal('QueueInfo') });
+const ForgetRequestsSchema = Type.Object({ type: Type.Literal('ForgetRequests'), requests: Type.Array(Type.Object({ requestId: Id(), instanceId: Int(1) })) });
 const FindRequestSchema = Type.Object({ type: Type.Literal('FindRequest'), requestId: Id() });
 
-const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema, FindRequestSchema] as const;
+const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema, ForgetRequestsSchema, FindRequestSchema] as const;
 export const parseQueueMessage: (body: unknown) => QueueMessage = typedUnion<QueueMessage>('queue message', QUEUE_MESSAGES);
 
 const UnblockReplySchema = Type.Object({ unblocked: Int(0) });

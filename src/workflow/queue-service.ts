@@ -125,6 +125,10 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
         return s.queued.length > 0 ? [{ t: 'dequeue', atMs }] : [];
       case 'QueueInfo':
         return [];
+      case 'ForgetRequests': {
+        const ids = msg.requests.filter((r) => s.requests[r.requestId] === r.instanceId).map((r) => r.requestId);
+        return ids.length > 0 ? [{ t: 'forgetRequests', atMs, requestIds: ids }] : [];
+      }
       case 'FindRequest':
         if (s.requests[msg.requestId] === undefined) throw new NotFoundError(`no instance of workflow ${wf} was started with request id ${msg.requestId}`);
         return [];

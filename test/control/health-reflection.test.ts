@@ -4,18 +4,16 @@ import { SIGNAL_SERVICE } from '../../src/control/signal-service.js';
 import { TRIGGER_SERVICE } from '../../src/control/trigger-service.js';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CLUSTER_SERVICE, INSTANCE_SERVICE, WORKFLOW_SERVICE, HEALTH_SERVICE, startGrpcServer } from '../../src/control/server.js';
 import { createControlClient } from '../../src/control/client.js';
 import { STEP_SERVICE } from '../../src/control/step-service.js';
+import { REFLECTION_V1ALPHA_SERVICE, REFLECTION_V1_SERVICE } from '../../src/control/reflection.js';
 import { startHarness, startNode, withoutClusterInfo } from './harness.js';
 
-const require = createRequire(import.meta.url);
-
-/** A reflection client built from the reflection package's own .proto, as grpcurl would use it. */
+/** A reflection client built from grpc's reflection.proto (proto/grpc/reflection), as grpcurl would use it. */
 function reflectionClient(address: string): grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, unknown> } {
-  const protoFile = join(dirname(require.resolve('@grpc/reflection/package.json')), 'build/proto/grpc/reflection/v1/reflection.proto');
+  const protoFile = fileURLToPath(new URL('../../proto/grpc/reflection/v1/reflection.proto', import.meta.url));
   const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(protoFile, { keepCase: true })) as unknown as {
     grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
   };
@@ -60,7 +58,7 @@ test('reflection lists the maestro and health services and describes their files
 
   const listed = await reflect(address, { list_services: '*' });
   const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
-  t.deepEqual(names, [HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, SIGNAL_SERVICE, TAG_PERMIT_SERVICE, TRIGGER_SERVICE, WORKFLOW_SERVICE].sort(), 'only the services served: no clusterInfo, no ClusterService');
+  t.deepEqual(names, [HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, SIGNAL_SERVICE, TAG_PERMIT_SERVICE, TRIGGER_SERVICE, WORKFLOW_SERVICE, REFLECTION_V1_SERVICE, REFLECTION_V1ALPHA_SERVICE].sort(), 'only the services served: no clusterInfo, no ClusterService');
 
   const file = await reflect(address, { file_containing_symbol: 'maestro.v1.InstanceService' });
   const protos = file['file_descriptor_response']['file_descriptor_proto'] as Buffer[];
@@ -91,7 +89,7 @@ test('reflection lists ClusterService when the api has clusterInfo (the embedded
   const address = h.address;
   const listed = await reflect(address, { list_services: '*' });
   const names = (listed['list_services_response']['service'] as Array<{ name: string }>).map((s) => s.name).sort();
-  t.deepEqual(names, [CLUSTER_SERVICE, HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, SIGNAL_SERVICE, TAG_PERMIT_SERVICE, TRIGGER_SERVICE, WORKFLOW_SERVICE].sort());
+  t.deepEqual(names, [CLUSTER_SERVICE, HEALTH_SERVICE, INSTANCE_SERVICE, STEP_SERVICE, SIGNAL_SERVICE, TAG_PERMIT_SERVICE, TRIGGER_SERVICE, WORKFLOW_SERVICE, REFLECTION_V1_SERVICE, REFLECTION_V1ALPHA_SERVICE].sort());
 
   const file = await reflect(address, { file_containing_symbol: CLUSTER_SERVICE });
   const text = Buffer.concat(file['file_descriptor_response']['file_descriptor_proto'] as Buffer[]).toString('latin1');

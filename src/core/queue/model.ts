@@ -56,7 +56,10 @@ export interface QueueState {
   strategy: RunStrategy;
   /** The highest instance id handed out (0: none yet). */
   latestId: number;
-  /** request_id -> instance id (Maestro's workflow_uuid dedup). */
+  /**
+   * request_id -> instance id (Maestro's workflow_uuid dedup). An entry lives as long as its
+   * instance: retention forgetting the instance sends `forgetRequests` (request-retention.ts).
+   */
   requests: Record<string, number>;
   /** Queued runs, oldest first by (instance id, run id), as Maestro dequeues them. */
   queued: QueueEntry[];
@@ -92,7 +95,9 @@ export type QueueEvent =
   /** Workflow-wide stop/kill: queued runs end directly, running ones are told to stop. */
   | { t: 'terminate'; atMs: number; action: 'stop' | 'kill'; reason: string }
   /** Dequeue again (PARALLEL launches at most MAX_DEQUEUE per event). */
-  | { t: 'dequeue'; atMs: number };
+  | { t: 'dequeue'; atMs: number }
+  /** Their instances were forgotten by retention: these request ids may start new instances. */
+  | { t: 'forgetRequests'; atMs: number; requestIds: string[] };
 
 export type QueueEffect =
   /** Create / begin / end directly run `runId` of instance `id` at its instance actor (idempotent there). */

@@ -128,6 +128,9 @@ export const queueReducer: ServiceReducer<QueueState, QueueEvent, QueueEffect> =
       }
       case 'dequeue':
         break;
+      case 'forgetRequests':
+        for (const r of ev.requestIds) delete s.requests[r];
+        break;
     }
     dequeue(s, fx);
     return { state: s, effects: fx };

@@ -24,7 +24,10 @@ export function resolveRuntime(registry: ReadonlyMap<string, StepRuntime>, stepT
   return runtime;
 }
 
-/** The instant runtimes of a registry (NoOp): owners run these inline instead of dispatching them. */
+/**
+ * The runtimes owners may run inline: instant ones (NoOp) always, those with `tryNow` (Sleep)
+ * when it has a verdict at once (otherwise they are dispatched).
+ */
 export function inlineRuntimes(registry: ReadonlyMap<string, StepRuntime>): Map<string, StepRuntime> {
-  return new Map([...registry].filter(([, r]) => r.instant === true));
+  return new Map([...registry].filter(([, r]) => r.instant === true || r.tryNow !== undefined));
 }

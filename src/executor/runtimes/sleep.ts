@@ -7,6 +7,9 @@ export const DEFAULT_SLEEP_SECONDS = 3;
 /**
  * Sleep: waits until `startedAtMs + sleep_seconds * 1000`, so a redelivered attempt only sleeps
  * for what is left. `sleep_seconds` is a number or a numeric string (Maestro's LONG param).
+ *
+ * Sometimes instant (`tryNow`): with `sleep_seconds: 0`, an end already past or a bad param the
+ * verdict is known at once, so the owner applies it inline like a NoOp (no dispatch, no timer).
  */
 export class SleepRuntime implements StepRuntime {
   readonly type = 'Sleep';
@@ -18,8 +21,18 @@ export class SleepRuntime implements StepRuntime {
     const endMs = task.startedAtMs + seconds * 1000;
     const finished = await abortableDelay(endMs - this.now(), signal);
     if (!finished) return { status: 'PLATFORM_FAILED', error: 'Sleep step was cancelled' };
-    return { status: 'SUCCEEDED', details: { sleep_seconds: seconds } };
+    return succeeded(seconds);
   }
+
+  tryNow(task: StepTask): StepResult | undefined {
+    const seconds = sleepSecondsOf(task.params);
+    if (typeof seconds === 'string') return { status: 'FATALLY_FAILED', error: seconds };
+    return task.startedAtMs + seconds * 1000 <= this.now() ? succeeded(seconds) : undefined;
+  }
+}
+
+function succeeded(seconds: number): StepResult {
+  return { status: 'SUCCEEDED', details: { sleep_seconds: seconds } };
 }
 
 /** The sleep length in seconds, or an error message naming the param. */

@@ -8,6 +8,9 @@
  *   the request's deadline; then it rejects with DeliveryTimeoutError. A reply means the owner
  *   accepted the message (handlers reply after journaling), so a resolved request is never lost,
  *   and a message may be handled more than once (handlers dedup on the msg id).
+ * - A request for an actor of a partition this transport serves is handed to the local handler
+ *   without crossing NATS (same encoding, boundary check and drain on close; see requestLocally):
+ *   an owner's own messages (an executor's result, a queue owner's start) cost no round trip.
  * - A handler's error travels back in the `Maestro-Error` header and is rethrown by `request`
  *   as itself (codec.decodeError). A retryable one (`unavailable: partition 4 is moving`: the
  *   owner is handing the partition over) is resent like a lost message until the deadline, then
@@ -52,6 +55,8 @@ export class NatsTransport implements Transport {
   private readonly actorSubjects: string[];
   private readonly execSubjects = new Map<string, string>();
   private readonly served = new Map<number, Subscription>();
+  /** The handler of each partition served here, for requests that need not cross NATS. */
+  private readonly local = new Map<number, { handler: ActorHandler; inflight: Set<Promise<void>> }>();
   private readonly subs = new Set<NatsSub>();
   private closed = false;
   private readonly requester: Requester;
@@ -96,17 +101,25 @@ export class NatsTransport implements Transport {
   async request(to: string, body: unknown, opts?: RequestOptions): Promise<unknown> {
     this.assertOpen();
     const timeoutMs = opts?.timeoutMs ?? this.opts.requestTimeoutMs;
-    const subject = this.actorSubjects[routeOf(to, this.opts.partitions)]!;
+    const partition = routeOf(to, this.opts.partitions);
+    const subject = this.actorSubjects[partition]!;
     const data = this.checkSize(encode(body), `message for ${to}`);
+    const msgId = opts?.msgId ?? nuid.next();
     const h = headers();
     h.set(HDR_TO, to);
-    h.set(HDR_MSG_ID, opts?.msgId ?? nuid.next());
+    h.set(HDR_MSG_ID, msgId);
     // The owner's last retryable answer outranks a later try that timed out: a try started just
     // before the deadline has only the few ms left to hear the same answer again.
     let lastAnswer: MaestroError | undefined;
     return retry(
       async ({ remainingMs }) => {
         this.assertOpen();
+        const local = this.local.get(partition);
+        if (local !== undefined) {
+          const [reply, failed] = await this.requestLocally(local, partition, subject, to, msgId, data);
+          if (failed) throw (lastAnswer = answered(decodeError(reply)));
+          return decode(reply);
+        }
         let reply: Msg;
         try {
           reply = await this.requester.request(subject, data, { timeoutMs: Math.min(remainingMs, this.opts.attemptTimeoutMs), headers: h });
@@ -145,10 +158,12 @@ export class NatsTransport implements Transport {
       },
     });
     this.subs.add(sub);
+    this.local.set(partition, { handler, inflight });
     const subscription: Subscription = {
       close: async () => {
         if (this.served.get(partition) !== subscription) return;
         this.served.delete(partition);
+        this.local.delete(partition);
         await this.closeSub(sub);
         await settledWithin([...inflight], this.opts.drainTimeoutMs);
       },
@@ -258,6 +273,34 @@ export class NatsTransport implements Transport {
       await drainOrClose(this.nc, this.opts.drainTimeoutMs, this.log);
     } else {
       await Promise.all([...this.subs].map((s) => this.closeSub(s)));
+    }
+  }
+
+  /**
+   * A request for a partition served here skips NATS but nothing else: the body goes through the
+   * same bytes and boundary check as a received one (so neither side shares objects with the
+   * other), the reply and a handler's error through the same encoding, and closing the partition
+   * waits for it like for a received message. Returns the reply's bytes and whether it is an error.
+   */
+  private async requestLocally(
+    local: { handler: ActorHandler; inflight: Set<Promise<void>> },
+    partition: number,
+    subject: string,
+    to: string,
+    msgId: string,
+    data: Uint8Array,
+  ): Promise<[Uint8Array, boolean]> {
+    let done!: () => void;
+    const p = new Promise<void>((resolve) => (done = resolve));
+    local.inflight.add(p);
+    try {
+      const body = this.boundary.actor(partition, to, msgId, decode(data), subject, 'local');
+      return [encode(await local.handler(to, body, msgId)), false];
+    } catch (e) {
+      return [encodeError(e), true];
+    } finally {
+      local.inflight.delete(p);
+      done();
     }
   }
 
