@@ -760,7 +760,8 @@ export interface WatchInstanceRequest {
   workflowId: string;
   /**
    * Either instance_id or request_id (the request_id of the instance's StartWorkflow; both set
-   * is INVALID_ARGUMENT): NOT_FOUND until a start with that request_id exists (no waiting).
+   * is INVALID_ARGUMENT): NOT_FOUND until a start with that request_id exists (no waiting), and
+   * again once retention forgot that instance.
    */
   instanceId: number;
   requestId: string;
