@@ -14,6 +14,8 @@
  * - QueueInfo: the queue's state in brief (QueueInfoReply).
  * - ForgetRequests: retention forgot these instances; their request ids are dropped (each only
  *   while it still names that instance). Answers true.
+ * - FindRequest: the instance a start with this request id created (FoundRequestReply);
+ *   NotFoundError while no such start exists. Journals nothing.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { RunStrategy } from '../core/definition/model.js';
@@ -64,6 +66,10 @@ export interface DequeueMessage {
 export interface QueueInfoMessage {
   type: 'QueueInfo';
 }
+export interface FindRequestMessage {
+  type: 'FindRequest';
+  requestId: string;
+}
 export interface ForgetRequestsMessage {
   type: 'ForgetRequests';
   requests: Array<{ requestId: string; instanceId: number }>;
@@ -78,7 +84,8 @@ export type QueueMessage =
   | StrategyMessage
   | DequeueMessage
   | QueueInfoMessage
-  | ForgetRequestsMessage;
+  | ForgetRequestsMessage
+  | FindRequestMessage;
 
 export interface UnblockReply {
   unblocked: number;
@@ -88,6 +95,9 @@ export interface TerminateReply {
   ended: number;
   /** Running runs told to stop/kill. */
   terminating: number;
+}
+export interface FoundRequestReply {
+  instanceId: number;
 }
 export interface QueueInfoReply {
   workflowId: string;
@@ -117,8 +127,9 @@ const StrategySchema = Type.Object({ type: Type.Literal('Strategy'), runStrategy
 const DequeueSchema = Type.Object({ type: Type.Literal('Dequeue') });
 const QueueInfoSchema = Type.Object({ type: Type.Literal('QueueInfo') });
 const ForgetRequestsSchema = Type.Object({ type: Type.Literal('ForgetRequests'), requests: Type.Array(Type.Object({ requestId: Id(), instanceId: Int(1) })) });
+const FindRequestSchema = Type.Object({ type: Type.Literal('FindRequest'), requestId: Id() });
 
-const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema, ForgetRequestsSchema] as const;
+const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema, ForgetRequestsSchema, FindRequestSchema] as const;
 export const parseQueueMessage: (body: unknown) => QueueMessage = typedUnion<QueueMessage>('queue message', QUEUE_MESSAGES);
 
 const UnblockReplySchema = Type.Object({ unblocked: Int(0) });
@@ -136,6 +147,8 @@ const QueueInfoReplySchema = Type.Object({
   failed: Type.Array(Int(1)),
 });
 export const queueInfoReply = wire('QueueInfoReply', QueueInfoReplySchema);
+const FoundRequestReplySchema = Type.Object({ instanceId: Int(1) });
+export const foundRequestReply = wire('FoundRequestReply', FoundRequestReplySchema);
 
 type Assert<T extends true> = T;
 export type QueueSchemasAgree = [
@@ -143,4 +156,5 @@ export type QueueSchemasAgree = [
   Assert<Agrees<Static<typeof UnblockReplySchema>, UnblockReply>>,
   Assert<Agrees<Static<typeof TerminateReplySchema>, TerminateReply>>,
   Assert<Agrees<Static<typeof QueueInfoReplySchema>, QueueInfoReply>>,
+  Assert<Agrees<Static<typeof FoundRequestReplySchema>, FoundRequestReply>>,
 ];

@@ -35,6 +35,7 @@ test.before(async () => {
     ].join('\n'),
   );
   await writeFile(file('block.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-block', steps: [{ step: { id: 'hold', type: 'Hold' } }] } }));
+  await writeFile(file('watch.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-watch', steps: [{ step: { id: 'hold', type: 'Hold' } }] } }));
   await writeFile(file('bad.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-bad', steps: [{ step: { id: 'a' } }] } }));
 });
 test.after.always(async () => {
@@ -158,6 +159,23 @@ test('stop, kill, restart and watch of a held run', async (t) => {
   t.is(watchFailed.code, 1, 'watch exits 1 for a run that did not succeed');
   t.regex(watchFailed.stdout, /workflow FAILED/);
   t.is((await waitForEnd(h.client, 'cli-block', second.instanceId)).status, 'FAILED');
+});
+
+test('start --watch starts and follows a held run in one call: every step change after the start is printed', async (t) => {
+  t.is((await maestro(['push', file('watch.json'), ...server])).code, 0);
+  const watching = maestro(['start', 'cli-watch', '--request-id', 'cli-watch-1', '--watch', ...server]);
+  // cli-watch's first instance is 1; the CLI's stream subscribing shows in the server's watch count.
+  const id = 1;
+  await h.watchers.until('cli-watch', id, 1, 30_000);
+  h.holds.release(await waitForStep(h.client, 'cli-watch', id, 'hold', 'RUNNING'), 'hold');
+  const r = await watching;
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, new RegExp(`^started workflow cli-watch version \\d+ instance ${id} \\(run 1\\)$`, 'm'));
+  t.regex(r.stdout, /\] step hold RUNNING$/m);
+  t.regex(r.stdout, /\] step hold SUCCEEDED$/m);
+  t.regex(r.stdout, /\] workflow SUCCEEDED$/m);
+  t.regex(r.stdout, /run 1: SUCCEEDED/);
+  t.is((await h.client.getInstance('cli-watch', id)).requestId, 'cli-watch-1');
 });
 
 test('an unreachable server is reported with its address, exit 1', async (t) => {

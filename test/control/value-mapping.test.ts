@@ -23,3 +23,10 @@ test('a value with no Value form is refused naming its path', (t) => {
   const err = t.throws(() => toValueMap({ f: { g: () => 1 } }, 'params'));
   t.regex(err.message, /params\.f\.g/);
 });
+
+test('a map entry that is undefined is left out (as in JSON); a Date is its ISO string, a JS Map a map', (t) => {
+  t.deepEqual(toValueMap({ a: 1, gone: undefined }), { a: { longValue: 1 } });
+  t.deepEqual(toValue([undefined]), { listValue: { values: [{ nullValue: 0 }] } }, 'inside a list it stays a null');
+  t.deepEqual(toValue(new Date(Date.UTC(2026, 0, 2))), { stringValue: '2026-01-02T00:00:00.000Z' });
+  t.deepEqual(toValue(new Map([['k', 2]])), { mapValue: { fields: { k: { longValue: 2 } } } });
+});
