@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import queue
 import socket
 import threading
@@ -32,7 +33,7 @@ import grpc
 from maestro import __version__
 from maestro._channel import auth_metadata, open_channel, parse_addresses
 from maestro._gen.v1 import worker_pb2, worker_pb2_grpc
-from maestro.errors import FatalError, PlatformError
+from maestro.errors import FatalError, MaestroError, PlatformError
 from maestro.values import from_value_map, to_value_map
 
 log = logging.getLogger("maestro.worker")
@@ -41,6 +42,9 @@ LOG_LIMIT = 64 * 1024  # the server keeps the last 64 KiB of each log
 BACKOFF_MIN = 0.1
 BACKOFF_MAX = 5.0
 DEFAULT_HEARTBEAT_S = 1.0
+TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")
+# Refusals of the hello that no retry fixes: run() raises them.
+_FATAL_CODES = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED})
 
 
 @dataclass
@@ -180,6 +184,9 @@ class Worker:
         self.types = [types] if isinstance(types, str) else list(types)
         if not self.types:
             raise ValueError("types: at least one step type is needed")
+        for i, t in enumerate(self.types):
+            if not isinstance(t, str) or not TYPE_RE.match(t):
+                raise ValueError(f"types[{i}]: {t!r} is not a step type (letters, digits, '.', '-', '_', starting with a letter)")
         if not isinstance(concurrency, int) or not 1 <= concurrency <= 10_000:
             raise ValueError(f"concurrency: must be an int in 1..10000, got {concurrency!r}")
         self.handler = handler
@@ -197,7 +204,9 @@ class Worker:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Connects and serves until stop(). Moves to the next address whenever a stream ends."""
+        """Connects and serves until stop(). Moves to the next address whenever a stream ends.
+        Raises MaestroError when a node refuses the hello itself (INVALID_ARGUMENT,
+        UNAUTHENTICATED, PERMISSION_DENIED): retrying would not help."""
         index = 0
         backoff = BACKOFF_MIN
         try:
@@ -266,6 +275,8 @@ class Worker:
                         log.info("attempt %s cancelled: %s", task.attempt_id, cmd.cancel.reason)
             log.warning("stream to %s ended by the server", address)
         except grpc.RpcError as err:
+            if not welcomed and err.code() in _FATAL_CODES:
+                raise MaestroError.from_rpc(err) from None
             if not self._stopping.is_set():
                 log.warning("stream to %s failed: %s %s", address, err.code().name, err.details())
         finally:

@@ -8,7 +8,7 @@ from concurrent import futures
 
 import grpc
 
-from maestro import FatalError, PlatformError, Worker
+from maestro import FatalError, MaestroError, PlatformError, Worker
 from maestro._gen.v1 import worker_pb2, worker_pb2_grpc
 
 WAIT = 10.0
@@ -17,8 +17,9 @@ WAIT = 10.0
 class FakeNode(worker_pb2_grpc.WorkerServiceServicer):
     """Records what workers send; the test pushes commands into `commands`."""
 
-    def __init__(self, node_id, heartbeat_ms=200):
+    def __init__(self, node_id, heartbeat_ms=200, refuse=None):
         self.node_id = node_id
+        self.refuse = refuse
         self.heartbeat_ms = heartbeat_ms
         self.received = queue.Queue()  # every WorkerMessage, in order
         self.commands = queue.Queue()  # WorkerCommand to send, or "close" / "abort"
@@ -34,6 +35,8 @@ class FakeNode(worker_pb2_grpc.WorkerServiceServicer):
     def Connect(self, request_iterator, context):
         first = next(request_iterator)
         self.received.put(first)
+        if self.refuse is not None:
+            context.abort(self.refuse, "hello.capacity: must be 1..10000")
         if first.WhichOneof("msg") != "hello":
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "hello: the first message must be hello")
         threading.Thread(target=self._pump, args=(request_iterator,), daemon=True).start()
@@ -244,7 +247,17 @@ class WorkerTest(unittest.TestCase):
         _, connected = self.start([dead_address, n.address], lambda t: {})
         self.assertEqual(connected.get(timeout=WAIT), "n1")
 
+    def test_a_refused_hello_ends_run_with_the_error(self):
+        n = self.node("n1", refuse=grpc.StatusCode.INVALID_ARGUMENT)
+        w = Worker(n.address, ["py_test"], lambda t: {})
+        with self.assertRaises(MaestroError) as ctx:
+            w.run()
+        self.assertEqual(ctx.exception.code, "INVALID_ARGUMENT")
+        self.assertIn("hello.capacity", ctx.exception.message)
+
     def test_bad_arguments(self):
+        with self.assertRaisesRegex(ValueError, r"^types\[1\]: '9x' is not a step type"):
+            Worker("x:1", ["ok", "9x"], lambda t: None)
         with self.assertRaisesRegex(ValueError, r"^concurrency:"):
             Worker("x:1", ["t"], lambda t: None, concurrency=0)
         with self.assertRaisesRegex(ValueError, r"^types:"):
