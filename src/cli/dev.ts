@@ -63,6 +63,7 @@ export const devCommand: Command = {
           log: node.log,
           tls: security.grpcTls,
           auth: security.grpcAuth,
+          services: node.grpcServices,
         });
       } catch (err) {
         await node.close();

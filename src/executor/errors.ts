@@ -38,3 +38,15 @@ export class ResultDeliveryError extends MaestroError {
     this.attemptId = attemptId;
   }
 }
+
+/**
+ * Thrown by a runtime whose attempt went elsewhere (a worker gateway handed it to another node,
+ * or found nobody to run it and left it to its owner's re-dispatch): the executor sends nothing
+ * for it and forgets it, so a later delivery of the same attempt runs again.
+ */
+export class HandedOffError extends MaestroError {
+  override name = 'HandedOffError';
+  constructor(attemptId: string, where: string) {
+    super('unavailable', `attempt ${attemptId} handed off: ${where}`, { retryable: true });
+  }
+}

@@ -18,6 +18,12 @@
  * - Result delivery retries while the transport's error is retryable, with no deadline, until
  *   the owner takes the result or the attempt is known dead (cancelled, or close's deadline
  *   passed); a non-retryable failure goes to `hooks.onError` (never dropped silently).
+ * - A runtime that throws HandedOffError (the attempt went to another node, or back to its
+ *   owner's re-dispatch) ends the run with nothing sent and nothing remembered: the attempt is
+ *   forgotten, and a later delivery of it runs again.
+ * - The runtime's AbortSignal carries why (`signal.reason`): 'cancel', 'deadline' or 'close'.
+ * - `serve: false` (startExecutor's last argument): the executor takes no queue group of its own;
+ *   its owner feeds it tasks with `accept(task)` (a worker gateway subscribing per step type).
  * - Fencing: the newest owner epoch seen per partition — from tasks, cancels and
  *   TOPIC_PARTITION_EPOCH announcements — only grows; a task or cancel from an older epoch is
  *   refused (counted, reported to `hooks.onFenced`) and changes nothing here.
@@ -37,6 +43,7 @@ import { resolveExecutorOptions, type ExecutorOptions } from './options.js';
 import { deliverResult } from './result-delivery.js';
 import type { StepResult, StepResultStatus, StepRuntime, StepTask } from './runtime.js';
 import { resolveRuntime } from './runtimes/registry.js';
+import { HandedOffError } from './errors.js';
 import { fallbackLogger, type Logger } from '../log/logger.js';
 
 export interface ExecutorHooks {
@@ -58,10 +65,15 @@ export interface ExecutorHandle {
   readonly queued: number;
   /** Tasks and cancels refused as coming from a former owner (an older epoch). */
   readonly fenced: number;
+  /** Takes a dispatched task as if it came from the queue group (same dedup and fencing). */
+  accept(task: DispatchedTask): void;
   close(opts?: { abandon?: boolean }): Promise<void>;
 }
 
-type AbortReason = 'cancel' | 'deadline' | 'close';
+export type AbortReason = 'cancel' | 'deadline' | 'close';
+
+/** A run that ends with nothing to send: the attempt was handed off (see HandedOffError). */
+const HANDED_OFF = Symbol('handed off');
 
 interface Attempt {
   task: StepTask;
@@ -81,9 +93,10 @@ export async function startExecutor(
   runtimes: ReadonlyMap<string, StepRuntime>,
   opts: Partial<ExecutorOptions> = {},
   hooks: ExecutorHooks = {},
+  mode: { serve?: boolean } = {},
 ): Promise<ExecutorHandle> {
   const executor = new Executor(transport, runtimes, resolveExecutorOptions(opts), hooks);
-  await executor.start();
+  await executor.start(mode.serve !== false);
   return executor;
 }
 
@@ -123,12 +136,16 @@ class Executor implements ExecutorHandle {
     return this.waiting.length - this.waitingHead;
   }
 
-  async start(): Promise<void> {
+  accept(task: DispatchedTask): void {
+    this.onTask(task);
+  }
+
+  async start(serve: boolean): Promise<void> {
     this.subscriptions.push(this.transport.subscribe(TOPIC_CANCEL_ATTEMPT, (body) => this.onCancel(body as CancelAttempt)));
     this.subscriptions.push(this.transport.subscribe(TOPIC_PARTITION_EPOCH, (body) => this.admits(body as PartitionEpoch)));
     const types = [...this.runtimes.keys()].map((t) => t.toLowerCase());
     try {
-      this.subscriptions.push(await this.transport.serveExecutor(types, (task) => this.onTask(task)));
+      if (serve) this.subscriptions.push(await this.transport.serveExecutor(types, (task) => this.onTask(task)));
     } catch (err) {
       await Promise.all(this.subscriptions.map((s) => s.close()));
       throw err;
@@ -220,7 +237,7 @@ class Executor implements ExecutorHandle {
 
   private abort(a: Attempt, reason: AbortReason): void {
     if (a.reason === undefined) a.reason = reason;
-    if (a.controller !== NEVER) a.controller.abort();
+    if (a.controller !== NEVER) a.controller.abort(a.reason);
   }
 
   private async run(a: Attempt): Promise<void> {
@@ -228,7 +245,7 @@ class Executor implements ExecutorHandle {
     this.running++;
     const { task } = a;
     let timer: NodeJS.Timeout | undefined;
-    let outcome: StepResult | undefined;
+    let outcome: StepResult | typeof HANDED_OFF | undefined;
     try {
       if (task.timeoutMs !== undefined) {
         const leftMs = task.startedAtMs + task.timeoutMs - this.now();
@@ -242,10 +259,15 @@ class Executor implements ExecutorHandle {
       this.pump();
     }
     // An aborted run's own result is ignored: the abort reason decides what is sent.
-    await this.finish(a, a.reason === undefined ? outcome : aborted(a, a.reason));
+    if (a.reason !== undefined) return this.finish(a, aborted(a, a.reason));
+    if (outcome === HANDED_OFF) {
+      if (this.attempts.get(task.attemptId) === a) this.attempts.delete(task.attemptId);
+      return;
+    }
+    await this.finish(a, outcome);
   }
 
-  private async runRuntime(task: StepTask, signal: AbortSignal): Promise<StepResult> {
+  private async runRuntime(task: StepTask, signal: AbortSignal): Promise<StepResult | typeof HANDED_OFF> {
     try {
       const result = await resolveRuntime(this.runtimes, task.stepType).run(task, signal);
       if (typeof result !== 'object' || result === null || !STATUSES.has(result.status)) {
@@ -253,6 +275,7 @@ class Executor implements ExecutorHandle {
       }
       return result;
     } catch (err) {
+      if (err instanceof HandedOffError) return HANDED_OFF;
       return { status: 'PLATFORM_FAILED', error: err instanceof Error ? err.message : String(err) };
     }
   }

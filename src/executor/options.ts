@@ -62,7 +62,7 @@ export function defaultExecutorOptions(): ExecutorOptions {
     resultWarnEveryMs: 30_000,
     closeTimeoutMs: 5_000,
     finishedAttemptCacheSize: 1_024,
-    heartbeatIntervalMs: 1_000,
+    heartbeatIntervalMs: 500,
   };
 }
 

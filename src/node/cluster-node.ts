@@ -7,7 +7,7 @@
  * leave gracefully (partitions handed over), then gRPC, executor, connections — every step
  * bounded (stopNode), so a stop ends within `shutdownTimeoutMs` even with NATS and etcd gone.
  */
-import { assembleEngine, natsTransportOptions } from './engine-core.js';
+import { assembleEngine, natsTransportOptions, openWorkerGateway } from './engine-core.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { NatsTransport } from '../transport/nats/nats-transport.js';
@@ -84,7 +84,12 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   );
   const kv = await step(() => JetStreamKv.connect({ servers: config.nats, ...natsSecurity, name: `${name}-kv`, replicas: config.kvReplicas, ...config.kv, log }), (k) => k.close());
   const executorLog = log.child({ module: 'executor' });
-  const { engine, partitions, executor, breakpoints } = await step(
+  const executorHooksOfNode = {
+    onFenced: (what: 'task' | 'cancel', attemptId: string, partition: number, epoch: number, newest: number) =>
+      executorLog.info({ attemptId, partition, epoch, newest }, `refused a ${what} from a former owner of the partition`),
+    onAccepted,
+  };
+  const core = await step(
     () =>
       assembleEngine({
         journal,
@@ -97,17 +102,19 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
         onDispatch,
         ...(now ? { now } : {}),
         publishSignal: signalPublisher(transport.nc, log.child({ module: 'signals' })),
-        executorHooks: {
-          onFenced: (what, attemptId, partition, epoch, newest) =>
-            executorLog.info({ attemptId, partition, epoch, newest }, `refused a ${what} from a former owner of the partition`),
-          onAccepted,
-        },
+        executorHooks: executorHooksOfNode,
       }),
-    async (core) => {
-      await core.partitions.releaseAll();
-      await core.executor?.close();
-      await core.breakpoints.close();
+    async (c) => {
+      await c.partitions.releaseAll();
+      await c.executor?.close();
+      await c.breakpoints.close();
+      await c.workerTypes.close();
     },
+  );
+  const { engine, partitions, executor, breakpoints, workerTypes } = core;
+  const workers = await step(
+    () => openWorkerGateway(core, { transport, config, log, now, executorHooks: executorHooksOfNode }, nodeId),
+    (w) => w.gateway.close(),
   );
   const etcd = await step(
     async () =>
@@ -122,7 +129,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     clusterInfo: async (): Promise<ClusterInfo> => clusterInfo(nodeId, manager!, etcd, partitions, config.partitions, startedAtMs),
   });
   const grpc = await step(
-    () => startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth }),
+    () =>
+      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service] }),
     (g) => g.close(),
   );
   const ingest = await step(
@@ -151,7 +159,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const mgr = manager;
   let stopping: Promise<void> | undefined;
   const stop = (graceful: boolean, timeoutMs: number): Promise<void> => {
-    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, executor, breakpoints, transport, journal, kv, ingest });
+    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, executor, breakpoints, transport, journal, kv, ingest, workers: workers.gateway, workerTypes });
     return stopping;
   };
   return {
@@ -182,6 +190,8 @@ interface Parts {
   journal: JetStreamJournal;
   kv: JetStreamKv;
   ingest: SignalIngest;
+  workers: { close(): Promise<void> };
+  workerTypes: { close(): Promise<void> };
 }
 
 /**
@@ -195,12 +205,15 @@ async function stopNode(n: Parts): Promise<void> {
   n.log.info({ graceful: n.graceful, timeoutMs: n.timeoutMs }, 'node stopping');
   const reserveMs = Math.min(CLOSE_RESERVE_MS, n.timeoutMs / 5);
   await budget.step('stop taking signals from NATS', () => n.ingest.close());
+  // workers reconnect to another node; what they held is handed to other nodes' workers
+  await budget.step('close the worker streams', () => n.workers.close());
   const handedOver = n.graceful && (await budget.step('hand partitions over and leave the cluster', () => n.mgr.stop(), budget.left(reserveMs)));
   if (!handedOver) await budget.step('abandon the etcd session (its lease expires)', () => n.etcd.abandon());
   await budget.step('release partitions', () => n.partitions.releaseAll());
   await budget.step('close the gRPC server', () => n.grpc.close());
   await budget.step('close the executor', async () => n.executor?.close());
   await budget.step('close the breakpoint cache', () => n.breakpoints.close());
+  await budget.step('close the worker type cache', () => n.workerTypes.close());
   await budget.step('close the transport', () => n.transport.close());
   await budget.step('close the journal', () => n.journal.close());
   await budget.step('close the KV store', () => n.kv.close());

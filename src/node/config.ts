@@ -80,7 +80,11 @@ export interface NodeConfig {
   checkpointEveryRecords: number;
   /** Finished instances kept per partition (older ones are forgotten at checkpoints). */
   retainFinishedPerPartition: number;
-  /** A running attempt with no executor heartbeat for this long is dispatched again (its executor died). */
+  /**
+   * A running attempt with no executor heartbeat for this long is dispatched again (its executor
+   * died). Owners sweep every sixth of it: with executors announcing every 500 ms, a dead
+   * executor's attempts are re-dispatched 1.5-1.75 s after its last heartbeat.
+   */
   attemptLivenessMs: number;
   /** Every node reloads all breakpoints from the KV this often (changes are also announced at once). */
   breakpointRefreshMs: number;
@@ -110,6 +114,10 @@ export interface NodeConfig {
   fileStore: FileStoreTuning;
   /** The gRPC server: how long close() lets calls in flight finish before cancelling them. */
   grpcShutdownGraceMs: number;
+  /** Workers (WorkerService) heartbeat this often; a worker stream silent for 3 intervals is closed. */
+  workerHeartbeatIntervalMs: number;
+  /** Step types registered by workers are re-read from the KV store this often (heals a missed announcement). */
+  workerTypesRefreshMs: number;
 }
 
 const GROUPS = ['transport', 'executor', 'fileStore', 'journal', 'kv', 'etcdClient', 'partitionManager'] as const;
@@ -146,7 +154,7 @@ export function defaultNodeConfig(overrides: ConfigOverrides<NodeConfig> = {}): 
     checkpointEveryRecords: 20_000,
     retainFinishedPerPartition: 10_000,
     requestTimeoutMs: 30_000,
-    attemptLivenessMs: 5_000,
+    attemptLivenessMs: 1_500,
     breakpointRefreshMs: 5_000,
     tagPermits: true,
     permitReconcileMs: 30_000,
@@ -154,6 +162,8 @@ export function defaultNodeConfig(overrides: ConfigOverrides<NodeConfig> = {}): 
     httpAllowList: [],
     logLevel: 'info',
     shutdownTimeoutMs: 10_000,
+    workerHeartbeatIntervalMs: 1_000,
+    workerTypesRefreshMs: 30_000,
     ...nodeTuning(),
   }, overrides);
 }

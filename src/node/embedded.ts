@@ -4,7 +4,9 @@
  * hosts (recovery happens here: each host replays its partition), engine. Stop order: reverse,
  * each step bounded by what is left of `shutdownTimeoutMs`.
  */
-import { assembleEngine } from './engine-core.js';
+import { assembleEngine, openWorkerGateway } from './engine-core.js';
+import type { ServiceRegistration } from '../control/server.js';
+import type { WorkerGateway } from '../control/worker-gateway.js';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { MemoryJournal } from '../journal/memory/memory-journal.js';
@@ -36,6 +38,10 @@ export interface EmbeddedNode {
   config: NodeConfig;
   partitions: LocalPartitions;
   log: Logger;
+  /** Services to serve beside the engine's (WorkerService): pass them to startGrpcServer's `services`. */
+  grpcServices: ServiceRegistration[];
+  /** The worker streams connected to this node (WorkerService). */
+  workers: WorkerGateway;
   /** Stops within `timeoutMs` (default `shutdownTimeoutMs`); a step that does not finish is logged and skipped. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -57,7 +63,9 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   }
   const { retryBaseMs, retryMaxMs } = config.transport;
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, retryBaseMs, retryMaxMs, log, schemas: WIRE_SCHEMAS });
-  const { engine, partitions, executor, breakpoints } = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now });
+  const core = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now });
+  const { engine, partitions, executor, breakpoints, workerTypes } = core;
+  const { gateway, service } = await openWorkerGateway(core, { transport, config, log, now }, 'embedded');
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
   void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)
   log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
@@ -71,14 +79,18 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     config,
     partitions,
     log,
+    grpcServices: [service],
+    workers: gateway,
     async close(timeoutMs = config.shutdownTimeoutMs) {
       if (closed) return;
       closed = true;
       const budget = new ShutdownBudget(log, timeoutMs);
+      await budget.step('close the worker streams', () => gateway.close());
       await budget.step('release partitions', () => partitions.releaseAll());
       // nobody is left to take results: the attempts are abandoned, recovery re-dispatches them
       await budget.step('close the executor', async () => executor?.close({ abandon: true }));
       await budget.step('close the breakpoint cache', () => breakpoints.close());
+      await budget.step('close the worker type cache', () => workerTypes.close());
       await budget.step('close the transport', () => transport.close());
       await budget.step('close the journal', () => journal.close());
       await budget.step('close the KV store', () => kv.close());

@@ -31,6 +31,10 @@ import type { ClusterConfig, NodeConfig } from './config.js';
 import type { NatsTransportOptions } from '../transport/nats/options.js';
 import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 import { fallbackLogger, type Logger } from '../log/logger.js';
+import { WorkerTypes } from '../workflow/worker-types.js';
+import { WorkerGateway } from '../control/worker-gateway.js';
+import { workerServiceRegistration } from '../control/worker-service.js';
+import type { ServiceRegistration } from '../control/server.js';
 
 export interface EngineCoreDeps {
   journal: Journal;
@@ -58,6 +62,24 @@ export interface EngineCore {
   executor?: ExecutorHandle;
   /** Stop it with the engine (its reload timer is unref'd; its topic subscription is closed here). */
   breakpoints: Breakpoints;
+  /** Step types workers registered (close it with the engine). */
+  workerTypes: WorkerTypes;
+}
+
+/** The node's side of the worker protocol and its gRPC service (serve it with the others). */
+export async function openWorkerGateway(core: EngineCore, d: Pick<EngineCoreDeps, 'transport' | 'config' | 'log' | 'now' | 'executorHooks'>, nodeId: string): Promise<{ gateway: WorkerGateway; service: ServiceRegistration }> {
+  const log = (d.log ?? fallbackLogger()).child({ module: 'workers' });
+  const gateway = await WorkerGateway.open({
+    transport: d.transport,
+    workerTypes: core.workerTypes,
+    nodeId,
+    heartbeatIntervalMs: d.config.workerHeartbeatIntervalMs,
+    executor: executorOptionsOf(d.config),
+    executorHooks: { ...executorHooks(log), ...d.executorHooks },
+    log,
+    now: d.now,
+  });
+  return { gateway, service: workerServiceRegistration(gateway, log) };
 }
 
 export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
@@ -67,8 +89,12 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const runtimes = createRuntimeRegistry(resolveExecutorOptions(executorOptionsOf(config)), now);
   for (const r of d.extraRuntimes ?? []) runtimes.set(r.type.toLowerCase(), r);
   const executor = d.runExecutor ? await startExecutor(transport, runtimes, executorOptionsOf(config), { ...executorHooks(log), now, ...d.executorHooks }) : undefined;
-  const known = new Set(config.knownStepTypes ?? [...runtimes.keys()]);
-  const hasRuntime = (type: string) => known.has(type.toLowerCase());
+  const known = new Set((config.knownStepTypes ?? [...runtimes.keys()]).map((t) => t.toLowerCase()));
+  const workerTypes = await WorkerTypes.open({ kv, transport, log: log.child({ module: 'worker-types' }), now, refreshMs: config.workerTypesRefreshMs });
+  // built in, declared in the config, or registered by a worker (worker-types.ts)
+  const hasRuntime = (type: string) => known.has(type.toLowerCase()) || workerTypes.has(type);
+  // attempts of a type no runtime of this node runs wait for a worker instead of failing
+  const awaitsWorker = (type: string) => !runtimes.has(type.toLowerCase()) && hasRuntime(type);
   const definitions = new DefinitionRegistry(kv, now);
   const sel = createSelEngine();
   const children = childPort({ transport, definitions, requestTimeoutMs: config.requestTimeoutMs });
@@ -103,6 +129,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       inlineRuntimes: inline,
       partitionCount: config.partitions,
       onDispatch: d.onDispatch,
+      awaitsWorker,
       children,
       log: log.child({ module: 'partitions' }),
       services: [
@@ -118,7 +145,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   );
   const index = new PartitionIndex(transport, config.partitions, config.requestTimeoutMs);
   const engine = new Engine({ definitions, kv, transport, index, expressions: sel, hasRuntime, requestTimeoutMs: config.requestTimeoutMs, log, breakpoints });
-  return { engine, partitions, executor, breakpoints };
+  return { engine, partitions, executor, breakpoints, workerTypes };
 }
 
 /** The executor's options: the node-level ones plus the config's `executor` group. */

@@ -5,7 +5,7 @@
  * - Task: a `StepTask` (core/step-runtime.ts), dispatched at least once per attempt.
  * - Result: a `StepResultMessage`, sent to the owning instance (`task.instanceKey`).
  * - Cancel: `TOPIC_CANCEL_ATTEMPT`, fanned out when the owner ends an attempt.
- * - Heartbeat: `TOPIC_ATTEMPT_HEARTBEAT`, each executor's held attempts, every second.
+ * - Heartbeat: `TOPIC_ATTEMPT_HEARTBEAT`, each executor's held attempts, every 500 ms (executor option heartbeatIntervalMs).
  */
 import type { StepResult } from '../core/step-runtime.js';
 
@@ -52,4 +52,15 @@ export interface PartitionEpoch {
 export const TOPIC_ATTEMPT_HEARTBEAT = 'attempt.heartbeat';
 export interface AttemptHeartbeat {
   attempts: Array<[string, string]>;
+}
+
+/**
+ * Fan-out topic: a worker registered step type `type` with some node (the registration is also
+ * kept in the KV store, `worker-types/<type>`). Every node adds it to the types it accepts at
+ * push, and owners re-dispatch at once the attempts of that type that wait for a worker.
+ */
+export const TOPIC_WORKER_TYPE = 'worker.type';
+export interface WorkerTypeAnnounced {
+  /** Lower-cased. */
+  type: string;
 }

@@ -6,8 +6,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
-import type { AttemptHeartbeat, CancelAttempt, DispatchedTask, PartitionEpoch, StepResult, StepResultMessage } from './executor.js';
-import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_CANCEL_ATTEMPT, TOPIC_PARTITION_EPOCH } from './executor.js';
+import type { AttemptHeartbeat, CancelAttempt, DispatchedTask, PartitionEpoch, StepResult, StepResultMessage, WorkerTypeAnnounced } from './executor.js';
+import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_CANCEL_ATTEMPT, TOPIC_PARTITION_EPOCH, TOPIC_WORKER_TYPE } from './executor.js';
 import { Id, Int, Ms, PlainMap, Text, wire, type Agrees, type WireSchema } from './wire.js';
 
 /**
@@ -74,11 +74,15 @@ export const cancelAttempt: WireSchema<CancelAttempt> = wire('CancelAttempt', Ca
 export const attemptHeartbeat: WireSchema<AttemptHeartbeat> = wire('AttemptHeartbeat', AttemptHeartbeatSchema);
 export const partitionEpoch: WireSchema<PartitionEpoch> = wire('PartitionEpoch', PartitionEpochSchema);
 
+const WorkerTypeAnnouncedSchema = Type.Object({ type: Id() });
+export const workerTypeAnnounced: WireSchema<WorkerTypeAnnounced> = wire('WorkerTypeAnnounced', WorkerTypeAnnouncedSchema);
+
 /** The executor protocol's fan-out topics and what each carries. */
 export const PROTOCOL_TOPICS: Readonly<Record<string, WireSchema<unknown>>> = {
   [TOPIC_CANCEL_ATTEMPT]: cancelAttempt,
   [TOPIC_ATTEMPT_HEARTBEAT]: attemptHeartbeat,
   [TOPIC_PARTITION_EPOCH]: partitionEpoch,
+  [TOPIC_WORKER_TYPE]: workerTypeAnnounced,
 };
 
 type Assert<T extends true> = T;
@@ -89,4 +93,5 @@ export type SchemasAgree = [
   Assert<Agrees<Static<typeof CancelAttemptSchema>, CancelAttempt>>,
   Assert<Agrees<Static<typeof AttemptHeartbeatSchema>, AttemptHeartbeat>>,
   Assert<Agrees<Static<typeof PartitionEpochSchema>, PartitionEpoch>>,
+  Assert<Agrees<Static<typeof WorkerTypeAnnouncedSchema>, WorkerTypeAnnounced>>,
 ];

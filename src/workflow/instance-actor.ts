@@ -34,6 +34,7 @@ import {
 } from '../core/instance/index.js';
 import type { Journal, JournalRecord } from '../journal/port.js';
 import type { Transport } from '../transport/port.js';
+import { WorkerWaits } from './worker-waits.js';
 import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
 import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type PermitGrantMessage, type StartMessage, type StepActionMessage } from './messages.js';
@@ -79,6 +80,11 @@ export interface ActorHostHooks {
   inlineRuntimes?: ReadonlyMap<string, StepRuntime>;
   /** Observes every dispatch this owner makes (audits and tests). */
   onDispatch?(task: StepTask, partition: number, epoch: number): void;
+  /**
+   * Whether workers serve this step type (worker-types.ts): an attempt of it that finds no
+   * executor waits for one (worker-waits.ts) instead of failing.
+   */
+  awaitsWorker?(stepType: string): boolean;
   /** An unexpected failure with no caller to tell (logged by the node). */
   onError(err: unknown, context: Record<string, unknown>, msg: string): void;
   /** Starts (or re-runs) a child of a foreach/while/subworkflow step: see src/workflow/children.ts. */
@@ -121,6 +127,8 @@ export class InstanceActor {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Dispatched attempts -> last sign of life (dispatch or executor heartbeat), in ms. */
   private readonly seen = new Map<string, number>();
+  /** Attempts dispatched to a worker type with no worker connected (not journaled). */
+  private readonly waits = new WorkerWaits();
   private inlineBudget = 0;
   /** Changes are published only while someone watches (see WatchMessage). */
   private watchedUntil = 0;
@@ -185,6 +193,16 @@ export class InstanceActor {
     if (this.seen.has(attemptId)) this.seen.set(attemptId, nowMs);
   }
 
+  /** A worker of `type` (lower-case) registered: attempts waiting for one are dispatched again now. */
+  workerArrived(type: string): void {
+    if (!this.state || this.stopped || this.waits.size === 0) return;
+    const running = new Set(resumeCommands(this.state, this.ctx).flatMap((c) => (c.c === 'dispatch' ? [c.task.attemptId] : [])));
+    const ids = this.waits.of(type, running);
+    if (ids.length === 0) return;
+    for (const id of ids) this.seen.set(id, this.host.now());
+    this.post({ type: 'Redispatch', attemptIds: ids }).catch((err: unknown) => this.failed(err, { attemptIds: ids }, 're-dispatch not journaled'));
+  }
+
   /**
    * Re-dispatches running attempts nobody has claimed to hold for `livenessMs` (their executor
    * died, or the dispatch was lost). Same attempt id: executors are idempotent per attempt. The
@@ -198,7 +216,7 @@ export class InstanceActor {
     if (!stale) return 0;
     const running = resumeCommands(this.state, this.ctx).filter((c) => c.c === 'dispatch');
     const live = new Set(running.map((c) => c.task.attemptId));
-    for (const id of this.seen.keys()) if (!live.has(id)) this.seen.delete(id);
+    for (const id of this.seen.keys()) if (!live.has(id)) (this.seen.delete(id), this.waits.delete(id));
     const lost = running.filter((c) => nowMs - (this.seen.get(c.task.attemptId) ?? nowMs) >= livenessMs).map((c) => c.task.attemptId);
     if (lost.length === 0) return 0;
     for (const id of lost) this.seen.set(id, nowMs); // one re-dispatch per liveness window
@@ -411,7 +429,7 @@ export class InstanceActor {
       else if (r === 'ack') env.resolve(true);
       else if (r === 'summary') env.resolve(toSummary(this.state!));
       else if (r === 'permits') env.resolve(permitReply(this.state, env.msg));
-      else env.resolve(toInstanceView(this.state!, this.ctx.def));
+      else env.resolve(this.waits.annotate(toInstanceView(this.state!, this.ctx.def)));
     }
   }
 
@@ -477,10 +495,14 @@ export class InstanceActor {
           }
           task.partition = this.host.partition; // the task is this command's own object
           task.epoch = this.host.epoch;
-          transport.dispatch(task).catch((err: unknown) => {
-            const msg = err instanceof NoExecutorError ? err.message : `dispatch failed: ${(err as Error).message}`;
-            this.resultOf(task, { status: 'PLATFORM_FAILED', error: msg });
-          });
+          transport.dispatch(task).then(
+            () => void (this.waits.size > 0 && this.waits.delete(task.attemptId)),
+            (err: unknown) => {
+              if (err instanceof NoExecutorError && this.host.awaitsWorker?.(task.stepType) === true) return this.waits.add(task.attemptId, task.stepType);
+              const msg = err instanceof NoExecutorError ? err.message : `dispatch failed: ${(err as Error).message}`;
+              this.resultOf(task, { status: 'PLATFORM_FAILED', error: msg });
+            },
+          );
           break;
         }
         case 'cancel': {

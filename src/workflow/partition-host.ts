@@ -83,6 +83,7 @@ export interface HostDeps {
   /** Where a host reports what no caller awaits (module 'partitions' bound by the caller). */
   log: Logger;
   onDispatch?: ActorHostHooks['onDispatch'];
+  awaitsWorker?: ActorHostHooks['awaitsWorker'];
   inlineRuntimes?: ActorHostHooks['inlineRuntimes'];
   /** Child instances of foreach/while/subworkflow steps (children.ts); without it such steps fail. */
   children?: ChildPort;
@@ -126,7 +127,7 @@ export class PartitionHost {
   replayFailures = 0;
 
   private constructor(readonly partition: number, readonly epoch: number, private readonly deps: HostDeps) {
-    this.sweepEveryMs = Math.max(50, deps.attemptLivenessMs / 2);
+    this.sweepEveryMs = Math.max(50, deps.attemptLivenessMs / 6);
     this.hooks = {
       partition,
       epoch,
@@ -137,6 +138,7 @@ export class PartitionHost {
       onApplied: (key, state, n) => this.applied(key, state, n),
       onError: (err, context, msg) => deps.log.error({ err, partition, epoch, ...context }, msg),
       onDispatch: deps.onDispatch,
+      awaitsWorker: deps.awaitsWorker,
       inlineRuntimes: deps.inlineRuntimes,
       children: deps.children ?? NO_CHILDREN,
       tagPermits: deps.tagPermits,
@@ -316,6 +318,11 @@ export class PartitionHost {
   /** Executor heartbeat for an attempt of an instance held here. */
   touch(instanceKey: string, attemptId: string): void {
     this.actors.get(instanceKey)?.touch(attemptId, this.deps.now());
+  }
+
+  /** A worker of `type` registered somewhere: attempts waiting for one go again. */
+  workerArrived(type: string): void {
+    for (const a of this.actors.values()) a.workerArrived(type);
   }
 
   /** Re-dispatches attempts whose executor went quiet (journaled first: see InstanceActor.sweep). */

@@ -9,12 +9,13 @@ import type { InstanceIndex } from './engine.js';
 import { PartitionHost, type HostDeps } from './partition-host.js';
 import { partitionOf } from '../core/partition.js';
 import type { Subscription } from '../transport/port.js';
-import { TOPIC_ATTEMPT_HEARTBEAT, type AttemptHeartbeat } from '../protocol/executor.js';
+import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_WORKER_TYPE, type AttemptHeartbeat, type WorkerTypeAnnounced } from '../protocol/executor.js';
 import type { Logger } from '../log/logger.js';
 
 export class LocalPartitions implements InstanceIndex {
   private readonly hosts = new Map<number, PartitionHost>();
   private readonly heartbeats: Subscription;
+  private readonly workerTypes: Subscription;
   /** Serializes acquire/release per partition. */
   private readonly pending = new Map<number, Promise<void>>();
   private readonly log: Logger;
@@ -28,6 +29,9 @@ export class LocalPartitions implements InstanceIndex {
       for (const [key, attemptId] of (body as AttemptHeartbeat).attempts) {
         this.hosts.get(partitionOf(key, deps.partitionCount))?.touch(key, attemptId);
       }
+    });
+    this.workerTypes = deps.transport.subscribe(TOPIC_WORKER_TYPE, (body) => {
+      for (const h of this.hosts.values()) h.workerArrived((body as WorkerTypeAnnounced).type);
     });
   }
 
@@ -63,6 +67,7 @@ export class LocalPartitions implements InstanceIndex {
 
   async releaseAll(): Promise<void> {
     await this.heartbeats.close();
+    await this.workerTypes.close();
     await Promise.all([...this.hosts.keys()].map((p) => this.release(p)));
   }
 
