@@ -13,10 +13,12 @@ DEFINITION = {
         "params": {"region": {"value": "eu-west-1", "type": "STRING"}},
         "steps": [
             {"step": {"id": "extract", "type": "python_etl",
-                      "params": {"batch_size": {"value": 100, "type": "LONG"}},
+                      "params": {"batch_size": {"value": 100, "type": "LONG"},
+                                 "region": {"value": "${region}", "type": "STRING"}},  # the workflow param
                       "transition": {"successors": {"load": "true"}}}},
             {"step": {"id": "load", "type": "python_etl",
-                      "params": {"batch_size": {"value": 10, "type": "LONG"}}}},
+                      "params": {"batch_size": {"value": 10, "type": "LONG"},
+                                 "region": {"value": "${region}", "type": "STRING"}}}},
         ],
     },
 }

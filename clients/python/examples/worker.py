@@ -13,7 +13,7 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s
 
 def handle(task):
     """One attempt of a step: returns its output params (visible to later steps)."""
-    region = task.params.get("region", "us-east-1")  # workflow params are beneath the step's
+    region = task.params["region"]  # the step's evaluated params (its "${region}" is the workflow param)
     batch = task.params["batch_size"]  # a LONG param: a Python int
     if batch <= 0:
         raise FatalError(f"batch_size must be positive, got {batch}")  # FATALLY_FAILED, no retry
