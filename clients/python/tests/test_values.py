@@ -70,15 +70,26 @@ class SetField(unittest.TestCase):
             set_field(instance_pb2.StartWorkflowRequest(), "params", {"n": 2**60})
 
     def test_struct(self):
+        # a google.protobuf.Struct field (google.protobuf.Value.struct_value: the API's own
+        # Struct fields moved to maestro.v1.Value maps)
+        v = struct_pb2.Value()
+        set_field(v, "struct_value", {"a": [1, {"b": None}]})
+        self.assertIsInstance(v.struct_value, struct_pb2.Struct)
+        self.assertEqual(message_to_python(v), {"a": [1, {"b": None}]})
+
+    def test_signal_payload(self):
+        # a Struct before the typed-values change, a map of maestro.v1.Value after: both work
         req = signals_pb2.SendSignalRequest()
         set_field(req, "payload", {"a": [1, {"b": None}]})
-        self.assertIsInstance(req.payload, struct_pb2.Struct)
         self.assertEqual(message_to_python(req)["payload"], {"a": [1, {"b": None}]})
 
     def test_none_leaves_it_unset(self):
-        req = signals_pb2.SendSignalRequest()
-        set_field(req, "payload", None)
-        self.assertFalse(req.HasField("payload"))
+        req = worker_pb2.TaskResult()
+        set_field(req, "outputs", None)
+        self.assertEqual(len(req.outputs), 0)
+        v = struct_pb2.Value()
+        set_field(v, "struct_value", None)
+        self.assertIsNone(v.WhichOneof("kind"))
 
     def test_not_a_dict(self):
         with self.assertRaisesRegex(ValueError, r"^outputs: must be a dict"):
