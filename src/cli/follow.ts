@@ -1,6 +1,7 @@
 /**
- * Follows an instance to its end, printing one line per status change: shared by `run`,
- * `start --wait` and `watch`, over the embedded engine or the gRPC client.
+ * Follows an instance to its end, printing one line per status change. `followChanges` prints a
+ * snapshot-first stream (`run`, `start --watch`, `watch`); `follow` subscribes and reads itself
+ * (`restart --wait`, and callers with only a FollowSource).
  *
  * Invariants: it subscribes before reading the instance, prints the statuses the read shows
  * (steps already past NOT_CREATED), then queued and live changes, skipping a line identical to
@@ -12,6 +13,8 @@ import type { InstanceChange, InstanceView } from '../core/instance/view.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import { isWorkflowStatusName } from '../control/enums.js';
 import { progressLine } from './render.js';
+import { MaestroError } from '../core/errors.js';
+import type { WatchedChange } from '../control/mapping.js';
 
 const isTerminal = (status: string): boolean => isWorkflowStatusName(status) && isWorkflowTerminal(status);
 
@@ -70,16 +73,8 @@ export async function follow(
   try {
     const view = await source.getInstance(workflowId, instanceId);
     origin ??= view.createdAtMs;
-    const at = Date.now();
     const base = { workflowId, instanceId, runId: view.runId };
-    // A finished instance reads as a story: started, its steps, its end.
-    const opening = isTerminal(view.status) ? 'IN_PROGRESS' : view.status;
-    show({ ...base, atMs: view.startedAtMs ?? view.createdAtMs, status: opening });
-    for (const s of view.steps) {
-      if (s.status === 'NOT_CREATED') continue;
-      show({ ...base, stepId: s.stepId, attempt: s.attempts.length, atMs: s.endedAtMs ?? s.startedAtMs ?? at, status: s.status });
-    }
-    if (isTerminal(view.status)) show({ ...base, atMs: view.endedAtMs ?? at, status: view.status });
+    for (const c of storyOf(view, Date.now())) show(c);
     live = true;
     for (const c of queued.splice(0)) show(c);
     poll = setInterval(() => {
@@ -94,5 +89,61 @@ export async function follow(
     unsubscribe();
   }
   return source.getInstance(workflowId, instanceId);
+}
+
+/** What a view shows as changes: started, each step past NOT_CREATED, and its end when finished. */
+function storyOf(view: InstanceView, at: number): InstanceChange[] {
+  const base = { workflowId: view.workflowId, instanceId: view.instanceId, runId: view.runId };
+  // A finished instance reads as a story: started, its steps, its end.
+  const opening = isTerminal(view.status) ? 'IN_PROGRESS' : view.status;
+  const out: InstanceChange[] = [{ ...base, atMs: view.startedAtMs ?? view.createdAtMs, status: opening }];
+  for (const s of view.steps) {
+    if (s.status === 'NOT_CREATED') continue;
+    out.push({ ...base, stepId: s.stepId, attempt: s.attempts.length, atMs: s.endedAtMs ?? s.startedAtMs ?? at, status: s.status });
+  }
+  if (isTerminal(view.status)) out.push({ ...base, atMs: view.endedAtMs ?? at, status: view.status });
+  return out;
+}
+
+export interface FollowChangesOptions {
+  originMs?: number;
+  /** Called with the snapshot (the stream's first change) before anything is printed. */
+  onSnapshot?: (view: InstanceView) => void;
+}
+
+/**
+ * Prints a snapshot-first change stream (WatchInstance / StartAndWatch, or `watchChanges` over an
+ * engine): the snapshot as its story, then a line per change, skipping a line identical to the
+ * last one printed for the same step (or the workflow). The stream ends after the terminal
+ * status (it rejects with the stream's error). Returns the final instance, read with `get`.
+ */
+export async function followChanges(
+  changes: AsyncIterable<WatchedChange>,
+  get: (workflowId: string, instanceId: number) => Promise<InstanceView>,
+  print: (line: string) => void,
+  opts: FollowChangesOptions = {},
+): Promise<InstanceView> {
+  const last = new Map<string, string>();
+  let origin = opts.originMs;
+  let snapshot: InstanceView | undefined;
+  const show = (c: InstanceChange): void => {
+    const key = c.stepId ?? '';
+    const sig = `${c.status}#${c.attempt ?? 0}#${c.runId}`;
+    if (last.get(key) === sig) return;
+    last.set(key, sig);
+    print(progressLine(c, origin ?? c.atMs));
+  };
+  for await (const c of changes) {
+    if (c.snapshot) {
+      snapshot = c.snapshot;
+      origin ??= snapshot.createdAtMs;
+      opts.onSnapshot?.(snapshot);
+      for (const s of storyOf(snapshot, c.atMs)) show(s);
+    } else {
+      show(c);
+    }
+  }
+  if (!snapshot) throw new MaestroError('internal', 'the watch ended before its snapshot');
+  return get(snapshot.workflowId, snapshot.instanceId);
 }
 

@@ -1,10 +1,11 @@
 /** Client commands about instances: start, get, list, watch, stop, kill, restart, unblock, put-outputs. */
 import type { ControlClient } from '../control/client.js';
-import type { InstanceSummary } from '../core/instance/view.js';
+import type { InstanceSummary, InstanceView } from '../core/instance/view.js';
 import { WORKFLOW_STATUSES, type WorkflowStatus } from '../core/status.js';
 import type { Command } from './command.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from './errors.js';
-import { follow } from './follow.js';
+import { follow, followChanges } from './follow.js';
+import type { WatchedChange } from '../control/mapping.js';
 import type { CliIo } from './io.js';
 import { parseCommandLine, parseParams, parsePositiveInt } from './options.js';
 import { SERVER_OPTION, SERVER_USAGE, serverTarget, withClient } from './remote.js';
@@ -17,7 +18,15 @@ function instanceArgs(args: string[]): [string, number] {
 }
 
 async function followToEnd(client: ControlClient, workflowId: string, instanceId: number, io: CliIo, originMs?: number): Promise<number> {
-  const view = await follow(client, workflowId, instanceId, io.out, { originMs });
+  return report(await follow(client, workflowId, instanceId, io.out, { originMs }), io);
+}
+
+/** Prints a snapshot-first stream (WatchInstance / StartAndWatch) to its end, then the step table. */
+async function followStream(client: ControlClient, changes: AsyncIterable<WatchedChange>, io: CliIo, onSnapshot?: (view: InstanceView) => void): Promise<number> {
+  return report(await followChanges(changes, (wf, id) => client.getInstance(wf, id), io.out, { onSnapshot }), io);
+}
+
+function report(view: InstanceView, io: CliIo): number {
   io.out('');
   for (const line of instanceReport(view)) io.out(line);
   return view.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
@@ -28,12 +37,13 @@ export const startCommand: Command = {
   group: 'client',
   summary: 'start a run of a stored workflow',
   usage: [
-    'maestro start WORKFLOW_ID [--version N] [--param NAME=VALUE]... [--param-json NAME=JSON]... [--request-id X] [--wait]',
+    'maestro start WORKFLOW_ID [--version N] [--param NAME=VALUE]... [--param-json NAME=JSON]... [--request-id X] [--watch]',
     '  --version N          the version to run (default: the active one)',
     '  --param NAME=VALUE   a run param, as a string (coerced to the declared type)',
     '  --param-json N=JSON  a run param given as JSON',
     '  --request-id X       dedup key: starting again with X returns the same instance',
-    '  --wait               follow the run to its end; exit 0 only when it SUCCEEDED',
+    '  --watch, --wait      start and follow the run to its end in one call (StartAndWatch);',
+    '                       exit 0 only when it SUCCEEDED',
     SERVER_USAGE,
   ],
   async run(argv, io) {
@@ -47,6 +57,7 @@ export const startCommand: Command = {
         'param-json': { type: 'string', multiple: true },
         'request-id': { type: 'string' },
         wait: { type: 'boolean', default: false },
+        watch: { type: 'boolean', default: false },
       },
       ['WORKFLOW_ID'],
     );
@@ -54,9 +65,11 @@ export const startCommand: Command = {
     const version = values.version === undefined ? undefined : parsePositiveInt(values.version, '--version');
     const params = parseParams(values.param, values['param-json']);
     return withClient(serverTarget(values, io), io, async (client) => {
-      const view = await client.startWorkflow({ workflowId, version, params, requestId: values['request-id'] });
-      io.out(`started workflow ${view.workflowId} version ${view.version} instance ${view.instanceId} (run ${view.runId})`);
-      return values.wait ? followToEnd(client, workflowId, view.instanceId, io, view.createdAtMs) : EXIT_OK;
+      const req = { workflowId, version, params, requestId: values['request-id'] };
+      const started = (view: InstanceView): void => io.out(`started workflow ${view.workflowId} version ${view.version} instance ${view.instanceId} (run ${view.runId})`);
+      if (values.watch || values.wait) return followStream(client, client.startAndWatch(req), io, started);
+      started(await client.startWorkflow(req));
+      return EXIT_OK;
     });
   },
 };
@@ -128,7 +141,7 @@ export const watchCommand: Command = {
   async run(argv, io) {
     const { values, args } = parseCommandLine('watch', argv, SERVER_OPTION, INSTANCE_ARGS);
     const [workflowId, instanceId] = instanceArgs(args);
-    return withClient(serverTarget(values, io), io, (client) => followToEnd(client, workflowId, instanceId, io));
+    return withClient(serverTarget(values, io), io, (client) => followStream(client, client.watch(workflowId, instanceId), io));
   },
 };
 

@@ -3,7 +3,8 @@ import { MaestroError } from '../core/errors.js';
 import type { EngineApi, DefinitionFormat } from '../workflow/engine-api.js';
 import type { Command } from './command.js';
 import { EXIT_FAILED, EXIT_OK } from './errors.js';
-import { follow } from './follow.js';
+import { followChanges } from './follow.js';
+import { watchChanges } from '../control/watch.js';
 import type { CliIo } from './io.js';
 import { nodeOverrides } from './globals.js';
 import { parseCommandLine, parseParams, readDefinitionFile } from './options.js';
@@ -21,15 +22,23 @@ export interface RunInput {
  */
 export async function runDefinition(api: EngineApi, input: RunInput, io: CliIo): Promise<number> {
   const info = await api.createWorkflow(input.text, input.format);
-  const started = await api.startWorkflow({ workflowId: info.workflowId, version: info.version, params: input.params });
-  io.out(`started workflow ${info.workflowId} version ${info.version} instance ${started.instanceId}`);
-  const off = io.onInterrupt((signal) => {
-    off();
-    io.err(`${signal}: stopping instance ${started.instanceId} (again to quit at once)`);
-    api.stop(info.workflowId, started.instanceId).catch((err: unknown) => io.err(`stop failed: ${(err as Error).message}`));
+  // Start and watch in one go: the first change is the instance right after its start.
+  const changes = watchChanges(api, async () => {
+    const started = await api.startWorkflow({ workflowId: info.workflowId, version: info.version, params: input.params });
+    return { workflowId: started.workflowId, instanceId: started.instanceId };
   });
+  let off = (): void => {};
   try {
-    const view = await follow(api, info.workflowId, started.instanceId, io.out, { originMs: started.createdAtMs });
+    const view = await followChanges(changes, (wf, id) => api.getInstance(wf, id), io.out, {
+      onSnapshot(started) {
+        io.out(`started workflow ${info.workflowId} version ${info.version} instance ${started.instanceId}`);
+        off = io.onInterrupt((signal) => {
+          off();
+          io.err(`${signal}: stopping instance ${started.instanceId} (again to quit at once)`);
+          api.stop(info.workflowId, started.instanceId).catch((err: unknown) => io.err(`stop failed: ${(err as Error).message}`));
+        });
+      },
+    });
     io.out('');
     for (const line of instanceReport(view)) io.out(line);
     return view.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;

@@ -26,16 +26,18 @@ import { TerminateAction, WorkflowStatus as PbWorkflowStatus, type InstanceChang
 import { formatToProto, restartPolicyToProto, workflowStatuses } from './enums.js';
 import { ControlError, fromServiceError } from './errors.js';
 import {
-  changeFromProto,
   instanceFromProto,
   summaryFromProto,
-  toPlainObject,
+  watchedChangeFromProto,
   workflowSummaryFromProto,
   workflowVersionFromProto,
+  type WatchedChange,
   type WorkflowInfo,
 } from './mapping.js';
+import { toValueMap } from './value-mapping.js';
+import type { StartWorkflowRequest as PbStartWorkflowRequest, WatchInstanceRequest as PbWatchInstanceRequest } from '../gen/maestro/v1/instance.js';
 
-export type { WorkflowInfo } from './mapping.js';
+export type { WatchedChange, WorkflowInfo } from './mapping.js';
 
 export interface ValidationSummary {
   workflowId: string;
@@ -67,13 +69,19 @@ export interface ControlClient {
   startWorkflow(req: StartRequest): Promise<InstanceView>;
   getInstance(workflowId: string, instanceId: number): Promise<InstanceView>;
   listInstances(req: ListInstancesRequest): Promise<{ instances: InstanceSummary[]; nextPageToken: string }>;
-  /** The snapshot, then every change; ends after a terminal workflow status. Breaking out cancels. */
-  watch(workflowId: string, instanceId: number): AsyncGenerator<InstanceChange, void, undefined>;
+  /**
+   * The snapshot (the first change, its `snapshot` the whole instance), then every later change;
+   * ends after a terminal workflow status. Breaking out cancels. `instance`: an instance id, or
+   * `{ requestId }` for the instance a start with that request id created (NOT_FOUND until it exists).
+   */
+  watch(workflowId: string, instance: number | { requestId: string }): AsyncGenerator<WatchedChange, void, undefined>;
+  /** StartWorkflow and watch in one call: the snapshot right after the start, then every change until the run ends. */
+  startAndWatch(req: StartRequest): AsyncGenerator<WatchedChange, void, undefined>;
   /** Callback form of watch(); `onEnd` gets the error if the stream failed (without `onEnd`, the error is thrown). Returns a canceller. */
   watchInstance(
     workflowId: string,
     instanceId: number,
-    onChange: (c: InstanceChange) => void,
+    onChange: (c: WatchedChange) => void,
     onEnd?: (err?: ControlError) => void,
   ): Promise<() => void>;
   stop(workflowId: string, instanceId: number): Promise<InstanceView>;
@@ -151,10 +159,21 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     });
   }
 
-  async function* watch(workflowId: string, instanceId: number): AsyncGenerator<InstanceChange, void, undefined> {
-    const stream = instances.watchInstance({ workflowId, instanceId });
+  const startRequestToProto = (req: StartRequest): PbStartWorkflowRequest => ({
+    workflowId: req.workflowId,
+    version: req.version ?? 0,
+    params: toValueMap(req.params ?? {}, 'params'),
+    requestId: req.requestId ?? '',
+  });
+
+  const watchRequest = (workflowId: string, instance: number | { requestId: string }): PbWatchInstanceRequest =>
+    typeof instance === 'number' ? { workflowId, instanceId: instance, requestId: '' } : { workflowId, instanceId: 0, requestId: instance.requestId };
+
+  const watch = (workflowId: string, instance: number | { requestId: string }) => changes(instances.watchInstance(watchRequest(workflowId, instance)));
+
+  async function* changes(stream: grpc.ClientReadableStream<PbInstanceChange>): AsyncGenerator<WatchedChange, void, undefined> {
     try {
-      for await (const msg of stream) yield changeFromProto(msg as PbInstanceChange);
+      for await (const msg of stream) yield watchedChangeFromProto(msg as PbInstanceChange);
     } catch (err) {
       throw isServiceError(err) ? fromServiceError(err) : err;
     } finally {
@@ -191,13 +210,11 @@ export function createControlClient(address: string, opts: ControlClientOptions 
       await call(workflows, workflows.deleteWorkflow, { workflowId });
     },
     async startWorkflow(req) {
-      const res = await call(instances, instances.startWorkflow, {
-        workflowId: req.workflowId,
-        version: req.version ?? 0,
-        params: toPlainObject(req.params),
-        requestId: req.requestId ?? '',
-      });
+      const res = await call(instances, instances.startWorkflow, startRequestToProto(req));
       return instanceFromProto(expectInstance(res.instance));
+    },
+    startAndWatch(req) {
+      return changes(instances.startAndWatch(startRequestToProto(req)));
     },
     async getInstance(workflowId, instanceId) {
       const res = await call(instances, instances.getInstance, { workflowId, instanceId });
@@ -214,7 +231,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     },
     watch,
     async watchInstance(workflowId, instanceId, onChange, onEnd) {
-      const stream = instances.watchInstance({ workflowId, instanceId });
+      const stream = instances.watchInstance(watchRequest(workflowId, instanceId));
       let cancelled = false;
       let ended = false;
       const finish = (err?: ControlError): void => {
@@ -224,7 +241,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
         else if (err) throw err;
       };
       stream.on('data', (msg: PbInstanceChange) => {
-        if (!cancelled) onChange(changeFromProto(msg));
+        if (!cancelled) onChange(watchedChangeFromProto(msg));
       });
       stream.on('end', () => finish());
       stream.on('error', (err: unknown) => {
@@ -273,7 +290,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
       return (await call(steps, steps.deleteBreakpoint, { workflowId, stepId, resume })).resumed;
     },
     async putStepOutputs(workflowId, instanceId, stepId, outputs) {
-      const res = await call(instances, instances.putStepOutputs, { workflowId, instanceId, stepId, outputs: toPlainObject(outputs) });
+      const res = await call(instances, instances.putStepOutputs, { workflowId, instanceId, stepId, outputs: toValueMap(outputs, 'outputs') });
       return instanceFromProto(expectInstance(res.instance));
     },
     async unblockInstance(workflowId, instanceId) {
@@ -307,7 +324,7 @@ export function createControlClient(address: string, opts: ControlClientOptions 
       return (await call(permits, permits.listTagPermits, {})).permits.map(tagPermitFromProto);
     },
     async sendSignal(name, signal) {
-      const req = { name, params: signalParamsToProto(readSignalParams(signal.params)), payload: signal.payload, requestId: signal.requestId ?? '', requestTimeMs: signal.requestTimeMs ?? 0 };
+      const req = { name, params: signalParamsToProto(readSignalParams(signal.params)), payload: toValueMap(signal.payload ?? {}, 'payload'), requestId: signal.requestId ?? '', requestTimeMs: signal.requestTimeMs ?? 0 };
       return signalInstanceFromProto((await call(signals, signals.sendSignal, req)).instance);
     },
     async getSignal(name, seqId) {

@@ -1,24 +1,46 @@
 /** maestro.v1.InstanceService over an EngineApi. */
 import { ValidationError } from '../core/errors.js';
-import type { EngineApi, ListInstancesRequest } from '../workflow/engine-api.js';
+import type { EngineApi, ListInstancesRequest, StartRequest } from '../workflow/engine-api.js';
 import type { InstanceServiceServer } from '../gen/maestro/v1/service.js';
 import { RestartPolicy as PbRestartPolicy, WorkflowStatus as PbWorkflowStatus } from '../gen/maestro/v1/instance.js';
 import type * as pb from '../gen/maestro/v1/instance.js';
 import { restartPolicyFromProto, terminateActionFromProto, workflowStatuses } from './enums.js';
 import { optionalVersion, requireInstanceId, requireString, unaryHandlers } from './handlers.js';
 import type { Logger } from '../log/logger.js';
-import { instanceToProto, summaryToProto, toPlainJson } from './mapping.js';
-import { watchHandler, type WatchRegistry } from './watch.js';
+import { instanceToProto, summaryToProto } from './mapping.js';
+import { fromValueMap } from './value-mapping.js';
+import type { Value } from '../gen/maestro/v1/value.js';
+import { watchInstanceHandler, watchStream, type WatchRegistry } from './watch.js';
 
-/** A map<string, Value> field (`params`, `outputs`) as plain JSON values; errors name `field.name`. */
-function valuesFromProto(values: { [key: string]: unknown }, field: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+/** A map<string, maestro.v1.Value> field (`params`, `outputs`) as plain JS values; errors name `field.name`. */
+function valuesFromProto(values: { [key: string]: Value }, field: string): Record<string, unknown> {
   for (const [name, value] of Object.entries(values)) {
     if (name === '') throw new ValidationError(field, 'a name is empty');
-    if (value === undefined) throw new ValidationError(`${field}.${name}`, 'has no value (set one of the google.protobuf.Value kinds)');
-    out[name] = toPlainJson(value);
+    if (!hasKind(value)) throw new ValidationError(`${field}.${name}`, 'has no value (set one of the maestro.v1.Value kinds)');
   }
-  return out;
+  return fromValueMap(values);
+}
+
+function hasKind(v: Value | undefined): boolean {
+  if (v === undefined) return false;
+  return (
+    v.stringValue !== undefined ||
+    v.longValue !== undefined ||
+    v.doubleValue !== undefined ||
+    v.boolValue !== undefined ||
+    v.mapValue !== undefined ||
+    v.listValue !== undefined ||
+    v.nullValue !== undefined
+  );
+}
+
+function startRequestFromProto(req: pb.StartWorkflowRequest): StartRequest {
+  return {
+    workflowId: requireString(req.workflowId, 'workflow_id'),
+    version: optionalVersion(req.version),
+    params: valuesFromProto(req.params, 'params'),
+    requestId: req.requestId === '' ? undefined : req.requestId,
+  };
 }
 
 function listRequestFromProto(req: pb.ListInstancesRequest): ListInstancesRequest {
@@ -41,13 +63,7 @@ export function instanceService(api: EngineApi, watches: WatchRegistry, log: Log
   const unary = unaryHandlers(log);
   return {
     startWorkflow: unary(async (req: pb.StartWorkflowRequest): Promise<pb.StartWorkflowResponse> => {
-      const workflowId = requireString(req.workflowId, 'workflow_id');
-      const view = await api.startWorkflow({
-        workflowId,
-        version: optionalVersion(req.version),
-        params: valuesFromProto(req.params, 'params'),
-        requestId: req.requestId === '' ? undefined : req.requestId,
-      });
+      const view = await api.startWorkflow(startRequestFromProto(req));
       return { instance: instanceToProto(view) };
     }),
 
@@ -61,7 +77,13 @@ export function instanceService(api: EngineApi, watches: WatchRegistry, log: Log
       return { instances: page.instances.map(summaryToProto), nextPageToken: page.nextPageToken };
     }),
 
-    watchInstance: watchHandler(api, watches, log),
+    watchInstance: watchInstanceHandler(api, watches, log),
+
+    startAndWatch: (call) =>
+      watchStream(call, api, watches, log, async () => {
+        const view = await api.startWorkflow(startRequestFromProto(call.request));
+        return { workflowId: view.workflowId, instanceId: view.instanceId };
+      }),
 
     stopInstance: unary(async (req: pb.StopInstanceRequest): Promise<pb.StopInstanceResponse> => {
       const view = await api.stop(requireString(req.workflowId, 'workflow_id'), requireInstanceId(req.instanceId));

@@ -1,8 +1,9 @@
 /**
  * Core views <-> proto messages, both directions: the server sends views as messages, the
  * client turns messages back into the same views. Empty proto strings mean "absent" (undefined).
- * Dynamic values (params, outputs) become plain JSON first: bigints turn into numbers when safe
- * (strings otherwise), Dates into ISO strings, undefined entries are dropped.
+ * Dynamic values (params, outputs, details, payloads) travel as maps of the typed maestro.v1.Value
+ * (value-mapping.ts): a view's declared param types pick the case (DOUBLE 3.0 stays a double),
+ * other values are inferred (an integer is a long). Back on the client they are plain JS again.
  */
 import type { TriggerInfo } from '../core/signals/model.js';
 import { MaestroError } from '../core/errors.js';
@@ -13,6 +14,7 @@ import { WorkflowStatus as PbWorkflowStatusEnum } from '../gen/maestro/v1/instan
 import type * as wpb from '../gen/maestro/v1/workflow.js';
 import { runPolicies, stepStatuses, workflowStatuses } from './enums.js';
 import { signalDependenciesFromProto, signalDependenciesToProto, signalOutputsFromProto, signalOutputsToProto } from './signal-mapping.js';
+import { fromValueMap, toValueMap } from './value-mapping.js';
 import { overviewFromProto, overviewToProto, parentFromProto, parentToProto, rollupFromProto, rollupToProto } from './overview-mapping.js';
 
 export type JsonObject = { [key: string]: unknown };
@@ -57,10 +59,10 @@ export function attemptToProto(a: AttemptView): pb.Attempt {
     startedAt: dateOf(a.startedAtMs),
     endedAt: dateOf(a.endedAtMs),
     error: orEmpty(a.error),
-    outputs: a.outputs && toPlainObject(a.outputs),
+    outputs: a.outputs ? toValueMap(a.outputs, 'outputs') : {},
     stdout: orEmpty(a.stdout),
     stderr: orEmpty(a.stderr),
-    details: a.details && toPlainObject(a.details),
+    details: a.details ? toValueMap(a.details, 'details') : {},
   };
 }
 
@@ -74,10 +76,10 @@ export function attemptFromProto(a: pb.Attempt): AttemptView {
   if (a.startedAt) view.startedAtMs = a.startedAt.getTime();
   if (a.endedAt) view.endedAtMs = a.endedAt.getTime();
   if (a.error) view.error = a.error;
-  if (a.outputs) view.outputs = a.outputs;
+  if (Object.keys(a.outputs).length > 0) view.outputs = fromValueMap(a.outputs);
   if (a.stdout) view.stdout = a.stdout;
   if (a.stderr) view.stderr = a.stderr;
-  if (a.details) view.details = a.details;
+  if (Object.keys(a.details).length > 0) view.details = fromValueMap(a.details);
   return view;
 }
 
@@ -87,13 +89,13 @@ export function stepToProto(s: StepView): pb.Step {
     stepType: s.stepType,
     status: stepStatuses.toProto(s.status),
     attempts: s.attempts.map(attemptToProto),
-    params: toPlainObject(s.params),
-    outputs: toPlainObject(s.outputs),
+    params: toValueMap(s.params, 'params', s.paramTypes),
+    outputs: toValueMap(s.outputs, 'outputs', s.paramTypes),
     startedAt: dateOf(s.startedAtMs),
     endedAt: dateOf(s.endedAtMs),
     overview: overviewToProto(s.overview),
-    signalDependencies: signalDependenciesToProto(s.signalDependencies, toPlainObject),
-    signalOutputs: signalOutputsToProto(s.signalOutputs, toPlainObject),
+    signalDependencies: signalDependenciesToProto(s.signalDependencies, toValueMap),
+    signalOutputs: signalOutputsToProto(s.signalOutputs, toValueMap),
   };
 }
 
@@ -103,8 +105,8 @@ export function stepFromProto(s: pb.Step): StepView {
     stepType: s.stepType,
     status: fromEnum(stepStatuses.fromProto(s.status), 'step status', s.status),
     attempts: s.attempts.map(attemptFromProto),
-    params: s.params ?? {},
-    outputs: s.outputs ?? {},
+    params: fromValueMap(s.params),
+    outputs: fromValueMap(s.outputs),
   };
   if (s.startedAt) view.startedAtMs = s.startedAt.getTime();
   if (s.endedAt) view.endedAtMs = s.endedAt.getTime();
@@ -141,16 +143,16 @@ function aggregatedFromProto(a: pb.AggregatedInfo): AggregatedInfo {
 function triggerToProto(t: TriggerInfo | undefined): pb.TriggerInfo | undefined {
   if (!t) return undefined;
   if (t.kind === 'TIME') {
-    return { kind: t.kind, triggerUuid: t.triggerUuid, triggerTime: dateOf(t.triggerTimeMs), timezone: t.timezone, signalIds: {}, signalParams: undefined, params: undefined };
+    return { kind: t.kind, triggerUuid: t.triggerUuid, triggerTime: dateOf(t.triggerTimeMs), timezone: t.timezone, signalIds: {}, signalParams: {}, params: {} };
   }
-  return { kind: t.kind, triggerUuid: t.triggerUuid, triggerTime: undefined, timezone: '', signalIds: t.signalIds, signalParams: toPlainObject(t.signalParams), params: toPlainObject(t.params) };
+  return { kind: t.kind, triggerUuid: t.triggerUuid, triggerTime: undefined, timezone: '', signalIds: t.signalIds, signalParams: toValueMap(t.signalParams, 'signal_params'), params: toValueMap(t.params, 'params') };
 }
 
 function triggerFromProto(p: pb.TriggerInfo | undefined): TriggerInfo | undefined {
   if (!p) return undefined;
   if (p.kind === 'TIME') return { kind: 'TIME', triggerUuid: p.triggerUuid, triggerTimeMs: msOf(p.triggerTime) ?? 0, timezone: p.timezone };
   if (p.kind === 'SIGNAL') {
-    return { kind: 'SIGNAL', triggerUuid: p.triggerUuid, signalIds: p.signalIds, signalParams: (p.signalParams ?? {}) as Record<string, Record<string, number | string>>, params: p.params ?? {} };
+    return { kind: 'SIGNAL', triggerUuid: p.triggerUuid, signalIds: p.signalIds, signalParams: fromValueMap(p.signalParams) as Record<string, Record<string, number | string>>, params: fromValueMap(p.params) };
   }
   return undefined;
 }
@@ -164,7 +166,7 @@ export function instanceToProto(v: InstanceView): pb.Instance {
     status: workflowStatuses.toProto(v.status),
     runPolicy: runPolicies.toProto(v.runPolicy),
     requestId: orEmpty(v.requestId),
-    params: toPlainObject(v.params),
+    params: toValueMap(v.params, 'params', v.paramTypes),
     steps: v.steps.map(stepToProto),
     createdAt: dateOf(v.createdAtMs),
     startedAt: dateOf(v.startedAtMs),
@@ -190,7 +192,7 @@ export function instanceFromProto(p: pb.Instance): InstanceView {
     version: p.version,
     status: fromEnum(workflowStatuses.fromProto(p.status), 'workflow status', p.status),
     runPolicy: fromEnum(runPolicies.fromProto(p.runPolicy), 'run policy', p.runPolicy),
-    params: p.params ?? {},
+    params: fromValueMap(p.params),
     steps: p.steps.map(stepFromProto),
     createdAtMs: msOf(p.createdAt) ?? 0,
     rollup: rollupFromProto(p.rollup),
@@ -248,6 +250,8 @@ export function changeToProto(c: InstanceChange): pb.InstanceChange {
     attempt: c.attempt ?? 0,
     status: c.status,
     message: orEmpty(c.message),
+    snapshot: undefined,
+    seq: c.seq ?? 0,
   };
 }
 
@@ -264,6 +268,16 @@ export function changeFromProto(p: pb.InstanceChange): InstanceChange {
   if (p.attempt) c.attempt = p.attempt;
   const message = orUndefined(p.message);
   if (message !== undefined) c.message = message;
+  if (p.seq > 0) c.seq = p.seq;
+  return c;
+}
+
+/** A change as a watch delivers it: the first one carries the whole instance (`snapshot`). */
+export type WatchedChange = InstanceChange & { snapshot?: InstanceView };
+
+export function watchedChangeFromProto(p: pb.InstanceChange): WatchedChange {
+  const c: WatchedChange = changeFromProto(p);
+  if (p.snapshot) c.snapshot = instanceFromProto(p.snapshot);
   return c;
 }
 

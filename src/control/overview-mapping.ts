@@ -3,6 +3,7 @@ import type { ForeachOverview, ParentView, RollupView, StepOverview, Subworkflow
 import { STEP_STATUSES, WORKFLOW_STATUSES, type StepStatus, type WorkflowStatus } from '../core/status.js';
 import type * as pb from '../gen/maestro/v1/instance.js';
 import { stepStatuses, workflowStatuses } from './enums.js';
+import { fromValueMap, toValueMap } from './value-mapping.js';
 
 const STEP = new Set<string>(STEP_STATUSES);
 const WORKFLOW = new Set<string>(WORKFLOW_STATUSES);
@@ -53,7 +54,7 @@ export function overviewToProto(o: StepOverview | undefined): pb.StepOverview | 
         runId: o.runId,
         iterations: o.iterations,
         running: o.running ?? 0,
-        loopParamValues: o.loopParamValues,
+        loopParamValues: toValueMap(o.loopParamValues, 'loop_param_values'),
         lastStatus: o.lastStatus ? workflowStatuses.toProto(o.lastStatus) : 0,
         rollup: rollupToProto(o.rollup),
       },
@@ -84,7 +85,7 @@ export function overviewFromProto(p: pb.StepOverview | undefined): StepOverview 
   }
   if (p.whileLoop) {
     const w = p.whileLoop;
-    const v: WhileOverview = { kind: 'while', inlineWorkflowId: w.inlineWorkflowId, runId: w.runId, iterations: w.iterations, loopParamValues: (w.loopParamValues ?? {}) as Record<string, unknown[]>, rollup: rollupFromProto(w.rollup) };
+    const v: WhileOverview = { kind: 'while', inlineWorkflowId: w.inlineWorkflowId, runId: w.runId, iterations: w.iterations, loopParamValues: fromValueMap(w.loopParamValues) as Record<string, unknown[]>, rollup: rollupFromProto(w.rollup) };
     if (w.running) v.running = w.running;
     const last = workflowStatuses.fromProto(w.lastStatus);
     if (last) v.lastStatus = last;

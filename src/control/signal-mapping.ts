@@ -1,17 +1,19 @@
 /** StepView signal dependencies / outputs <-> proto (instance.proto SignalDependencies, SignalOutputs). */
 import type { SignalDependenciesView, SignalOutputsView } from '../core/instance/view.js';
 import type * as pb from '../gen/maestro/v1/instance.js';
-/** mapping.ts toPlainObject (passed in: mapping.ts imports this file). */
-type ToStruct = (r: Record<string, unknown>) => { [key: string]: unknown };
+import type { Value } from '../gen/maestro/v1/value.js';
+import { fromValueMap } from './value-mapping.js';
+/** value-mapping.ts toValueMap. */
+type ToValues = (r: Record<string, unknown>, path: string) => Record<string, Value>;
 
-export function signalDependenciesToProto(v: SignalDependenciesView | undefined, toPlainObject: ToStruct): pb.SignalDependencies | undefined {
+export function signalDependenciesToProto(v: SignalDependenciesView | undefined, toValueMap: ToValues): pb.SignalDependencies | undefined {
   if (!v) return undefined;
   return {
     info: v.info ?? '',
     dependencies: v.dependencies.map((d) => ({
       name: d.name,
       status: d.status,
-      matchParams: d.matchParams ? toPlainObject(d.matchParams) : undefined,
+      matchParams: d.matchParams ? toValueMap(d.matchParams, 'match_params') : {},
       signalId: d.signalId ?? 0,
     })),
   };
@@ -22,7 +24,7 @@ export function signalDependenciesFromProto(p: pb.SignalDependencies | undefined
   const v: SignalDependenciesView = {
     dependencies: p.dependencies.map((d) => {
       const out: SignalDependenciesView['dependencies'][number] = { name: d.name, status: d.status };
-      if (d.matchParams && Object.keys(d.matchParams).length > 0) out.matchParams = d.matchParams as NonNullable<typeof out.matchParams>;
+      if (Object.keys(d.matchParams).length > 0) out.matchParams = fromValueMap(d.matchParams) as NonNullable<typeof out.matchParams>;
       if (d.signalId > 0) out.signalId = d.signalId;
       return out;
     }),
@@ -31,14 +33,14 @@ export function signalDependenciesFromProto(p: pb.SignalDependencies | undefined
   return v;
 }
 
-export function signalOutputsToProto(v: SignalOutputsView | undefined, toPlainObject: ToStruct): pb.SignalOutputs | undefined {
+export function signalOutputsToProto(v: SignalOutputsView | undefined, toValueMap: ToValues): pb.SignalOutputs | undefined {
   if (!v) return undefined;
   return {
     info: v.info ?? '',
     outputs: v.outputs.map((o) => ({
       name: o.name,
-      params: toPlainObject(o.params),
-      payload: toPlainObject(o.payload),
+      params: toValueMap(o.params, 'params'),
+      payload: toValueMap(o.payload, 'payload'),
       announced: o.announced,
       signalId: o.signalId ?? 0,
       announceTime: o.announceTimeMs === undefined ? undefined : new Date(o.announceTimeMs),
@@ -52,8 +54,8 @@ export function signalOutputsFromProto(p: pb.SignalOutputs | undefined): SignalO
     outputs: p.outputs.map((o) => {
       const out: SignalOutputsView['outputs'][number] = {
         name: o.name,
-        params: (o.params ?? {}) as Record<string, number | string>,
-        payload: o.payload ?? {},
+        params: fromValueMap(o.params) as Record<string, number | string>,
+        payload: fromValueMap(o.payload),
         announced: o.announced,
       };
       if (o.announced) out.signalId = o.signalId;

@@ -9,6 +9,7 @@ import type { SignalInstance as PbSignalInstance, SignalParamValue as PbValue, S
 import { AlreadyExistsError, MaestroError, ValidationError } from '../core/errors.js';
 import { duplicateSignalMessage } from '../core/signals/encode.js';
 import { requireString, unaryHandlers } from './handlers.js';
+import { fromValueMap, toValueMap } from './value-mapping.js';
 import type { Logger } from '../log/logger.js';
 
 export const SIGNAL_SERVICE = 'maestro.v1.SignalService';
@@ -40,7 +41,7 @@ export function signalInstanceToProto(s: SignalInstance): PbSignalInstance {
     seqId: s.seqId,
     instanceId: s.instanceId,
     params: signalParamsToProto(s.params),
-    payload: s.payload,
+    payload: toValueMap(s.payload, 'payload'),
     requestTimeMs: s.requestTimeMs,
     createTimeMs: s.createTimeMs,
   };
@@ -53,7 +54,7 @@ export function signalInstanceFromProto(p: PbSignalInstance | undefined): Signal
     seqId: Number(p.seqId),
     instanceId: p.instanceId,
     params: signalParamsFromProto(p.params),
-    payload: (p.payload ?? {}) as Record<string, unknown>,
+    payload: fromValueMap(p.payload),
     requestTimeMs: Number(p.requestTimeMs),
     createTimeMs: Number(p.createTimeMs),
   };
@@ -63,7 +64,7 @@ export function signalService(api: EngineApi, log: Logger): SignalServiceServer 
   const unary = unaryHandlers(log);
   return {
     sendSignal: unary(async (req) => {
-      const signal: SignalRequest = { params: signalParamsFromProto(req.params), payload: (req.payload ?? {}) as Record<string, unknown> };
+      const signal: SignalRequest = { params: signalParamsFromProto(req.params), payload: fromValueMap(req.payload) };
       if (req.requestId !== '') signal.requestId = req.requestId;
       const at = Number(req.requestTimeMs);
       if (at !== 0) signal.requestTimeMs = at;

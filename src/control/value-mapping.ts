@@ -4,7 +4,9 @@
  * - Outbound (`toValue`): a declared param type decides (LONG -> long_value, DOUBLE -> double_value
  *   even for 3.0, *_ARRAY -> a list of that element type); without one, an integer is a LONG, any
  *   other number a DOUBLE. A bigint within the safe range is a LONG; beyond it, a string (ts-proto
- *   carries int64 as a JS number, exact up to 2^53). undefined and null are null_value.
+ *   carries int64 as a JS number, exact up to 2^53). undefined and null are null_value, except
+ *   that a map entry whose value is undefined is left out (as JSON does). A Date is its ISO string,
+ *   a JS Map a map_value.
  * - Inbound (`fromValue`): each case to its JS value; an unset Value is null. The engine coerces run
  *   params to their declared types afterwards, as it does for JSON.
  * - Anything else (a function, a symbol) is refused with a ValidationError naming the path.
@@ -33,6 +35,8 @@ export function toValue(js: unknown, type?: ParamType, path = 'value'): Value {
     case 'bigint':
       return Number.isSafeInteger(Number(js)) ? { longValue: Number(js) } : { stringValue: js.toString() };
     case 'object': {
+      if (js instanceof Date) return { stringValue: js.toISOString() };
+      if (js instanceof Map) return { mapValue: { fields: toValueMap(Object.fromEntries(js) as Record<string, unknown>, path) } };
       if (Array.isArray(js)) {
         const element = type === undefined ? undefined : ELEMENT[type];
         return { listValue: { values: js.map((e, i) => toValue(e, element, `${path}[${i}]`)) } };
@@ -51,7 +55,7 @@ export function toValueMap(
   types?: Readonly<Record<string, ParamType | undefined>>,
 ): Record<string, Value> {
   const out: Record<string, Value> = {};
-  for (const [k, v] of Object.entries(js)) out[k] = toValue(v, types?.[k], `${path}.${k}`);
+  for (const [k, v] of Object.entries(js)) if (v !== undefined) out[k] = toValue(v, types?.[k], `${path}.${k}`);
   return out;
 }
 

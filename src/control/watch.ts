@@ -1,10 +1,16 @@
 /**
  * The WatchInstance server stream.
  *
+ * Also StartAndWatch (start, then the same stream) and a watch by a start's request id.
+ *
  * Invariants:
- * - The handler subscribes before it reads the instance, so no change between the read and the
- *   subscription is lost; changes arriving before the read completes are queued and sent after.
- * - The first message is a snapshot: the instance's current workflow status, message "snapshot".
+ * - The handler subscribes before it reads the instance (the actor answers the subscription's
+ *   Watch with its view), so no change between the read and the subscription is lost; changes
+ *   arriving before the read completes are queued and sent after.
+ * - The first message is a snapshot: the whole instance (`snapshot`, steps included), its
+ *   workflow status as `status`, message "snapshot", and its journal position as `seq`.
+ * - No change older than the snapshot follows it: a change whose `seq` is at or below the
+ *   snapshot's is already in it and is dropped.
  * - Nothing is sent after a workflow-level terminal status (SUCCEEDED, FAILED, STOPPED,
  *   TIMED_OUT): the stream ends OK right after it. A terminal snapshot ends the stream at once
  *   (queued step changes are already reflected in the instance).
@@ -12,8 +18,8 @@
  *   the engine exactly once; an engine error ends the stream with the mapped status, a closing
  *   server with UNAVAILABLE, so a client can tell "finished" from "watch again".
  */
-import type { handleServerStreamingCall } from '@grpc/grpc-js';
-import { MaestroError } from '../core/errors.js';
+import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
+import { MaestroError, ValidationError } from '../core/errors.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import type { InstanceChange, InstanceView } from '../core/instance/view.js';
 import type { EngineApi } from '../workflow/engine-api.js';
@@ -22,7 +28,7 @@ import { isWorkflowStatusName } from './enums.js';
 import { toGrpcStatus } from './errors.js';
 import { isInternal, requireInstanceId, requireString } from './handlers.js';
 import type { Logger } from '../log/logger.js';
-import { changeToProto } from './mapping.js';
+import { changeToProto, instanceToProto, type WatchedChange } from './mapping.js';
 
 export const SNAPSHOT_MESSAGE = 'snapshot';
 
@@ -50,59 +56,150 @@ export function isTerminalWorkflowChange(c: InstanceChange): boolean {
 }
 
 export function snapshotOf(view: InstanceView, atMs: number): InstanceChange {
-  return { workflowId: view.workflowId, instanceId: view.instanceId, runId: view.runId, atMs, status: view.status, message: SNAPSHOT_MESSAGE };
+  const c: InstanceChange = { workflowId: view.workflowId, instanceId: view.instanceId, runId: view.runId, atMs, status: view.status, message: SNAPSHOT_MESSAGE };
+  if (view.seq !== undefined) c.seq = view.seq;
+  return c;
 }
 
-export function watchHandler(api: EngineApi, registry: WatchRegistry, log: Logger): handleServerStreamingCall<pb.WatchInstanceRequest, pb.InstanceChange> {
+/** Which instance a stream watches: resolved once the stream is registered (a start, a request id lookup). */
+export type WatchTarget = () => Promise<{ workflowId: string; instanceId: number }>;
+
+/** WatchInstance: by instance_id, or by request_id (NOT_FOUND until a start with it exists). */
+export function watchInstanceHandler(api: EngineApi, registry: WatchRegistry, log: Logger): handleServerStreamingCall<pb.WatchInstanceRequest, pb.InstanceChange> {
   return (call) => {
-    let state: 'subscribing' | 'live' | 'done' = 'subscribing';
-    const queued: InstanceChange[] = [];
-    let unsubscribe: (() => void) | undefined;
+    const req = call.request;
+    watchStream(call, api, registry, log, async () => {
+      const workflowId = requireString(req.workflowId, 'workflow_id');
+      if (req.requestId !== '') {
+        if (req.instanceId !== 0) throw new ValidationError('instance_id', 'give instance_id or request_id, not both');
+        return { workflowId, instanceId: await api.findInstanceByRequestId(workflowId, req.requestId) };
+      }
+      return { workflowId, instanceId: requireInstanceId(req.instanceId) };
+    });
+  };
+}
 
-    const release = (): boolean => {
-      if (state === 'done') return false;
-      state = 'done';
-      registry.delete(endWithError);
-      unsubscribe?.();
-      unsubscribe = undefined;
-      return true;
-    };
-    const endOk = (): void => {
-      if (release()) call.end();
-    };
-    function endWithError(err: unknown): void {
-      if (isInternal(err)) log.error({ err, method: call.getPath() }, 'watch failed with an internal error');
-      if (release()) call.emit('error', toGrpcStatus(err));
+/** Where a watch delivers: `change` in order (the snapshot first, with the view), then `end` once. */
+export interface WatchSink {
+  change(c: InstanceChange, snapshot?: InstanceView): void;
+  /** Called once: no error after a terminal workflow status or a close(); else the error. */
+  end(err?: unknown): void;
+}
+
+/**
+ * Watches one instance (see the invariants above) into `sink`; transport-agnostic, so the gRPC
+ * streams and the CLI's embedded `run` share it. `target` runs first (a start, a request id
+ * lookup). Returns close(err?): ends the watch (unsubscribing) and tells the sink, unless it ended.
+ */
+export function openWatch(api: EngineApi, target: WatchTarget, sink: WatchSink): (err?: unknown) => void {
+  let state: 'subscribing' | 'live' | 'done' = 'subscribing';
+  const queued: InstanceChange[] = [];
+  let unsubscribe: (() => void) | undefined;
+  let snapshotSeq = 0;
+  const ended = (): boolean => state === 'done';
+
+  const close = (err?: unknown): void => {
+    if (state === 'done') return;
+    state = 'done';
+    unsubscribe?.();
+    unsubscribe = undefined;
+    sink.end(err);
+  };
+  const send = (c: InstanceChange, snapshot?: InstanceView): void => {
+    if (snapshot === undefined && c.seq !== undefined && c.seq <= snapshotSeq) return; // already in the snapshot
+    sink.change(c, snapshot);
+    if (isTerminalWorkflowChange(c)) close();
+  };
+
+  const run = async (): Promise<void> => {
+    const { workflowId, instanceId } = await target();
+    if (ended()) return;
+    const { view, stop } = await api.watchWithSnapshot(workflowId, instanceId, (c) => {
+      if (state === 'subscribing') queued.push(c);
+      else if (state === 'live') send(c);
+    });
+    if (ended()) {
+      stop();
+      return;
     }
-    const send = (c: InstanceChange): void => {
-      call.write(changeToProto(c));
-      if (isTerminalWorkflowChange(c)) endOk();
-    };
+    unsubscribe = stop;
+    state = 'live';
+    snapshotSeq = view.seq ?? 0;
+    send(snapshotOf(view, Date.now()), view);
+    for (const c of queued.splice(0)) {
+      if (state !== 'live') break;
+      send(c);
+    }
+  };
+  run().catch(close);
+  return close;
+}
 
-    registry.add(endWithError);
-    call.on('cancelled', () => release());
-
-    const run = async (): Promise<void> => {
-      const workflowId = requireString(call.request.workflowId, 'workflow_id');
-      const instanceId = requireInstanceId(call.request.instanceId);
-      const unsub = await api.watchInstance(workflowId, instanceId, (c) => {
-        if (state === 'subscribing') queued.push(c);
-        else if (state === 'live') send(c);
-      });
-      if (state === 'done') {
-        unsub();
+/** openWatch as an async iterator of changes (the first carries `snapshot`); breaking out closes it. */
+export async function* watchChanges(api: EngineApi, target: WatchTarget): AsyncGenerator<WatchedChange, void, undefined> {
+  const buffer: WatchedChange[] = [];
+  let done = false;
+  let failure: unknown;
+  let wake: (() => void) | undefined;
+  const close = openWatch(api, target, {
+    change(c, snapshot) {
+      buffer.push(snapshot ? { ...c, snapshot } : c);
+      wake?.();
+    },
+    end(err) {
+      done = true;
+      failure = err;
+      wake?.();
+    },
+  });
+  try {
+    for (;;) {
+      const next = buffer.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (done) {
+        if (failure !== undefined) throw failure;
         return;
       }
-      unsubscribe = unsub;
-      const view = await api.getInstance(workflowId, instanceId);
-      if (state !== 'subscribing') return;
-      state = 'live';
-      send(snapshotOf(view, Date.now()));
-      for (const c of queued.splice(0)) {
-        if (state !== 'live') break;
-        send(c);
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
+  } finally {
+    close();
+  }
+}
+
+/** A watch as a gRPC server stream: ends OK after a terminal status, with the mapped error otherwise; a closing server ends it UNAVAILABLE. */
+export function watchStream(
+  call: ServerWritableStream<unknown, pb.InstanceChange>,
+  api: EngineApi,
+  registry: WatchRegistry,
+  log: Logger,
+  target: WatchTarget,
+): void {
+  let cancelled = false;
+  const close = openWatch(api, target, {
+    change(c, snapshot) {
+      const msg = changeToProto(c);
+      if (snapshot) msg.snapshot = instanceToProto(snapshot);
+      call.write(msg);
+    },
+    end(err) {
+      registry.delete(close);
+      if (cancelled) return;
+      if (err === undefined) {
+        call.end();
+        return;
       }
-    };
-    run().catch(endWithError);
-  };
+      if (isInternal(err)) log.error({ err, method: call.getPath() }, 'watch failed with an internal error');
+      call.emit('error', toGrpcStatus(err));
+    },
+  });
+  registry.add(close);
+  call.on('cancelled', () => {
+    cancelled = true;
+    close();
+  });
 }

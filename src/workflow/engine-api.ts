@@ -86,6 +86,10 @@ export interface EngineApi {
   listInstances(req: ListInstancesRequest): Promise<{ instances: InstanceSummary[]; nextPageToken: string }>;
   /** Calls `onChange` for every change until the returned function is called. */
   watchInstance(workflowId: string, instanceId: number, onChange: (c: InstanceChange) => void): Promise<() => void>;
+  /** watchInstance that also answers the instance as of the subscription: changes with `seq` <= `view.seq` are already in it. */
+  watchWithSnapshot(workflowId: string, instanceId: number, onChange: (c: InstanceChange) => void): Promise<{ view: InstanceView; stop: () => void }>;
+  /** The instance a start with this request id created; NotFoundError until that start exists. */
+  findInstanceByRequestId(workflowId: string, requestId: string): Promise<number>;
   stop(workflowId: string, instanceId: number): Promise<InstanceView>;
   kill(workflowId: string, instanceId: number): Promise<InstanceView>;
   /** `stepId`: restart from that step (RESTART_FROM_SPECIFIC; `policy` must be it or absent). */

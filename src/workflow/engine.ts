@@ -33,7 +33,7 @@ import { isInlineWorkflowId } from '../core/instance/inline.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import { PERMITS_KEY, checkPermitTag } from '../core/permits/model.js';
 import { tagPermitInfoReply, tagPermitsReply, type PermitMessage } from './permit-messages.js';
-import { queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
+import { foundRequestReply, queueInfoReply, terminateReply, unblockReply, type QueueInfoReply, type QueueMessage, type TerminateReply } from './queue-messages.js';
 import { moduleLogger, type Logger } from '../log/logger.js';
 import { checkSignalName, normalizeSignalRequest } from '../core/signals/encode.js';
 import { signalKeyOf, signalTriggerKeyOf, type AnnounceReply, type ListSignalsReply, type SignalInstance, type SignalRequest, type SignalStoreMessage } from '../core/signals/model.js';
@@ -201,9 +201,19 @@ export class Engine implements EngineApi {
    * WATCH_RENEW_MS, so after a partition move the new owner publishes within that time).
    */
   async watchInstance(workflowId: string, instanceId: number, onChange: (c: InstanceChange) => void): Promise<() => void> {
+    return (await this.watchWithSnapshot(workflowId, instanceId, onChange)).stop;
+  }
+
+  /**
+   * watchInstance, also answering the view the actor had when it took the watch: every change
+   * with a `seq` above `view.seq` is newer than it; those at or below may arrive too (published
+   * before the reply) and are already in it.
+   */
+  async watchWithSnapshot(workflowId: string, instanceId: number, onChange: (c: InstanceChange) => void): Promise<{ view: InstanceView; stop: () => void }> {
     const sub = this.d.transport.subscribe(instanceTopic(instanceKeyOf(workflowId, instanceId)), (body) => onChange(body as InstanceChange));
+    let view: InstanceView;
     try {
-      await this.call(workflowId, instanceId, { type: 'Watch' });
+      view = await this.call(workflowId, instanceId, { type: 'Watch' });
     } catch (err) {
       await sub.close();
       throw err;
@@ -217,10 +227,11 @@ export class Engine implements EngineApi {
       });
     }, WATCH_RENEW_MS);
     renew.unref();
-    return () => {
+    const stop = (): void => {
       clearInterval(renew);
       sub.close().catch((err: unknown) => this.log.warn({ ...fields, err }, 'closing a watch subscription failed'));
     };
+    return { view, stop };
   }
 
   stop(workflowId: string, instanceId: number): Promise<InstanceView> {
@@ -363,6 +374,13 @@ export class Engine implements EngineApi {
     const msg: QueueMessage = { type: 'Terminate', action };
     if (reason) msg.reason = reason;
     return terminateReply.parse(await this.askQueue(workflowId, msg));
+  }
+
+  /** The instance a start with `requestId` created (its dedup key); NotFoundError until that start exists. */
+  async findInstanceByRequestId(workflowId: string, requestId: string): Promise<number> {
+    if (!workflowId) throw new ValidationError('workflow_id', 'is required');
+    if (!requestId) throw new ValidationError('request_id', 'is required');
+    return foundRequestReply.parse(await this.askQueue(workflowId, { type: 'FindRequest', requestId })).instanceId;
   }
 
   /** The queue owner's state in brief (queued, running, blocking failures). */

@@ -170,6 +170,7 @@ const InstanceChangeSchema = Type.Object({
   attempt: Type.Optional(Int(1)),
   status: Id(),
   message: Type.Optional(Text()),
+  seq: Type.Optional(Int(1)),
 });
 
 type TypeOf<S> = S extends TObject<infer P> ? (P extends { type: { const: infer T } } ? T : never) : never;

@@ -12,6 +12,8 @@
  *   (FAILED_PRECONDITION when Maestro refuses it). Answers true.
  * - Dequeue: the owner's own kick; answers true.
  * - QueueInfo: the queue's state in brief (QueueInfoReply).
+ * - FindRequest: the instance a start with this request id created (FoundRequestReply);
+ *   NotFoundError while no such start exists. Journals nothing.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { RunStrategy } from '../core/definition/model.js';
@@ -62,6 +64,10 @@ export interface DequeueMessage {
 export interface QueueInfoMessage {
   type: 'QueueInfo';
 }
+export interface FindRequestMessage {
+  type: 'FindRequest';
+  requestId: string;
+}
 
 export type QueueMessage =
   | EnqueueMessage
@@ -71,7 +77,8 @@ export type QueueMessage =
   | TerminateMessage
   | StrategyMessage
   | DequeueMessage
-  | QueueInfoMessage;
+  | QueueInfoMessage
+  | FindRequestMessage;
 
 export interface UnblockReply {
   unblocked: number;
@@ -81,6 +88,9 @@ export interface TerminateReply {
   ended: number;
   /** Running runs told to stop/kill. */
   terminating: number;
+}
+export interface FoundRequestReply {
+  instanceId: number;
 }
 export interface QueueInfoReply {
   workflowId: string;
@@ -109,8 +119,9 @@ const TerminateSchema = Type.Object({
 const StrategySchema = Type.Object({ type: Type.Literal('Strategy'), runStrategy: RunStrategySchema, check: Type.Optional(Type.Boolean()) });
 const DequeueSchema = Type.Object({ type: Type.Literal('Dequeue') });
 const QueueInfoSchema = Type.Object({ type: Type.Literal('QueueInfo') });
+const FindRequestSchema = Type.Object({ type: Type.Literal('FindRequest'), requestId: Id() });
 
-const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema] as const;
+const QUEUE_MESSAGES = [EnqueueSchema, RestartSchema, EndedSchema, UnblockSchema, TerminateSchema, StrategySchema, DequeueSchema, QueueInfoSchema, FindRequestSchema] as const;
 export const parseQueueMessage: (body: unknown) => QueueMessage = typedUnion<QueueMessage>('queue message', QUEUE_MESSAGES);
 
 const UnblockReplySchema = Type.Object({ unblocked: Int(0) });
@@ -128,6 +139,8 @@ const QueueInfoReplySchema = Type.Object({
   failed: Type.Array(Int(1)),
 });
 export const queueInfoReply = wire('QueueInfoReply', QueueInfoReplySchema);
+const FoundRequestReplySchema = Type.Object({ instanceId: Int(1) });
+export const foundRequestReply = wire('FoundRequestReply', FoundRequestReplySchema);
 
 type Assert<T extends true> = T;
 export type QueueSchemasAgree = [
@@ -135,4 +148,5 @@ export type QueueSchemasAgree = [
   Assert<Agrees<Static<typeof UnblockReplySchema>, UnblockReply>>,
   Assert<Agrees<Static<typeof TerminateReplySchema>, TerminateReply>>,
   Assert<Agrees<Static<typeof QueueInfoReplySchema>, QueueInfoReply>>,
+  Assert<Agrees<Static<typeof FoundRequestReplySchema>, FoundRequestReply>>,
 ];

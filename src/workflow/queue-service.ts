@@ -33,7 +33,7 @@ import { getChecked, type KvStore } from '../store/port.js';
 import type { DefinitionRegistry } from './definitions.js';
 import { checkIdCounter } from './kv-schemas.js';
 import type { InstanceMessage, LaunchMessage } from './messages.js';
-import { parseQueueMessage, type QueueInfoReply, type QueueMessage } from './queue-messages.js';
+import { parseQueueMessage, type FoundRequestReply, type QueueInfoReply, type QueueMessage } from './queue-messages.js';
 import { parseViewReply } from './reply-schemas.js';
 import type { Outcome, ServiceContext, ServiceKind } from './service-actor.js';
 
@@ -125,6 +125,9 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
         return s.queued.length > 0 ? [{ t: 'dequeue', atMs }] : [];
       case 'QueueInfo':
         return [];
+      case 'FindRequest':
+        if (s.requests[msg.requestId] === undefined) throw new NotFoundError(`no instance of workflow ${wf} was started with request id ${msg.requestId}`);
+        return [];
     }
   };
 
@@ -196,6 +199,8 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
           };
         case 'QueueInfo':
           return infoOf(s);
+        case 'FindRequest':
+          return { instanceId: s.requests[msg.requestId]! } satisfies FoundRequestReply;
         default:
           return true;
       }

@@ -7,6 +7,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { InstanceSummary, InstanceView } from '../core/instance/view.js';
+import { PARAM_TYPES } from '../core/definition/model.js';
 import { RUN_POLICIES, STEP_STATUSES, WORKFLOW_STATUSES } from '../core/status.js';
 import { TASK_PARAMS_MAX_ENTRIES } from '../protocol/schemas.js';
 import { Id, Int, Ms, OneOf, PlainMap, Text, wire, type Agrees } from '../protocol/wire.js';
@@ -26,6 +27,9 @@ const AttemptViewSchema = Type.Object({
   stderr: Type.Optional(Text()),
   details: Type.Optional(PlainMap(TASK_PARAMS_MAX_ENTRIES)),
 });
+
+/** A param's declared type by name (a view's `paramTypes`). */
+const ParamTypes = Type.Record(Type.String(), OneOf(PARAM_TYPES), { maxProperties: TASK_PARAMS_MAX_ENTRIES });
 
 const Counts = <T extends readonly string[]>(keys: T) => Type.Partial(Type.Record(OneOf(keys), Int(0)));
 const RollupRefSchema = Type.Object({ status: OneOf(STEP_STATUSES), workflowId: Id(), runId: Int(1), instanceId: Int(1), stepId: Id(), attempt: Int(1) });
@@ -74,6 +78,7 @@ const StepViewSchema = Type.Object({
   status: OneOf(STEP_STATUSES),
   attempts: Type.Array(AttemptViewSchema),
   params: PlainMap(TASK_PARAMS_MAX_ENTRIES),
+  paramTypes: Type.Optional(ParamTypes),
   outputs: PlainMap(TASK_PARAMS_MAX_ENTRIES),
   startedAtMs: Type.Optional(Ms()),
   endedAtMs: Type.Optional(Ms()),
@@ -127,6 +132,7 @@ const InstanceViewSchema = Type.Object({
   runPolicy: OneOf(RUN_POLICIES),
   requestId: Type.Optional(Id()),
   params: PlainMap(TASK_PARAMS_MAX_ENTRIES),
+  paramTypes: Type.Optional(ParamTypes),
   steps: Type.Array(StepViewSchema),
   createdAtMs: Ms(),
   startedAtMs: Type.Optional(Ms()),
@@ -141,6 +147,7 @@ const InstanceViewSchema = Type.Object({
   correlationId: Id(),
   runStatus: Type.Optional(OneOf(WORKFLOW_STATUSES)),
   aggregatedInfo: Type.Optional(Type.Object({ steps: Type.Array(StepAggregatedViewSchema), workflowInstanceStatus: OneOf(WORKFLOW_STATUSES) })),
+  seq: Type.Optional(Int(0)),
 });
 
 const InstanceSummarySchema = Type.Object({

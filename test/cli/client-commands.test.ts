@@ -35,6 +35,7 @@ test.before(async () => {
     ].join('\n'),
   );
   await writeFile(file('block.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-block', steps: [{ step: { id: 'hold', type: 'Hold' } }] } }));
+  await writeFile(file('watch.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-watch', steps: [{ step: { id: 'hold', type: 'Hold' } }] } }));
   await writeFile(file('bad.json'), JSON.stringify({ properties: { owner: 'tester' }, workflow: { id: 'cli-bad', steps: [{ step: { id: 'a' } }] } }));
 });
 test.after.always(async () => {
@@ -158,6 +159,28 @@ test('stop, kill, restart and watch of a held run', async (t) => {
   t.is(watchFailed.code, 1, 'watch exits 1 for a run that did not succeed');
   t.regex(watchFailed.stdout, /workflow FAILED/);
   t.is((await waitForEnd(h.client, 'cli-block', second.instanceId)).status, 'FAILED');
+});
+
+test('start --watch starts and follows a held run in one call: every step change after the start is printed', async (t) => {
+  t.is((await maestro(['push', file('watch.json'), ...server])).code, 0);
+  const before = (await h.client.listInstances({ workflowId: 'cli-watch', pageSize: 1000 })).instances.length;
+  const watching = maestro(['start', 'cli-watch', '--request-id', 'cli-watch-1', '--watch', ...server]);
+  // The instance appears once the CLI started it; release its step while the CLI follows.
+  let id = 0;
+  while (id === 0) {
+    const list = await h.client.listInstances({ workflowId: 'cli-watch', pageSize: 1000 });
+    if (list.instances.length > before) id = Math.max(...list.instances.map((i) => i.instanceId));
+    else await new Promise((r) => setTimeout(r, 20));
+  }
+  h.holds.release(await waitForStep(h.client, 'cli-watch', id, 'hold', 'RUNNING'), 'hold');
+  const r = await watching;
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, new RegExp(`^started workflow cli-watch version \\d+ instance ${id} \\(run 1\\)$`, 'm'));
+  t.regex(r.stdout, /\] step hold RUNNING$/m);
+  t.regex(r.stdout, /\] step hold SUCCEEDED$/m);
+  t.regex(r.stdout, /\] workflow SUCCEEDED$/m);
+  t.regex(r.stdout, /run 1: SUCCEEDED/);
+  t.is((await h.client.getInstance('cli-watch', id)).requestId, 'cli-watch-1');
 });
 
 test('an unreachable server is reported with its address, exit 1', async (t) => {

@@ -101,19 +101,21 @@ export class WatchCounter {
   private readonly changed = new EventEmitter();
 
   wrap<A extends EngineApi>(api: A): A {
-    const watchInstance: EngineApi['watchInstance'] = async (workflowId, instanceId, onChange) => {
-      const off = await api.watchInstance(workflowId, instanceId, onChange);
+    const watchWithSnapshot: EngineApi['watchWithSnapshot'] = async (workflowId, instanceId, onChange) => {
+      const { view, stop } = await api.watchWithSnapshot(workflowId, instanceId, onChange);
       const key = `${workflowId}/${instanceId}`;
       this.add(key, 1);
       let closed = false;
-      return () => {
+      const counted = (): void => {
         if (closed) return;
         closed = true;
-        off();
+        stop();
         this.add(key, -1);
       };
+      return { view, stop: counted };
     };
-    return Object.create(api, { watchInstance: { value: watchInstance } }) as A;
+    const watchInstance: EngineApi['watchInstance'] = async (workflowId, instanceId, onChange) => (await watchWithSnapshot(workflowId, instanceId, onChange)).stop;
+    return Object.create(api, { watchInstance: { value: watchInstance }, watchWithSnapshot: { value: watchWithSnapshot } }) as A;
   }
 
   count(workflowId: string, instanceId: number): number {

@@ -9,6 +9,8 @@ import { aggregatedSteps } from './aggregate.js';
 import { toPlain } from '../params/index.js';
 import { cloneAttempt } from './transition.js';
 import { signalDependenciesView, signalOutputsView } from './signal-view.js';
+import type { ParamType } from '../definition/model.js';
+import type { TypedValue } from '../expr-port.js';
 
 export function toInstanceView(s: InstanceState, def: CompiledWorkflow): InstanceView {
   const steps: StepView[] = def.order.map((id) => {
@@ -23,6 +25,7 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
       status: st.status,
       attempts: st.attempts.map(cloneAttempt),
       params: toPlain(st.params),
+      paramTypes: typesOf(st.params),
       outputs: last?.outputs ?? {},
       startedAtMs: st.startedAtMs,
       endedAtMs: st.endedAtMs,
@@ -41,6 +44,7 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     runPolicy: s.runPolicy,
     requestId: s.requestId,
     params: toPlain(s.params),
+    paramTypes: typesOf(s.params),
     steps,
     startedAtMs: s.startedAtMs,
     error: s.error,
@@ -53,7 +57,14 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     correlationId: correlationOf(s),
     ...(s.runStatus === undefined ? {} : { runStatus: s.runStatus }),
     aggregatedInfo,
+    seq: s.seq,
   };
+}
+
+function typesOf(values: Readonly<Record<string, TypedValue>>): Record<string, ParamType> {
+  const out: Record<string, ParamType> = {};
+  for (const name of Object.keys(values)) out[name] = values[name]!.type;
+  return out;
 }
 
 function overviewOf(loop: CompositeState): StepOverview {

@@ -332,7 +332,7 @@ export class Transition implements ExpressionEngine {
     if (this.ctx.emitChanges === false) return { state: s, commands: this.commands, decisions };
     const change = (status: string, message?: string, stepId?: string, attempt?: number): InstanceCommand => ({
       c: 'changed',
-      change: { workflowId: s.workflowId, instanceId: s.instanceId, runId: s.runId, atMs: this.atMs, stepId, attempt, status, message },
+      change: { workflowId: s.workflowId, instanceId: s.instanceId, runId: s.runId, atMs: this.atMs, stepId, attempt, status, message, seq: s.seq },
     });
     for (const id of this.changedSteps ?? []) {
       const st = s.steps[id]!;

@@ -1,5 +1,6 @@
 /** Read-only projections of an instance that leave the engine (get-instance, list, watch). */
 import type { StepStatus, WorkflowStatus, RunPolicy } from '../status.js';
+import type { ParamType } from '../definition/model.js';
 
 import type { TriggerInfo } from '../signals/model.js';
 
@@ -23,6 +24,8 @@ export interface StepView {
   status: StepStatus;
   attempts: AttemptView[];
   params: Record<string, unknown>;
+  /** Each param's declared type (so the API can send a DOUBLE 3.0 as a double); absent from older servers. */
+  paramTypes?: Record<string, ParamType>;
   outputs: Record<string, unknown>;
   startedAtMs?: number;
   endedAtMs?: number;
@@ -143,6 +146,8 @@ export interface InstanceView {
   runPolicy: RunPolicy;
   requestId?: string;
   params: Record<string, unknown>;
+  /** Each run param's declared type; absent from older servers. */
+  paramTypes?: Record<string, ParamType>;
   steps: StepView[];
   createdAtMs: number;
   startedAtMs?: number;
@@ -163,6 +168,8 @@ export interface InstanceView {
   runStatus?: WorkflowStatus;
   /** Always set by the engine (optional for views built elsewhere, e.g. from an older server). */
   aggregatedInfo?: AggregatedInfo;
+  /** The journal position (InstanceState.seq) this view reflects: a watch drops changes at or below it. */
+  seq?: number;
 }
 
 export interface InstanceSummary {
@@ -186,4 +193,6 @@ export interface InstanceChange {
   attempt?: number;
   status: string;
   message?: string;
+  /** The journal position (seq of the event) that made this change; absent from older servers. */
+  seq?: number;
 }

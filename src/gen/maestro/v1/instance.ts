@@ -6,8 +6,8 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Struct, Value } from "../../google/protobuf/struct.js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
+import { Value } from "./value.js";
 
 export enum WorkflowStatus {
   WORKFLOW_STATUS_UNSPECIFIED = 0,
@@ -361,10 +361,20 @@ export interface Attempt {
     | undefined;
   /** Empty when the attempt did not fail. */
   error: string;
-  outputs?: { [key: string]: any } | undefined;
+  outputs: { [key: string]: Value };
   stdout: string;
   stderr: string;
-  details?: { [key: string]: any } | undefined;
+  details: { [key: string]: Value };
+}
+
+export interface Attempt_OutputsEntry {
+  key: string;
+  value?: Value | undefined;
+}
+
+export interface Attempt_DetailsEntry {
+  key: string;
+  value?: Value | undefined;
 }
 
 export interface Step {
@@ -372,9 +382,9 @@ export interface Step {
   stepType: string;
   status: StepStatus;
   attempts: Attempt[];
-  /** Evaluated params of the latest attempt. */
-  params?: { [key: string]: any } | undefined;
-  outputs?: { [key: string]: any } | undefined;
+  /** Evaluated params of the latest attempt (typed by their declared types). */
+  params: { [key: string]: Value };
+  outputs: { [key: string]: Value };
   startedAt?: Date | undefined;
   endedAt?:
     | Date
@@ -392,6 +402,16 @@ export interface Step {
     | undefined;
   /** Steps with signal_outputs, once evaluated in FINISHING (Maestro's signal_outputs). */
   signalOutputs?: SignalOutputs | undefined;
+}
+
+export interface Step_ParamsEntry {
+  key: string;
+  value?: Value | undefined;
+}
+
+export interface Step_OutputsEntry {
+  key: string;
+  value?: Value | undefined;
 }
 
 /**
@@ -464,10 +484,14 @@ export interface WhileOverview {
   iterations: number;
   /** Id of the iteration running now; 0 when none. */
   running: number;
-  /** Each loop param's input per iteration, then its value after the last (name -> list). */
-  loopParamValues?: { [key: string]: any } | undefined;
+  loopParamValues: { [key: string]: Value };
   lastStatus: WorkflowStatus;
   rollup?: Rollup | undefined;
+}
+
+export interface WhileOverview_LoopParamValuesEntry {
+  key: string;
+  value?: Value | undefined;
 }
 
 export interface SubworkflowOverview {
@@ -505,12 +529,14 @@ export interface SignalDependencyStatus {
   name: string;
   /** PENDING, MATCHED or SKIPPED. */
   status: string;
-  /** param -> {"value": long or string, "operator": "=" | "<" | "<=" | ">" | ">="}. */
-  matchParams?:
-    | { [key: string]: any }
-    | undefined;
+  matchParams: { [key: string]: Value };
   /** MATCHED: the seq id of the signal instance (0 otherwise). */
   signalId: number;
+}
+
+export interface SignalDependencyStatus_MatchParamsEntry {
+  key: string;
+  value?: Value | undefined;
 }
 
 export interface SignalOutputs {
@@ -521,13 +547,23 @@ export interface SignalOutputs {
 
 export interface SignalOutputStatus {
   name: string;
-  params?: { [key: string]: any } | undefined;
-  payload?: { [key: string]: any } | undefined;
+  params: { [key: string]: Value };
+  payload: { [key: string]: Value };
   announced: boolean;
   /** Once announced: the stored signal instance's seq id. */
   signalId: number;
   /** When the store took it; absent for a duplicate (an identical signal was already stored). */
   announceTime?: Date | undefined;
+}
+
+export interface SignalOutputStatus_ParamsEntry {
+  key: string;
+  value?: Value | undefined;
+}
+
+export interface SignalOutputStatus_PayloadEntry {
+  key: string;
+  value?: Value | undefined;
 }
 
 /** One step as its latest run left it (Maestro's StepAggregatedView). */
@@ -554,7 +590,8 @@ export interface Instance {
   status: WorkflowStatus;
   runPolicy: RunPolicy;
   requestId: string;
-  params?: { [key: string]: any } | undefined;
+  /** Run params, typed by their declared types. */
+  params: { [key: string]: Value };
   steps: Step[];
   createdAt?: Date | undefined;
   startedAt?: Date | undefined;
@@ -594,6 +631,11 @@ export interface Instance {
   aggregatedInfo?: AggregatedInfo | undefined;
 }
 
+export interface Instance_ParamsEntry {
+  key: string;
+  value?: Value | undefined;
+}
+
 /** What started a time- or signal-triggered instance (Maestro's TimeInitiator / SignalInitiator). */
 export interface TriggerInfo {
   /** TIME or SIGNAL. */
@@ -604,17 +646,24 @@ export interface TriggerInfo {
   timezone: string;
   /** SIGNAL: the seq id of each matched signal instance, by signal name (Maestro's signal_id_map). */
   signalIds: { [key: string]: number };
-  /** SIGNAL: the params of each matched signal instance, by signal name (getFromSignal(name, param)). */
-  signalParams?:
-    | { [key: string]: any }
-    | undefined;
+  signalParams: { [key: string]: Value };
   /** SIGNAL: the trigger's evaluated params (getFromSignal(param)). */
-  params?: { [key: string]: any } | undefined;
+  params: { [key: string]: Value };
 }
 
 export interface TriggerInfo_SignalIdsEntry {
   key: string;
   value: number;
+}
+
+export interface TriggerInfo_SignalParamsEntry {
+  key: string;
+  value?: Value | undefined;
+}
+
+export interface TriggerInfo_ParamsEntry {
+  key: string;
+  value?: Value | undefined;
 }
 
 export interface InstanceSummary {
@@ -645,21 +694,36 @@ export interface InstanceChange {
    */
   status: string;
   message: string;
+  /**
+   * The whole instance, steps included: set on a watch's first message only (its `message` is
+   * "snapshot"). Every later change is newer than it.
+   */
+  snapshot?:
+    | Instance
+    | undefined;
+  /**
+   * The instance's journal position this change (or the snapshot) reflects; increases along a
+   * stream (several changes of one batch share it). 0 from a server that does not say.
+   */
+  seq: number;
 }
 
 export interface StartWorkflowRequest {
   workflowId: string;
   /** 0: the active version. */
   version: number;
-  /** Run params by name, e.g. {"foo": "bar", "n": 3}; coerced to the declared types. */
-  params: { [key: string]: any | undefined };
+  /**
+   * Run params by name, e.g. {"foo": {"string_value": "bar"}, "n": {"long_value": 3}}; coerced to
+   * the declared types.
+   */
+  params: { [key: string]: Value };
   /** Dedup key: a second start with the same request_id returns the first instance. */
   requestId: string;
 }
 
 export interface StartWorkflowRequest_ParamsEntry {
   key: string;
-  value?: any | undefined;
+  value?: Value | undefined;
 }
 
 export interface StartWorkflowResponse {
@@ -694,7 +758,12 @@ export interface ListInstancesResponse {
 
 export interface WatchInstanceRequest {
   workflowId: string;
+  /**
+   * Either instance_id or request_id (the request_id of the instance's StartWorkflow):
+   * NOT_FOUND until a start with that request_id exists.
+   */
   instanceId: number;
+  requestId: string;
 }
 
 export interface StopInstanceRequest {
@@ -766,13 +835,12 @@ export interface PutStepOutputsRequest {
   workflowId: string;
   instanceId: number;
   stepId: string;
-  /** Output params by name, e.g. {"rows": 120}; the same JSON-like values as StartWorkflow's params. */
-  outputs: { [key: string]: any | undefined };
+  outputs: { [key: string]: Value };
 }
 
 export interface PutStepOutputsRequest_OutputsEntry {
   key: string;
-  value?: any | undefined;
+  value?: Value | undefined;
 }
 
 export interface PutStepOutputsResponse {
@@ -788,10 +856,10 @@ function createBaseAttempt(): Attempt {
     startedAt: undefined,
     endedAt: undefined,
     error: "",
-    outputs: undefined,
+    outputs: {},
     stdout: "",
     stderr: "",
-    details: undefined,
+    details: {},
   };
 }
 
@@ -818,18 +886,18 @@ export const Attempt: MessageFns<Attempt> = {
     if (message.error !== "") {
       writer.uint32(58).string(message.error);
     }
-    if (message.outputs !== undefined) {
-      Struct.encode(Struct.wrap(message.outputs), writer.uint32(66).fork()).join();
-    }
+    globalThis.Object.entries(message.outputs).forEach(([key, value]: [string, Value]) => {
+      Attempt_OutputsEntry.encode({ key: key as any, value }, writer.uint32(98).fork()).join();
+    });
     if (message.stdout !== "") {
       writer.uint32(74).string(message.stdout);
     }
     if (message.stderr !== "") {
       writer.uint32(82).string(message.stderr);
     }
-    if (message.details !== undefined) {
-      Struct.encode(Struct.wrap(message.details), writer.uint32(90).fork()).join();
-    }
+    globalThis.Object.entries(message.details).forEach(([key, value]: [string, Value]) => {
+      Attempt_DetailsEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
+    });
     return writer;
   },
 
@@ -902,12 +970,15 @@ export const Attempt: MessageFns<Attempt> = {
             message.error = reader.string();
             continue;
           }
-          case 8: {
-            if (tag !== 66) {
+          case 12: {
+            if (tag !== 98) {
               break;
             }
 
-            message.outputs = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry12 = Attempt_OutputsEntry.decode(reader, reader.uint32());
+            if (entry12.value !== undefined) {
+              message.outputs[entry12.key] = entry12.value;
+            }
             continue;
           }
           case 9: {
@@ -926,12 +997,15 @@ export const Attempt: MessageFns<Attempt> = {
             message.stderr = reader.string();
             continue;
           }
-          case 11: {
-            if (tag !== 90) {
+          case 13: {
+            if (tag !== 106) {
               break;
             }
 
-            message.details = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry13 = Attempt_DetailsEntry.decode(reader, reader.uint32());
+            if (entry13.value !== undefined) {
+              message.details[entry13.key] = entry13.value;
+            }
             continue;
           }
         }
@@ -971,10 +1045,36 @@ export const Attempt: MessageFns<Attempt> = {
         ? fromJsonTimestamp(object.ended_at)
         : undefined,
       error: isSet(object.error) ? globalThis.String(object.error) : "",
-      outputs: isObject(object.outputs) ? object.outputs : undefined,
+      outputs: isObject(object.outputs)
+        ? (globalThis.Object.entries(object.outputs) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       stdout: isSet(object.stdout) ? globalThis.String(object.stdout) : "",
       stderr: isSet(object.stderr) ? globalThis.String(object.stderr) : "",
-      details: isObject(object.details) ? object.details : undefined,
+      details: isObject(object.details)
+        ? (globalThis.Object.entries(object.details) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1001,8 +1101,14 @@ export const Attempt: MessageFns<Attempt> = {
     if (message.error !== "") {
       obj.error = message.error;
     }
-    if (message.outputs !== undefined) {
-      obj.outputs = message.outputs;
+    if (message.outputs) {
+      const entries = globalThis.Object.entries(message.outputs) as [string, Value][];
+      if (entries.length > 0) {
+        obj.outputs = {};
+        entries.forEach(([k, v]) => {
+          obj.outputs[k] = Value.toJSON(v);
+        });
+      }
     }
     if (message.stdout !== "") {
       obj.stdout = message.stdout;
@@ -1010,8 +1116,14 @@ export const Attempt: MessageFns<Attempt> = {
     if (message.stderr !== "") {
       obj.stderr = message.stderr;
     }
-    if (message.details !== undefined) {
-      obj.details = message.details;
+    if (message.details) {
+      const entries = globalThis.Object.entries(message.details) as [string, Value][];
+      if (entries.length > 0) {
+        obj.details = {};
+        entries.forEach(([k, v]) => {
+          obj.details[k] = Value.toJSON(v);
+        });
+      }
     }
     return obj;
   },
@@ -1028,10 +1140,196 @@ export const Attempt: MessageFns<Attempt> = {
     message.startedAt = object.startedAt ?? undefined;
     message.endedAt = object.endedAt ?? undefined;
     message.error = object.error ?? "";
-    message.outputs = object.outputs ?? undefined;
+    message.outputs = (globalThis.Object.entries(object.outputs ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
     message.stdout = object.stdout ?? "";
     message.stderr = object.stderr ?? "";
-    message.details = object.details ?? undefined;
+    message.details = (globalThis.Object.entries(object.details ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseAttempt_OutputsEntry(): Attempt_OutputsEntry {
+  return { key: "", value: undefined };
+}
+
+export const Attempt_OutputsEntry: MessageFns<Attempt_OutputsEntry> = {
+  encode(message: Attempt_OutputsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Attempt_OutputsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttempt_OutputsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Attempt_OutputsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: Attempt_OutputsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Attempt_OutputsEntry>): Attempt_OutputsEntry {
+    return Attempt_OutputsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Attempt_OutputsEntry>): Attempt_OutputsEntry {
+    const message = createBaseAttempt_OutputsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
+    return message;
+  },
+};
+
+function createBaseAttempt_DetailsEntry(): Attempt_DetailsEntry {
+  return { key: "", value: undefined };
+}
+
+export const Attempt_DetailsEntry: MessageFns<Attempt_DetailsEntry> = {
+  encode(message: Attempt_DetailsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Attempt_DetailsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttempt_DetailsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Attempt_DetailsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: Attempt_DetailsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Attempt_DetailsEntry>): Attempt_DetailsEntry {
+    return Attempt_DetailsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Attempt_DetailsEntry>): Attempt_DetailsEntry {
+    const message = createBaseAttempt_DetailsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     return message;
   },
 };
@@ -1042,8 +1340,8 @@ function createBaseStep(): Step {
     stepType: "",
     status: 0,
     attempts: [],
-    params: undefined,
-    outputs: undefined,
+    params: {},
+    outputs: {},
     startedAt: undefined,
     endedAt: undefined,
     overview: undefined,
@@ -1066,12 +1364,12 @@ export const Step: MessageFns<Step> = {
     for (const v of message.attempts) {
       Attempt.encode(v!, writer.uint32(34).fork()).join();
     }
-    if (message.params !== undefined) {
-      Struct.encode(Struct.wrap(message.params), writer.uint32(42).fork()).join();
-    }
-    if (message.outputs !== undefined) {
-      Struct.encode(Struct.wrap(message.outputs), writer.uint32(50).fork()).join();
-    }
+    globalThis.Object.entries(message.params).forEach(([key, value]: [string, Value]) => {
+      Step_ParamsEntry.encode({ key: key as any, value }, writer.uint32(178).fork()).join();
+    });
+    globalThis.Object.entries(message.outputs).forEach(([key, value]: [string, Value]) => {
+      Step_OutputsEntry.encode({ key: key as any, value }, writer.uint32(186).fork()).join();
+    });
     if (message.startedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(58).fork()).join();
     }
@@ -1135,20 +1433,26 @@ export const Step: MessageFns<Step> = {
             message.attempts.push(Attempt.decode(reader, reader.uint32()));
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
+          case 22: {
+            if (tag !== 178) {
               break;
             }
 
-            message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry22 = Step_ParamsEntry.decode(reader, reader.uint32());
+            if (entry22.value !== undefined) {
+              message.params[entry22.key] = entry22.value;
+            }
             continue;
           }
-          case 6: {
-            if (tag !== 50) {
+          case 23: {
+            if (tag !== 186) {
               break;
             }
 
-            message.outputs = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry23 = Step_OutputsEntry.decode(reader, reader.uint32());
+            if (entry23.value !== undefined) {
+              message.outputs[entry23.key] = entry23.value;
+            }
             continue;
           }
           case 7: {
@@ -1217,8 +1521,34 @@ export const Step: MessageFns<Step> = {
         : "",
       status: isSet(object.status) ? stepStatusFromJSON(object.status) : 0,
       attempts: globalThis.Array.isArray(object?.attempts) ? object.attempts.map((e: any) => Attempt.fromJSON(e)) : [],
-      params: isObject(object.params) ? object.params : undefined,
-      outputs: isObject(object.outputs) ? object.outputs : undefined,
+      params: isObject(object.params)
+        ? (globalThis.Object.entries(object.params) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      outputs: isObject(object.outputs)
+        ? (globalThis.Object.entries(object.outputs) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       startedAt: isSet(object.startedAt)
         ? fromJsonTimestamp(object.startedAt)
         : isSet(object.started_at)
@@ -1257,11 +1587,23 @@ export const Step: MessageFns<Step> = {
     if (message.attempts?.length) {
       obj.attempts = message.attempts.map((e) => Attempt.toJSON(e));
     }
-    if (message.params !== undefined) {
-      obj.params = message.params;
+    if (message.params) {
+      const entries = globalThis.Object.entries(message.params) as [string, Value][];
+      if (entries.length > 0) {
+        obj.params = {};
+        entries.forEach(([k, v]) => {
+          obj.params[k] = Value.toJSON(v);
+        });
+      }
     }
-    if (message.outputs !== undefined) {
-      obj.outputs = message.outputs;
+    if (message.outputs) {
+      const entries = globalThis.Object.entries(message.outputs) as [string, Value][];
+      if (entries.length > 0) {
+        obj.outputs = {};
+        entries.forEach(([k, v]) => {
+          obj.outputs[k] = Value.toJSON(v);
+        });
+      }
     }
     if (message.startedAt !== undefined) {
       obj.startedAt = message.startedAt.toISOString();
@@ -1290,8 +1632,24 @@ export const Step: MessageFns<Step> = {
     message.stepType = object.stepType ?? "";
     message.status = object.status ?? 0;
     message.attempts = object.attempts?.map((e) => Attempt.fromPartial(e)) || [];
-    message.params = object.params ?? undefined;
-    message.outputs = object.outputs ?? undefined;
+    message.params = (globalThis.Object.entries(object.params ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.outputs = (globalThis.Object.entries(object.outputs ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
     message.startedAt = object.startedAt ?? undefined;
     message.endedAt = object.endedAt ?? undefined;
     message.overview = (object.overview !== undefined && object.overview !== null)
@@ -1303,6 +1661,176 @@ export const Step: MessageFns<Step> = {
     message.signalOutputs = (object.signalOutputs !== undefined && object.signalOutputs !== null)
       ? SignalOutputs.fromPartial(object.signalOutputs)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseStep_ParamsEntry(): Step_ParamsEntry {
+  return { key: "", value: undefined };
+}
+
+export const Step_ParamsEntry: MessageFns<Step_ParamsEntry> = {
+  encode(message: Step_ParamsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Step_ParamsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStep_ParamsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Step_ParamsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: Step_ParamsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Step_ParamsEntry>): Step_ParamsEntry {
+    return Step_ParamsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Step_ParamsEntry>): Step_ParamsEntry {
+    const message = createBaseStep_ParamsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
+    return message;
+  },
+};
+
+function createBaseStep_OutputsEntry(): Step_OutputsEntry {
+  return { key: "", value: undefined };
+}
+
+export const Step_OutputsEntry: MessageFns<Step_OutputsEntry> = {
+  encode(message: Step_OutputsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Step_OutputsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStep_OutputsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Step_OutputsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: Step_OutputsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Step_OutputsEntry>): Step_OutputsEntry {
+    return Step_OutputsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Step_OutputsEntry>): Step_OutputsEntry {
+    const message = createBaseStep_OutputsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     return message;
   },
 };
@@ -2315,7 +2843,7 @@ function createBaseWhileOverview(): WhileOverview {
     runId: 0,
     iterations: 0,
     running: 0,
-    loopParamValues: undefined,
+    loopParamValues: {},
     lastStatus: 0,
     rollup: undefined,
   };
@@ -2335,9 +2863,9 @@ export const WhileOverview: MessageFns<WhileOverview> = {
     if (message.running !== 0) {
       writer.uint32(32).int64(message.running);
     }
-    if (message.loopParamValues !== undefined) {
-      Struct.encode(Struct.wrap(message.loopParamValues), writer.uint32(42).fork()).join();
-    }
+    globalThis.Object.entries(message.loopParamValues).forEach(([key, value]: [string, Value]) => {
+      WhileOverview_LoopParamValuesEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
     if (message.lastStatus !== 0) {
       writer.uint32(48).int32(message.lastStatus);
     }
@@ -2392,12 +2920,15 @@ export const WhileOverview: MessageFns<WhileOverview> = {
             message.running = longToNumber(reader.int64());
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
+          case 8: {
+            if (tag !== 66) {
               break;
             }
 
-            message.loopParamValues = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry8 = WhileOverview_LoopParamValuesEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.loopParamValues[entry8.key] = entry8.value;
+            }
             continue;
           }
           case 6: {
@@ -2443,10 +2974,32 @@ export const WhileOverview: MessageFns<WhileOverview> = {
       iterations: isSet(object.iterations) ? globalThis.Number(object.iterations) : 0,
       running: isSet(object.running) ? globalThis.Number(object.running) : 0,
       loopParamValues: isObject(object.loopParamValues)
-        ? object.loopParamValues
+        ? (globalThis.Object.entries(object.loopParamValues) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : isObject(object.loop_param_values)
-        ? object.loop_param_values
-        : undefined,
+        ? (globalThis.Object.entries(object.loop_param_values) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       lastStatus: isSet(object.lastStatus)
         ? workflowStatusFromJSON(object.lastStatus)
         : isSet(object.last_status)
@@ -2470,8 +3023,14 @@ export const WhileOverview: MessageFns<WhileOverview> = {
     if (message.running !== 0) {
       obj.running = Math.round(message.running);
     }
-    if (message.loopParamValues !== undefined) {
-      obj.loopParamValues = message.loopParamValues;
+    if (message.loopParamValues) {
+      const entries = globalThis.Object.entries(message.loopParamValues) as [string, Value][];
+      if (entries.length > 0) {
+        obj.loopParamValues = {};
+        entries.forEach(([k, v]) => {
+          obj.loopParamValues[k] = Value.toJSON(v);
+        });
+      }
     }
     if (message.lastStatus !== 0) {
       obj.lastStatus = workflowStatusToJSON(message.lastStatus);
@@ -2491,11 +3050,104 @@ export const WhileOverview: MessageFns<WhileOverview> = {
     message.runId = object.runId ?? 0;
     message.iterations = object.iterations ?? 0;
     message.running = object.running ?? 0;
-    message.loopParamValues = object.loopParamValues ?? undefined;
+    message.loopParamValues = (globalThis.Object.entries(object.loopParamValues ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
     message.lastStatus = object.lastStatus ?? 0;
     message.rollup = (object.rollup !== undefined && object.rollup !== null)
       ? Rollup.fromPartial(object.rollup)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseWhileOverview_LoopParamValuesEntry(): WhileOverview_LoopParamValuesEntry {
+  return { key: "", value: undefined };
+}
+
+export const WhileOverview_LoopParamValuesEntry: MessageFns<WhileOverview_LoopParamValuesEntry> = {
+  encode(message: WhileOverview_LoopParamValuesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WhileOverview_LoopParamValuesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWhileOverview_LoopParamValuesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WhileOverview_LoopParamValuesEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: WhileOverview_LoopParamValuesEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WhileOverview_LoopParamValuesEntry>): WhileOverview_LoopParamValuesEntry {
+    return WhileOverview_LoopParamValuesEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WhileOverview_LoopParamValuesEntry>): WhileOverview_LoopParamValuesEntry {
+    const message = createBaseWhileOverview_LoopParamValuesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     return message;
   },
 };
@@ -3027,7 +3679,7 @@ export const SignalDependencies: MessageFns<SignalDependencies> = {
 };
 
 function createBaseSignalDependencyStatus(): SignalDependencyStatus {
-  return { name: "", status: "", matchParams: undefined, signalId: 0 };
+  return { name: "", status: "", matchParams: {}, signalId: 0 };
 }
 
 export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
@@ -3038,9 +3690,9 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
     if (message.status !== "") {
       writer.uint32(18).string(message.status);
     }
-    if (message.matchParams !== undefined) {
-      Struct.encode(Struct.wrap(message.matchParams), writer.uint32(26).fork()).join();
-    }
+    globalThis.Object.entries(message.matchParams).forEach(([key, value]: [string, Value]) => {
+      SignalDependencyStatus_MatchParamsEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
     if (message.signalId !== 0) {
       writer.uint32(32).int64(message.signalId);
     }
@@ -3076,12 +3728,15 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
             message.status = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
+          case 5: {
+            if (tag !== 42) {
               break;
             }
 
-            message.matchParams = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry5 = SignalDependencyStatus_MatchParamsEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.matchParams[entry5.key] = entry5.value;
+            }
             continue;
           }
           case 4: {
@@ -3109,10 +3764,32 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       status: isSet(object.status) ? globalThis.String(object.status) : "",
       matchParams: isObject(object.matchParams)
-        ? object.matchParams
+        ? (globalThis.Object.entries(object.matchParams) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : isObject(object.match_params)
-        ? object.match_params
-        : undefined,
+        ? (globalThis.Object.entries(object.match_params) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       signalId: isSet(object.signalId)
         ? globalThis.Number(object.signalId)
         : isSet(object.signal_id)
@@ -3129,8 +3806,14 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
     if (message.status !== "") {
       obj.status = message.status;
     }
-    if (message.matchParams !== undefined) {
-      obj.matchParams = message.matchParams;
+    if (message.matchParams) {
+      const entries = globalThis.Object.entries(message.matchParams) as [string, Value][];
+      if (entries.length > 0) {
+        obj.matchParams = {};
+        entries.forEach(([k, v]) => {
+          obj.matchParams[k] = Value.toJSON(v);
+        });
+      }
     }
     if (message.signalId !== 0) {
       obj.signalId = Math.round(message.signalId);
@@ -3145,8 +3828,101 @@ export const SignalDependencyStatus: MessageFns<SignalDependencyStatus> = {
     const message = createBaseSignalDependencyStatus();
     message.name = object.name ?? "";
     message.status = object.status ?? "";
-    message.matchParams = object.matchParams ?? undefined;
+    message.matchParams = (globalThis.Object.entries(object.matchParams ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
     message.signalId = object.signalId ?? 0;
+    return message;
+  },
+};
+
+function createBaseSignalDependencyStatus_MatchParamsEntry(): SignalDependencyStatus_MatchParamsEntry {
+  return { key: "", value: undefined };
+}
+
+export const SignalDependencyStatus_MatchParamsEntry: MessageFns<SignalDependencyStatus_MatchParamsEntry> = {
+  encode(message: SignalDependencyStatus_MatchParamsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalDependencyStatus_MatchParamsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalDependencyStatus_MatchParamsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalDependencyStatus_MatchParamsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: SignalDependencyStatus_MatchParamsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignalDependencyStatus_MatchParamsEntry>): SignalDependencyStatus_MatchParamsEntry {
+    return SignalDependencyStatus_MatchParamsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignalDependencyStatus_MatchParamsEntry>): SignalDependencyStatus_MatchParamsEntry {
+    const message = createBaseSignalDependencyStatus_MatchParamsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     return message;
   },
 };
@@ -3239,7 +4015,7 @@ export const SignalOutputs: MessageFns<SignalOutputs> = {
 };
 
 function createBaseSignalOutputStatus(): SignalOutputStatus {
-  return { name: "", params: undefined, payload: undefined, announced: false, signalId: 0, announceTime: undefined };
+  return { name: "", params: {}, payload: {}, announced: false, signalId: 0, announceTime: undefined };
 }
 
 export const SignalOutputStatus: MessageFns<SignalOutputStatus> = {
@@ -3247,12 +4023,12 @@ export const SignalOutputStatus: MessageFns<SignalOutputStatus> = {
     if (message.name !== "") {
       writer.uint32(10).string(message.name);
     }
-    if (message.params !== undefined) {
-      Struct.encode(Struct.wrap(message.params), writer.uint32(18).fork()).join();
-    }
-    if (message.payload !== undefined) {
-      Struct.encode(Struct.wrap(message.payload), writer.uint32(26).fork()).join();
-    }
+    globalThis.Object.entries(message.params).forEach(([key, value]: [string, Value]) => {
+      SignalOutputStatus_ParamsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    globalThis.Object.entries(message.payload).forEach(([key, value]: [string, Value]) => {
+      SignalOutputStatus_PayloadEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
     if (message.announced !== false) {
       writer.uint32(32).bool(message.announced);
     }
@@ -3286,20 +4062,26 @@ export const SignalOutputStatus: MessageFns<SignalOutputStatus> = {
             message.name = reader.string();
             continue;
           }
-          case 2: {
-            if (tag !== 18) {
+          case 7: {
+            if (tag !== 58) {
               break;
             }
 
-            message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry7 = SignalOutputStatus_ParamsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.params[entry7.key] = entry7.value;
+            }
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
+          case 8: {
+            if (tag !== 66) {
               break;
             }
 
-            message.payload = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry8 = SignalOutputStatus_PayloadEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.payload[entry8.key] = entry8.value;
+            }
             continue;
           }
           case 4: {
@@ -3341,8 +4123,34 @@ export const SignalOutputStatus: MessageFns<SignalOutputStatus> = {
   fromJSON(object: any): SignalOutputStatus {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      params: isObject(object.params) ? object.params : undefined,
-      payload: isObject(object.payload) ? object.payload : undefined,
+      params: isObject(object.params)
+        ? (globalThis.Object.entries(object.params) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      payload: isObject(object.payload)
+        ? (globalThis.Object.entries(object.payload) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       announced: isSet(object.announced) ? globalThis.Boolean(object.announced) : false,
       signalId: isSet(object.signalId)
         ? globalThis.Number(object.signalId)
@@ -3362,11 +4170,23 @@ export const SignalOutputStatus: MessageFns<SignalOutputStatus> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.params !== undefined) {
-      obj.params = message.params;
+    if (message.params) {
+      const entries = globalThis.Object.entries(message.params) as [string, Value][];
+      if (entries.length > 0) {
+        obj.params = {};
+        entries.forEach(([k, v]) => {
+          obj.params[k] = Value.toJSON(v);
+        });
+      }
     }
-    if (message.payload !== undefined) {
-      obj.payload = message.payload;
+    if (message.payload) {
+      const entries = globalThis.Object.entries(message.payload) as [string, Value][];
+      if (entries.length > 0) {
+        obj.payload = {};
+        entries.forEach(([k, v]) => {
+          obj.payload[k] = Value.toJSON(v);
+        });
+      }
     }
     if (message.announced !== false) {
       obj.announced = message.announced;
@@ -3386,11 +4206,197 @@ export const SignalOutputStatus: MessageFns<SignalOutputStatus> = {
   fromPartial(object: DeepPartial<SignalOutputStatus>): SignalOutputStatus {
     const message = createBaseSignalOutputStatus();
     message.name = object.name ?? "";
-    message.params = object.params ?? undefined;
-    message.payload = object.payload ?? undefined;
+    message.params = (globalThis.Object.entries(object.params ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.payload = (globalThis.Object.entries(object.payload ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
     message.announced = object.announced ?? false;
     message.signalId = object.signalId ?? 0;
     message.announceTime = object.announceTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSignalOutputStatus_ParamsEntry(): SignalOutputStatus_ParamsEntry {
+  return { key: "", value: undefined };
+}
+
+export const SignalOutputStatus_ParamsEntry: MessageFns<SignalOutputStatus_ParamsEntry> = {
+  encode(message: SignalOutputStatus_ParamsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalOutputStatus_ParamsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalOutputStatus_ParamsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalOutputStatus_ParamsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: SignalOutputStatus_ParamsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignalOutputStatus_ParamsEntry>): SignalOutputStatus_ParamsEntry {
+    return SignalOutputStatus_ParamsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignalOutputStatus_ParamsEntry>): SignalOutputStatus_ParamsEntry {
+    const message = createBaseSignalOutputStatus_ParamsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
+    return message;
+  },
+};
+
+function createBaseSignalOutputStatus_PayloadEntry(): SignalOutputStatus_PayloadEntry {
+  return { key: "", value: undefined };
+}
+
+export const SignalOutputStatus_PayloadEntry: MessageFns<SignalOutputStatus_PayloadEntry> = {
+  encode(message: SignalOutputStatus_PayloadEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalOutputStatus_PayloadEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalOutputStatus_PayloadEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalOutputStatus_PayloadEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: SignalOutputStatus_PayloadEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignalOutputStatus_PayloadEntry>): SignalOutputStatus_PayloadEntry {
+    return SignalOutputStatus_PayloadEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignalOutputStatus_PayloadEntry>): SignalOutputStatus_PayloadEntry {
+    const message = createBaseSignalOutputStatus_PayloadEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     return message;
   },
 };
@@ -3644,7 +4650,7 @@ function createBaseInstance(): Instance {
     status: 0,
     runPolicy: 0,
     requestId: "",
-    params: undefined,
+    params: {},
     steps: [],
     createdAt: undefined,
     startedAt: undefined,
@@ -3685,9 +4691,9 @@ export const Instance: MessageFns<Instance> = {
     if (message.requestId !== "") {
       writer.uint32(58).string(message.requestId);
     }
-    if (message.params !== undefined) {
-      Struct.encode(Struct.wrap(message.params), writer.uint32(66).fork()).join();
-    }
+    globalThis.Object.entries(message.params).forEach(([key, value]: [string, Value]) => {
+      Instance_ParamsEntry.encode({ key: key as any, value }, writer.uint32(210).fork()).join();
+    });
     for (const v of message.steps) {
       Step.encode(v!, writer.uint32(74).fork()).join();
     }
@@ -3802,12 +4808,15 @@ export const Instance: MessageFns<Instance> = {
             message.requestId = reader.string();
             continue;
           }
-          case 8: {
-            if (tag !== 66) {
+          case 26: {
+            if (tag !== 210) {
               break;
             }
 
-            message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry26 = Instance_ParamsEntry.decode(reader, reader.uint32());
+            if (entry26.value !== undefined) {
+              message.params[entry26.key] = entry26.value;
+            }
             continue;
           }
           case 9: {
@@ -3963,7 +4972,20 @@ export const Instance: MessageFns<Instance> = {
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
-      params: isObject(object.params) ? object.params : undefined,
+      params: isObject(object.params)
+        ? (globalThis.Object.entries(object.params) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       steps: globalThis.Array.isArray(object?.steps)
         ? object.steps.map((e: any) => Step.fromJSON(e))
         : [],
@@ -4034,8 +5056,14 @@ export const Instance: MessageFns<Instance> = {
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
     }
-    if (message.params !== undefined) {
-      obj.params = message.params;
+    if (message.params) {
+      const entries = globalThis.Object.entries(message.params) as [string, Value][];
+      if (entries.length > 0) {
+        obj.params = {};
+        entries.forEach(([k, v]) => {
+          obj.params[k] = Value.toJSON(v);
+        });
+      }
     }
     if (message.steps?.length) {
       obj.steps = message.steps.map((e) => Step.toJSON(e));
@@ -4094,7 +5122,15 @@ export const Instance: MessageFns<Instance> = {
     message.status = object.status ?? 0;
     message.runPolicy = object.runPolicy ?? 0;
     message.requestId = object.requestId ?? "";
-    message.params = object.params ?? undefined;
+    message.params = (globalThis.Object.entries(object.params ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
     message.steps = object.steps?.map((e) => Step.fromPartial(e)) || [];
     message.createdAt = object.createdAt ?? undefined;
     message.startedAt = object.startedAt ?? undefined;
@@ -4121,6 +5157,91 @@ export const Instance: MessageFns<Instance> = {
   },
 };
 
+function createBaseInstance_ParamsEntry(): Instance_ParamsEntry {
+  return { key: "", value: undefined };
+}
+
+export const Instance_ParamsEntry: MessageFns<Instance_ParamsEntry> = {
+  encode(message: Instance_ParamsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Instance_ParamsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstance_ParamsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Instance_ParamsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: Instance_ParamsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Instance_ParamsEntry>): Instance_ParamsEntry {
+    return Instance_ParamsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Instance_ParamsEntry>): Instance_ParamsEntry {
+    const message = createBaseInstance_ParamsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
+    return message;
+  },
+};
+
 function createBaseTriggerInfo(): TriggerInfo {
   return {
     kind: "",
@@ -4128,8 +5249,8 @@ function createBaseTriggerInfo(): TriggerInfo {
     triggerTime: undefined,
     timezone: "",
     signalIds: {},
-    signalParams: undefined,
-    params: undefined,
+    signalParams: {},
+    params: {},
   };
 }
 
@@ -4150,12 +5271,12 @@ export const TriggerInfo: MessageFns<TriggerInfo> = {
     globalThis.Object.entries(message.signalIds).forEach(([key, value]: [string, number]) => {
       TriggerInfo_SignalIdsEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
     });
-    if (message.signalParams !== undefined) {
-      Struct.encode(Struct.wrap(message.signalParams), writer.uint32(50).fork()).join();
-    }
-    if (message.params !== undefined) {
-      Struct.encode(Struct.wrap(message.params), writer.uint32(58).fork()).join();
-    }
+    globalThis.Object.entries(message.signalParams).forEach(([key, value]: [string, Value]) => {
+      TriggerInfo_SignalParamsEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
+    globalThis.Object.entries(message.params).forEach(([key, value]: [string, Value]) => {
+      TriggerInfo_ParamsEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
     return writer;
   },
 
@@ -4215,20 +5336,26 @@ export const TriggerInfo: MessageFns<TriggerInfo> = {
             }
             continue;
           }
-          case 6: {
-            if (tag !== 50) {
+          case 8: {
+            if (tag !== 66) {
               break;
             }
 
-            message.signalParams = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry8 = TriggerInfo_SignalParamsEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.signalParams[entry8.key] = entry8.value;
+            }
             continue;
           }
-          case 7: {
-            if (tag !== 58) {
+          case 9: {
+            if (tag !== 74) {
               break;
             }
 
-            message.params = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry9 = TriggerInfo_ParamsEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.params[entry9.key] = entry9.value;
+            }
             continue;
           }
         }
@@ -4285,11 +5412,46 @@ export const TriggerInfo: MessageFns<TriggerInfo> = {
         )
         : {},
       signalParams: isObject(object.signalParams)
-        ? object.signalParams
+        ? (globalThis.Object.entries(object.signalParams) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
         : isObject(object.signal_params)
-        ? object.signal_params
-        : undefined,
-      params: isObject(object.params) ? object.params : undefined,
+        ? (globalThis.Object.entries(object.signal_params) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      params: isObject(object.params)
+        ? (globalThis.Object.entries(object.params) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -4316,11 +5478,23 @@ export const TriggerInfo: MessageFns<TriggerInfo> = {
         });
       }
     }
-    if (message.signalParams !== undefined) {
-      obj.signalParams = message.signalParams;
+    if (message.signalParams) {
+      const entries = globalThis.Object.entries(message.signalParams) as [string, Value][];
+      if (entries.length > 0) {
+        obj.signalParams = {};
+        entries.forEach(([k, v]) => {
+          obj.signalParams[k] = Value.toJSON(v);
+        });
+      }
     }
-    if (message.params !== undefined) {
-      obj.params = message.params;
+    if (message.params) {
+      const entries = globalThis.Object.entries(message.params) as [string, Value][];
+      if (entries.length > 0) {
+        obj.params = {};
+        entries.forEach(([k, v]) => {
+          obj.params[k] = Value.toJSON(v);
+        });
+      }
     }
     return obj;
   },
@@ -4343,8 +5517,24 @@ export const TriggerInfo: MessageFns<TriggerInfo> = {
       },
       {},
     );
-    message.signalParams = object.signalParams ?? undefined;
-    message.params = object.params ?? undefined;
+    message.signalParams = (globalThis.Object.entries(object.signalParams ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.params = (globalThis.Object.entries(object.params ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -4430,6 +5620,176 @@ export const TriggerInfo_SignalIdsEntry: MessageFns<TriggerInfo_SignalIdsEntry> 
     const message = createBaseTriggerInfo_SignalIdsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseTriggerInfo_SignalParamsEntry(): TriggerInfo_SignalParamsEntry {
+  return { key: "", value: undefined };
+}
+
+export const TriggerInfo_SignalParamsEntry: MessageFns<TriggerInfo_SignalParamsEntry> = {
+  encode(message: TriggerInfo_SignalParamsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TriggerInfo_SignalParamsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTriggerInfo_SignalParamsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TriggerInfo_SignalParamsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: TriggerInfo_SignalParamsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TriggerInfo_SignalParamsEntry>): TriggerInfo_SignalParamsEntry {
+    return TriggerInfo_SignalParamsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TriggerInfo_SignalParamsEntry>): TriggerInfo_SignalParamsEntry {
+    const message = createBaseTriggerInfo_SignalParamsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
+    return message;
+  },
+};
+
+function createBaseTriggerInfo_ParamsEntry(): TriggerInfo_ParamsEntry {
+  return { key: "", value: undefined };
+}
+
+export const TriggerInfo_ParamsEntry: MessageFns<TriggerInfo_ParamsEntry> = {
+  encode(message: TriggerInfo_ParamsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TriggerInfo_ParamsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTriggerInfo_ParamsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TriggerInfo_ParamsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: TriggerInfo_ParamsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TriggerInfo_ParamsEntry>): TriggerInfo_ParamsEntry {
+    return TriggerInfo_ParamsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TriggerInfo_ParamsEntry>): TriggerInfo_ParamsEntry {
+    const message = createBaseTriggerInfo_ParamsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     return message;
   },
 };
@@ -4620,7 +5980,18 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
 };
 
 function createBaseInstanceChange(): InstanceChange {
-  return { workflowId: "", instanceId: 0, runId: 0, at: undefined, stepId: "", attempt: 0, status: "", message: "" };
+  return {
+    workflowId: "",
+    instanceId: 0,
+    runId: 0,
+    at: undefined,
+    stepId: "",
+    attempt: 0,
+    status: "",
+    message: "",
+    snapshot: undefined,
+    seq: 0,
+  };
 }
 
 export const InstanceChange: MessageFns<InstanceChange> = {
@@ -4648,6 +6019,12 @@ export const InstanceChange: MessageFns<InstanceChange> = {
     }
     if (message.message !== "") {
       writer.uint32(66).string(message.message);
+    }
+    if (message.snapshot !== undefined) {
+      Instance.encode(message.snapshot, writer.uint32(74).fork()).join();
+    }
+    if (message.seq !== 0) {
+      writer.uint32(80).int64(message.seq);
     }
     return writer;
   },
@@ -4729,6 +6106,22 @@ export const InstanceChange: MessageFns<InstanceChange> = {
             message.message = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.snapshot = Instance.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4767,6 +6160,8 @@ export const InstanceChange: MessageFns<InstanceChange> = {
       attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
       status: isSet(object.status) ? globalThis.String(object.status) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      snapshot: isSet(object.snapshot) ? Instance.fromJSON(object.snapshot) : undefined,
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
     };
   },
 
@@ -4796,6 +6191,12 @@ export const InstanceChange: MessageFns<InstanceChange> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.snapshot !== undefined) {
+      obj.snapshot = Instance.toJSON(message.snapshot);
+    }
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
     return obj;
   },
 
@@ -4812,6 +6213,10 @@ export const InstanceChange: MessageFns<InstanceChange> = {
     message.attempt = object.attempt ?? 0;
     message.status = object.status ?? "";
     message.message = object.message ?? "";
+    message.snapshot = (object.snapshot !== undefined && object.snapshot !== null)
+      ? Instance.fromPartial(object.snapshot)
+      : undefined;
+    message.seq = object.seq ?? 0;
     return message;
   },
 };
@@ -4828,10 +6233,8 @@ export const StartWorkflowRequest: MessageFns<StartWorkflowRequest> = {
     if (message.version !== 0) {
       writer.uint32(16).int64(message.version);
     }
-    globalThis.Object.entries(message.params).forEach(([key, value]: [string, any | undefined]) => {
-      if (value !== undefined) {
-        StartWorkflowRequest_ParamsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
-      }
+    globalThis.Object.entries(message.params).forEach(([key, value]: [string, Value]) => {
+      StartWorkflowRequest_ParamsEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
     });
     if (message.requestId !== "") {
       writer.uint32(34).string(message.requestId);
@@ -4868,14 +6271,14 @@ export const StartWorkflowRequest: MessageFns<StartWorkflowRequest> = {
             message.version = longToNumber(reader.int64());
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
+          case 5: {
+            if (tag !== 42) {
               break;
             }
 
-            const entry3 = StartWorkflowRequest_ParamsEntry.decode(reader, reader.uint32());
-            if (entry3.value !== undefined) {
-              message.params[entry3.key] = entry3.value;
+            const entry5 = StartWorkflowRequest_ParamsEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.params[entry5.key] = entry5.value;
             }
             continue;
           }
@@ -4909,9 +6312,9 @@ export const StartWorkflowRequest: MessageFns<StartWorkflowRequest> = {
       version: isSet(object.version) ? globalThis.Number(object.version) : 0,
       params: isObject(object.params)
         ? (globalThis.Object.entries(object.params) as [string, any][]).reduce(
-          (acc: { [key: string]: any | undefined }, [key, value]: [string, any]) => {
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
             globalThis.Object.defineProperty(acc, key, {
-              value: value as any | undefined,
+              value: Value.fromJSON(value),
               enumerable: true,
               configurable: true,
               writable: true,
@@ -4938,11 +6341,11 @@ export const StartWorkflowRequest: MessageFns<StartWorkflowRequest> = {
       obj.version = Math.round(message.version);
     }
     if (message.params) {
-      const entries = globalThis.Object.entries(message.params) as [string, any | undefined][];
+      const entries = globalThis.Object.entries(message.params) as [string, Value][];
       if (entries.length > 0) {
         obj.params = {};
         entries.forEach(([k, v]) => {
-          obj.params[k] = v;
+          obj.params[k] = Value.toJSON(v);
         });
       }
     }
@@ -4959,10 +6362,10 @@ export const StartWorkflowRequest: MessageFns<StartWorkflowRequest> = {
     const message = createBaseStartWorkflowRequest();
     message.workflowId = object.workflowId ?? "";
     message.version = object.version ?? 0;
-    message.params = (globalThis.Object.entries(object.params ?? {}) as [string, any | undefined][]).reduce(
-      (acc: { [key: string]: any | undefined }, [key, value]: [string, any | undefined]) => {
+    message.params = (globalThis.Object.entries(object.params ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
         if (value !== undefined) {
-          acc[key] = value;
+          acc[key] = Value.fromPartial(value);
         }
         return acc;
       },
@@ -4983,7 +6386,7 @@ export const StartWorkflowRequest_ParamsEntry: MessageFns<StartWorkflowRequest_P
       writer.uint32(10).string(message.key);
     }
     if (message.value !== undefined) {
-      Value.encode(Value.wrap(message.value), writer.uint32(18).fork()).join();
+      Value.encode(message.value, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -5014,7 +6417,7 @@ export const StartWorkflowRequest_ParamsEntry: MessageFns<StartWorkflowRequest_P
               break;
             }
 
-            message.value = Value.unwrap(Value.decode(reader, reader.uint32()));
+            message.value = Value.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -5032,7 +6435,7 @@ export const StartWorkflowRequest_ParamsEntry: MessageFns<StartWorkflowRequest_P
   fromJSON(object: any): StartWorkflowRequest_ParamsEntry {
     return {
       key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object?.value) ? object.value : undefined,
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
     };
   },
 
@@ -5042,7 +6445,7 @@ export const StartWorkflowRequest_ParamsEntry: MessageFns<StartWorkflowRequest_P
       obj.key = message.key;
     }
     if (message.value !== undefined) {
-      obj.value = message.value;
+      obj.value = Value.toJSON(message.value);
     }
     return obj;
   },
@@ -5053,7 +6456,7 @@ export const StartWorkflowRequest_ParamsEntry: MessageFns<StartWorkflowRequest_P
   fromPartial(object: DeepPartial<StartWorkflowRequest_ParamsEntry>): StartWorkflowRequest_ParamsEntry {
     const message = createBaseStartWorkflowRequest_ParamsEntry();
     message.key = object.key ?? "";
-    message.value = object.value === undefined ? undefined : object.value;
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     return message;
   },
 };
@@ -5510,7 +6913,7 @@ export const ListInstancesResponse: MessageFns<ListInstancesResponse> = {
 };
 
 function createBaseWatchInstanceRequest(): WatchInstanceRequest {
-  return { workflowId: "", instanceId: 0 };
+  return { workflowId: "", instanceId: 0, requestId: "" };
 }
 
 export const WatchInstanceRequest: MessageFns<WatchInstanceRequest> = {
@@ -5520,6 +6923,9 @@ export const WatchInstanceRequest: MessageFns<WatchInstanceRequest> = {
     }
     if (message.instanceId !== 0) {
       writer.uint32(16).int64(message.instanceId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
     }
     return writer;
   },
@@ -5553,6 +6959,14 @@ export const WatchInstanceRequest: MessageFns<WatchInstanceRequest> = {
             message.instanceId = longToNumber(reader.int64());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5577,6 +6991,11 @@ export const WatchInstanceRequest: MessageFns<WatchInstanceRequest> = {
         : isSet(object.instance_id)
         ? globalThis.Number(object.instance_id)
         : 0,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -5588,6 +7007,9 @@ export const WatchInstanceRequest: MessageFns<WatchInstanceRequest> = {
     if (message.instanceId !== 0) {
       obj.instanceId = Math.round(message.instanceId);
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -5598,6 +7020,7 @@ export const WatchInstanceRequest: MessageFns<WatchInstanceRequest> = {
     const message = createBaseWatchInstanceRequest();
     message.workflowId = object.workflowId ?? "";
     message.instanceId = object.instanceId ?? 0;
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -6631,10 +8054,8 @@ export const PutStepOutputsRequest: MessageFns<PutStepOutputsRequest> = {
     if (message.stepId !== "") {
       writer.uint32(26).string(message.stepId);
     }
-    globalThis.Object.entries(message.outputs).forEach(([key, value]: [string, any | undefined]) => {
-      if (value !== undefined) {
-        PutStepOutputsRequest_OutputsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
-      }
+    globalThis.Object.entries(message.outputs).forEach(([key, value]: [string, Value]) => {
+      PutStepOutputsRequest_OutputsEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
     });
     return writer;
   },
@@ -6676,14 +8097,14 @@ export const PutStepOutputsRequest: MessageFns<PutStepOutputsRequest> = {
             message.stepId = reader.string();
             continue;
           }
-          case 4: {
-            if (tag !== 34) {
+          case 5: {
+            if (tag !== 42) {
               break;
             }
 
-            const entry4 = PutStepOutputsRequest_OutputsEntry.decode(reader, reader.uint32());
-            if (entry4.value !== undefined) {
-              message.outputs[entry4.key] = entry4.value;
+            const entry5 = PutStepOutputsRequest_OutputsEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.outputs[entry5.key] = entry5.value;
             }
             continue;
           }
@@ -6718,9 +8139,9 @@ export const PutStepOutputsRequest: MessageFns<PutStepOutputsRequest> = {
         : "",
       outputs: isObject(object.outputs)
         ? (globalThis.Object.entries(object.outputs) as [string, any][]).reduce(
-          (acc: { [key: string]: any | undefined }, [key, value]: [string, any]) => {
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
             globalThis.Object.defineProperty(acc, key, {
-              value: value as any | undefined,
+              value: Value.fromJSON(value),
               enumerable: true,
               configurable: true,
               writable: true,
@@ -6745,11 +8166,11 @@ export const PutStepOutputsRequest: MessageFns<PutStepOutputsRequest> = {
       obj.stepId = message.stepId;
     }
     if (message.outputs) {
-      const entries = globalThis.Object.entries(message.outputs) as [string, any | undefined][];
+      const entries = globalThis.Object.entries(message.outputs) as [string, Value][];
       if (entries.length > 0) {
         obj.outputs = {};
         entries.forEach(([k, v]) => {
-          obj.outputs[k] = v;
+          obj.outputs[k] = Value.toJSON(v);
         });
       }
     }
@@ -6764,10 +8185,10 @@ export const PutStepOutputsRequest: MessageFns<PutStepOutputsRequest> = {
     message.workflowId = object.workflowId ?? "";
     message.instanceId = object.instanceId ?? 0;
     message.stepId = object.stepId ?? "";
-    message.outputs = (globalThis.Object.entries(object.outputs ?? {}) as [string, any | undefined][]).reduce(
-      (acc: { [key: string]: any | undefined }, [key, value]: [string, any | undefined]) => {
+    message.outputs = (globalThis.Object.entries(object.outputs ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
         if (value !== undefined) {
-          acc[key] = value;
+          acc[key] = Value.fromPartial(value);
         }
         return acc;
       },
@@ -6787,7 +8208,7 @@ export const PutStepOutputsRequest_OutputsEntry: MessageFns<PutStepOutputsReques
       writer.uint32(10).string(message.key);
     }
     if (message.value !== undefined) {
-      Value.encode(Value.wrap(message.value), writer.uint32(18).fork()).join();
+      Value.encode(message.value, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -6818,7 +8239,7 @@ export const PutStepOutputsRequest_OutputsEntry: MessageFns<PutStepOutputsReques
               break;
             }
 
-            message.value = Value.unwrap(Value.decode(reader, reader.uint32()));
+            message.value = Value.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -6836,7 +8257,7 @@ export const PutStepOutputsRequest_OutputsEntry: MessageFns<PutStepOutputsReques
   fromJSON(object: any): PutStepOutputsRequest_OutputsEntry {
     return {
       key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object?.value) ? object.value : undefined,
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
     };
   },
 
@@ -6846,7 +8267,7 @@ export const PutStepOutputsRequest_OutputsEntry: MessageFns<PutStepOutputsReques
       obj.key = message.key;
     }
     if (message.value !== undefined) {
-      obj.value = message.value;
+      obj.value = Value.toJSON(message.value);
     }
     return obj;
   },
@@ -6857,7 +8278,7 @@ export const PutStepOutputsRequest_OutputsEntry: MessageFns<PutStepOutputsReques
   fromPartial(object: DeepPartial<PutStepOutputsRequest_OutputsEntry>): PutStepOutputsRequest_OutputsEntry {
     const message = createBasePutStepOutputsRequest_OutputsEntry();
     message.key = object.key ?? "";
-    message.value = object.value === undefined ? undefined : object.value;
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     return message;
   },
 };

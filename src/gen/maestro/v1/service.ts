@@ -274,9 +274,11 @@ export const InstanceServiceService = {
     responseDeserialize: (value: Buffer): ListInstancesResponse => ListInstancesResponse.decode(value),
   },
   /**
-   * First one change carrying the instance's current status (message "snapshot"), then every
-   * change as it happens. The server ends the stream (OK) after a terminal workflow-level status;
-   * a server that shuts down ends it with UNAVAILABLE: watch again.
+   * First the whole current instance (a change with message "snapshot" and `snapshot` set, steps
+   * included), then every later change as it happens, none older than the snapshot and none lost
+   * in between. By instance_id, or by the request_id of its start (NOT_FOUND until that start
+   * exists). The server ends the stream (OK) after a terminal workflow-level status; a server
+   * that shuts down ends it with UNAVAILABLE: watch again.
    */
   watchInstance: {
     path: "/maestro.v1.InstanceService/WatchInstance" as const,
@@ -284,6 +286,20 @@ export const InstanceServiceService = {
     responseStream: true as const,
     requestSerialize: (value: WatchInstanceRequest): Buffer => Buffer.from(WatchInstanceRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): WatchInstanceRequest => WatchInstanceRequest.decode(value),
+    responseSerialize: (value: InstanceChange): Buffer => Buffer.from(InstanceChange.encode(value).finish()),
+    responseDeserialize: (value: Buffer): InstanceChange => InstanceChange.decode(value),
+  },
+  /**
+   * StartWorkflow and WatchInstance in one call: the snapshot right after the start (the same
+   * instance a StartWorkflow with this request would return, or further along), then every
+   * change until the run ends. A request_id seen before watches that first instance.
+   */
+  startAndWatch: {
+    path: "/maestro.v1.InstanceService/StartAndWatch" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: StartWorkflowRequest): Buffer => Buffer.from(StartWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartWorkflowRequest => StartWorkflowRequest.decode(value),
     responseSerialize: (value: InstanceChange): Buffer => Buffer.from(InstanceChange.encode(value).finish()),
     responseDeserialize: (value: Buffer): InstanceChange => InstanceChange.decode(value),
   },
@@ -386,11 +402,19 @@ export interface InstanceServiceServer extends UntypedServiceImplementation {
   getInstance: handleUnaryCall<GetInstanceRequest, GetInstanceResponse>;
   listInstances: handleUnaryCall<ListInstancesRequest, ListInstancesResponse>;
   /**
-   * First one change carrying the instance's current status (message "snapshot"), then every
-   * change as it happens. The server ends the stream (OK) after a terminal workflow-level status;
-   * a server that shuts down ends it with UNAVAILABLE: watch again.
+   * First the whole current instance (a change with message "snapshot" and `snapshot` set, steps
+   * included), then every later change as it happens, none older than the snapshot and none lost
+   * in between. By instance_id, or by the request_id of its start (NOT_FOUND until that start
+   * exists). The server ends the stream (OK) after a terminal workflow-level status; a server
+   * that shuts down ends it with UNAVAILABLE: watch again.
    */
   watchInstance: handleServerStreamingCall<WatchInstanceRequest, InstanceChange>;
+  /**
+   * StartWorkflow and WatchInstance in one call: the snapshot right after the start (the same
+   * instance a StartWorkflow with this request would return, or further along), then every
+   * change until the run ends. A request_id seen before watches that first instance.
+   */
+  startAndWatch: handleServerStreamingCall<StartWorkflowRequest, InstanceChange>;
   /** Stops the run gracefully: running steps are stopped, the instance ends STOPPED. */
   stopInstance: handleUnaryCall<StopInstanceRequest, StopInstanceResponse>;
   /** Ends the run at once: running steps are stopped, the instance ends FAILED (Maestro's kill). */
@@ -464,13 +488,26 @@ export interface InstanceServiceClient extends Client {
     callback: (error: ServiceError | null, response: ListInstancesResponse) => void,
   ): ClientUnaryCall;
   /**
-   * First one change carrying the instance's current status (message "snapshot"), then every
-   * change as it happens. The server ends the stream (OK) after a terminal workflow-level status;
-   * a server that shuts down ends it with UNAVAILABLE: watch again.
+   * First the whole current instance (a change with message "snapshot" and `snapshot` set, steps
+   * included), then every later change as it happens, none older than the snapshot and none lost
+   * in between. By instance_id, or by the request_id of its start (NOT_FOUND until that start
+   * exists). The server ends the stream (OK) after a terminal workflow-level status; a server
+   * that shuts down ends it with UNAVAILABLE: watch again.
    */
   watchInstance(request: WatchInstanceRequest, options?: Partial<CallOptions>): ClientReadableStream<InstanceChange>;
   watchInstance(
     request: WatchInstanceRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<InstanceChange>;
+  /**
+   * StartWorkflow and WatchInstance in one call: the snapshot right after the start (the same
+   * instance a StartWorkflow with this request would return, or further along), then every
+   * change until the run ends. A request_id seen before watches that first instance.
+   */
+  startAndWatch(request: StartWorkflowRequest, options?: Partial<CallOptions>): ClientReadableStream<InstanceChange>;
+  startAndWatch(
+    request: StartWorkflowRequest,
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<InstanceChange>;

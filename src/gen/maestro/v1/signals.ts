@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Struct } from "../../google/protobuf/struct.js";
+import { Value } from "./value.js";
 
 /** A param value: a long or a string. A string never matches a long (e.g. "1" vs 1). */
 export interface SignalParamValue {
@@ -32,9 +32,7 @@ export interface SignalInstance {
   /** The dedup id: request_id, else Maestro's UUID of {name, params sorted, request_time 0}. */
   instanceId: string;
   params: { [key: string]: SignalParamValue };
-  payload?:
-    | { [key: string]: any }
-    | undefined;
+  payload: { [key: string]: Value };
   /** Epoch milliseconds: as announced (default: when the store received it), and when stored. */
   requestTimeMs: number;
   createTimeMs: number;
@@ -45,6 +43,11 @@ export interface SignalInstance_ParamsEntry {
   value?: SignalParamValue | undefined;
 }
 
+export interface SignalInstance_PayloadEntry {
+  key: string;
+  value?: Value | undefined;
+}
+
 export interface SendSignalRequest {
   /**
    * Maestro's name rule (letters, digits, '_', spaces and .,:@&='(){}$+[]-/\), at most 256
@@ -53,10 +56,7 @@ export interface SendSignalRequest {
   name: string;
   /** At most 64; string values at most 1024 characters. */
   params: { [key: string]: SignalParamValue };
-  /** At most 64 KiB as JSON. */
-  payload?:
-    | { [key: string]: any }
-    | undefined;
+  payload: { [key: string]: Value };
   /** Empty: none (the dedup id is derived from name and params). */
   requestId: string;
   /** 0: the time the store receives it. */
@@ -66,6 +66,11 @@ export interface SendSignalRequest {
 export interface SendSignalRequest_ParamsEntry {
   key: string;
   value?: SignalParamValue | undefined;
+}
+
+export interface SendSignalRequest_PayloadEntry {
+  key: string;
+  value?: Value | undefined;
 }
 
 export interface SendSignalResponse {
@@ -189,7 +194,7 @@ export const SignalParamValue: MessageFns<SignalParamValue> = {
 };
 
 function createBaseSignalInstance(): SignalInstance {
-  return { name: "", seqId: 0, instanceId: "", params: {}, payload: undefined, requestTimeMs: 0, createTimeMs: 0 };
+  return { name: "", seqId: 0, instanceId: "", params: {}, payload: {}, requestTimeMs: 0, createTimeMs: 0 };
 }
 
 export const SignalInstance: MessageFns<SignalInstance> = {
@@ -206,9 +211,9 @@ export const SignalInstance: MessageFns<SignalInstance> = {
     globalThis.Object.entries(message.params).forEach(([key, value]: [string, SignalParamValue]) => {
       SignalInstance_ParamsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
     });
-    if (message.payload !== undefined) {
-      Struct.encode(Struct.wrap(message.payload), writer.uint32(42).fork()).join();
-    }
+    globalThis.Object.entries(message.payload).forEach(([key, value]: [string, Value]) => {
+      SignalInstance_PayloadEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
     if (message.requestTimeMs !== 0) {
       writer.uint32(48).int64(message.requestTimeMs);
     }
@@ -266,12 +271,15 @@ export const SignalInstance: MessageFns<SignalInstance> = {
             }
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
+          case 8: {
+            if (tag !== 66) {
               break;
             }
 
-            message.payload = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry8 = SignalInstance_PayloadEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.payload[entry8.key] = entry8.value;
+            }
             continue;
           }
           case 6: {
@@ -329,7 +337,20 @@ export const SignalInstance: MessageFns<SignalInstance> = {
           {},
         )
         : {},
-      payload: isObject(object.payload) ? object.payload : undefined,
+      payload: isObject(object.payload)
+        ? (globalThis.Object.entries(object.payload) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       requestTimeMs: isSet(object.requestTimeMs)
         ? globalThis.Number(object.requestTimeMs)
         : isSet(object.request_time_ms)
@@ -363,8 +384,14 @@ export const SignalInstance: MessageFns<SignalInstance> = {
         });
       }
     }
-    if (message.payload !== undefined) {
-      obj.payload = message.payload;
+    if (message.payload) {
+      const entries = globalThis.Object.entries(message.payload) as [string, Value][];
+      if (entries.length > 0) {
+        obj.payload = {};
+        entries.forEach(([k, v]) => {
+          obj.payload[k] = Value.toJSON(v);
+        });
+      }
     }
     if (message.requestTimeMs !== 0) {
       obj.requestTimeMs = Math.round(message.requestTimeMs);
@@ -392,7 +419,15 @@ export const SignalInstance: MessageFns<SignalInstance> = {
       },
       {},
     );
-    message.payload = object.payload ?? undefined;
+    message.payload = (globalThis.Object.entries(object.payload ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
     message.requestTimeMs = object.requestTimeMs ?? 0;
     message.createTimeMs = object.createTimeMs ?? 0;
     return message;
@@ -486,8 +521,93 @@ export const SignalInstance_ParamsEntry: MessageFns<SignalInstance_ParamsEntry> 
   },
 };
 
+function createBaseSignalInstance_PayloadEntry(): SignalInstance_PayloadEntry {
+  return { key: "", value: undefined };
+}
+
+export const SignalInstance_PayloadEntry: MessageFns<SignalInstance_PayloadEntry> = {
+  encode(message: SignalInstance_PayloadEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignalInstance_PayloadEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignalInstance_PayloadEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignalInstance_PayloadEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: SignalInstance_PayloadEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignalInstance_PayloadEntry>): SignalInstance_PayloadEntry {
+    return SignalInstance_PayloadEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignalInstance_PayloadEntry>): SignalInstance_PayloadEntry {
+    const message = createBaseSignalInstance_PayloadEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
+    return message;
+  },
+};
+
 function createBaseSendSignalRequest(): SendSignalRequest {
-  return { name: "", params: {}, payload: undefined, requestId: "", requestTimeMs: 0 };
+  return { name: "", params: {}, payload: {}, requestId: "", requestTimeMs: 0 };
 }
 
 export const SendSignalRequest: MessageFns<SendSignalRequest> = {
@@ -498,9 +618,9 @@ export const SendSignalRequest: MessageFns<SendSignalRequest> = {
     globalThis.Object.entries(message.params).forEach(([key, value]: [string, SignalParamValue]) => {
       SendSignalRequest_ParamsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
     });
-    if (message.payload !== undefined) {
-      Struct.encode(Struct.wrap(message.payload), writer.uint32(26).fork()).join();
-    }
+    globalThis.Object.entries(message.payload).forEach(([key, value]: [string, Value]) => {
+      SendSignalRequest_PayloadEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
     if (message.requestId !== "") {
       writer.uint32(34).string(message.requestId);
     }
@@ -542,12 +662,15 @@ export const SendSignalRequest: MessageFns<SendSignalRequest> = {
             }
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
+          case 6: {
+            if (tag !== 50) {
               break;
             }
 
-            message.payload = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            const entry6 = SendSignalRequest_PayloadEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.payload[entry6.key] = entry6.value;
+            }
             continue;
           }
           case 4: {
@@ -595,7 +718,20 @@ export const SendSignalRequest: MessageFns<SendSignalRequest> = {
           {},
         )
         : {},
-      payload: isObject(object.payload) ? object.payload : undefined,
+      payload: isObject(object.payload)
+        ? (globalThis.Object.entries(object.payload) as [string, any][]).reduce(
+          (acc: { [key: string]: Value }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: Value.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
       requestId: isSet(object.requestId)
         ? globalThis.String(object.requestId)
         : isSet(object.request_id)
@@ -623,8 +759,14 @@ export const SendSignalRequest: MessageFns<SendSignalRequest> = {
         });
       }
     }
-    if (message.payload !== undefined) {
-      obj.payload = message.payload;
+    if (message.payload) {
+      const entries = globalThis.Object.entries(message.payload) as [string, Value][];
+      if (entries.length > 0) {
+        obj.payload = {};
+        entries.forEach(([k, v]) => {
+          obj.payload[k] = Value.toJSON(v);
+        });
+      }
     }
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
@@ -650,7 +792,15 @@ export const SendSignalRequest: MessageFns<SendSignalRequest> = {
       },
       {},
     );
-    message.payload = object.payload ?? undefined;
+    message.payload = (globalThis.Object.entries(object.payload ?? {}) as [string, Value][]).reduce(
+      (acc: { [key: string]: Value }, [key, value]: [string, Value]) => {
+        if (value !== undefined) {
+          acc[key] = Value.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
     message.requestId = object.requestId ?? "";
     message.requestTimeMs = object.requestTimeMs ?? 0;
     return message;
@@ -740,6 +890,91 @@ export const SendSignalRequest_ParamsEntry: MessageFns<SendSignalRequest_ParamsE
     message.value = (object.value !== undefined && object.value !== null)
       ? SignalParamValue.fromPartial(object.value)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseSendSignalRequest_PayloadEntry(): SendSignalRequest_PayloadEntry {
+  return { key: "", value: undefined };
+}
+
+export const SendSignalRequest_PayloadEntry: MessageFns<SendSignalRequest_PayloadEntry> = {
+  encode(message: SendSignalRequest_PayloadEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Value.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendSignalRequest_PayloadEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendSignalRequest_PayloadEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Value.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SendSignalRequest_PayloadEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? Value.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: SendSignalRequest_PayloadEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = Value.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SendSignalRequest_PayloadEntry>): SendSignalRequest_PayloadEntry {
+    return SendSignalRequest_PayloadEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SendSignalRequest_PayloadEntry>): SendSignalRequest_PayloadEntry {
+    const message = createBaseSendSignalRequest_PayloadEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
     return message;
   },
 };
