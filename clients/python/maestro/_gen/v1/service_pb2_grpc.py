@@ -290,6 +290,11 @@ class InstanceServiceStub(object):
                 request_serializer=maestro_dot_v1_dot_instance__pb2.WatchInstanceRequest.SerializeToString,
                 response_deserializer=maestro_dot_v1_dot_instance__pb2.InstanceChange.FromString,
                 )
+        self.StartAndWatch = channel.unary_stream(
+                '/maestro.v1.InstanceService/StartAndWatch',
+                request_serializer=maestro_dot_v1_dot_instance__pb2.StartWorkflowRequest.SerializeToString,
+                response_deserializer=maestro_dot_v1_dot_instance__pb2.InstanceChange.FromString,
+                )
         self.StopInstance = channel.unary_unary(
                 '/maestro.v1.InstanceService/StopInstance',
                 request_serializer=maestro_dot_v1_dot_instance__pb2.StopInstanceRequest.SerializeToString,
@@ -349,9 +354,20 @@ class InstanceServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def WatchInstance(self, request, context):
-        """First one change carrying the instance's current status (message "snapshot"), then every
-        change as it happens. The server ends the stream (OK) after a terminal workflow-level status;
-        a server that shuts down ends it with UNAVAILABLE: watch again.
+        """First the whole current instance (a change with message "snapshot" and `snapshot` set, steps
+        included), then every later change as it happens, none older than the snapshot and none lost
+        in between. By instance_id, or by the request_id of its start (NOT_FOUND until that start
+        exists). The server ends the stream (OK) after a terminal workflow-level status; a server
+        that shuts down ends it with UNAVAILABLE: watch again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartAndWatch(self, request, context):
+        """StartWorkflow and WatchInstance in one call: the snapshot right after the start (the same
+        instance a StartWorkflow with this request would return, or further along), then every
+        change until the run ends. A request_id seen before watches that first instance.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -431,6 +447,11 @@ def add_InstanceServiceServicer_to_server(servicer, server):
             'WatchInstance': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchInstance,
                     request_deserializer=maestro_dot_v1_dot_instance__pb2.WatchInstanceRequest.FromString,
+                    response_serializer=maestro_dot_v1_dot_instance__pb2.InstanceChange.SerializeToString,
+            ),
+            'StartAndWatch': grpc.unary_stream_rpc_method_handler(
+                    servicer.StartAndWatch,
+                    request_deserializer=maestro_dot_v1_dot_instance__pb2.StartWorkflowRequest.FromString,
                     response_serializer=maestro_dot_v1_dot_instance__pb2.InstanceChange.SerializeToString,
             ),
             'StopInstance': grpc.unary_unary_rpc_method_handler(
@@ -542,6 +563,23 @@ class InstanceService(object):
             metadata=None):
         return grpc.experimental.unary_stream(request, target, '/maestro.v1.InstanceService/WatchInstance',
             maestro_dot_v1_dot_instance__pb2.WatchInstanceRequest.SerializeToString,
+            maestro_dot_v1_dot_instance__pb2.InstanceChange.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def StartAndWatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/maestro.v1.InstanceService/StartAndWatch',
+            maestro_dot_v1_dot_instance__pb2.StartWorkflowRequest.SerializeToString,
             maestro_dot_v1_dot_instance__pb2.InstanceChange.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

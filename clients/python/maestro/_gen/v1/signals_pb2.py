@@ -11,10 +11,10 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
-from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from maestro._gen.v1 import value_pb2 as maestro_dot_v1_dot_value__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18maestro/v1/signals.proto\x12\nmaestro.v1\x1a\x1cgoogle/protobuf/struct.proto\"I\n\x10SignalParamValue\x12\x14\n\nlong_value\x18\x01 \x01(\x03H\x00\x12\x16\n\x0cstring_value\x18\x02 \x01(\tH\x00\x42\x07\n\x05value\"\xa3\x02\n\x0eSignalInstance\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06seq_id\x18\x02 \x01(\x03\x12\x13\n\x0binstance_id\x18\x03 \x01(\t\x12\x36\n\x06params\x18\x04 \x03(\x0b\x32&.maestro.v1.SignalInstance.ParamsEntry\x12(\n\x07payload\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0frequest_time_ms\x18\x06 \x01(\x03\x12\x16\n\x0e\x63reate_time_ms\x18\x07 \x01(\x03\x1aK\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.maestro.v1.SignalParamValue:\x02\x38\x01\"\x80\x02\n\x11SendSignalRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x39\n\x06params\x18\x02 \x03(\x0b\x32).maestro.v1.SendSignalRequest.ParamsEntry\x12(\n\x07payload\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x17\n\x0frequest_time_ms\x18\x05 \x01(\x03\x1aK\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.maestro.v1.SignalParamValue:\x02\x38\x01\"B\n\x12SendSignalResponse\x12,\n\x08instance\x18\x01 \x01(\x0b\x32\x1a.maestro.v1.SignalInstance\"0\n\x10GetSignalRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06seq_id\x18\x02 \x01(\x03\"A\n\x11GetSignalResponse\x12,\n\x08instance\x18\x01 \x01(\x0b\x32\x1a.maestro.v1.SignalInstance\"D\n\x12ListSignalsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\"X\n\x13ListSignalsResponse\x12-\n\tinstances\x18\x01 \x03(\x0b\x32\x1a.maestro.v1.SignalInstance\x12\x12\n\nlatest_seq\x18\x02 \x01(\x03\x32\xf6\x01\n\rSignalService\x12K\n\nSendSignal\x12\x1d.maestro.v1.SendSignalRequest\x1a\x1e.maestro.v1.SendSignalResponse\x12H\n\tGetSignal\x12\x1c.maestro.v1.GetSignalRequest\x1a\x1d.maestro.v1.GetSignalResponse\x12N\n\x0bListSignals\x12\x1e.maestro.v1.ListSignalsRequest\x1a\x1f.maestro.v1.ListSignalsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18maestro/v1/signals.proto\x12\nmaestro.v1\x1a\x16maestro/v1/value.proto\"I\n\x10SignalParamValue\x12\x14\n\nlong_value\x18\x01 \x01(\x03H\x00\x12\x16\n\x0cstring_value\x18\x02 \x01(\tH\x00\x42\x07\n\x05value\"\xfc\x02\n\x0eSignalInstance\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06seq_id\x18\x02 \x01(\x03\x12\x13\n\x0binstance_id\x18\x03 \x01(\t\x12\x36\n\x06params\x18\x04 \x03(\x0b\x32&.maestro.v1.SignalInstance.ParamsEntry\x12\x38\n\x07payload\x18\x08 \x03(\x0b\x32\'.maestro.v1.SignalInstance.PayloadEntry\x12\x17\n\x0frequest_time_ms\x18\x06 \x01(\x03\x12\x16\n\x0e\x63reate_time_ms\x18\x07 \x01(\x03\x1aK\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.maestro.v1.SignalParamValue:\x02\x38\x01\x1a\x41\n\x0cPayloadEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.maestro.v1.Value:\x02\x38\x01J\x04\x08\x05\x10\x06\"\xdc\x02\n\x11SendSignalRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x39\n\x06params\x18\x02 \x03(\x0b\x32).maestro.v1.SendSignalRequest.ParamsEntry\x12;\n\x07payload\x18\x06 \x03(\x0b\x32*.maestro.v1.SendSignalRequest.PayloadEntry\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x17\n\x0frequest_time_ms\x18\x05 \x01(\x03\x1aK\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12+\n\x05value\x18\x02 \x01(\x0b\x32\x1c.maestro.v1.SignalParamValue:\x02\x38\x01\x1a\x41\n\x0cPayloadEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.maestro.v1.Value:\x02\x38\x01J\x04\x08\x03\x10\x04\"B\n\x12SendSignalResponse\x12,\n\x08instance\x18\x01 \x01(\x0b\x32\x1a.maestro.v1.SignalInstance\"0\n\x10GetSignalRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06seq_id\x18\x02 \x01(\x03\"A\n\x11GetSignalResponse\x12,\n\x08instance\x18\x01 \x01(\x0b\x32\x1a.maestro.v1.SignalInstance\"D\n\x12ListSignalsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tafter_seq\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\"X\n\x13ListSignalsResponse\x12-\n\tinstances\x18\x01 \x03(\x0b\x32\x1a.maestro.v1.SignalInstance\x12\x12\n\nlatest_seq\x18\x02 \x01(\x03\x32\xf6\x01\n\rSignalService\x12K\n\nSendSignal\x12\x1d.maestro.v1.SendSignalRequest\x1a\x1e.maestro.v1.SendSignalResponse\x12H\n\tGetSignal\x12\x1c.maestro.v1.GetSignalRequest\x1a\x1d.maestro.v1.GetSignalResponse\x12N\n\x0bListSignals\x12\x1e.maestro.v1.ListSignalsRequest\x1a\x1f.maestro.v1.ListSignalsResponseb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'maestro.v1.signals_pb2', globals())
@@ -23,28 +23,36 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _SIGNALINSTANCE_PARAMSENTRY._options = None
   _SIGNALINSTANCE_PARAMSENTRY._serialized_options = b'8\001'
+  _SIGNALINSTANCE_PAYLOADENTRY._options = None
+  _SIGNALINSTANCE_PAYLOADENTRY._serialized_options = b'8\001'
   _SENDSIGNALREQUEST_PARAMSENTRY._options = None
   _SENDSIGNALREQUEST_PARAMSENTRY._serialized_options = b'8\001'
-  _SIGNALPARAMVALUE._serialized_start=70
-  _SIGNALPARAMVALUE._serialized_end=143
-  _SIGNALINSTANCE._serialized_start=146
-  _SIGNALINSTANCE._serialized_end=437
-  _SIGNALINSTANCE_PARAMSENTRY._serialized_start=362
-  _SIGNALINSTANCE_PARAMSENTRY._serialized_end=437
-  _SENDSIGNALREQUEST._serialized_start=440
-  _SENDSIGNALREQUEST._serialized_end=696
-  _SENDSIGNALREQUEST_PARAMSENTRY._serialized_start=362
-  _SENDSIGNALREQUEST_PARAMSENTRY._serialized_end=437
-  _SENDSIGNALRESPONSE._serialized_start=698
-  _SENDSIGNALRESPONSE._serialized_end=764
-  _GETSIGNALREQUEST._serialized_start=766
-  _GETSIGNALREQUEST._serialized_end=814
-  _GETSIGNALRESPONSE._serialized_start=816
-  _GETSIGNALRESPONSE._serialized_end=881
-  _LISTSIGNALSREQUEST._serialized_start=883
-  _LISTSIGNALSREQUEST._serialized_end=951
-  _LISTSIGNALSRESPONSE._serialized_start=953
-  _LISTSIGNALSRESPONSE._serialized_end=1041
-  _SIGNALSERVICE._serialized_start=1044
-  _SIGNALSERVICE._serialized_end=1290
+  _SENDSIGNALREQUEST_PAYLOADENTRY._options = None
+  _SENDSIGNALREQUEST_PAYLOADENTRY._serialized_options = b'8\001'
+  _SIGNALPARAMVALUE._serialized_start=64
+  _SIGNALPARAMVALUE._serialized_end=137
+  _SIGNALINSTANCE._serialized_start=140
+  _SIGNALINSTANCE._serialized_end=520
+  _SIGNALINSTANCE_PARAMSENTRY._serialized_start=372
+  _SIGNALINSTANCE_PARAMSENTRY._serialized_end=447
+  _SIGNALINSTANCE_PAYLOADENTRY._serialized_start=449
+  _SIGNALINSTANCE_PAYLOADENTRY._serialized_end=514
+  _SENDSIGNALREQUEST._serialized_start=523
+  _SENDSIGNALREQUEST._serialized_end=871
+  _SENDSIGNALREQUEST_PARAMSENTRY._serialized_start=372
+  _SENDSIGNALREQUEST_PARAMSENTRY._serialized_end=447
+  _SENDSIGNALREQUEST_PAYLOADENTRY._serialized_start=449
+  _SENDSIGNALREQUEST_PAYLOADENTRY._serialized_end=514
+  _SENDSIGNALRESPONSE._serialized_start=873
+  _SENDSIGNALRESPONSE._serialized_end=939
+  _GETSIGNALREQUEST._serialized_start=941
+  _GETSIGNALREQUEST._serialized_end=989
+  _GETSIGNALRESPONSE._serialized_start=991
+  _GETSIGNALRESPONSE._serialized_end=1056
+  _LISTSIGNALSREQUEST._serialized_start=1058
+  _LISTSIGNALSREQUEST._serialized_end=1126
+  _LISTSIGNALSRESPONSE._serialized_start=1128
+  _LISTSIGNALSRESPONSE._serialized_end=1216
+  _SIGNALSERVICE._serialized_start=1219
+  _SIGNALSERVICE._serialized_end=1465
 # @@protoc_insertion_point(module_scope)
