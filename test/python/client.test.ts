@@ -34,20 +34,19 @@ pyTest('the Python Client pushes, starts (dedup by request_id), waits, watches, 
   t.is(params['batch']![0], 7);
   t.is(params['ratio']![0], 2);
   t.is((report['emit_rows'] as [unknown, string])[0], 1200);
-  if (report['typed_params']) {
-    // instance.proto carries maestro.v1.Value: a LONG is a Python int, a DOUBLE a float
-    t.is(params['batch']![1], 'int');
-    t.is(params['ratio']![1], 'float');
-    t.is((report['emit_rows'] as [unknown, string])[1], 'int');
-  } else {
-    t.is(params['batch']![1], 'float', 'a Struct carries numbers as doubles');
-  }
+  t.true(report['typed_params'], 'instance.proto carries maestro.v1.Value');
+  t.is(params['batch']![1], 'int', 'a LONG is a Python int');
+  t.is(params['ratio']![1], 'float', 'a DOUBLE a float (2.0 stays a float)');
+  t.is((report['emit_rows'] as [unknown, string])[1], 'int', 'an integer output is an int');
   t.deepEqual(report['step_statuses'], { emit: 'SUCCEEDED', done: 'SUCCEEDED' });
   t.true(report['ended_at_is_datetime']);
   t.is(report['watch_first'], 'snapshot');
+  t.deepEqual(report['watch_by_request_id'], [true, 'SUCCEEDED']);
+  t.deepEqual(report['start_and_watch'], ['snapshot', 'SUCCEEDED', ''], 'snapshot first, the run\'s end last');
+  t.deepEqual(report['run'], ['SUCCEEDED', 9]);
   t.is((report['get_missing'] as { code: string }).code, 'NOT_FOUND');
   t.regex(String(report['bad_param']), /^params\.batch: cannot send a set/);
   t.deepEqual(report['signal'], { seq_id: 1, params: { n: 3, s: 'x' }, payload: { note: [1, null] } });
-  // (payload is a Struct: 1 comes back as 1.0, equal to 1 in JSON)
+  t.is(report['signal_payload_int'], 'int');
   t.is(report['cluster_mode'], 'EMBEDDED');
 });

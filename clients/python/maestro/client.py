@@ -149,12 +149,38 @@ class Client:
         resp = self._call("_instances", "KillInstance", instance_pb2.KillInstanceRequest(workflow_id=workflow_id, instance_id=instance_id))
         return message_to_python(resp.instance)
 
-    def watch(self, workflow_id: str, instance_id: int, timeout: float | None = None) -> Iterator[dict[str, Any]]:
-        """The instance's changes: first a snapshot (message "snapshot"), then each change as it
+    def watch(
+        self,
+        workflow_id: str,
+        instance_id: int | None = None,
+        timeout: float | None = None,
+        request_id: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The instance's changes (by instance_id, or by the request_id of its start): first a
+        snapshot (message "snapshot", the whole instance in "snapshot"), then each change as it
         happens; ends after a terminal workflow status. Raises MaestroError (UNAVAILABLE when the
         node shuts down: watch again; DEADLINE_EXCEEDED past `timeout` seconds)."""
-        req = instance_pb2.WatchInstanceRequest(workflow_id=workflow_id, instance_id=instance_id)
-        stream = self._instances.WatchInstance(req, metadata=self._metadata, timeout=timeout)
+        if instance_id is None and not request_id:
+            raise ValueError("instance_id: give an instance_id or a request_id")
+        req = instance_pb2.WatchInstanceRequest(workflow_id=workflow_id, instance_id=instance_id or 0, request_id=request_id or "")
+        return self._stream(self._instances.WatchInstance, req, timeout)
+
+    def start_and_watch(
+        self,
+        workflow_id: str,
+        params: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        version: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Starts a run and follows it in one call: the snapshot right after the start, then
+        every change until the run ends (see watch)."""
+        req = instance_pb2.StartWorkflowRequest(workflow_id=workflow_id, version=version, request_id=request_id or "")
+        set_field(req, "params", params)
+        return self._stream(self._instances.StartAndWatch, req, timeout)
+
+    def _stream(self, method: Any, req: Any, timeout: float | None) -> Iterator[dict[str, Any]]:
+        stream = method(req, metadata=self._metadata, timeout=timeout)
         try:
             for change in stream:
                 yield message_to_python(change)
@@ -162,6 +188,18 @@ class Client:
             raise MaestroError.from_rpc(err) from None
         finally:
             stream.cancel()
+
+    def run(
+        self,
+        workflow_id: str,
+        params: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+        version: int = 0,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """start, then wait: returns the ended instance."""
+        inst = self.start(workflow_id, params=params, request_id=request_id, version=version)
+        return self.wait(workflow_id, inst["instance_id"], timeout=timeout)
 
     def wait(self, workflow_id: str, instance_id: int, timeout: float | None = None) -> dict[str, Any]:
         """Blocks until the instance's status is terminal and returns the instance. Follows the
