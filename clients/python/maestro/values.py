@@ -122,8 +122,8 @@ def _check_json(py: Any, path: str) -> None:
 
 def set_field(msg: Message, name: str, py: Any) -> None:
     """Sets the dynamic field `name` of `msg` (params, outputs, payload) from Python values,
-    whichever of the supported protobuf types it is declared as: a map of maestro.v1.Value, a map
-    of google.protobuf.Value, a google.protobuf.Struct or a single maestro.v1.Value."""
+    whichever of the supported protobuf types it is declared as: a map of maestro.v1.Value, a
+    google.protobuf.Struct or a single maestro.v1.Value."""
     if py is None:
         return
     field = msg.DESCRIPTOR.fields_by_name[name]
@@ -135,13 +135,6 @@ def set_field(msg: Message, name: str, py: Any) -> None:
         if value_type.full_name == VALUE_TYPE:
             for key, v in to_value_map(py, name).items():
                 target[key].CopyFrom(v)
-            return
-        if value_type.full_name == PB_VALUE_TYPE:
-            _check_json(py, name)
-            for key, item in py.items():
-                if not isinstance(key, str):
-                    raise ValueError(f"{name}: keys must be strings, got {type(key).__name__} {key!r}")
-                json_format.ParseDict(item, target[key])
             return
         raise TypeError(f"{name}: unsupported map value type {value_type.full_name}")
     if field.message_type is not None and field.message_type.full_name == STRUCT_TYPE:
