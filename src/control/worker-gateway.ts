@@ -86,7 +86,9 @@ interface TypePool {
   type: string;
   conns: WorkerConn[];
   next: number;
+  /** Tasks waiting for credit, from `head` on (a FIFO without shifting the array each time). */
   queue: Pending[];
+  head: number;
   sub?: Subscription;
   /** Subscribe/unsubscribe and hand-offs, in order. */
   ops: Promise<void>;
@@ -169,22 +171,27 @@ export class WorkerGateway {
     const workerId = h.workerId || `worker-${++this.seq}@${this.o.nodeId}`;
     for (const type of h.types) await this.o.workerTypes.register(type, { node: this.o.nodeId, sdk: h.sdk });
     if (this.closing) throw new MaestroError('unavailable', 'this node is shutting down; connect to another node', { retryable: true });
-    const conn = new WorkerConn(workerId, h.types.map((t) => t.toLowerCase()), h.capacity, sink, this.now());
+    const conn = new WorkerConn(workerId, h.types.map((t) => t.toLowerCase()), h.capacity, sink, Date.now());
     sink.send({ welcome: { nodeId: this.o.nodeId, heartbeatIntervalMs: this.o.heartbeatIntervalMs, workerId } });
     this.conns.add(conn);
-    for (const type of new Set(conn.types)) {
+    const types = [...new Set(conn.types)];
+    for (const type of types) {
       const pool = this.poolOf(type);
       pool.conns.push(conn);
       if (pool.conns.length === 1) this.serve(pool);
       this.pump(pool);
     }
+    // announced once served here: the owners' re-dispatches it prompts find this worker
+    void Promise.all(types.map((t) => this.poolOf(t).ops)).then(() => {
+      if (!conn.closed) for (const t of types) this.o.workerTypes.announce(t);
+    });
     this.o.log.info({ workerId, types: h.types, capacity: h.capacity, sdk: h.sdk }, 'worker connected');
     return conn;
   }
 
   /** Any message from the worker: it is alive. */
   seen(conn: WorkerConn): void {
-    conn.lastSeenMs = this.now();
+    conn.lastSeenMs = Date.now(); // stream liveness is wall-clock time, whatever the engine's clock says
   }
 
   credit(conn: WorkerConn, n: number): void {
@@ -250,7 +257,7 @@ export class WorkerGateway {
   private poolOf(type: string): TypePool {
     let pool = this.pools.get(type);
     if (pool === undefined) {
-      pool = { type, conns: [], next: 0, queue: [], ops: Promise.resolve() };
+      pool = { type, conns: [], next: 0, queue: [], head: 0, ops: Promise.resolve() };
       this.pools.set(type, pool);
       this.runtimes.set(type, { type, run: (task, signal) => this.run(type, task, signal) });
     }
@@ -309,11 +316,18 @@ export class WorkerGateway {
   }
 
   private pump(pool: TypePool): void {
-    while (pool.queue.length > 0) {
+    while (pool.head < pool.queue.length) {
       const conn = this.pick(pool);
-      if (conn === undefined) return;
-      const p = pool.queue.shift()!;
+      if (conn === undefined) break;
+      const p = pool.queue[pool.head++]!;
       if (!p.done) this.give(conn, p);
+    }
+    if (pool.head === pool.queue.length) {
+      pool.queue = [];
+      pool.head = 0;
+    } else if (pool.head > 1024 && pool.head * 2 > pool.queue.length) {
+      pool.queue = pool.queue.slice(pool.head);
+      pool.head = 0;
     }
   }
 
@@ -387,7 +401,7 @@ export class WorkerGateway {
 
   private checkHeartbeats(): void {
     const limit = 3 * this.o.heartbeatIntervalMs;
-    const nowMs = this.now();
+    const nowMs = Date.now();
     for (const conn of [...this.conns]) {
       const silentMs = nowMs - conn.lastSeenMs;
       if (silentMs <= limit) continue;

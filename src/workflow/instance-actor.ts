@@ -119,6 +119,8 @@ const PERMIT_ATTEMPTS = 30;
 const PERMIT_REASK_MS = 10_000;
 /** Synchronous (NoOp) steps applied in one batch at most; the rest go through the mailbox. */
 const MAX_INLINE_STEPS_PER_BATCH = 1_000;
+/** A running attempt waiting for a worker (none connected) is dispatched again this often at most, besides on a worker's arrival. */
+const WAITING_RETRY_MS = 10_000;
 /** Instant runtimes finish before anything could abort them. */
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -217,7 +219,10 @@ export class InstanceActor {
     const running = resumeCommands(this.state, this.ctx).filter((c) => c.c === 'dispatch');
     const live = new Set(running.map((c) => c.task.attemptId));
     for (const id of this.seen.keys()) if (!live.has(id)) (this.seen.delete(id), this.waits.delete(id));
-    const lost = running.filter((c) => nowMs - (this.seen.get(c.task.attemptId) ?? nowMs) >= livenessMs).map((c) => c.task.attemptId);
+    // an attempt waiting for a worker is dispatched again when one registers (workerArrived); the
+    // sweep only retries it now and then, in case that announcement was lost
+    const windowOf = (id: string) => (this.waits.size > 0 && this.waits.has(id) ? Math.max(livenessMs, WAITING_RETRY_MS) : livenessMs);
+    const lost = running.filter((c) => nowMs - (this.seen.get(c.task.attemptId) ?? nowMs) >= windowOf(c.task.attemptId)).map((c) => c.task.attemptId);
     if (lost.length === 0) return 0;
     for (const id of lost) this.seen.set(id, nowMs); // one re-dispatch per liveness window
     this.post({ type: 'Redispatch', attemptIds: lost }).catch((err: unknown) => this.failed(err, { attemptIds: lost }, 're-dispatch not journaled'));

@@ -68,8 +68,9 @@ export class WorkerTypes {
   }
 
   /**
-   * Records that a worker serves `type` (kept in the KV store, then announced). Resolves once
-   * the registration is durable; the type is accepted on this node at once.
+   * Records that a worker serves `type` (kept in the KV store). Resolves once the registration
+   * is durable; the type is accepted on this node at once. Call `announce` once the type is
+   * served (its queue group subscribed), so re-dispatches prompted by it find the worker.
    */
   async register(type: string, meta: { node: string; sdk: string }): Promise<void> {
     const lower = type.toLowerCase();
@@ -81,7 +82,11 @@ export class WorkerTypes {
       checkRecord,
     );
     this.learn(lower);
-    const msg: WorkerTypeAnnounced = { type: lower };
+  }
+
+  /** Tells every node the type is served now (they accept it; owners re-dispatch attempts waiting for it). */
+  announce(type: string): void {
+    const msg: WorkerTypeAnnounced = { type: type.toLowerCase() };
     this.d.transport.publish(TOPIC_WORKER_TYPE, msg);
   }
 

@@ -2,7 +2,7 @@
  * Attempts of an instance that wait for a worker: dispatched to a step type that workers
  * registered (worker-types.ts) while no worker of it is connected anywhere. Such an attempt does
  * not fail: it stays running, and its owner dispatches it again when a worker of the type
- * registers (TOPIC_WORKER_TYPE) and at each liveness sweep.
+ * registers (TOPIC_WORKER_TYPE) and, in case that announcement was lost, every 10 s (the sweep).
  *
  * Not journaled: the note is a fact about the cluster now, not about the instance. It is merged
  * into the views this owner answers with (the attempt's `details.waitingFor`), and gone after a
@@ -20,6 +20,10 @@ export class WorkerWaits {
 
   add(attemptId: string, stepType: string): void {
     this.waits.set(attemptId, stepType);
+  }
+
+  has(attemptId: string): boolean {
+    return this.waits.has(attemptId);
   }
 
   delete(attemptId: string): void {

@@ -19,8 +19,8 @@ interface Rig {
   worker(opts: Omit<Parameters<typeof createWorker>[0], 'address'>): Worker;
 }
 
-async function rig(t: { teardown(fn: () => Promise<void> | void): void }): Promise<Rig> {
-  const node = await createEmbeddedNode({ partitions: 4, log: recordingLogger() });
+async function rig(t: { teardown(fn: () => Promise<void> | void): void }, opts: { workerHeartbeatIntervalMs?: number } = {}): Promise<Rig> {
+  const node = await createEmbeddedNode({ partitions: 4, log: recordingLogger(), ...opts });
   const server = await startGrpcServer(node.api, { port: 0, services: node.grpcServices, log: node.log, shutdownGraceMs: 200 });
   const address = `localhost:${server.port}`;
   const workers: Worker[] = [];
@@ -245,6 +245,29 @@ test('a stream whose first message is not hello is refused naming hello', async 
   const err = await failed;
   t.is(err.code, grpc.status.INVALID_ARGUMENT);
   t.regex(err.details, /^hello:/);
+});
+
+test('a stream silent for 3 heartbeat intervals is closed (UNAVAILABLE); its task goes to a worker that heartbeats', async (t) => {
+  const r = await rig(t, { workerHeartbeatIntervalMs: 50 });
+  const client = new WorkerServiceClient(r.address, grpc.credentials.createInsecure());
+  t.teardown(() => client.close());
+  const call = client.connect();
+  const given = new Promise<WorkerCommand>((resolve) => call.on('data', (cmd: WorkerCommand) => cmd.tasks && resolve(cmd)));
+  const failed = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
+  const welcome = new Promise<WorkerCommand>((resolve) => call.once('data', resolve));
+  call.write({ hello: { workerId: 'silent', types: ['quiet'], capacity: 1, sdk: 'test' } });
+  await welcome; // the type is registered
+  await r.node.api.createWorkflow(chain('q', 'quiet', 1));
+  const run = await r.node.api.startWorkflow({ workflowId: 'q' });
+  t.is((await given).tasks?.tasks[0]?.attemptId, `q/${run.instanceId}/1/s1/1`);
+  const w = r.worker({ types: ['quiet'], handler: (task) => ({ y: task.params.x }) }); // heartbeats every 50 ms
+  await w.connected;
+  const err = await failed; // the silent one never heartbeats
+  t.is(err.code, grpc.status.UNAVAILABLE);
+  t.regex(err.details, /no heartbeat for \d+ ms/);
+  const end = await waitForEnd(r.node.api, 'q', run.instanceId, 10_000);
+  t.is(end.status, 'SUCCEEDED');
+  t.is(end.steps[0]!.outputs.y, 11);
 });
 
 /** Polls `cond` (1 ms apart, up to about 10 s): for facts no event tells. */
