@@ -49,4 +49,6 @@ pyTest('the Python Client pushes, starts (dedup by request_id), waits, watches, 
   t.deepEqual(report['signal'], { seq_id: 1, params: { n: 3, s: 'x' }, payload: { note: [1, null] } });
   t.is(report['signal_payload_int'], 'int');
   t.is(report['cluster_mode'], 'EMBEDDED');
+  t.regex(String(report['wait_timeout']), /^py-sleepy\/\d+ did not end within 0\.3 s/);
+  t.is(report['stopped'], 'STOPPED');
 });

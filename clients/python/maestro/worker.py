@@ -262,7 +262,10 @@ class Worker:
                     self.node_id = w.node_id
                     log.info("connected to node %s at %s as %s", w.node_id, address, w.worker_id)
                     if self._on_connect is not None:
-                        self._on_connect(w.node_id, address)
+                        try:
+                            self._on_connect(w.node_id, address)
+                        except Exception:  # noqa: BLE001 - a failing callback must not drop the stream
+                            log.exception("on_connect callback failed")
                 elif kind == "tasks":
                     for t in cmd.tasks.tasks:
                         self._accept(stream, t)
@@ -298,7 +301,12 @@ class Worker:
                 stream.out.put(_result(proto.attempt_id, worker_pb2.TASK_STATUS_PLATFORM_FAILED, error=f"worker could not read the task: {err}"))
                 return
             stream.tasks[task.attempt_id] = task
-        self._pool.submit(self._run_task, stream, task)
+        try:
+            self._pool.submit(self._run_task, stream, task)
+        except RuntimeError:  # the pool is shut down: stop() is under way, the stream closes
+            with stream.lock:
+                stream.tasks.pop(task.attempt_id, None)
+            log.info("attempt %s not started: the worker is stopping", task.attempt_id)
 
     def _run_task(self, stream: _Stream, task: Task) -> None:
         status = worker_pb2.TASK_STATUS_SUCCEEDED
