@@ -1,0 +1,1 @@
+"""Generated from proto/ by scripts/gen-python.sh. Do not edit."""
