@@ -6,7 +6,9 @@
  *  - sustained steps/s over many concurrent instances (several rounds, checkpoints included), NoOp and dispatched;
  *  - dequeue latency of a SEQUENTIAL workflow (previous run's step done -> next run's step running), p50/p99;
  *  - SEL: a cached `params.get('x') + 1`, ns/op.
- * Options: --quick (smaller runs), --section embedded|queue|sel|loops|signals|cluster, --fsync always|batch|never.
+ * Options: --quick (smaller runs), --section embedded|queue|sel|loops|signals|cluster|client, --fsync always|batch|never.
+ * Client-side figures (section client: a gRPC client, the node and an external TypeScript worker in
+ * three processes, embedded and on one cluster node) from scripts/bench-client.ts.
  * Signal figures (section signals, embedded and 1-node cluster) from scripts/bench-signals.ts.
  * Cluster figures come from scripts/bench-cluster.ts when nats-server and etcd are installed;
  * foreach / subworkflow figures (section loops, embedded and 3-node cluster) from scripts/bench-loops.ts.
@@ -198,4 +200,8 @@ if (want('signals')) {
 if (want('cluster') || args.section === 'loops' || args.section === 'signals') {
   const { runClusterBench } = await import('./bench-cluster.js');
   await runClusterBench({ quick, loopsOnly: args.section === 'loops', signalsOnly: args.section === 'signals' });
+}
+if (want('client')) {
+  const { runClientBench } = await import('./bench-client.js');
+  await runClientBench({ quick });
 }
