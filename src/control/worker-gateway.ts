@@ -2,7 +2,7 @@
  * The node side of the worker protocol (proto/maestro/v1/worker.proto): per step type, a pool of
  * the worker streams connected to this node and their free credit.
  *
- * - One Executor (src/executor/executor.ts, `serve: false`) does what every executor does:
+ * - One Executor (src/executor/executor.ts, `serve: false`, started when the first type is served) does what every executor does:
  *   attempt dedup, fencing, cancel, step deadlines, heartbeats to owners and result delivery.
  *   Its runtime for a worker type is "push the task to a worker of the pool and await the
  *   worker's TaskResult". The gateway subscribes to a type's queue group (transport
@@ -132,7 +132,8 @@ export class WorkerGateway {
   private readonly conns = new Set<WorkerConn>();
   private readonly dirty = new Set<WorkerConn>();
   private flushQueued = false;
-  private executor!: ExecutorHandle;
+  /** Started when the first worker's type is served, so a node with no workers subscribes to nothing. */
+  private executor: Promise<ExecutorHandle> | undefined;
   private checker: NodeJS.Timeout | undefined;
   private closing = false;
   private seq = 0;
@@ -144,11 +145,15 @@ export class WorkerGateway {
 
   static async open(o: WorkerGatewayOptions): Promise<WorkerGateway> {
     const g = new WorkerGateway(o);
-    const opts = { ...o.executor, maxConcurrentRuns: Number.MAX_SAFE_INTEGER };
-    g.executor = await startExecutor(o.transport, g.runtimes, opts, { log: o.log, now: g.now, ...o.executorHooks }, { serve: false });
     g.checker = setInterval(() => g.checkHeartbeats(), o.heartbeatIntervalMs);
     g.checker.unref();
     return g;
+  }
+
+  private executorOf(): Promise<ExecutorHandle> {
+    const opts = { ...this.o.executor, maxConcurrentRuns: Number.MAX_SAFE_INTEGER };
+    this.executor ??= startExecutor(this.o.transport, this.runtimes, opts, { log: this.o.log, now: this.now, ...this.o.executorHooks }, { serve: false });
+    return this.executor;
   }
 
   get heartbeatIntervalMs(): number {
@@ -251,7 +256,7 @@ export class WorkerGateway {
     }
     await Promise.all([...this.pools.values()].map((p) => p.ops));
     // What is still held here was handed back above; the rest is abandoned to the owners' re-dispatch.
-    await this.executor.close({ abandon: true });
+    if (this.executor !== undefined) await (await this.executor).close({ abandon: true });
   }
 
   private poolOf(type: string): TypePool {
@@ -271,7 +276,8 @@ export class WorkerGateway {
   private serve(pool: TypePool): void {
     this.op(pool, 'serving the step type failed', async () => {
       if (pool.conns.length === 0 || pool.sub !== undefined || this.closing) return;
-      pool.sub = await this.o.transport.serveExecutor([pool.type], (task) => this.executor.accept(task));
+      const executor = await this.executorOf();
+      pool.sub = await this.o.transport.serveExecutor([pool.type], (task) => executor.accept(task));
     });
   }
 

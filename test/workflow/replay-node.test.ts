@@ -70,10 +70,14 @@ test('a format-1 journal (the committed fixture) is read: every instance as that
   const node = await open(t, dataDir, { now });
   const asJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown; // the fixture was written as JSON
   // Views gained fields after the fixture was written, all derived: aggregatedInfo (from the
-  // steps), the rollup, initiator, depth and correlation id of a root instance. The fixture's
+  // steps), the rollup, initiator, depth and correlation id of a root instance, the journal
+  // position (seq) and the declared param types (paramTypes, from the definition). The fixture's
   // views are compared without them, and they are checked against what they derive from.
   for (const v of expected) {
-    const { aggregatedInfo, rollup, initiator, depth, correlationId, ...got } = await node.api.getInstance(v.workflowId, v.instanceId);
+    const { aggregatedInfo, rollup, initiator, depth, correlationId, seq, paramTypes, ...view } = await node.api.getInstance(v.workflowId, v.instanceId);
+    t.true(seq === undefined || seq > 0);
+    t.true(paramTypes === undefined || typeof paramTypes === 'object');
+    const got = { ...view, steps: view.steps.map(({ paramTypes: types, ...step }) => (t.true(types === undefined || typeof types === 'object'), step)) };
     const key = `${v.workflowId}/${v.instanceId}`;
     t.deepEqual(asJson(got), v, key);
     t.deepEqual(aggregatedInfo?.steps.map((s) => [s.stepId, s.status]), v.steps.map((s) => [s.stepId, s.status]), `${key} aggregated`);
