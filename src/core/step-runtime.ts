@@ -25,7 +25,7 @@ export interface StepTask {
   attemptId: string;
   stepType: string;
   subType?: string;
-  /** Evaluated step params (plain JS values), workflow params merged beneath them. */
+  /** The step's evaluated params (plain JS values); workflow params reach it through its own params' references. */
   params: Record<string, unknown>;
   /** When the attempt started (engine clock); runtimes that wait use it to be idempotent. */
   startedAtMs: number;

@@ -150,7 +150,10 @@ export interface Task {
   stepId: string;
   /** 1 for the first attempt of the step in this run. */
   attempt: number;
-  /** The step's evaluated params (workflow params beneath them). */
+  /**
+   * The step's evaluated params (its own, with Maestro's step-level defaults). A workflow param
+   * reaches a step through a step param that references it: {"region": {"value": "${region}"}}.
+   */
   params: { [key: string]: Value };
   /** When the attempt started (engine clock): a redelivered attempt keeps it. */
   startedAt?:
