@@ -277,7 +277,9 @@ export class WorkerGateway {
     this.op(pool, 'serving the step type failed', async () => {
       if (pool.conns.length === 0 || pool.sub !== undefined || this.closing) return;
       const executor = await this.executorOf();
-      pool.sub = await this.o.transport.serveExecutor([pool.type], (task) => executor.accept(task));
+      // An owner of this node gives its task straight to the pool while a worker here has credit.
+      const canTakeLocally = (): boolean => pool.head >= pool.queue.length && pool.conns.some((c) => c.free > 0);
+      pool.sub = await this.o.transport.serveExecutor([pool.type], (task) => executor.accept(task), { canTakeLocally });
     });
   }
 

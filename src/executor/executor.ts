@@ -145,7 +145,10 @@ class Executor implements ExecutorHandle {
     this.subscriptions.push(this.transport.subscribe(TOPIC_PARTITION_EPOCH, (body) => this.admits(body as PartitionEpoch)));
     const types = [...this.runtimes.keys()].map((t) => t.toLowerCase());
     try {
-      if (serve) this.subscriptions.push(await this.transport.serveExecutor(types, (task) => this.onTask(task)));
+      if (serve) {
+        const canTakeLocally = (): boolean => this.running + this.queued < this.opts.maxConcurrentRuns;
+        this.subscriptions.push(await this.transport.serveExecutor(types, (task) => this.onTask(task), { canTakeLocally }));
+      }
     } catch (err) {
       await Promise.all(this.subscriptions.map((s) => s.close()));
       throw err;

@@ -19,7 +19,7 @@ import { MemoryTransport } from '../transport/memory/memory-transport.js';
 import { WIRE_SCHEMAS } from '../workflow/message-schemas.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
-import type { StepRuntime } from '../executor/runtime.js';
+import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { defaultNodeConfig, type ConfigOverrides, type NodeConfig } from './config.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { ShutdownBudget } from './shutdown.js';
@@ -31,6 +31,8 @@ export interface EmbeddedNodeOptions extends ConfigOverrides<NodeConfig> {
   log?: Logger;
   /** The engine's clock (default Date.now): tests of stored journals fix it. */
   now?: () => number;
+  /** Observes every step task an owner dispatches (benchmarks' per-hop timings, tests). */
+  onDispatch?: (task: StepTask, partition: number, epoch: number) => void;
 }
 
 export interface EmbeddedNode {
@@ -47,7 +49,7 @@ export interface EmbeddedNode {
 }
 
 export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promise<EmbeddedNode> {
-  const { extraRuntimes: _extra, log: given, now, ...settings } = opts;
+  const { extraRuntimes: _extra, log: given, now, onDispatch, ...settings } = opts;
   const config = defaultNodeConfig(settings);
   const log = given ?? createLogger(config.logLevel, { node: 'embedded' });
   let journal: Journal;
@@ -63,7 +65,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   }
   const { retryBaseMs, retryMaxMs } = config.transport;
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, retryBaseMs, retryMaxMs, log, schemas: WIRE_SCHEMAS });
-  const core = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now });
+  const core = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now, onDispatch });
   const { engine, partitions, executor, breakpoints, workerTypes } = core;
   const { gateway, service } = await openWorkerGateway(core, { transport, config, log, now }, 'embedded');
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');

@@ -24,6 +24,16 @@ export type ActorHandler = (to: string, body: unknown, msgId: string) => Promise
 export type TaskHandler = (task: DispatchedTask) => void;
 export type TopicHandler = (body: unknown) => void;
 
+export interface ServeExecutorOptions {
+  /**
+   * Whether a task dispatched by this same transport may go straight to `handler` now, without
+   * the queue group (an owner's step run by an executor or worker of its own node). Asked per
+   * dispatch; false (no free run slot or credit here) leaves the task to the queue group, so
+   * busy nodes spread work over the others. Default: always.
+   */
+  canTakeLocally?: () => boolean;
+}
+
 export interface Subscription {
   close(): Promise<void>;
 }
@@ -69,7 +79,7 @@ export interface Transport {
   serve(partition: number, handler: ActorHandler): Promise<Subscription>;
   dispatch(task: DispatchedTask): Promise<void>;
   /** Receives dispatched tasks of these step types (lower-cased) in a queue group. */
-  serveExecutor(stepTypes: readonly string[], handler: TaskHandler): Promise<Subscription>;
+  serveExecutor(stepTypes: readonly string[], handler: TaskHandler, opts?: ServeExecutorOptions): Promise<Subscription>;
   publish(topic: string, body: unknown): void;
   subscribe(topic: string, handler: TopicHandler): Subscription;
   /** Counters for metrics; a fresh copy per call. */

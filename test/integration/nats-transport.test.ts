@@ -193,6 +193,34 @@ natsTest('dispatch hands a task to one executor of its step type (case-insensiti
   t.deepEqual(got.find((g) => g.attemptId === tasks[3]!.attemptId), tasks[3]);
 });
 
+natsTest('a dispatch goes to an executor of its own transport while it can take it, else to the queue group', async (t) => {
+  const [node, other] = await Promise.all([transport(), transport()]);
+  const spy = await transport(); // a plain subscriber sees whatever crosses NATS on the subject
+  let crossed = 0;
+  const spySub = spy.nc.subscribe('maestro.exec.localpref', { callback: () => void crossed++ });
+  await spy.nc.flush();
+  const mine: StepTask[] = [];
+  const theirs: StepTask[] = [];
+  let free = true;
+  const sub = await node.serveExecutor(['LocalPref'], (tk) => mine.push(tk), { canTakeLocally: () => free });
+  await other.serveExecutor(['localpref'], (tk) => theirs.push(tk));
+  const local = task('localpref', 1);
+  await node.dispatch(local);
+  t.deepEqual(mine, [local], 'taken in process');
+  t.not(mine[0], local, 'as a copy');
+  t.is(crossed, 0, 'nothing crossed NATS');
+  free = false;
+  for (let i = 2; i < 8; i++) await node.dispatch(task('localpref', i));
+  await spy.nc.flush();
+  t.is(crossed, 6, 'a busy local executor leaves tasks to the queue group');
+  t.is(mine.length + theirs.length, 7);
+  await sub.close();
+  free = true;
+  await node.dispatch(task('localpref', 9));
+  t.is(theirs.at(-1)?.attemptId, task('localpref', 9).attemptId, 'a closed executor is no longer tried in process');
+  spySub.unsubscribe();
+});
+
 natsTest('dispatch with no executor for the step type rejects NoExecutorError promptly', async (t) => {
   const engine = await transport();
   const started = Date.now();

@@ -18,7 +18,9 @@
  * - `serve` resolves once the server has registered the subscription; closing it unsubscribes,
  *   then waits (up to `drainTimeoutMs`) for the replies of messages already being handled; a
  *   message left without a reply is resent by its sender to the next owner.
- * - `dispatch` needs an executor's immediate ack: "no responders" rejects NoExecutorError at
+ * - `dispatch` hands a task to an executor of this same transport when one serves the step type
+ *   and can take it now (ServeExecutorOptions.canTakeLocally), without NATS; else it goes to
+ *   the queue group and needs an executor's immediate ack: "no responders" rejects NoExecutorError at
  *   once; an ack timeout is resent (at-least-once; executors are idempotent per attempt id)
  *   until `dispatchTimeoutMs`, then rejects DeliveryTimeoutError.
  * - Trust boundary (../boundary.ts, ./receive.ts): every received message is decoded and
@@ -36,7 +38,7 @@ import { MaestroError } from '../../core/errors.js';
 import { routeOf } from '../../core/partition.js';
 import type { DispatchedTask } from '../../protocol/executor.js';
 import { DeliveryTimeoutError, NoExecutorError, PartitionAlreadyServedError, PartitionRangeError, TransportClosedError } from '../errors.js';
-import type { ActorHandler, RequestOptions, Subscription, TaskHandler, TopicHandler, Transport, TransportStats } from '../port.js';
+import type { ActorHandler, RequestOptions, ServeExecutorOptions, Subscription, TaskHandler, TopicHandler, Transport, TransportStats } from '../port.js';
 import { decode, decodeError, EMPTY, encode, encodeError } from '../../nats/codec.js';
 import { Requester } from './requester.js';
 import { moduleLogger, type Logger } from '../../log/logger.js';
@@ -54,6 +56,8 @@ ERROR_HEADERS.set(HDR_ERROR, '1');
 export class NatsTransport implements Transport {
   private readonly actorSubjects: string[];
   private readonly execSubjects = new Map<string, string>();
+  /** Executors of this process per lower-case step type: a dispatch tries them before the queue group. */
+  private readonly localExecutors = new Map<string, Array<{ handler: TaskHandler; canTake: () => boolean }>>();
   private readonly served = new Map<number, Subscription>();
   /** The handler of each partition served here, for requests that need not cross NATS. */
   private readonly local = new Map<number, { handler: ActorHandler; inflight: Set<Promise<void>> }>();
@@ -175,6 +179,11 @@ export class NatsTransport implements Transport {
 
   async dispatch(task: DispatchedTask): Promise<void> {
     this.assertOpen();
+    const local = this.localExecutors.get(task.stepType.toLowerCase())?.find((e) => e.canTake());
+    if (local !== undefined) {
+      local.handler({ ...task }); // a copy: the executor keeps it, the owner keeps its own
+      return;
+    }
     let subject = this.execSubjects.get(task.stepType);
     if (subject === undefined) this.execSubjects.set(task.stepType, (subject = execSubject(task.stepType)));
     const data = this.checkSize(encode(task), `step task ${task.attemptId}`);
@@ -200,9 +209,19 @@ export class NatsTransport implements Transport {
     );
   }
 
-  async serveExecutor(stepTypes: readonly string[], handler: TaskHandler): Promise<Subscription> {
+  async serveExecutor(stepTypes: readonly string[], handler: TaskHandler, opts: ServeExecutorOptions = {}): Promise<Subscription> {
     this.assertOpen();
-    const subs = [...new Set(stepTypes.map((t) => t.toLowerCase()))].map((type) => {
+    const types = [...new Set(stepTypes.map((t) => t.toLowerCase()))];
+    const local = { handler, canTake: opts.canTakeLocally ?? (() => true) };
+    for (const type of types) this.localExecutors.set(type, [...(this.localExecutors.get(type) ?? []), local]);
+    const unlist = (): void => {
+      for (const type of types) {
+        const left = (this.localExecutors.get(type) ?? []).filter((e) => e !== local);
+        if (left.length === 0) this.localExecutors.delete(type);
+        else this.localExecutors.set(type, left);
+      }
+    };
+    const subs = types.map((type) => {
       const subject = execSubject(type);
       return this.nc.subscribe(subject, {
         queue: EXECUTOR_QUEUE,
@@ -221,7 +240,12 @@ export class NatsTransport implements Transport {
     });
     for (const s of subs) this.subs.add(s);
     await this.nc.flush();
-    return { close: async () => void (await Promise.all(subs.map((s) => this.closeSub(s)))) };
+    return {
+      close: async () => {
+        unlist();
+        await Promise.all(subs.map((s) => this.closeSub(s)));
+      },
+    };
   }
 
   /** Fire-and-forget; after `close` it is a no-op, as with the in-memory transport. */
