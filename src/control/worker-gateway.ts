@@ -447,6 +447,8 @@ function toTask(t: StepTask): Task {
     params: toValueMap(t.params, 'params'),
     startedAt: new Date(t.startedAtMs),
     timeoutMs: t.timeoutMs ?? 0,
+    partition: t.partition,
+    epoch: t.epoch,
   };
 }
 

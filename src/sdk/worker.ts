@@ -65,6 +65,9 @@ export interface WorkerTask {
   startedAtMs: number;
   /** The step's timeout (0: none). */
   timeoutMs: number;
+  /** The dispatching owner's partition and fencing epoch (informational: the node fences). */
+  partition: number;
+  epoch: number;
   signal: AbortSignal;
   /** Appends a line to the attempt's stdout (the last 64 KiB are kept). */
   log(...parts: unknown[]): void;
@@ -258,6 +261,8 @@ class WorkerImpl extends EventEmitter implements Worker {
       params: fromValueMap(t.params),
       startedAtMs: t.startedAt?.getTime() ?? 0,
       timeoutMs: t.timeoutMs,
+      partition: t.partition,
+      epoch: t.epoch,
       signal: controller.signal,
       log: (...parts) => logs.add(parts.map((p) => (typeof p === 'string' ? p : safeJson(p))).join(' ')),
     };

@@ -80,6 +80,7 @@ test('a TS worker runs a 3-step chain of its type: params in, outputs to the nex
   t.is(seen[0]!.type, 'adder');
   t.is(seen[0]!.attempt, 1);
   t.is(seen[0]!.workflowId, 'w');
+  t.true(seen.every((s) => s.epoch > 0), 'each task carries its owner\'s fencing epoch');
   t.deepEqual(end.steps.map((s) => s.outputs.y), [22, 46, 94]);
   t.regex(end.steps[0]!.attempts[0]!.stdout ?? '', /adding 11/);
 });

@@ -62,6 +62,9 @@ class Task:
     params: dict[str, Any]
     started_at: datetime | None
     timeout_ms: int
+    # The dispatching owner's partition and fencing epoch (informational: the node fences).
+    partition: int = 0
+    epoch: int = 0
     # Set when the server cancels the attempt (stopped, killed, timed out, redispatched) or the
     # stream that brought it dropped: stop working on it.
     cancelled: threading.Event = field(default_factory=threading.Event)
@@ -101,6 +104,8 @@ def _task_from_proto(t: worker_pb2.Task) -> Task:
         params=from_value_map(t.params),
         started_at=started,
         timeout_ms=t.timeout_ms,
+        partition=t.partition,
+        epoch=t.epoch,
     )
 
 

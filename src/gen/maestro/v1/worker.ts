@@ -164,6 +164,13 @@ export interface Task {
    * the worker does.
    */
   timeoutMs: number;
+  /**
+   * The owner's partition and fencing epoch when it dispatched this attempt. Informational: the
+   * node already refuses a task from an owner that lost the partition (an older epoch), and a
+   * re-dispatch by a newer owner carries its higher epoch.
+   */
+  partition: number;
+  epoch: number;
 }
 
 export interface Task_ParamsEntry {
@@ -963,6 +970,8 @@ function createBaseTask(): Task {
     params: {},
     startedAt: undefined,
     timeoutMs: 0,
+    partition: 0,
+    epoch: 0,
   };
 }
 
@@ -1000,6 +1009,12 @@ export const Task: MessageFns<Task> = {
     }
     if (message.timeoutMs !== 0) {
       writer.uint32(88).int64(message.timeoutMs);
+    }
+    if (message.partition !== 0) {
+      writer.uint32(96).int32(message.partition);
+    }
+    if (message.epoch !== 0) {
+      writer.uint32(104).int64(message.epoch);
     }
     return writer;
   },
@@ -1108,6 +1123,22 @@ export const Task: MessageFns<Task> = {
             message.timeoutMs = longToNumber(reader.int64());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.partition = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.epoch = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1178,6 +1209,8 @@ export const Task: MessageFns<Task> = {
         : isSet(object.timeout_ms)
         ? globalThis.Number(object.timeout_ms)
         : 0,
+      partition: isSet(object.partition) ? globalThis.Number(object.partition) : 0,
+      epoch: isSet(object.epoch) ? globalThis.Number(object.epoch) : 0,
     };
   },
 
@@ -1222,6 +1255,12 @@ export const Task: MessageFns<Task> = {
     if (message.timeoutMs !== 0) {
       obj.timeoutMs = Math.round(message.timeoutMs);
     }
+    if (message.partition !== 0) {
+      obj.partition = Math.round(message.partition);
+    }
+    if (message.epoch !== 0) {
+      obj.epoch = Math.round(message.epoch);
+    }
     return obj;
   },
 
@@ -1249,6 +1288,8 @@ export const Task: MessageFns<Task> = {
     );
     message.startedAt = object.startedAt ?? undefined;
     message.timeoutMs = object.timeoutMs ?? 0;
+    message.partition = object.partition ?? 0;
+    message.epoch = object.epoch ?? 0;
     return message;
   },
 };
