@@ -5,23 +5,12 @@
  * sweep dispatches it again and the other executor finishes it.
  */
 import test from 'ava';
-import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
-import { MemoryJournal } from '../../src/journal/memory/memory-journal.js';
-import { MemoryKv } from '../../src/store/memory/memory-kv.js';
-import { DefinitionRegistry } from '../../src/workflow/definitions.js';
-import { LocalPartitions } from '../../src/workflow/partitions.js';
-import { PartitionIndex } from '../../src/workflow/partition-index.js';
-import { Engine } from '../../src/workflow/engine.js';
-import { createSelEngine } from '../../src/expr/index.js';
-import { parseWorkflowRequest } from '../../src/core/definition/index.js';
 import { startExecutor } from '../../src/executor/executor.js';
 import { defaultExecutorOptions } from '../../src/executor/options.js';
 import { defaultNodeConfig } from '../../src/node/config.js';
 import type { StepRuntime } from '../../src/executor/runtime.js';
 import { waitForEnd } from '../helpers/wait.js';
-import { recordingLogger } from '../helpers/log.js';
-import { WIRE_SCHEMAS } from '../../src/workflow/message-schemas.js';
-import { queueServiceKind } from '../../src/workflow/queue-service.js';
+import { livenessRig } from '../helpers/liveness-rig.js';
 
 const livenessMs = defaultNodeConfig().attemptLivenessMs;
 const heartbeatMs = defaultExecutorOptions().heartbeatIntervalMs;
@@ -36,29 +25,9 @@ test('the defaults bound the re-dispatch of a dead executor\'s attempts to under
 });
 
 test('an executor dies holding an attempt: another executor finishes it, re-dispatched after the liveness window', async (t) => {
-  const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: 2 });
-  const kv = new MemoryKv();
-  const definitions = new DefinitionRegistry(kv, Date.now);
   const dispatchedAt: number[] = [];
-  const partitions = new LocalPartitions({
-    journal: new MemoryJournal(),
-    transport,
-    definitions,
-    machine: { engine: createSelEngine(), hasRuntime: () => true },
-    now: Date.now,
-    checkpointEveryRecords: 1000,
-    retainFinishedPerPartition: 100,
-    attemptLivenessMs: livenessMs,
-    partitionCount: 2,
-    log: recordingLogger(),
-    onDispatch: () => void dispatchedAt.push(Date.now()),
-    services: [queueServiceKind({ definitions, kv, requestTimeoutMs: 1000 })],
-  });
-  await partitions.acquire(0, 1);
-  await partitions.acquire(1, 1);
+  const { transport, partitions, api } = await livenessRig({ livenessMs, stepType: 'Job', onDispatch: () => void dispatchedAt.push(Date.now()) });
   t.teardown(() => partitions.releaseAll());
-  const api = new Engine({ definitions, kv, transport, index: new PartitionIndex(transport, 2, 1000), expressions: createSelEngine(), hasRuntime: () => true, requestTimeoutMs: 1000 });
-  await definitions.create(parseWorkflowRequest(JSON.stringify({ properties: { owner: 't' }, workflow: { id: 'w', steps: [{ step: { id: 'job', type: 'Job' } }] } })));
 
   let held!: () => void;
   const holding = new Promise<void>((resolve) => (held = resolve));
