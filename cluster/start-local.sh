@@ -41,13 +41,14 @@ fi
 mkdir -p "$PIDS" "$RUN/logs" "$RUN/nats" "$RUN/etcd" "$RUN/nodes"
 
 # shellcheck disable=SC2207
-ports=($(free_ports $((9 + 6 + N_NODES))))
+ports=($(free_ports $((9 + 6 + 2 * N_NODES))))
 nats_client=("${ports[@]:0:3}")
 nats_cluster=("${ports[@]:3:3}")
 nats_http=("${ports[@]:6:3}")
 etcd_client=("${ports[@]:9:3}")
 etcd_peer=("${ports[@]:12:3}")
 node_grpc=("${ports[@]:15:$N_NODES}")
+node_http=("${ports[@]:$((15 + N_NODES)):$N_NODES}")
 
 on_error() {
   echo "start failed; stopping what was started (logs stay in $RUN/logs)" >&2
@@ -113,7 +114,7 @@ if [ "$N_NODES" -gt 0 ]; then
     name="node-$((i + 1))"
     mkdir -p "$RUN/nodes/$name"
     (cd "$RUN/nodes/$name" && launch "$name" "$RUN/logs/$name.log" "$PIDS/$name.pid" \
-      node "$ROOT/bin/maestro.js" node --nats "$NATS_URLS" --etcd "$ETCD_ENDPOINTS" --grpc-port "${node_grpc[$i]}" --replicas 3 \
+      node "$ROOT/bin/maestro.js" node --nats "$NATS_URLS" --etcd "$ETCD_ENDPOINTS" --grpc-port "${node_grpc[$i]}" --http-port "${node_http[$i]}" --replicas 3 \
       ${extra[@]+"${extra[@]}"})
   done
   for ((i = 0; i < N_NODES; i++)); do
@@ -132,6 +133,7 @@ NATS_CLUSTER_PORTS=$(join "${nats_cluster[@]}")
 ETCD_ENDPOINTS=$ETCD_ENDPOINTS
 ETCD_PEER_PORTS=$(join "${etcd_peer[@]}")
 NODE_GRPC=$GRPC
+NODE_HTTP=$(join "${node_http[@]/#/http://127.0.0.1:}")
 ENV
 
 cat <<OUT

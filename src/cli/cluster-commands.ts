@@ -16,6 +16,7 @@ import {
 import { nodeOverrides } from './globals.js';
 import { ShutdownSignals } from './lifecycle.js';
 import { optionalPositiveInt, parseCommandLine, parsePort } from './options.js';
+import { DEFAULT_HTTP_PORT } from './dev.js';
 
 const urls = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
 
@@ -31,7 +32,7 @@ export const nodeCommand: Command = {
   group: 'cluster',
   summary: 'run a cluster node (NATS + etcd): owns a share of the partitions, serves gRPC, runs steps',
   usage: [
-    'maestro node --nats URL[,URL...] --etcd URL[,URL...] [--grpc-port N] [--grpc-host HOST] [--advertise HOST]',
+    'maestro node --nats URL[,URL...] --etcd URL[,URL...] [--grpc-port N] [--grpc-host HOST] [--advertise HOST] [--http-port N]',
     '             [--node-id ID] [--partitions N] [--replicas N] [--lease-ttl-ms N] [--no-executor] [--shell] [--http-allow PREFIX]...',
     '             [--shutdown-timeout-ms N]',
     '  --nats URLS          NATS servers with JetStream (nats://host:4222,...; env MAESTRO_NATS)',
@@ -39,6 +40,7 @@ export const nodeCommand: Command = {
     '  --grpc-port N        gRPC port (default 50051; 0 picks a free one)',
     '  --grpc-host HOST     interface to listen on (default 127.0.0.1)',
     '  --advertise HOST     host other nodes and clients use to reach this one (default --grpc-host)',
+    '  --http-port N        HTTP port of the web UI, /metrics and /healthz (default 8080; 0 picks a free one, as does --grpc-port 0)',
     '  --partitions N       partition count; the same on every node (default 256)',
     '  --replicas N         JetStream replicas of the journal and KV (1 on one server, 3 on a 3-server cluster)',
     '  --lease-ttl-ms N     etcd lease TTL: a crashed node\'s partitions move after about this long (default 2000)',
@@ -60,6 +62,7 @@ export const nodeCommand: Command = {
         nats: { type: 'string' },
         etcd: { type: 'string' },
         'grpc-port': { type: 'string' },
+        'http-port': { type: 'string' },
         'grpc-host': { type: 'string' },
         advertise: { type: 'string' },
         'node-id': { type: 'string' },
@@ -85,6 +88,7 @@ export const nodeCommand: Command = {
       etcd: urls(values.etcd),
       grpcPort: values['grpc-port'] === undefined ? undefined : parsePort(values['grpc-port'], '--grpc-port'),
       grpcHost: values['grpc-host'],
+      httpPort: values['http-port'] !== undefined ? parsePort(values['http-port'], '--http-port') : values['grpc-port'] === '0' ? 0 : DEFAULT_HTTP_PORT,
       advertiseHost: values.advertise,
       nodeId: values['node-id'],
       partitions: optionalPositiveInt(values.partitions, '--partitions'),
@@ -107,7 +111,7 @@ export const nodeCommand: Command = {
     try {
       const { startClusterNode } = await import('../node/cluster-node.js');
       const node = await startClusterNode(config);
-      io.out(`node ${node.nodeId} serving on ${node.grpcAddress}`);
+      io.out(`node ${node.nodeId} serving on ${node.grpcAddress}${node.httpUrl ? ` (web UI and /metrics on ${node.httpUrl})` : ''}`);
       await signals.received;
       return await signals.stop(() => node.close(config.shutdownTimeoutMs));
     } finally {

@@ -18,6 +18,8 @@ import { PartitionManager } from '../cluster/partition-manager.js';
 import { LocalPartitions } from '../workflow/partitions.js';
 import type { ClusterApi, ClusterInfo, EngineApi } from '../workflow/engine-api.js';
 import { startGrpcServer } from '../control/server.js';
+import { startHttpServer } from '../control/http-server.js';
+import { httpRoutes } from '../control/http-routes.js';
 import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import type { DispatchedTask } from '../protocol/executor.js';
 import { defaultClusterConfig, type ClusterConfig, type ConfigOverrides } from './config.js';
@@ -29,6 +31,8 @@ import { SignalIngest, signalPublisher, type SignalIngestStats } from './signal-
 export interface ClusterNode {
   nodeId: string;
   grpcAddress: string;
+  /** The HTTP server's URL (web UI, /metrics, /healthz); undefined without `httpPort`. */
+  httpUrl?: string;
   api: EngineApi & ClusterApi;
   manager: PartitionManager;
   partitions: LocalPartitions;
@@ -137,6 +141,13 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     async () => new SignalIngest({ nc: transport.nc, api: engine, log: log.child({ module: 'signals' }) }),
     (i) => i.close(),
   );
+  const http = await step(
+    async () =>
+      config.httpPort === undefined
+        ? undefined
+        : startHttpServer({ host: config.httpHost ?? config.grpcHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId, log }) }),
+    async (h) => h?.close(),
+  );
   const grpcAddress = `${config.advertiseHost ?? config.grpcHost}:${grpc.port}`;
   const pm = config.partitionManager;
   manager = new PartitionManager({
@@ -159,12 +170,13 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const mgr = manager;
   let stopping: Promise<void> | undefined;
   const stop = (graceful: boolean, timeoutMs: number): Promise<void> => {
-    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, executor, breakpoints, transport, journal, kv, ingest, workers: workers.gateway, workerTypes });
+    stopping ??= stopNode({ log, graceful, timeoutMs, mgr, etcd, partitions, grpc, http, executor, breakpoints, transport, journal, kv, ingest, workers: workers.gateway, workerTypes });
     return stopping;
   };
   return {
     nodeId,
     grpcAddress,
+    httpUrl: http?.url,
     api,
     manager: mgr,
     partitions,
@@ -184,6 +196,7 @@ interface Parts {
   etcd: EtcdCluster;
   partitions: LocalPartitions;
   grpc: { close(): Promise<void> };
+  http: { close(): Promise<void> } | undefined;
   executor: { close(): Promise<void> } | undefined;
   breakpoints: { close(): Promise<void> };
   transport: NatsTransport;
@@ -211,6 +224,7 @@ async function stopNode(n: Parts): Promise<void> {
   if (!handedOver) await budget.step('abandon the etcd session (its lease expires)', () => n.etcd.abandon());
   await budget.step('release partitions', () => n.partitions.releaseAll());
   await budget.step('close the gRPC server', () => n.grpc.close());
+  await budget.step('close the HTTP server', async () => n.http?.close());
   await budget.step('close the executor', async () => n.executor?.close());
   await budget.step('close the breakpoint cache', () => n.breakpoints.close());
   await budget.step('close the worker type cache', () => n.workerTypes.close());

@@ -118,6 +118,13 @@ export interface NodeConfig {
   workerHeartbeatIntervalMs: number;
   /** Step types registered by workers are re-read from the KV store this often (heals a missed announcement). */
   workerTypesRefreshMs: number;
+  /**
+   * The HTTP server (web UI, Prometheus /metrics, /healthz): its port, 0 = any free one; absent =
+   * no HTTP server. `maestro dev` and `maestro node` default to 8080 (`--http-port`).
+   */
+  httpPort?: number;
+  /** Interface the HTTP server listens on (default: the gRPC host; `maestro dev`: localhost). */
+  httpHost?: string;
 }
 
 const GROUPS = ['transport', 'executor', 'fileStore', 'journal', 'kv', 'etcdClient', 'partitionManager'] as const;

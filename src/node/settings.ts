@@ -27,7 +27,7 @@ export interface SettingInfo {
 }
 
 /** Settings without a default value, and their kinds. */
-const OPTIONAL: Record<string, Kind> = { dataDir: 'string', nodeId: 'string', advertiseHost: 'string', knownStepTypes: 'list' };
+const OPTIONAL: Record<string, Kind> = { dataDir: 'string', nodeId: 'string', advertiseHost: 'string', knownStepTypes: 'list', httpPort: 'number', httpHost: 'string' };
 
 let table: Map<string, SettingInfo> | undefined;
 

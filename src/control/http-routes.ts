@@ -1,0 +1,22 @@
+/**
+ * What the node's HTTP server (http-server.ts) serves. Each feature adds its routes here, in
+ * one place, so every node (embedded `maestro dev`, cluster `maestro node`) serves the same.
+ */
+import type { ClusterApi, EngineApi } from '../workflow/engine-api.js';
+import type { Logger } from '../log/logger.js';
+import { sendJson, type HttpRoute } from './http-server.js';
+
+export interface HttpDeps {
+  api: EngineApi & Partial<ClusterApi>;
+  nodeId: string;
+  log: Logger;
+}
+
+export function httpRoutes(deps: HttpDeps): HttpRoute[] {
+  return [...healthRoutes(deps)];
+}
+
+/** GET /healthz: 200 with the node id while the node serves. */
+function healthRoutes(deps: HttpDeps): HttpRoute[] {
+  return [{ method: 'GET', path: '/healthz', handle: (_req, res) => sendJson(res, 200, { status: 'SERVING', node: deps.nodeId }) }];
+}
