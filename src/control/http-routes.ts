@@ -5,6 +5,7 @@
 import type { ClusterApi, EngineApi } from '../workflow/engine-api.js';
 import type { Logger } from '../log/logger.js';
 import { sendJson, type HttpRoute } from './http-server.js';
+import { uiRoutes } from './ui-api.js';
 
 export interface HttpDeps {
   api: EngineApi & Partial<ClusterApi>;
@@ -13,7 +14,8 @@ export interface HttpDeps {
 }
 
 export function httpRoutes(deps: HttpDeps): HttpRoute[] {
-  return [...healthRoutes(deps)];
+  // uiRoutes last: it ends with the front end's catch-all (any other GET path without a dot).
+  return [...healthRoutes(deps), ...uiRoutes(deps)];
 }
 
 /** GET /healthz: 200 with the node id while the node serves. */

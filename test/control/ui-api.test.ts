@@ -1,0 +1,181 @@
+/**
+ * The web UI's JSON + SSE API (src/control/ui-api.ts) on an embedded node: workflows, instances
+ * with filters, one instance with its graph (an iteration's graph from the loop body), the SSE
+ * stream (snapshot, a live change, end), actions and their errors as HTTP statuses, signals,
+ * cluster, and the bundle at /.
+ */
+import test from 'ava';
+import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
+import { startHttpServer, type HttpServerHandle } from '../../src/control/http-server.js';
+import { httpRoutes } from '../../src/control/http-routes.js';
+import type { ForeachOverview, InstanceView } from '../../src/core/instance/view.js';
+import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
+import { waitForEnd, waitForStep } from '../helpers/wait.js';
+import { recordingLogger } from '../helpers/log.js';
+
+let node: EmbeddedNode;
+let holds: Holds;
+let http: HttpServerHandle;
+test.before(async () => {
+  const t = testRuntimes();
+  holds = t.holds;
+  node = await createEmbeddedNode({ extraRuntimes: t.runtimes });
+  http = await startHttpServer({ port: 0, log: recordingLogger(), routes: httpRoutes({ api: node.api, nodeId: 'embedded', log: node.log }) });
+});
+test.after.always(async () => {
+  await http?.close();
+  await node?.close();
+});
+
+const PARALLEL = { owner: 'tester', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 10 } };
+
+async function get(path: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${http.url}${path}`);
+  return { status: res.status, body: await res.json() };
+}
+async function post(path: string, body: unknown = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${http.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Reads SSE events from `path` until `until` says stop (or the stream ends). */
+async function readEvents(path: string, until: (events: Array<{ event: string; data: any }>) => boolean, onOpen?: () => void): Promise<Array<{ event: string; data: any }>> {
+  const ac = new AbortController();
+  const res = await fetch(`${http.url}${path}`, { signal: ac.signal });
+  if (res.status !== 200) throw new Error(`SSE ${path}: ${res.status} ${await res.text()}`);
+  const events: Array<{ event: string; data: any }> = [];
+  const decoder = new TextDecoder();
+  let buf = '';
+  let opened = false;
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+        const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null');
+        events.push({ event, data });
+        if (!opened) {
+          opened = true;
+          onOpen?.();
+        }
+        if (until(events)) return events;
+      }
+    }
+  } finally {
+    ac.abort();
+  }
+  return events;
+}
+
+test('workflows, graph, instances with filters and one instance with its allowed actions', async (t) => {
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'ui-a', name: 'A', steps: [{ step: { id: 'one', type: 'NoOp', transition: { successors: { two: 'true' } } } }, { step: { id: 'two', type: 'NoOp' } }] } }));
+  const list = await get('/api/workflows');
+  t.is(list.status, 200);
+  t.true(list.body.workflows.some((w: any) => w.workflowId === 'ui-a'));
+  const wf = await get('/api/workflows/ui-a');
+  t.like(wf.body, { workflowId: 'ui-a', activeVersion: 1, runStrategy: { rule: 'PARALLEL', workflowConcurrency: 10 } });
+  t.deepEqual(wf.body.graph.edges, [{ from: 'one', to: 'two', condition: 'true' }]);
+  t.is((await get('/api/workflows/nope')).status, 404);
+
+  const run = await node.api.startWorkflow({ workflowId: 'ui-a' });
+  await waitForEnd(node.api, 'ui-a', run.instanceId);
+  const inst = await get(`/api/instances/ui-a/${run.instanceId}`);
+  t.is(inst.body.instance.status, 'SUCCEEDED', JSON.stringify(inst.body.instance.steps.map((s: any) => [s.status, s.attempts.at(-1)?.error])));
+  t.deepEqual(inst.body.graph.nodes.map((n: any) => n.id), ['one', 'two']);
+  t.deepEqual(inst.body.actions.instance, ['restart']);
+  const filtered = await get('/api/instances?workflow=ui-a&status=SUCCEEDED&pageSize=5');
+  t.deepEqual(filtered.body.instances.map((i: any) => i.instanceId), [run.instanceId]);
+  const none = await get('/api/instances?workflow=ui-a&status=IN_PROGRESS');
+  t.deepEqual(none.body.instances, [], JSON.stringify(none.body));
+  const bad = await get('/api/instances?status=NOPE');
+  t.is(bad.status, 400);
+  t.is(bad.body.error.field, 'status');
+  const badId = await get('/api/instances/ui-a/abc');
+  t.is(badId.status, 400);
+  t.is(badId.body.error.field, 'instanceId');
+  t.is((await get('/api/instances/ui-a/999')).status, 404);
+});
+
+test('SSE: snapshot, a step turning SUCCEEDED live, then end; stop of an ended instance is 412', async (t) => {
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'ui-hold', steps: [{ step: { id: 'h', type: 'Hold' } }] } }));
+  const run = await node.api.startWorkflow({ workflowId: 'ui-hold' });
+  const v = await waitForStep(node.api, 'ui-hold', run.instanceId, 'h', 'RUNNING');
+  const events = await readEvents(`/api/instances/ui-hold/${run.instanceId}/events`, (es) => es.at(-1)!.event === 'end', () => holds.release(v, 'h'));
+  t.is(events[0]!.event, 'snapshot');
+  t.is(events[0]!.data.instance.steps[0].status, 'RUNNING');
+  t.deepEqual(events[0]!.data.actions.instance, ['stop', 'kill']);
+  t.true(events.some((e) => e.event === 'change' && e.data.stepId === 'h' && e.data.status === 'SUCCEEDED'));
+  t.true(events.some((e) => e.event === 'change' && e.data.stepId === undefined && e.data.status === 'SUCCEEDED'));
+  const stop = await post(`/api/instances/ui-hold/${run.instanceId}/stop`);
+  t.is(stop.status, 412);
+  t.is(stop.body.error.kind, 'failed_precondition');
+  // An ended instance: the stream is the snapshot, then end.
+  const again = await readEvents(`/api/instances/ui-hold/${run.instanceId}/events`, (es) => es.at(-1)!.event === 'end');
+  t.deepEqual(again.map((e) => e.event), ['snapshot', 'end']);
+});
+
+test('actions: stop a running instance, restart it, a step action, bad bodies name the field', async (t) => {
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'ui-act', steps: [{ step: { id: 'h', type: 'Hold' } }] } }));
+  const run = await node.api.startWorkflow({ workflowId: 'ui-act' });
+  await waitForStep(node.api, 'ui-act', run.instanceId, 'h', 'RUNNING');
+  const badBody = await fetch(`${http.url}/api/instances/ui-act/${run.instanceId}/steps/h/resume`, { method: 'POST', body: '{"attempt": "x"}' });
+  t.is(badBody.status, 400);
+  t.is(((await badBody.json()) as any).error.field, 'attempt');
+  const notJson = await fetch(`${http.url}/api/instances/ui-act/${run.instanceId}/stop`, { method: 'POST', body: '{' });
+  t.is(notJson.status, 400);
+  const stopped = await post(`/api/instances/ui-act/${run.instanceId}/stop`);
+  t.is(stopped.status, 200);
+  const end = await waitForEnd(node.api, 'ui-act', run.instanceId);
+  t.is(end.status, 'STOPPED');
+  const restarted = await post(`/api/instances/ui-act/${run.instanceId}/restart`, { stepId: 'h' });
+  t.is(restarted.status, 200, JSON.stringify(restarted.body));
+  const v2 = await waitForStep(node.api, 'ui-act', run.instanceId, 'h', 'RUNNING', { runId: 2 });
+  const skip = await post(`/api/instances/ui-act/${run.instanceId}/steps/h/skip`);
+  t.is(skip.status, 200, JSON.stringify(skip.body));
+  const done = await waitForEnd(node.api, 'ui-act', run.instanceId);
+  t.is(done.runId, v2.runId);
+  t.is(done.steps[0]!.status, 'SKIPPED');
+});
+
+test('an iteration of a foreach has the loop body as its graph', async (t) => {
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: {
+        id: 'ui-loop',
+        steps: [{ foreach: { id: 'loop', params: { loop_params: { value: { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: [{ step: { id: 'a', type: 'NoOp', transition: { successors: { b: 'true' } } } }, { step: { id: 'b', type: 'NoOp' } }] } }],
+      },
+    }),
+  );
+  const run = await node.api.startWorkflow({ workflowId: 'ui-loop' });
+  const v: InstanceView = await waitForEnd(node.api, 'ui-loop', run.instanceId);
+  const o = v.steps[0]!.overview as ForeachOverview;
+  const inst = await get(`/api/instances/ui-loop/${run.instanceId}`);
+  t.is(inst.body.graph.nodes[0].kind, 'foreach');
+  t.deepEqual(inst.body.graph.nodes[0].children.edges, [{ from: 'a', to: 'b', condition: 'true' }]);
+  const it = await get(`/api/instances/${encodeURIComponent(o.inlineWorkflowId)}/2`);
+  t.is(it.status, 200);
+  t.deepEqual(it.body.graph.nodes.map((n: any) => n.id), ['a', 'b']);
+  t.is(it.body.instance.parent.stepId, 'loop');
+});
+
+test('signals: send one, see it among the recent ones of its name', async (t) => {
+  const bad = await post('/api/signals/ui-sig', { params: { n: true } });
+  t.is(bad.status, 400);
+  t.is(bad.body.error.field, 'params.n');
+  for (const n of [1, 2, 3]) t.is((await post('/api/signals/ui-sig', { params: { n } })).status, 200);
+  const list = await get('/api/signals?names=ui-sig&limit=2');
+  t.is(list.body.signals[0].latestSeq, 3);
+  t.deepEqual(list.body.signals[0].recent.map((s: any) => s.params.n), [3, 2]);
+});
+
+test('cluster info; an unknown API path is 404', async (t) => {
+  const c = await get('/api/cluster');
+  t.is(c.status, 200);
+  t.is(c.body.mode, 'embedded');
+  t.true(c.body.partitions.length > 0);
+  t.is((await fetch(`${http.url}/api/nothing`)).status, 404);
+});
