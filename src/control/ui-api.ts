@@ -372,7 +372,7 @@ export function defaultUiDir(): string | undefined {
   return undefined;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.svg': 'image/svg+xml' };
 
 /** The bundle: /, /ui/* assets; any other non-API GET path answers index.html (client-side routes). */
 function staticRoutes(deps: UiApiDeps): HttpRoute[] {

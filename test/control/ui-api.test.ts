@@ -179,3 +179,17 @@ test('cluster info; an unknown API path is 404', async (t) => {
   t.true(c.body.partitions.length > 0);
   t.is((await fetch(`${http.url}/api/nothing`)).status, 404);
 });
+
+test('the front end at / and for client-side routes; assets under /ui/, no way out of ui/dist', async (t) => {
+  for (const path of ['/', '/instances/x/1', '/signals']) {
+    const res = await fetch(`${http.url}${path}`);
+    t.is(res.status, 200);
+    t.regex(await res.text(), /<script src="\/ui\/app\.js"/);
+  }
+  const js = await fetch(`${http.url}/ui/app.js`);
+  t.is(js.status, 200);
+  t.regex(js.headers.get('content-type')!, /javascript/);
+  t.is((await fetch(`${http.url}/ui/..%2Fpackage.json`)).status, 404);
+  t.is((await fetch(`${http.url}/ui/nothing.js`)).status, 404);
+  t.is((await fetch(`${http.url}/healthz`)).status, 200);
+});

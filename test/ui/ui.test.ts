@@ -1,0 +1,165 @@
+/**
+ * The web UI in a real browser: Debian's chromium, headless, driven by playwright-core, against
+ * an embedded node serving the committed bundle (ui/dist). Open an instance page, see a held step
+ * turn SUCCEEDED live (SSE), expand a foreach and one of its iterations in place, press stop on a
+ * running instance and see STOPPED. Saves docs/ui-instance.png. Also: the committed bundle is
+ * what ui/src builds to.
+ */
+import test from 'ava';
+import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
+import { startHttpServer, type HttpServerHandle } from '../../src/control/http-server.js';
+import { httpRoutes } from '../../src/control/http-routes.js';
+import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
+import { waitForStep } from '../helpers/wait.js';
+import { recordingLogger } from '../helpers/log.js';
+import { testIf } from '../helpers/skip.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCREENSHOT = fileURLToPath(new URL('../../docs/ui-instance.png', import.meta.url));
+const browserTest = testIf(existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium; scripts/install-servers.sh does)`, { serial: true });
+
+test('the committed bundle ui/dist is what ui/src builds to (npm run build:ui)', async (t) => {
+  const r = await promisify(execFile)(process.execPath, ['scripts/build-ui.mjs', '--check'], { cwd: ROOT }).then(
+    () => ({ ok: true, err: '' }),
+    (e: { stderr?: string }) => ({ ok: false, err: e.stderr ?? String(e) }),
+  );
+  t.true(r.ok, r.err);
+});
+
+let node: EmbeddedNode;
+let holds: Holds;
+let http: HttpServerHandle;
+let browser: Browser;
+
+test.before(async () => {
+  if (!existsSync(CHROMIUM)) return;
+  const rt = testRuntimes();
+  holds = rt.holds;
+  node = await createEmbeddedNode({ extraRuntimes: rt.runtimes });
+  http = await startHttpServer({ port: 0, log: recordingLogger(), routes: httpRoutes({ api: node.api, nodeId: 'embedded', log: node.log }) });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+});
+test.after.always(async () => {
+  await browser?.close();
+  await http?.close();
+  await node?.close();
+});
+
+const PARALLEL = { owner: 'ui-tester', run_strategy: { rule: 'PARALLEL', workflow_concurrency: 10 } };
+
+async function openPage(path: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1500, height: 820 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+  });
+  (page as Page & { jsErrors?: string[] }).jsErrors = errors;
+  await page.goto(`${http.url}${path}`);
+  return page;
+}
+const jsErrors = (page: Page): string[] => (page as Page & { jsErrors?: string[] }).jsErrors ?? [];
+
+const node$ = (page: Page, step: string, status: string, scope = '') => page.locator(`${scope} .node[data-step="${step}"][data-status="${status}"]`.trim()).first();
+
+browserTest('an instance page: a held step turns SUCCEEDED live, a foreach expands in place down to an iteration\'s steps', async (t) => {
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: {
+        id: 'ui-demo',
+        name: 'The web UI test',
+        steps: [
+          { step: { id: 'prepare', type: 'NoOp', transition: { successors: { loop: 'true', review: 'true' } } } },
+          {
+            foreach: {
+              id: 'loop',
+              params: { loop_params: { value: { i: { value: [1, 2, 3, 4, 5, 6], type: 'LONG_ARRAY' } }, type: 'MAP' } },
+              steps: [{ step: { id: 'fetch', type: 'Echo', params: { say: { expression: 'i * 10', type: 'LONG' } }, transition: { successors: { store: 'true' } } } }, { step: { id: 'store', type: 'NoOp' } }],
+              transition: { successors: { publish: 'true' } },
+            },
+          },
+          { step: { id: 'review', type: 'Hold', transition: { successors: { publish: 'true' } } } },
+          { step: { id: 'publish', type: 'Hold' } },
+        ],
+      },
+    }),
+  );
+  const run = await node.api.startWorkflow({ workflowId: 'ui-demo' });
+  const held = await waitForStep(node.api, 'ui-demo', run.instanceId, 'review', 'RUNNING');
+  const page = await openPage(`/instances/ui-demo/${run.instanceId}`);
+  await node$(page, 'review', 'RUNNING').waitFor();
+  t.pass('the held step shows RUNNING');
+  holds.release(held, 'review');
+  await node$(page, 'review', 'SUCCEEDED').waitFor();
+  t.pass('and turns SUCCEEDED without a reload');
+  await node$(page, 'publish', 'RUNNING').waitFor();
+
+  // The foreach folds into one node with its rollup; expanding shows the ranges and chips.
+  await node$(page, 'loop', 'SUCCEEDED').waitFor();
+  t.regex(await node$(page, 'loop', 'SUCCEEDED').innerText(), /12\/12 steps done/);
+  await page.click('[data-fold="loop"]');
+  await page.locator('[data-ov-status="SUCCEEDED"]').first().waitFor();
+  t.regex(await page.locator('[data-ov-status="SUCCEEDED"]').first().innerText(), /6 SUCCEEDED: 1-6/);
+  await page.click('[data-iteration="2"]');
+  await node$(page, 'fetch', 'SUCCEEDED', '.sub').waitFor();
+  await node$(page, 'store', 'SUCCEEDED', '.sub').waitFor();
+  // The step panel of a nested step: its outputs.
+  await node$(page, 'fetch', 'SUCCEEDED', '.sub').click();
+  await page.locator('[data-panel="fetch"]').waitFor();
+  t.regex(await page.locator('[data-panel="fetch"]').innerText(), /"echo": 20/);
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  t.true(existsSync(SCREENSHOT));
+
+  const v = await node.api.getInstance('ui-demo', run.instanceId);
+  holds.release(v, 'publish');
+  await page.locator('.inst-head .badge[data-status="SUCCEEDED"]').waitFor();
+  t.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
+browserTest('stop on a running instance: the page shows STOPPED', async (t) => {
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'ui-stop', steps: [{ step: { id: 'h', type: 'Hold' } }] } }));
+  const run = await node.api.startWorkflow({ workflowId: 'ui-stop' });
+  await waitForStep(node.api, 'ui-stop', run.instanceId, 'h', 'RUNNING');
+  const page = await openPage(`/instances/ui-stop/${run.instanceId}`);
+  await node$(page, 'h', 'RUNNING').waitFor();
+  await page.click('[data-action="stop"]');
+  await page.locator('.inst-head .badge[data-status="STOPPED"]').waitFor();
+  await node$(page, 'h', 'STOPPED').waitFor();
+  t.is(await page.locator('[data-action="stop"]').count(), 0, 'stop is no longer offered');
+  t.is(await page.locator('[data-action="restart"]').count(), 1);
+  t.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
+browserTest('the other pages render: workflows, a workflow, instances filtered, signals (send one), cluster', async (t) => {
+  const page = await openPage('/');
+  await page.locator('a[href="/workflows/ui-stop"]').waitFor();
+  await page.click('a[href="/workflows/ui-stop"]');
+  await page.locator('text=PARALLEL, 10 at once').waitFor();
+  await page.goto(`${http.url}/instances?workflow=ui-stop&status=STOPPED`);
+  await page.locator('a[href="/instances/ui-stop/1"]').waitFor();
+  await page.goto(`${http.url}/signals`);
+  await page.fill('input[name="name"]', 'ui-signal');
+  await page.fill('input[name="params"]', '{"n": 7}');
+  await page.click('form.send button[type="submit"]');
+  await page.locator('.ok', { hasText: 'signal ui-signal #1' }).waitFor();
+  await page.fill('input[name="params"]', '{"n": true}');
+  await page.click('form.send button[type="submit"]');
+  await page.locator('.error', { hasText: 'params.n' }).waitFor();
+  await page.goto(`${http.url}/cluster`);
+  await page.locator('.part').first().waitFor();
+  t.true((await page.locator('.part').count()) > 0);
+  t.deepEqual(jsErrors(page).filter((e) => !/status of 400|^400 .*\/api\/signals\/ui-signal$/.test(e)), []);
+  await page.close();
+});
