@@ -72,6 +72,19 @@ const jsErrors = (page: Page): string[] => (page as Page & { jsErrors?: string[]
 const node$ = (page: Page, step: string, status: string, scope = '') => page.locator(`${scope} .node[data-step="${step}"][data-status="${status}"]`.trim()).first();
 
 browserTest('an instance page: a held step turns SUCCEEDED live, a foreach expands in place down to an iteration\'s steps', async (t) => {
+  // A child workflow with a foreach of its own: the subworkflow node opens to it, and it opens again (nested levels).
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: {
+        id: 'ui-child',
+        steps: [
+          { step: { id: 'c1', type: 'NoOp', transition: { successors: { inner: 'true' } } } },
+          { foreach: { id: 'inner', params: { loop_params: { value: { j: { value: [1, 2], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: [{ step: { id: 'leaf', type: 'NoOp' } }] } },
+        ],
+      },
+    }),
+  );
   await node.api.createWorkflow(
     JSON.stringify({
       properties: PARALLEL,
@@ -79,7 +92,8 @@ browserTest('an instance page: a held step turns SUCCEEDED live, a foreach expan
         id: 'ui-demo',
         name: 'The web UI test',
         steps: [
-          { step: { id: 'prepare', type: 'NoOp', transition: { successors: { loop: 'true', review: 'true' } } } },
+          { step: { id: 'prepare', type: 'NoOp', transition: { successors: { loop: 'true', review: 'true', child: 'true' } } } },
+          { subworkflow: { id: 'child', params: { subworkflow_id: { value: 'ui-child', type: 'STRING' } }, transition: { successors: { publish: 'true' } } } },
           {
             foreach: {
               id: 'loop',
@@ -117,6 +131,13 @@ browserTest('an instance page: a held step turns SUCCEEDED live, a foreach expan
   await node$(page, 'fetch', 'SUCCEEDED', '.sub').click();
   await page.locator('[data-panel="fetch"]').waitFor();
   t.regex(await page.locator('[data-panel="fetch"]').innerText(), /"echo": 20/);
+  // The subworkflow folds too: open it, then its own foreach, then an iteration of that.
+  await node$(page, 'child', 'SUCCEEDED').waitFor();
+  await page.click('[data-fold="child"]');
+  await node$(page, 'c1', 'SUCCEEDED', '.sub').waitFor();
+  await page.click('[data-fold="inner"]');
+  await page.click('.node[data-step="inner"] [data-iteration="2"]');
+  await node$(page, 'leaf', 'SUCCEEDED', '.sub .sub').waitFor();
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   t.true(existsSync(SCREENSHOT));
 
@@ -161,5 +182,42 @@ browserTest('the other pages render: workflows, a workflow, instances filtered, 
   await page.locator('.part').first().waitFor();
   t.true((await page.locator('.part').count()) > 0);
   t.deepEqual(jsErrors(page).filter((e) => !/status of 400|^400 .*\/api\/signals\/ui-signal$/.test(e)), []);
+  await page.close();
+});
+
+browserTest('a 25,000-iteration foreach is its rollup and ranges: a bounded page, not 25,000 nodes', async (t) => {
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: {
+        id: 'ui-big',
+        steps: [
+          {
+            foreach: {
+              id: 'big',
+              concurrency: 3,
+              params: { loop_params: { value: { i: { expression: 'Util.intsBetween(0, 25000, 1)', type: 'LONG_ARRAY' } }, type: 'MAP' } },
+              steps: [{ step: { id: 'work', type: 'Hold' } }],
+            },
+          },
+        ],
+      },
+    }),
+  );
+  const run = await node.api.startWorkflow({ workflowId: 'ui-big' });
+  const page = await openPage(`/instances/ui-big/${run.instanceId}`);
+  await node$(page, 'big', 'RUNNING').waitFor();
+  await page.click('[data-fold="big"]');
+  await page.locator('.ov-line', { hasText: '25000 iterations' }).waitFor();
+  const started = Date.now();
+  await page.click('[data-iteration="1"]');
+  await node$(page, 'work', 'RUNNING', '.sub').waitFor();
+  t.true(Date.now() - started < 10_000, 'opening an iteration stays quick');
+  t.true((await page.locator('.node').count()) <= 3, 'the foreach, and one opened iteration of one step');
+  t.true((await page.locator('.chip').count()) <= 24);
+  await page.click('[data-action="stop"]');
+  await page.locator('.inst-head .badge[data-status="STOPPED"]').waitFor();
+  await holds.idle();
+  t.deepEqual(jsErrors(page), []);
   await page.close();
 });
