@@ -8,6 +8,7 @@ import test from 'ava';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
 import { startHttpServer, type HttpServerHandle } from '../../src/control/http-server.js';
 import { httpRoutes } from '../../src/control/http-routes.js';
+import { allowedActions } from '../../src/control/ui-api.js';
 import type { ForeachOverview, InstanceView } from '../../src/core/instance/view.js';
 import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
 import { waitForEnd, waitForStep } from '../helpers/wait.js';
@@ -192,4 +193,27 @@ test('the front end at / and for client-side routes; assets under /ui/, no way o
   t.is((await fetch(`${http.url}/ui/..%2Fpackage.json`)).status, 404);
   t.is((await fetch(`${http.url}/ui/nothing.js`)).status, 404);
   t.is((await fetch(`${http.url}/healthz`)).status, 200);
+});
+
+test('allowed actions follow Maestro\'s status-to-action map; an ended instance offers restart (from a step)', (t) => {
+  const view = (status: string, steps: Array<[string, string]>) =>
+    ({ status, steps: steps.map(([stepId, s]) => ({ stepId, status: s })) }) as unknown as InstanceView;
+  const running = allowedActions(view('IN_PROGRESS', [['a', 'RUNNING'], ['b', 'PAUSED'], ['c', 'WAITING_FOR_SIGNALS'], ['d', 'CREATED'], ['e', 'NOT_CREATED'], ['f', 'SUCCEEDED']]));
+  t.deepEqual(running.instance, ['stop', 'kill']);
+  t.deepEqual(running.steps, { a: ['stop', 'kill', 'skip'], b: ['resume', 'stop', 'kill', 'skip'], c: ['stop', 'kill', 'skip', 'bypass'], d: ['stop', 'kill'], e: [], f: ['restart', 'skip'] });
+  const failed = allowedActions(view('FAILED', [['a', 'FATALLY_FAILED'], ['e', 'NOT_CREATED']]));
+  t.deepEqual(failed.instance, ['restart', 'unblock']);
+  t.deepEqual(failed.steps, { a: ['restart'], e: [] });
+});
+
+test('resume a step attempt paused at a breakpoint; the snapshot offers resume', async (t) => {
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'ui-bp', steps: [{ step: { id: 'p', type: 'NoOp' } }] } }));
+  await node.api.createBreakpoint('ui-bp', 'p');
+  const run = await node.api.startWorkflow({ workflowId: 'ui-bp' });
+  await waitForStep(node.api, 'ui-bp', run.instanceId, 'p', 'PAUSED');
+  const inst = await get(`/api/instances/ui-bp/${run.instanceId}`);
+  t.true(inst.body.actions.steps.p.includes('resume'));
+  const r = await post(`/api/instances/ui-bp/${run.instanceId}/steps/p/resume`, { attempt: 1 });
+  t.is(r.status, 200, JSON.stringify(r.body));
+  t.is((await waitForEnd(node.api, 'ui-bp', run.instanceId)).status, 'SUCCEEDED');
 });
