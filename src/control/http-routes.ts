@@ -14,7 +14,6 @@ export interface HttpDeps {
 }
 
 export function httpRoutes(deps: HttpDeps): HttpRoute[] {
-  // uiRoutes last: it ends with the front end's catch-all (any other GET path without a dot).
   return [...healthRoutes(deps), ...uiRoutes(deps)];
 }
 

@@ -295,14 +295,18 @@ async function knownSignalNames(api: EngineApi): Promise<string[]> {
   return [...names].sort();
 }
 
+const SSE_KEEPALIVE_MS = 15_000;
+
 async function streamInstance(deps: UiApiDeps, req: IncomingMessage, res: ServerResponse, wf: string, id: number): Promise<void> {
   const queued: InstanceChange[] = [];
   let ready = false;
   let stopped = false;
   let stop: () => void = () => undefined;
+  let keepAlive: NodeJS.Timeout | undefined;
   const end = (): void => {
     if (stopped) return;
     stopped = true;
+    clearInterval(keepAlive);
     stop();
     res.end();
   };
@@ -320,8 +324,11 @@ async function streamInstance(deps: UiApiDeps, req: IncomingMessage, res: Server
   stop = sub.stop;
   snapshotSeq = sub.view.seq ?? -1;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  req.once('close', end);
   res.once('close', end);
+  if (res.destroyed) return end(); // the client left while the watch was being set up
+  // A comment now and then keeps idle proxies and browsers from dropping a quiet stream.
+  keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
+  keepAlive.unref();
   res.write(`event: snapshot\ndata: ${JSON.stringify({ instance: sub.view, actions: allowedActions(sub.view) })}\n\n`);
   if (isWorkflowTerminal(sub.view.status)) {
     res.write('event: end\ndata: {}\n\n');
@@ -398,7 +405,7 @@ export function defaultUiDir(): string | undefined {
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json', '.svg': 'image/svg+xml' };
 
-/** The bundle: /, /ui/* assets; any other non-API GET path answers index.html (client-side routes). */
+/** The bundle: /ui/* assets; index.html for / and the front end's page paths (client-side routes). */
 function staticRoutes(deps: UiApiDeps): HttpRoute[] {
   const dir = deps.uiDir ?? defaultUiDir();
   const serve = async (res: ServerResponse, file: string): Promise<void> => {
@@ -424,6 +431,7 @@ function staticRoutes(deps: UiApiDeps): HttpRoute[] {
   };
   return [
     { method: 'GET', path: /^\/ui\/([A-Za-z0-9._-]+)$/, handle: (_q, res, m) => serve(res, m![1]!) },
-    { method: 'GET', path: /^\/(?!api\/|metrics$|healthz$)[^.]*$/, handle: (_q, res) => serve(res, 'index.html') },
+    // The front end's own pages (client-side routes); other paths stay free for other routes.
+    { method: 'GET', path: /^\/(?:|workflows(?:\/[^/]+)?|instances(?:\/[^/]+\/\d+)?|signals|cluster)\/?$/, handle: (_q, res) => serve(res, 'index.html') },
   ];
 }

@@ -193,6 +193,7 @@ test('the front end at / and for client-side routes; assets under /ui/, no way o
   t.is((await fetch(`${http.url}/ui/..%2Fpackage.json`)).status, 404);
   t.is((await fetch(`${http.url}/ui/nothing.js`)).status, 404);
   t.is((await fetch(`${http.url}/healthz`)).status, 200);
+  t.is((await fetch(`${http.url}/somewhere/else`)).status, 404, 'only the front end\'s own paths answer index.html');
 });
 
 test('allowed actions follow Maestro\'s status-to-action map; an ended instance offers restart (from a step)', (t) => {
@@ -216,4 +217,36 @@ test('resume a step attempt paused at a breakpoint; the snapshot offers resume',
   const r = await post(`/api/instances/ui-bp/${run.instanceId}/steps/p/resume`, { attempt: 1 });
   t.is(r.status, 200, JSON.stringify(r.body));
   t.is((await waitForEnd(node.api, 'ui-bp', run.instanceId)).status, 'SUCCEEDED');
+});
+
+test('SSE: a client that leaves mid-stream is unsubscribed from the engine exactly once', async (t) => {
+  let stops = 0;
+  let stopped!: () => void;
+  const unsubscribed = new Promise<void>((resolve) => (stopped = resolve));
+  const api = Object.create(node.api) as typeof node.api;
+  api.watchWithSnapshot = async (wf, id, onChange) => {
+    const sub = await node.api.watchWithSnapshot(wf, id, onChange);
+    return {
+      view: sub.view,
+      stop: () => {
+        stops++;
+        sub.stop();
+        stopped();
+      },
+    };
+  };
+  const server = await startHttpServer({ port: 0, log: recordingLogger(), routes: httpRoutes({ api, nodeId: 'embedded', log: node.log }) });
+  t.teardown(() => server.close());
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'ui-leave', steps: [{ step: { id: 'h', type: 'Hold' } }] } }));
+  const run = await node.api.startWorkflow({ workflowId: 'ui-leave' });
+  const v = await waitForStep(node.api, 'ui-leave', run.instanceId, 'h', 'RUNNING');
+  const ac = new AbortController();
+  const res = await fetch(`${server.url}/api/instances/ui-leave/${run.instanceId}/events`, { signal: ac.signal });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  t.regex(new TextDecoder().decode((await reader.read()).value), /^event: snapshot/);
+  ac.abort();
+  await unsubscribed;
+  holds.release(v, 'h');
+  await waitForEnd(node.api, 'ui-leave', run.instanceId);
+  t.is(stops, 1);
 });
