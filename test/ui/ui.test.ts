@@ -2,7 +2,8 @@
  * The web UI in a real browser: Debian's chromium, headless, driven by playwright-core, against
  * an embedded node serving the committed bundle (ui/dist). Open an instance page, see a held step
  * turn SUCCEEDED live (SSE), expand a foreach and one of its iterations in place, press stop on a
- * running instance and see STOPPED. Saves docs/ui-instance.png. Also: the committed bundle is
+ * running instance and see STOPPED. Saves a screenshot (in the temp dir; docs/ui-instance.png, the
+ * README's, with MAESTRO_UPDATE_SCREENSHOT=1). Also: the committed bundle is
  * what ui/src builds to.
  */
 import test from 'ava';
@@ -10,6 +11,8 @@ import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
 import { startHttpServer, type HttpServerHandle } from '../../src/control/http-server.js';
@@ -21,7 +24,9 @@ import { testIf } from '../helpers/skip.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCREENSHOT = fileURLToPath(new URL('../../docs/ui-instance.png', import.meta.url));
+const SCREENSHOT = process.env.MAESTRO_UPDATE_SCREENSHOT
+  ? fileURLToPath(new URL('../../docs/ui-instance.png', import.meta.url))
+  : join(tmpdir(), `maestro-ui-instance-${process.pid}.png`);
 const browserTest = testIf(existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium; scripts/install-servers.sh does)`, { serial: true });
 
 test('the committed bundle ui/dist is what ui/src builds to (npm run build:ui)', async (t) => {
@@ -140,6 +145,7 @@ browserTest('an instance page: a held step turns SUCCEEDED live, a foreach expan
   await node$(page, 'leaf', 'SUCCEEDED', '.sub .sub').waitFor();
   await page.screenshot({ path: SCREENSHOT, fullPage: true });
   t.true(existsSync(SCREENSHOT));
+  t.log(`screenshot: ${SCREENSHOT}`);
 
   const v = await node.api.getInstance('ui-demo', run.instanceId);
   holds.release(v, 'publish');
