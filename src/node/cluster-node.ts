@@ -7,6 +7,7 @@
  * leave gracefully (partitions handed over), then gRPC, executor, connections — every step
  * bounded (stopNode), so a stop ends within `shutdownTimeoutMs` even with NATS and etcd gone.
  */
+import { openTaskLogs } from './task-logs.js';
 import { assembleEngine, natsTransportOptions, openWorkerGateway } from './engine-core.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -134,7 +135,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   });
   const grpc = await step(
     () =>
-      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service] }),
+      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service, openTaskLogs(engine, transport, log).service] }),
     (g) => g.close(),
   );
   const ingest = await step(
