@@ -104,3 +104,20 @@ test('logs names a missing step, attempt or instance', async (t) => {
   t.is(instance.code, 1);
   t.regex(instance.stderr, /not found/);
 });
+
+test('maestro run prints the last 20 lines of a failed step under the failure (stderr, else stdout)', async (t) => {
+  const noisy = shellWorkflow('noisy', "seq 1 30 | sed 's/^/err line /' >&2; echo 'out line'; exit 4");
+  const r = await maestro(['run', noisy, '--shell']);
+  t.is(r.code, 1);
+  const out = r.stdout;
+  t.regex(out, /^ {2}step talk \(attempt 1\): command exited with code 4: err line 30$/m);
+  t.regex(out, /^ {2}step talk \(attempt 1\) stderr, last 20 of 30 lines:\n {4}\| err line 11\n/m);
+  t.regex(out, /^ {4}\| err line 30$/m);
+  t.notRegex(out, /err line 10$/m);
+  t.true(out.indexOf('command exited with code 4') < out.indexOf('| err line 11'), 'the tail comes under the failure');
+
+  const quiet = shellWorkflow('stdout-only', 'echo "only stdout"; exit 5');
+  const q = await maestro(['run', quiet, '--shell']);
+  t.is(q.code, 1);
+  t.regex(q.stdout, /^ {2}step talk \(attempt 1\) stdout:\n {4}\| only stdout$/m);
+});
