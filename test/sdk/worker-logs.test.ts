@@ -1,0 +1,66 @@
+/** A TS worker's task.log() lines reach `LogService.StreamStepLogs` live, and are kept with the attempt. */
+import test from 'ava';
+import { createEmbeddedNode } from '../../src/node/embedded.js';
+import { startGrpcServer } from '../../src/control/server.js';
+import { createWorker } from '../../src/sdk/worker.js';
+import { createLogClient, type LogChunk } from '../../src/control/log-client.js';
+import { recordingLogger } from '../helpers/log.js';
+import { waitForEnd } from '../helpers/wait.js';
+
+test('worker logs: the first line arrives while the step runs; the stream ends with the attempt; the lines are kept', async (t) => {
+  const node = await createEmbeddedNode({ partitions: 4, log: recordingLogger() });
+  const server = await startGrpcServer(node.api, { port: 0, services: node.grpcServices, log: node.log, shutdownGraceMs: 200 });
+  const address = `localhost:${server.port}`;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const worker = createWorker({
+    address,
+    types: ['chatty'],
+    handler: async (task) => {
+      task.log('first', { n: 1 });
+      await gate;
+      task.log('second');
+      return { ok: true };
+    },
+  });
+  const logs = createLogClient(address);
+  t.teardown(async () => {
+    logs.close();
+    await worker.close();
+    await server.close();
+    await node.close();
+  });
+  await worker.connected;
+  await node.api.createWorkflow(
+    JSON.stringify({ properties: { owner: 't' }, workflow: { id: 'chat', steps: [{ step: { id: 'talk', type: 'chatty' } }] } }),
+    'json',
+  );
+  const { instanceId } = await node.api.startWorkflow({ workflowId: 'chat' });
+
+  const chunks: LogChunk[] = [];
+  let text = '';
+  for await (const c of logs.stepLogs({ workflowId: 'chat', instanceId, stepId: 'talk', attempt: 0, follow: true })) {
+    chunks.push(c);
+    if (c.stream === 'stdout') text += c.text;
+    if (text === 'first {"n":1}\n' && !c.end) {
+      const view = await node.api.getInstance('chat', instanceId);
+      t.is(view.steps[0]?.status, 'RUNNING', 'the line came while the step ran');
+      release();
+    }
+  }
+  t.is(text, 'first {"n":1}\nsecond\n');
+  const last = chunks.at(-1)!;
+  t.like(last, { end: true, status: 'SUCCEEDED', attempt: 1 });
+  t.is(chunks[0]?.attemptId, `chat/${instanceId}/1/talk/1`);
+
+  await waitForEnd(node.api, 'chat', instanceId);
+  const kept: LogChunk[] = [];
+  for await (const c of logs.stepLogs({ workflowId: 'chat', instanceId, stepId: 'talk', attempt: 1, follow: false })) kept.push(c);
+  t.deepEqual(
+    kept.map((c) => [c.stream, c.text, c.end]),
+    [
+      ['stdout', 'first {"n":1}\nsecond\n', false],
+      ['', '', true],
+    ],
+  );
+});
