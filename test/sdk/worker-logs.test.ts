@@ -6,6 +6,11 @@ import { createWorker } from '../../src/sdk/worker.js';
 import { createLogClient, type LogChunk } from '../../src/control/log-client.js';
 import { recordingLogger } from '../helpers/log.js';
 import { waitForEnd } from '../helpers/wait.js';
+import { testIf } from '../helpers/skip.js';
+import { PY_FIXTURES, PyProcess, pythonMissing } from '../helpers/python.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('worker logs: the first line arrives while the step runs; the stream ends with the attempt; the lines are kept', async (t) => {
   const node = await createEmbeddedNode({ partitions: 4, log: recordingLogger() });
@@ -63,4 +68,46 @@ test('worker logs: the first line arrives while the step runs; the stream ends w
       ['', '', true],
     ],
   );
+});
+
+const pyTest = testIf(pythonMissing());
+
+pyTest('a Python worker task.log() line arrives live, before the step ends', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'maestro-pylogs-'));
+  const hold = join(dir, 'hold');
+  const node = await createEmbeddedNode({ partitions: 4, log: recordingLogger() });
+  const server = await startGrpcServer(node.api, { port: 0, services: node.grpcServices, log: node.log, shutdownGraceMs: 200 });
+  const address = `127.0.0.1:${server.port}`;
+  const py = PyProcess.spawn([join(PY_FIXTURES, 'e2e_worker.py'), address, 'pylog', 'py1', hold]);
+  const logs = createLogClient(address);
+  t.teardown(async () => {
+    logs.close();
+    if (py.alive && py.child.pid !== undefined) process.kill(py.child.pid, 'SIGKILL');
+    await server.close();
+    await node.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await py.next('connected', (l) => l['event'] === 'connected', { timeoutMs: 30_000 });
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: { owner: 't' },
+      workflow: { id: 'pychat', steps: [{ step: { id: 'talk', type: 'pylog', params: { n: { value: 2, type: 'LONG' }, hold: { value: true, type: 'BOOLEAN' } } } }] },
+    }),
+    'json',
+  );
+  const { instanceId } = await node.api.startWorkflow({ workflowId: 'pychat' });
+  let text = '';
+  let last: LogChunk | undefined;
+  for await (const c of logs.stepLogs({ workflowId: 'pychat', instanceId, stepId: 'talk', attempt: 0, follow: true })) {
+    if (c.stream === 'stdout') {
+      text += c.text;
+      if (text === 'py1 runs talk\n') {
+        t.is((await node.api.getInstance('pychat', instanceId)).steps[0]?.status, 'RUNNING');
+        writeFileSync(hold, '');
+      }
+    }
+    last = c;
+  }
+  t.is(text, 'py1 runs talk\n');
+  t.like(last, { end: true, status: 'SUCCEEDED' });
 });
