@@ -25,7 +25,7 @@ test('Shell reports output live through RunIo, before the command ends; a split 
       if (text.includes('first')) sawFirst();
     },
   };
-  const shell = new ShellRuntime({ ...defaultExecutorOptions(), shellEnabled: true });
+  const shell = new ShellRuntime(defaultExecutorOptions());
   // é is 0xC3 0xA9: written one byte at a time, in two writes
   const command = `echo first; while [ ! -f ${go} ]; do sleep 0.02; done; printf '\\303'; printf '\\251\\n'; echo err >&2`;
   const running = shell.run(makeTask({ stepType: 'Shell', params: { command } }), never(), io);

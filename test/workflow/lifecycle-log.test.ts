@@ -4,6 +4,8 @@ import { recordingLogger, type LogRecord } from '../helpers/log.js';
 import { waitForEnd } from '../helpers/wait.js';
 import { logOwnershipChange, membershipLogger } from '../../src/node/cluster-log.js';
 import { logFormat } from '../../src/log/logger.js';
+import { logLifecycle } from '../../src/workflow/lifecycle-log.js';
+import type { InstanceState } from '../../src/core/instance/state.js';
 
 // The info lines of a node say what happens: runs starting and ending, failed step attempts;
 // a successful step is debug only.
@@ -25,8 +27,8 @@ test('an embedded node logs instance started / step attempt failed / instance en
   t.deepEqual(
     started.map((r) => [r.fields['workflowId'], r.fields['instanceId'], r.fields['runId'], r.fields['module']]),
     [
-      ['life-ok', ok.instanceId, 1, 'instances'],
-      ['life-bad', bad.instanceId, 1, 'instances'],
+      ['life-ok', ok.instanceId, 1, 'partitions'],
+      ['life-bad', bad.instanceId, 1, 'partitions'],
     ],
   );
   const ended = at(log.records, 'info', 'instance ended');
@@ -69,4 +71,23 @@ test('log format: pretty on a terminal, JSON otherwise; MAESTRO_LOG_FORMAT decid
   t.is(logFormat({ MAESTRO_LOG_FORMAT: 'json' }, true), 'json');
   t.is(logFormat({ MAESTRO_LOG_FORMAT: 'Pretty' }, false), 'pretty');
   t.throws(() => logFormat({ MAESTRO_LOG_FORMAT: 'xml' }, false), { message: /MAESTRO_LOG_FORMAT: unknown log format "xml"/ });
+});
+
+test('child instances (foreach iterations, subworkflows) start and end at debug; their failed attempts stay info', (t) => {
+  const log = recordingLogger();
+  const base = { workflowId: 'child', instanceId: 7, runId: 1, createdAtMs: 0, parent: { workflowId: 'p', instanceId: 1, runId: 1, stepId: 'loop', attempt: 1 } };
+  const running = { ...base, status: 'IN_PROGRESS', startedAtMs: 1 } as unknown as InstanceState;
+  const done = { ...base, status: 'FAILED', startedAtMs: 1, endedAtMs: 5 } as unknown as InstanceState;
+  logLifecycle(log, undefined, running, []);
+  logLifecycle(log, running, running, []);
+  logLifecycle(log, running, done, [{ stepId: 's', attempt: 1, result: { status: 'USER_FAILED', error: 'bad' } }]);
+  t.deepEqual(
+    log.records.map((r) => [r.level, r.message]),
+    [
+      ['debug', 'instance started'],
+      ['info', 'step attempt failed'],
+      ['debug', 'instance ended'],
+    ],
+  );
+  t.like(log.records[2]!.fields, { status: 'FAILED', durationMs: 4 });
 });
