@@ -77,7 +77,29 @@ test('logs -f shows a running Shell step line by line and ends with it; logs wit
   t.is(kept.code, 0);
   t.is(kept.stdout, 'first\nsecond\n');
   t.is(kept.stderr, 'oops\n');
+
+  // the dev server said what happened (JSON lines: its stderr is not a terminal)
+  const lines = await devLogLines((ls) => ls.some((l) => l['msg'] === 'instance ended' && l['workflowId'] === 'talky'));
+  const talky = lines.filter((l) => l['workflowId'] === 'talky');
+  t.deepEqual(talky.map((l) => l['msg']), ['instance started', 'step attempt failed', 'instance ended']);
+  t.like(talky[1], { level: 30, stepId: 'talk', attempt: 1, status: 'USER_FAILED', error: 'command exited with code 3: oops' });
+  t.like(talky[2], { level: 30, instanceId: 1, status: 'FAILED' });
+  t.true(typeof talky[2]?.['durationMs'] === 'number');
 });
+
+/** The dev server's JSON log lines once `done` holds of them (its stderr is read as it comes). */
+async function devLogLines(done: (lines: Array<Record<string, unknown>>) => boolean): Promise<Array<Record<string, unknown>>> {
+  for (let i = 0; ; i++) {
+    const lines = dev
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    if (done(lines)) return lines;
+    if (i > 500) throw new Error(`the dev server did not log what was expected: ${dev.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 test('logs -f of an ended attempt prints what was kept and returns', async (t) => {
   const file = shellWorkflow('quick', 'echo done-already');
