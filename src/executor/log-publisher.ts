@@ -35,6 +35,11 @@ export class AttemptLogPublisher implements RunIo {
 
   log(stream: LogStream, text: string): void {
     if (this.closed || text === '') return;
+    if (text.length > this.opts.maxBatchChars) {
+      // one huge write (a worker's TaskLog) goes out in pieces: every chunk stays far below the payload limit
+      for (let at = 0; at < text.length; at += this.opts.maxBatchChars) this.log(stream, text.slice(at, at + this.opts.maxBatchChars));
+      return;
+    }
     this.used = true;
     this.pending[stream].push(text);
     this.pendingChars[stream] += text.length;

@@ -54,6 +54,11 @@ test('the publisher batches per stream with offsets, sends the end marker on clo
     { attemptId: 'a/1/1/s/1', stream: 'stdout', text: 'ij', offset: 8 },
     { attemptId: 'a/1/1/s/1', stream: 'stderr', text: 'E', offset: 0, end: true },
   ]);
+  const big: AttemptLogChunk[] = [];
+  const b = new AttemptLogPublisher({ publish: (_t, x) => big.push(x as AttemptLogChunk) }, 'big', recordingLogger(), { flushMs: 60_000, maxBatchChars: 4 });
+  b.log('stdout', '0123456789');
+  b.close();
+  t.deepEqual(big.map((c) => [c.stream, c.text, c.offset]), [['stdout', '0123', 0], ['stdout', '4567', 4], ['stdout', '89', 8], ['stderr', '', 0]], 'a write over the batch size goes in pieces');
   const silent: unknown[] = [];
   const q = new AttemptLogPublisher({ publish: (_t, b) => silent.push(b) }, 'x', recordingLogger());
   q.close();
