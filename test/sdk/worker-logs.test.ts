@@ -1,5 +1,7 @@
 /** A TS worker's task.log() lines reach `LogService.StreamStepLogs` live, and are kept with the attempt. */
 import test from 'ava';
+import * as grpc from '@grpc/grpc-js';
+import { WorkerServiceClient, type WorkerCommand } from '../../src/gen/maestro/v1/worker.js';
 import { createEmbeddedNode } from '../../src/node/embedded.js';
 import { startGrpcServer } from '../../src/control/server.js';
 import { createWorker } from '../../src/sdk/worker.js';
@@ -110,4 +112,40 @@ pyTest('a Python worker task.log() line arrives live, before the step ends', asy
   }
   t.is(text, 'py1 runs talk\n');
   t.like(last, { end: true, status: 'SUCCEEDED' });
+});
+
+test('a raw worker: TaskLog lines are kept when the result has no stdout; a bad stream name ends the stream naming log.stream', async (t) => {
+  const node = await createEmbeddedNode({ partitions: 4, log: recordingLogger() });
+  const server = await startGrpcServer(node.api, { port: 0, services: node.grpcServices, log: node.log, shutdownGraceMs: 200 });
+  const client = new WorkerServiceClient(`localhost:${server.port}`, grpc.credentials.createInsecure());
+  t.teardown(async () => {
+    client.close();
+    await server.close();
+    await node.close();
+  });
+  const call = client.connect();
+  const welcome = new Promise<WorkerCommand>((resolve) => call.once('data', resolve));
+  const given: WorkerCommand[] = [];
+  let onTask: () => void = () => {};
+  call.on('data', (cmd: WorkerCommand) => {
+    if (cmd.tasks) given.push(cmd);
+    onTask();
+  });
+  const failed = new Promise<grpc.ServiceError>((resolve) => call.on('error', resolve));
+  call.write({ hello: { workerId: 'raw', types: ['rawlog'], capacity: 2, sdk: 'test' } });
+  await welcome;
+  await node.api.createWorkflow(JSON.stringify({ properties: { owner: 't' }, workflow: { id: 'rawlog', steps: [{ step: { id: 's', type: 'rawlog' } }] } }), 'json');
+  const first = await node.api.startWorkflow({ workflowId: 'rawlog' });
+  await new Promise<void>((resolve) => (given.length > 0 ? resolve() : (onTask = resolve)));
+  const attemptId = given[0]!.tasks!.tasks[0]!.attemptId;
+  call.write({ log: { attemptId, stream: 'stdout', text: 'out line\n' } });
+  call.write({ log: { attemptId, stream: 'stderr', text: 'err line\n' } });
+  call.write({ result: { attemptId, status: 1, outputs: {}, error: '', stdout: '', stderr: '' } });
+  const end = await waitForEnd(node.api, 'rawlog', first.instanceId);
+  t.like(end.steps[0]!.attempts[0], { status: 'SUCCEEDED', stdout: 'out line\n', stderr: 'err line\n' });
+
+  call.write({ log: { attemptId, stream: 'both', text: 'x' } });
+  const err = await failed;
+  t.is(err.code, grpc.status.INVALID_ARGUMENT);
+  t.regex(err.details, /^log\.stream: must be "stdout" or "stderr"/);
 });
