@@ -7,6 +7,7 @@ import { devCommand } from './dev.js';
 import { clusterCommand } from './cluster-info.js';
 import { getCommand, killCommand, listCommand, putOutputsCommand, restartCommand, startCommand, stopCommand, unblockCommand, watchCommand } from './instance-commands.js';
 import { runCommand } from './run.js';
+import { logsCommand } from './logs-command.js';
 import { breakpointCommand, bypassCommand, pausedCommand, resumeCommand, skipCommand } from './step-commands.js';
 import { configCommand } from './config-command.js';
 import { tagPermitCommand } from './tag-permit-commands.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly Command[] = [
   getCommand,
   listCommand,
   watchCommand,
+  logsCommand,
   stopCommand,
   killCommand,
   unblockCommand,

@@ -9,6 +9,7 @@ import type { CliIo } from './io.js';
 import { nodeOverrides } from './globals.js';
 import { parseCommandLine, parseParams, readDefinitionFile } from './options.js';
 import { instanceReport } from './render.js';
+import { failedStepTails } from './render-logs.js';
 
 export interface RunInput {
   text: string;
@@ -41,6 +42,7 @@ export async function runDefinition(api: EngineApi, input: RunInput, io: CliIo):
     });
     io.out('');
     for (const line of instanceReport(view)) io.out(line);
+    for (const line of failedStepTails(view)) io.out(line);
     return view.status === 'SUCCEEDED' ? EXIT_OK : EXIT_FAILED;
   } finally {
     off();

@@ -27,7 +27,7 @@
  */
 import { startExecutor, type AbortReason, type ExecutorHandle, type ExecutorHooks } from '../executor/executor.js';
 import type { ExecutorOptions } from '../executor/options.js';
-import type { StepResult, StepResultStatus, StepRuntime, StepTask } from '../executor/runtime.js';
+import type { RunIo, StepResult, StepResultStatus, StepRuntime, StepTask } from '../executor/runtime.js';
 import { HandedOffError } from '../executor/errors.js';
 import { TailBuffer } from '../executor/runtimes/text-bounds.js';
 import type { Subscription, Transport } from '../transport/port.js';
@@ -35,7 +35,7 @@ import { NoExecutorError } from '../transport/errors.js';
 import type { WorkerTypes } from '../workflow/worker-types.js';
 import { MaestroError, ValidationError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
-import { TaskStatus, type Task, type TaskResult, type WorkerCommand } from '../gen/maestro/v1/worker.js';
+import { TaskStatus, type Task, type TaskLog, type TaskResult, type WorkerCommand } from '../gen/maestro/v1/worker.js';
 import { fromValueMap, toValueMap } from './value-mapping.js';
 
 /** What a worker's stream is kept of its recent tasks to tell a late result from a bogus one. */
@@ -80,6 +80,9 @@ interface Pending {
   reject(e: Error): void;
   conn?: WorkerConn;
   done: boolean;
+  /** Where the worker's TaskLogs go live (the executor's publisher), and what is kept of them. */
+  io?: RunIo;
+  logged?: { stdout: string; stderr: string };
 }
 
 interface TypePool {
@@ -220,9 +223,29 @@ export class WorkerGateway {
       this.o.log.debug({ workerId: conn.id, attemptId: r.attemptId }, 'ignored the result of a cancelled attempt');
     } else {
       entry.done = true;
-      entry.resolve(toStepResult(r));
+      const result = toStepResult(r);
+      // what the worker logged is kept when its result carries no logs of its own
+      if (result.stdout === undefined && entry.logged?.stdout) result.stdout = tail(entry.logged.stdout);
+      if (result.stderr === undefined && entry.logged?.stderr) result.stderr = tail(entry.logged.stderr);
+      entry.resolve(result);
     }
     for (const type of conn.types) this.pump(this.poolOf(type));
+  }
+
+  /**
+   * Live output of an attempt the stream holds: published (batched by the executor's publisher)
+   * and its tail kept for the result. Ignored for attempts the stream no longer holds.
+   */
+  log(conn: WorkerConn, l: TaskLog): void {
+    const stream = l.stream === '' || l.stream === 'stdout' ? 'stdout' : l.stream === 'stderr' ? 'stderr' : undefined;
+    if (stream === undefined) throw new ValidationError('log.stream', `must be "stdout" or "stderr", got ${JSON.stringify(l.stream)}`);
+    const entry = conn.held.get(l.attemptId);
+    if (entry === undefined || entry === 'cancelled' || entry.done || l.text === '') return;
+    entry.io?.log(stream, l.text);
+    const logged = (entry.logged ??= { stdout: '', stderr: '' });
+    const text = logged[stream] + l.text;
+    // chars, not bytes: twice the byte bound holds at least the bound's worth of UTF-8
+    logged[stream] = text.length > 2 * RESULT_TEXT_MAX_BYTES ? text.slice(text.length - RESULT_TEXT_MAX_BYTES) : text;
   }
 
   /** The stream ended (closed by the worker, failed, or timed out): its tasks go elsewhere at once. */
@@ -264,7 +287,7 @@ export class WorkerGateway {
     if (pool === undefined) {
       pool = { type, conns: [], next: 0, queue: [], head: 0, ops: Promise.resolve() };
       this.pools.set(type, pool);
-      this.runtimes.set(type, { type, run: (task, signal) => this.run(type, task, signal) });
+      this.runtimes.set(type, { type, run: (task, signal, io) => this.run(type, task, signal, io) });
     }
     return pool;
   }
@@ -293,9 +316,9 @@ export class WorkerGateway {
   }
 
   /** The runtime of every worker type: push to a worker, resolve with its result. */
-  private run(type: string, task: StepTask, signal: AbortSignal): Promise<StepResult> {
+  private run(type: string, task: StepTask, signal: AbortSignal, io?: RunIo): Promise<StepResult> {
     return new Promise<StepResult>((resolve, reject) => {
-      const p: Pending = { task, type, resolve, reject, done: false };
+      const p: Pending = { task, type, resolve, reject, done: false, io };
       signal.addEventListener('abort', () => this.cancel(p, signal.reason as AbortReason), { once: true });
       this.place(p);
     });

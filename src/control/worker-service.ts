@@ -52,6 +52,7 @@ export function workerService(gateway: WorkerGateway, log: Logger): WorkerServic
           if (msg.hello !== undefined) throw new ValidationError('hello', 'hello was already sent on this stream');
           if (msg.result !== undefined) gateway.result(c, msg.result);
           else if (msg.credit !== undefined) gateway.credit(c, msg.credit.credit);
+          else if (msg.log !== undefined) gateway.log(c, msg.log);
         } catch (err) {
           fail(err);
         }

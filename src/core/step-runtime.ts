@@ -53,6 +53,15 @@ export interface StepResult {
   details?: Record<string, unknown>;
 }
 
+/**
+ * What a runtime may report while it runs: live output, published to observers as it comes
+ * (`maestro logs -f`). Cheap to call per chunk (the executor batches); nothing here is durable —
+ * the result's stdout/stderr is what is kept with the attempt.
+ */
+export interface RunIo {
+  log(stream: 'stdout' | 'stderr', text: string): void;
+}
+
 export interface StepRuntime {
   /** Step type as written in definitions ("NoOp", "Sleep", "Http", "Shell"); matched case-insensitively. */
   readonly type: string;
@@ -62,7 +71,7 @@ export interface StepRuntime {
    * an owner that has this runtime runs its steps inline instead of dispatching them.
    */
   readonly instant?: boolean;
-  run(task: StepTask, signal: AbortSignal): Promise<StepResult>;
+  run(task: StepTask, signal: AbortSignal, io?: RunIo): Promise<StepResult>;
   /**
    * For instant runtimes: the same verdict as `run`, synchronously. An owner then applies the
    * result in the same batch as the dispatch (one journal append for a run of NoOps).

@@ -44,6 +44,7 @@ import { deliverResult } from './result-delivery.js';
 import type { StepResult, StepResultStatus, StepRuntime, StepTask } from './runtime.js';
 import { resolveRuntime } from './runtimes/registry.js';
 import { HandedOffError } from './errors.js';
+import { AttemptLogPublisher } from './log-publisher.js';
 import { fallbackLogger, type Logger } from '../log/logger.js';
 
 export interface ExecutorHooks {
@@ -271,8 +272,10 @@ class Executor implements ExecutorHandle {
   }
 
   private async runRuntime(task: StepTask, signal: AbortSignal): Promise<StepResult | typeof HANDED_OFF> {
+    // live output for observers (maestro logs -f); the end marker goes out before the result
+    const live = new AttemptLogPublisher(this.transport, task.attemptId, this.log);
     try {
-      const result = await resolveRuntime(this.runtimes, task.stepType).run(task, signal);
+      const result = await resolveRuntime(this.runtimes, task.stepType).run(task, signal, live);
       if (typeof result !== 'object' || result === null || !STATUSES.has(result.status)) {
         return { status: 'PLATFORM_FAILED', error: `the ${task.stepType} runtime returned an invalid result` };
       }
@@ -280,6 +283,8 @@ class Executor implements ExecutorHandle {
     } catch (err) {
       if (err instanceof HandedOffError) return HANDED_OFF;
       return { status: 'PLATFORM_FAILED', error: err instanceof Error ? err.message : String(err) };
+    } finally {
+      live.close();
     }
   }
 

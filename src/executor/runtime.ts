@@ -1,2 +1,2 @@
 /** The step-runtime contract lives in core (the state machine journals results); see core/step-runtime.ts. */
-export type { StepTask, StepResult, StepResultStatus, StepRuntime } from '../core/step-runtime.js';
+export type { StepTask, StepResult, StepResultStatus, StepRuntime, RunIo } from '../core/step-runtime.js';

@@ -7,6 +7,8 @@
  * leave gracefully (partitions handed over), then gRPC, executor, connections — every step
  * bounded (stopNode), so a stop ends within `shutdownTimeoutMs` even with NATS and etcd gone.
  */
+import { openTaskLogs } from './task-logs.js';
+import { logOwnershipChange, membershipLogger } from './cluster-log.js';
 import { assembleEngine, natsTransportOptions, openWorkerGateway } from './engine-core.js';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -134,7 +136,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   });
   const grpc = await step(
     () =>
-      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service] }),
+      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service, openTaskLogs(engine, transport, log).service] }),
     (g) => g.close(),
   );
   const ingest = await step(
@@ -161,7 +163,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     log,
   });
   const managerLog = log.child({ module: 'partition-manager' });
-  manager.onOwnershipChange((c) => managerLog.debug({ change: c }, 'ownership changed'));
+  manager.onOwnershipChange((c) => logOwnershipChange(managerLog, c));
+  etcd.membership.onChange(membershipLogger(membershipLog, nodeId));
   await step(() => manager!.start());
   log.info({ grpcAddress, partitions: config.partitions }, 'node joined the cluster');
   void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)

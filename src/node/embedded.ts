@@ -23,6 +23,7 @@ import type { StepRuntime, StepTask } from '../executor/runtime.js';
 import { defaultNodeConfig, type ConfigOverrides, type NodeConfig } from './config.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { ShutdownBudget } from './shutdown.js';
+import { openTaskLogs } from './task-logs.js';
 
 export interface EmbeddedNodeOptions extends ConfigOverrides<NodeConfig> {
   /** Additional step runtimes (an embedding application's own step types). */
@@ -68,6 +69,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   const core = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now, onDispatch });
   const { engine, partitions, executor, breakpoints, workerTypes } = core;
   const { gateway, service } = await openWorkerGateway(core, { transport, config, log, now }, 'embedded');
+  const taskLogs = openTaskLogs(engine, transport, log);
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
   void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)
   log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
@@ -81,7 +83,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     config,
     partitions,
     log,
-    grpcServices: [service],
+    grpcServices: [service, taskLogs.service],
     workers: gateway,
     async close(timeoutMs = config.shutdownTimeoutMs) {
       if (closed) return;
@@ -93,6 +95,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
       await budget.step('close the executor', async () => executor?.close({ abandon: true }));
       await budget.step('close the breakpoint cache', () => breakpoints.close());
       await budget.step('close the worker type cache', () => workerTypes.close());
+      await budget.step('close the task-log reader', () => taskLogs.close());
       await budget.step('close the transport', () => transport.close());
       await budget.step('close the journal', () => journal.close());
       await budget.step('close the KV store', () => kv.close());

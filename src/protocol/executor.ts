@@ -64,3 +64,20 @@ export interface WorkerTypeAnnounced {
   /** Lower-cased. */
   type: string;
 }
+
+/**
+ * Fan-out topic: live output of a running attempt (Shell stdout/stderr, a worker's task.log()),
+ * in batches. Observers only (`maestro logs -f`): what is kept with the attempt is its result's
+ * stdout/stderr. `offset` counts the characters of that stream published before this chunk, so a
+ * reader that holds a snapshot skips what it already has. The publisher's last message of an
+ * attempt has `end: true` (its text may be empty); a lost chunk or end loses nothing durable.
+ */
+export const TOPIC_ATTEMPT_LOG = 'attempt.log';
+export type LogStream = 'stdout' | 'stderr';
+export interface AttemptLogChunk {
+  attemptId: string;
+  stream: LogStream;
+  text: string;
+  offset: number;
+  end?: boolean;
+}

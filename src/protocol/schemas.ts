@@ -6,8 +6,8 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
-import type { AttemptHeartbeat, CancelAttempt, DispatchedTask, PartitionEpoch, StepResult, StepResultMessage, WorkerTypeAnnounced } from './executor.js';
-import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_CANCEL_ATTEMPT, TOPIC_PARTITION_EPOCH, TOPIC_WORKER_TYPE } from './executor.js';
+import type { AttemptHeartbeat, AttemptLogChunk, CancelAttempt, DispatchedTask, PartitionEpoch, StepResult, StepResultMessage, WorkerTypeAnnounced } from './executor.js';
+import { TOPIC_ATTEMPT_HEARTBEAT, TOPIC_ATTEMPT_LOG, TOPIC_CANCEL_ATTEMPT, TOPIC_PARTITION_EPOCH, TOPIC_WORKER_TYPE } from './executor.js';
 import { Id, Int, Ms, PlainMap, Text, wire, type Agrees, type WireSchema } from './wire.js';
 
 /**
@@ -77,12 +77,22 @@ export const partitionEpoch: WireSchema<PartitionEpoch> = wire('PartitionEpoch',
 const WorkerTypeAnnouncedSchema = Type.Object({ type: Id() });
 export const workerTypeAnnounced: WireSchema<WorkerTypeAnnounced> = wire('WorkerTypeAnnounced', WorkerTypeAnnouncedSchema);
 
+const AttemptLogChunkSchema = Type.Object({
+  attemptId: Id(),
+  stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]),
+  text: Text(),
+  offset: Int(),
+  end: Type.Optional(Type.Boolean()),
+});
+export const attemptLogChunk: WireSchema<AttemptLogChunk> = wire('AttemptLogChunk', AttemptLogChunkSchema);
+
 /** The executor protocol's fan-out topics and what each carries. */
 export const PROTOCOL_TOPICS: Readonly<Record<string, WireSchema<unknown>>> = {
   [TOPIC_CANCEL_ATTEMPT]: cancelAttempt,
   [TOPIC_ATTEMPT_HEARTBEAT]: attemptHeartbeat,
   [TOPIC_PARTITION_EPOCH]: partitionEpoch,
   [TOPIC_WORKER_TYPE]: workerTypeAnnounced,
+  [TOPIC_ATTEMPT_LOG]: attemptLogChunk,
 };
 
 type Assert<T extends true> = T;
@@ -94,4 +104,5 @@ export type SchemasAgree = [
   Assert<Agrees<Static<typeof AttemptHeartbeatSchema>, AttemptHeartbeat>>,
   Assert<Agrees<Static<typeof PartitionEpochSchema>, PartitionEpoch>>,
   Assert<Agrees<Static<typeof WorkerTypeAnnouncedSchema>, WorkerTypeAnnounced>>,
+  Assert<Agrees<Static<typeof AttemptLogChunkSchema>, AttemptLogChunk>>,
 ];

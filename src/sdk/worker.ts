@@ -16,7 +16,8 @@
  *   anything else USER_FAILED (the step's retry policy).
  * - `task.signal` aborts when the attempt is stopped, killed or timed out, or the stream to the
  *   node dropped; the handler should then return promptly (its result is ignored).
- * - `task.log(...)` keeps lines with the attempt (its stdout, the last 64 KiB).
+ * - `task.log(...)` keeps lines with the attempt (its stdout, the last 64 KiB) and sends them to
+ *   the node as they come, in batches of up to 100 ms (`maestro logs -f` shows them live).
  * - At most `concurrency` handlers run at once (the stream's credit).
  * - When the stream drops, the worker reconnects with backoff to the next address of the list
  *   and re-sends nothing: the server hands what the worker held to another worker. Delivery is
@@ -24,6 +25,7 @@
  * - A hello the server refuses (INVALID_ARGUMENT: a bad type name, a capacity out of range) is
  *   final: `connected` rejects, 'error' is emitted and the worker stops.
  */
+import { LogBatcher } from './log-batcher.js';
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { TaskStatus, WorkerServiceClient, type Task, type TaskResult, type WorkerCommand, type WorkerMessage } from '../gen/maestro/v1/worker.js';
@@ -249,6 +251,9 @@ class WorkerImpl extends EventEmitter implements Worker {
     const running: Running = { controller, call, cancelled: false };
     this.tasks.set(t.attemptId, running);
     const logs = new LogTail();
+    const live = new LogBatcher((text) => {
+      if (this.call === call && this.tasks.get(t.attemptId) === running) call.write({ log: { attemptId: t.attemptId, stream: 'stdout', text } });
+    });
     const task: WorkerTask = {
       attemptId: t.attemptId,
       type: t.type,
@@ -264,7 +269,11 @@ class WorkerImpl extends EventEmitter implements Worker {
       partition: t.partition,
       epoch: t.epoch,
       signal: controller.signal,
-      log: (...parts) => logs.add(parts.map((p) => (typeof p === 'string' ? p : safeJson(p))).join(' ')),
+      log: (...parts) => {
+        const line = parts.map((p) => (typeof p === 'string' ? p : safeJson(p))).join(' ');
+        logs.add(line);
+        live.add(line);
+      },
     };
     this.emit('task', task);
     Promise.resolve()
@@ -274,6 +283,7 @@ class WorkerImpl extends EventEmitter implements Worker {
         (err: unknown) => resultOf(t.attemptId, statusOf(err), {}, err instanceof Error ? err.message : String(err), logs.text()),
       )
       .then((result) => {
+        live.close(); // the lines go before the result
         if (this.tasks.get(t.attemptId) !== running) return; // the stream dropped: re-dispatched elsewhere
         this.tasks.delete(t.attemptId);
         this.emit('result', t.attemptId, result.status);

@@ -18,6 +18,8 @@
  * - An instance whose replay failed (state.replayError) is held read-only: reads work, every
  *   event is refused with the reason.
  */
+import type { Logger } from '../log/logger.js';
+import { logLifecycle, noteResult, type AppliedResult } from './lifecycle-log.js';
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
 import { MaestroError, PreconditionError, StaleEpochError, assertNever } from '../core/errors.js';
 import {
@@ -87,6 +89,8 @@ export interface ActorHostHooks {
   awaitsWorker?(stepType: string): boolean;
   /** An unexpected failure with no caller to tell (logged by the node). */
   onError(err: unknown, context: Record<string, unknown>, msg: string): void;
+  /** Where the instance lifecycle lines go (lifecycle-log.ts); none when absent. */
+  log?: Logger;
   /** Starts (or re-runs) a child of a foreach/while/subworkflow step: see src/workflow/children.ts. */
   children: ChildPort;
   /**
@@ -368,6 +372,8 @@ export class InstanceActor {
   private async handle(batch: Envelope<ActorMessage>[]): Promise<void> {
     if (this.stopped) throw new MaestroError('unavailable', `instance ${this.key} moved`, { retryable: true });
     let state = this.state;
+    const before = state;
+    const results: AppliedResult[] = [];
     this.releaseEnds = [];
     const records: JournalRecord[] = [];
     const commands: InstanceCommand[] = [];
@@ -394,6 +400,7 @@ export class InstanceActor {
       try {
         const seq = (state?.seq ?? 0) + 1;
         const applied = applyEvent(state, ev, seq, this.ctx);
+        noteResult(results, ev);
         state = applied.state;
         records.push({ instanceKey: this.key, seq, event: encodeRecordEvent(ev, applied.decisions) });
         state = this.absorbInline(applied.commands, state, atMs, records, commands);
@@ -417,6 +424,7 @@ export class InstanceActor {
         throw err;
       }
       this.state = state;
+      logLifecycle(this.host.log, before, state, results);
       this.run(commands);
       this.host.onApplied(this.key, state!, records.length);
     }

@@ -141,6 +141,7 @@ export class PartitionHost {
       onStale: (err) => deps.onStale(partition, err),
       onApplied: (key, state, n) => this.applied(key, state, n),
       onError: (err, context, msg) => deps.log.error({ err, partition, epoch, ...context }, msg),
+      log: deps.log,
       onDispatch: deps.onDispatch,
       awaitsWorker: deps.awaitsWorker,
       inlineRuntimes: deps.inlineRuntimes,

@@ -39,6 +39,8 @@ from maestro.values import from_value_map, to_value_map
 log = logging.getLogger("maestro.worker")
 
 LOG_LIMIT = 64 * 1024  # the server keeps the last 64 KiB of each log
+LOG_BATCH_S = 0.1  # task.log() lines go to the node at most this long after they are logged
+LOG_BATCH_CHARS = 16 * 1024  # ...or at once when this much is pending
 BACKOFF_MIN = 0.1
 BACKOFF_MAX = 5.0
 DEFAULT_HEARTBEAT_S = 1.0
@@ -71,14 +73,48 @@ class Task:
     cancel_reason: str = ""
     _stdout: list[str] = field(default_factory=list, repr=False)
     _stdout_len: int = field(default=0, repr=False)
+    # Live lines: sent (as TaskLog) by `_send` in batches; the lock also orders them before the result.
+    _send: Callable[[str], None] | None = field(default=None, repr=False)
+    _pending: list[str] = field(default_factory=list, repr=False)
+    _pending_len: int = field(default=0, repr=False)
+    _timer: threading.Timer | None = field(default=None, repr=False)
+    _live_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def log(self, *parts: Any) -> None:
-        """A line for the attempt's stdout (only the last 64 KiB are kept)."""
+        """A line for the attempt's stdout (only the last 64 KiB are kept), also sent to the node
+        live within LOG_BATCH_S (`maestro logs -f` shows it as the step runs)."""
         line = " ".join(str(p) for p in parts) + "\n"
         self._stdout.append(line)
         self._stdout_len += len(line)
         while self._stdout_len > 2 * LOG_LIMIT and len(self._stdout) > 1:
             self._stdout_len -= len(self._stdout.pop(0))
+        with self._live_lock:
+            if self._send is None:
+                return
+            self._pending.append(line)
+            self._pending_len += len(line)
+            if self._pending_len >= LOG_BATCH_CHARS:
+                self._flush_locked()
+            elif self._timer is None:
+                self._timer = threading.Timer(LOG_BATCH_S, self.flush_logs)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush_logs(self, final: bool = False) -> None:
+        """Sends the pending lines now; `final`: later lines are not sent live."""
+        with self._live_lock:
+            self._flush_locked()
+            if final:
+                self._send = None
+
+    def _flush_locked(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pending and self._send is not None:
+            self._send("".join(self._pending))
+        self._pending = []
+        self._pending_len = 0
 
     def stdout(self) -> str:
         return _tail("".join(self._stdout))
@@ -306,6 +342,9 @@ class Worker:
                 stream.out.put(_result(proto.attempt_id, worker_pb2.TASK_STATUS_PLATFORM_FAILED, error=f"worker could not read the task: {err}"))
                 return
             stream.tasks[task.attempt_id] = task
+            task._send = lambda text, a=task.attempt_id: stream.out.put(
+                worker_pb2.WorkerMessage(log=worker_pb2.TaskLog(attempt_id=a, stream="stdout", text=text))
+            )
         try:
             self._pool.submit(self._run_task, stream, task)
         except RuntimeError:  # the pool is shut down: stop() is under way, the stream closes
@@ -332,6 +371,7 @@ class Worker:
             out_values = to_value_map(outputs, "outputs") if outputs else {}
         except ValueError as err:
             status, error, out_values = worker_pb2.TASK_STATUS_USER_FAILED, f"bad outputs: {err}", {}
+        task.flush_logs(final=True)  # the live lines go before the result
         msg = _result(task.attempt_id, status, out_values, error, task.stdout(), _tail(stderr))
         with stream.lock:
             mine = stream.tasks.pop(task.attempt_id, None) is task

@@ -8,7 +8,8 @@
  * - Verdict: exit 0 -> SUCCEEDED with the outputs (a malformed block -> USER_FAILED); non-zero
  *   exit or death by a signal -> USER_FAILED with exit_code/exit_signal in details, or
  *   FATALLY_FAILED when the block's artifacts say `maestro_retry.retryable: false` (Maestro).
- * - The last maxOutputBytes of stdout and stderr are kept in the result.
+ * - The last maxOutputBytes of stdout and stderr are kept in the result; while it runs, both are
+ *   also reported live (RunIo.log) as they come, decoded as UTF-8 across chunk boundaries.
  * - When the shell exits, whatever it left running in its process group is killed. On abort the
  *   group gets SIGTERM, then SIGKILL after shellKillGraceMs; the run resolves once pipes close.
  * - Not idempotent by itself: a redelivered attempt runs the command again. Commands can use
@@ -16,7 +17,8 @@
  */
 import { spawn } from 'node:child_process';
 import type { ExecutorOptions } from '../options.js';
-import type { StepResult, StepRuntime, StepTask } from '../runtime.js';
+import type { RunIo, StepResult, StepRuntime, StepTask } from '../runtime.js';
+import { StringDecoder } from 'node:string_decoder';
 import {
   OUTPUT_END_ENV,
   OUTPUT_END_TOKEN,
@@ -40,7 +42,7 @@ export class ShellRuntime implements StepRuntime {
     private readonly shellPath = '/bin/sh',
   ) {}
 
-  async run(task: StepTask, signal: AbortSignal): Promise<StepResult> {
+  async run(task: StepTask, signal: AbortSignal, io?: RunIo): Promise<StepResult> {
     const command = task.params['command'];
     if (typeof command !== 'string' || command.trim() === '') {
       return { status: 'FATALLY_FAILED', error: 'Shell step needs a non-empty string param command' };
@@ -54,9 +56,15 @@ export class ShellRuntime implements StepRuntime {
     const stderrTail = new TailBuffer(this.opts.maxOutputBytes);
     let exit: Exit;
     try {
-      exit = await this.spawnAndWait(command, env, signal, (b) => (blockWindow.push(b), stdoutTail.push(b)), (b) =>
-        stderrTail.push(b),
+      const live = io === undefined ? undefined : liveStreams(io);
+      exit = await this.spawnAndWait(
+        command,
+        env,
+        signal,
+        (b) => (blockWindow.push(b), stdoutTail.push(b), live?.stdout(b)),
+        (b) => (stderrTail.push(b), live?.stderr(b)),
       );
+      live?.end();
     } catch (e) {
       return { status: 'PLATFORM_FAILED', error: `Shell step could not start ${this.shellPath}: ${(e as Error).message}` };
     }
@@ -124,6 +132,20 @@ export class ShellRuntime implements StepRuntime {
       });
     });
   }
+}
+
+/** Decodes each stream's bytes (a character split over two chunks stays whole) for RunIo. */
+function liveStreams(io: RunIo): { stdout(b: Buffer): void; stderr(b: Buffer): void; end(): void } {
+  const out = new StringDecoder('utf8');
+  const err = new StringDecoder('utf8');
+  return {
+    stdout: (b) => io.log('stdout', out.write(b)),
+    stderr: (b) => io.log('stderr', err.write(b)),
+    end: () => {
+      io.log('stdout', out.end());
+      io.log('stderr', err.end());
+    },
+  };
 }
 
 /** The child's environment, or an error naming the param that cannot be an env var. */

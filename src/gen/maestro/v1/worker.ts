@@ -81,7 +81,23 @@ export interface WorkerMessage {
    * More room: the worker can now hold `credit` more tasks than before (optional; results
    * return credit on their own).
    */
-  credit?: WorkerCredit | undefined;
+  credit?:
+    | WorkerCredit
+    | undefined;
+  /**
+   * Live output of a task the worker holds (the SDKs' task.log(), sent in small batches): shown
+   * by `maestro logs -f` as it comes, and kept with the attempt (its last 64 KiB per stream)
+   * when the result carries no stdout/stderr of its own. A log for an attempt this stream
+   * does not hold (ended, cancelled) is ignored.
+   */
+  log?: TaskLog | undefined;
+}
+
+export interface TaskLog {
+  attemptId: string;
+  /** "stdout" or "stderr"; empty means stdout. */
+  stream: string;
+  text: string;
 }
 
 export interface WorkerHello {
@@ -196,7 +212,7 @@ export interface TaskResult_OutputsEntry {
 }
 
 function createBaseWorkerMessage(): WorkerMessage {
-  return { hello: undefined, result: undefined, heartbeat: undefined, credit: undefined };
+  return { hello: undefined, result: undefined, heartbeat: undefined, credit: undefined, log: undefined };
 }
 
 export const WorkerMessage: MessageFns<WorkerMessage> = {
@@ -212,6 +228,9 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
     }
     if (message.credit !== undefined) {
       WorkerCredit.encode(message.credit, writer.uint32(34).fork()).join();
+    }
+    if (message.log !== undefined) {
+      TaskLog.encode(message.log, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -261,6 +280,14 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
             message.credit = WorkerCredit.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.log = TaskLog.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -279,6 +306,7 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
       result: isSet(object.result) ? TaskResult.fromJSON(object.result) : undefined,
       heartbeat: isSet(object.heartbeat) ? WorkerHeartbeat.fromJSON(object.heartbeat) : undefined,
       credit: isSet(object.credit) ? WorkerCredit.fromJSON(object.credit) : undefined,
+      log: isSet(object.log) ? TaskLog.fromJSON(object.log) : undefined,
     };
   },
 
@@ -295,6 +323,9 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
     }
     if (message.credit !== undefined) {
       obj.credit = WorkerCredit.toJSON(message.credit);
+    }
+    if (message.log !== undefined) {
+      obj.log = TaskLog.toJSON(message.log);
     }
     return obj;
   },
@@ -316,6 +347,112 @@ export const WorkerMessage: MessageFns<WorkerMessage> = {
     message.credit = (object.credit !== undefined && object.credit !== null)
       ? WorkerCredit.fromPartial(object.credit)
       : undefined;
+    message.log = (object.log !== undefined && object.log !== null) ? TaskLog.fromPartial(object.log) : undefined;
+    return message;
+  },
+};
+
+function createBaseTaskLog(): TaskLog {
+  return { attemptId: "", stream: "", text: "" };
+}
+
+export const TaskLog: MessageFns<TaskLog> = {
+  encode(message: TaskLog, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.attemptId !== "") {
+      writer.uint32(10).string(message.attemptId);
+    }
+    if (message.stream !== "") {
+      writer.uint32(18).string(message.stream);
+    }
+    if (message.text !== "") {
+      writer.uint32(26).string(message.text);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskLog {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskLog();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.attemptId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskLog {
+    return {
+      attemptId: isSet(object.attemptId)
+        ? globalThis.String(object.attemptId)
+        : isSet(object.attempt_id)
+        ? globalThis.String(object.attempt_id)
+        : "",
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+    };
+  },
+
+  toJSON(message: TaskLog): unknown {
+    const obj: any = {};
+    if (message.attemptId !== "") {
+      obj.attemptId = message.attemptId;
+    }
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskLog>): TaskLog {
+    return TaskLog.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskLog>): TaskLog {
+    const message = createBaseTaskLog();
+    message.attemptId = object.attemptId ?? "";
+    message.stream = object.stream ?? "";
+    message.text = object.text ?? "";
     return message;
   },
 };

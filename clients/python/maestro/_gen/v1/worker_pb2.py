@@ -15,7 +15,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from maestro._gen.v1 import value_pb2 as maestro_dot_v1_dot_value__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17maestro/v1/worker.proto\x12\nmaestro.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16maestro/v1/value.proto\"\xc8\x01\n\rWorkerMessage\x12(\n\x05hello\x18\x01 \x01(\x0b\x32\x17.maestro.v1.WorkerHelloH\x00\x12(\n\x06result\x18\x02 \x01(\x0b\x32\x16.maestro.v1.TaskResultH\x00\x12\x30\n\theartbeat\x18\x03 \x01(\x0b\x32\x1b.maestro.v1.WorkerHeartbeatH\x00\x12*\n\x06\x63redit\x18\x04 \x01(\x0b\x32\x18.maestro.v1.WorkerCreditH\x00\x42\x05\n\x03msg\"N\n\x0bWorkerHello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\x05\x12\x0b\n\x03sdk\x18\x04 \x01(\t\"&\n\x0fWorkerHeartbeat\x12\x13\n\x0b\x61ttempt_ids\x18\x01 \x03(\t\"\x1e\n\x0cWorkerCredit\x12\x0e\n\x06\x63redit\x18\x01 \x01(\x05\"\x96\x01\n\rWorkerCommand\x12,\n\x07welcome\x18\x01 \x01(\x0b\x32\x19.maestro.v1.WorkerWelcomeH\x00\x12&\n\x05tasks\x18\x02 \x01(\x0b\x32\x15.maestro.v1.TaskBatchH\x00\x12(\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x16.maestro.v1.CancelTaskH\x00\x42\x05\n\x03msg\"R\n\rWorkerWelcome\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x1d\n\x15heartbeat_interval_ms\x18\x02 \x01(\x05\x12\x11\n\tworker_id\x18\x03 \x01(\t\"0\n\nCancelTask\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\",\n\tTaskBatch\x12\x1f\n\x05tasks\x18\x01 \x03(\x0b\x32\x10.maestro.v1.Task\"\xec\x02\n\x04Task\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x10\n\x08sub_type\x18\x03 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x04 \x01(\t\x12\x13\n\x0binstance_id\x18\x05 \x01(\x03\x12\x0e\n\x06run_id\x18\x06 \x01(\x03\x12\x0f\n\x07step_id\x18\x07 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x08 \x01(\x05\x12,\n\x06params\x18\t \x03(\x0b\x32\x1c.maestro.v1.Task.ParamsEntry\x12.\n\nstarted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ntimeout_ms\x18\x0b \x01(\x03\x12\x11\n\tpartition\x18\x0c \x01(\x05\x12\r\n\x05\x65poch\x18\r \x01(\x03\x1a@\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.maestro.v1.Value:\x02\x38\x01\"\xf0\x01\n\nTaskResult\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12&\n\x06status\x18\x02 \x01(\x0e\x32\x16.maestro.v1.TaskStatus\x12\x34\n\x07outputs\x18\x03 \x03(\x0b\x32#.maestro.v1.TaskResult.OutputsEntry\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x0e\n\x06stdout\x18\x05 \x01(\t\x12\x0e\n\x06stderr\x18\x06 \x01(\t\x1a\x41\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.maestro.v1.Value:\x02\x38\x01*\xa2\x01\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15TASK_STATUS_SUCCEEDED\x10\x01\x12\x1b\n\x17TASK_STATUS_USER_FAILED\x10\x02\x12\x1f\n\x1bTASK_STATUS_PLATFORM_FAILED\x10\x03\x12\x1e\n\x1aTASK_STATUS_FATALLY_FAILED\x10\x04\x32T\n\rWorkerService\x12\x43\n\x07\x43onnect\x12\x19.maestro.v1.WorkerMessage\x1a\x19.maestro.v1.WorkerCommand(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17maestro/v1/worker.proto\x12\nmaestro.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16maestro/v1/value.proto\"\xec\x01\n\rWorkerMessage\x12(\n\x05hello\x18\x01 \x01(\x0b\x32\x17.maestro.v1.WorkerHelloH\x00\x12(\n\x06result\x18\x02 \x01(\x0b\x32\x16.maestro.v1.TaskResultH\x00\x12\x30\n\theartbeat\x18\x03 \x01(\x0b\x32\x1b.maestro.v1.WorkerHeartbeatH\x00\x12*\n\x06\x63redit\x18\x04 \x01(\x0b\x32\x18.maestro.v1.WorkerCreditH\x00\x12\"\n\x03log\x18\x05 \x01(\x0b\x32\x13.maestro.v1.TaskLogH\x00\x42\x05\n\x03msg\";\n\x07TaskLog\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x0e\n\x06stream\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\"N\n\x0bWorkerHello\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x10\n\x08\x63\x61pacity\x18\x03 \x01(\x05\x12\x0b\n\x03sdk\x18\x04 \x01(\t\"&\n\x0fWorkerHeartbeat\x12\x13\n\x0b\x61ttempt_ids\x18\x01 \x03(\t\"\x1e\n\x0cWorkerCredit\x12\x0e\n\x06\x63redit\x18\x01 \x01(\x05\"\x96\x01\n\rWorkerCommand\x12,\n\x07welcome\x18\x01 \x01(\x0b\x32\x19.maestro.v1.WorkerWelcomeH\x00\x12&\n\x05tasks\x18\x02 \x01(\x0b\x32\x15.maestro.v1.TaskBatchH\x00\x12(\n\x06\x63\x61ncel\x18\x03 \x01(\x0b\x32\x16.maestro.v1.CancelTaskH\x00\x42\x05\n\x03msg\"R\n\rWorkerWelcome\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x1d\n\x15heartbeat_interval_ms\x18\x02 \x01(\x05\x12\x11\n\tworker_id\x18\x03 \x01(\t\"0\n\nCancelTask\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\",\n\tTaskBatch\x12\x1f\n\x05tasks\x18\x01 \x03(\x0b\x32\x10.maestro.v1.Task\"\xec\x02\n\x04Task\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x10\n\x08sub_type\x18\x03 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x04 \x01(\t\x12\x13\n\x0binstance_id\x18\x05 \x01(\x03\x12\x0e\n\x06run_id\x18\x06 \x01(\x03\x12\x0f\n\x07step_id\x18\x07 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x08 \x01(\x05\x12,\n\x06params\x18\t \x03(\x0b\x32\x1c.maestro.v1.Task.ParamsEntry\x12.\n\nstarted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ntimeout_ms\x18\x0b \x01(\x03\x12\x11\n\tpartition\x18\x0c \x01(\x05\x12\r\n\x05\x65poch\x18\r \x01(\x03\x1a@\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.maestro.v1.Value:\x02\x38\x01\"\xf0\x01\n\nTaskResult\x12\x12\n\nattempt_id\x18\x01 \x01(\t\x12&\n\x06status\x18\x02 \x01(\x0e\x32\x16.maestro.v1.TaskStatus\x12\x34\n\x07outputs\x18\x03 \x03(\x0b\x32#.maestro.v1.TaskResult.OutputsEntry\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x0e\n\x06stdout\x18\x05 \x01(\t\x12\x0e\n\x06stderr\x18\x06 \x01(\t\x1a\x41\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.maestro.v1.Value:\x02\x38\x01*\xa2\x01\n\nTaskStatus\x12\x1b\n\x17TASK_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15TASK_STATUS_SUCCEEDED\x10\x01\x12\x1b\n\x17TASK_STATUS_USER_FAILED\x10\x02\x12\x1f\n\x1bTASK_STATUS_PLATFORM_FAILED\x10\x03\x12\x1e\n\x1aTASK_STATUS_FATALLY_FAILED\x10\x04\x32T\n\rWorkerService\x12\x43\n\x07\x43onnect\x12\x19.maestro.v1.WorkerMessage\x1a\x19.maestro.v1.WorkerCommand(\x01\x30\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'maestro.v1.worker_pb2', globals())
@@ -26,32 +26,34 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _TASK_PARAMSENTRY._serialized_options = b'8\001'
   _TASKRESULT_OUTPUTSENTRY._options = None
   _TASKRESULT_OUTPUTSENTRY._serialized_options = b'8\001'
-  _TASKSTATUS._serialized_start=1395
-  _TASKSTATUS._serialized_end=1557
+  _TASKSTATUS._serialized_start=1492
+  _TASKSTATUS._serialized_end=1654
   _WORKERMESSAGE._serialized_start=97
-  _WORKERMESSAGE._serialized_end=297
-  _WORKERHELLO._serialized_start=299
-  _WORKERHELLO._serialized_end=377
-  _WORKERHEARTBEAT._serialized_start=379
-  _WORKERHEARTBEAT._serialized_end=417
-  _WORKERCREDIT._serialized_start=419
-  _WORKERCREDIT._serialized_end=449
-  _WORKERCOMMAND._serialized_start=452
-  _WORKERCOMMAND._serialized_end=602
-  _WORKERWELCOME._serialized_start=604
-  _WORKERWELCOME._serialized_end=686
-  _CANCELTASK._serialized_start=688
-  _CANCELTASK._serialized_end=736
-  _TASKBATCH._serialized_start=738
-  _TASKBATCH._serialized_end=782
-  _TASK._serialized_start=785
-  _TASK._serialized_end=1149
-  _TASK_PARAMSENTRY._serialized_start=1085
-  _TASK_PARAMSENTRY._serialized_end=1149
-  _TASKRESULT._serialized_start=1152
-  _TASKRESULT._serialized_end=1392
-  _TASKRESULT_OUTPUTSENTRY._serialized_start=1327
-  _TASKRESULT_OUTPUTSENTRY._serialized_end=1392
-  _WORKERSERVICE._serialized_start=1559
-  _WORKERSERVICE._serialized_end=1643
+  _WORKERMESSAGE._serialized_end=333
+  _TASKLOG._serialized_start=335
+  _TASKLOG._serialized_end=394
+  _WORKERHELLO._serialized_start=396
+  _WORKERHELLO._serialized_end=474
+  _WORKERHEARTBEAT._serialized_start=476
+  _WORKERHEARTBEAT._serialized_end=514
+  _WORKERCREDIT._serialized_start=516
+  _WORKERCREDIT._serialized_end=546
+  _WORKERCOMMAND._serialized_start=549
+  _WORKERCOMMAND._serialized_end=699
+  _WORKERWELCOME._serialized_start=701
+  _WORKERWELCOME._serialized_end=783
+  _CANCELTASK._serialized_start=785
+  _CANCELTASK._serialized_end=833
+  _TASKBATCH._serialized_start=835
+  _TASKBATCH._serialized_end=879
+  _TASK._serialized_start=882
+  _TASK._serialized_end=1246
+  _TASK_PARAMSENTRY._serialized_start=1182
+  _TASK_PARAMSENTRY._serialized_end=1246
+  _TASKRESULT._serialized_start=1249
+  _TASKRESULT._serialized_end=1489
+  _TASKRESULT_OUTPUTSENTRY._serialized_start=1424
+  _TASKRESULT_OUTPUTSENTRY._serialized_end=1489
+  _WORKERSERVICE._serialized_start=1656
+  _WORKERSERVICE._serialized_end=1740
 # @@protoc_insertion_point(module_scope)
