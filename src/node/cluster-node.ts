@@ -27,6 +27,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { ShutdownBudget } from './shutdown.js';
 import type { TransportStats } from '../transport/port.js';
 import { SignalIngest, signalPublisher, type SignalIngestStats } from './signal-ingest.js';
+import { createNodeMetrics, trackOwnership, type NodeMetrics } from './prometheus.js';
 
 export interface ClusterNode {
   nodeId: string;
@@ -40,6 +41,8 @@ export interface ClusterNode {
   transportStats(): TransportStats;
   /** Signals taken from NATS (`maestro.signals.>`): stored, duplicates, dead-lettered, failed. */
   signalIngestStats(): SignalIngestStats;
+  /** The node's Prometheus registry (served on /metrics). */
+  metrics: NodeMetrics;
   log: Logger;
   /** Leaves gracefully (partitions handed over), bounded by `timeoutMs` (default `shutdownTimeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
@@ -87,6 +90,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     (j) => j.close(),
   );
   const kv = await step(() => JetStreamKv.connect({ servers: config.nats, ...natsSecurity, name: `${name}-kv`, replicas: config.kvReplicas, ...config.kv, log }), (k) => k.close());
+  const metrics = createNodeMetrics();
   const executorLog = log.child({ module: 'executor' });
   const executorHooksOfNode = {
     onFenced: (what: 'task' | 'cancel', attemptId: string, partition: number, epoch: number, newest: number) =>
@@ -107,6 +111,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
         ...(now ? { now } : {}),
         publishSignal: signalPublisher(transport.nc, log.child({ module: 'signals' })),
         executorHooks: executorHooksOfNode,
+        metrics: metrics.engine,
       }),
     async (c) => {
       await c.partitions.releaseAll();
@@ -145,7 +150,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     async () =>
       config.httpPort === undefined
         ? undefined
-        : startHttpServer({ host: config.httpHost ?? config.grpcHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId, log }) }),
+        : startHttpServer({ host: config.httpHost ?? config.grpcHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId, log, metrics }) }),
     async (h) => h?.close(),
   );
   const grpcAddress = `${config.advertiseHost ?? config.grpcHost}:${grpc.port}`;
@@ -162,6 +167,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   });
   const managerLog = log.child({ module: 'partition-manager' });
   manager.onOwnershipChange((c) => managerLog.debug({ change: c }, 'ownership changed'));
+  metrics.watch({ partitions, partitionCount: config.partitions, executor, workers: workers.gateway });
+  trackOwnership(metrics, manager, etcd.membership, nodeId, config.partitions);
   await step(() => manager!.start());
   log.info({ grpcAddress, partitions: config.partitions }, 'node joined the cluster');
   void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)
@@ -183,6 +190,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     log,
     transportStats: () => transport.stats(),
     signalIngestStats: () => ingest.stats(),
+    metrics,
     close: (timeoutMs = config.shutdownTimeoutMs) => stop(true, timeoutMs),
     crash: () => stop(false, config.shutdownTimeoutMs),
   };
