@@ -173,3 +173,28 @@ test('the exposition reader refuses what is not the format (so the test above ca
   t.throws(() => parseExposition('# TYPE a counter\na one\n'), { message: /bad value/ });
   t.deepEqual(parseExposition('# TYPE a counter\na{x="q\\"",y="z"} 2\n').samples, [{ name: 'a', labels: { x: 'q"', y: 'z' }, value: 2 }]);
 });
+
+test('GET /metrics: time trigger fires are counted once each (fake clock, no waiting)', async (t) => {
+  const clock = { ms: Date.UTC(2026, 0, 1, 0, 0, 30) };
+  const node = await createEmbeddedNode({ partitions: 2, logLevel: 'silent', httpPort: 0, now: () => clock.ms });
+  t.teardown(() => node.close());
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: { owner: 't', run_strategy: 'parallel' },
+      workflow: { id: 'm-cron', time_triggers: [{ type: 'CRON', cron: '*/2 * * * *', timezone: 'UTC' }], steps: [{ step: { id: 'job', type: 'NoOp' } }] },
+    }),
+  );
+  clock.ms += 6.5 * 60_000; // past the fires at 00:02, 00:04 and 00:06
+  let fired = 0;
+  for (;;) {
+    const r = await node.api.syncTimeTriggers('m-cron');
+    if (r.fired === 0) break;
+    fired += r.fired;
+  }
+  t.is(fired, 3);
+  // a sync that fires nothing adds nothing
+  t.is((await node.api.syncTimeTriggers('m-cron')).fired, 0);
+  const { samples } = await scrape(node);
+  t.is(value(samples, 'maestro_trigger_fires_total', { kind: 'time' }), 3);
+  t.is(value(samples, 'maestro_trigger_fires_total', { kind: 'signal' }), 0);
+});
