@@ -51,6 +51,8 @@ export interface NodeMetrics {
   text(): Promise<string>;
   /** Levels are read from these at every scrape. */
   watch(sources: MetricSources): void;
+  /** Ownership counters (trackOwnership moves them; an embedded node keeps them at 0). */
+  readonly ownership: { changes: Counter<'change' | 'reason'>; failovers: Counter };
 }
 
 /**
@@ -190,6 +192,25 @@ export function createNodeMetrics(): NodeMetrics {
     },
   });
 
+  const changes = new Counter({
+    name: 'maestro_partition_ownership_changes_total',
+    help: 'Partitions this node acquired or released, by change and reason (acquired: rebalance or failover; released: rebalance, or lost when this node lost its lease).',
+    labelNames: ['change', 'reason'] as const,
+    registers,
+  });
+  const failovers = new Counter({
+    name: 'maestro_partition_failovers_total',
+    help: 'Partitions this node acquired from a node that is no longer a member (its lease expired, or it left).',
+    registers,
+  });
+  for (const [change, reason] of [
+    ['acquired', 'rebalance'],
+    ['acquired', 'failover'],
+    ['released', 'rebalance'],
+    ['released', 'lost'],
+  ] as const)
+    changes.labels(change, reason).inc(0);
+
   const stepTypes = new Set<string>();
   const engine: EngineMetrics = {
     stepLaunch: (s) => stepLaunch.observe(s),
@@ -217,6 +238,7 @@ export function createNodeMetrics(): NodeMetrics {
     watch(s) {
       sources = s;
     },
+    ownership: { changes, failovers },
   };
 }
 
@@ -238,23 +260,7 @@ function hostsOf(sources: MetricSources | undefined) {
  * node's own lease expiring. Returns the unsubscribe.
  */
 export function trackOwnership(metrics: NodeMetrics, manager: PartitionManager, membership: Membership, selfId: string, partitionCount: number): () => void {
-  const registers = [metrics.registry];
-  const changes = new Counter({
-    name: 'maestro_partition_ownership_changes_total',
-    help: 'Partitions this node acquired or released, by change and reason (acquired: rebalance or failover; released: rebalance, or lost when this node lost its lease).',
-    labelNames: ['change', 'reason'] as const,
-    registers,
-  });
-  const failovers = new Counter({
-    name: 'maestro_partition_failovers_total',
-    help: 'Partitions this node acquired from a node that is no longer a member (its lease expired, or it left).',
-    registers,
-  });
-  changes.labels('acquired', 'rebalance').inc(0);
-  changes.labels('acquired', 'failover').inc(0);
-  changes.labels('released', 'rebalance').inc(0);
-  changes.labels('released', 'lost').inc(0);
-  failovers.inc(0);
+  const { changes, failovers } = metrics.ownership;
   /** Per partition: the other node that owned it by the map before it moved to this node. */
   const formerOwner: Array<string | undefined> = [];
   let members = new Set<string>();

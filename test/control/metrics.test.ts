@@ -5,6 +5,7 @@
  * at the scrape, and the text parses as the Prometheus exposition format. No timing assertions.
  */
 import test from 'ava';
+import { readFile } from 'node:fs/promises';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
 import { testRuntimes } from '../fixtures/test-runtimes.js';
 import { waitForEnd, waitForStep } from '../helpers/wait.js';
@@ -153,6 +154,13 @@ test('GET /metrics: counts equal what ran, histograms have samples, levels are r
   t.is(value(samples, 'maestro_executor_tasks', { state: 'running' }), 0);
   t.is(value(samples, 'maestro_permit_requests_waiting'), 0);
   t.true(value(samples, 'process_cpu_user_seconds_total')! >= 0, 'process metrics are served too');
+
+  // the Grafana dashboard asks only for metrics the node serves
+  const { types } = await scrape(node);
+  const dashboard = await readFile(new URL('../../cluster/grafana-dashboard.json', import.meta.url), 'utf8');
+  const used = new Set([...dashboard.matchAll(/\b((?:maestro|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, '')));
+  t.true(used.size >= 15);
+  t.deepEqual([...used].filter((name) => !types.has(name)), [], 'dashboard metrics the node does not serve');
 });
 
 test('GET /metrics with a worker connected: connected workers and worker task depth per type', async (t) => {
