@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
 import { testRuntimes } from '../fixtures/test-runtimes.js';
 import { waitForEnd, waitForStep } from '../helpers/wait.js';
+import { waitUntil } from '../cluster-unit/fixture.js';
 import type { Engine } from '../../src/workflow/engine.js';
 
 interface Sample {
@@ -163,15 +164,24 @@ test('GET /metrics: counts equal what ran, histograms have samples, levels are r
   t.deepEqual([...used].filter((name) => !types.has(name)), [], 'dashboard metrics the node does not serve');
 });
 
-test('GET /metrics with a worker connected: connected workers and worker task depth per type', async (t) => {
+test('GET /metrics with a worker connected: connected workers, and tasks held by it or queued for its credit', async (t) => {
   const node = await createEmbeddedNode({ partitions: 1, logLevel: 'silent', httpPort: 0 });
   t.teardown(() => node.close());
-  const sent: unknown[] = [];
-  await node.workers.connect({ workerId: 'w1', types: ['m-work'], capacity: 2, sdk: 'test' }, { send: (c) => sent.push(c), end: () => undefined });
-  const { samples } = await scrape(node);
+  await node.workers.connect({ workerId: 'w1', types: ['m-work'], capacity: 1, sdk: 'test' }, { send: () => undefined, end: () => undefined });
+  let { samples } = await scrape(node);
   t.is(value(samples, 'maestro_workers_connected', { type: 'm-work' }), 1);
-  t.is(value(samples, 'maestro_worker_tasks', { type: 'm-work', state: 'queued' }), 0);
   t.is(value(samples, 'maestro_worker_tasks', { type: 'm-work', state: 'held' }), 0);
+  // two runs of a worker step, a worker with credit for one: one task held, one queued
+  await node.api.createWorkflow(JSON.stringify({ properties: { owner: 't', run_strategy: 'parallel' }, workflow: { id: 'm-worker', steps: [{ step: { id: 's', type: 'm-work' } }] } }));
+  for (let i = 0; i < 2; i++) {
+    const run = await node.api.startWorkflow({ workflowId: 'm-worker' });
+    await waitForStep(node.api, 'm-worker', run.instanceId, 's', 'RUNNING');
+  }
+  await waitUntil(async () => {
+    ({ samples } = await scrape(node));
+    return value(samples, 'maestro_worker_tasks', { type: 'm-work', state: 'queued' }) === 1;
+  }, 'the second task to queue for credit');
+  t.is(value(samples, 'maestro_worker_tasks', { type: 'm-work', state: 'held' }), 1);
 });
 
 test('the exposition reader refuses what is not the format (so the test above can fail)', (t) => {

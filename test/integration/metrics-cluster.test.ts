@@ -23,7 +23,7 @@ test.before(async () => {
   nats = await startNats({ jetstream: true });
   etcd = await startEtcd();
   node = await startClusterNode({ nats: nats.urls, etcd: etcd.endpoints, grpcPort: 0, httpPort: 0, partitions: 4, logLevel: 'error' });
-  await waitUntil(() => node!.manager.settled(), 'the node to own its partitions', 20_000, 20);
+  await waitUntil(() => node!.manager.settled() && node!.manager.ownedPartitions().size === 4, 'the node to own its partitions', 20_000, 20);
 });
 test.after.always(async () => {
   await node?.close();
