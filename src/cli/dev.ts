@@ -61,7 +61,7 @@ export const devCommand: Command = {
     const signals = new ShutdownSignals(io, config.shutdownTimeoutMs);
     try {
       const { createEmbeddedNode } = await import('../node/embedded.js');
-      const node = await createEmbeddedNode(config);
+      const node = await createEmbeddedNode({ ...config, httpPort: undefined }); // dev serves HTTP itself (--http-port)
       let server;
       let http;
       try {
