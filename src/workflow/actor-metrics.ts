@@ -8,7 +8,8 @@
  *   waits for signals or stops at a breakpoint is not timed (that wait is the user's).
  * - Start overhead: from the start of the batch that created the instance (or released a run
  *   its run strategy held) to its first dispatch, once per run. Time spent before the owner
- *   took the Start (the queue owner's hop, a run strategy holding the run) is not in it.
+ *   took the Start (the queue owner's hop, a run strategy holding the run) is not in it; a run
+ *   one of whose first steps waits for signals or stops at a breakpoint is not timed.
  * - Step ends by type and status, and permit waits, come from the machine's `onStepStatus`
  *   hook; they are buffered and reported only once their batch is durable (an event the machine
  *   refused, or a batch the journal refused, reports nothing).
@@ -86,6 +87,7 @@ export class ActorMetrics {
     const t0 = this.launching?.get(stepId);
     if (t0 !== undefined) this.launching!.delete(stepId);
     this.inline.push(t0 ?? -1);
+    this.cause = 'predecessor-ended'; // its result is applied next: the steps it lets run are launches
   }
 
   /** The batch is durable and its commands were run. */
@@ -122,7 +124,10 @@ export class ActorMetrics {
     if (isStepTerminal(status)) {
       this.ends.push(id, status);
       this.launching?.delete(id);
-    } else if (status === 'WAITING_FOR_SIGNALS' || status === 'PAUSED') this.launching?.delete(id);
+    } else if (status === 'WAITING_FOR_SIGNALS' || status === 'PAUSED') {
+      this.launching?.delete(id);
+      this.startT0 = undefined; // the user's wait: the run's start is not timed
+    }
     else if (this.cause === 'predecessor-ended' && LAUNCH_STATUSES.has(status) && !this.launching?.has(id)) (this.launching ??= new Map()).set(id, this.t0);
     if (status === 'WAITING_FOR_PERMITS') {
       (this.permitSince ??= new Map()).set(id, atMs);

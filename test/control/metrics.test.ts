@@ -82,6 +82,16 @@ const CHAIN = JSON.stringify({
     ],
   },
 });
+const INLINE_FIRST = JSON.stringify({
+  properties: { owner: 't', run_strategy: 'parallel' },
+  workflow: {
+    id: 'm-inline-first',
+    steps: [
+      { step: { id: 'first', type: 'NoOp', transition: { successors: { then: 'true' } } } },
+      { step: { id: 'then', type: 'Echo', params: { say: { value: 'x', type: 'STRING' } } } },
+    ],
+  },
+});
 const WAITS = JSON.stringify({
   properties: { owner: 't', run_strategy: 'parallel' },
   workflow: { id: 'm-wait', steps: [{ step: { id: 'w', type: 'Echo', params: { say: { value: 'go', type: 'STRING' } }, signal_dependencies: [{ name: 'm/go' }] } }] },
@@ -114,6 +124,11 @@ test('GET /metrics: counts equal what ran, histograms have samples, levels are r
     t.is((await waitForEnd(api, 'm-chain', run.instanceId)).status, 'SUCCEEDED');
   }
 
+  // a NoOp first (run inline in the start's batch) whose successor is dispatched: a launch too
+  await api.createWorkflow(INLINE_FIRST);
+  const inlineFirst = await api.startWorkflow({ workflowId: 'm-inline-first' });
+  t.is((await waitForEnd(api, 'm-inline-first', inlineFirst.instanceId)).status, 'SUCCEEDED');
+
   // a step waiting for a signal, matched by the store's notice when the signal is announced
   await api.createWorkflow(WAITS);
   const waiting = await api.startWorkflow({ workflowId: 'm-wait' });
@@ -135,12 +150,12 @@ test('GET /metrics: counts equal what ran, histograms have samples, levels are r
   t.is((await waitForEnd(api, 'm-trig', 1)).status, 'SUCCEEDED');
 
   const { samples } = await scrape(node);
-  t.is(value(samples, 'maestro_steps_ended_total', { type: 'Echo', status: 'SUCCEEDED' }), 7, '2 per chain run + the signal waiter');
-  t.is(value(samples, 'maestro_steps_ended_total', { type: 'NoOp', status: 'SUCCEEDED' }), 4, '1 per chain run + the triggered run');
-  t.is(value(samples, 'maestro_step_launch_latency_seconds_count'), 6, 'b after a and c after b, per chain run');
-  t.is(value(samples, 'maestro_workflow_start_overhead_seconds_count'), 5, 'every run dispatched its first step when it started');
+  t.is(value(samples, 'maestro_steps_ended_total', { type: 'Echo', status: 'SUCCEEDED' }), 8, '2 per chain run + the inline-first successor + the signal waiter');
+  t.is(value(samples, 'maestro_steps_ended_total', { type: 'NoOp', status: 'SUCCEEDED' }), 5, '1 per chain run + the inline first step + the triggered run');
+  t.is(value(samples, 'maestro_step_launch_latency_seconds_count'), 7, 'b after a and c after b, per chain run; then after first');
+  t.is(value(samples, 'maestro_workflow_start_overhead_seconds_count'), 5, 'every run that dispatched its first step when it started (not the one whose step waited for a signal)');
   t.is(value(samples, 'maestro_signal_match_latency_seconds_count'), 1);
-  t.is(value(samples, 'maestro_permit_wait_seconds_count'), 11, 'every step that ran passed WAITING_FOR_PERMITS (tag permits are on by default)');
+  t.is(value(samples, 'maestro_permit_wait_seconds_count'), 13, 'every step that ran passed WAITING_FOR_PERMITS (tag permits are on by default)');
   t.is(value(samples, 'maestro_trigger_fires_total', { kind: 'signal' }), 1);
   t.is(value(samples, 'maestro_trigger_fires_total', { kind: 'time' }), 0);
   const appends = value(samples, 'maestro_journal_append_seconds_count')!;
@@ -148,8 +163,8 @@ test('GET /metrics: counts equal what ran, histograms have samples, levels are r
   t.is(value(samples, 'maestro_journal_append_records_count'), appends, 'one batch size per append');
   t.true(value(samples, 'maestro_journal_append_records_sum')! >= appends);
   // a histogram's +Inf bucket holds every sample
-  t.is(value(samples, 'maestro_step_launch_latency_seconds_bucket', { le: '+Inf' }), 6);
-  t.is(value(samples, 'maestro_actors_resident', { kind: 'instance' }), 5);
+  t.is(value(samples, 'maestro_step_launch_latency_seconds_bucket', { le: '+Inf' }), 7);
+  t.is(value(samples, 'maestro_actors_resident', { kind: 'instance' }), 6);
   t.true(value(samples, 'maestro_actors_resident', { kind: 'service' })! >= 3, 'queue owners, signal stores, the trigger actor');
   t.is(value(samples, 'maestro_actors_waiting'), 0);
   t.is(value(samples, 'maestro_executor_tasks', { state: 'running' }), 0);
