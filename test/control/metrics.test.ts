@@ -5,7 +5,9 @@
  * at the scrape, and the text parses as the Prometheus exposition format. No timing assertions.
  */
 import test from 'ava';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
 import { testRuntimes } from '../fixtures/test-runtimes.js';
 import { waitForEnd, waitForStep } from '../helpers/wait.js';
@@ -230,4 +232,30 @@ test('GET /metrics: time trigger fires are counted once each (fake clock, no wai
   const { samples } = await scrape(node);
   t.is(value(samples, 'maestro_trigger_fires_total', { kind: 'time' }), 3);
   t.is(value(samples, 'maestro_trigger_fires_total', { kind: 'signal' }), 0);
+});
+
+test('GET /metrics after a restart: replaying the journal counts nothing; what runs after it counts once', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'maestro-metrics-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const open = () => createEmbeddedNode({ dataDir, partitions: 2, logLevel: 'silent', httpPort: 0, extraRuntimes: testRuntimes().runtimes });
+  let node = await open();
+  t.teardown(() => node.close()); // the node open when the test ends
+  await node.api.createWorkflow(CHAIN);
+  for (let i = 0; i < 2; i++) {
+    const run = await node.api.startWorkflow({ workflowId: 'm-chain' });
+    await waitForEnd(node.api, 'm-chain', run.instanceId);
+  }
+  t.is(value((await scrape(node)).samples, 'maestro_steps_ended_total', { type: 'Echo', status: 'SUCCEEDED' }), 4);
+  await node.close();
+
+  node = await open();
+  let { samples } = await scrape(node);
+  t.is(value(samples, 'maestro_actors_resident', { kind: 'instance' }), 2, 'both runs recovered');
+  t.is(value(samples, 'maestro_steps_ended_total', { type: 'Echo', status: 'SUCCEEDED' }), undefined, 'no step ended since this node started');
+  t.is(value(samples, 'maestro_step_launch_latency_seconds_count'), 0);
+  const run = await node.api.startWorkflow({ workflowId: 'm-chain' });
+  await waitForEnd(node.api, 'm-chain', run.instanceId);
+  ({ samples } = await scrape(node));
+  t.is(value(samples, 'maestro_steps_ended_total', { type: 'Echo', status: 'SUCCEEDED' }), 2);
+  t.is(value(samples, 'maestro_step_launch_latency_seconds_count'), 2);
 });
