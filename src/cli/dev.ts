@@ -61,11 +61,11 @@ export const devCommand: Command = {
     const signals = new ShutdownSignals(io, config.shutdownTimeoutMs);
     try {
       const { createEmbeddedNode } = await import('../node/embedded.js');
-      const node = await createEmbeddedNode(config);
+      const node = await createEmbeddedNode({ ...config, httpPort: undefined }); // dev serves HTTP itself (--http-port)
       let server;
       let http;
       try {
-        http = await startHttpServer({ host: values.host, port: httpPort, log: node.log, routes: httpRoutes({ api: node.api, nodeId: 'embedded', log: node.log }) }).catch((err: unknown) => {
+        http = await startHttpServer({ host: values.host, port: httpPort, log: node.log, routes: httpRoutes({ api: node.api, nodeId: 'embedded', log: node.log, metrics: node.metrics }) }).catch((err: unknown) => {
           throw new Error(`--http-port ${httpPort}: cannot listen (${(err as Error).message}); pass another port, or 0 for a free one`);
         });
         server = await startGrpcServer(node.api, {

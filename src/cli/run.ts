@@ -85,7 +85,7 @@ export const runCommand: Command = {
       dataDir: values['data-dir'],
     });
     const { createEmbeddedNode } = await import('../node/embedded.js');
-    const node = await createEmbeddedNode(settings);
+    const node = await createEmbeddedNode({ ...settings, httpPort: undefined }); // no HTTP server for a run (MAESTRO_HTTP_PORT is a node's)
     try {
       return await runDefinition(node.api, { ...def, params }, io);
     } catch (err) {

@@ -6,15 +6,18 @@ import type { ClusterApi, EngineApi } from '../workflow/engine-api.js';
 import type { Logger } from '../log/logger.js';
 import { sendJson, type HttpRoute } from './http-server.js';
 import { uiRoutes } from './ui-api.js';
+import { metricsRoutes, type MetricsText } from './metrics-route.js';
 
 export interface HttpDeps {
   api: EngineApi & Partial<ClusterApi>;
   nodeId: string;
   log: Logger;
+  /** The node's Prometheus registry (src/node/prometheus.ts); absent: no /metrics. */
+  metrics?: MetricsText;
 }
 
 export function httpRoutes(deps: HttpDeps): HttpRoute[] {
-  return [...healthRoutes(deps), ...uiRoutes(deps)];
+  return [...healthRoutes(deps), ...metricsRoutes(deps.metrics), ...uiRoutes(deps)];
 }
 
 /** GET /healthz: 200 with the node id while the node serves. */

@@ -168,6 +168,13 @@ export class WorkerGateway {
     return this.pools.get(type.toLowerCase())?.conns.length ?? 0;
   }
 
+  /** Per lower-case type served here: workers connected, tasks waiting for credit, tasks held by workers (metrics, read on scrape). */
+  stats(): Array<{ type: string; workers: number; queued: number; held: number }> {
+    const held = new Map<string, number>();
+    for (const c of this.conns) for (const p of c.held.values()) if (p !== 'cancelled') held.set(p.type, (held.get(p.type) ?? 0) + 1);
+    return [...this.pools.values()].map((p) => ({ type: p.type, workers: p.conns.length, queued: p.queue.length - p.head, held: held.get(p.type) ?? 0 }));
+  }
+
   /**
    * A validated hello: registers its types (durably, cluster-wide), adds the stream to their
    * pools and answers welcome. Rejects with ValidationError naming the field, or unavailable

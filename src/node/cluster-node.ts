@@ -29,6 +29,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { ShutdownBudget } from './shutdown.js';
 import type { TransportStats } from '../transport/port.js';
 import { SignalIngest, signalPublisher, type SignalIngestStats } from './signal-ingest.js';
+import { createNodeMetrics, trackOwnership, type NodeMetrics } from './prometheus.js';
 
 export interface ClusterNode {
   nodeId: string;
@@ -42,6 +43,8 @@ export interface ClusterNode {
   transportStats(): TransportStats;
   /** Signals taken from NATS (`maestro.signals.>`): stored, duplicates, dead-lettered, failed. */
   signalIngestStats(): SignalIngestStats;
+  /** The node's Prometheus registry (served on /metrics). */
+  metrics: NodeMetrics;
   log: Logger;
   /** Leaves gracefully (partitions handed over), bounded by `timeoutMs` (default `shutdownTimeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
@@ -89,6 +92,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     (j) => j.close(),
   );
   const kv = await step(() => JetStreamKv.connect({ servers: config.nats, ...natsSecurity, name: `${name}-kv`, replicas: config.kvReplicas, ...config.kv, log }), (k) => k.close());
+  const metrics = createNodeMetrics();
   const executorLog = log.child({ module: 'executor' });
   const executorHooksOfNode = {
     onFenced: (what: 'task' | 'cancel', attemptId: string, partition: number, epoch: number, newest: number) =>
@@ -109,6 +113,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
         ...(now ? { now } : {}),
         publishSignal: signalPublisher(transport.nc, log.child({ module: 'signals' })),
         executorHooks: executorHooksOfNode,
+        metrics: metrics.engine,
       }),
     async (c) => {
       await c.partitions.releaseAll();
@@ -147,7 +152,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     async () =>
       config.httpPort === undefined
         ? undefined
-        : startHttpServer({ host: config.httpHost ?? config.grpcHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId, log }) }),
+        : startHttpServer({ host: config.httpHost ?? config.grpcHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId, log, metrics }) }),
     async (h) => h?.close(),
   );
   const grpcAddress = `${config.advertiseHost ?? config.grpcHost}:${grpc.port}`;
@@ -165,6 +170,8 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const managerLog = log.child({ module: 'partition-manager' });
   manager.onOwnershipChange((c) => logOwnershipChange(managerLog, c));
   etcd.membership.onChange(membershipLogger(membershipLog, nodeId));
+  metrics.watch({ partitions, partitionCount: config.partitions, executor, workers: workers.gateway });
+  trackOwnership(metrics, manager, etcd.membership, nodeId, config.partitions);
   await step(() => manager!.start());
   log.info({ grpcAddress, partitions: config.partitions }, 'node joined the cluster');
   void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)
@@ -186,6 +193,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     log,
     transportStats: () => transport.stats(),
     signalIngestStats: () => ingest.stats(),
+    metrics,
     close: (timeoutMs = config.shutdownTimeoutMs) => stop(true, timeoutMs),
     crash: () => stop(false, config.shutdownTimeoutMs),
   };

@@ -24,6 +24,9 @@ import { defaultNodeConfig, type ConfigOverrides, type NodeConfig } from './conf
 import { createLogger, type Logger } from '../log/logger.js';
 import { ShutdownBudget } from './shutdown.js';
 import { openTaskLogs } from './task-logs.js';
+import { createNodeMetrics, type NodeMetrics } from './prometheus.js';
+import { startHttpServer } from '../control/http-server.js';
+import { httpRoutes } from '../control/http-routes.js';
 
 export interface EmbeddedNodeOptions extends ConfigOverrides<NodeConfig> {
   /** Additional step runtimes (an embedding application's own step types). */
@@ -45,6 +48,10 @@ export interface EmbeddedNode {
   grpcServices: ServiceRegistration[];
   /** The worker streams connected to this node (WorkerService). */
   workers: WorkerGateway;
+  /** The node's Prometheus registry (served on /metrics; pass it to httpRoutes). */
+  metrics: NodeMetrics;
+  /** The HTTP server's URL (/metrics, /healthz, ...) when the config has `httpPort`. */
+  httpUrl?: string;
   /** Stops within `timeoutMs` (default `shutdownTimeoutMs`); a step that does not finish is logged and skipped. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -66,10 +73,12 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   }
   const { retryBaseMs, retryMaxMs } = config.transport;
   const transport = new MemoryTransport({ partitions: config.partitions, requestTimeoutMs: config.requestTimeoutMs, retryBaseMs, retryMaxMs, log, schemas: WIRE_SCHEMAS });
-  const core = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now, onDispatch });
+  const metrics = createNodeMetrics();
+  const core = await assembleEngine({ journal, kv, transport, config, log, runExecutor: true, extraRuntimes: opts.extraRuntimes, now, onDispatch, metrics: metrics.engine });
   const { engine, partitions, executor, breakpoints, workerTypes } = core;
   const { gateway, service } = await openWorkerGateway(core, { transport, config, log, now }, 'embedded');
   const taskLogs = openTaskLogs(engine, transport, log);
+  metrics.watch({ partitions, partitionCount: config.partitions, executor, workers: gateway });
   for (let p = 0; p < config.partitions; p++) await partitions.acquire(p, 'next');
   void engine.syncAllSignalTriggers(); // heals a Sync lost in a crash (logs its own failures)
   log.info({ partitions: config.partitions, dataDir: config.dataDir ?? null }, 'embedded node started');
@@ -77,6 +86,8 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   engine.syncAllTimeTriggers().catch((err: unknown) => log.warn({ err }, 'time triggers not synced at start'));
   const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
+  // `maestro dev` serves HTTP itself (its --http-port); a library node only with `httpPort`
+  const http = config.httpPort === undefined ? undefined : await startHttpServer({ host: config.httpHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId: 'embedded', log, metrics }) });
   let closed = false;
   return {
     api,
@@ -85,10 +96,13 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     log,
     grpcServices: [service, taskLogs.service],
     workers: gateway,
+    metrics,
+    httpUrl: http?.url,
     async close(timeoutMs = config.shutdownTimeoutMs) {
       if (closed) return;
       closed = true;
       const budget = new ShutdownBudget(log, timeoutMs);
+      await budget.step('close the HTTP server', async () => http?.close());
       await budget.step('close the worker streams', () => gateway.close());
       await budget.step('release partitions', () => partitions.releaseAll());
       // nobody is left to take results: the attempts are abandoned, recovery re-dispatches them

@@ -35,6 +35,8 @@ import { WorkerTypes } from '../workflow/worker-types.js';
 import { WorkerGateway } from '../control/worker-gateway.js';
 import { workerServiceRegistration } from '../control/worker-service.js';
 import type { ServiceRegistration } from '../control/server.js';
+import type { EngineMetrics } from '../log/metrics.js';
+import { meteredJournal } from '../journal/metered.js';
 
 export interface EngineCoreDeps {
   journal: Journal;
@@ -54,6 +56,8 @@ export interface EngineCoreDeps {
   now?: () => number;
   /** Publishes a stored signal to plain subscribers (the cluster node: JSON on NATS). */
   publishSignal?: (signal: SignalInstance) => void;
+  /** Where the engine reports metrics (prometheus.ts); absent: nowhere. */
+  metrics?: EngineMetrics;
 }
 
 export interface EngineCore {
@@ -83,7 +87,8 @@ export async function openWorkerGateway(core: EngineCore, d: Pick<EngineCoreDeps
 }
 
 export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
-  const { config, transport, journal, kv } = d;
+  const { config, transport, kv, metrics } = d;
+  const journal = metrics ? meteredJournal(d.journal, metrics) : d.journal;
   const log = d.log ?? fallbackLogger();
   const now = d.now ?? Date.now;
   const runtimes = createRuntimeRegistry(resolveExecutorOptions(executorOptionsOf(config)), now);
@@ -135,11 +140,12 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
       services: [
         queueServiceKind({ definitions, kv, requestTimeoutMs: config.requestTimeoutMs }),
         permitServiceKind({ requestTimeoutMs: config.requestTimeoutMs, reconcileMs: config.permitReconcileMs }),
-        signalTriggerServiceKind({ definitions, expressions: sel, requestTimeoutMs: config.requestTimeoutMs }),
-        signalServiceKind({ requestTimeoutMs: config.requestTimeoutMs, publish: d.publishSignal }),
-        timeTriggerServiceKind({ definitions, requestTimeoutMs: config.requestTimeoutMs }),
+        signalTriggerServiceKind({ definitions, expressions: sel, requestTimeoutMs: config.requestTimeoutMs, metrics }),
+        signalServiceKind({ requestTimeoutMs: config.requestTimeoutMs, publish: d.publishSignal, metrics }),
+        timeTriggerServiceKind({ definitions, requestTimeoutMs: config.requestTimeoutMs, metrics }),
       ],
       tagPermits: config.tagPermits,
+      metrics,
     },
     d.onStale,
   );

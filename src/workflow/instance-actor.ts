@@ -54,6 +54,8 @@ import { parsePermitsReply, type PermitsMessage } from './permit-messages.js';
 import { SignalEffects, type SignalAnnouncedMessage } from './signal-effects.js';
 import { announceApplies, matchRefusal } from '../core/instance/signals.js';
 import type { SignalMatchedMessage } from '../core/signals/model.js';
+import type { EngineMetrics } from '../log/metrics.js';
+import { ActorMetrics } from './actor-metrics.js';
 
 function stepActionEvent(msg: StepActionMessage, atMs: number): InstanceEvent {
   const ev: InstanceEvent = { t: 'step-action', atMs, stepId: msg.stepId, action: msg.action };
@@ -98,6 +100,8 @@ export interface ActorHostHooks {
    * (permit-service.ts); the `started` event records it. Absent: the instance-local counter.
    */
   tagPermits?: boolean;
+  /** Step launch latency, start overhead, step ends and permit waits (actor-metrics.ts); absent: none. */
+  metrics?: EngineMetrics;
 }
 
 /** What an actor asks of the node about child instances (children.ts implements it). */
@@ -155,6 +159,8 @@ export class InstanceActor {
   private releaseEnds: string[] = [];
   /** Requests to signal stores (signal-effects.ts). */
   private readonly signals: SignalEffects;
+  /** What this actor reports to the node's metrics (undefined without metrics). */
+  private readonly metrics: ActorMetrics | undefined;
 
   constructor(
     readonly key: string,
@@ -172,6 +178,8 @@ export class InstanceActor {
       retryDelayMs: (attempt) => host.children.retryDelayMs(attempt),
       failed: (err, context, msg) => this.failed(err, context, msg),
     });
+    // set after recovery replayed the instance (with this ctx), so only live changes are seen
+    this.metrics = host.metrics ? new ActorMetrics(host.metrics, ctx) : undefined;
   }
 
   get current(): InstanceState | undefined {
@@ -381,6 +389,7 @@ export class InstanceActor {
     const atMs = this.host.now();
     this.inlineBudget = MAX_INLINE_STEPS_PER_BATCH;
     this.ctx.emitChanges = this.watchedUntil > atMs || batch.some((e) => e.msg.type === 'Watch');
+    this.metrics?.batchStarted();
     for (const env of batch) {
       let ev: InstanceEvent | 'skip' | 'get';
       try {
@@ -397,8 +406,10 @@ export class InstanceActor {
         replies.push([env, state || env.msg.type === 'PermitGrant' || env.msg.type === 'PermitCheck' ? replyKind(env.msg) : new MaestroError('not_found', `instance ${this.key} not found`)]);
         continue;
       }
+      const mark = this.metrics?.mark();
       try {
         const seq = (state?.seq ?? 0) + 1;
+        this.metrics?.applying(ev);
         const applied = applyEvent(state, ev, seq, this.ctx);
         noteResult(results, ev);
         state = applied.state;
@@ -407,6 +418,7 @@ export class InstanceActor {
         const t = env.msg.type;
         replies.push([env, ACK_ONLY.has(t) ? 'ack' : replyKind(env.msg)]);
       } catch (err) {
+        if (mark !== undefined) this.metrics!.rollback(mark);
         replies.push([env, err as Error]);
       }
     }
@@ -414,6 +426,7 @@ export class InstanceActor {
       try {
         await this.host.journal.append(this.host.partition, this.host.epoch, records);
       } catch (err) {
+        this.metrics?.discard();
         if (err instanceof StaleEpochError) {
           this.stop(err);
           this.host.onStale(err);
@@ -426,8 +439,9 @@ export class InstanceActor {
       this.state = state;
       logLifecycle(this.host.log, before, state, results);
       this.run(commands);
+      this.metrics?.durable(commands);
       this.host.onApplied(this.key, state!, records.length);
-    }
+    } else this.metrics?.discard();
     if (this.renotify) {
       this.renotify = false;
       this.notifyParent();
@@ -473,6 +487,7 @@ export class InstanceActor {
           }
           this.inlineBudget--;
           ev = { t: 'result', atMs, stepId: task.stepId, attempt: task.attempt, result };
+          this.metrics?.inlineDispatched(task.stepId); // before its result ends the step
           applied = applyEvent(state, ev, state.seq + 1, this.ctx);
         } catch (err) {
           // A runtime bug (runNow/tryNow threw) or a result the machine refuses: run it the ordinary way.

@@ -61,6 +61,7 @@ import { isServiceKey } from '../core/service/reducer.js';
 import { ServiceActor, type AnyServiceKind, type ServiceHostHooks } from './service-actor.js';
 import type { Logger } from '../log/logger.js';
 import { TOPIC_PARTITION_EPOCH, type PartitionEpoch } from '../protocol/executor.js';
+import type { EngineMetrics } from '../log/metrics.js';
 
 
 
@@ -93,6 +94,8 @@ export interface HostDeps {
   services?: readonly AnyServiceKind[];
   /** New instances acquire tag permits from the permit manager (ActorHostHooks.tagPermits). */
   tagPermits?: boolean;
+  /** The node's metrics (src/log/metrics.ts); absent: none. */
+  metrics?: EngineMetrics;
 }
 
 /** The child port of a host given none (unit tests of hosts and actors). */
@@ -147,6 +150,7 @@ export class PartitionHost {
       inlineRuntimes: deps.inlineRuntimes,
       children: deps.children ?? NO_CHILDREN,
       tagPermits: deps.tagPermits,
+      metrics: deps.metrics,
     };
     this.serviceHooks = {
       partition,
@@ -213,6 +217,11 @@ export class PartitionHost {
 
   get size(): number {
     return this.actors.size;
+  }
+
+  /** Service actors held here (metrics). */
+  get serviceCount(): number {
+    return this.services.size;
   }
 
   /** The state of an instance held here (diagnostics and tests; never mutate it). */

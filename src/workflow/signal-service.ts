@@ -36,6 +36,7 @@ import { isRetryable } from '../retry/index.js';
 import { LIST_SIGNALS_DEFAULT } from './signal-messages.js';
 import { parseSignalMessage } from './signal-messages.js';
 import { deferredPoster, type ServiceContext, type ServiceKind } from './service-actor.js';
+import type { EngineMetrics } from '../log/metrics.js';
 
 /** Acknowledgements of notices are journaled together this much later (deferredPoster). */
 const ACK_DELAY_MS = 20;
@@ -56,6 +57,8 @@ export interface SignalServiceDeps {
   noticeRetryMaxMs?: number;
   /** Publishes a stored signal to plain subscribers (cluster: JSON on NATS); absent in embedded mode. */
   publish?: (signal: SignalInstance) => void;
+  /** Signal match latency (signal created -> the waiting instance took the match); absent: none. */
+  metrics?: EngineMetrics;
 }
 
 /** Maestro's instance id of a request: its request_id, else UUID.nameUUIDFromBytes(dedup JSON). */
@@ -186,6 +189,7 @@ export function signalServiceKind(deps: SignalServiceDeps): ServiceKind<SignalSt
         case 'matched': {
           const body: SignalMatchedMessage = { type: 'SignalMatched', runId: f.waiter.runId, stepId: f.waiter.stepId, index: f.waiter.index, signal: f.signal };
           const outcome = await notify(ctx, f.waiter.instanceKey, body);
+          if (outcome === 'ok') deps.metrics?.signalMatch(Math.max(0, ctx.now() - f.signal.createTimeMs) / 1000);
           if (outcome !== 'failed') post(ctx, { type: 'WaitDone', waiterId: f.waiterId, seqId: f.signal.seqId });
           return outcome;
         }

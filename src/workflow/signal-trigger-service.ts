@@ -46,6 +46,7 @@ import { javaNameUuid } from '../core/java-compat.js';
 
 const nameUuid = (text: string): string => javaNameUuid(text).text;
 import type { EnqueueMessage } from './queue-messages.js';
+import type { EngineMetrics } from '../log/metrics.js';
 import { parseViewReply } from './reply-schemas.js';
 import { deferredPoster, type ServiceContext, type ServiceKind } from './service-actor.js';
 import { findReply, parseSignalTriggerMessage, subscribeReply, type SignalTriggerMessage, type SignalTriggersReply } from './signal-trigger-messages.js';
@@ -66,6 +67,8 @@ export interface SignalTriggerServiceDeps {
   requestTimeoutMs: number;
   /** Default Math.random (the results are journaled: replay never evaluates again). */
   random?: () => number;
+  /** Counts fires that start a run (once each, when journaled); absent: none. */
+  metrics?: EngineMetrics;
 }
 
 /** Transient enqueue failures are retried this many times (the transport itself retries for requestTimeoutMs). */
@@ -334,7 +337,11 @@ export function signalTriggerServiceKind(deps: SignalTriggerServiceDeps): Servic
           );
       }
     },
-    reply(ctx, s, msg) {
+    reply(ctx, s, msg, out) {
+      if (deps.metrics) {
+        const started = out.events.reduce((n, e) => n + (e.t === 'fired' && e.start !== undefined ? 1 : 0), 0);
+        if (started > 0) deps.metrics.triggerFired('signal', started);
+      }
       switch (msg.type) {
         case 'Sync': {
           // Starts fired before and never acknowledged (a lost answer): re-send them (the queue dedups).

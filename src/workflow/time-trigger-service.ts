@@ -46,6 +46,7 @@ import {
 import { isRetryable } from '../retry/index.js';
 import type { DefinitionRegistry } from './definitions.js';
 import type { EnqueueMessage } from './queue-messages.js';
+import type { EngineMetrics } from '../log/metrics.js';
 import type { ServiceContext, ServiceKind } from './service-actor.js';
 import { parseTimeTriggerMessage, type TimeTriggerMessage, type TimeTriggerSyncReply, type TimeTriggersReply, type TimeTriggerView } from './time-trigger-messages.js';
 
@@ -67,6 +68,8 @@ export interface TimeTriggerServiceDeps {
   maxTickMs?: number;
   /** Wait before a start that failed to reach the queue is sent again. */
   retryMs?: number;
+  /** Counts fires (once each, when journaled); absent: none. */
+  metrics?: EngineMetrics;
 }
 
 const DEFAULT_UPCOMING = 5;
@@ -316,6 +319,7 @@ export function timeTriggerServiceKind(deps: TimeTriggerServiceDeps): ServiceKin
         case 'Sync':
         case 'Tick': {
           const fired = out.events.reduce((n, e) => n + (e.t === 'fired' ? e.fires.length : 0), 0);
+          if (fired > 0) deps.metrics?.triggerFired('time', fired);
           // starts this round did not send (a failed send before): send them again now
           const busy = inflight.get(ctx);
           const stale = s.pending.filter((f) => !busy?.has(f.requestId));
