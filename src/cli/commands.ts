@@ -14,6 +14,7 @@ import { signalCommand, signalsCommand } from './signal-commands.js';
 import { triggersCommand } from './trigger-commands.js';
 import { nodeCommand, workerCommand } from './cluster-commands.js';
 import { activateCommand, definitionCommand, pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
+import { deleteCommand, diffCommand } from './workflow-admin-commands.js';
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -23,6 +24,8 @@ export const COMMANDS: readonly Command[] = [
   workflowsCommand,
   definitionCommand,
   activateCommand,
+  diffCommand,
+  deleteCommand,
   startCommand,
   getCommand,
   listCommand,

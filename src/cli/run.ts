@@ -2,7 +2,7 @@
 import { MaestroError } from '../core/errors.js';
 import type { EngineApi, DefinitionFormat } from '../workflow/engine-api.js';
 import type { Command } from './command.js';
-import { EXIT_FAILED, EXIT_OK } from './errors.js';
+import { EXIT_FAILED, EXIT_OK, describeError, exitCodeOf } from './errors.js';
 import { followChanges } from './follow.js';
 import { watchChanges } from '../control/watch.js';
 import type { CliIo } from './io.js';
@@ -87,7 +87,12 @@ export const runCommand: Command = {
     try {
       return await runDefinition(node.api, { ...def, params }, io);
     } catch (err) {
-      if (!node.config.shellEnabled && err instanceof MaestroError && /\bShell\b/.test(err.message)) io.err('hint: Shell steps run only with --shell');
+      if (!node.config.shellEnabled && err instanceof MaestroError && /\bShell\b/.test(err.message)) {
+        // The error first, then what to do about it.
+        io.err(describeError(err));
+        io.err('hint: Shell steps run only with --shell');
+        return exitCodeOf(err);
+      }
       throw err;
     } finally {
       await node.close();

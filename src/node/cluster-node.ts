@@ -134,7 +134,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   });
   const grpc = await step(
     () =>
-      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service] }),
+      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, maxMessageBytes: config.grpcMaxMessageBytes, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service] }),
     (g) => g.close(),
   );
   const ingest = await step(
