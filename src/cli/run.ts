@@ -9,6 +9,7 @@ import type { CliIo } from './io.js';
 import { nodeOverrides } from './globals.js';
 import { parseCommandLine, parseParams, readDefinitionFile } from './options.js';
 import { instanceReport } from './render.js';
+import { undeclaredParams, undeclaredWarning } from './param-warnings.js';
 
 export interface RunInput {
   text: string;
@@ -22,6 +23,8 @@ export interface RunInput {
  */
 export async function runDefinition(api: EngineApi, input: RunInput, io: CliIo): Promise<number> {
   const info = await api.createWorkflow(input.text, input.format);
+  const undeclared = undeclaredWarning(info.workflowId, info.version, undeclaredParams(JSON.parse(info.definitionJson), input.params));
+  if (undeclared) io.err(undeclared);
   // Start and watch in one go: the first change is the instance right after its start.
   const changes = watchChanges(api, async () => {
     const started = await api.startWorkflow({ workflowId: info.workflowId, version: info.version, params: input.params });

@@ -161,3 +161,30 @@ test('validate works offline: no server needed; bad fields and bad SEL named; --
   t.is(remote.code, 2, 'the server knows no MadeUpType');
   t.regex(remote.stderr, /no runtime for step type MadeUpType/);
 });
+
+test('start warns about undeclared params, and about a reused --request-id with other params (naming both)', async (t) => {
+  await writeFile(
+    file('p.json'),
+    wf('friction-params', [{ step: { id: 'a', type: 'NoOp' } }], { region: { value: 'us', type: 'STRING' }, n: { value: 1, type: 'LONG' } }),
+  );
+  t.is((await maestro(['push', file('p.json'), ...server])).code, 0);
+  const first = await maestro(['start', 'friction-params', '--param', 'region=eu', '--param', 'n=5', '--request-id', 'rq-1', ...server]);
+  t.is(first.code, 0, first.stderr);
+  t.is(first.stderr, '', 'declared params, a new request id: nothing to warn about');
+  const id = /instance (\d+)/.exec(first.stdout)![1]!;
+
+  const again = await maestro(['start', 'friction-params', '--param', 'region=ap', '--param', 'n=5', '--request-id', 'rq-1', ...server]);
+  t.is(again.code, 0, again.stderr);
+  t.regex(again.stdout, new RegExp(`instance ${id} `), 'the dedup returned the first instance');
+  t.regex(again.stderr, new RegExp(`warning: request id rq-1 is instance ${id}, which runs with other params: region \\(given "ap", instance has "eu"\\);`));
+  t.notRegex(again.stderr, /\bn \(given/, 'n is the same');
+
+  const typo = await maestro(['start', 'friction-params', '--param', 'regoin=eu', '--param-json', 'extra=[1]', ...server]);
+  t.is(typo.code, 0, typo.stderr);
+  t.regex(typo.stderr, /warning: workflow friction-params version 1 declares no params regoin, extra; given anyway/);
+});
+
+test('run warns about undeclared params', async (t) => {
+  const r = await maestro(['run', 'examples/conditional-branch.json', '--param', 'no_such_param=1']);
+  t.regex(r.stderr, /warning: workflow \S+ version 1 declares no param no_such_param; given anyway/);
+});
