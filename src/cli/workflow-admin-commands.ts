@@ -21,6 +21,22 @@ export const deleteCommand: Command = {
   },
 };
 
+export const deactivateCommand: Command = {
+  name: 'deactivate',
+  group: 'client',
+  summary: 'make no version active: starts must name a version, triggers stop (activate undoes it)',
+  usage: ['maestro deactivate WORKFLOW_ID', SERVER_USAGE],
+  async run(argv, io) {
+    const { values, args } = parseCommandLine('deactivate', argv, SERVER_OPTION, ['WORKFLOW_ID']);
+    const workflowId = args[0] ?? '';
+    return withClient(serverTarget(values, io), io, async (client) => {
+      const was = await client.deactivateWorkflow(workflowId);
+      io.out(was === 0 ? `workflow ${workflowId} had no active version; nothing changed` : `deactivated workflow ${workflowId} (version ${was} was active)`);
+      return EXIT_OK;
+    });
+  },
+};
+
 export const diffCommand: Command = {
   name: 'diff',
   group: 'client',

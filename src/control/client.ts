@@ -73,6 +73,8 @@ export interface ControlClient {
   listWorkflows(): Promise<WorkflowSummary[]>;
   activateWorkflow(workflowId: string, version: number): Promise<WorkflowInfo>;
   deleteWorkflow(workflowId: string): Promise<void>;
+  /** No version is active any more; the version that was active (0: none was). */
+  deactivateWorkflow(workflowId: string): Promise<number>;
   startWorkflow(req: StartRequest): Promise<InstanceView>;
   getInstance(workflowId: string, instanceId: number): Promise<InstanceView>;
   listInstances(req: ListInstancesRequest): Promise<{ instances: InstanceSummary[]; nextPageToken: string }>;
@@ -227,6 +229,9 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     async activateWorkflow(workflowId, version) {
       const res = await call(workflows, workflows.activateWorkflow, { workflowId, version });
       return workflowVersionFromProto(res.workflow);
+    },
+    async deactivateWorkflow(workflowId) {
+      return Number((await call(workflows, workflows.deactivateWorkflow, { workflowId })).deactivatedVersion);
     },
     async deleteWorkflow(workflowId) {
       await call(workflows, workflows.deleteWorkflow, { workflowId });

@@ -181,6 +181,23 @@ export class DefinitionRegistry {
     return this.get(id, version);
   }
 
+  /** No version is active any more; answers the version that was active (0: none, nothing changed). */
+  async deactivate(id: string): Promise<number> {
+    const h = await this.header(id);
+    if (h.activeVersion === 0) return 0;
+    let was = 0;
+    await updateKv<Header>(
+      this.kv,
+      headerKey(id),
+      (cur) => {
+        was = (cur ?? h).activeVersion;
+        return { ...(cur ?? h), activeVersion: 0 };
+      },
+      checkHeader,
+    );
+    return was;
+  }
+
   /** Marks the workflow deleted; its instances keep running on their versions. */
   async delete(id: string): Promise<void> {
     await this.header(id);

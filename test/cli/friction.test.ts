@@ -188,3 +188,21 @@ test('run warns about undeclared params', async (t) => {
   const r = await maestro(['run', 'examples/conditional-branch.json', '--param', 'no_such_param=1']);
   t.regex(r.stderr, /warning: workflow \S+ version 1 declares no param no_such_param; given anyway/);
 });
+
+test('deactivate: no version active, a start must name one; activate undoes it', async (t) => {
+  await writeFile(file('de.json'), wf('friction-deact', [{ step: { id: 'a', type: 'NoOp' } }]));
+  t.is((await maestro(['push', file('de.json'), ...server])).code, 0);
+  const off = await maestro(['deactivate', 'friction-deact', ...server]);
+  t.is(off.code, 0, off.stderr);
+  t.regex(off.stdout, /deactivated workflow friction-deact \(version 1 was active\)/);
+  t.is((await h.client.getWorkflow('friction-deact')).activeVersion, 0);
+  const start = await maestro(['start', 'friction-deact', ...server]);
+  t.is(start.code, 1);
+  t.regex(start.stderr, /failed precondition.*has no active version/);
+  const named = await maestro(['start', 'friction-deact', '--version', '1', ...server]);
+  t.is(named.code, 0, named.stderr);
+  const again = await maestro(['deactivate', 'friction-deact', ...server]);
+  t.regex(again.stdout, /had no active version; nothing changed/);
+  t.is((await maestro(['activate', 'friction-deact', '1', ...server])).code, 0);
+  t.is((await maestro(['start', 'friction-deact', ...server])).code, 0);
+});
