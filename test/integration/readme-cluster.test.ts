@@ -5,7 +5,7 @@
  * the stop is still there. stop-local.sh stops every etcd member on SIGTERM (no SIGKILL).
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -43,7 +43,18 @@ testIf(missing, { serial: true })('the README cluster block runs as written; sto
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'maestro-readme-cluster-'));
   const env = { ...process.env, MAESTRO_CLUSTER_DIR: dir };
-  const bash = (script: string, timeout = 180_000) => run('bash', ['-c', `set -euo pipefail\n${script}`], { cwd: ROOT, env, timeout, maxBuffer: 16 << 20 });
+  const bash = async (script: string, timeout = 180_000) => {
+    try {
+      return await run('bash', ['-c', `set -euo pipefail\n${script}`], { cwd: ROOT, env, timeout, maxBuffer: 16 << 20 });
+    } catch (err) {
+      // Say why: the script's stderr and the end of every server's log.
+      const e = err as { stderr?: string };
+      t.log(`stderr:\n${e.stderr ?? String(err)}`);
+      const logs = join(dir, 'logs');
+      if (existsSync(logs)) for (const f of readdirSync(logs)) t.log(`${f}:\n${readFileSync(join(logs, f), 'utf8').split('\n').slice(-15).join('\n')}`);
+      throw err;
+    }
+  };
   try {
     // Everything up to the first stop, as written.
     const upToStop = lines.slice(0, lines.indexOf('cluster/stop-local.sh') + 1);
