@@ -40,15 +40,41 @@ if compgen -G "$PIDS/*.pid" >/dev/null; then
 fi
 mkdir -p "$PIDS" "$RUN/logs" "$RUN/nats" "$RUN/etcd" "$RUN/nodes"
 
-# shellcheck disable=SC2207
-ports=($(free_ports $((9 + 6 + 2 * N_NODES))))
-nats_client=("${ports[@]:0:3}")
-nats_cluster=("${ports[@]:3:3}")
-nats_http=("${ports[@]:6:3}")
-etcd_client=("${ports[@]:9:3}")
-etcd_peer=("${ports[@]:12:3}")
-node_grpc=("${ports[@]:15:$N_NODES}")
-node_http=("${ports[@]:$((15 + N_NODES)):$N_NODES}")
+# The ports of NATS and etcd are picked on the first start and kept in $RUN/ports.env: etcd keeps
+# its peer URLs in its member data and the NATS routes name each other, so a restart (after
+# stop-local.sh without --clean) must reuse them. The nodes' ports are picked afresh every time.
+PORTS_FILE=$RUN/ports.env
+if [ -f "$PORTS_FILE" ]; then
+  # shellcheck disable=SC1090
+  source "$PORTS_FILE"
+  read -r -a server_ports <<<"${SERVER_PORTS:-}"
+  if [ "${#server_ports[@]}" -ne 15 ]; then
+    echo "error: $PORTS_FILE does not list 15 SERVER_PORTS; run cluster/stop-local.sh --clean to start afresh" >&2
+    exit 1
+  fi
+  for p in "${server_ports[@]}"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "error: port $p (kept in $PORTS_FILE for this cluster's data) is in use; free it, or run cluster/stop-local.sh --clean to start afresh" >&2
+      exit 1
+    fi
+  done
+  echo "restarting the cluster in $RUN on its ports from $PORTS_FILE" >&2
+  # shellcheck disable=SC2207
+  node_ports=($(free_ports $((2 * N_NODES))))
+else
+  # shellcheck disable=SC2207
+  all_ports=($(free_ports $((15 + 2 * N_NODES))))
+  server_ports=("${all_ports[@]:0:15}")
+  node_ports=("${all_ports[@]:15}")
+  printf '# written by cluster/start-local.sh on the first start; reused on every restart\nSERVER_PORTS="%s"\n' "${server_ports[*]}" >"$PORTS_FILE"
+fi
+nats_client=("${server_ports[@]:0:3}")
+nats_cluster=("${server_ports[@]:3:3}")
+nats_http=("${server_ports[@]:6:3}")
+etcd_client=("${server_ports[@]:9:3}")
+etcd_peer=("${server_ports[@]:12:3}")
+node_grpc=("${node_ports[@]:0:$N_NODES}")
+node_http=("${node_ports[@]:$N_NODES:$N_NODES}")
 
 on_error() {
   echo "start failed; stopping what was started (logs stay in $RUN/logs)" >&2
@@ -84,7 +110,8 @@ echo "starting etcd x3" >&2
 initial=""
 for i in 0 1 2; do initial+="etcd-$((i + 1))=http://127.0.0.1:${etcd_peer[$i]},"; done
 initial=${initial%,}
-token="maestro-local-$(date +%s)"
+# The token only matters when the members are created (an existing member keeps its own).
+token="maestro-local-$(basename "$RUN")"
 for i in 0 1 2; do
   name="etcd-$((i + 1))"
   state=new

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stops what cluster/start-local.sh started, by the pids in its run dir: nodes first, then etcd
-# and NATS. Data stays; `--clean` also deletes the run dir.
+# and NATS. Data stays (and ports.env, so start-local.sh restarts the same cluster on the same
+# ports); `--clean` also deletes the run dir.
 #
 #   cluster/stop-local.sh [--clean]
 set -euo pipefail
@@ -20,15 +21,24 @@ case "${1:-}" in
 esac
 
 if [ -d "$PIDS" ]; then
-  # etcd members stopping together each wait for a leader transfer that cannot happen (~9 s);
-  # its WAL makes a SIGKILL after 2 s safe, so do not wait longer.
-  for group in node:10 etcd:2 nats:10; do
-    for f in "$PIDS/${group%%:*}"-*.pid; do
+  # Nodes and NATS servers stop in parallel. etcd members stop one after the other, each on
+  # SIGTERM (about 2 s each: a leader hands leadership to a member still running); stopped
+  # together, each would wait ~9 s for a leader transfer that cannot happen. SIGKILL only when
+  # one is still running 15 s after its SIGTERM.
+  stop_group() {
+    local f
+    for f in "$PIDS/$1"-*.pid; do
       [ -e "$f" ] || continue
-      stop_pidfile "$f" "${group##*:}" &
+      stop_pidfile "$f" 10 &
     done
     wait
+  }
+  stop_group node
+  for f in "$PIDS"/etcd-*.pid; do
+    [ -e "$f" ] || continue
+    stop_pidfile "$f" 15
   done
+  stop_group nats
 else
   echo "nothing to stop in $RUN" >&2
 fi

@@ -15,6 +15,7 @@ import { signalCommand, signalsCommand } from './signal-commands.js';
 import { triggersCommand } from './trigger-commands.js';
 import { nodeCommand, workerCommand } from './cluster-commands.js';
 import { activateCommand, definitionCommand, pushCommand, validateCommand, workflowsCommand } from './workflow-commands.js';
+import { deactivateCommand, deleteCommand, diffCommand } from './workflow-admin-commands.js';
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -24,6 +25,9 @@ export const COMMANDS: readonly Command[] = [
   workflowsCommand,
   definitionCommand,
   activateCommand,
+  deactivateCommand,
+  diffCommand,
+  deleteCommand,
   startCommand,
   getCommand,
   listCommand,

@@ -72,6 +72,7 @@ export const devCommand: Command = {
           host: values.host,
           port,
           shutdownGraceMs: config.grpcShutdownGraceMs,
+          maxMessageBytes: config.grpcMaxMessageBytes,
           log: node.log,
           tls: security.grpcTls,
           auth: security.grpcAuth,

@@ -53,12 +53,13 @@ export async function follow(
   });
   ended.catch(() => {}); // a failure before we await it is still seen by the await below
 
+  const clock = monotonic();
   const show = (c: InstanceChange): void => {
     const key = c.stepId ?? '';
     const sig = `${c.status}#${c.attempt ?? 0}#${c.runId}`;
     if (last.get(key) !== sig) {
       last.set(key, sig);
-      print(progressLine(c, origin ?? c.atMs));
+      print(progressLine(clock(c), origin ?? c.atMs));
     }
     if (c.stepId === undefined && isTerminal(c.status)) finish();
   };
@@ -102,7 +103,24 @@ function storyOf(view: InstanceView, at: number): InstanceChange[] {
     out.push({ ...base, stepId: s.stepId, attempt: s.attempts.length, atMs: s.endedAtMs ?? s.startedAtMs ?? at, status: s.status });
   }
   if (isTerminal(view.status)) out.push({ ...base, atMs: view.endedAtMs ?? at, status: view.status });
-  return out;
+  // In time order (steps are listed in definition order; the sort is stable for equal times).
+  return out.sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * The times printed never go backwards: a change's time comes from the clock of the process that
+ * made it (the owner node, an executor or worker on another host), and lines print in the order
+ * the changes arrive. A change stamped before the last line printed is shown at that line's time.
+ */
+export function monotonic(): (c: InstanceChange) => InstanceChange {
+  let latest = -Infinity;
+  return (c) => {
+    if (c.atMs >= latest) {
+      latest = c.atMs;
+      return c;
+    }
+    return { ...c, atMs: latest };
+  };
 }
 
 export interface FollowChangesOptions {
@@ -126,12 +144,13 @@ export async function followChanges(
   const last = new Map<string, string>();
   let origin = opts.originMs;
   let snapshot: InstanceView | undefined;
+  const clock = monotonic();
   const show = (c: InstanceChange): void => {
     const key = c.stepId ?? '';
     const sig = `${c.status}#${c.attempt ?? 0}#${c.runId}`;
     if (last.get(key) === sig) return;
     last.set(key, sig);
-    print(progressLine(c, origin ?? c.atMs));
+    print(progressLine(clock(c), origin ?? c.atMs));
   };
   for await (const c of changes) {
     if (c.snapshot) {

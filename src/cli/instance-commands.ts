@@ -10,6 +10,8 @@ import type { CliIo } from './io.js';
 import { parseCommandLine, parseParams, parsePositiveInt } from './options.js';
 import { SERVER_OPTION, SERVER_USAGE, serverTarget, withClient } from './remote.js';
 import { instanceListTable, instanceReport, statusLine } from './render.js';
+import { differingParams, requestIdWarning, undeclaredParams, undeclaredWarning } from './param-warnings.js';
+import { fallbackLogger } from '../log/logger.js';
 
 const INSTANCE_ARGS = ['WORKFLOW_ID', 'INSTANCE_ID'];
 
@@ -24,6 +26,20 @@ async function followToEnd(client: ControlClient, workflowId: string, instanceId
 /** Prints a snapshot-first stream (WatchInstance / StartAndWatch) to its end, then the step table. */
 async function followStream(client: ControlClient, changes: AsyncIterable<WatchedChange>, io: CliIo, onSnapshot?: (view: InstanceView) => void): Promise<number> {
   return report(await followChanges(changes, (wf, id) => client.getInstance(wf, id), io.out, { onSnapshot }), io);
+}
+
+/** Warns about run params the version to start does not declare (nothing when it cannot be read: the start reports that). */
+async function warnUndeclaredParams(client: ControlClient, workflowId: string, version: number | undefined, params: Record<string, unknown>, io: CliIo): Promise<void> {
+  if (Object.keys(params).length === 0) return;
+  let info;
+  try {
+    info = await client.getWorkflow(workflowId, version);
+  } catch (err) {
+    fallbackLogger().debug({ err, workflowId }, 'could not read the workflow to check the params; the start will say why');
+    return;
+  }
+  const warning = undeclaredWarning(workflowId, info.version, undeclaredParams(JSON.parse(info.definitionJson), params));
+  if (warning) io.err(warning);
 }
 
 function report(view: InstanceView, io: CliIo): number {
@@ -66,7 +82,14 @@ export const startCommand: Command = {
     const params = parseParams(values.param, values['param-json']);
     return withClient(serverTarget(values, io), io, async (client) => {
       const req = { workflowId, version, params, requestId: values['request-id'] };
-      const started = (view: InstanceView): void => io.out(`started workflow ${view.workflowId} version ${view.version} instance ${view.instanceId} (run ${view.runId})`);
+      await warnUndeclaredParams(client, workflowId, version, params, io);
+      const started = (view: InstanceView): void => {
+        io.out(`started workflow ${view.workflowId} version ${view.version} instance ${view.instanceId} (run ${view.runId})`);
+        if (req.requestId !== undefined) {
+          const warning = requestIdWarning(req.requestId, view.instanceId, differingParams(params, view.params));
+          if (warning) io.err(warning);
+        }
+      };
       if (values.watch || values.wait) return followStream(client, client.startAndWatch(req), io, started);
       started(await client.startWorkflow(req));
       return EXIT_OK;

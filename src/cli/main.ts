@@ -8,6 +8,8 @@ import { processIo, type CliIo } from './io.js';
 import { DEFAULT_SERVER } from './remote.js';
 import { extractGlobals, GLOBAL_USAGE } from './globals.js';
 import { setFallbackLogLevel } from '../log/logger.js';
+import { packageVersion } from './version.js';
+import { didYouMean } from './suggest.js';
 
 const GROUP_TITLES: Record<CommandGroup, string> = {
   local: 'Local (an embedded node in this process):',
@@ -24,7 +26,7 @@ export function helpText(commands: readonly Command[] = COMMANDS): string[] {
     lines.push('', GROUP_TITLES[group]);
     for (const c of inGroup) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
   }
-  lines.push('', ...GLOBAL_USAGE, '', 'Run `maestro COMMAND --help` for its arguments and options.');
+  lines.push('', ...GLOBAL_USAGE, '', 'Run `maestro COMMAND --help` for its arguments and options; `maestro --version` prints the version.');
   return lines;
 }
 
@@ -43,9 +45,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     for (const line of target ? target.usage : helpText()) io.out(line);
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`maestro ${packageVersion()}`);
+    return EXIT_OK;
+  }
   const command = findCommand(name);
   if (!command) {
-    io.err(`error: unknown command ${JSON.stringify(name)}; run \`maestro --help\` for the list`);
+    const near = didYouMean(name, COMMANDS.map((c) => c.name));
+    io.err(`error: unknown command ${JSON.stringify(name)}${near}${near ? ' ' : '; '}run \`maestro --help\` for the list`);
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -68,7 +75,25 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
  * may keep the process alive. stdout and stderr are synchronous on Linux, so nothing is lost.
  */
 export async function runCli(): Promise<void> {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   process.exit(await main(process.argv.slice(2), processIo()));
+}
+
+/**
+ * `maestro run … | head`: once the reader is gone, writing fails with EPIPE; the output is no
+ * longer wanted, so the process ends at once with exit 0 instead of a stack trace. Any other write
+ * error is reported (on stderr, if it still works) and ends the process with exit 1.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT_OK);
+    try {
+      process.stderr.write(`error: writing output failed: ${err.message}\n`);
+    } finally {
+      process.exit(1);
+    }
+  });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await runCli();

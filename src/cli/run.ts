@@ -2,7 +2,7 @@
 import { MaestroError } from '../core/errors.js';
 import type { EngineApi, DefinitionFormat } from '../workflow/engine-api.js';
 import type { Command } from './command.js';
-import { EXIT_FAILED, EXIT_OK } from './errors.js';
+import { EXIT_FAILED, EXIT_OK, describeError, exitCodeOf } from './errors.js';
 import { followChanges } from './follow.js';
 import { watchChanges } from '../control/watch.js';
 import type { CliIo } from './io.js';
@@ -10,6 +10,7 @@ import { nodeOverrides } from './globals.js';
 import { parseCommandLine, parseParams, readDefinitionFile } from './options.js';
 import { instanceReport } from './render.js';
 import { failedStepTails } from './render-logs.js';
+import { undeclaredParams, undeclaredWarning } from './param-warnings.js';
 
 export interface RunInput {
   text: string;
@@ -23,6 +24,8 @@ export interface RunInput {
  */
 export async function runDefinition(api: EngineApi, input: RunInput, io: CliIo): Promise<number> {
   const info = await api.createWorkflow(input.text, input.format);
+  const undeclared = undeclaredWarning(info.workflowId, info.version, undeclaredParams(JSON.parse(info.definitionJson), input.params));
+  if (undeclared) io.err(undeclared);
   // Start and watch in one go: the first change is the instance right after its start.
   const changes = watchChanges(api, async () => {
     const started = await api.startWorkflow({ workflowId: info.workflowId, version: info.version, params: input.params });
@@ -89,7 +92,12 @@ export const runCommand: Command = {
     try {
       return await runDefinition(node.api, { ...def, params }, io);
     } catch (err) {
-      if (!node.config.shellEnabled && err instanceof MaestroError && /\bShell\b/.test(err.message)) io.err('hint: Shell steps run only with --shell');
+      if (!node.config.shellEnabled && err instanceof MaestroError && /\bShell\b/.test(err.message)) {
+        // The error first, then what to do about it.
+        io.err(describeError(err));
+        io.err('hint: Shell steps run only with --shell');
+        return exitCodeOf(err);
+      }
       throw err;
     } finally {
       await node.close();

@@ -12,6 +12,8 @@ import { breakpointFromProto, pausedFromProto, stepActionToProto } from './step-
 import { InstanceServiceClient, WorkflowServiceClient } from '../gen/maestro/v1/service.js';
 import { ClusterServiceClient } from '../gen/maestro/v1/cluster.js';
 import { bearerTokenInterceptor } from './auth.js';
+import { GRPC_SERVER_DEFAULTS, formatBytes } from './server-defaults.js';
+import { ValidationError } from '../core/errors.js';
 import { channelCredentials, type ClientTlsOptions } from './tls.js';
 import { clusterInfoFromProto } from './cluster-service.js';
 import { tagPermitFromProto } from './tag-permit-service.js';
@@ -56,6 +58,11 @@ export interface ControlClientOptions {
   tls?: ClientTlsOptions;
   /** Sent as `authorization: Bearer <token>` on every call. */
   token?: string;
+  /**
+   * Largest message sent or received; default 16 MiB, the server's default (grpcMaxMessageBytes).
+   * A definition bigger than this is refused before it is sent, naming the limit.
+   */
+  maxMessageBytes?: number;
 }
 
 export interface ControlClient {
@@ -66,6 +73,8 @@ export interface ControlClient {
   listWorkflows(): Promise<WorkflowSummary[]>;
   activateWorkflow(workflowId: string, version: number): Promise<WorkflowInfo>;
   deleteWorkflow(workflowId: string): Promise<void>;
+  /** No version is active any more; the version that was active (0: none was). */
+  deactivateWorkflow(workflowId: string): Promise<number>;
   startWorkflow(req: StartRequest): Promise<InstanceView>;
   getInstance(workflowId: string, instanceId: number): Promise<InstanceView>;
   listInstances(req: ListInstancesRequest): Promise<{ instances: InstanceSummary[]; nextPageToken: string }>;
@@ -141,7 +150,20 @@ export function createControlClient(address: string, opts: ControlClientOptions 
   const timeoutMs = opts.callTimeoutMs ?? 30_000;
   const creds = channelCredentials(opts.tls);
   const interceptors = opts.token === undefined ? [] : [bearerTokenInterceptor(opts.token)];
-  const workflows = new WorkflowServiceClient(address, creds, { interceptors });
+  const maxMessageBytes = opts.maxMessageBytes ?? GRPC_SERVER_DEFAULTS.maxMessageBytes;
+  const workflows = new WorkflowServiceClient(address, creds, {
+    interceptors,
+    'grpc.max_send_message_length': maxMessageBytes,
+    'grpc.max_receive_message_length': maxMessageBytes,
+  });
+  /** A definition that cannot fit in one message: refused here, naming the limit, instead of by the transport. */
+  const checkDefinitionSize = (text: string): void => {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    // The request carries a few bytes besides the definition (its format, field tags).
+    if (bytes + 64 > maxMessageBytes) {
+      throw new ValidationError('definition', `is ${formatBytes(bytes)}; the limit is ${formatBytes(maxMessageBytes)} per gRPC message (grpcMaxMessageBytes on the server, maxMessageBytes in this client)`);
+    }
+  };
   const channel = workflows.getChannel();
   const instances = new InstanceServiceClient(address, creds, { channelOverride: channel, interceptors });
   const cluster = new ClusterServiceClient(address, creds, { channelOverride: channel, interceptors });
@@ -187,10 +209,12 @@ export function createControlClient(address: string, opts: ControlClientOptions 
   return {
     address,
     async createWorkflow(text, format) {
+      checkDefinitionSize(text);
       const res = await call(workflows, workflows.createWorkflow, { definition: text, format: formatToProto(format) });
       return { ...workflowVersionFromProto(res.workflow), warnings: res.warnings };
     },
     async validateWorkflow(text, format) {
+      checkDefinitionSize(text);
       const res = await call(workflows, workflows.validateWorkflow, { definition: text, format: formatToProto(format) });
       return { workflowId: res.workflowId, stepIds: res.stepIds, isActive: res.isActive, warnings: res.warnings };
     },
@@ -205,6 +229,9 @@ export function createControlClient(address: string, opts: ControlClientOptions 
     async activateWorkflow(workflowId, version) {
       const res = await call(workflows, workflows.activateWorkflow, { workflowId, version });
       return workflowVersionFromProto(res.workflow);
+    },
+    async deactivateWorkflow(workflowId) {
+      return Number((await call(workflows, workflows.deactivateWorkflow, { workflowId })).deactivatedVersion);
     },
     async deleteWorkflow(workflowId) {
       await call(workflows, workflows.deleteWorkflow, { workflowId });

@@ -9,6 +9,7 @@
  */
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { MaestroError, ValidationError, type ErrorKind } from '../core/errors.js';
+import { formatBytes } from './server-defaults.js';
 
 export const KIND_TRAILER = 'maestro-error-kind';
 export const RETRYABLE_TRAILER = 'maestro-retryable';
@@ -92,7 +93,14 @@ export function fromServiceError(err: ServiceError): ControlError {
   const kind = sentKind && (KINDS as string[]).includes(sentKind) ? (sentKind as ErrorKind) : kindOfCode(err.code);
   const sentRetryable = trailer(err.metadata, RETRYABLE_TRAILER);
   const retryable = sentRetryable === undefined ? kind === 'unavailable' : sentRetryable === 'true';
-  const message = err.details || err.message;
+  const tooLarge = err.code === status.RESOURCE_EXHAUSTED ? /larger than max \((\d+) vs\.? (\d+)\)/.exec(err.details || err.message) : null;
+  if (tooLarge) {
+    // grpc-js's own refusal (either side): say what was too large and which limit it hit.
+    const message = `the message is ${formatBytes(Number(tooLarge[1]))}; the limit is ${formatBytes(Number(tooLarge[2]))} per gRPC message (grpcMaxMessageBytes on the server, maxMessageBytes in the client)`;
+    return new ControlError('invalid_argument', err.code, message, { retryable: false, cause: err });
+  }
+  // grpc-js ends an unreachable server's message with "Resolution note: " and nothing after it.
+  const message = (err.details || err.message).replace(/\.?\s*Resolution note:\s*$/, '');
   return new ControlError(kind, err.code, message, {
     path: trailer(err.metadata, FIELD_TRAILER),
     retryable,

@@ -71,6 +71,8 @@ export interface GrpcServerOptions {
   tls?: ServerTlsOptions;
   /** Require a bearer token on every call except health checks (no authentication when absent). */
   auth?: GrpcAuthOptions;
+  /** Largest message received or sent (grpc.max_receive/send_message_length); default 16 MiB. */
+  maxMessageBytes?: number;
   /** Where calls that fail with an internal error are reported (module 'control'). */
   log?: Logger;
 }
@@ -98,7 +100,8 @@ export async function startGrpcServer(api: EngineApi, opts: GrpcServerOptions): 
   const graceMs = opts.shutdownGraceMs ?? GRPC_SERVER_DEFAULTS.shutdownGraceMs;
   const creds = serverCredentials(opts.tls);
   const interceptors = opts.auth === undefined ? [] : [authInterceptor(new TokenVerifier(loadTokens(opts.auth)))];
-  const server = new grpc.Server({ interceptors });
+  const maxMessageBytes = opts.maxMessageBytes ?? GRPC_SERVER_DEFAULTS.maxMessageBytes;
+  const server = new grpc.Server({ interceptors, 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes });
   const watches = new WatchRegistry();
 
   const log = moduleLogger(opts.log, 'control');

@@ -39,6 +39,10 @@ export function workflowService(api: EngineApi, log: Logger): WorkflowServiceSer
       return { workflow: workflowVersionToProto(info) };
     }),
 
+    deactivateWorkflow: unary(async (req: wpb.DeactivateWorkflowRequest): Promise<wpb.DeactivateWorkflowResponse> => {
+      return { deactivatedVersion: await api.deactivateWorkflow(requireString(req.workflowId, 'workflow_id')) };
+    }),
+
     deleteWorkflow: unary(async (req: wpb.DeleteWorkflowRequest): Promise<wpb.DeleteWorkflowResponse> => {
       await api.deleteWorkflow(requireString(req.workflowId, 'workflow_id'));
       return {};

@@ -15,7 +15,7 @@ export class UnknownStepTypeError extends MaestroError {
   constructor(stepType: string, known: readonly string[]) {
     const hint =
       stepType.toLowerCase() === 'shell'
-        ? '; the Shell runtime is disabled by default, enable it with the executor option shellEnabled: true'
+        ? '; the Shell runtime is disabled by default: start the node with --shell (executor option shellEnabled: true)'
         : '';
     super(
       'failed_precondition',

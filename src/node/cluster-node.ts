@@ -141,7 +141,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   });
   const grpc = await step(
     () =>
-      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service, openTaskLogs(engine, transport, log).service] }),
+      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, maxMessageBytes: config.grpcMaxMessageBytes, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service, openTaskLogs(engine, transport, log).service] }),
     (g) => g.close(),
   );
   const ingest = await step(

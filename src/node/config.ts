@@ -114,6 +114,11 @@ export interface NodeConfig {
   fileStore: FileStoreTuning;
   /** The gRPC server: how long close() lets calls in flight finish before cancelling them. */
   grpcShutdownGraceMs: number;
+  /**
+   * The gRPC server's largest message, received or sent (default 16 MiB). A bigger request is
+   * refused with RESOURCE_EXHAUSTED; clients (the CLI, the SDK) name this limit in their error.
+   */
+  grpcMaxMessageBytes: number;
   /** Workers (WorkerService) heartbeat this often; a worker stream silent for 3 intervals is closed. */
   workerHeartbeatIntervalMs: number;
   /** Step types registered by workers are re-read from the KV store this often (heals a missed announcement). */
@@ -133,7 +138,7 @@ function tuningOf<T extends object>(defaults: T, keys: readonly (keyof T)[]): T 
   return Object.fromEntries(keys.map((k) => [k, defaults[k]])) as T;
 }
 
-function nodeTuning(): Pick<NodeConfig, 'transport' | 'executor' | 'fileStore' | 'grpcShutdownGraceMs'> {
+function nodeTuning(): Pick<NodeConfig, 'transport' | 'executor' | 'fileStore' | 'grpcShutdownGraceMs' | 'grpcMaxMessageBytes'> {
   const nats = NATS_TRANSPORT_DEFAULTS;
   const { shellEnabled: _s, httpAllowList: _h, resultDeliveryTimeoutMs: _r, ...executor } = defaultExecutorOptions();
   const journal = fileJournalDefaults();
@@ -142,6 +147,7 @@ function nodeTuning(): Pick<NodeConfig, 'transport' | 'executor' | 'fileStore' |
     executor,
     fileStore: { ...tuningOf(journal, ['segmentBytes', 'maxBatchFrames', 'maxFrameBytes']), kvCompactMinBytes: fileKvDefaults().compactMinBytes },
     grpcShutdownGraceMs: GRPC_SERVER_DEFAULTS.shutdownGraceMs,
+    grpcMaxMessageBytes: GRPC_SERVER_DEFAULTS.maxMessageBytes,
   };
 }
 

@@ -22,6 +22,8 @@ export interface KvStore {
   /** All entries whose key starts with `prefix`, in key order. */
   list<T = unknown>(prefix: string): Promise<KvEntry<T>[]>;
   close(): Promise<void>;
+  /** The largest value `put` takes, in bytes of JSON (NATS max_payload for JetStream); absent: no limit. */
+  readonly maxValueBytes?: number;
 }
 
 export class CasConflictError extends MaestroError {

@@ -9,6 +9,7 @@ import type { Properties, RunStrategy, WorkflowCreateInput } from '../core/defin
 import { compileWorkflow, type CompiledWorkflow } from '../core/instance/index.js';
 import { inlineRequest } from '../core/instance/inline.js';
 import type { InlineSource } from '../core/instance/state.js';
+import { formatBytes } from '../core/bytes.js';
 import { CasConflictError, getChecked, listChecked, updateKv, type KvStore } from '../store/port.js';
 
 /** Creates that lose the header race this many times in a row fail with the conflict. */
@@ -38,6 +39,8 @@ export class DefinitionRegistry {
       const live = cur && !cur.value.deleted ? cur.value : undefined;
       const req = completeRequest(input, live ? await this.newestProperties(live) : undefined);
       const version = (cur?.value.latestVersion ?? 0) + 1;
+      const rec: VersionRecord = { version, createdAtMs, definitionJson: JSON.stringify(toMaestroJson(req)) };
+      this.checkStorable(rec);
       const header: Header = {
         workflowId: id,
         latestVersion: version,
@@ -51,12 +54,27 @@ export class DefinitionRegistry {
         if (err instanceof CasConflictError && attempt < CREATE_ATTEMPTS) continue;
         throw err;
       }
-      const rec: VersionRecord = { version, createdAtMs, definitionJson: JSON.stringify(toMaestroJson(req)) };
       await this.kv.put(versionKey(id, version), rec, 0).catch((e: unknown) => {
         if (e instanceof CasConflictError) throw new AlreadyExistsError(`workflow ${id} version ${version} already exists`);
         throw e;
       });
       return this.info(header, rec);
+    }
+  }
+
+  /**
+   * A version the store cannot hold is refused before anything is written (the header would
+   * otherwise name a version whose record never arrives), naming the field and the limit.
+   */
+  private checkStorable(rec: VersionRecord): void {
+    const max = this.kv.maxValueBytes;
+    if (max === undefined) return;
+    const bytes = Buffer.byteLength(JSON.stringify(rec), 'utf8');
+    if (bytes > max) {
+      throw new ValidationError(
+        'definition',
+        `is ${formatBytes(bytes)} as stored; this deployment's store takes at most ${formatBytes(max)} per definition (NATS max_payload of the cluster's JetStream)`,
+      );
     }
   }
 
@@ -179,6 +197,23 @@ export class DefinitionRegistry {
     }
     await updateKv<Header>(this.kv, headerKey(id), (cur) => ({ ...(cur ?? h), activeVersion: version }), checkHeader);
     return this.get(id, version);
+  }
+
+  /** No version is active any more; answers the version that was active (0: none, nothing changed). */
+  async deactivate(id: string): Promise<number> {
+    const h = await this.header(id);
+    if (h.activeVersion === 0) return 0;
+    let was = 0;
+    await updateKv<Header>(
+      this.kv,
+      headerKey(id),
+      (cur) => {
+        was = (cur ?? h).activeVersion;
+        return { ...(cur ?? h), activeVersion: 0 };
+      },
+      checkHeader,
+    );
+    return was;
   }
 
   /** Marks the workflow deleted; its instances keep running on their versions. */

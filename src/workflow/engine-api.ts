@@ -80,6 +80,8 @@ export interface EngineApi {
   listWorkflows(): Promise<WorkflowSummary[]>;
   activateWorkflow(workflowId: string, version: number): Promise<WorkflowVersionInfo>;
   deleteWorkflow(workflowId: string): Promise<void>;
+  /** No version is active any more (starts must name a version; triggers stop); the version that was active, 0 if none. */
+  deactivateWorkflow(workflowId: string): Promise<number>;
 
   startWorkflow(req: StartRequest): Promise<InstanceView>;
   getInstance(workflowId: string, instanceId: number): Promise<InstanceView>;

@@ -152,6 +152,15 @@ export class Engine implements EngineApi {
     return info;
   }
 
+  async deactivateWorkflow(workflowId: string): Promise<number> {
+    const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, workflowId);
+    const hadTimeTriggers = await activeHasTimeTriggers(this.d.definitions, workflowId);
+    const was = await this.d.definitions.deactivate(workflowId);
+    if (hadSignalTriggers) await this.syncSignalTriggers(workflowId);
+    if (hadTimeTriggers) await this.afterTimeTriggerChange(workflowId);
+    return was;
+  }
+
   async deleteWorkflow(workflowId: string): Promise<void> {
     const hadSignalTriggers = await hasActiveSignalTriggers(this.d.definitions, workflowId);
     const hadTimeTriggers = await activeHasTimeTriggers(this.d.definitions, workflowId);

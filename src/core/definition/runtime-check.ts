@@ -24,13 +24,23 @@ export function runtimeWarnings(req: WorkflowCreateRequest, runsHere: KnownStepT
   const walk = (steps: readonly Step[], path: string): void => {
     steps.forEach((step, i) => {
       const p = join(join(path, i), step.kind);
-      if (step.kind === 'step' && !runsHere(step.type, step.subType)) out.push(`${p} (${step.id}): no runtime for step type ${step.type} here; its runs will fail`);
+      if (step.kind === 'step' && !runsHere(step.type, step.subType)) out.push(`${p} (${step.id}): no runtime for step type ${step.type} here; its runs will fail${disabledHint(step.type)}`);
       else if (step.kind === 'template') out.push(`${p} (${step.id}): template steps have no runtime; its runs will fail`);
       else if (step.kind === 'foreach' || step.kind === 'while') walk(step.steps, join(p, 'steps'));
     });
   };
   walk(req.workflow.steps, 'workflow.steps');
   return out;
+}
+
+/** Step types whose runtime is off unless a node enables it, and how to enable it. */
+const DISABLED_BY_DEFAULT: Record<string, string> = {
+  shell: 'Shell steps run only on nodes started with --shell (setting shellEnabled; `cluster/start-local.sh`: MAESTRO_NODE_ARGS=--shell)',
+};
+
+function disabledHint(type: string): string {
+  const hint = DISABLED_BY_DEFAULT[type.toLowerCase()];
+  return hint === undefined ? '' : `; ${hint}`;
 }
 
 function checkSteps(steps: readonly Step[], path: string, known: KnownStepTypes, topLevel: boolean): void {
@@ -40,7 +50,7 @@ function checkSteps(steps: readonly Step[], path: string, known: KnownStepTypes,
       case 'step':
         if (!known(step.type, step.subType)) {
           const sub = step.subType === undefined ? '' : ` (sub_type ${step.subType})`;
-          fail(join(p, 'type'), `no runtime for step type ${step.type}${sub} in this deployment`);
+          fail(join(p, 'type'), `no runtime for step type ${step.type}${sub} in this deployment${disabledHint(step.type)}`);
         }
         return;
       case 'foreach':

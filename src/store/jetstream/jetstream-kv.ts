@@ -71,11 +71,19 @@ export class JetStreamKv implements KvStore {
     return { key, value: parse<T>(key, e), revision: e.revision };
   }
 
+  /** The server's max_payload (a message, so a value, cannot be bigger). */
+  get maxValueBytes(): number | undefined {
+    return this.nc.info?.max_payload;
+  }
+
   async put(key: string, value: unknown, expectedRevision?: number): Promise<number> {
     const json = JSON.stringify(value);
     if (json === undefined) throw new ValidationError('value', `the value of ${key} is not JSON-compatible`);
     const kvKey = kvKeyOf(key);
     const data = utf8.encode(json);
+    const max = this.maxValueBytes;
+    // Over max_payload NATS refuses the publish; say so (not a retryable "unavailable").
+    if (max !== undefined && data.length > max) throw new ValidationError('value', `the value of ${key} is ${data.length} bytes; NATS takes at most ${max} (max_payload)`);
     if (expectedRevision === undefined) return this.call(`put ${key}`, () => this.kv.put(kvKey, data));
     if (!Number.isSafeInteger(expectedRevision) || expectedRevision < 0) {
       throw new ValidationError('expectedRevision', `must be a non-negative integer, got ${expectedRevision}`);

@@ -48,6 +48,8 @@ import {
   ActivateWorkflowResponse,
   CreateWorkflowRequest,
   CreateWorkflowResponse,
+  DeactivateWorkflowRequest,
+  DeactivateWorkflowResponse,
   DeleteWorkflowRequest,
   DeleteWorkflowResponse,
   GetWorkflowRequest,
@@ -125,6 +127,21 @@ export const WorkflowServiceService = {
       Buffer.from(DeleteWorkflowResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteWorkflowResponse => DeleteWorkflowResponse.decode(value),
   },
+  /**
+   * No version is active any more (Maestro's deactivate): a start must name a version until one
+   * is activated or a new active version is pushed. Time and signal triggers stop.
+   */
+  deactivateWorkflow: {
+    path: "/maestro.v1.WorkflowService/DeactivateWorkflow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeactivateWorkflowRequest): Buffer =>
+      Buffer.from(DeactivateWorkflowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeactivateWorkflowRequest => DeactivateWorkflowRequest.decode(value),
+    responseSerialize: (value: DeactivateWorkflowResponse): Buffer =>
+      Buffer.from(DeactivateWorkflowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeactivateWorkflowResponse => DeactivateWorkflowResponse.decode(value),
+  },
 } as const;
 
 export interface WorkflowServiceServer extends UntypedServiceImplementation {
@@ -136,6 +153,11 @@ export interface WorkflowServiceServer extends UntypedServiceImplementation {
   validateWorkflow: handleUnaryCall<ValidateWorkflowRequest, ValidateWorkflowResponse>;
   activateWorkflow: handleUnaryCall<ActivateWorkflowRequest, ActivateWorkflowResponse>;
   deleteWorkflow: handleUnaryCall<DeleteWorkflowRequest, DeleteWorkflowResponse>;
+  /**
+   * No version is active any more (Maestro's deactivate): a start must name a version until one
+   * is activated or a new active version is pushed. Time and signal triggers stop.
+   */
+  deactivateWorkflow: handleUnaryCall<DeactivateWorkflowRequest, DeactivateWorkflowResponse>;
 }
 
 export interface WorkflowServiceClient extends Client {
@@ -230,6 +252,25 @@ export interface WorkflowServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * No version is active any more (Maestro's deactivate): a start must name a version until one
+   * is activated or a new active version is pushed. Time and signal triggers stop.
+   */
+  deactivateWorkflow(
+    request: DeactivateWorkflowRequest,
+    callback: (error: ServiceError | null, response: DeactivateWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  deactivateWorkflow(
+    request: DeactivateWorkflowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeactivateWorkflowResponse) => void,
+  ): ClientUnaryCall;
+  deactivateWorkflow(
+    request: DeactivateWorkflowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeactivateWorkflowResponse) => void,
   ): ClientUnaryCall;
 }
 

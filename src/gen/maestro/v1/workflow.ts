@@ -135,6 +135,15 @@ export interface ActivateWorkflowResponse {
   workflow?: WorkflowVersion | undefined;
 }
 
+export interface DeactivateWorkflowRequest {
+  workflowId: string;
+}
+
+export interface DeactivateWorkflowResponse {
+  /** The version that was active; 0 when none was (nothing changed). */
+  deactivatedVersion: number;
+}
+
 export interface DeleteWorkflowRequest {
   workflowId: string;
 }
@@ -1293,6 +1302,152 @@ export const ActivateWorkflowResponse: MessageFns<ActivateWorkflowResponse> = {
     message.workflow = (object.workflow !== undefined && object.workflow !== null)
       ? WorkflowVersion.fromPartial(object.workflow)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseDeactivateWorkflowRequest(): DeactivateWorkflowRequest {
+  return { workflowId: "" };
+}
+
+export const DeactivateWorkflowRequest: MessageFns<DeactivateWorkflowRequest> = {
+  encode(message: DeactivateWorkflowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.workflowId !== "") {
+      writer.uint32(10).string(message.workflowId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeactivateWorkflowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeactivateWorkflowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workflowId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeactivateWorkflowRequest {
+    return {
+      workflowId: isSet(object.workflowId)
+        ? globalThis.String(object.workflowId)
+        : isSet(object.workflow_id)
+        ? globalThis.String(object.workflow_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeactivateWorkflowRequest): unknown {
+    const obj: any = {};
+    if (message.workflowId !== "") {
+      obj.workflowId = message.workflowId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeactivateWorkflowRequest>): DeactivateWorkflowRequest {
+    return DeactivateWorkflowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeactivateWorkflowRequest>): DeactivateWorkflowRequest {
+    const message = createBaseDeactivateWorkflowRequest();
+    message.workflowId = object.workflowId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeactivateWorkflowResponse(): DeactivateWorkflowResponse {
+  return { deactivatedVersion: 0 };
+}
+
+export const DeactivateWorkflowResponse: MessageFns<DeactivateWorkflowResponse> = {
+  encode(message: DeactivateWorkflowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deactivatedVersion !== 0) {
+      writer.uint32(8).int64(message.deactivatedVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeactivateWorkflowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeactivateWorkflowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.deactivatedVersion = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeactivateWorkflowResponse {
+    return {
+      deactivatedVersion: isSet(object.deactivatedVersion)
+        ? globalThis.Number(object.deactivatedVersion)
+        : isSet(object.deactivated_version)
+        ? globalThis.Number(object.deactivated_version)
+        : 0,
+    };
+  },
+
+  toJSON(message: DeactivateWorkflowResponse): unknown {
+    const obj: any = {};
+    if (message.deactivatedVersion !== 0) {
+      obj.deactivatedVersion = Math.round(message.deactivatedVersion);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DeactivateWorkflowResponse>): DeactivateWorkflowResponse {
+    return DeactivateWorkflowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeactivateWorkflowResponse>): DeactivateWorkflowResponse {
+    const message = createBaseDeactivateWorkflowResponse();
+    message.deactivatedVersion = object.deactivatedVersion ?? 0;
     return message;
   },
 };

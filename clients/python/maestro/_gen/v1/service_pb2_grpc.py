@@ -54,6 +54,11 @@ class WorkflowServiceStub(object):
                 request_serializer=maestro_dot_v1_dot_workflow__pb2.DeleteWorkflowRequest.SerializeToString,
                 response_deserializer=maestro_dot_v1_dot_workflow__pb2.DeleteWorkflowResponse.FromString,
                 )
+        self.DeactivateWorkflow = channel.unary_unary(
+                '/maestro.v1.WorkflowService/DeactivateWorkflow',
+                request_serializer=maestro_dot_v1_dot_workflow__pb2.DeactivateWorkflowRequest.SerializeToString,
+                response_deserializer=maestro_dot_v1_dot_workflow__pb2.DeactivateWorkflowResponse.FromString,
+                )
 
 
 class WorkflowServiceServicer(object):
@@ -106,6 +111,14 @@ class WorkflowServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeactivateWorkflow(self, request, context):
+        """No version is active any more (Maestro's deactivate): a start must name a version until one
+        is activated or a new active version is pushed. Time and signal triggers stop.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkflowServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -138,6 +151,11 @@ def add_WorkflowServiceServicer_to_server(servicer, server):
                     servicer.DeleteWorkflow,
                     request_deserializer=maestro_dot_v1_dot_workflow__pb2.DeleteWorkflowRequest.FromString,
                     response_serializer=maestro_dot_v1_dot_workflow__pb2.DeleteWorkflowResponse.SerializeToString,
+            ),
+            'DeactivateWorkflow': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeactivateWorkflow,
+                    request_deserializer=maestro_dot_v1_dot_workflow__pb2.DeactivateWorkflowRequest.FromString,
+                    response_serializer=maestro_dot_v1_dot_workflow__pb2.DeactivateWorkflowResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -257,6 +275,23 @@ class WorkflowService(object):
         return grpc.experimental.unary_unary(request, target, '/maestro.v1.WorkflowService/DeleteWorkflow',
             maestro_dot_v1_dot_workflow__pb2.DeleteWorkflowRequest.SerializeToString,
             maestro_dot_v1_dot_workflow__pb2.DeleteWorkflowResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DeactivateWorkflow(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/maestro.v1.WorkflowService/DeactivateWorkflow',
+            maestro_dot_v1_dot_workflow__pb2.DeactivateWorkflowRequest.SerializeToString,
+            maestro_dot_v1_dot_workflow__pb2.DeactivateWorkflowResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -14,15 +14,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19maestro/v1/workflow.proto\x12\nmaestro.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x01\n\x0fWorkflowVersion\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x11\n\tis_active\x18\x03 \x01(\x08\x12\x16\n\x0e\x61\x63tive_version\x18\x04 \x01(\x03\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x65\x66inition_json\x18\x06 \x01(\t\x12\x12\n\nextra_info\x18\x07 \x01(\t\"\x86\x01\n\x0fWorkflowSummary\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x16\n\x0elatest_version\x18\x02 \x01(\x03\x12\x16\n\x0e\x61\x63tive_version\x18\x03 \x01(\x03\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x15\x43reateWorkflowRequest\x12\x12\n\ndefinition\x18\x01 \x01(\t\x12,\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x1c.maestro.v1.DefinitionFormat\"Y\n\x16\x43reateWorkflowResponse\x12-\n\x08workflow\x18\x01 \x01(\x0b\x32\x1b.maestro.v1.WorkflowVersion\x12\x10\n\x08warnings\x18\x02 \x03(\t\"[\n\x17ValidateWorkflowRequest\x12\x12\n\ndefinition\x18\x01 \x01(\t\x12,\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x1c.maestro.v1.DefinitionFormat\"f\n\x18ValidateWorkflowResponse\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x10\n\x08step_ids\x18\x02 \x03(\t\x12\x11\n\tis_active\x18\x03 \x01(\x08\x12\x10\n\x08warnings\x18\x04 \x03(\t\":\n\x12GetWorkflowRequest\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"D\n\x13GetWorkflowResponse\x12-\n\x08workflow\x18\x01 \x01(\x0b\x32\x1b.maestro.v1.WorkflowVersion\"\x16\n\x14ListWorkflowsRequest\"G\n\x15ListWorkflowsResponse\x12.\n\tworkflows\x18\x01 \x03(\x0b\x32\x1b.maestro.v1.WorkflowSummary\"?\n\x17\x41\x63tivateWorkflowRequest\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"I\n\x18\x41\x63tivateWorkflowResponse\x12-\n\x08workflow\x18\x01 \x01(\x0b\x32\x1b.maestro.v1.WorkflowVersion\",\n\x15\x44\x65leteWorkflowRequest\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteWorkflowResponse*m\n\x10\x44\x65\x66initionFormat\x12!\n\x1d\x44\x45\x46INITION_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45\x46INITION_FORMAT_JSON\x10\x01\x12\x1a\n\x16\x44\x45\x46INITION_FORMAT_YAML\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19maestro/v1/workflow.proto\x12\nmaestro.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x01\n\x0fWorkflowVersion\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x11\n\tis_active\x18\x03 \x01(\x08\x12\x16\n\x0e\x61\x63tive_version\x18\x04 \x01(\x03\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x65\x66inition_json\x18\x06 \x01(\t\x12\x12\n\nextra_info\x18\x07 \x01(\t\"\x86\x01\n\x0fWorkflowSummary\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x16\n\x0elatest_version\x18\x02 \x01(\x03\x12\x16\n\x0e\x61\x63tive_version\x18\x03 \x01(\x03\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x15\x43reateWorkflowRequest\x12\x12\n\ndefinition\x18\x01 \x01(\t\x12,\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x1c.maestro.v1.DefinitionFormat\"Y\n\x16\x43reateWorkflowResponse\x12-\n\x08workflow\x18\x01 \x01(\x0b\x32\x1b.maestro.v1.WorkflowVersion\x12\x10\n\x08warnings\x18\x02 \x03(\t\"[\n\x17ValidateWorkflowRequest\x12\x12\n\ndefinition\x18\x01 \x01(\t\x12,\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x1c.maestro.v1.DefinitionFormat\"f\n\x18ValidateWorkflowResponse\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x10\n\x08step_ids\x18\x02 \x03(\t\x12\x11\n\tis_active\x18\x03 \x01(\x08\x12\x10\n\x08warnings\x18\x04 \x03(\t\":\n\x12GetWorkflowRequest\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"D\n\x13GetWorkflowResponse\x12-\n\x08workflow\x18\x01 \x01(\x0b\x32\x1b.maestro.v1.WorkflowVersion\"\x16\n\x14ListWorkflowsRequest\"G\n\x15ListWorkflowsResponse\x12.\n\tworkflows\x18\x01 \x03(\x0b\x32\x1b.maestro.v1.WorkflowSummary\"?\n\x17\x41\x63tivateWorkflowRequest\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\"I\n\x18\x41\x63tivateWorkflowResponse\x12-\n\x08workflow\x18\x01 \x01(\x0b\x32\x1b.maestro.v1.WorkflowVersion\"0\n\x19\x44\x65\x61\x63tivateWorkflowRequest\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\"9\n\x1a\x44\x65\x61\x63tivateWorkflowResponse\x12\x1b\n\x13\x64\x65\x61\x63tivated_version\x18\x01 \x01(\x03\",\n\x15\x44\x65leteWorkflowRequest\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\"\x18\n\x16\x44\x65leteWorkflowResponse*m\n\x10\x44\x65\x66initionFormat\x12!\n\x1d\x44\x45\x46INITION_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x44\x45\x46INITION_FORMAT_JSON\x10\x01\x12\x1a\n\x16\x44\x45\x46INITION_FORMAT_YAML\x10\x02\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'maestro.v1.workflow_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _DEFINITIONFORMAT._serialized_start=1223
-  _DEFINITIONFORMAT._serialized_end=1332
+  _DEFINITIONFORMAT._serialized_start=1332
+  _DEFINITIONFORMAT._serialized_end=1441
   _WORKFLOWVERSION._serialized_start=75
   _WORKFLOWVERSION._serialized_end=266
   _WORKFLOWSUMMARY._serialized_start=269
@@ -47,8 +47,12 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _ACTIVATEWORKFLOWREQUEST._serialized_end=1074
   _ACTIVATEWORKFLOWRESPONSE._serialized_start=1076
   _ACTIVATEWORKFLOWRESPONSE._serialized_end=1149
-  _DELETEWORKFLOWREQUEST._serialized_start=1151
-  _DELETEWORKFLOWREQUEST._serialized_end=1195
-  _DELETEWORKFLOWRESPONSE._serialized_start=1197
-  _DELETEWORKFLOWRESPONSE._serialized_end=1221
+  _DEACTIVATEWORKFLOWREQUEST._serialized_start=1151
+  _DEACTIVATEWORKFLOWREQUEST._serialized_end=1199
+  _DEACTIVATEWORKFLOWRESPONSE._serialized_start=1201
+  _DEACTIVATEWORKFLOWRESPONSE._serialized_end=1258
+  _DELETEWORKFLOWREQUEST._serialized_start=1260
+  _DELETEWORKFLOWREQUEST._serialized_end=1304
+  _DELETEWORKFLOWRESPONSE._serialized_start=1306
+  _DELETEWORKFLOWRESPONSE._serialized_end=1330
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,30 @@
+/** Reads command blocks out of README.md, so tests run the commands the README shows. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+
+/**
+ * The commands of the `index`-th fenced ```sh block under the heading titled `section` (any
+ * level): one per line, trailing `  # comments` and blank lines dropped. Throws when absent.
+ */
+export function readmeBlock(section: string, index = 0): string[] {
+  const text = readFileSync(README, 'utf8');
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => /^#+ /.test(l) && l.replace(/^#+ /, '').trim() === section);
+  if (start < 0) throw new Error(`README.md has no section "${section}"`);
+  const end = lines.findIndex((l, i) => i > start && /^#+ /.test(l) && !l.startsWith('#'.repeat((lines[start]!.match(/^#+/)![0].length) + 1)));
+  const body = lines.slice(start + 1, end < 0 ? undefined : end);
+  const blocks: string[][] = [];
+  let current: string[] | undefined;
+  for (const l of body) {
+    if (current === undefined && l.trim() === '```sh') current = [];
+    else if (current !== undefined && l.trim() === '```') {
+      blocks.push(current);
+      current = undefined;
+    } else if (current !== undefined) current.push(l);
+  }
+  const block = blocks[index];
+  if (block === undefined) throw new Error(`README.md section "${section}" has no sh block #${index}`);
+  return block.map((l) => l.replace(/\s+#\s.*$/, '').trim()).filter((l) => l !== '');
+}
