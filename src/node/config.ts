@@ -173,7 +173,7 @@ export function defaultNodeConfig(overrides: ConfigOverrides<NodeConfig> = {}): 
     permitReconcileMs: 30_000,
     shellEnabled: false,
     httpAllowList: [],
-    logLevel: 'info',
+    logLevel: 'warn', // the CLI's commands set their own (dev/node/worker: info, run: warn)
     shutdownTimeoutMs: 10_000,
     workerHeartbeatIntervalMs: 1_000,
     workerTypesRefreshMs: 30_000,
