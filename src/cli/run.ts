@@ -2,12 +2,13 @@
 import { MaestroError } from '../core/errors.js';
 import type { EngineApi, DefinitionFormat } from '../workflow/engine-api.js';
 import type { Command } from './command.js';
-import { EXIT_FAILED, EXIT_OK, describeError, exitCodeOf } from './errors.js';
+import { EXIT_FAILED, EXIT_OK, UsageError, describeError, exitCodeOf } from './errors.js';
 import { followChanges } from './follow.js';
 import { watchChanges } from '../control/watch.js';
 import type { CliIo } from './io.js';
 import { nodeOverrides } from './globals.js';
-import { parseCommandLine, parseParams, readDefinitionFile } from './options.js';
+import { parseCommandLine, parseParams, parsePort, readDefinitionFile } from './options.js';
+import { DEFAULT_HTTP_PORT } from './dev.js';
 import { instanceReport } from './render.js';
 import { failedStepTails } from './render-logs.js';
 import { undeclaredParams, undeclaredWarning } from './param-warnings.js';
@@ -57,13 +58,15 @@ export const runCommand: Command = {
   group: 'local',
   summary: 'run a workflow file on an embedded node, showing progress',
   usage: [
-    'maestro run FILE [--param NAME=VALUE]... [--param-json NAME=JSON]... [--shell] [--http-allow PREFIX]... [--data-dir DIR]',
+    'maestro run FILE [--param NAME=VALUE]... [--param-json NAME=JSON]... [--shell] [--http-allow PREFIX]... [--data-dir DIR] [--ui [--http-port N]]',
     '  FILE                 a Maestro workflow definition, JSON or YAML (by extension, else by content)',
     '  --param NAME=VALUE   a run param, as a string (coerced to the declared type)',
     '  --param-json N=JSON  a run param given as JSON (numbers, lists, maps)',
     '  --shell              enable the Shell step runtime (runs commands on this machine)',
     '  --http-allow PREFIX  let Http steps call URLs starting with PREFIX (repeatable)',
     '  --data-dir DIR       keep the journal in DIR instead of memory',
+    '  --ui                 serve the web UI (and /metrics) while it runs, and after, until Ctrl-C',
+    '  --http-port N        the UI\'s port with --ui (default 8080; 0 picks a free one)',
     'Exit code: 0 when the run SUCCEEDED, 1 otherwise, 2 for bad input.',
   ],
   async run(argv, io, globals) {
@@ -76,6 +79,8 @@ export const runCommand: Command = {
         shell: { type: 'boolean' },
         'http-allow': { type: 'string', multiple: true },
         'data-dir': { type: 'string' },
+        ui: { type: 'boolean' },
+        'http-port': { type: 'string' },
       },
       ['FILE'],
     );
@@ -87,10 +92,21 @@ export const runCommand: Command = {
       httpAllowList: values['http-allow'],
       dataDir: values['data-dir'],
     });
+    if (values['http-port'] !== undefined && !values.ui) throw new UsageError('--http-port is the web UI\'s port: give it with --ui');
+    const httpPort = values.ui ? (values['http-port'] === undefined ? DEFAULT_HTTP_PORT : parsePort(values['http-port'], '--http-port')) : undefined;
     const { createEmbeddedNode } = await import('../node/embedded.js');
-    const node = await createEmbeddedNode({ ...settings, httpPort: undefined }); // no HTTP server for a run (MAESTRO_HTTP_PORT is a node's)
+    // An HTTP server only with --ui (MAESTRO_HTTP_PORT is a node's setting, not a run's)
+    const node = await createEmbeddedNode({ ...settings, httpPort, httpHost: 'localhost' });
     try {
-      return await runDefinition(node.api, { ...def, params }, io);
+      if (node.httpUrl !== undefined) io.err(`web UI on ${node.httpUrl}/instances (the run's page opens from there)`);
+      const code = await runDefinition(node.api, { ...def, params }, io);
+      if (node.httpUrl !== undefined) {
+        io.err(`the run ended; the web UI stays up on ${node.httpUrl} until Ctrl-C`);
+        await new Promise<void>((resolve) => {
+          const off = io.onInterrupt(() => (off(), resolve()));
+        });
+      }
+      return code;
     } catch (err) {
       if (!node.config.shellEnabled && err instanceof MaestroError && /\bShell\b/.test(err.message)) {
         // The error first, then what to do about it.

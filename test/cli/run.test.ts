@@ -7,7 +7,7 @@ import type { EmbeddedNode } from '../../src/node/embedded.js';
 import type { Holds } from '../fixtures/test-runtimes.js';
 import { closeNode, definition, startNode } from '../control/harness.js';
 import { waitForEnd, waitForStep } from '../helpers/wait.js';
-import { captureIo } from './helpers.js';
+import { ROOT, captureIo } from './helpers.js';
 
 // `runDefinition` is what `maestro run` does once its embedded node is up; here over the real
 // embedded node with the test step types (Hold waits for the test, Fail fails).
@@ -94,4 +94,26 @@ test('follow ends through its safety poll when the terminal change is lost', asy
   const done = follow(deaf, 'lossy', instanceId, () => {}, { pollMs: 10 });
   holds.release(running, 'hold');
   t.is((await done).status, 'SUCCEEDED');
+});
+
+test('maestro run --ui serves the web UI while the run goes and after it, until Ctrl-C', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['bin/maestro.js', 'run', 'examples/conditional-branch.json', '--ui', '--http-port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')));
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /the web UI stays up on (http:\S+) until Ctrl-C/.exec(err);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code} first: ${err}`)));
+  });
+  t.regex(err, /web UI on http:\S+\/instances/);
+  const list = (await (await fetch(`${url}/api/instances`)).json()) as { instances: Array<{ workflowId: string; status: string }> };
+  t.true(list.instances.some((i) => i.status === 'SUCCEEDED'), JSON.stringify(list));
+  t.is((await fetch(`${url}/`)).status, 200, 'the UI page');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  t.is(await exited, 0, 'the run SUCCEEDED: exit 0 once the UI is closed');
 });
