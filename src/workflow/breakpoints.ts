@@ -28,6 +28,7 @@ import { Id, Int, Ms, wire } from '../protocol/wire.js';
 import { BREAKPOINTS_TOPIC, type ListPausedMessage } from './messages.js';
 import type { Breakpoint, PausedAttempt } from './engine-api.js';
 import type { Logger } from '../log/logger.js';
+import { readAtStartup } from './startup-read.js';
 
 const PREFIX = 'bp/';
 const checkBreakpoint = wire('breakpoint', Type.Object({ workflowId: Id(), stepId: Id(), createdAtMs: Ms() })).parse;
@@ -57,7 +58,7 @@ export class Breakpoints {
 
   static async open(d: BreakpointsDeps): Promise<Breakpoints> {
     const b = new Breakpoints(d);
-    await b.reload();
+    await readAtStartup('reading the breakpoints', () => b.reload(), d.log);
     b.sub = d.transport.subscribe(BREAKPOINTS_TOPIC, (body) => {
       const { workflowId, stepId } = body as { workflowId: string; stepId: string };
       b.reloadOne(workflowId, stepId).catch((err: unknown) => d.log.warn({ err, workflowId, stepId }, 'reloading a changed breakpoint failed; the periodic reload retries'));

@@ -18,6 +18,7 @@ import { TOPIC_WORKER_TYPE, type WorkerTypeAnnounced } from '../protocol/executo
 import { listChecked, updateKv, type KvStore } from '../store/port.js';
 import type { Subscription, Transport } from '../transport/port.js';
 import type { Logger } from '../log/logger.js';
+import { readAtStartup } from './startup-read.js';
 
 export const WORKER_TYPES_PREFIX = 'worker-types/';
 

@@ -193,6 +193,19 @@ natsTest('dispatch hands a task to one executor of its step type (case-insensiti
   t.deepEqual(got.find((g) => g.attemptId === tasks[3]!.attemptId), tasks[3]);
 });
 
+natsTest('a local handler that never answers is given up after the try timeout, and the request goes to the next owner', async (t) => {
+  const [a, b] = await Promise.all([transport({ attemptTimeoutMs: 200, drainTimeoutMs: 100 }), transport()]);
+  const { key, partition } = freshActor();
+  let called!: () => void;
+  const reached = new Promise<void>((resolve) => (called = resolve));
+  const stuck = await a.serve(partition, () => (called(), new Promise(() => {}))); // e.g. an append that never returns
+  const answer = a.request(key, { n: 1 }, { timeoutMs: 10_000 });
+  await reached;
+  await stuck.close(); // the partition moves away from a
+  await b.serve(partition, async (_to, body) => ({ from: 'b', body }));
+  t.deepEqual(await answer, { from: 'b', body: { n: 1 } });
+});
+
 natsTest('a dispatch goes to an executor of its own transport while it can take it, else to the queue group', async (t) => {
   const [node, other] = await Promise.all([transport(), transport()]);
   const spy = await transport(); // a plain subscriber sees whatever crosses NATS on the subject

@@ -120,7 +120,8 @@ export class NatsTransport implements Transport {
         this.assertOpen();
         const local = this.local.get(partition);
         if (local !== undefined) {
-          const [reply, failed] = await this.requestLocally(local, partition, subject, to, msgId, data);
+          const timeout = Math.min(remainingMs, this.opts.attemptTimeoutMs);
+          const [reply, failed] = await this.requestLocally(local, partition, subject, to, msgId, data, timeout);
           if (failed) throw (lastAnswer = answered(decodeError(reply)));
           return decode(reply);
         }
@@ -303,8 +304,10 @@ export class NatsTransport implements Transport {
   /**
    * A request for a partition served here skips NATS but nothing else: the body goes through the
    * same bytes and boundary check as a received one (so neither side shares objects with the
-   * other), the reply and a handler's error through the same encoding, and closing the partition
-   * waits for it like for a received message. Returns the reply's bytes and whether it is an error.
+   * other), the reply and a handler's error through the same encoding, closing the partition
+   * waits for it like for a received message, and a handler that has not answered within the
+   * try's timeout is given up like a lost NATS reply (a resendable TIMEOUT: the next try goes to
+   * whoever serves the partition then). Returns the reply's bytes and whether it is an error.
    */
   private async requestLocally(
     local: { handler: ActorHandler; inflight: Set<Promise<void>> },
@@ -313,18 +316,27 @@ export class NatsTransport implements Transport {
     to: string,
     msgId: string,
     data: Uint8Array,
+    timeoutMs: number,
   ): Promise<[Uint8Array, boolean]> {
-    let done!: () => void;
-    const p = new Promise<void>((resolve) => (done = resolve));
-    local.inflight.add(p);
+    const work = (async (): Promise<[Uint8Array, boolean]> => {
+      try {
+        const body = this.boundary.actor(partition, to, msgId, decode(data), subject, 'local');
+        return [encode(await local.handler(to, body, msgId)), false];
+      } catch (e) {
+        return [encodeError(e), true];
+      }
+    })();
+    const settled = work.then(() => undefined);
+    local.inflight.add(settled);
+    void settled.then(() => local.inflight.delete(settled));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`no answer from ${to} within ${timeoutMs} ms`), { code: 'TIMEOUT' })), timeoutMs);
+    });
     try {
-      const body = this.boundary.actor(partition, to, msgId, decode(data), subject, 'local');
-      return [encode(await local.handler(to, body, msgId)), false];
-    } catch (e) {
-      return [encodeError(e), true];
+      return await Promise.race([work, expired]);
     } finally {
-      local.inflight.delete(p);
-      done();
+      clearTimeout(timer);
     }
   }
 
