@@ -24,12 +24,13 @@ if [ -d "$PIDS" ]; then
   # Nodes and NATS servers stop in parallel. etcd members stop one after the other, each on
   # SIGTERM (about 2 s each: a leader hands leadership to a member still running); stopped
   # together, each would wait ~9 s for a leader transfer that cannot happen. SIGKILL only when
-  # one is still running 15 s after its SIGTERM.
+  # one is still running 15 s after its SIGTERM (a node exits by itself within its own
+  # shutdownTimeoutMs, 10 s by default, so its graceful stop is never cut short).
   stop_group() {
     local f
     for f in "$PIDS/$1"-*.pid; do
       [ -e "$f" ] || continue
-      stop_pidfile "$f" 10 &
+      stop_pidfile "$f" 15 &
     done
     wait
   }

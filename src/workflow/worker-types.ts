@@ -51,7 +51,7 @@ export class WorkerTypes {
   static async open(d: WorkerTypesDeps): Promise<WorkerTypes> {
     const w = new WorkerTypes(d);
     w.sub = d.transport.subscribe(TOPIC_WORKER_TYPE, (body) => w.learn((body as WorkerTypeAnnounced).type));
-    await w.refresh();
+    await readAtStartup('reading the registered worker types', () => w.refresh(), d.log);
     if (d.refreshMs > 0) {
       w.timer = setInterval(() => w.refresh().catch((err: unknown) => d.log.warn({ err }, 'worker types not re-read from the KV store')), d.refreshMs);
       w.timer.unref();
