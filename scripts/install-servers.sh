@@ -8,7 +8,8 @@ set -euo pipefail
 need=()
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
-if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1; then need+=(python3-grpcio); fi
+# the Python SDK's tests: Debian's python3 with grpcio (the package brings python3 with it)
+if ! [ -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1; then need+=(python3-grpcio); fi
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ "${WITH_PROTOC:-0}" = "1" ]; then command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
