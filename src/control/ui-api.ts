@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { MaestroError, ValidationError, type ErrorKind } from '../core/errors.js';
 import type { Step, WorkflowCreateRequest } from '../core/definition/model.js';
 import { isInlineWorkflowId, loopStepAt } from '../core/instance/inline.js';
+import { allowedStepActions } from '../core/instance/actions.js';
 import type { InstanceChange, InstanceView, StepView } from '../core/instance/view.js';
 import { isWorkflowTerminal, WORKFLOW_STATUSES, type StepStatus, type WorkflowStatus } from '../core/status.js';
 import type { SignalValue } from '../core/signals/model.js';
@@ -82,38 +83,9 @@ export function allowedActions(v: InstanceView): { instance: string[]; steps: Re
   return { instance, steps };
 }
 
-/**
- * Maestro's STEP_INSTANCE_STATUS_TO_ACTION_MAP (maestro-semantics.md §6.1) for the actions this
- * engine has (no PAUSE: breakpoints pause). On an ended instance "restart" is the instance's
- * restart from that step.
- */
-const STEP_ACTIONS: Partial<Record<StepStatus, StepActionKind[]>> = {
-  CREATED: ['stop', 'kill'],
-  INITIALIZED: ['stop', 'kill', 'skip'],
-  PAUSED: ['resume', 'stop', 'kill', 'skip'],
-  WAITING_FOR_SIGNALS: ['stop', 'kill', 'skip', 'bypass'],
-  EVALUATING_PARAMS: ['stop', 'kill', 'skip'],
-  WAITING_FOR_PERMITS: ['stop', 'kill', 'skip'],
-  STARTING: ['stop', 'kill', 'skip'],
-  RUNNING: ['stop', 'kill', 'skip'],
-  FINISHING: ['stop', 'kill', 'skip'],
-  USER_FAILED: ['stop', 'kill', 'skip'],
-  PLATFORM_FAILED: ['stop', 'kill', 'skip'],
-  TIMEOUT_FAILED: ['stop', 'kill', 'skip'],
-  DISABLED: ['restart'],
-  UNSATISFIED: ['restart'],
-  SKIPPED: ['restart', 'skip'],
-  SUCCEEDED: ['restart', 'skip'],
-  COMPLETED_WITH_ERROR: ['restart', 'skip'],
-  FATALLY_FAILED: ['restart', 'skip'],
-  INTERNALLY_FAILED: ['restart', 'skip'],
-  STOPPED: ['restart', 'skip'],
-  TIMED_OUT: ['restart', 'skip'],
-};
-
 function stepActions(s: StepView, instanceTerminal: boolean): string[] {
   if (instanceTerminal) return s.status === 'NOT_CREATED' ? [] : ['restart'];
-  return [...(STEP_ACTIONS[s.status] ?? [])];
+  return allowedStepActions(s.status);
 }
 
 export function uiRoutes(deps: UiApiDeps): HttpRoute[] {

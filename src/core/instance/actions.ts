@@ -15,7 +15,7 @@
  */
 import { PreconditionError, ValidationError, assertNever } from '../errors.js';
 import { isStepActive, isStepTerminal, isWorkflowTerminal, isStepComplete, type StepStatus } from '../status.js';
-import type { InstanceEvent, RestartPolicy } from './events.js';
+import type { InstanceEvent, RestartPolicy, StepActionKind } from './events.js';
 import type { CompiledWorkflow } from './compiled.js';
 import type { InstanceState } from './state.js';
 import { currentAttempt, type Transition } from './transition.js';
@@ -63,6 +63,12 @@ const MAESTRO_NAME = {
   restart: 'RESTART',
   resume: 'RESUME',
 } as const;
+
+/** The actions of this engine (StepActionKind) Maestro's table allows in `status` (PAUSE has none: breakpoints pause). */
+export function allowedStepActions(status: StepStatus): StepActionKind[] {
+  const kinds = Object.keys(MAESTRO_NAME) as StepActionKind[];
+  return STEP_ACTIONS[status].flatMap((name) => kinds.filter((k) => MAESTRO_NAME[k] === name)); // in the table's order
+}
 
 const RETRYABLE: ReadonlySet<StepStatus> = new Set(['USER_FAILED', 'PLATFORM_FAILED', 'TIMEOUT_FAILED']);
 
