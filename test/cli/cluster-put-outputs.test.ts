@@ -88,7 +88,8 @@ test('put-outputs puts typed and string outputs on a running step; get shows the
   t.is(unknown.code, 2, 'INVALID_ARGUMENT is bad input');
   t.regex(unknown.stderr, /error \(invalid\): step_id: .*nope/);
 
-  t.is((await maestro(['stop', 'cli-load', id, ...server])).code, 0);
+  const stop = await maestro(['stop', 'cli-load', id, ...server]);
+  t.is(stop.code, 0, stop.stderr); // what the CLI said, when it fails
   const late = await maestro(['put-outputs', 'cli-load', id, 'load', '--output', 'rows=1', ...server]);
   t.is(late.code, 1);
   t.regex(late.stderr, /error \(failed precondition\): step load .*STOPPED/);
