@@ -1,19 +1,5 @@
-/** "Did you mean": the names closest to a mistyped one, by edit distance. */
-
-/** Levenshtein distance (insert, delete, substitute; each costs 1), case-insensitive. */
-export function editDistance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= y.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[y.length]!;
-}
+/** "Did you mean": the names closest to a mistyped one, by edit distance (case-insensitive). */
+import { editDistance } from '../core/edit-distance.js';
 
 /**
  * Up to `max` candidates close to `name`, closest first: within a third of the name's length
@@ -25,7 +11,7 @@ export function closest(name: string, candidates: Iterable<string>, max = 3): st
   const scored: { c: string; d: number }[] = [];
   for (const c of new Set(candidates)) {
     if (c === name) continue;
-    const d = editDistance(name, c);
+    const d = editDistance(lower, c.toLowerCase());
     const contains = lower.length >= 3 && (c.toLowerCase().includes(lower) || lower.includes(c.toLowerCase()));
     if (d <= limit || contains) scored.push({ c, d });
   }

@@ -308,11 +308,13 @@ function statusOf(err: unknown): TaskStatus {
   return TaskStatus.TASK_STATUS_USER_FAILED;
 }
 
+/** A logged value as JSON; one JSON cannot show (a cycle, a bigint: TypeError) as String(v). */
 function safeJson(v: unknown): string {
   try {
     return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
+  } catch (err) {
+    if (err instanceof TypeError) return String(v);
+    throw err;
   }
 }
 

@@ -3,6 +3,7 @@
  * it reads and throws a ValidationError naming that path. Records built from input keys go
  * through `setOwn`, so a key such as `__proto__` stays an ordinary own property.
  */
+import { editDistance } from '../edit-distance.js';
 import { ValidationError } from '../errors.js';
 
 export type JsonObject = Record<string, unknown>;
@@ -52,24 +53,11 @@ export function readObject(v: unknown, path: string, what = 'an object'): JsonOb
 export function checkKeys(o: JsonObject, allowed: readonly string[], path: string): void {
   for (const key of Object.keys(o)) {
     if (allowed.includes(key)) continue;
-    const close = allowed.find((a) => editDistance(a, key) <= 2);
+    // the length check first: most unknown keys are nowhere near an allowed one
+    const close = allowed.find((a) => Math.abs(a.length - key.length) <= 2 && editDistance(a, key) <= 2);
     const hint = close ? ` (did you mean '${close}'?)` : ` (allowed: ${allowed.join(', ')})`;
     fail(join(path, key), `unknown field '${key}'${hint}`);
   }
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur.push(Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost));
-    }
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 /** Reads `o[key]` with `read`; undefined when absent or null. */
