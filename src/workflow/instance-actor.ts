@@ -161,6 +161,8 @@ export class InstanceActor {
   private readonly signals: SignalEffects;
   /** What this actor reports to the node's metrics (undefined without metrics). */
   private readonly metrics: ActorMetrics | undefined;
+  /** Set once retired (dormant): posts go there. */
+  private forward: ((msg: ActorMessage) => Promise<unknown>) | undefined;
 
   constructor(
     readonly key: string,
@@ -187,7 +189,29 @@ export class InstanceActor {
   }
 
   post(msg: ActorMessage): Promise<unknown> {
+    if (this.forward) return this.forward(msg);
     return this.mailbox.post(msg);
+  }
+
+  /**
+   * Whether this actor may go dormant (dormant.ts): its run ended and nothing is pending here —
+   * no queued batch, timer, watcher's lease, early child notice or permit wait. Work already
+   * sent out (a parent notice, a permit release) may still be in flight: see `retire`.
+   */
+  quiescent(nowMs: number): boolean {
+    const s = this.state;
+    if (!s || s.replayError !== undefined || this.stopped || !this.mailbox.idle) return false;
+    if (s.endedAtMs === undefined || !isWorkflowTerminal(s.status)) return false;
+    return this.timers.size === 0 && this.watchedUntil <= nowMs && this.earlyEnds.size === 0 && !this.permitWaits && this.waits.size === 0;
+  }
+
+  /**
+   * The host replaced this actor with a dormant copy of its state. Work still in flight (a
+   * notice being retried) goes on; whatever it posts back to the instance goes to `forward`
+   * (the host, which wakes the instance), never into this actor's mailbox.
+   */
+  retire(forward: (msg: ActorMessage) => Promise<unknown>): void {
+    this.forward = forward;
   }
 
   /**
