@@ -202,7 +202,9 @@ export class InstanceActor {
     const s = this.state;
     if (!s || s.replayError !== undefined || this.stopped || !this.mailbox.idle) return false;
     if (s.endedAtMs === undefined || !isWorkflowTerminal(s.status)) return false;
-    return this.timers.size === 0 && this.watchedUntil <= nowMs && this.earlyEnds.size === 0 && !this.permitWaits && this.waits.size === 0;
+    if (this.timers.size > 0 || this.watchedUntil > nowMs || this.earlyEnds.size > 0 || this.waits.size > 0) return false;
+    // `permitWaits` stays set until the next re-ask; only a step still asking for permits counts
+    return !this.permitWaits || !resumeCommands(s, this.ctx).some((c) => c.c === 'acquire');
   }
 
   /**

@@ -352,9 +352,13 @@ export class PartitionHost {
     return p;
   }
 
-  /** Puts the finished, quiescent actors to sleep (see dormant.ts). */
-  private sleep(nowMs: number): void {
-    if (this.drowsy.size === 0) return;
+  /**
+   * Puts the finished, quiescent actors to sleep (see dormant.ts); runs on every sweep. Returns
+   * how many went dormant.
+   */
+  sleepQuiescent(nowMs = this.deps.now()): number {
+    if (this.drowsy.size === 0) return 0;
+    let n = 0;
     const still = new Set<string>();
     for (const key of this.drowsy) {
       const actor = this.actors.get(key);
@@ -366,8 +370,10 @@ export class PartitionHost {
       this.dormant.put(key, actor.current!);
       this.actors.delete(key);
       actor.retire((msg: ActorMessage) => this.deliver(key, msg as InstanceMessage));
+      n++;
     }
     this.drowsy = still;
+    return n;
   }
 
   /** The service actor of `key`, created (empty) on first use. */
@@ -417,7 +423,7 @@ export class PartitionHost {
   /** Re-dispatches attempts whose executor went quiet (journaled first: see InstanceActor.sweep). */
   private sweep(): void {
     const now = this.deps.now();
-    this.sleep(now);
+    this.sleepQuiescent(now);
     for (const a of this.actors.values()) a.sweep(now, this.deps.attemptLivenessMs);
   }
 
