@@ -142,7 +142,7 @@ export class InstanceActor {
   private inlineBudget = 0;
   /** Changes are published only while someone watches (see WatchMessage). */
   private watchedUntil = 0;
-  private stopped = false;
+  private halted = false;
   /** Some step may wait for permits; when the manager was last asked (see reaskPermits). */
   private permitWaits = false;
   private permitAskedAtMs = 0;
@@ -163,6 +163,8 @@ export class InstanceActor {
   private readonly metrics: ActorMetrics | undefined;
   /** Set once retired (dormant): posts go there. */
   private forward: ((msg: ActorMessage) => Promise<unknown>) | undefined;
+  /** Once retired: whether the host that retired it has closed (the partition moved). */
+  private hostClosed: (() => boolean) | undefined;
 
   constructor(
     readonly key: string,
@@ -182,6 +184,11 @@ export class InstanceActor {
     });
     // set after recovery replayed the instance (with this ctx), so only live changes are seen
     this.metrics = host.metrics ? new ActorMetrics(host.metrics, ctx) : undefined;
+  }
+
+  /** Stopped, or retired by a host that closed since: work still in flight ends quietly (the next owner resumes it). */
+  private get stopped(): boolean {
+    return this.halted || (this.hostClosed?.() ?? false);
   }
 
   get current(): InstanceState | undefined {
@@ -210,10 +217,12 @@ export class InstanceActor {
   /**
    * The host replaced this actor with a dormant copy of its state. Work still in flight (a
    * notice being retried) goes on; whatever it posts back to the instance goes to `forward`
-   * (the host, which wakes the instance), never into this actor's mailbox.
+   * (the host, which wakes the instance), never into this actor's mailbox. Once the host closes,
+   * that work stops as a stopped actor's would.
    */
-  retire(forward: (msg: ActorMessage) => Promise<unknown>): void {
+  retire(forward: (msg: ActorMessage) => Promise<unknown>, hostClosed: () => boolean): void {
     this.forward = forward;
+    this.hostClosed = hostClosed;
   }
 
   /**
@@ -281,7 +290,7 @@ export class InstanceActor {
   }
 
   stop(reason: Error): void {
-    this.stopped = true;
+    this.halted = true;
     this.mailbox.close(reason);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();

@@ -369,7 +369,7 @@ export class PartitionHost {
       }
       this.dormant.put(key, actor.current!);
       this.actors.delete(key);
-      actor.retire((msg: ActorMessage) => this.deliver(key, msg as InstanceMessage));
+      actor.retire((msg: ActorMessage) => this.deliver(key, msg as InstanceMessage), () => this.closed);
       n++;
     }
     this.drowsy = still;
