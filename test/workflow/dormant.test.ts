@@ -311,3 +311,67 @@ test("a foreach's iterations go dormant; restarting a failed iteration's step wa
   t.is((await r.node.api.getInstance(inline, 7)).runId, 2, 'the failed iteration re-ran');
   t.is((await r.node.api.getInstance(inline, 1)).runId, 1, 'a SUCCEEDED one was kept');
 });
+
+test("a dormant instance's work still in flight (a parent notice being retried) goes on after it sleeps, and ends quietly once its host closes", async (t) => {
+  const { MemoryTransport } = await import('../../src/transport/memory/memory-transport.js');
+  const { MemoryJournal } = await import('../../src/journal/memory/memory-journal.js');
+  const { MemoryKv } = await import('../../src/store/memory/memory-kv.js');
+  const { DefinitionRegistry } = await import('../../src/workflow/definitions.js');
+  const { PartitionHost } = await import('../../src/workflow/partition-host.js');
+  const { createSelEngine } = await import('../../src/expr/index.js');
+  const { parseWorkflowRequest } = await import('../../src/core/definition/index.js');
+  const { WIRE_SCHEMAS } = await import('../../src/workflow/message-schemas.js');
+  const { NoOpRuntime } = await import('../../src/executor/runtimes/noop.js');
+  const { MaestroError } = await import('../../src/core/errors.js');
+  const { recordingLogger } = await import('../helpers/log.js');
+
+  const transport = new MemoryTransport({ schemas: WIRE_SCHEMAS, partitions: 1 });
+  const definitions = new DefinitionRegistry(new MemoryKv(), Date.now);
+  await definitions.create(parseWorkflowRequest(JSON.stringify({ properties: { owner: 't' }, workflow: { id: 'kid', steps: [{ step: { id: 's', type: 'NoOp' } }] } })));
+  const log = recordingLogger();
+  // the parent never answers (its owner is "moving"): the child retries its notice every 20 ms
+  let notices = 0;
+  let noticeAfterSleep: () => void = () => undefined;
+  const children = {
+    launch: () => Promise.reject(new Error('not used')),
+    notify: () => {
+      notices++;
+      noticeAfterSleep();
+      return Promise.reject(new MaestroError('unavailable', 'parent moving', { retryable: true }));
+    },
+    stop: () => Promise.resolve(),
+    retryDelayMs: () => 20,
+  };
+  const host = await PartitionHost.open(0, 1, {
+    journal: new MemoryJournal(),
+    transport,
+    definitions,
+    machine: { engine: createSelEngine(), hasRuntime: () => true },
+    now: Date.now,
+    checkpointEveryRecords: 1000,
+    retainFinishedPerPartition: 100,
+    attemptLivenessMs: 600_000, // no sweep during the test: sleepQuiescent is called here
+    onStale: () => undefined,
+    log,
+    children,
+    inlineRuntimes: new Map([['noop', new NoOpRuntime()]]),
+  });
+  t.teardown(() => host.close());
+  const keepAlive = setInterval(() => undefined, 1_000); // the actor's retry timers are unref'd
+  t.teardown(() => clearInterval(keepAlive));
+  const parent = { workflowId: 'dad', instanceId: 1, runId: 1, stepId: 'sub', attempt: 1, sync: true };
+  await host.deliver('kid/1', { type: 'Start', workflowId: 'kid', instanceId: 1, version: 1, params: {}, initiator: 'SUBWORKFLOW', parent });
+  t.is(host.stateOf('kid/1')?.status, 'SUCCEEDED');
+  t.is(host.sleepQuiescent(), 1, 'quiescent although its notice is still being retried');
+  t.true(host.isDormant('kid/1'));
+
+  await new Promise<void>((res) => (noticeAfterSleep = res));
+  t.pass('the notice is still retried after the instance went dormant');
+  const logged = log.records.length; // (the queue owner's end notice failed earlier: this rig has none)
+  await host.close();
+  const after = notices;
+  // the retry already armed fires (20 ms) and finds its host closed: no notice, nothing logged
+  await new Promise((res) => setTimeout(res, 100));
+  t.is(notices, after, 'no notice once the host closed');
+  t.deepEqual(log.records.slice(logged).filter((r) => r.level === 'error'), [], 'and nothing logged as a failure');
+});
