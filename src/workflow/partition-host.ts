@@ -44,7 +44,7 @@
  * the first message to it. Listing and counting read the summaries; retention forgets dormant
  * instances in the same finish order; a checkpoint snapshots a dormant instance only if it is
  * dirty and its history is long (decoding it then). Recovery replays as before, then the
- * finished instances go dormant at the next sweeps.
+ * finished instances go dormant as soon as they are resumed.
  *
  * Service actors (service-actor.ts: keys `~<kind>/...`, e.g. a workflow's queue owner) live
  * here beside the instances, under the same fencing, journal, checkpoints and recovery; keys are
@@ -224,6 +224,7 @@ export class PartitionHost {
     deps.transport.publish(TOPIC_PARTITION_EPOCH, announce);
     for (const a of host.actors.values()) a.resume();
     for (const sv of host.services.values()) sv.resume();
+    host.sleepQuiescent(); // finished instances go dormant at once (a parent notice resumed above goes on)
     host.sweeper = setInterval(() => host.sweep(), host.sweepEveryMs);
     host.sweeper.unref();
     host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage, msgId));
