@@ -133,6 +133,8 @@ export class PartitionHost {
   private readonly dormant = new DormantInstances();
   /** Finished instances still awake: each sweep puts the quiescent ones to sleep. */
   private drowsy = new Set<string>();
+  /** A sleepQuiescent soon after instances finished (see applied). */
+  private sleepSoon: NodeJS.Immediate | undefined;
   /** Dormant instances being woken (the definition lookup is async), so one actor is made per key. */
   private readonly waking = new Map<string, Promise<InstanceActor>>();
   /** Instances dropped from memory whose forgetting a failed checkpoint did not write. */
@@ -431,6 +433,7 @@ export class PartitionHost {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
+    if (this.sleepSoon) clearImmediate(this.sleepSoon);
     await this.sub?.close();
     await this.checkpointing;
     const reason = new MaestroError('unavailable', `partition ${this.partition} moved`, { retryable: true });
@@ -455,6 +458,8 @@ export class PartitionHost {
     } else if (isFinished(state)) {
       this.finished.add(key); // a Set keeps the first finish's position
       this.drowsy.add(key);
+      // try once the batch has answered (its mailbox idle): a state dropped young costs the GC least
+      if (!this.sleepSoon) this.sleepSoon = setImmediate(() => ((this.sleepSoon = undefined), this.closed || this.sleepQuiescent()));
     } else this.finished.delete(key); // restarted
     this.sinceCheckpoint += records;
     if (this.sinceCheckpoint >= this.deps.checkpointEveryRecords && !this.checkpointing) {
