@@ -41,7 +41,7 @@ import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
 import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type PermitGrantMessage, type StartMessage, type StepActionMessage } from './messages.js';
 import { childReport } from '../core/instance/composite.js';
-import { awaitsChildId, childEnded, launchEvent, movedError, waitsFor } from './actor-messages.js';
+import { awaitsChildId, childEnded, iterationRestartEvent, launchEvent, movedError, waitsFor } from './actor-messages.js';
 import type { ChildLaunch } from '../core/instance/commands.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import { isRetryable } from '../retry/index.js';
@@ -302,14 +302,16 @@ export class InstanceActor {
       case 'Action':
         if (msg.action === 'restart') {
           const policy = msg.policy ?? (msg.stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC');
-          return msg.stepId === undefined ? { t: 'restart', atMs, policy } : { t: 'restart', atMs, policy, stepId: msg.stepId };
+          const ev: InstanceEvent = msg.stepId === undefined ? { t: 'restart', atMs, policy } : { t: 'restart', atMs, policy, stepId: msg.stepId };
+          if (msg.path) ev.path = msg.path;
+          return ev;
         }
         if (msg.ifRunning && (!this.state || isWorkflowTerminal(this.state.status))) return 'get';
         return msg.reason === undefined ? { t: msg.action, atMs } : { t: msg.action, atMs, reason: msg.reason };
       case 'StepAction':
         return stepActionEvent(msg, atMs);
       case 'RestartIteration':
-        return { t: 'iteration-restart', atMs, stepId: msg.stepId, iteration: msg.iteration, runId: msg.runId, policy: msg.policy, prior: msg.prior };
+        return iterationRestartEvent(msg, atMs);
       case 'Get':
         return 'get';
       case 'Watch':
@@ -371,7 +373,10 @@ export class InstanceActor {
       if (!isWorkflowTerminal(s.status)) {
         throw new MaestroError('unavailable', `instance ${this.key} is still ${s.status} in run ${s.runId}; run ${msg.runId} starts once it ends`, { retryable: true });
       }
-      return { t: 'restart', atMs, policy: msg.restart, runId: msg.runId };
+      const ev: Extract<InstanceEvent, { t: 'restart' }> = { t: 'restart', atMs, policy: msg.restart, runId: msg.runId };
+      if (msg.restartStepId !== undefined) ev.stepId = msg.restartStepId;
+      if (msg.restartPath) ev.path = msg.restartPath;
+      return ev;
     }
     if (s.parent && isWorkflowTerminal(s.status)) this.renotify = true;
     return 'get';

@@ -93,7 +93,10 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
           throw new PreconditionError(`cannot restart instance ${wf}/${msg.instanceId}: its run ${where.runId} is ${where.where}`);
         }
         const strategy = await deps.definitions.runStrategyOf(wf);
-        events.push(msg.stepId === undefined ? { t: 'restart', atMs, strategy, id: msg.instanceId, runId: view.runId + 1, policy: msg.policy } : { t: 'restart', atMs, strategy, id: msg.instanceId, runId: view.runId + 1, policy: msg.policy, stepId: msg.stepId });
+        const ev: QueueEvent & { t: 'restart' } = { t: 'restart', atMs, strategy, id: msg.instanceId, runId: view.runId + 1, policy: msg.policy };
+        if (msg.stepId !== undefined) ev.stepId = msg.stepId;
+        if (msg.path) ev.path = msg.path;
+        events.push(ev);
         return events;
       }
       case 'Ended':
@@ -140,6 +143,7 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
     if (f.start) msg.start = f.start;
     if (f.policy) msg.policy = f.policy;
     if (f.stepId) msg.stepId = f.stepId;
+    if (f.path) msg.path = f.path;
     if (f.reason !== undefined) msg.reason = f.reason;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -43,6 +43,7 @@ test('cloneInstance copies every field of InstanceState', (t) => {
     aggregated: { steps: {} } as unknown as Required<InstanceState>['aggregated'],
     carried: ['a'],
     skipSteps: ['b'],
+    restartPath: [{ workflowId: 'maestro_foreach_x', instanceId: 2, runId: 1, policy: 'RESTART_FROM_SPECIFIC', stepId: 'f', prior: { status: 'FAILED', rollup: { total: 1, counts: {} } } }],
     permits: true,
   };
   const c = cloneInstance(full, 7);

@@ -11,7 +11,7 @@
 import { PreconditionError, ValidationError, assertNever } from '../errors.js';
 import { isStepFailed, isWorkflowTerminal } from '../status.js';
 import { resolveWorkflowParams } from '../params/index.js';
-import type { InstanceEvent, RestartPolicy } from './events.js';
+import type { InstanceEvent, RestartNode, RestartPolicy } from './events.js';
 import type { InstanceCommand } from './commands.js';
 import type { InstanceState } from './state.js';
 import { Transition, currentAttempt, taskOf, type MachineContext } from './transition.js';
@@ -71,7 +71,7 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       terminate(t, ev.t, ev.reason);
       break;
     case 'restart':
-      restart(t, ev.policy, ev.runParams, ev.stepId, false, ev.runId);
+      restart(t, ev.policy, ev.runParams, ev.stepId, false, ev.runId, ev.path);
       if (!holdOrEnd(t, ev)) {
         beginRun(t);
         advance(t, true);
@@ -235,7 +235,7 @@ function terminate(t: Transition, action: 'stop' | 'kill', reason?: string): voi
  * step of RESTART_FROM_SPECIFIC; `skip`: it is skipped instead of run (a skip of a terminal step).
  * `runId`: the new run's id (a loop iteration re-runs as its loop's run); default the next one.
  */
-function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string, unknown>, stepId?: string, skip = false, runId?: number): void {
+function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string, unknown>, stepId?: string, skip = false, runId?: number, path?: RestartNode[]): void {
   const s = t.s;
   if (!isWorkflowTerminal(s.status)) {
     throw new PreconditionError(`cannot restart instance ${t.key}: it is ${s.status}; stop it first`);
@@ -247,6 +247,7 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
   } else if (stepId !== undefined) {
     throw new ValidationError('restart_step_id', `is only taken with RESTART_FROM_SPECIFIC, not ${policy}`);
   }
+  if (path && path.length > 0) checkRestartPath(t, policy, stepId, path);
   const plan = planRestart(s, t.ctx.def, policy, stepId);
   s.aggregated = baselineOf(s, t.ctx.def);
   s.runs = [...s.runs, { runId: s.runId, status: s.runStatus ?? s.status, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs }];
@@ -254,7 +255,9 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
   s.runPolicy = policy;
   delete s.runStatus;
   delete s.skipSteps;
+  delete s.restartPath;
   if (skip) s.skipSteps = [stepId!];
+  if (path && path.length > 0) s.restartPath = path;
   if (plan.carried.length > 0) s.carried = plan.carried;
   else delete s.carried;
   const previous = s.params;
@@ -276,6 +279,18 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
       ...(signals ? { signals } : {}),
     }),
   );
+}
+
+/** A restart path goes through the restart step, which must be a loop step, and ends with a step or a policy. */
+function checkRestartPath(t: Transition, policy: RestartPolicy, stepId: string | undefined, path: RestartNode[]): void {
+  if (policy !== 'RESTART_FROM_SPECIFIC') throw new ValidationError('restart_path', `is only taken with RESTART_FROM_SPECIFIC, not ${policy}`);
+  const kind = t.ctx.def.steps.get(stepId!)?.step.kind;
+  if (kind !== 'foreach' && kind !== 'while') throw new ValidationError('restart_path', `goes through step ${stepId} of ${t.key}, which is not a foreach or while step`);
+  path.forEach((n, i) => {
+    if (n.policy === 'RESTART_FROM_SPECIFIC' && n.stepId === undefined) throw new ValidationError(`restart_path[${i}].step_id`, 'is required with RESTART_FROM_SPECIFIC');
+    if (n.policy !== 'RESTART_FROM_SPECIFIC' && n.stepId !== undefined) throw new ValidationError(`restart_path[${i}].step_id`, `is only taken with RESTART_FROM_SPECIFIC, not ${n.policy}`);
+    if (i < path.length - 1 && n.policy !== 'RESTART_FROM_SPECIFIC') throw new ValidationError(`restart_path[${i}].policy`, 'must be RESTART_FROM_SPECIFIC above the end of the path');
+  });
 }
 
 function finishRun(t: Transition, status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | 'TIMED_OUT', error?: string): void {

@@ -383,6 +383,7 @@ export function cloneInstance(s: InstanceState, seq: number): InstanceState {
   if (s.aggregated !== undefined) c.aggregated = s.aggregated;
   if (s.carried !== undefined) c.carried = s.carried;
   if (s.skipSteps !== undefined) c.skipSteps = s.skipSteps;
+  if (s.restartPath !== undefined) c.restartPath = s.restartPath;
   if (s.permits !== undefined) c.permits = s.permits;
   if (s.trigger !== undefined) c.trigger = s.trigger;
   if (s.localWorkflowPermits !== undefined) c.localWorkflowPermits = s.localWorkflowPermits;
