@@ -312,6 +312,8 @@ export class InstanceActor {
         return stepActionEvent(msg, atMs);
       case 'RestartIteration':
         return iterationRestartEvent(msg, atMs);
+      case 'Unblock':
+        return !state || state.unblocked ? 'get' : { t: 'unblocked', atMs }; // no state: 'get' answers not found
       case 'Get':
         return 'get';
       case 'Watch':

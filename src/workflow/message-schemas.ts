@@ -82,6 +82,8 @@ const RestartIterationSchema = Type.Object({
   path: Type.Optional(RestartPathSchema),
 });
 
+const UnblockInstanceSchema = Type.Object({ type: Type.Literal('Unblock') });
+
 const ActionSchema = Type.Object({
   type: Type.Literal('Action'),
   action: Type.Union([Type.Literal('stop'), Type.Literal('kill'), Type.Literal('restart')]),
@@ -139,6 +141,7 @@ const INSTANCE_MESSAGES = [
   ChildStartedSchema,
   ChildFailedSchema,
   RestartIterationSchema,
+  UnblockInstanceSchema,
   PermitGrantSchema,
   PermitCheckSchema,
   SignalMatchedSchema,

@@ -162,6 +162,15 @@ export interface RestartIterationMessage {
   path?: RestartNode[];
 }
 
+/**
+ * From the workflow's queue owner, before it stops counting the instance as blocking: the latest
+ * run, FAILED, is unblocked (raw FAILED_1; core/instance/raw-status.ts). Refused unless FAILED;
+ * an instance unblocked already answers its view.
+ */
+export interface UnblockInstanceMessage {
+  type: 'Unblock';
+}
+
 export type InstanceMessage =
   | StepResultMessage
   | PermitGrantMessage
@@ -177,6 +186,7 @@ export type InstanceMessage =
   | ChildStartedMessage
   | ChildFailedMessage
   | RestartIterationMessage
+  | UnblockInstanceMessage
   /** From a signal store: a signal satisfied one of a waiting step's dependencies (core/signals/model.ts). */
   | SignalMatchedMessage;
 

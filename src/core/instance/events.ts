@@ -46,6 +46,11 @@ export type InstanceEvent =
       /** Steps acquire tag permits from the permit manager (InstanceState.permits); absent in older journals. */
       permits?: boolean;
     }
+  /**
+   * The latest run, FAILED, was unblocked (STRICT_SEQUENTIAL; the queue owner sends it before it
+   * stops counting the instance as blocking): raw FAILED_1 (raw-status.ts).
+   */
+  | { t: 'unblocked'; atMs: number }
   /** The permit manager granted the tag permits attempt `attempt` of `stepId` waits for. */
   | { t: 'permit-granted'; atMs: number; stepId: string; attempt: number }
   /** The queue owner begins the run of a queued (CREATED) instance. */

@@ -33,7 +33,8 @@ import {
 } from './steps.js';
 import { onSignalAnnounced, onSignalMatched, signalResume, triggerSignalContext } from './signals.js';
 import type { Decision } from './decisions.js';
-import type { StepState } from './state.js';
+import type { RunSummary, StepState } from './state.js';
+import { applyUnblocked } from './raw-status.js';
 import { compositeResume, onChildEvent } from './composite.js';
 import { restartIteration } from './foreach.js';
 import { applyStepAction, checkRestartable, planRestart } from './actions.js';
@@ -109,6 +110,9 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     case 'iteration-restart':
       restartIteration(t, ev);
+      break;
+    case 'unblocked':
+      applyUnblocked(t);
       break;
     case 'signal-matched':
       onSignalMatched(t, ev, evaluateAndStart);
@@ -250,7 +254,10 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
   if (path && path.length > 0) checkRestartPath(t, policy, stepId, path);
   const plan = planRestart(s, t.ctx.def, policy, stepId);
   s.aggregated = baselineOf(s, t.ctx.def);
-  s.runs = [...s.runs, { runId: s.runId, status: s.runStatus ?? s.status, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs }];
+  const ended: RunSummary = { runId: s.runId, status: s.runStatus ?? s.status, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs };
+  if (s.unblocked) ended.unblocked = true; // raw FAILED_1 stays FAILED_1; a FAILED run restarted is raw FAILED_2
+  delete s.unblocked;
+  s.runs = [...s.runs, ended];
   s.runId = runId ?? s.runId + 1;
   s.runPolicy = policy;
   delete s.runStatus;

@@ -258,6 +258,8 @@ export interface TimerState {
 export interface RunSummary {
   runId: number;
   status: WorkflowStatus;
+  /** The run was unblocked (raw FAILED_1) before it was restarted (raw-status.ts). */
+  unblocked?: true;
   startedAtMs?: number;
   endedAtMs?: number;
 }
@@ -323,6 +325,8 @@ export interface InstanceState {
   carried?: string[];
   /** Steps this run skips when they would start (a restart's skip_steps). */
   skipSteps?: string[];
+  /** The latest run, FAILED, was unblocked: raw FAILED_1, it no longer blocks STRICT_SEQUENTIAL (raw-status.ts). */
+  unblocked?: true;
   /** This run is a RESTART_FROM_SPECIFIC through loop iterations: the levels below its restart step (events.ts RestartNode). */
   restartPath?: RestartNode[];
   /**

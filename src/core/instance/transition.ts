@@ -384,6 +384,7 @@ export function cloneInstance(s: InstanceState, seq: number): InstanceState {
   if (s.carried !== undefined) c.carried = s.carried;
   if (s.skipSteps !== undefined) c.skipSteps = s.skipSteps;
   if (s.restartPath !== undefined) c.restartPath = s.restartPath;
+  if (s.unblocked !== undefined) c.unblocked = s.unblocked;
   if (s.permits !== undefined) c.permits = s.permits;
   if (s.trigger !== undefined) c.trigger = s.trigger;
   if (s.localWorkflowPermits !== undefined) c.localWorkflowPermits = s.localWorkflowPermits;
