@@ -93,6 +93,11 @@ const view: InstanceView = {
   parent: { workflowId: 'root', instanceId: 1, runId: 1, stepId: 'outer', attempt: 1 },
   depth: 1,
   correlationId: 'root:1:1',
+  rawStatus: 'FAILED_1',
+  runs: [
+    { runId: 1, status: 'FAILED', rawStatus: 'FAILED_2', startedAtMs: 100, endedAtMs: 200 },
+    { runId: 2, status: 'FAILED', rawStatus: 'FAILED_1', startedAtMs: 950, endedAtMs: 3_000 },
+  ],
 };
 
 test('an instance view survives view -> proto -> bytes -> proto -> view', (t) => {
