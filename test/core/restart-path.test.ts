@@ -112,3 +112,25 @@ test('while: a path through iteration k restarts from k with the values it had a
   t.is(e.status('loop'), 'FATALLY_FAILED');
   t.regex(e.state!.steps['loop']!.attempts.at(-1)!.error!, /iteration to restart \(2\) is over the earlier run's last iteration \(1\)/);
 });
+
+test('while: a RESTART_FROM_SPECIFIC of the while step itself starts again from iteration 1 (Maestro); a journal from before the marker folds as it was written', (t) => {
+  const d = new Driver(loopDef('while'));
+  let l = launches(d.start());
+  for (let k = 1; k <= 3; k++) {
+    l = launches(d.apply({ t: 'child-ended', atMs: d.now, stepId: 'loop', attempt: 1, instanceId: k, runId: 1, status: k === 3 ? 'FAILED' : 'SUCCEEDED', rollup: leaf(1), feedback: { i: k + 1 } }));
+  }
+  const before = structuredClone(d.events);
+  l = launches(d.apply({ t: 'restart', atMs: d.now, policy: 'RESTART_FROM_SPECIFIC', stepId: 'loop' }));
+  t.like(l[0], { instanceId: 1, runId: 2, restart: 'RESTART_FROM_BEGINNING' });
+  t.is(l[0]!.params['i'], 1, 'from the initial loop value');
+  t.deepEqual((d.state!.steps['loop']!.loop as WhileState).values, { i: [1] });
+  t.deepEqual(d.replay(), d.state);
+
+  // The same restart journaled by an engine without the marker: replay resumes at the last iteration, as that engine did.
+  const [ev, seq, decisions] = d.events[d.events.length - 1]!;
+  d.events = [...before, [ev, seq, decisions.filter(([k]) => k !== 'whileFromStart')]];
+  const old = d.replay()!;
+  const w = old.steps['loop']!.loop as WhileState;
+  t.is(w.running, 3, 'resumed at iteration 3');
+  t.deepEqual(w.values, { i: [1, 2, 3] });
+});

@@ -97,6 +97,12 @@ function startWhile(t: Transition, id: string, st: StepState, prev: WhileState |
     const below = t.s.restartPath!.slice(1);
     if (below.length > 0) from.path = below;
     loop.from = from;
+  } else if (prev && t.s.runPolicy === 'RESTART_FROM_SPECIFIC' && t.decideFlag('whileFromStart', () => true)) {
+    // A RESTART_FROM_SPECIFIC whose path names no iteration of this loop (the while step itself
+    // is restarted, or re-runs as an incomplete step): Maestro starts again from iteration 1,
+    // the existing iterations running anew. Recorded (a flag), so journals from before it fold
+    // as they were written (resuming at the last iteration, below).
+    loop.from = { iteration: 1, runId: loop.runId, policy: 'RESTART_FROM_BEGINNING' };
   } else if (prev && t.s.runPolicy !== 'RESTART_FROM_BEGINNING' && prev.iterations > 0) {
     // Resume at the last iteration (re-run it) with the values it had as input.
     loop.iterations = prev.iterations - 1;
