@@ -9,6 +9,7 @@ import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.j
 import type { StepRuntime } from '../../src/executor/runtime.js';
 import type { ForeachOverview, WhileOverview } from '../../src/core/instance/view.js';
 import { waitForEnd } from '../helpers/wait.js';
+import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
 
 /** Fails when its param `bad` is true. */
 const failIf: StepRuntime = {
@@ -31,8 +32,11 @@ const failOnce: StepRuntime = {
 };
 
 let node: EmbeddedNode;
+let holds: Holds;
 test.before(async () => {
-  node = await createEmbeddedNode({ extraRuntimes: [failIf, failOnce] });
+  const t = testRuntimes();
+  holds = t.holds;
+  node = await createEmbeddedNode({ extraRuntimes: [...t.runtimes, failIf, failOnce] });
 });
 test.after.always(() => node?.close());
 
@@ -130,4 +134,74 @@ test('a step restart in iteration k of an ended while restarts the loop from k w
   t.is(it3.runPolicy, 'RESTART_FROM_BEGINNING', 'later iterations run anew');
   t.is(second.rollup.total, 4, 'iteration 1 (re-aggregated) + 2, 3, 4 of this run');
   t.is(second.rollup.counts.SUCCEEDED, 3);
+});
+
+test('nested loops: a step restart in an inner iteration restarts the root along the whole path; only the iterations on it run again', async (t) => {
+  const inner = { foreach: { id: 'inner', params: { loop_params: { value: { j: { value: [1, 2], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: [{ step: { id: 'g', type: 'FailOnce', retry_policy: NO_RETRY, params: { bad: { expression: 'i == 2 && j == 2', type: 'BOOLEAN' } } } }] } };
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: { id: 'specific-nested', steps: [{ foreach: { id: 'outer', params: { loop_params: { value: { i: { value: [1, 2], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: [inner] } }] },
+    }),
+  );
+  const run = await node.api.startWorkflow({ workflowId: 'specific-nested' });
+  const first = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(first.status, 'FAILED');
+  const outer = (first.steps[0]!.overview as ForeachOverview).inlineWorkflowId;
+  t.deepEqual((first.steps[0]!.overview as ForeachOverview).details, { SUCCEEDED: [[1, 1]], FAILED: [[2, 2]] });
+  const outer2 = await node.api.getInstance(outer, 2);
+  const innerWf = (outer2.steps[0]!.overview as ForeachOverview).inlineWorkflowId;
+  t.deepEqual((outer2.steps[0]!.overview as ForeachOverview).details, { SUCCEEDED: [[1, 1]], FAILED: [[2, 2]] });
+
+  await node.api.stepAction(innerWf, 2, 'g', 'restart');
+  const second = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(second.runId, 2);
+  t.is(second.status, 'SUCCEEDED');
+  t.deepEqual((second.steps[0]!.overview as ForeachOverview).details, { SUCCEEDED: [[1, 2]] });
+  t.is((await node.api.getInstance(outer, 1)).runId, 1, 'outer iteration 1 is kept');
+  const o2 = await node.api.getInstance(outer, 2);
+  t.like(o2, { runId: 2, runPolicy: 'RESTART_FROM_SPECIFIC', status: 'SUCCEEDED' });
+  t.is((await node.api.getInstance(innerWf, 1)).runId, 1, 'inner iteration 1 is kept');
+  t.like(await node.api.getInstance(innerWf, 2), { runId: 2, runPolicy: 'RESTART_FROM_SPECIFIC', status: 'SUCCEEDED' });
+  t.deepEqual(second.rollup.counts, { SUCCEEDED: 4 });
+});
+
+test('a step restart in an ended iteration while its foreach runs re-runs that iteration from the step (RESTART_FROM_SPECIFIC)', async (t) => {
+  const body = [
+    { step: { id: 'f', type: 'FailOnce', retry_policy: NO_RETRY, params: { bad: { expression: 'i == 1', type: 'BOOLEAN' } }, transition: { successors: { h: 'true' } } } },
+    { step: { id: 'h', type: 'Hold' } },
+  ];
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: { id: 'specific-running', steps: [{ foreach: { id: 'loop', concurrency: 2, params: { loop_params: { value: { i: { value: [1, 2], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: body } }] },
+    }),
+  );
+  const run = await node.api.startWorkflow({ workflowId: 'specific-running' });
+  let v = await node.api.getInstance(run.workflowId, run.instanceId);
+  for (let i = 0; i < 500 && !(foreachOf(v)?.details?.FAILED && foreachOf(v).running.length === 1); i++) {
+    await new Promise((r) => setTimeout(r, 10)); // the overview changes without a step status change: no watch event to wait on
+    v = await node.api.getInstance(run.workflowId, run.instanceId);
+  }
+  const inline = foreachOf(v).inlineWorkflowId;
+  t.deepEqual(foreachOf(v).running, [2]);
+  await node.api.stepAction(inline, 1, 'f', 'restart');
+  const holdOf = async (k: number) => {
+    for (let i = 0; i < 500; i++) {
+      const x = await node.api.getInstance(inline, k);
+      if (x.steps.find((s) => s.stepId === 'h')?.status === 'RUNNING') return x;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`iteration ${k} never reached h`);
+  };
+  const it1 = await holdOf(1);
+  t.is(it1.runId, 2, 'iteration 1 runs again as its next run');
+  t.is(it1.runPolicy, 'RESTART_FROM_SPECIFIC');
+  t.deepEqual(it1.steps.find((s) => s.stepId === 'f')!.attempts.length, 1, 'f of run 2: one attempt (the restart from it)');
+  holds.release(it1, 'h');
+  holds.release(await holdOf(2), 'h');
+  const end = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(end.status, 'SUCCEEDED');
+  t.is(end.runId, 1, 'the root did not restart');
+  await holds.idle();
 });
