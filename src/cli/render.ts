@@ -96,7 +96,7 @@ const iso = (ms: number | undefined): string => (ms === undefined ? '-' : new Da
 export function instanceListTable(rows: InstanceSummary[]): string[] {
   return table(
     ['WORKFLOW', 'INSTANCE', 'RUN', 'VERSION', 'STATUS', 'CREATED', 'ENDED'],
-    rows.map((r) => [r.workflowId, String(r.instanceId), String(r.runId), String(r.version), r.status, iso(r.createdAtMs), iso(r.endedAtMs)]),
+    rows.map((r) => [r.workflowId, String(r.instanceId), String(r.runId), String(r.version), r.rawStatus ? `${r.status} (raw ${r.rawStatus})` : r.status, iso(r.createdAtMs), iso(r.endedAtMs)]),
   );
 }
 

@@ -230,6 +230,7 @@ export function summaryToProto(s: InstanceSummary): pb.InstanceSummary {
     status: workflowStatuses.toProto(s.status),
     createdAt: dateOf(s.createdAtMs),
     endedAt: dateOf(s.endedAtMs),
+    rawStatus: orEmpty(s.rawStatus),
   };
 }
 
@@ -243,6 +244,8 @@ export function summaryFromProto(p: pb.InstanceSummary): InstanceSummary {
     createdAtMs: msOf(p.createdAt) ?? 0,
   };
   if (p.endedAt) s.endedAtMs = p.endedAt.getTime();
+  const rawStatus = rawStatusFromProto(p.rawStatus);
+  if (rawStatus !== undefined) s.rawStatus = rawStatus;
   return s;
 }
 

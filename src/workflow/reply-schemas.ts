@@ -169,6 +169,7 @@ const InstanceSummarySchema = Type.Object({
   status: OneOf(WORKFLOW_STATUSES),
   createdAtMs: Ms(),
   endedAtMs: Type.Optional(Ms()),
+  rawStatus: Type.Optional(RawStatusSchema),
 });
 
 const view = wire('InstanceView reply', InstanceViewSchema);

@@ -42,6 +42,9 @@ test('unblock shows raw FAILED_1 and never blocks; a restarted FAILED run shows 
   t.is(unblocked.rawStatus, 'FAILED_1');
   t.deepEqual((await api.queueInfo('raw')).failed, []);
   t.is((await api.unblockInstance('raw', 1)).rawStatus, 'FAILED_1', 'a repeated unblock is harmless');
+  const listed = (await api.listInstances({ workflowId: 'raw' })).instances;
+  t.like(listed.find((r) => r.instanceId === 1), { status: 'FAILED', rawStatus: 'FAILED_1' }, 'the instance list shows a raw status that differs');
+  t.is(listed.find((r) => r.instanceId === 2)?.rawStatus, undefined, '2 (queued or running) has none');
   holds.release(await waitForStep(api, 'raw', 2, 'job', 'RUNNING'), 'job', { status: 'FATALLY_FAILED', error: 'again' });
   t.is((await waitForEnd(api, 'raw', 2)).rawStatus, 'FAILED');
 

@@ -111,5 +111,6 @@ export function toSummary(s: InstanceState): InstanceSummary {
     status: s.status,
     createdAtMs: s.createdAtMs,
     endedAtMs: s.endedAtMs,
+    ...(s.unblocked && s.status === 'FAILED' ? { rawStatus: rawStatusOf(s) } : {}),
   };
 }

@@ -197,6 +197,8 @@ export interface InstanceSummary {
   status: WorkflowStatus;
   createdAtMs: number;
   endedAtMs?: number;
+  /** Set only when it differs from `status`: FAILED_1, an unblocked FAILED instance (raw-status.ts). */
+  rawStatus?: RawStatus;
 }
 
 /** One change, as pushed to watchers. */

@@ -694,7 +694,11 @@ export interface InstanceSummary {
   version: number;
   status: WorkflowStatus;
   createdAt?: Date | undefined;
-  endedAt?: Date | undefined;
+  endedAt?:
+    | Date
+    | undefined;
+  /** Empty unless the raw status differs from the status: "FAILED_1" for an unblocked FAILED instance. */
+  rawStatus: string;
 }
 
 /** One change of an instance or of one of its steps, as WatchInstance streams them. */
@@ -6006,7 +6010,16 @@ export const TriggerInfo_ParamsEntry: MessageFns<TriggerInfo_ParamsEntry> = {
 };
 
 function createBaseInstanceSummary(): InstanceSummary {
-  return { workflowId: "", instanceId: 0, runId: 0, version: 0, status: 0, createdAt: undefined, endedAt: undefined };
+  return {
+    workflowId: "",
+    instanceId: 0,
+    runId: 0,
+    version: 0,
+    status: 0,
+    createdAt: undefined,
+    endedAt: undefined,
+    rawStatus: "",
+  };
 }
 
 export const InstanceSummary: MessageFns<InstanceSummary> = {
@@ -6031,6 +6044,9 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
     }
     if (message.endedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.rawStatus !== "") {
+      writer.uint32(66).string(message.rawStatus);
     }
     return writer;
   },
@@ -6104,6 +6120,14 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
             message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.rawStatus = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6145,6 +6169,11 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
         : isSet(object.ended_at)
         ? fromJsonTimestamp(object.ended_at)
         : undefined,
+      rawStatus: isSet(object.rawStatus)
+        ? globalThis.String(object.rawStatus)
+        : isSet(object.raw_status)
+        ? globalThis.String(object.raw_status)
+        : "",
     };
   },
 
@@ -6171,6 +6200,9 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
     if (message.endedAt !== undefined) {
       obj.endedAt = message.endedAt.toISOString();
     }
+    if (message.rawStatus !== "") {
+      obj.rawStatus = message.rawStatus;
+    }
     return obj;
   },
 
@@ -6186,6 +6218,7 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
     message.status = object.status ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.endedAt = object.endedAt ?? undefined;
+    message.rawStatus = object.rawStatus ?? "";
     return message;
   },
 };
