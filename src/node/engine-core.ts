@@ -8,7 +8,7 @@ import { createSelEngine } from '../expr/index.js';
 import type { Journal } from '../journal/port.js';
 import type { KvStore } from '../store/port.js';
 import type { Transport } from '../transport/port.js';
-import type { StaleEpochError } from '../core/errors.js';
+import { ValidationError, type StaleEpochError } from '../core/errors.js';
 import { createRuntimeRegistry, inlineRuntimes } from '../executor/runtimes/registry.js';
 import { resolveExecutorOptions, type ExecutorOptions } from '../executor/options.js';
 import { startExecutor, type ExecutorHooks, type ExecutorHandle } from '../executor/executor.js';
@@ -113,6 +113,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
     log: log.child({ module: 'breakpoints' }),
   });
   const inline = inlineRuntimes(runtimes);
+  if (config.childInstanceCap && !config.tagPermits) throw new ValidationError('childInstanceCap', 'needs tagPermits: true (the cap is counted by the tag-permit manager)');
   const permitCache = config.tagPermits ? new PermitCache(transport, (type) => inline.get(type)?.runNow !== undefined, log.child({ module: 'permits' }), config.requestTimeoutMs).open() : undefined;
   const partitions = new LocalPartitions(
     {
@@ -126,6 +127,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
         breakpoint: (wf, step) => breakpoints.has(wf, step),
         permitFastPath: permitCache ? (type, tags) => permitCache.fastPath(type, tags) : undefined,
         permitTagHot: permitCache ? (tag) => permitCache.isHot(tag) : undefined,
+        childInstanceCap: config.childInstanceCap,
       },
       now,
       checkpointEveryRecords: config.checkpointEveryRecords,
