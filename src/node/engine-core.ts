@@ -88,6 +88,7 @@ export async function openWorkerGateway(core: EngineCore, d: Pick<EngineCoreDeps
 
 export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const { config, transport, kv, metrics } = d;
+  if (config.childInstanceCap && !config.tagPermits) throw new ValidationError('childInstanceCap', 'needs tagPermits: true (the cap is counted by the tag-permit manager)');
   const journal = metrics ? meteredJournal(d.journal, metrics) : d.journal;
   const log = d.log ?? fallbackLogger();
   const now = d.now ?? Date.now;
@@ -113,7 +114,6 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
     log: log.child({ module: 'breakpoints' }),
   });
   const inline = inlineRuntimes(runtimes);
-  if (config.childInstanceCap && !config.tagPermits) throw new ValidationError('childInstanceCap', 'needs tagPermits: true (the cap is counted by the tag-permit manager)');
   const permitCache = config.tagPermits ? new PermitCache(transport, (type) => inline.get(type)?.runNow !== undefined, log.child({ module: 'permits' }), config.requestTimeoutMs).open() : undefined;
   const partitions = new LocalPartitions(
     {

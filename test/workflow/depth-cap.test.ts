@@ -213,3 +213,8 @@ test('a stopped parent frees its children’s permits (held and waiting); a dept
   t.is((await api.getTagPermit(tag)).holders, 1);
   await noHolders(api, tag);
 });
+
+test('childInstanceCap without tagPermits is refused at startup, naming the setting', async (t) => {
+  const err = await t.throwsAsync(createEmbeddedNode({ partitions: 1, logLevel: 'warn', childInstanceCap: true, tagPermits: false }));
+  t.regex(err!.message, /childInstanceCap: needs tagPermits/);
+});
