@@ -171,6 +171,34 @@ test('subworkflow children wait for the depth permit too (through their queue), 
   await noHolders(api, `maestro_subs:${run.instanceId}:1:depth1`);
 });
 
+test('while loops: their iterations wait for the depth permit too', async (t) => {
+  const { api, gate } = await rig(t, true);
+  const loop = (id: string, stepId: string) => ({
+    while: {
+      id,
+      condition: 'i < 3',
+      params: { loop_params: { value: { i: { value: 0, type: 'LONG' } }, type: 'MAP' } },
+      steps: [{ step: { id: stepId, type: 'Gate', params: { i: { expression: 'i + 1', type: 'LONG' } } } }],
+    },
+  });
+  await api.createWorkflow(wf('loops', [loop('w1', 'g1'), loop('w2', 'g2'), loop('w3', 'g3')], 1));
+  const run = await api.startWorkflow({ workflowId: 'loops' });
+  await gate.whenRunning(1);
+  t.like(await api.getTagPermit(`maestro_loops:${run.instanceId}:1:depth1`), { holders: 1, waiting: 2 });
+  await releaseAll(gate, 9);
+  const root = await waitForEnd(api, 'loops', run.instanceId);
+  t.is(root.status, 'SUCCEEDED');
+  const kids: InstanceView[] = [];
+  for (const st of root.steps) {
+    const o = st.overview;
+    if (o?.kind !== 'while') throw new Error(`${st.stepId} is not a while`);
+    t.is(o.iterations, 3);
+    for (let i = 1; i <= o.iterations; i++) kids.push(await api.getInstance(o.inlineWorkflowId, i));
+  }
+  t.deepEqual(peaks(kids), { 1: 1 });
+  await noHolders(api, `maestro_loops:${run.instanceId}:1:depth1`);
+});
+
 test('flag off: no cap (every launched iteration runs), no depth tag', async (t) => {
   const { api, gate } = await rig(t, false);
   await api.createWorkflow(wf('free', [foreach('f1', 5, [gateStep('g1')]), foreach('f2', 5, [gateStep('g2')])], 5));
