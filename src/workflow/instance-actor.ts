@@ -49,6 +49,7 @@ import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
 import type { QueueMessage } from './queue-messages.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
 import { permitStatusOf } from '../core/instance/steps.js';
+import { DEPTH_PERMIT_STEP } from '../core/instance/depth-cap.js';
 import { PERMITS_KEY, type PermitRequest } from '../core/permits/model.js';
 import { parsePermitsReply, type PermitsMessage } from './permit-messages.js';
 import { SignalEffects, type SignalAnnouncedMessage } from './signal-effects.js';
@@ -265,6 +266,10 @@ export class InstanceActor {
   private toEvent(msg: ActorMessage, atMs: number, state: InstanceState | undefined): InstanceEvent | 'skip' | 'get' {
     if (msg.type === 'PermitCheck') return 'get';
     if (msg.type === 'PermitGrant') {
+      if (msg.stepId === DEPTH_PERMIT_STEP) {
+        const p = state?.replayError === undefined ? state?.depthPermit : undefined;
+        return p?.holder === msg.holder && !p.held ? { t: 'permit-granted', atMs, stepId: msg.stepId, attempt: msg.attempt } : 'get';
+      }
       const st = state?.replayError === undefined ? state?.steps[msg.stepId] : undefined;
       return st?.permit?.holder === msg.holder && !st.permit.held ? { t: 'permit-granted', atMs, stepId: msg.stepId, attempt: msg.attempt } : 'get';
     }

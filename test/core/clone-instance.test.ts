@@ -44,6 +44,7 @@ test('cloneInstance copies every field of InstanceState', (t) => {
     carried: ['a'],
     skipSteps: ['b'],
     permits: true,
+    depthPermit: { holder: 'wf/1/2/~depth', held: true },
   };
   const c = cloneInstance(full, 7);
   t.deepEqual(Object.keys(c).sort(), Object.keys(full).sort());
