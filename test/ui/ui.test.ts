@@ -63,6 +63,13 @@ const PARALLEL = { owner: 'ui-tester', run_strategy: { rule: 'PARALLEL', workflo
 
 async function openPage(path: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1500, height: 820 } });
+  (page as Page & { jsErrors?: string[] }).jsErrors = watchErrors(page);
+  await page.goto(`${http.url}${path}`);
+  return page;
+}
+
+/** The page's JS errors, console errors and HTTP answers >= 400, as they happen. */
+function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
@@ -71,9 +78,7 @@ async function openPage(path: string): Promise<Page> {
   page.on('response', (r) => {
     if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
   });
-  (page as Page & { jsErrors?: string[] }).jsErrors = errors;
-  await page.goto(`${http.url}${path}`);
-  return page;
+  return errors;
 }
 const jsErrors = (page: Page): string[] => (page as Page & { jsErrors?: string[] }).jsErrors ?? [];
 
@@ -290,7 +295,21 @@ browserTest('a folded foreach\'s counts follow its iterations\' ends; an opened 
   const root = await waitForStep(node.api, 'ui-live-iter', run.instanceId, 'loop', 'RUNNING');
   const inline = (root.steps[0]!.overview as { inlineWorkflowId: string }).inlineWorkflowId;
   const its = await Promise.all([1, 2, 3].map((i) => waitForStep(node.api, inline, i, 'w', 'RUNNING')));
-  const page = await openPage(`/instances/ui-live-iter/${run.instanceId}`);
+  const page = await browser.newPage({ viewport: { width: 1500, height: 820 } });
+  // counts the page's EventSources that are not closed
+  await page.addInitScript(() => {
+    const Native = window.EventSource;
+    const all: EventSource[] = [];
+    window.EventSource = class extends Native {
+      constructor(url: string | URL, init?: EventSourceInit) {
+        super(url, init);
+        all.push(this);
+      }
+    } as typeof EventSource;
+    (window as unknown as { openStreams(): string[] }).openStreams = () => all.filter((e) => e.readyState !== 2).map((e) => e.url);
+  });
+  const errors = watchErrors(page);
+  await page.goto(`${http.url}/instances/ui-live-iter/${run.instanceId}`);
   const rollup = (text: string) => page.locator('.node[data-step="loop"] .rollup', { hasText: text }).first();
   await rollup('0/0 steps done').waitFor();
   // folded, nothing opened: the foreach's status does not change, its counts do (a progress
@@ -301,13 +320,23 @@ browserTest('a folded foreach\'s counts follow its iterations\' ends; an opened 
   await page.click('[data-fold="loop"]');
   await page.click('[data-iteration="1"]');
   await node$(page, 'w', 'RUNNING', '.sub').waitFor();
+  const iterationStream = `/api/instances/${encodeURIComponent(inline)}/1/events`;
+  const openStreams = () => page.evaluate(() => (window as unknown as { openStreams(): string[] }).openStreams());
+  t.true((await openStreams()).some((u) => u.endsWith(iterationStream)), 'the opened iteration has its own stream');
   holds.release(its[0]!, 'w');
   await node$(page, 'w', 'SUCCEEDED', '.sub').waitFor();
   t.pass('the opened iteration turned SUCCEEDED live');
   await rollup('2/2 steps done').waitFor();
+  // iteration 2 (still running) opened, then folded away: its stream is closed
+  await page.click('[data-iteration="2"]');
+  await node$(page, 'w', 'RUNNING', '.sub').waitFor();
+  t.true((await openStreams()).some((u) => u.endsWith(`/api/instances/${encodeURIComponent(inline)}/2/events`)));
+  await page.click('[data-fold="loop"]');
+  await page.waitForFunction((path) => !(window as unknown as { openStreams(): string[] }).openStreams().some((u) => u.includes(path)), `/${encodeURIComponent(inline)}/`);
+  t.deepEqual((await openStreams()).map((u) => new URL(u).pathname), [`/api/instances/ui-live-iter/${run.instanceId}/events`], 'only the root\'s stream is left');
   holds.release(its[1]!, 'w');
   await node$(page, 'loop', 'SUCCEEDED').waitFor();
   await rollup('3/3 steps done').waitFor();
-  t.deepEqual(jsErrors(page), []);
+  t.deepEqual(errors, []);
   await page.close();
 });
