@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html, enc, isStepTerminal } from './util.js';
 
 export function AttemptLogs({ instKey, stepId, attempt }) {
-  const endedAtMount = isStepTerminal(attempt.status);
+  const [endedAtMount] = useState(() => isStepTerminal(attempt.status)); // decided once: a stream runs to its own end
   const [live, setLive] = useState({ stdout: '', stderr: '', state: endedAtMount ? 'kept' : 'connecting', truncated: false });
   useEffect(() => {
     if (endedAtMount) return undefined;
