@@ -17,21 +17,18 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MaestroError, ValidationError, type ErrorKind } from '../core/errors.js';
+import { MaestroError, ValidationError } from '../core/errors.js';
 import type { Step, WorkflowCreateRequest } from '../core/definition/model.js';
 import { isInlineWorkflowId, loopStepAt } from '../core/instance/inline.js';
 import { allowedStepActions } from '../core/instance/actions.js';
 import type { InstanceChange, InstanceView, StepView } from '../core/instance/view.js';
 import { isWorkflowTerminal, WORKFLOW_STATUSES, type StepStatus, type WorkflowStatus } from '../core/status.js';
 import type { SignalValue } from '../core/signals/model.js';
-import type { Logger } from '../log/logger.js';
-import type { ClusterApi, EngineApi, RestartPolicy, StepActionKind } from '../workflow/engine-api.js';
+import type { EngineApi, RestartPolicy, StepActionKind } from '../workflow/engine-api.js';
 import { sendJson, sendText, type HttpRoute } from './http-server.js';
 import { breakpointRoutes } from './ui-breakpoints.js';
 import { instanceId, optInt, optString, readJson, uiRoute, type UiApiDeps, type UiHandler } from './ui-http.js';
 import { stepLogRoutes } from './ui-step-logs.js';
-
-
 
 /** A node of a workflow's DAG; foreach/while steps carry their body as `children`. */
 export interface GraphNode {
@@ -184,8 +181,6 @@ export function uiRoutes(deps: UiApiDeps): HttpRoute[] {
   ];
 }
 
-
-
 async function workflowDetail(api: EngineApi, workflowId: string): Promise<unknown> {
   const latest = await api.getWorkflow(workflowId);
   const versions = [];
@@ -215,7 +210,7 @@ async function workflowDetail(api: EngineApi, workflowId: string): Promise<unkno
 }
 
 /** The DAG an instance runs: its version's steps, or for an iteration the loop body in the root's version. */
-export async function graphFor(api: EngineApi, view: InstanceView): Promise<Graph> {
+async function graphFor(api: EngineApi, view: InstanceView): Promise<Graph> {
   if (!isInlineWorkflowId(view.workflowId)) {
     const info = await api.getWorkflow(view.workflowId, view.version);
     return graphOf(info.definition.workflow.steps);
