@@ -30,7 +30,7 @@ export function clusterTest(title: string, fn: (t: ExecutionContext) => Promise<
 export interface NodeProc {
   nodeId: string;
   grpcAddress: string;
-  /** Its HTTP server (web UI, /metrics, /healthz). */
+  /** Its HTTP server (/metrics, /healthz). */
   httpUrl: string;
   child: ChildProcess;
   client: ControlClient;
