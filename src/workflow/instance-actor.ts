@@ -18,6 +18,7 @@
  * - An instance whose replay failed (state.replayError) is held read-only: reads work, every
  *   event is refused with the reason.
  */
+import { noteProgress, progressChanges } from './progress-changes.js';
 import type { Logger } from '../log/logger.js';
 import { logLifecycle, noteResult, type AppliedResult } from './lifecycle-log.js';
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
@@ -394,6 +395,7 @@ export class InstanceActor {
     const atMs = this.host.now();
     this.inlineBudget = MAX_INLINE_STEPS_PER_BATCH;
     this.ctx.emitChanges = this.watchedUntil > atMs || batch.some((e) => e.msg.type === 'Watch');
+    let progressed: Set<string> | undefined; // composite steps a child's end moved (progress-changes.ts)
     this.metrics?.batchStarted();
     for (const env of batch) {
       let ev: InstanceEvent | 'skip' | 'get';
@@ -417,6 +419,7 @@ export class InstanceActor {
         this.metrics?.applying(ev);
         const applied = applyEvent(state, ev, seq, this.ctx);
         noteResult(results, ev);
+        if (this.ctx.emitChanges) progressed = noteProgress(progressed, ev);
         state = applied.state;
         records.push({ instanceKey: this.key, seq, event: encodeRecordEvent(ev, applied.decisions) });
         state = this.absorbInline(applied.commands, state, atMs, records, commands);
@@ -443,6 +446,7 @@ export class InstanceActor {
       }
       this.state = state;
       logLifecycle(this.host.log, before, state, results);
+      progressChanges(progressed, state, atMs, commands);
       this.run(commands);
       this.metrics?.durable(commands);
       this.host.onApplied(this.key, state!, records.length);
