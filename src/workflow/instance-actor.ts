@@ -18,6 +18,7 @@
  * - An instance whose replay failed (state.replayError) is held read-only: reads work, every
  *   event is refused with the reason.
  */
+import { noteProgress, progressChanges } from './progress-changes.js';
 import type { Logger } from '../log/logger.js';
 import { logLifecycle, noteResult, type AppliedResult } from './lifecycle-log.js';
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
@@ -49,6 +50,7 @@ import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
 import type { QueueMessage } from './queue-messages.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
 import { permitStatusOf } from '../core/instance/steps.js';
+import { DEPTH_PERMIT_STEP } from '../core/instance/depth-cap.js';
 import { PERMITS_KEY, type PermitRequest } from '../core/permits/model.js';
 import { parsePermitsReply, type PermitsMessage } from './permit-messages.js';
 import { SignalEffects, type SignalAnnouncedMessage } from './signal-effects.js';
@@ -265,6 +267,10 @@ export class InstanceActor {
   private toEvent(msg: ActorMessage, atMs: number, state: InstanceState | undefined): InstanceEvent | 'skip' | 'get' {
     if (msg.type === 'PermitCheck') return 'get';
     if (msg.type === 'PermitGrant') {
+      if (msg.stepId === DEPTH_PERMIT_STEP) {
+        const p = state?.replayError === undefined ? state?.depthPermit : undefined;
+        return p?.holder === msg.holder && !p.held ? { t: 'permit-granted', atMs, stepId: msg.stepId, attempt: msg.attempt } : 'get';
+      }
       const st = state?.replayError === undefined ? state?.steps[msg.stepId] : undefined;
       return st?.permit?.holder === msg.holder && !st.permit.held ? { t: 'permit-granted', atMs, stepId: msg.stepId, attempt: msg.attempt } : 'get';
     }
@@ -396,6 +402,7 @@ export class InstanceActor {
     const atMs = this.host.now();
     this.inlineBudget = MAX_INLINE_STEPS_PER_BATCH;
     this.ctx.emitChanges = this.watchedUntil > atMs || batch.some((e) => e.msg.type === 'Watch');
+    let progressed: Set<string> | undefined; // composite steps a child's end moved (progress-changes.ts)
     this.metrics?.batchStarted();
     for (const env of batch) {
       let ev: InstanceEvent | 'skip' | 'get';
@@ -419,6 +426,7 @@ export class InstanceActor {
         this.metrics?.applying(ev);
         const applied = applyEvent(state, ev, seq, this.ctx);
         noteResult(results, ev);
+        if (this.ctx.emitChanges) progressed = noteProgress(progressed, ev);
         state = applied.state;
         records.push({ instanceKey: this.key, seq, event: encodeRecordEvent(ev, applied.decisions) });
         state = this.absorbInline(applied.commands, state, atMs, records, commands);
@@ -445,6 +453,7 @@ export class InstanceActor {
       }
       this.state = state;
       logLifecycle(this.host.log, before, state, results);
+      progressChanges(progressed, state, atMs, commands);
       this.run(commands);
       this.metrics?.durable(commands);
       this.host.onApplied(this.key, state!, records.length);

@@ -20,7 +20,7 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'maestro-queue-cli-'));
   // Kubernetes has no runtime here: its step fails, so the instance ends FAILED
   await writeFile(join(dir, 'strict.json'), wf('cli-strict', 'strict_sequential', { type: 'Kubernetes' }));
-  await writeFile(join(dir, 'sleepy.json'), wf('cli-sleepy', 'sequential', { type: 'Sleep', params: { sleep_seconds: { type: 'LONG', value: 60 } } }));
+  await writeFile(join(dir, 'sleepy.json'), wf('cli-sleepy', 'sequential', { type: 'Sleep', params: { sleep_seconds: { type: 'LONG', value: 86_400 } } }));
   dev = await startDev();
   server = ['--server', dev.address];
   client = createControlClient(dev.address, { callTimeoutMs: 10_000 });

@@ -5,6 +5,7 @@ import { api, html, Badge, ErrorLine, WORKFLOW_STATUSES, enc, instancePath, json
 import { layoutInstance } from './layout.js';
 import { Dag } from './dag.js';
 import { InstancePage } from './instance.js';
+import { WorkflowBreakpoints } from './breakpoints.js';
 
 function useRoute() {
   const [loc, setLoc] = useState(location.pathname + location.search);
@@ -95,6 +96,7 @@ function Workflow({ wf, link }) {
       : html`<p class="muted">none</p>`}
     <h3>Signal triggers</h3>
     ${d.signalTriggers ? html`<pre>${json(d.signalTriggers)}</pre>` : html`<p class="muted">none</p>`}
+    <${WorkflowBreakpoints} wf=${wf} link=${link} />
     <h3>Versions</h3>
     <table class="list"><thead><tr><th>version</th><th>active</th><th>created</th><th>name</th></tr></thead><tbody>
       ${d.versions.map((v) => html`<tr><td>v${v.version}</td><td>${v.isActive ? 'active' : ''}</td><td>${time(v.createdAtMs)}</td><td>${v.name ?? ''}</td></tr>`)}

@@ -37,6 +37,7 @@ import type { RunSummary, StepState } from './state.js';
 import { applyUnblocked } from './raw-status.js';
 import { compositeResume, onChildEvent } from './composite.js';
 import { restartIteration } from './foreach.js';
+import { DEPTH_PERMIT_STEP, depthPermitResume, holdForDepthPermit, onDepthPermitGranted } from './depth-cap.js';
 import { applyStepAction, checkRestartable, planRestart } from './actions.js';
 import { aggregatedStatus, baselineOf } from './aggregate.js';
 
@@ -73,13 +74,15 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     case 'restart':
       restart(t, ev.policy, ev.runParams, ev.stepId, false, ev.runId, ev.path);
-      if (!holdOrEnd(t, ev)) {
+      if (!holdOrEnd(t, ev) && !holdForDepthPermit(t)) {
         beginRun(t);
         advance(t, true);
       }
       break;
     case 'run':
       if (t.s.status !== 'CREATED') throw new PreconditionError(`cannot run instance ${t.key}: it is ${t.s.status}, not a queued CREATED run`);
+      if (t.s.depthPermit) break; // already waiting for its depth permit (depth-cap.ts)
+      if (holdForDepthPermit(t)) break;
       beginRun(t);
       advance(t, true);
       break;
@@ -87,6 +90,7 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       const run = applyStepAction(t, ev);
       if (run) {
         restart(t, 'RESTART_FROM_SPECIFIC', undefined, run.stepId, run.skip);
+        if (holdForDepthPermit(t)) break;
         beginRun(t);
         advance(t, true);
       }
@@ -101,7 +105,11 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     }
     case 'permit-granted':
-      onPermitGranted(t, ev.stepId, ev.attempt);
+      if (ev.stepId !== DEPTH_PERMIT_STEP) onPermitGranted(t, ev.stepId, ev.attempt);
+      else if (onDepthPermitGranted(t, ev.attempt)) {
+        beginRun(t);
+        advance(t, true);
+      }
       break;
     case 'child-started':
     case 'child-ended':
@@ -163,7 +171,7 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
   t.s.params = t.decideIfSel('params', () =>
     resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system(), ...(signals ? { signals } : {}) }),
   );
-  if (holdOrEnd(t, ev)) return t.finish();
+  if (holdOrEnd(t, ev) || holdForDepthPermit(t)) return t.finish();
   t.s.startedAtMs = ev.atMs;
   beginRun(t);
   advance(t, true);
@@ -351,6 +359,7 @@ export function resumeCommands(s: InstanceState, ctx: MachineContext): InstanceC
   for (const timer of Object.values(s.timers)) out.push({ c: 'set-timer', timerId: timer.timerId, atMs: timer.atMs });
   for (const c of compositeResume(s, ctx.def)) out.push(c);
   for (const c of permitResume(s, ctx)) out.push(c);
+  for (const c of depthPermitResume(s)) out.push(c);
   for (const c of signalResume(s)) out.push(c);
   return out;
 }

@@ -335,4 +335,9 @@ export interface InstanceState {
    * the instance-local instance_step_concurrency counter, so their records fold as before.
    */
   permits?: boolean;
+  /**
+   * This run's permit of the per-depth cap on child instances (depth-cap.ts): waited for while
+   * the run is CREATED, held while it runs, given back when it ends.
+   */
+  depthPermit?: { holder: string; held: boolean };
 }
