@@ -61,7 +61,9 @@ export async function restartThroughIterations(
           `cannot restart ${workflowId}/${instanceId}: it is an iteration of while step ${p.stepId} of ${p.workflowId}/${p.instanceId}, which is ${parent.status}; a while loop's iteration runs again only with a restart of the loop once it ended`,
         );
       }
-      const msg: InstanceMessage = { type: 'RestartIteration', stepId: p.stepId, iteration: v.instanceId, runId: v.runId + 1, policy: node.policy, prior: node.prior };
+      // A new run of the iteration, newer than its own and than the loop's (a kept iteration's run is older than the loop's).
+      const loopRun = (parent.steps.find((s) => s.stepId === p.stepId)?.overview as { runId?: number } | undefined)?.runId ?? 0;
+      const msg: InstanceMessage = { type: 'RestartIteration', stepId: p.stepId, iteration: v.instanceId, runId: Math.max(v.runId, loopRun) + 1, policy: node.policy, prior: node.prior };
       if (node.stepId !== undefined) msg.restartStepId = node.stepId;
       if (path.length > 0) msg.path = path;
       await d.call(p.workflowId, p.instanceId, msg);

@@ -56,6 +56,14 @@ test('foreach: a path through iteration k keeps every terminal iteration (FAILED
   t.is(d.status('loop'), 'FATALLY_FAILED', 'the kept FAILED iteration decides the final status');
   t.deepEqual((d.state!.steps['loop']!.loop as ForeachState).done, { SUCCEEDED: [[1, 2]], FAILED: [[3, 3]], STOPPED: [[4, 4]] });
   t.deepEqual(d.replay(), d.state);
+
+  // A later RESTART_FROM_INCOMPLETE keeps only the SUCCEEDED ones: the kept FAILED and STOPPED iterations run again.
+  const incomplete = launches(d.apply({ t: 'restart', atMs: d.now, policy: 'RESTART_FROM_INCOMPLETE' }));
+  t.deepEqual(incomplete.map((l) => [l.instanceId, l.runId, l.restart]), [
+    [3, 3, 'RESTART_FROM_INCOMPLETE'],
+    [4, 3, 'RESTART_FROM_INCOMPLETE'],
+  ]);
+  t.deepEqual((d.state!.steps['loop']!.loop as ForeachState).done, { SUCCEEDED: [[1, 2]] });
 });
 
 test('foreach: the path below k travels with its launch; k not among the ended iterations fails the step naming it', (t) => {

@@ -205,3 +205,50 @@ test('a step restart in an ended iteration while its foreach runs re-runs that i
   t.is(end.runId, 1, 'the root did not restart');
   await holds.idle();
 });
+
+test('after a restart through iteration k, a kept FAILED iteration can be restarted while the loop runs (Maestro: any terminal iteration not being restarted)', async (t) => {
+  const body = [
+    { step: { id: 'f', type: 'FailOnce', retry_policy: NO_RETRY, params: { bad: { expression: 'i >= 2', type: 'BOOLEAN' } }, transition: { successors: { h: 'true' } } } },
+    { step: { id: 'h', type: 'Hold' } },
+  ];
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: { id: 'specific-kept', steps: [{ foreach: { id: 'loop', params: { loop_params: { value: { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: body } }] },
+    }),
+  );
+  const run = await node.api.startWorkflow({ workflowId: 'specific-kept' });
+  const holdOf = async (wf: string, k: number, runId: number) => {
+    for (let i = 0; i < 500; i++) {
+      const x = await node.api.getInstance(wf, k).catch(() => undefined);
+      if (x?.runId === runId && x.steps.find((s) => s.stepId === 'h')?.status === 'RUNNING') return x;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`iteration ${k} run ${runId} never reached h`);
+  };
+  let v = await node.api.getInstance(run.workflowId, run.instanceId);
+  for (let i = 0; i < 500 && !foreachOf(v)?.inlineWorkflowId; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    v = await node.api.getInstance(run.workflowId, run.instanceId);
+  }
+  const inline = foreachOf(v).inlineWorkflowId;
+  holds.release(await holdOf(inline, 1, 1), 'h');
+  const first = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.deepEqual(foreachOf(first).details, { SUCCEEDED: [[1, 1]], FAILED: [[2, 3]] });
+
+  await node.api.stepAction(inline, 2, 'f', 'restart'); // root run 2: only iteration 2 runs; 3 is kept FAILED
+  const it2 = await holdOf(inline, 2, 2);
+  const running = await node.api.getInstance(run.workflowId, run.instanceId);
+  t.is(running.runId, 2);
+  t.deepEqual(foreachOf(running).details, { SUCCEEDED: [[1, 1]], FAILED: [[3, 3]] });
+  await node.api.restart(inline, 3); // kept FAILED, restarted while the loop runs
+  const it3 = await holdOf(inline, 3, 3);
+  t.is(it3.runPolicy, 'RESTART_FROM_INCOMPLETE');
+  holds.release(it2, 'h');
+  holds.release(it3, 'h');
+  const end = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+  t.is(end.status, 'SUCCEEDED', 'the kept failure was repaired while the loop ran');
+  t.is(end.runId, 2);
+  t.deepEqual(foreachOf(end).details, { SUCCEEDED: [[1, 3]] });
+  await holds.idle();
+});

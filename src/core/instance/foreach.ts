@@ -49,7 +49,10 @@ export function startForeach(t: Transition, id: string, def: ForeachStep, st: St
       const error = keepForSpecific(loop, prev, node, t.s.restartPath!.slice(1));
       if (error) return end(t, id, 'FATALLY_FAILED', `foreach ${id}: ${error}`);
     } else if (t.s.runPolicy !== 'RESTART_FROM_BEGINNING') {
-      const kept = union(prev.kept ?? [], prev.done.SUCCEEDED ?? []);
+      // The SUCCEEDED iterations as the earlier run ended. (Before restart paths, `kept` was
+      // always within done.SUCCEEDED, so older journals fold the same; since, a kept iteration
+      // may have been restarted and failed, or kept FAILED by a RESTART_FROM_SPECIFIC.)
+      const kept = prev.done.SUCCEEDED ?? [];
       if (kept.length > 0) {
         loop.kept = kept;
         loop.done = { SUCCEEDED: kept };
@@ -101,6 +104,10 @@ function keepForSpecific(loop: ForeachState, prev: ForeachState, node: RestartNo
   if (found === undefined) return `iteration ${k} on the restart path is not an ended iteration of the earlier run (ended: ${formatRanges(kept) || 'none'})`;
   loop.done = done;
   if (kept.length > 0) loop.kept = kept;
+  // Maestro's checkpoint: the launch cursor starts past the leading iterations that are kept or k.
+  let next = 0;
+  while (next < loop.total && (next + 1 === k || inRanges(kept, next + 1))) next++;
+  loop.next = next;
   loop.rollup = subtractRollup(prev.rollup, node.prior.rollup);
   loop.failed = (done.FAILED?.length ?? 0) > 0;
   loop.rerun = 'RESTART_FROM_INCOMPLETE'; // iterations of the earlier run that never ended (none, once it ended)
@@ -188,7 +195,7 @@ export function iterationRunId(loop: ForeachState, n: number): number {
 /**
  * One ended iteration of a running foreach runs again (Maestro allows it while the loop runs,
  * as a pending RESTART action): not under FAIL_IMMEDIATELY, only an iteration already launched
- * and ended, and not one being restarted already. It takes no window slot (Maestro's restart
+ * (or kept from an earlier run) and ended, and not one being restarted already. It takes no window slot (Maestro's restart
  * ignores the concurrency limit); its earlier run leaves the loop's counts.
  */
 export function restartIteration(t: Transition, ev: Extract<InstanceEvent, { t: 'iteration-restart' }>): void {
@@ -202,7 +209,6 @@ export function restartIteration(t: Transition, ev: Extract<InstanceEvent, { t: 
   const cl = cur.loop;
   if (ev.iteration < 1 || ev.iteration > cl.next) throw new PreconditionError(`cannot restart ${what}: it was not launched yet`);
   if (cl.running.includes(ev.iteration)) throw new PreconditionError(`cannot restart ${what}: it is running (or being restarted already)`);
-  if (cl.kept && inRanges(cl.kept, ev.iteration)) throw new PreconditionError(`cannot restart ${what}: it ended in an earlier run and is kept (restart it through its loop's instance once the loop ended)`);
   if (!inRanges(cl.done[ev.prior.status] ?? [], ev.iteration)) {
     throw new PreconditionError(`cannot restart ${what}: the loop does not know it as ${ev.prior.status}`);
   }
