@@ -1,7 +1,7 @@
 /**
  * "Every command in the README works as written", for the blocks test/cli/readme-commands.test.ts
  * and test/integration/readme-cluster.test.ts do not run: the two commands at the top, Security's
- * certificate and TLS/token blocks, the TypeScript worker of "Workers in any language" and the
+ * certificate, TLS/token and etcd auth blocks, the TypeScript worker of "Workers in any language" and the
  * Python worker and client. The code and commands are read out of README.md, so the README and
  * this test cannot drift apart.
  *
@@ -20,7 +20,7 @@
  * (its tracked files, no node_modules) with npm's `prefer-offline` (the cache, else the registry).
  */
 import test from 'ava';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -29,7 +29,9 @@ import { isWorkflowTerminal } from '../../src/core/status.js';
 import { commandsOf, readmeBlock, readmeFences, type ReadmeFence } from '../helpers/readme.js';
 import { PYTHON, pythonMissing } from '../helpers/python.js';
 import { testIf } from '../helpers/skip.js';
-import { ROOT, startDev } from './helpers.js';
+import { ROOT, startDev, startMaestro } from './helpers.js';
+import { etcdMissingReason, startEtcd } from '../helpers/etcd-server.js';
+import { haveNats, NATS_MISSING, startNats } from '../helpers/nats-server.js';
 
 interface ShResult {
   code: number;
@@ -161,6 +163,7 @@ test('Two commands: the test command is `npm ci && npm test`, and .ci/run runs e
 });
 
 test.serial('Two commands: the first one runs the main job as written in a clean copy of the checkout', async (t) => {
+  t.timeout(6 * 60_000); // npm ci and a run on a loaded 2-core machine
   const [main] = readmeBlock('Two commands for a fresh clone');
   const dir = mkdtempSync(join(tmpdir(), 'maestro-fresh-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -174,6 +177,7 @@ test.serial('Two commands: the first one runs the main job as written in a clean
 // ---- Security -----------------------------------------------------------------------------
 
 test.serial('Security: the certificate block, then TLS and a token on one machine, as written', async (t) => {
+  t.timeout(4 * 60_000);
   const fences = readmeFences('Security').filter((f) => f.lang === 'sh');
   const certs = fence(fences, 'sh', 'openssl req -x509');
   const local = fence(fences, 'sh', '--auth-token-file tokens');
@@ -201,9 +205,54 @@ test.serial('Security: the certificate block, then TLS and a token on one machin
   t.regex(withoutToken.stderr, /requires authentication/);
 });
 
+const etcdctlMissing = (): string | undefined =>
+  etcdMissingReason() ?? (haveNats() ? undefined : NATS_MISSING) ?? (spawnOk('etcdctl', ['version']) ? undefined : 'etcdctl not found (Debian etcd-client; scripts/install-servers.sh installs it)');
+
+function spawnOk(cmd: string, args: string[]): boolean {
+  try {
+    return execFileSync(cmd, args, { stdio: 'pipe' }) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+testIf(etcdctlMissing(), { serial: true })('Security: the etcd auth block as written (ETCDCTL_ENDPOINTS: a test etcd), then a node joins as the user it made', async (t) => {
+  t.timeout(4 * 60_000);
+  const block = fence(readmeFences('Security'), 'sh', 'etcdctl auth enable');
+  const etcd = await startEtcd();
+  t.teardown(() => etcd.stop());
+  const nats = await startNats({ jetstream: true });
+  t.teardown(() => nats.stop());
+  const dir = scratch(t, 'etcd-auth');
+  const env = { ETCDCTL_ENDPOINTS: etcd.endpoints.join(',') };
+  // the block, then (the test's addition) what it left in the shell for the node
+  const r = await sh(`${block.text}echo "user=$MAESTRO_ETCD_USER pass=$MAESTRO_ETCD_PASS root=$ETCD_ROOT_PASS"\n`, dir, env);
+  t.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const m = /user=(\S+) pass=(\S+) root=(\S+)/.exec(r.stdout)!;
+  t.truthy(m, r.stdout);
+  const [, user, pass, rootPass] = m;
+  t.is(user, 'maestro');
+  // auth is on: no user, no access; the maestro user reads and writes /maestro/ only
+  t.regex((await sh('etcdctl get /maestro/x', dir, env)).stderr, /user name is empty|authentication|permission denied/i);
+  t.is((await sh(`etcdctl --user "${user}:${pass}" put /maestro/x 1`, dir, env)).code, 0);
+  t.regex((await sh(`etcdctl --user "${user}:${pass}" put /elsewhere 1`, dir, env)).stderr, /permission denied/);
+  t.is((await sh(`etcdctl --user "root:${rootPass}" get /elsewhere`, dir, env)).code, 0, 'root keeps access');
+  // a node started where those variables are set joins with them
+  const node = await startMaestro(['node', '--nats', nats.urls.join(','), '--etcd', etcd.endpoints.join(','), '--grpc-port', '0', '--partitions', '4'], /serving on (\S+)/, {
+    MAESTRO_ETCD_USER: user!,
+    MAESTRO_ETCD_PASS: pass!,
+  });
+  t.teardown(() => node.kill());
+  const cluster = await sh(`npx maestro cluster --server ${node.ready[1]}`, ROOT);
+  t.is(cluster.code, 0, cluster.stderr);
+  t.regex(cluster.stdout, /partitions/i);
+  t.is(await node.stop(), 0);
+});
+
 // ---- Workers in any language: TypeScript ----------------------------------------------------
 
 test.serial('Workers: the TypeScript worker and the workflow block, as written', async (t) => {
+  t.timeout(4 * 60_000);
   const fences = readmeFences('Workers in any language');
   const workerTs = fence(fences, 'ts', 'my-worker.ts');
   const block = fence(fences, 'bash', 'cat > wf.json');
@@ -244,6 +293,7 @@ async function waitForLog(dev: { stderr(): string }, re: RegExp, from: Backgroun
 // ---- Workers in any language: Python --------------------------------------------------------
 
 testIf(pythonMissing(), { serial: true })('Workers: the Python worker and client, as written', async (t) => {
+  t.timeout(4 * 60_000);
   const fences = readmeFences('Workers in any language');
   const workerPy = fence(fences, 'python', '# worker.py');
   const clientPy = fence(fences, 'python', '# client.py');
