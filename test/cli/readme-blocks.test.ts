@@ -3,7 +3,8 @@
  * and test/integration/readme-cluster.test.ts do not run: the two commands at the top, Security's
  * certificate, TLS/token and etcd auth blocks, the TypeScript worker of "Workers in any language" and the
  * Python worker and client. The code and commands are read out of README.md, so the README and
- * this test cannot drift apart.
+ * this test cannot drift apart. Security's etcd auth block runs against a test etcd named by
+ * ETCDCTL_ENDPOINTS (etcdctl's own variable); a `maestro node` then joins as the user it made.
  *
  * What the test changes, and only that:
  * - host:port: `--port 50051` becomes `--port 0` (a free port; `maestro dev` also picks a free HTTP
