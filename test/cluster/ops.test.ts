@@ -1,7 +1,8 @@
 /**
  * Operations on the real cluster (nats-server + etcd + node processes):
  * - live task logs read through another node than the one running the attempt
- *   (`maestro logs -f`, i.e. LogService.StreamStepLogs, on node B; the Shell step on node A);
+ *   (`maestro logs -f`, i.e. LogService.StreamStepLogs, on node B; the Shell step on node A), and
+ *   LogService.StreamStepLogs on node B for a worker connected to node A;
  * - the failover counter: a graceful stop (SIGTERM: partitions released, then leave) counts as
  *   handoffs on the survivors, a kill -9 as failovers — read from the survivors' /metrics.
  */
@@ -11,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assignPartitions } from '../../src/cluster/placement.js';
 import { isWorkflowTerminal } from '../../src/core/status.js';
+import { createLogClient, type LogChunk } from '../../src/control/log-client.js';
+import { createWorker } from '../../src/sdk/worker.js';
 import { ClusterHarness, clusterTest, type NodeProc } from './harness.js';
 
 const BIN = fileURLToPath(new URL('../../bin/maestro.js', import.meta.url));
@@ -83,6 +86,46 @@ clusterTest('live logs across nodes: `maestro logs -f` on node B streams a Shell
   t.regex(stderr, /warming up/);
   const end = await reader.client.getInstance('talker', run.instanceId);
   t.is(end.status, 'SUCCEEDED');
+});
+
+clusterTest('live logs across nodes: LogService.StreamStepLogs on node B streams `task.log` lines of a worker connected to node A while it runs', async (t) => {
+  const h = await ClusterHarness.start({ nodes: 2 });
+  t.teardown(() => h.stop());
+  const [a, b] = h.nodes as [NodeProc, NodeProc];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const worker = createWorker({
+    address: a.grpcAddress,
+    types: ['ops_talk'],
+    handler: async (task) => {
+      task.log('worker first');
+      await gate; // the test lets it go once node B streamed the first line
+      task.log('worker second');
+      return { said: 2 };
+    },
+  });
+  t.teardown(() => worker.close());
+  await worker.connected;
+  t.is(worker.nodeId, a.nodeId);
+  await b.client.createWorkflow(JSON.stringify({ properties: { owner: 'ops-test' }, workflow: { id: 'worker-talker', steps: [{ step: { id: 'talk', type: 'ops_talk' } }] } }));
+  const run = await b.client.startWorkflow({ workflowId: 'worker-talker' });
+  const logs = createLogClient(b.grpcAddress);
+  t.teardown(() => logs.close());
+  const seen: LogChunk[] = [];
+  for await (const c of logs.stepLogs({ workflowId: 'worker-talker', instanceId: run.instanceId, stepId: 'talk', attempt: 0, follow: true })) {
+    seen.push(c);
+    if (c.text.includes('worker first')) {
+      const mid = await b.client.getInstance('worker-talker', run.instanceId);
+      t.false(isWorkflowTerminal(mid.status), `still running when the first line arrived (${mid.status})`);
+      t.false(seen.some((x) => x.text.includes('worker second')));
+      release();
+    }
+  }
+  const text = seen.filter((c) => c.stream === 'stdout').map((c) => c.text).join('');
+  t.is(text, 'worker first\nworker second\n');
+  const last = seen[seen.length - 1]!;
+  t.true(last.end);
+  t.is(last.status, 'SUCCEEDED');
 });
 
 clusterTest('failover metric: a graceful stop counts as handoffs, a kill -9 as failovers (the survivors\' /metrics)', async (t) => {
