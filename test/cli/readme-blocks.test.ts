@@ -1,7 +1,7 @@
 /**
  * "Every command in the README works as written", for the blocks test/cli/readme-commands.test.ts
  * and test/integration/readme-cluster.test.ts do not run: the two commands at the top, Security's
- * certificate, TLS/token and etcd auth blocks, the TypeScript worker of "Workers in any language" and the
+ * certificate, TLS/token and etcd auth blocks, the TypeScript client SDK block, the TypeScript worker of "Workers in any language" and the
  * Python worker and client. The code and commands are read out of README.md, so the README and
  * this test cannot drift apart. Security's etcd auth block runs against a test etcd named by
  * ETCDCTL_ENDPOINTS (etcdctl's own variable); a `maestro node` then joins as the user it made.
@@ -248,6 +248,31 @@ testIf(etcdctlMissing(), { serial: true })('Security: the etcd auth block as wri
   t.is(cluster.code, 0, cluster.stderr);
   t.regex(cluster.stdout, /partitions/i);
   t.is(await node.stop(), 0);
+});
+
+// ---- Clients: the TypeScript SDK --------------------------------------------------------------
+
+test.serial('Clients: the TypeScript SDK block, as written', async (t) => {
+  t.timeout(4 * 60_000);
+  const block = fence(readmeFences('Clients: typed values, start-and-watch, the TypeScript SDK'), 'ts', 'createClient');
+  const run = /run with: (npx tsx client\.ts) \(beside `npx maestro dev --port 50051 (--shell)`\)/.exec(block.text);
+  t.truthy(run, 'the block says how to run it');
+  const dir = scratch(t, 'ts-client');
+  const dev = await startDev([run![2]!]);
+  t.teardown(() => dev.kill());
+  for (const s of ["from './src/sdk/client.js'", "'localhost:50051'", "'examples/etl-pipeline.json'"]) t.true(block.text.includes(s), s);
+  const source = block.text
+    .replace("from './src/sdk/client.js'", `from '${relative(dir, join(ROOT, 'src/sdk/client.js'))}'`)
+    .replace("'localhost:50051'", `'${dev.address}'`)
+    .replace("'examples/etl-pipeline.json'", `'${join(ROOT, 'examples/etl-pipeline.json')}'`);
+  writeFileSync(join(dir, 'client.ts'), source);
+  const r = await sh(run![1]!, dir);
+  t.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  t.true(lines.includes('(instance) SUCCEEDED'), 'startAndWatch followed the second run to its end');
+  t.true(lines.includes('load SUCCEEDED'));
+  t.is(lines[lines.length - 1], 'SUCCEEDED', 'wait returned the first run, ended');
+  t.regex(block.text, /console\.log\(done\.status\); +\/\/ SUCCEEDED/, 'the README shows that output');
 });
 
 // ---- Workers in any language: TypeScript ----------------------------------------------------
