@@ -2,7 +2,7 @@
  * "Every command in the README works as written", for the blocks test/cli/readme-commands.test.ts
  * and test/integration/readme-cluster.test.ts do not run: the two commands at the top, Security's
  * certificate, TLS/token and etcd auth blocks, the TypeScript client SDK block, the TypeScript worker of "Workers in any language" and the
- * Python worker and client. The code and commands are read out of README.md, so the README and
+ * Python worker and client, the Logs and Metrics blocks. The code and commands are read out of README.md, so the README and
  * this test cannot drift apart. Security's etcd auth block runs against a test etcd named by
  * ETCDCTL_ENDPOINTS (etcdctl's own variable); a `maestro node` then joins as the user it made.
  *
@@ -273,6 +273,37 @@ test.serial('Clients: the TypeScript SDK block, as written', async (t) => {
   t.true(lines.includes('load SUCCEEDED'));
   t.is(lines[lines.length - 1], 'SUCCEEDED', 'wait returned the first run, ended');
   t.regex(block.text, /console\.log\(done\.status\); +\/\/ SUCCEEDED/, 'the README shows that output');
+});
+
+// ---- Logs and Metrics ------------------------------------------------------------------------
+
+test.serial('Logs: the `maestro logs` block, as written, after the Quickstart\'s daily-etl run 1', async (t) => {
+  t.timeout(4 * 60_000);
+  const lines = commandsOf(fence(readmeFences('Logs'), 'bash', 'maestro logs').text);
+  t.is(lines.length, 3);
+  const dev = await startDev(['--shell']);
+  t.teardown(() => dev.kill());
+  const env = { MAESTRO_SERVER: dev.address };
+  // the context the block assumes (the Quickstart's dev block): daily-etl pushed and run once
+  t.is((await sh('npx maestro push examples/etl-pipeline.json && npx maestro start daily-etl --watch', ROOT, env)).code, 0);
+  for (const line of lines) {
+    const r = await sh(line, ROOT, env);
+    t.is(r.code, 0, `${line}\n${r.stderr}`);
+    t.is(r.stdout, 'joining\n', `${line}: the transform step's output`);
+  }
+});
+
+test.serial('Metrics: `maestro dev`, then curl /metrics, as written', async (t) => {
+  t.timeout(4 * 60_000);
+  const lines = commandsOf(fence(readmeFences('Metrics'), 'sh', '/metrics').text);
+  t.deepEqual(lines, ['npx maestro dev --port 50051 &', 'curl -s localhost:8080/metrics | grep ^maestro_']);
+  const dev = Background.start(lines[0]!.replace(/ &$/, '').replace('--port 50051', '--port 0'), ROOT);
+  t.teardown(() => dev.stop());
+  const http = (await dev.wait(/\/metrics on http:\/\/(\S+?)\)/, 'the HTTP address'))[1]!;
+  const r = await sh(lines[1]!.replace('localhost:8080', http), ROOT);
+  t.is(r.code, 0, r.stderr);
+  const names = new Set(r.stdout.split('\n').filter(Boolean).map((l) => l.split(/[{ ]/)[0]));
+  for (const n of ['maestro_partitions_owned', 'maestro_partition_failovers_total', 'maestro_journal_append_seconds_count', 'maestro_actors_resident']) t.true(names.has(n), n);
 });
 
 // ---- Workers in any language: TypeScript ----------------------------------------------------
