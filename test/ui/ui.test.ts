@@ -19,7 +19,7 @@ import { startHttpServer, type HttpServerHandle } from '../../src/control/http-s
 import { httpRoutes } from '../../src/control/http-routes.js';
 import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
 import { talkRuntime, type Talk } from '../fixtures/talk-runtime.js';
-import { waitForStep } from '../helpers/wait.js';
+import { waitForEnd, waitForStep } from '../helpers/wait.js';
 import { recordingLogger } from '../helpers/log.js';
 import { testIf } from '../helpers/skip.js';
 
@@ -173,6 +173,28 @@ browserTest('stop on a running instance: the page shows STOPPED', async (t) => {
   await node$(page, 'h', 'STOPPED').waitFor();
   t.is(await page.locator('[data-action="stop"]').count(), 0, 'stop is no longer offered');
   t.is(await page.locator('[data-action="restart"]').count(), 1);
+  t.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
+browserTest('a FAILED STRICT_SEQUENTIAL instance: unblock from the page shows raw FAILED_1 (header and list); a restart lists both runs with their raw status', async (t) => {
+  const def = { properties: { owner: 'ui-tester', run_strategy: 'STRICT_SEQUENTIAL' }, workflow: { id: 'ui-raw', steps: [{ step: { id: 'job', type: 'Hold' } }] } };
+  await node.api.createWorkflow(JSON.stringify(def));
+  const run = await node.api.startWorkflow({ workflowId: 'ui-raw' });
+  holds.release(await waitForStep(node.api, 'ui-raw', run.instanceId, 'job', 'RUNNING'), 'job', { status: 'FATALLY_FAILED', error: 'boom' });
+  t.is((await waitForEnd(node.api, 'ui-raw', run.instanceId)).status, 'FAILED');
+  const page = await openPage(`/instances/ui-raw/${run.instanceId}`);
+  await page.locator('.inst-head .badge[data-status="FAILED"]').waitFor();
+  t.is(await page.locator('.inst-head .raw-status').count(), 0, 'a blocking FAILED instance shows no raw status of its own');
+  await page.click('[data-action="unblock"]');
+  await page.locator('.inst-head .raw-status', { hasText: 'raw FAILED_1' }).waitFor();
+  await page.goto(`${http.url}/instances?workflow=ui-raw`);
+  await page.locator('td', { hasText: 'raw FAILED_1' }).waitFor();
+  await page.goto(`${http.url}/instances/ui-raw/${run.instanceId}`);
+  await page.click('[data-action="restart"]');
+  holds.release(await waitForStep(node.api, 'ui-raw', run.instanceId, 'job', 'RUNNING'), 'job', { status: 'FATALLY_FAILED', error: 'boom again' });
+  await page.locator('.inst-meta.runs .run', { hasText: 'raw FAILED_1' }).waitFor();
+  t.is(await page.locator('.inst-meta.runs .run').count(), 2);
   t.deepEqual(jsErrors(page), []);
   await page.close();
 });

@@ -197,7 +197,7 @@ export function InstancePage({ wf, id, link }) {
   const lay = layoutInstance(ctx, rootKey);
   return html`<div class="instance-page">
     <div class="inst-head">
-      <h2>${wf} <span class="muted">#${id} · run ${v.runId} · v${v.version}</span> <${Badge} status=${v.status} /></h2>
+      <h2>${wf} <span class="muted">#${id} · run ${v.runId} · v${v.version}</span> <${Badge} status=${v.status} />${v.rawStatus && v.rawStatus !== v.status ? html` <span class="muted raw-status">raw ${v.rawStatus}</span>` : null}</h2>
       <div class="inst-meta">
         <span>created ${time(v.createdAtMs)}</span>${v.endedAtMs ? html` <span>· took ${duration(v.startedAtMs ?? v.createdAtMs, v.endedAtMs)}</span>` : null}
         <span> · initiator ${v.initiator}</span>
@@ -205,6 +205,7 @@ export function InstancePage({ wf, id, link }) {
         <span class=${`live ${live}`}> · ${live}</span>
       </div>
       <div class="inst-meta">leaf steps: ${counts(v.rollup?.counts)}</div>
+      ${(v.runs?.length ?? 0) > 1 ? html`<div class="inst-meta runs">runs: ${v.runs.map((r) => html`<span class="run">${r.runId} <${Badge} status=${r.status} />${r.rawStatus !== r.status ? html` <span class="muted">raw ${r.rawStatus}</span>` : null} </span>`)}</div>` : null}
       ${v.error ? html`<div class="error">${v.error}</div>` : null}
       <div class="actions">
         ${(root.actions?.instance ?? []).map((a) => html`<button class=${`act act-${a}`} data-action=${a} onClick=${() => act(rootKey, a)}>${a}</button>`)}
