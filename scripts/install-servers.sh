@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the external servers cluster mode and its tests need (nats-server, etcd), Python's gRPC
+# Installs the external servers cluster mode and its tests need (nats-server, etcd, etcdctl), Python's gRPC
 # for the Python SDK's tests (python3-grpcio, which brings python3-protobuf) and protoc for
 # `npm run codegen`, and chromium (the web UI's browser test drives it headless), from Debian's
 # packages, when they are missing.
@@ -8,6 +8,7 @@ set -euo pipefail
 need=()
 command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)   # the README's etcd auth block
 # the Python SDK's tests: Debian's python3 with grpcio (the package brings python3 with it)
 if ! [ -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1; then need+=(python3-grpcio); fi
 [ -x /usr/bin/chromium ] || need+=(chromium)

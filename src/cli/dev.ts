@@ -65,7 +65,7 @@ export const devCommand: Command = {
       let server;
       let http;
       try {
-        http = await startHttpServer({ host: values.host, port: httpPort, log: node.log, routes: httpRoutes({ api: node.api, nodeId: 'embedded', log: node.log, metrics: node.metrics }) }).catch((err: unknown) => {
+        http = await startHttpServer({ host: values.host, port: httpPort, log: node.log, routes: httpRoutes({ api: node.api, nodeId: 'embedded', log: node.log, metrics: node.metrics, live: node.liveLogs }) }).catch((err: unknown) => {
           throw new Error(`--http-port ${httpPort}: cannot listen (${(err as Error).message}); pass another port, or 0 for a free one`);
         });
         server = await startGrpcServer(node.api, {

@@ -63,7 +63,8 @@ export function failureLines(view: InstanceView): string[] {
 export function statusLine(view: InstanceView, nowMs = Date.now()): string {
   const start = view.startedAtMs ?? view.createdAtMs;
   const took = view.endedAtMs === undefined ? `running for ${formatDuration(nowMs - start)}` : `in ${formatDuration(view.endedAtMs - start)}`;
-  return `workflow ${view.workflowId} instance ${view.instanceId} run ${view.runId}: ${view.status} ${took}`;
+  const raw = view.rawStatus !== undefined && view.rawStatus !== view.status ? ` (raw ${view.rawStatus}${view.rawStatus === 'FAILED_1' ? ': unblocked' : ''})` : '';
+  return `workflow ${view.workflowId} instance ${view.instanceId} run ${view.runId}: ${view.status}${raw} ${took}`;
 }
 
 export function instanceReport(view: InstanceView, nowMs = Date.now()): string[] {
@@ -80,7 +81,14 @@ function aggregatedLines(view: InstanceView): string[] {
     '',
     `aggregated over runs: ${agg.workflowInstanceStatus}${runStatus}`,
     ...table(['STEP', 'RUN', 'STATUS'], agg.steps.map((s) => [s.stepId, s.runId === undefined ? '-' : String(s.runId), s.status])),
+    ...runLines(view),
   ];
+}
+
+/** Every run with its raw status (FAILED_1: unblocked, FAILED_2: restarted; both show FAILED). */
+function runLines(view: InstanceView): string[] {
+  if (!view.runs || view.runs.length <= 1) return [];
+  return ['', 'runs:', ...table(['RUN', 'STATUS', 'RAW', 'STARTED', 'ENDED'], view.runs.map((r) => [String(r.runId), r.status, r.rawStatus, iso(r.startedAtMs), iso(r.endedAtMs)]))];
 }
 
 const iso = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString());
@@ -88,7 +96,7 @@ const iso = (ms: number | undefined): string => (ms === undefined ? '-' : new Da
 export function instanceListTable(rows: InstanceSummary[]): string[] {
   return table(
     ['WORKFLOW', 'INSTANCE', 'RUN', 'VERSION', 'STATUS', 'CREATED', 'ENDED'],
-    rows.map((r) => [r.workflowId, String(r.instanceId), String(r.runId), String(r.version), r.status, iso(r.createdAtMs), iso(r.endedAtMs)]),
+    rows.map((r) => [r.workflowId, String(r.instanceId), String(r.runId), String(r.version), r.rawStatus ? `${r.status} (raw ${r.rawStatus})` : r.status, iso(r.createdAtMs), iso(r.endedAtMs)]),
   );
 }
 

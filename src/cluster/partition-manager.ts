@@ -300,7 +300,8 @@ export class PartitionManager {
       }
       s.acquired = true;
       this.stats.acquired++;
-      this.events.emit({ kind: 'acquired', partition: p, epoch: s.claim.epoch });
+      const releasedBy = this.claims.releasedBefore?.(p, s.claim.epoch);
+      this.events.emit({ kind: 'acquired', partition: p, epoch: s.claim.epoch, ...(releasedBy === undefined ? {} : { releasedBy }) });
       s.dirty = true; // re-check: the view or the lease may have changed meanwhile
       return;
     }

@@ -62,7 +62,17 @@ export interface PartitionClaims {
    * same epoch.
    */
   claim(partition: number): Promise<Epoch | undefined>;
-  /** Deletes the claim only if it is still the one created at `epoch`; true if it deleted it. */
+  /**
+   * Deletes the claim only if it is still the one created at `epoch`; true if it deleted it.
+   * Adapters with `releasedBefore` also record, in the same step, that its node let go of p.
+   */
   release(partition: number, epoch: Epoch): Promise<boolean>;
   owner(partition: number): Promise<PartitionClaim | undefined>;
+  /**
+   * After `claim(p)` returned `epoch`: the node whose claim of p was released (deleted by
+   * `release`, a graceful handoff) right before that claim, read and cleared by the claim's own
+   * transaction; undefined when the previous claim vanished with its lease (a crash or an expired
+   * lease), or there was none. Optional: an adapter that cannot tell omits it.
+   */
+  releasedBefore?(partition: number, epoch: Epoch): string | undefined;
 }

@@ -4,6 +4,7 @@
  */
 import type { ClusterApi, EngineApi } from '../workflow/engine-api.js';
 import type { Logger } from '../log/logger.js';
+import type { LiveLogs } from '../workflow/live-logs.js';
 import { sendJson, type HttpRoute } from './http-server.js';
 import { uiRoutes } from './ui-api.js';
 import { metricsRoutes, type MetricsText } from './metrics-route.js';
@@ -14,6 +15,8 @@ export interface HttpDeps {
   log: Logger;
   /** The node's Prometheus registry (src/node/prometheus.ts); absent: no /metrics. */
   metrics?: MetricsText;
+  /** The node's live task-log tails (task-logs.ts), for the UI's step-logs stream; absent: it answers 503. */
+  live?: LiveLogs;
 }
 
 export function httpRoutes(deps: HttpDeps): HttpRoute[] {

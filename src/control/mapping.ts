@@ -16,6 +16,7 @@ import { runPolicies, stepStatuses, workflowStatuses } from './enums.js';
 import { signalDependenciesFromProto, signalDependenciesToProto, signalOutputsFromProto, signalOutputsToProto } from './signal-mapping.js';
 import { fromValueMap, toValueMap } from './value-mapping.js';
 import { overviewFromProto, overviewToProto, parentFromProto, parentToProto, rollupFromProto, rollupToProto } from './overview-mapping.js';
+import { rawStatusFromProto, runsFromProto, runsToProto } from './raw-status-mapping.js';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -181,6 +182,8 @@ export function instanceToProto(v: InstanceView): pb.Instance {
     correlationId: v.correlationId,
     runStatus: v.runStatus === undefined ? PbWorkflowStatusEnum.WORKFLOW_STATUS_UNSPECIFIED : workflowStatuses.toProto(v.runStatus),
     aggregatedInfo: aggregatedToProto(v.aggregatedInfo),
+    rawStatus: orEmpty(v.rawStatus),
+    runs: runsToProto(v.runs),
   };
 }
 
@@ -212,6 +215,9 @@ export function instanceFromProto(p: pb.Instance): InstanceView {
   const runStatus = workflowStatuses.fromProto(p.runStatus);
   if (runStatus !== undefined) view.runStatus = runStatus;
   if (p.aggregatedInfo) view.aggregatedInfo = aggregatedFromProto(p.aggregatedInfo);
+  const rawStatus = rawStatusFromProto(p.rawStatus);
+  if (rawStatus !== undefined) view.rawStatus = rawStatus;
+  if (p.runs.length > 0) view.runs = runsFromProto(p.runs);
   return view;
 }
 
@@ -224,6 +230,7 @@ export function summaryToProto(s: InstanceSummary): pb.InstanceSummary {
     status: workflowStatuses.toProto(s.status),
     createdAt: dateOf(s.createdAtMs),
     endedAt: dateOf(s.endedAtMs),
+    rawStatus: orEmpty(s.rawStatus),
   };
 }
 
@@ -237,6 +244,8 @@ export function summaryFromProto(p: pb.InstanceSummary): InstanceSummary {
     createdAtMs: msOf(p.createdAt) ?? 0,
   };
   if (p.endedAt) s.endedAtMs = p.endedAt.getTime();
+  const rawStatus = rawStatusFromProto(p.rawStatus);
+  if (rawStatus !== undefined) s.rawStatus = rawStatus;
   return s;
 }
 

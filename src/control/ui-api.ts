@@ -17,34 +17,18 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MaestroError, ValidationError, type ErrorKind } from '../core/errors.js';
+import { MaestroError, ValidationError } from '../core/errors.js';
 import type { Step, WorkflowCreateRequest } from '../core/definition/model.js';
 import { isInlineWorkflowId, loopStepAt } from '../core/instance/inline.js';
 import { allowedStepActions } from '../core/instance/actions.js';
 import type { InstanceChange, InstanceView, StepView } from '../core/instance/view.js';
 import { isWorkflowTerminal, WORKFLOW_STATUSES, type StepStatus, type WorkflowStatus } from '../core/status.js';
 import type { SignalValue } from '../core/signals/model.js';
-import type { Logger } from '../log/logger.js';
-import type { ClusterApi, EngineApi, RestartPolicy, StepActionKind } from '../workflow/engine-api.js';
+import type { EngineApi, RestartPolicy, StepActionKind } from '../workflow/engine-api.js';
 import { sendJson, sendText, type HttpRoute } from './http-server.js';
-
-export interface UiApiDeps {
-  api: EngineApi & Partial<ClusterApi>;
-  nodeId: string;
-  log: Logger;
-  /** Where the bundle is (default: ui/dist of this package). */
-  uiDir?: string;
-}
-
-const HTTP_OF_KIND: Record<ErrorKind, number> = {
-  invalid_argument: 400,
-  not_found: 404,
-  already_exists: 409,
-  failed_precondition: 412,
-  unavailable: 503,
-  unauthenticated: 401,
-  internal: 500,
-};
+import { breakpointRoutes } from './ui-breakpoints.js';
+import { instanceId, optInt, optString, readJson, uiRoute, type UiApiDeps, type UiHandler } from './ui-http.js';
+import { stepLogRoutes } from './ui-step-logs.js';
 
 /** A node of a workflow's DAG; foreach/while steps carry their body as `children`. */
 export interface GraphNode {
@@ -88,21 +72,12 @@ function stepActions(s: StepView, instanceTerminal: boolean): string[] {
   return allowedStepActions(s.status);
 }
 
+export type { UiApiDeps };
+
 export function uiRoutes(deps: UiApiDeps): HttpRoute[] {
   const { api } = deps;
   const seg = '([^/]+)';
-  const r = (method: HttpRoute['method'], path: string | RegExp, fn: (req: IncomingMessage, res: ServerResponse, m: string[], url: URL) => Promise<void>): HttpRoute => ({
-    method,
-    path,
-    handle: async (req, res, match, url) => {
-      try {
-        const m = match ? [...match].map((x, i) => (i === 0 || x === undefined ? x ?? '' : decodeURIComponent(x))) : [];
-        await fn(req, res, m, url);
-      } catch (err) {
-        sendError(deps, res, err);
-      }
-    },
-  });
+  const r = (method: HttpRoute['method'], path: string | RegExp, fn: UiHandler): HttpRoute => uiRoute(deps, method, path, fn);
   const P = (s: string) => new RegExp(`^${s}$`);
   return [
     r('GET', '/api/workflows', async (_q, res) => {
@@ -200,6 +175,8 @@ export function uiRoutes(deps: UiApiDeps): HttpRoute[] {
       if (!api.clusterInfo) throw new MaestroError('unavailable', `node ${deps.nodeId} does not report cluster information`);
       sendJson(res, 200, await api.clusterInfo());
     }),
+    ...breakpointRoutes(deps),
+    ...stepLogRoutes(deps),
     ...staticRoutes(deps),
   ];
 }
@@ -311,58 +288,11 @@ async function streamInstance(deps: UiApiDeps, req: IncomingMessage, res: Server
   for (const c of queued.splice(0)) send(c);
 }
 
-function sendError(deps: UiApiDeps, res: ServerResponse, err: unknown): void {
-  const kind: ErrorKind = err instanceof MaestroError ? err.kind : 'internal';
-  const status = HTTP_OF_KIND[kind];
-  if (status >= 500) deps.log.error({ err }, 'UI API request failed');
-  const body: { kind: ErrorKind; message: string; field?: string } = { kind, message: err instanceof Error ? err.message : String(err) };
-  if (err instanceof ValidationError && err.path) body.field = err.path;
-  if (res.headersSent) res.end();
-  else sendJson(res, status, { error: body });
-}
 
-function instanceId(s: string): number {
-  const n = Number(s);
-  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n <= 0) throw new ValidationError('instanceId', `must be a positive integer, got ${JSON.stringify(s)}`);
-  return n;
-}
 
-function optInt(url: URL, name: string): number | undefined {
-  const s = url.searchParams.get(name);
-  if (s === null || s === '') return undefined;
-  const n = Number(s);
-  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n)) throw new ValidationError(name, `must be a non-negative integer, got ${JSON.stringify(s)}`);
-  return n;
-}
 
-function optString(body: Record<string, unknown>, name: string): string | undefined {
-  const v = body[name];
-  if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string') throw new ValidationError(name, `must be a string, got ${JSON.stringify(v)}`);
-  return v;
-}
 
-const MAX_BODY = 1 << 20;
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new ValidationError('body', `is larger than ${MAX_BODY} bytes`);
-    chunks.push(c);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw new ValidationError('body', `is not JSON: ${(err as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ValidationError('body', 'must be a JSON object');
-  return v as Record<string, unknown>;
-}
 
 /** ui/dist of this package: from src/control (tsx) or dist/src/control (built). */
 export function defaultUiDir(): string | undefined {

@@ -139,9 +139,10 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
   const api = Object.assign(engine, {
     clusterInfo: async (): Promise<ClusterInfo> => clusterInfo(nodeId, manager!, etcd, partitions, config.partitions, startedAtMs),
   });
+  const taskLogs = openTaskLogs(engine, transport, log); // ends with the transport
   const grpc = await step(
     () =>
-      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, maxMessageBytes: config.grpcMaxMessageBytes, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service, openTaskLogs(engine, transport, log).service] }),
+      startGrpcServer(api, { host: config.grpcHost, port: config.grpcPort, shutdownGraceMs: config.grpcShutdownGraceMs, maxMessageBytes: config.grpcMaxMessageBytes, log, tls: config.grpcTls, auth: config.grpcAuth, services: [workers.service, taskLogs.service] }),
     (g) => g.close(),
   );
   const ingest = await step(
@@ -152,7 +153,7 @@ export async function startClusterNode(opts: ClusterNodeOptions): Promise<Cluste
     async () =>
       config.httpPort === undefined
         ? undefined
-        : startHttpServer({ host: config.httpHost ?? config.grpcHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId, log, metrics }) }),
+        : startHttpServer({ host: config.httpHost ?? config.grpcHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId, log, metrics, live: taskLogs.live }) }),
     async (h) => h?.close(),
   );
   const grpcAddress = `${config.advertiseHost ?? config.grpcHost}:${grpc.port}`;

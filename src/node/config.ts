@@ -96,6 +96,13 @@ export interface NodeConfig {
    * before tag permits).
    */
   tagPermits: boolean;
+  /**
+   * The per-depth cap on child instances (Maestro's Redis-only instance_step_concurrency handler,
+   * off by default there too): each depth level of a root tree runs at most the tree's
+   * instance_step_concurrency (100 when unset) child instances at once; the others wait CREATED.
+   * Needs `tagPermits`.
+   */
+  childInstanceCap: boolean;
   /** The permit manager checks its holders and waiters with their instances this often (lost releases heal). */
   permitReconcileMs: number;
   /** Step runtimes. Shell is off unless enabled: it runs arbitrary commands on this host. */
@@ -170,6 +177,7 @@ export function defaultNodeConfig(overrides: ConfigOverrides<NodeConfig> = {}): 
     attemptLivenessMs: 1_500,
     breakpointRefreshMs: 5_000,
     tagPermits: true,
+    childInstanceCap: false,
     permitReconcileMs: 30_000,
     shellEnabled: false,
     httpAllowList: [],

@@ -24,6 +24,7 @@ import { defaultNodeConfig, type ConfigOverrides, type NodeConfig } from './conf
 import { createLogger, type Logger } from '../log/logger.js';
 import { ShutdownBudget } from './shutdown.js';
 import { openTaskLogs } from './task-logs.js';
+import type { LiveLogs } from '../workflow/live-logs.js';
 import { createNodeMetrics, type NodeMetrics } from './prometheus.js';
 import { startHttpServer } from '../control/http-server.js';
 import { httpRoutes } from '../control/http-routes.js';
@@ -46,6 +47,8 @@ export interface EmbeddedNode {
   log: Logger;
   /** Services to serve beside the engine's (WorkerService): pass them to startGrpcServer's `services`. */
   grpcServices: ServiceRegistration[];
+  /** The live tails of running attempts' stdout/stderr this node sees (pass to httpRoutes as `live`). */
+  liveLogs: LiveLogs;
   /** The worker streams connected to this node (WorkerService). */
   workers: WorkerGateway;
   /** The node's Prometheus registry (served on /metrics; pass it to httpRoutes). */
@@ -87,7 +90,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
   const startedAtMs = Date.now();
   const api = Object.assign(engine, { clusterInfo: async (): Promise<ClusterInfo> => embeddedClusterInfo(partitions, config.partitions, startedAtMs) });
   // `maestro dev` serves HTTP itself (its --http-port); a library node only with `httpPort`
-  const http = config.httpPort === undefined ? undefined : await startHttpServer({ host: config.httpHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId: 'embedded', log, metrics }) });
+  const http = config.httpPort === undefined ? undefined : await startHttpServer({ host: config.httpHost, port: config.httpPort, log, routes: httpRoutes({ api, nodeId: 'embedded', log, metrics, live: taskLogs.live }) });
   let closed = false;
   return {
     api,
@@ -95,6 +98,7 @@ export async function createEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promis
     partitions,
     log,
     grpcServices: [service, taskLogs.service],
+    liveLogs: taskLogs.live,
     workers: gateway,
     metrics,
     httpUrl: http?.url,

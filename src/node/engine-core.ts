@@ -8,7 +8,7 @@ import { createSelEngine } from '../expr/index.js';
 import type { Journal } from '../journal/port.js';
 import type { KvStore } from '../store/port.js';
 import type { Transport } from '../transport/port.js';
-import type { StaleEpochError } from '../core/errors.js';
+import { ValidationError, type StaleEpochError } from '../core/errors.js';
 import { createRuntimeRegistry, inlineRuntimes } from '../executor/runtimes/registry.js';
 import { resolveExecutorOptions, type ExecutorOptions } from '../executor/options.js';
 import { startExecutor, type ExecutorHooks, type ExecutorHandle } from '../executor/executor.js';
@@ -88,6 +88,7 @@ export async function openWorkerGateway(core: EngineCore, d: Pick<EngineCoreDeps
 
 export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
   const { config, transport, kv, metrics } = d;
+  if (config.childInstanceCap && !config.tagPermits) throw new ValidationError('childInstanceCap', 'needs tagPermits: true (the cap is counted by the tag-permit manager)');
   const journal = metrics ? meteredJournal(d.journal, metrics) : d.journal;
   const log = d.log ?? fallbackLogger();
   const now = d.now ?? Date.now;
@@ -126,6 +127,7 @@ export async function assembleEngine(d: EngineCoreDeps): Promise<EngineCore> {
         breakpoint: (wf, step) => breakpoints.has(wf, step),
         permitFastPath: permitCache ? (type, tags) => permitCache.fastPath(type, tags) : undefined,
         permitTagHot: permitCache ? (tag) => permitCache.isHot(tag) : undefined,
+        childInstanceCap: config.childInstanceCap,
       },
       now,
       checkpointEveryRecords: config.checkpointEveryRecords,

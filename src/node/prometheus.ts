@@ -204,17 +204,18 @@ export function createNodeMetrics(): NodeMetrics {
 
   const changes = new Counter({
     name: 'maestro_partition_ownership_changes_total',
-    help: 'Partitions this node acquired or released, by change and reason (acquired: rebalance or failover; released: rebalance, or lost when this node lost its lease).',
+    help: 'Partitions this node acquired or released, by change and reason (acquired: rebalance from a live member, handoff from a member that released it and left, or failover from one whose lease expired; released: rebalance, or lost when this node lost its lease).',
     labelNames: ['change', 'reason'] as const,
     registers,
   });
   const failovers = new Counter({
     name: 'maestro_partition_failovers_total',
-    help: 'Partitions this node acquired from a node that is no longer a member (its lease expired, or it left).',
+    help: 'Partitions this node took over from a node that is no longer a member and did not release them (its lease expired: a crash or a lost lease); a graceful leave is a handoff, not counted here.',
     registers,
   });
   for (const [change, reason] of [
     ['acquired', 'rebalance'],
+    ['acquired', 'handoff'],
     ['acquired', 'failover'],
     ['released', 'rebalance'],
     ['released', 'lost'],
@@ -265,8 +266,10 @@ function hostsOf(sources: MetricSources | undefined) {
 /**
  * A cluster node's ownership changes: every acquire and release (`maestro_partition_ownership
  * _changes_total`), and failovers: partitions this node acquired whose previous owner (by the
- * partition map before the change) is no longer a member — its lease expired, or it left (a
- * graceful leave looks the same from here: see README, "Metrics"). A release for `lost` is this
+ * partition map before the change) is no longer a member and did not release them — its claim
+ * went with its lease (kill -9, a lost lease). A previous owner that released its claim before
+ * leaving (a graceful stop) is a `handoff`: the claim store tells, per claim, whether the claim
+ * before it was released (`releasedBy`, from the handoff marker). A release for `lost` is this
  * node's own lease expiring. Returns the unsubscribe.
  */
 export function trackOwnership(metrics: NodeMetrics, manager: PartitionManager, membership: Membership, selfId: string, partitionCount: number): () => void {
@@ -292,9 +295,10 @@ export function trackOwnership(metrics: NodeMetrics, manager: PartitionManager, 
     }
     const former = formerOwner[c.partition];
     formerOwner[c.partition] = undefined;
-    const failover = former !== undefined && !members.has(former);
-    changes.labels('acquired', failover ? 'failover' : 'rebalance').inc();
-    if (failover) failovers.inc();
+    const gone = former !== undefined && !members.has(former);
+    const reason = !gone ? 'rebalance' : c.releasedBy !== undefined ? 'handoff' : 'failover';
+    changes.labels('acquired', reason).inc();
+    if (reason === 'failover') failovers.inc();
   });
   return () => {
     offView();

@@ -5,7 +5,7 @@
  */
 import { MaestroError, NotFoundError, type StaleEpochError } from '../core/errors.js';
 import { iterationRunId, type InstanceEvent, type InstanceState } from '../core/instance/index.js';
-import type { ChildEndedMessage, LaunchMessage } from './messages.js';
+import type { ChildEndedMessage, LaunchMessage, RestartIterationMessage } from './messages.js';
 
 /** Whether step `stepId` attempt `attempt` waits on a child (and on this one: iteration/run given). */
 export function waitsFor(s: InstanceState | undefined, stepId: string, attempt: number, instanceId?: number, runId?: number): boolean {
@@ -62,6 +62,7 @@ export function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, at
   if (s.runId < msg.runId) {
     const ev: InstanceEvent = { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
     if (msg.stepId !== undefined) ev.stepId = msg.stepId;
+    if (msg.path) ev.path = msg.path;
     if (msg.mode === 'queue') ev.hold = true;
     if (ended) ev.ended = ended;
     return ev;
@@ -76,4 +77,12 @@ export function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, at
 /** What the senders of a batch a stale owner could not journal get: retry at the new owner. */
 export function movedError(key: string, cause: StaleEpochError): MaestroError {
   return new MaestroError('unavailable', `${key} moved to a newer owner (${cause.message}); retry`, { retryable: true, cause });
+}
+
+/** A RestartIteration message as the parent's `iteration-restart` event. */
+export function iterationRestartEvent(msg: RestartIterationMessage, atMs: number): InstanceEvent {
+  const ev: Extract<InstanceEvent, { t: 'iteration-restart' }> = { t: 'iteration-restart', atMs, stepId: msg.stepId, iteration: msg.iteration, runId: msg.runId, policy: msg.policy, prior: msg.prior };
+  if (msg.restartStepId !== undefined) ev.restartStepId = msg.restartStepId;
+  if (msg.path) ev.path = msg.path;
+  return ev;
 }

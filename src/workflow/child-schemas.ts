@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { Id, Int, PlainMap } from '../protocol/wire.js';
 import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
+import { STEP_STATUSES, WORKFLOW_STATUSES } from '../core/status.js';
 import { TriggerInfoSchema } from './trigger-schemas.js';
 
 const NameList = Type.Array(Id(), { maxItems: 1000 });
@@ -42,3 +43,26 @@ export const EntryStartFields = {
 };
 
 export const RestartPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING'), Type.Literal('RESTART_FROM_SPECIFIC')]);
+
+export const WorkflowStatusSchema = Type.Union(WORKFLOW_STATUSES.map((s) => Type.Literal(s)));
+const StepStatusSchema = Type.Union(STEP_STATUSES.map((s) => Type.Literal(s)));
+const RollupRefSchema = Type.Object({ status: StepStatusSchema, workflowId: Id(), runId: Int(1), instanceId: Int(1), stepId: Id(), attempt: Int(1) });
+export const RollupSchema = Type.Object({
+  total: Int(0),
+  counts: Type.Partial(Type.Record(StepStatusSchema, Int(0))),
+  refs: Type.Optional(Type.Array(RollupRefSchema, { maxItems: 1000 })),
+});
+
+/** A restart path through loop iterations (core/instance/events.ts RestartNode), nearest level first. */
+export const RestartPathSchema = Type.Array(
+  Type.Object({
+    workflowId: Id(),
+    instanceId: Int(1),
+    runId: Int(1),
+    policy: RestartPolicySchema,
+    stepId: Type.Optional(Id()),
+    prior: Type.Object({ status: WorkflowStatusSchema, rollup: RollupSchema }),
+    before: Type.Optional(RollupSchema),
+  }),
+  { minItems: 1, maxItems: 64 },
+);

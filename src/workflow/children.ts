@@ -66,6 +66,8 @@ export function childPort(d: ChildDeps): ChildPort {
       if (l.instanceStepConcurrency !== undefined) msg.instanceStepConcurrency = l.instanceStepConcurrency;
       if (l.source) msg.source = l.source;
       if (l.restart) msg.restart = l.restart;
+      if (l.restartStepId !== undefined) msg.restartStepId = l.restartStepId;
+      if (l.restartPath) msg.restartPath = l.restartPath;
       const key = instanceKeyOf(l.workflowId, instanceId);
       const view = parseSummaryReply(key, await ask(key, msg));
       return { instanceId, runId: view.runId, version: view.version };

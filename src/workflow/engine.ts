@@ -30,6 +30,7 @@ import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.
 import { parseViewReply } from './reply-schemas.js';
 import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
 import { isInlineWorkflowId } from '../core/instance/inline.js';
+import { restartThroughIterations } from './restart-path.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import { PERMITS_KEY, checkPermitTag } from '../core/permits/model.js';
 import { tagPermitInfoReply, tagPermitsReply, type PermitMessage } from './permit-messages.js';
@@ -274,7 +275,7 @@ export class Engine implements EngineApi {
     }
     if (stepId === undefined && policy === 'RESTART_FROM_SPECIFIC') throw new ValidationError('restart_step_id', 'is required with RESTART_FROM_SPECIFIC');
     const p: RestartPolicy = policy ?? (stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC');
-    if (isInlineWorkflowId(workflowId)) return this.restartInlineRoot(workflowId, instanceId, p === 'RESTART_FROM_BEGINNING' ? p : 'RESTART_FROM_INCOMPLETE');
+    if (isInlineWorkflowId(workflowId)) return this.restartInlineRoot(workflowId, instanceId, p, stepId);
     if (bypassesQueue(workflowId)) {
       const msg: InstanceMessage = { type: 'Action', action: 'restart', policy: p };
       if (stepId !== undefined) msg.stepId = stepId;
@@ -293,7 +294,7 @@ export class Engine implements EngineApi {
       const v = await this.getInstance(workflowId, instanceId);
       if (isWorkflowTerminal(v.status)) {
         if (action === 'skip') throw new PreconditionError(`cannot skip step ${stepId} of ${workflowId}/${instanceId}: the iteration is ${v.status}; restart its root instance instead`);
-        return this.restartInlineRoot(workflowId, instanceId, 'RESTART_FROM_INCOMPLETE');
+        return this.restartInlineRoot(workflowId, instanceId, 'RESTART_FROM_SPECIFIC', stepId);
       }
     }
     const msg: InstanceMessage = { type: 'StepAction', stepId, action };
@@ -303,40 +304,22 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * Maestro's RESTART_FROM_INLINE_ROOT (and its walk up terminal ancestors): a restart of an
-   * ended foreach/while iteration, or of a step in one, restarts the nearest non-inline ancestor
-   * from incomplete — its loop keeps the SUCCEEDED iterations and re-runs the others (as new runs
-   * of the same iteration instances, each from its own incomplete steps). When the first
-   * ancestor that has not ended is a running foreach, only the ended iteration below it runs
-   * again, at once (Maestro's pending RESTART action on the foreach); a while loop refuses.
+   * Maestro's restart through an ended foreach/while iteration (restart-path.ts): the nearest
+   * ancestor that has not ended (a running foreach) or the first non-inline one restarts
+   * RESTART_FROM_SPECIFIC along the path, so each loop on it runs only that iteration again.
    */
-  private async restartInlineRoot(workflowId: string, instanceId: number, policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING'): Promise<InstanceView> {
-    let v = await this.getInstance(workflowId, instanceId);
-    while (isInlineWorkflowId(v.workflowId)) {
-      const p = v.parent;
-      if (!p) throw new PreconditionError(`iteration ${v.workflowId}/${v.instanceId} has no parent to restart through`);
-      if (!isWorkflowTerminal(v.status)) throw new PreconditionError(`cannot restart iteration ${v.workflowId}/${v.instanceId}: it is ${v.status}`);
-      const parent = await this.getInstance(p.workflowId, p.instanceId);
-      if (!isWorkflowTerminal(parent.status)) {
-        if (!v.workflowId.startsWith('maestro_foreach_')) {
-          throw new PreconditionError(
-            `cannot restart ${workflowId}/${instanceId}: it is an iteration of while step ${p.stepId} of ${p.workflowId}/${p.instanceId}, which is ${parent.status}; a while loop's iteration runs again only with a restart of the loop once it ended`,
-          );
-        }
-        const msg: InstanceMessage = {
-          type: 'RestartIteration',
-          stepId: p.stepId,
-          iteration: v.instanceId,
-          runId: v.runId + 1,
-          policy,
-          prior: { status: v.status, rollup: v.rollup },
-        };
-        await this.call(p.workflowId, p.instanceId, msg);
-        return this.getInstance(v.workflowId, v.instanceId);
-      }
-      v = parent;
-    }
-    return this.restart(v.workflowId, v.instanceId, policy);
+  private restartInlineRoot(workflowId: string, instanceId: number, policy: RestartPolicy, stepId?: string): Promise<InstanceView> {
+    return restartThroughIterations(
+      {
+        getInstance: (w, i) => this.getInstance(w, i),
+        call: (w, i, m) => this.call(w, i, m),
+        restartRoot: async (w, i, step, path) => parseViewReply(queueKeyOf(w), await this.askQueue(w, { type: 'Restart', instanceId: i, policy: 'RESTART_FROM_SPECIFIC', stepId: step, path })),
+      },
+      workflowId,
+      instanceId,
+      policy,
+      stepId,
+    );
   }
 
   createBreakpoint(workflowId: string, stepId: string): Promise<Breakpoint> {

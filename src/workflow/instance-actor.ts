@@ -18,6 +18,7 @@
  * - An instance whose replay failed (state.replayError) is held read-only: reads work, every
  *   event is refused with the reason.
  */
+import { noteProgress, progressChanges } from './progress-changes.js';
 import type { Logger } from '../log/logger.js';
 import { logLifecycle, noteResult, type AppliedResult } from './lifecycle-log.js';
 import { Mailbox, type Envelope } from '../actor/mailbox.js';
@@ -41,7 +42,7 @@ import { NoExecutorError } from '../transport/errors.js';
 import type { StepResult, StepRuntime, StepTask } from '../core/step-runtime.js';
 import { WATCH_LEASE_MS, instanceTopic, type ChildEndedMessage, type ChildFailedMessage, type ChildStartedMessage, type InstanceMessage, type PermitGrantMessage, type StartMessage, type StepActionMessage } from './messages.js';
 import { childReport } from '../core/instance/composite.js';
-import { awaitsChildId, childEnded, launchEvent, movedError, waitsFor } from './actor-messages.js';
+import { awaitsChildId, childEnded, iterationRestartEvent, launchEvent, movedError, waitsFor } from './actor-messages.js';
 import type { ChildLaunch } from '../core/instance/commands.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import { isRetryable } from '../retry/index.js';
@@ -49,6 +50,7 @@ import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
 import type { QueueMessage } from './queue-messages.js';
 import { TOPIC_CANCEL_ATTEMPT, type CancelAttempt } from '../protocol/executor.js';
 import { permitStatusOf } from '../core/instance/steps.js';
+import { DEPTH_PERMIT_STEP } from '../core/instance/depth-cap.js';
 import { PERMITS_KEY, type PermitRequest } from '../core/permits/model.js';
 import { parsePermitsReply, type PermitsMessage } from './permit-messages.js';
 import { SignalEffects, type SignalAnnouncedMessage } from './signal-effects.js';
@@ -300,6 +302,10 @@ export class InstanceActor {
   private toEvent(msg: ActorMessage, atMs: number, state: InstanceState | undefined): InstanceEvent | 'skip' | 'get' {
     if (msg.type === 'PermitCheck') return 'get';
     if (msg.type === 'PermitGrant') {
+      if (msg.stepId === DEPTH_PERMIT_STEP) {
+        const p = state?.replayError === undefined ? state?.depthPermit : undefined;
+        return p?.holder === msg.holder && !p.held ? { t: 'permit-granted', atMs, stepId: msg.stepId, attempt: msg.attempt } : 'get';
+      }
       const st = state?.replayError === undefined ? state?.steps[msg.stepId] : undefined;
       return st?.permit?.holder === msg.holder && !st.permit.held ? { t: 'permit-granted', atMs, stepId: msg.stepId, attempt: msg.attempt } : 'get';
     }
@@ -337,14 +343,18 @@ export class InstanceActor {
       case 'Action':
         if (msg.action === 'restart') {
           const policy = msg.policy ?? (msg.stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC');
-          return msg.stepId === undefined ? { t: 'restart', atMs, policy } : { t: 'restart', atMs, policy, stepId: msg.stepId };
+          const ev: InstanceEvent = msg.stepId === undefined ? { t: 'restart', atMs, policy } : { t: 'restart', atMs, policy, stepId: msg.stepId };
+          if (msg.path) ev.path = msg.path;
+          return ev;
         }
         if (msg.ifRunning && (!this.state || isWorkflowTerminal(this.state.status))) return 'get';
         return msg.reason === undefined ? { t: msg.action, atMs } : { t: msg.action, atMs, reason: msg.reason };
       case 'StepAction':
         return stepActionEvent(msg, atMs);
       case 'RestartIteration':
-        return { t: 'iteration-restart', atMs, stepId: msg.stepId, iteration: msg.iteration, runId: msg.runId, policy: msg.policy, prior: msg.prior };
+        return iterationRestartEvent(msg, atMs);
+      case 'Unblock':
+        return !state || state.unblocked ? 'get' : { t: 'unblocked', atMs }; // no state: 'get' answers not found
       case 'Get':
         return 'get';
       case 'Watch':
@@ -406,7 +416,10 @@ export class InstanceActor {
       if (!isWorkflowTerminal(s.status)) {
         throw new MaestroError('unavailable', `instance ${this.key} is still ${s.status} in run ${s.runId}; run ${msg.runId} starts once it ends`, { retryable: true });
       }
-      return { t: 'restart', atMs, policy: msg.restart, runId: msg.runId };
+      const ev: Extract<InstanceEvent, { t: 'restart' }> = { t: 'restart', atMs, policy: msg.restart, runId: msg.runId };
+      if (msg.restartStepId !== undefined) ev.stepId = msg.restartStepId;
+      if (msg.restartPath) ev.path = msg.restartPath;
+      return ev;
     }
     if (s.parent && isWorkflowTerminal(s.status)) this.renotify = true;
     return 'get';
@@ -424,6 +437,7 @@ export class InstanceActor {
     const atMs = this.host.now();
     this.inlineBudget = MAX_INLINE_STEPS_PER_BATCH;
     this.ctx.emitChanges = this.watchedUntil > atMs || batch.some((e) => e.msg.type === 'Watch');
+    let progressed: Set<string> | undefined; // composite steps a child's end moved (progress-changes.ts)
     this.metrics?.batchStarted();
     for (const env of batch) {
       let ev: InstanceEvent | 'skip' | 'get';
@@ -447,6 +461,7 @@ export class InstanceActor {
         this.metrics?.applying(ev);
         const applied = applyEvent(state, ev, seq, this.ctx);
         noteResult(results, ev);
+        if (this.ctx.emitChanges) progressed = noteProgress(progressed, ev);
         state = applied.state;
         records.push({ instanceKey: this.key, seq, event: encodeRecordEvent(ev, applied.decisions) });
         state = this.absorbInline(applied.commands, state, atMs, records, commands);
@@ -473,6 +488,7 @@ export class InstanceActor {
       }
       this.state = state;
       logLifecycle(this.host.log, before, state, results);
+      progressChanges(progressed, state, atMs, commands);
       this.run(commands);
       this.metrics?.durable(commands);
       this.host.onApplied(this.key, state!, records.length);

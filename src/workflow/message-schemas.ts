@@ -11,14 +11,13 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { PARAM_MAP_SIZE_LIMIT } from '../core/params/limits.js';
 import { instanceKeyOf, PARTITION_ADDRESS_PREFIX } from '../core/partition.js';
 import type { InstanceChange } from '../core/instance/view.js';
-import { STEP_STATUSES, WORKFLOW_STATUSES } from '../core/status.js';
 import { InvalidMessageError } from '../protocol/errors.js';
 import { PROTOCOL_TOPICS, StepResultMessageSchema, stepTask } from '../protocol/schemas.js';
 import { Id, ID_MAX_CHARS, Int, Ms, PlainMap, Text, wire, type Agrees, type WireSchema } from '../protocol/wire.js';
 import type { WireSchemas } from '../transport/port.js';
 import { BREAKPOINTS_TOPIC, instanceTopic, type InstanceMessage, type ListMessage, type ListPausedMessage } from './messages.js';
 import { isServiceKey } from '../core/service/reducer.js';
-import { EntryStartFields, ParentRefSchema, RestartPolicySchema } from './child-schemas.js';
+import { EntryStartFields, ParentRefSchema, RestartPathSchema, RestartPolicySchema, RollupSchema, WorkflowStatusSchema } from './child-schemas.js';
 import { QUEUE_KEY_PREFIX } from '../core/queue/model.js';
 import { parseQueueMessage, type QueueMessage } from './queue-messages.js';
 import { parseSignalTriggerMessage, type SignalTriggerMessage } from './signal-trigger-messages.js';
@@ -30,17 +29,7 @@ import { parseTimeTriggerMessage, type TimeTriggerMessage } from './time-trigger
 import type { StepActionKind } from '../core/instance/events.js';
 import { SignalMatchedSchema } from './signal-messages.js';
 
-/** How a parent's restart re-runs an existing child (StartMessage.restart). */
-const RerunPolicySchema = Type.Union([Type.Literal('RESTART_FROM_INCOMPLETE'), Type.Literal('RESTART_FROM_BEGINNING')]);
-const WorkflowStatusSchema = Type.Union(WORKFLOW_STATUSES.map((s) => Type.Literal(s)));
-const StepStatusSchema = Type.Union(STEP_STATUSES.map((s) => Type.Literal(s)));
 const InlineSourceSchema = Type.Object({ workflowId: Id(), version: Int(1), path: Type.Array(Id(), { minItems: 1, maxItems: 64 }) });
-const RollupRefSchema = Type.Object({ status: StepStatusSchema, workflowId: Id(), runId: Int(1), instanceId: Int(1), stepId: Id(), attempt: Int(1) });
-const RollupSchema = Type.Object({
-  total: Int(0),
-  counts: Type.Partial(Type.Record(StepStatusSchema, Int(0))),
-  refs: Type.Optional(Type.Array(RollupRefSchema, { maxItems: 1000 })),
-});
 
 const StartSchema = Type.Object({
   type: Type.Literal('Start'),
@@ -56,7 +45,9 @@ const StartSchema = Type.Object({
   depth: Type.Optional(Int(0)),
   correlationId: Type.Optional(Id()),
   instanceStepConcurrency: Type.Optional(Int(1)),
-  restart: Type.Optional(RerunPolicySchema),
+  restart: Type.Optional(RestartPolicySchema),
+  restartStepId: Type.Optional(Id()),
+  restartPath: Type.Optional(RestartPathSchema),
 });
 
 const ChildEndedSchema = Type.Object({
@@ -85,15 +76,20 @@ const RestartIterationSchema = Type.Object({
   stepId: Id(),
   iteration: Int(1),
   runId: Int(1),
-  policy: RerunPolicySchema,
+  policy: RestartPolicySchema,
   prior: Type.Object({ status: WorkflowStatusSchema, rollup: RollupSchema }),
+  restartStepId: Type.Optional(Id()),
+  path: Type.Optional(RestartPathSchema),
 });
+
+const UnblockInstanceSchema = Type.Object({ type: Type.Literal('Unblock') });
 
 const ActionSchema = Type.Object({
   type: Type.Literal('Action'),
   action: Type.Union([Type.Literal('stop'), Type.Literal('kill'), Type.Literal('restart')]),
   policy: Type.Optional(RestartPolicySchema),
   stepId: Type.Optional(Id()),
+  path: Type.Optional(RestartPathSchema),
   reason: Type.Optional(Text()),
   ifRunning: Type.Optional(Type.Boolean()),
 });
@@ -115,6 +111,7 @@ const LaunchSchema = Type.Object({
   start: Type.Optional(Type.Object(EntryStartFields)),
   policy: Type.Optional(RestartPolicySchema),
   stepId: Type.Optional(Id()),
+  path: Type.Optional(RestartPathSchema),
   reason: Type.Optional(Text()),
 });
 
@@ -144,6 +141,7 @@ const INSTANCE_MESSAGES = [
   ChildStartedSchema,
   ChildFailedSchema,
   RestartIterationSchema,
+  UnblockInstanceSchema,
   PermitGrantSchema,
   PermitCheckSchema,
   SignalMatchedSchema,

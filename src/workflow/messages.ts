@@ -7,7 +7,7 @@ import type { StepResultMessage } from '../protocol/executor.js';
 import type { RestartPolicy } from './engine-api.js';
 import type { InlineSource, ParentRef, Rollup } from '../core/instance/state.js';
 import type { WorkflowStatus } from '../core/status.js';
-import type { InstanceEvent, StepActionKind } from '../core/instance/events.js';
+import type { InstanceEvent, RestartNode, StepActionKind } from '../core/instance/events.js';
 import type { EntryStart } from '../core/queue/model.js';
 import type { SignalMatchedMessage } from '../core/signals/model.js';
 export type { SignalMatchedMessage } from '../core/signals/model.js';
@@ -29,7 +29,10 @@ export interface StartMessage {
   correlationId?: string;
   instanceStepConcurrency?: number;
   /** Re-run an existing (ended) child as run `runId` with this policy. */
-  restart?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+  restart?: RestartPolicy;
+  /** RESTART_FROM_SPECIFIC: the step to restart from, and the restart path below it. */
+  restartStepId?: string;
+  restartPath?: RestartNode[];
 }
 
 /** A child instance's run ended: its parent step journals it (a `child-ended` event, the same fields). */
@@ -69,6 +72,8 @@ export interface LaunchMessage {
   policy?: RestartPolicy;
   /** The restart step of RESTART_FROM_SPECIFIC. */
   stepId?: string;
+  /** RESTART_FROM_SPECIFIC through loop iterations: the levels below `stepId`. */
+  path?: RestartNode[];
   reason?: string;
 }
 
@@ -78,6 +83,8 @@ export interface ActionMessage {
   policy?: RestartPolicy;
   /** The restart step of RESTART_FROM_SPECIFIC. */
   stepId?: string;
+  /** RESTART_FROM_SPECIFIC through loop iterations: the levels below `stepId`. */
+  path?: RestartNode[];
   /** Why (shown as the instance's error); stop/kill only. */
   reason?: string;
   /**
@@ -148,8 +155,20 @@ export interface RestartIterationMessage {
   stepId: string;
   iteration: number;
   runId: number;
-  policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+  policy: RestartPolicy;
   prior: { status: WorkflowStatus; rollup: Rollup };
+  /** RESTART_FROM_SPECIFIC: the iteration's step to restart from, and the levels below it. */
+  restartStepId?: string;
+  path?: RestartNode[];
+}
+
+/**
+ * From the workflow's queue owner, before it stops counting the instance as blocking: the latest
+ * run, FAILED, is unblocked (raw FAILED_1; core/instance/raw-status.ts). Refused unless FAILED;
+ * an instance unblocked already answers its view.
+ */
+export interface UnblockInstanceMessage {
+  type: 'Unblock';
 }
 
 export type InstanceMessage =
@@ -167,6 +186,7 @@ export type InstanceMessage =
   | ChildStartedMessage
   | ChildFailedMessage
   | RestartIterationMessage
+  | UnblockInstanceMessage
   /** From a signal store: a signal satisfied one of a waiting step's dependencies (core/signals/model.ts). */
   | SignalMatchedMessage;
 

@@ -20,10 +20,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { RunStrategy } from '../core/definition/model.js';
 import { RUN_STRATEGY_RULES } from '../core/definition/model.js';
-import type { RestartPolicy } from '../core/instance/events.js';
+import type { RestartNode, RestartPolicy } from '../core/instance/events.js';
 import type { EntryStart } from '../core/queue/model.js';
 import type { WorkflowStatus } from '../core/status.js';
-import { EntryStartFields, RestartPolicySchema } from './child-schemas.js';
+import { EntryStartFields, RestartPathSchema, RestartPolicySchema } from './child-schemas.js';
 import { WORKFLOW_STATUSES } from '../core/status.js';
 import { Id, Int, OneOf, Text, wire, type Agrees, typedUnion } from '../protocol/wire.js';
 
@@ -39,6 +39,8 @@ export interface RestartQueueMessage {
   policy: RestartPolicy;
   /** The restart step of RESTART_FROM_SPECIFIC. */
   stepId?: string;
+  /** RESTART_FROM_SPECIFIC through loop iterations: the levels below `stepId` (core/instance/events.ts RestartNode). */
+  path?: RestartNode[];
 }
 export interface EndedMessage {
   type: 'Ended';
@@ -115,7 +117,7 @@ const RunStrategySchema = Type.Object({
 });
 
 const EnqueueSchema = Type.Object({ type: Type.Literal('Enqueue'), ...EntryStartFields, runStrategy: Type.Optional(RunStrategySchema) });
-const RestartSchema = Type.Object({ type: Type.Literal('Restart'), instanceId: Int(1), policy: RestartPolicySchema, stepId: Type.Optional(Id()) });
+const RestartSchema = Type.Object({ type: Type.Literal('Restart'), instanceId: Int(1), policy: RestartPolicySchema, stepId: Type.Optional(Id()), path: Type.Optional(RestartPathSchema) });
 const EndedSchema = Type.Object({ type: Type.Literal('Ended'), instanceId: Int(1), runId: Int(1), status: OneOf(WORKFLOW_STATUSES) });
 const UnblockSchema = Type.Object({ type: Type.Literal('Unblock'), instanceId: Type.Optional(Int(1)) });
 const TerminateSchema = Type.Object({

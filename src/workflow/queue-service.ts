@@ -14,7 +14,7 @@
  * - Instance ids: latest + 1 per workflow (1, 2, 3, ...), journaled with the arrival. A queue's
  *   first arrival starts above the ids an older engine's block allocator handed out (`seq/<id>`).
  */
-import { NotFoundError, PreconditionError } from '../core/errors.js';
+import { MaestroError, NotFoundError, PreconditionError } from '../core/errors.js';
 import type { InstanceView } from '../core/instance/view.js';
 import { instanceKeyOf } from '../core/partition.js';
 import {
@@ -54,10 +54,40 @@ export interface QueueServiceDeps {
 /** Transient launch failures are retried this many times (the transport itself retries for requestTimeoutMs). */
 const LAUNCH_ATTEMPTS = 3;
 
+/** Instances told at once by a workflow-wide unblock (Maestro updates them in batches of 100). */
+const UNBLOCK_BATCH = 10;
+
 export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState, QueueEvent, QueueEffect, Msg> {
   const ask = async (ctx: ServiceContext, id: number, msg: InstanceMessage): Promise<InstanceView> => {
     const key = instanceKeyOf(workflowIdOfQueueKey(ctx.key), id);
     return parseViewReply(key, await ctx.transport.request(key, msg, { timeoutMs: deps.requestTimeoutMs }));
+  };
+
+  /**
+   * Workflow-wide unblock: each blocking instance records it, UNBLOCK_BATCH at a time; answers
+   * the ids the queue may stop counting. One that no longer exists (retention) or is no longer
+   * FAILED blocks nothing any more; one that could not be told keeps blocking (logged; unblock again).
+   */
+  const unblockInstances = async (ctx: ServiceContext, ids: number[]): Promise<number[]> => {
+    const done: number[] = [];
+    for (let i = 0; i < ids.length; i += UNBLOCK_BATCH) {
+      await Promise.all(
+        ids.slice(i, i + UNBLOCK_BATCH).map(async (id) => {
+          try {
+            await ask(ctx, id, { type: 'Unblock' });
+            done.push(id);
+          } catch (err) {
+            if (err instanceof MaestroError && (err.kind === 'not_found' || err.kind === 'failed_precondition')) {
+              ctx.log.info({ key: ctx.key, instanceId: id, err }, 'unblock: the instance no longer blocks (gone or not FAILED)');
+              done.push(id);
+            } else {
+              ctx.log.warn({ key: ctx.key, instanceId: id, err }, 'unblock: the instance could not be told; it still blocks');
+            }
+          }
+        }),
+      );
+    }
+    return done.sort((a, b) => a - b);
   };
 
   const toEvents = async (ctx: ServiceContext, s: QueueState, msg: Msg): Promise<QueueEvent[]> => {
@@ -93,7 +123,10 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
           throw new PreconditionError(`cannot restart instance ${wf}/${msg.instanceId}: its run ${where.runId} is ${where.where}`);
         }
         const strategy = await deps.definitions.runStrategyOf(wf);
-        events.push(msg.stepId === undefined ? { t: 'restart', atMs, strategy, id: msg.instanceId, runId: view.runId + 1, policy: msg.policy } : { t: 'restart', atMs, strategy, id: msg.instanceId, runId: view.runId + 1, policy: msg.policy, stepId: msg.stepId });
+        const ev: QueueEvent & { t: 'restart' } = { t: 'restart', atMs, strategy, id: msg.instanceId, runId: view.runId + 1, policy: msg.policy };
+        if (msg.stepId !== undefined) ev.stepId = msg.stepId;
+        if (msg.path) ev.path = msg.path;
+        events.push(ev);
         return events;
       }
       case 'Ended':
@@ -103,11 +136,14 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
         return msg.type === 'Ended' ? [{ t: 'ended', atMs, id: msg.instanceId, runId: msg.runId, status: msg.status }] : [{ t: 'forget', atMs, id: msg.instanceId, runId: msg.runId }];
       }
       case 'Unblock': {
-        if (msg.instanceId === undefined) return s.failed.length > 0 ? [{ t: 'unblock', atMs, ids: [...s.failed] }] : [];
-        if (s.failed.includes(msg.instanceId)) return [{ t: 'unblock', atMs, ids: [msg.instanceId] }];
-        const view = await ask(ctx, msg.instanceId, { type: 'Get' });
-        if (view.status === 'FAILED') return []; // unblocked or restarted before: nothing blocks
-        throw new PreconditionError(`cannot unblock instance ${wf}/${msg.instanceId}: it is ${view.status}; only a FAILED instance can be unblocked`);
+        // The instance records it first (raw FAILED_1, journaled there), then the queue stops
+        // counting it: an instance shown raw FAILED always blocks. Repeating is harmless.
+        if (msg.instanceId === undefined) {
+          const ids = await unblockInstances(ctx, [...s.failed]);
+          return ids.length > 0 ? [{ t: 'unblock', atMs, ids }] : [];
+        }
+        await ask(ctx, msg.instanceId, { type: 'Unblock' }); // refused unless FAILED
+        return s.failed.includes(msg.instanceId) ? [{ t: 'unblock', atMs, ids: [msg.instanceId] }] : [];
       }
       case 'Terminate':
         if (s.queued.length === 0 && runningCount(s) === 0) return [];
@@ -140,6 +176,7 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
     if (f.start) msg.start = f.start;
     if (f.policy) msg.policy = f.policy;
     if (f.stepId) msg.stepId = f.stepId;
+    if (f.path) msg.path = f.path;
     if (f.reason !== undefined) msg.reason = f.reason;
     for (let attempt = 1; ; attempt++) {
       try {

@@ -123,6 +123,15 @@ const StepAggregatedViewSchema = Type.Object({
   endedAtMs: Type.Optional(Ms()),
 });
 
+const RawStatusSchema = OneOf([...WORKFLOW_STATUSES, 'FAILED_1', 'FAILED_2'] as const);
+const RunViewSchema = Type.Object({
+  runId: Int(1),
+  status: OneOf(WORKFLOW_STATUSES),
+  rawStatus: RawStatusSchema,
+  startedAtMs: Type.Optional(Ms()),
+  endedAtMs: Type.Optional(Ms()),
+});
+
 const InstanceViewSchema = Type.Object({
   workflowId: Id(),
   instanceId: Int(1),
@@ -147,6 +156,8 @@ const InstanceViewSchema = Type.Object({
   correlationId: Id(),
   runStatus: Type.Optional(OneOf(WORKFLOW_STATUSES)),
   aggregatedInfo: Type.Optional(Type.Object({ steps: Type.Array(StepAggregatedViewSchema), workflowInstanceStatus: OneOf(WORKFLOW_STATUSES) })),
+  rawStatus: Type.Optional(RawStatusSchema),
+  runs: Type.Optional(Type.Array(RunViewSchema, { maxItems: 100_000 })),
   seq: Type.Optional(Int(0)),
 });
 
@@ -158,6 +169,7 @@ const InstanceSummarySchema = Type.Object({
   status: OneOf(WORKFLOW_STATUSES),
   createdAtMs: Ms(),
   endedAtMs: Type.Optional(Ms()),
+  rawStatus: Type.Optional(RawStatusSchema),
 });
 
 const view = wire('InstanceView reply', InstanceViewSchema);

@@ -8,6 +8,7 @@ import { maestro, startDev, type DevServer } from './helpers.js';
 import { waitForStep } from '../helpers/wait.js';
 
 // `maestro cluster` and `maestro put-outputs` against `maestro dev --port 0` (the real embedded node).
+// The step sleeps a day: the test stops it, and six CLI runs under a loaded machine once outlasted a 30 s sleep.
 
 let dev: DevServer;
 let client: ControlClient;
@@ -23,7 +24,7 @@ test.before(async () => {
       workflow: {
         id: 'cli-load',
         steps: [
-          { step: { id: 'load', type: 'Sleep', params: { sleep_seconds: { type: 'LONG', value: 30 } }, transition: { successors: { report: 'rows > 100' } } } },
+          { step: { id: 'load', type: 'Sleep', params: { sleep_seconds: { type: 'LONG', value: 86_400 } }, transition: { successors: { report: 'rows > 100' } } } },
           { step: { id: 'report', type: 'NoOp' } },
         ],
       },

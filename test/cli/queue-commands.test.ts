@@ -20,7 +20,7 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'maestro-queue-cli-'));
   // Kubernetes has no runtime here: its step fails, so the instance ends FAILED
   await writeFile(join(dir, 'strict.json'), wf('cli-strict', 'strict_sequential', { type: 'Kubernetes' }));
-  await writeFile(join(dir, 'sleepy.json'), wf('cli-sleepy', 'sequential', { type: 'Sleep', params: { sleep_seconds: { type: 'LONG', value: 60 } } }));
+  await writeFile(join(dir, 'sleepy.json'), wf('cli-sleepy', 'sequential', { type: 'Sleep', params: { sleep_seconds: { type: 'LONG', value: 86_400 } } }));
   dev = await startDev();
   server = ['--server', dev.address];
   client = createControlClient(dev.address, { callTimeoutMs: 10_000 });
@@ -53,6 +53,12 @@ test('unblock: a FAILED instance blocks STRICT_SEQUENTIAL until `maestro unblock
   const all = await maestro(['unblock', 'cli-strict', ...server]);
   t.is(all.code, 0, all.stderr);
   t.regex(all.stdout, /^workflow cli-strict: [12] FAILED instance\(s\) unblocked$/m);
+  // the raw status shows where a user looks: `maestro get`, human and --json
+  const shown = await maestro(['get', 'cli-strict', '1', ...server]);
+  t.is(shown.code, 0, shown.stderr);
+  t.regex(shown.stdout, /^workflow cli-strict instance 1 run 1: FAILED \(raw FAILED_1: unblocked\) /m);
+  const json = await maestro(['get', 'cli-strict', '1', '--json', ...server]);
+  t.like(JSON.parse(json.stdout), { status: 'FAILED', rawStatus: 'FAILED_1', runs: [{ runId: 1, status: 'FAILED', rawStatus: 'FAILED_1' }] });
   // the queue goes on: the next queued instance runs and fails too, which blocks it again
   const next = two.status === 'CREATED' ? two : queued;
   t.is((await waitForEnd(client, 'cli-strict', next.instanceId)).status, 'FAILED');

@@ -26,7 +26,10 @@ async function sh(line: string, env: Record<string, string>): Promise<{ code: nu
   }
 }
 
+// Each block runs a dozen CLI processes (a tsx start each): under the full suite on 2 cores one
+// block took 2 minutes, ava's default limit, while each command was well within its own timeout.
 test.serial('README Quickstart: every command exits 0', async (t) => {
+  t.timeout(5 * 60_000);
   const lines = readmeBlock('Quickstart', 0);
   t.true(lines.length >= 5, lines.join('\n'));
   for (const line of lines) {
@@ -36,6 +39,7 @@ test.serial('README Quickstart: every command exits 0', async (t) => {
 });
 
 test.serial('README dev block: `maestro dev`, then every client command as written exits 0', async (t) => {
+  t.timeout(5 * 60_000);
   const lines = readmeBlock('Quickstart', 1);
   const [dev, ...rest] = lines;
   t.regex(dev!, /^npx maestro dev --port 50051 --data-dir \.data\/dev --shell$/);

@@ -30,6 +30,8 @@ export function clusterTest(title: string, fn: (t: ExecutionContext) => Promise<
 export interface NodeProc {
   nodeId: string;
   grpcAddress: string;
+  /** Its HTTP server (/metrics, /healthz). */
+  httpUrl: string;
   child: ChildProcess;
   client: ControlClient;
 }
@@ -72,9 +74,9 @@ export class ClusterHarness {
       });
       child.stdout!.on('data', (b: Buffer) => {
         out += b.toString();
-        const m = /ready (\S+) (\S+)/.exec(out);
+        const m = /ready (\S+) (\S+) (\S+)\n/.exec(out);
         if (m && !this.nodes.some((n) => n.child === child)) {
-          const node = { nodeId: m[1]!, grpcAddress: m[2]!, child, client: createControlClient(m[2]!) };
+          const node = { nodeId: m[1]!, grpcAddress: m[2]!, httpUrl: m[3]!, child, client: createControlClient(m[2]!) };
           this.nodes.push(node);
           resolve(node);
         }

@@ -1,9 +1,9 @@
 import test from 'ava';
 import { RUN_POLICIES, STEP_STATUSES, WORKFLOW_STATUSES } from '../../src/core/status.js';
-import type { InstanceChange, InstanceView } from '../../src/core/instance/view.js';
-import { RunPolicy, StepStatus, WorkflowStatus, Instance, InstanceChange as PbChange } from '../../src/gen/maestro/v1/instance.js';
+import type { InstanceChange, InstanceSummary, InstanceView } from '../../src/core/instance/view.js';
+import { RunPolicy, StepStatus, WorkflowStatus, Instance, InstanceChange as PbChange, InstanceSummary as PbSummary } from '../../src/gen/maestro/v1/instance.js';
 import { runPolicies, stepStatuses, workflowStatuses } from '../../src/control/enums.js';
-import { changeFromProto, changeToProto, instanceFromProto, instanceToProto, toPlainJson } from '../../src/control/mapping.js';
+import { changeFromProto, changeToProto, instanceFromProto, instanceToProto, summaryFromProto, summaryToProto, toPlainJson } from '../../src/control/mapping.js';
 
 const protoNames = (e: Record<string, string | number>, prefix: string): string[] =>
   Object.keys(e)
@@ -93,6 +93,11 @@ const view: InstanceView = {
   parent: { workflowId: 'root', instanceId: 1, runId: 1, stepId: 'outer', attempt: 1 },
   depth: 1,
   correlationId: 'root:1:1',
+  rawStatus: 'FAILED_1',
+  runs: [
+    { runId: 1, status: 'FAILED', rawStatus: 'FAILED_2', startedAtMs: 100, endedAtMs: 200 },
+    { runId: 2, status: 'FAILED', rawStatus: 'FAILED_1', startedAtMs: 950, endedAtMs: 3_000 },
+  ],
 };
 
 test('an instance view survives view -> proto -> bytes -> proto -> view', (t) => {
@@ -123,6 +128,12 @@ test('changes round-trip, with and without a step', (t) => {
   const step: InstanceChange = { workflowId: 'wf', instanceId: 1, runId: 1, atMs: 123, stepId: 's', attempt: 2, status: 'RUNNING', message: 'go' };
   const wf: InstanceChange = { workflowId: 'wf', instanceId: 1, runId: 1, atMs: 124, status: 'SUCCEEDED' };
   for (const c of [step, wf]) t.deepEqual(changeFromProto(PbChange.decode(PbChange.encode(changeToProto(c)).finish())), c);
+});
+
+test('summaries round-trip, a raw status only where it differs from the status', (t) => {
+  const unblocked: InstanceSummary = { workflowId: 'wf', instanceId: 1, runId: 1, version: 1, status: 'FAILED', createdAtMs: 5, endedAtMs: 9, rawStatus: 'FAILED_1' };
+  const plain: InstanceSummary = { workflowId: 'wf', instanceId: 2, runId: 1, version: 1, status: 'FAILED', createdAtMs: 5, endedAtMs: 9 };
+  for (const s of [unblocked, plain]) t.deepEqual(summaryFromProto(PbSummary.decode(PbSummary.encode(summaryToProto(s)).finish())), s);
 });
 
 test('dynamic values become plain JSON before they go on the wire', (t) => {

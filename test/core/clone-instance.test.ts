@@ -43,7 +43,10 @@ test('cloneInstance copies every field of InstanceState', (t) => {
     aggregated: { steps: {} } as unknown as Required<InstanceState>['aggregated'],
     carried: ['a'],
     skipSteps: ['b'],
+    restartPath: [{ workflowId: 'maestro_foreach_x', instanceId: 2, runId: 1, policy: 'RESTART_FROM_SPECIFIC', stepId: 'f', prior: { status: 'FAILED', rollup: { total: 1, counts: {} } } }],
     permits: true,
+    unblocked: true,
+    depthPermit: { holder: 'wf/1/2/~depth', held: true },
   };
   const c = cloneInstance(full, 7);
   t.deepEqual(Object.keys(c).sort(), Object.keys(full).sort());

@@ -76,3 +76,19 @@ etcdTest('claims need a live lease; after a loss and re-join the partition is cl
   await t.throwsAsync(a.claims.claim(1), { message: /has not joined/ });
   await t.throwsAsync(a.claims.claim(-1), { instanceOf: ValidationError, message: /partition/ });
 });
+
+etcdTest('releasedBefore: a claim after a release names the releasing node; after a lease revocation, none', async (t) => {
+  const prefix = freshPrefix();
+  const a = await joined(prefix, 'a');
+  const b = await joined(prefix, 'b');
+  const e1 = (await a.claims.claim(2))!;
+  t.is(a.claims.releasedBefore(2, e1), undefined, 'the first claim follows nobody');
+  t.true(await a.claims.release(2, e1));
+  const e2 = (await b.claims.claim(2))!;
+  t.is(b.claims.releasedBefore(2, e2), 'a', 'a released it: a handoff');
+  t.is(b.claims.releasedBefore(2, e1), undefined, 'only for the epoch of that claim');
+  await b.membership.leave(); // revokes b's lease: its claim goes without a release
+  const e3 = (await a.claims.claim(2))!;
+  t.true(e3 > e2);
+  t.is(a.claims.releasedBefore(2, e3), undefined, 'the marker was taken by the claim after it; a dropped claim leaves none');
+});

@@ -29,6 +29,7 @@ function envFile(dir: string): Record<string, string> {
 }
 
 testIf(missing, { serial: true })('the README cluster block runs as written; stop-local.sh then start-local.sh restarts the cluster with its data', async (t) => {
+  t.timeout(8 * 60_000); // a 3-node cluster started, stopped and started again by scripts, each command a process
   const lines = readmeBlock('Operations: running a cluster');
   // The block this test vouches for: if the README changes, this list (and the test) must too.
   t.deepEqual(lines, [

@@ -89,3 +89,31 @@ test('ownership metrics: a join is a rebalance, a crashed member is a failover, 
   t.is(await metric(a.metrics, 'maestro_partition_failovers_total'), bShare, 'taking back its own partitions after its lease expired is no failover');
   await a.manager.stop();
 });
+
+test('ownership metrics: a member that stops gracefully hands its partitions over (handoff, no failover)', async (t) => {
+  const h = harness();
+  const a = await h.add('a');
+  const b = await h.add('b');
+  await h.waitConverged('a and b');
+  const bShare = assignPartitions(['a', 'b'], P).filter((id) => id === 'b').length;
+  t.true(bShare > 0);
+  await b.manager.stop(); // releases every partition (owner, then claim), then leaves
+  h.nodes.delete('b');
+  await h.waitConverged('a after b left');
+  t.is(await metric(a.metrics, 'maestro_partition_ownership_changes_total', '{change="acquired",reason="handoff"}'), bShare);
+  t.is(await metric(a.metrics, 'maestro_partition_ownership_changes_total', '{change="acquired",reason="failover"}'), 0);
+  t.is(await metric(a.metrics, 'maestro_partition_failovers_total'), 0, 'a graceful leave is no failover');
+  t.is(await metric(b.metrics, 'maestro_partition_ownership_changes_total', '{change="released",reason="rebalance"}'), bShare);
+
+  // a member that joins and then crashes: its partitions come back as failovers, not handoffs
+  const c = await h.add('c');
+  await h.waitConverged('a and c');
+  const cShare = assignPartitions(['a', 'c'], P).filter((id) => id === 'c').length;
+  h.cluster.kill(c.id);
+  h.ledger.forget(c.id);
+  h.nodes.delete(c.id);
+  await h.waitConverged('a after c crashed');
+  t.is(await metric(a.metrics, 'maestro_partition_failovers_total'), cShare);
+  t.is(await metric(a.metrics, 'maestro_partition_ownership_changes_total', '{change="acquired",reason="handoff"}'), bShare, 'unchanged');
+  await a.manager.stop();
+});

@@ -18,7 +18,8 @@ import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.j
 import { startHttpServer, type HttpServerHandle } from '../../src/control/http-server.js';
 import { httpRoutes } from '../../src/control/http-routes.js';
 import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
-import { waitForStep } from '../helpers/wait.js';
+import { talkRuntime, type Talk } from '../fixtures/talk-runtime.js';
+import { waitForEnd, waitForStep } from '../helpers/wait.js';
 import { recordingLogger } from '../helpers/log.js';
 import { testIf } from '../helpers/skip.js';
 
@@ -39,6 +40,7 @@ test('the committed bundle ui/dist is what ui/src builds to (npm run build:ui)',
 
 let node: EmbeddedNode;
 let holds: Holds;
+let talk: Talk;
 let http: HttpServerHandle;
 let browser: Browser;
 
@@ -46,8 +48,9 @@ test.before(async () => {
   if (!existsSync(CHROMIUM)) return;
   const rt = testRuntimes();
   holds = rt.holds;
-  node = await createEmbeddedNode({ extraRuntimes: rt.runtimes });
-  http = await startHttpServer({ port: 0, log: recordingLogger(), routes: httpRoutes({ api: node.api, nodeId: 'embedded', log: node.log }) });
+  talk = talkRuntime();
+  node = await createEmbeddedNode({ extraRuntimes: [...rt.runtimes, talk.runtime] });
+  http = await startHttpServer({ port: 0, log: recordingLogger(), routes: httpRoutes({ api: node.api, nodeId: 'embedded', log: node.log, live: node.liveLogs }) });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 });
 test.after.always(async () => {
@@ -60,6 +63,13 @@ const PARALLEL = { owner: 'ui-tester', run_strategy: { rule: 'PARALLEL', workflo
 
 async function openPage(path: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1500, height: 820 } });
+  (page as Page & { jsErrors?: string[] }).jsErrors = watchErrors(page);
+  await page.goto(`${http.url}${path}`);
+  return page;
+}
+
+/** The page's JS errors, console errors and HTTP answers >= 400, as they happen. */
+function watchErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
@@ -68,9 +78,7 @@ async function openPage(path: string): Promise<Page> {
   page.on('response', (r) => {
     if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
   });
-  (page as Page & { jsErrors?: string[] }).jsErrors = errors;
-  await page.goto(`${http.url}${path}`);
-  return page;
+  return errors;
 }
 const jsErrors = (page: Page): string[] => (page as Page & { jsErrors?: string[] }).jsErrors ?? [];
 
@@ -169,6 +177,28 @@ browserTest('stop on a running instance: the page shows STOPPED', async (t) => {
   await page.close();
 });
 
+browserTest('a FAILED STRICT_SEQUENTIAL instance: unblock from the page shows raw FAILED_1 (header and list); a restart lists both runs with their raw status', async (t) => {
+  const def = { properties: { owner: 'ui-tester', run_strategy: 'STRICT_SEQUENTIAL' }, workflow: { id: 'ui-raw', steps: [{ step: { id: 'job', type: 'Hold' } }] } };
+  await node.api.createWorkflow(JSON.stringify(def));
+  const run = await node.api.startWorkflow({ workflowId: 'ui-raw' });
+  holds.release(await waitForStep(node.api, 'ui-raw', run.instanceId, 'job', 'RUNNING'), 'job', { status: 'FATALLY_FAILED', error: 'boom' });
+  t.is((await waitForEnd(node.api, 'ui-raw', run.instanceId)).status, 'FAILED');
+  const page = await openPage(`/instances/ui-raw/${run.instanceId}`);
+  await page.locator('.inst-head .badge[data-status="FAILED"]').waitFor();
+  t.is(await page.locator('.inst-head .raw-status').count(), 0, 'a blocking FAILED instance shows no raw status of its own');
+  await page.click('[data-action="unblock"]');
+  await page.locator('.inst-head .raw-status', { hasText: 'raw FAILED_1' }).waitFor();
+  await page.goto(`${http.url}/instances?workflow=ui-raw`);
+  await page.locator('td', { hasText: 'raw FAILED_1' }).waitFor();
+  await page.goto(`${http.url}/instances/ui-raw/${run.instanceId}`);
+  await page.click('[data-action="restart"]');
+  holds.release(await waitForStep(node.api, 'ui-raw', run.instanceId, 'job', 'RUNNING'), 'job', { status: 'FATALLY_FAILED', error: 'boom again' });
+  await page.locator('.inst-meta.runs .run', { hasText: 'raw FAILED_1' }).waitFor();
+  t.is(await page.locator('.inst-meta.runs .run').count(), 2);
+  t.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
 browserTest('the other pages render: workflows, a workflow, instances filtered, signals (send one), cluster', async (t) => {
   const page = await openPage('/');
   await page.locator('a[href="/workflows/ui-stop"]').waitFor();
@@ -225,5 +255,110 @@ browserTest('a 25,000-iteration foreach is its rollup and ranges: a bounded page
   await page.locator('.inst-head .badge[data-status="STOPPED"]').waitFor();
   await holds.idle();
   t.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
+browserTest('breakpoints from the UI: break here, the step pauses (PAUSED), resume it, remove the breakpoint on the workflow page', async (t) => {
+  await node.api.createWorkflow(
+    JSON.stringify({ properties: PARALLEL, workflow: { id: 'ui-bp', steps: [{ step: { id: 'first', type: 'Hold', transition: { successors: { gate: 'true' } } } }, { step: { id: 'gate', type: 'NoOp' } }] } }),
+  );
+  const run = await node.api.startWorkflow({ workflowId: 'ui-bp' });
+  const held = await waitForStep(node.api, 'ui-bp', run.instanceId, 'first', 'RUNNING');
+  const page = await openPage(`/instances/ui-bp/${run.instanceId}`);
+  await node$(page, 'gate', 'NOT_CREATED').click();
+  await page.click('[data-panel="gate"] .bp-add');
+  await page.locator('[data-panel="gate"] [data-breakpoint="set"]').waitFor();
+  t.deepEqual((await node.api.listBreakpoints('ui-bp')).map((b) => b.stepId), ['gate'], 'the breakpoint is stored');
+  holds.release(held, 'first');
+  await node$(page, 'gate', 'PAUSED').waitFor();
+  t.pass('the step paused at the breakpoint, shown live');
+  // the panel (now of the created step) lists the paused attempt and offers resume
+  await page.locator(`[data-panel="gate"] tr[data-paused="ui-bp/${run.instanceId}"]`).waitFor();
+  await page.click('[data-panel="gate"] [data-step-action="resume"]');
+  await node$(page, 'gate', 'SUCCEEDED').waitFor();
+  await page.locator('.inst-head .badge[data-status="SUCCEEDED"]').waitFor();
+  // the workflow page lists it; remove it there
+  await page.goto(`${http.url}/workflows/ui-bp`);
+  await page.locator('tr[data-bp-step="gate"]').waitFor();
+  await page.click('tr[data-bp-step="gate"] .bp-rm');
+  await page.locator('.wf-breakpoints', { hasText: 'none (set one' }).waitFor();
+  t.deepEqual(await node.api.listBreakpoints('ui-bp'), []);
+  t.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
+browserTest('the step panel shows a running attempt\'s log lines live, then its end', async (t) => {
+  await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'ui-logs', steps: [{ step: { id: 'talk', type: 'Talk' } }] } }));
+  const run = await node.api.startWorkflow({ workflowId: 'ui-logs' });
+  const v = await waitForStep(node.api, 'ui-logs', run.instanceId, 'talk', 'RUNNING');
+  const page = await openPage(`/instances/ui-logs/${run.instanceId}`);
+  await node$(page, 'talk', 'RUNNING').click();
+  const stdout = page.locator('[data-panel="talk"] pre[data-stream="stdout"]');
+  await stdout.filter({ hasText: 'first' }).waitFor();
+  t.is((await node.api.getInstance('ui-logs', run.instanceId)).steps[0]!.status, 'RUNNING', 'the line came while the step ran');
+  t.false((await stdout.innerText()).includes('second'));
+  await page.locator('[data-panel="talk"] pre[data-stream="stderr"]', { hasText: 'warn' }).waitFor();
+  talk.go(v.steps[0]!.attempts[0]!.attemptId);
+  await page.locator('[data-panel="talk"] [data-log-state="ended"]').waitFor();
+  t.is(await stdout.innerText(), 'first\nsecond\n');
+  await node$(page, 'talk', 'SUCCEEDED').waitFor();
+  t.deepEqual(jsErrors(page), []);
+  await page.close();
+});
+
+browserTest('a folded foreach\'s counts follow its iterations\' ends; an opened iteration updates live over its own stream', async (t) => {
+  await node.api.createWorkflow(
+    JSON.stringify({
+      properties: PARALLEL,
+      workflow: { id: 'ui-live-iter', steps: [{ foreach: { id: 'loop', params: { loop_params: { value: { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, type: 'MAP' } }, steps: [{ step: { id: 'w', type: 'Hold' } }] } }] },
+    }),
+  );
+  const run = await node.api.startWorkflow({ workflowId: 'ui-live-iter' });
+  const root = await waitForStep(node.api, 'ui-live-iter', run.instanceId, 'loop', 'RUNNING');
+  const inline = (root.steps[0]!.overview as { inlineWorkflowId: string }).inlineWorkflowId;
+  const its = await Promise.all([1, 2, 3].map((i) => waitForStep(node.api, inline, i, 'w', 'RUNNING')));
+  const page = await browser.newPage({ viewport: { width: 1500, height: 820 } });
+  // counts the page's EventSources that are not closed
+  await page.addInitScript(() => {
+    const Native = window.EventSource;
+    const all: EventSource[] = [];
+    window.EventSource = class extends Native {
+      constructor(url: string | URL, init?: EventSourceInit) {
+        super(url, init);
+        all.push(this);
+      }
+    } as typeof EventSource;
+    (window as unknown as { openStreams(): string[] }).openStreams = () => all.filter((e) => e.readyState !== 2).map((e) => e.url);
+  });
+  const errors = watchErrors(page);
+  await page.goto(`${http.url}/instances/ui-live-iter/${run.instanceId}`);
+  const rollup = (text: string) => page.locator('.node[data-step="loop"] .rollup', { hasText: text }).first();
+  await rollup('0/0 steps done').waitFor();
+  // folded, nothing opened: the foreach's status does not change, its counts do (a progress
+  // change on the root's stream, src/workflow/progress-changes.ts)
+  holds.release(its[2]!, 'w');
+  await rollup('1/1 steps done').waitFor();
+  t.is((await node.api.getInstance('ui-live-iter', run.instanceId)).steps[0]!.status, 'RUNNING');
+  await page.click('[data-fold="loop"]');
+  await page.click('[data-iteration="1"]');
+  await node$(page, 'w', 'RUNNING', '.sub').waitFor();
+  const iterationStream = `/api/instances/${encodeURIComponent(inline)}/1/events`;
+  const openStreams = () => page.evaluate(() => (window as unknown as { openStreams(): string[] }).openStreams());
+  t.true((await openStreams()).some((u) => u.endsWith(iterationStream)), 'the opened iteration has its own stream');
+  holds.release(its[0]!, 'w');
+  await node$(page, 'w', 'SUCCEEDED', '.sub').waitFor();
+  t.pass('the opened iteration turned SUCCEEDED live');
+  await rollup('2/2 steps done').waitFor();
+  // iteration 2 (still running) opened, then folded away: its stream is closed
+  await page.click('[data-iteration="2"]');
+  await node$(page, 'w', 'RUNNING', '.sub').waitFor();
+  t.true((await openStreams()).some((u) => u.endsWith(`/api/instances/${encodeURIComponent(inline)}/2/events`)));
+  await page.click('[data-fold="loop"]');
+  await page.waitForFunction((path) => !(window as unknown as { openStreams(): string[] }).openStreams().some((u) => u.includes(path)), `/${encodeURIComponent(inline)}/`);
+  t.deepEqual((await openStreams()).map((u) => new URL(u).pathname), [`/api/instances/ui-live-iter/${run.instanceId}/events`], 'only the root\'s stream is left');
+  holds.release(its[1]!, 'w');
+  await node$(page, 'loop', 'SUCCEEDED').waitFor();
+  await rollup('3/3 steps done').waitFor();
+  t.deepEqual(errors, []);
   await page.close();
 });

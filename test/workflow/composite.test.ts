@@ -373,7 +373,7 @@ test('subworkflow children obey the child workflow run strategy: three children 
   t.is((await waitForEnd(node.api, run.workflowId, run.instanceId, 5_000)).status, 'SUCCEEDED');
 });
 
-test('restarting a step of an ended iteration restarts the loop root from incomplete (RESTART_FROM_INLINE_ROOT)', async (t) => {
+test('restarting a step of an ended iteration restarts the loop root along the restart path: only that iteration re-runs', async (t) => {
   const body = [{ step: { id: 'f', type: 'FailOnce', retry_policy: NO_RETRY, params: { bad: { expression: 'i == 2', type: 'BOOLEAN' } } } }];
   const run = await start(foreachWf('inline-root', { i: { value: [1, 2, 3], type: 'LONG_ARRAY' } }, body));
   const first = await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);

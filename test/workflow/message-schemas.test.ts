@@ -39,7 +39,7 @@ test('queue owner messages: checked by the queue schemas; a Launch must name its
 });
 
 test('the message type picks the schema; unknown and internal types are refused', (t) => {
-  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, Launch, StepResult, Action, StepAction, Get, Watch, PutOutputs, ChildEnded, ChildStarted, ChildFailed, RestartIteration, PermitGrant, PermitCheck, SignalMatched, got "Timer"/);
+  refuses(t, () => parseInstanceMessage({ type: 'Timer', timerId: 't' }), 'type', /expected one of Start, Launch, StepResult, Action, StepAction, Get, Watch, PutOutputs, ChildEnded, ChildStarted, ChildFailed, RestartIteration, Unblock, PermitGrant, PermitCheck, SignalMatched, got "Timer"/);
   refuses(t, () => parseInstanceMessage({}), 'type', /got none/);
   refuses(t, () => parseInstanceMessage(42), 'type', /got no map/);
   refuses(t, () => parseInstanceMessage({ type: 'Action', action: 'explode' }), 'action', /union/i);

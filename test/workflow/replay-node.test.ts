@@ -71,10 +71,13 @@ test('a format-1 journal (the committed fixture) is read: every instance as that
   const asJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown; // the fixture was written as JSON
   // Views gained fields after the fixture was written, all derived: aggregatedInfo (from the
   // steps), the rollup, initiator, depth and correlation id of a root instance, the journal
-  // position (seq) and the declared param types (paramTypes, from the definition). The fixture's
-  // views are compared without them, and they are checked against what they derive from.
+  // position (seq), the declared param types (paramTypes, from the definition) and the raw status
+  // and run list (from the status and runs). The fixture's views are compared without them, and
+  // they are checked against what they derive from.
   for (const v of expected) {
-    const { aggregatedInfo, rollup, initiator, depth, correlationId, seq, paramTypes, ...view } = await node.api.getInstance(v.workflowId, v.instanceId);
+    const { aggregatedInfo, rollup, initiator, depth, correlationId, seq, paramTypes, rawStatus, runs, ...view } = await node.api.getInstance(v.workflowId, v.instanceId);
+    t.is(rawStatus, v.status, 'no unblock in the fixture: raw as shown');
+    t.deepEqual(runs?.at(-1), { runId: v.runId, status: v.status, rawStatus: v.status, ...(v.startedAtMs === undefined ? {} : { startedAtMs: v.startedAtMs }), ...(v.endedAtMs === undefined ? {} : { endedAtMs: v.endedAtMs }) });
     t.true(seq === undefined || seq > 0);
     t.true(paramTypes === undefined || typeof paramTypes === 'object');
     const got = { ...view, steps: view.steps.map(({ paramTypes: types, ...step }) => (t.true(types === undefined || typeof types === 'object'), step)) };

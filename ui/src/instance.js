@@ -1,10 +1,17 @@
 // The instance page: header with the actions allowed now, the live DAG (SSE), the step panel.
+// The root and every opened iteration / subworkflow child each have their own SSE stream
+// (/events): a change patches the status at once and reloads that instance's full view shortly
+// after (debounced), and, for an opened child, its ancestors' views too (their foreach/while/
+// subworkflow rollups include it). A child's stream closes when it is folded away.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, html, Badge, ErrorLine, counts, duration, enc, isTerminal, json, time } from './util.js';
 import { innerInstance, layoutInstance } from './layout.js';
 import { Dag } from './dag.js';
+import { AttemptLogs } from './logs.js';
+import { StepBreakpoint } from './breakpoints.js';
 
-const REFRESH_MS = 1500;
+/** After a change, the full view (attempts, rollups) is fetched this much later (changes coalesce). */
+const RELOAD_DEBOUNCE_MS = 250;
 
 export function InstancePage({ wf, id, link }) {
   const rootKey = `${wf}/${id}`;
@@ -47,16 +54,9 @@ export function InstancePage({ wf, id, link }) {
       bump();
     });
     es.addEventListener('change', (ev) => {
-      const c = JSON.parse(ev.data);
-      const entry = cache.get(rootKey);
-      if (entry?.instance) {
-        const inst = entry.instance;
-        const steps = c.stepId === undefined ? inst.steps : inst.steps.map((s) => (s.stepId === c.stepId ? { ...s, status: c.status } : s));
-        cache.set(rootKey, { ...entry, instance: { ...inst, steps, status: c.stepId === undefined ? c.status : inst.status } });
-        bump();
-      }
+      patchStatus(rootKey, JSON.parse(ev.data));
       clearTimeout(refresh);
-      refresh = setTimeout(() => load(rootKey), 250);
+      refresh = setTimeout(() => load(rootKey), RELOAD_DEBOUNCE_MS);
     });
     es.addEventListener('end', () => {
       es.close();
@@ -71,11 +71,10 @@ export function InstancePage({ wf, id, link }) {
   }, [rootKey]);
 
   const root = cache.get(rootKey);
-  const running = root?.instance && !isTerminal(root.instance.status);
 
-  // Opened iterations and children: fetched on open, refreshed while the root runs.
-  const openKeys = useMemo(() => {
-    const keys = [];
+  // Opened iterations and children (key -> the key of the instance they were opened from).
+  const opened = useMemo(() => {
+    const parents = new Map();
     const walk = (key) => {
       const e = cache.get(key);
       for (const s of e?.instance?.steps ?? []) {
@@ -83,25 +82,81 @@ export function InstancePage({ wf, id, link }) {
         const inner = innerInstance({ iteration }, key, s);
         if (inner) {
           const k = `${inner[0]}/${inner[1]}`;
-          keys.push(k);
+          if (parents.has(k) || k === rootKey) continue;
+          parents.set(k, key);
           walk(k);
         }
       }
     };
     walk(rootKey);
-    return keys;
+    return parents;
   }, [version, expanded, iteration]);
+  const openKeys = [...opened.keys()].join(',');
+  const openedRef = useRef(opened);
+  openedRef.current = opened;
+  // One SSE stream per opened child, closed when it is folded (or the page left).
+  const streams = useRef(new Map()).current;
   useEffect(() => {
-    for (const k of openKeys) if (!cache.has(k)) load(k);
-  }, [openKeys.join(',')]);
-  useEffect(() => {
-    if (!running || openKeys.length === 0) return undefined;
-    const t = setInterval(() => {
-      load(rootKey);
-      for (const k of openKeys) load(k);
-    }, REFRESH_MS);
-    return () => clearInterval(t);
-  }, [running, openKeys.join(',')]);
+    const want = new Set(opened.keys());
+    for (const [k, st] of streams) {
+      if (want.has(k)) continue;
+      st.close();
+      streams.delete(k);
+    }
+    for (const k of want) if (!streams.has(k)) streams.set(k, childStream(k));
+  }, [openKeys]);
+  useEffect(
+    () => () => {
+      for (const st of streams.values()) st.close();
+      streams.clear();
+    },
+    [],
+  );
+
+  /** A debounced reload of `key` and the instances it was opened from, up to the root. */
+  function childStream(key) {
+    const [w, i] = splitKey(key);
+    let timer;
+    const reloadUp = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        for (let k = key; k !== undefined; k = openedRef.current.get(k)) load(k);
+      }, RELOAD_DEBOUNCE_MS);
+    };
+    if (!cache.get(key)?.graph) load(key); // the graph (snapshots carry none), and the view meanwhile
+    const es = new EventSource(`/api/instances/${enc(w)}/${i}/events`);
+    es.addEventListener('snapshot', (ev) => {
+      const d = JSON.parse(ev.data);
+      const prev = cache.get(key) ?? {};
+      cache.set(key, { ...prev, instance: d.instance, actions: d.actions });
+      bump();
+    });
+    es.addEventListener('change', (ev) => {
+      patchStatus(key, JSON.parse(ev.data));
+      reloadUp();
+    });
+    es.addEventListener('end', () => {
+      es.close();
+      reloadUp();
+    });
+    es.onerror = () => undefined; // EventSource reconnects by itself; its snapshot repairs what was missed
+    return {
+      close: () => {
+        clearTimeout(timer);
+        es.close();
+      },
+    };
+  }
+
+  /** Applies a change's status to the cached view at once (the reload brings the rest). */
+  function patchStatus(key, c) {
+    const entry = cache.get(key);
+    if (!entry?.instance) return;
+    const inst = entry.instance;
+    const steps = c.stepId === undefined ? inst.steps : inst.steps.map((s) => (s.stepId === c.stepId ? { ...s, status: c.status } : s));
+    cache.set(key, { ...entry, instance: { ...inst, steps, status: c.stepId === undefined ? c.status : inst.status } });
+    bump();
+  }
 
   const ctx = {
     cache,
@@ -142,7 +197,7 @@ export function InstancePage({ wf, id, link }) {
   const lay = layoutInstance(ctx, rootKey);
   return html`<div class="instance-page">
     <div class="inst-head">
-      <h2>${wf} <span class="muted">#${id} · run ${v.runId} · v${v.version}</span> <${Badge} status=${v.status} /></h2>
+      <h2>${wf} <span class="muted">#${id} · run ${v.runId} · v${v.version}</span> <${Badge} status=${v.status} />${v.rawStatus && v.rawStatus !== v.status ? html` <span class="muted raw-status">raw ${v.rawStatus}</span>` : null}</h2>
       <div class="inst-meta">
         <span>created ${time(v.createdAtMs)}</span>${v.endedAtMs ? html` <span>· took ${duration(v.startedAtMs ?? v.createdAtMs, v.endedAtMs)}</span>` : null}
         <span> · initiator ${v.initiator}</span>
@@ -150,6 +205,7 @@ export function InstancePage({ wf, id, link }) {
         <span class=${`live ${live}`}> · ${live}</span>
       </div>
       <div class="inst-meta">leaf steps: ${counts(v.rollup?.counts)}</div>
+      ${(v.runs?.length ?? 0) > 1 ? html`<div class="inst-meta runs">runs: ${v.runs.map((r) => html`<span class="run">${r.runId} <${Badge} status=${r.status} />${r.rawStatus !== r.status ? html` <span class="muted">raw ${r.rawStatus}</span>` : null} </span>`)}</div>` : null}
       ${v.error ? html`<div class="error">${v.error}</div>` : null}
       <div class="actions">
         ${(root.actions?.instance ?? []).map((a) => html`<button class=${`act act-${a}`} data-action=${a} onClick=${() => act(rootKey, a)}>${a}</button>`)}
@@ -158,7 +214,7 @@ export function InstancePage({ wf, id, link }) {
     </div>
     <div class="inst-body">
       <div class="dag-wrap"><${Dag} lay=${lay} ctx=${ctx} /></div>
-      ${selected ? html`<${StepPanel} sel=${selected} entry=${cache.get(selected.key)} act=${act} close=${() => setSelected(undefined)} />` : null}
+      ${selected ? html`<${StepPanel} key=${`${selected.key}#${selected.stepId}`} sel=${selected} entry=${cache.get(selected.key)} act=${act} link=${link} close=${() => setSelected(undefined)} />` : null}
     </div>
   </div>`;
 }
@@ -168,10 +224,12 @@ function splitKey(key) {
   return [key.slice(0, i), Number(key.slice(i + 1))];
 }
 
-function StepPanel({ sel, entry, act, close }) {
+function StepPanel({ sel, entry, act, link, close }) {
   const [attemptNo, setAttemptNo] = useState(undefined);
   const step = entry?.instance?.steps.find((s) => s.stepId === sel.stepId);
-  if (!step) return html`<aside class="panel"><button class="close" onClick=${close}>×</button><h3>${sel.stepId}</h3><p>not created in this run</p></aside>`;
+  if (!step)
+    return html`<aside class="panel" data-panel=${sel.stepId}><button class="close" aria-label="close" onClick=${close}>×</button><h3>${sel.stepId}</h3><p>not created in this run</p>
+      <${StepBreakpoint} instKey=${sel.key} stepId=${sel.stepId} refreshKey="" link=${link} /></aside>`;
   const attempt = step.attempts.find((a) => a.attempt === attemptNo) ?? step.attempts.at(-1);
   const terminal = isTerminal(entry.instance.status);
   const actions = entry.actions?.steps?.[step.stepId] ?? [];
@@ -196,9 +254,8 @@ function StepPanel({ sel, entry, act, close }) {
     ${step.signalOutputs ? html`<h4>Signal outputs</h4><pre>${json(step.signalOutputs.outputs)}</pre>` : null}
     <h4>Params</h4><pre>${json(step.params)}</pre>
     <h4>Outputs</h4><pre>${json(step.outputs)}</pre>
-    ${attempt ? html`<h4>Logs of attempt ${attempt.attempt}</h4>
-      <div class="muted">stdout</div><pre class="log">${attempt.stdout ?? '(none)'}</pre>
-      <div class="muted">stderr</div><pre class="log">${attempt.stderr ?? '(none)'}</pre>` : null}
+    ${attempt ? html`<${AttemptLogs} key=${`${sel.key}#${step.stepId}#${attempt.attempt}`} instKey=${sel.key} stepId=${step.stepId} attempt=${attempt} />` : null}
+    <${StepBreakpoint} instKey=${sel.key} stepId=${step.stepId} refreshKey=${`${step.status}/${step.attempts.length}`} link=${link} />
     ${step.overview ? html`<h4>Overview</h4><pre>${json({ ...step.overview, rollup: { ...step.overview.rollup, refs: undefined } })}</pre>` : null}
   </aside>`;
 }

@@ -5,6 +5,7 @@ import { api, html, Badge, ErrorLine, WORKFLOW_STATUSES, enc, instancePath, json
 import { layoutInstance } from './layout.js';
 import { Dag } from './dag.js';
 import { InstancePage } from './instance.js';
+import { WorkflowBreakpoints } from './breakpoints.js';
 
 function useRoute() {
   const [loc, setLoc] = useState(location.pathname + location.search);
@@ -95,6 +96,7 @@ function Workflow({ wf, link }) {
       : html`<p class="muted">none</p>`}
     <h3>Signal triggers</h3>
     ${d.signalTriggers ? html`<pre>${json(d.signalTriggers)}</pre>` : html`<p class="muted">none</p>`}
+    <${WorkflowBreakpoints} wf=${wf} link=${link} />
     <h3>Versions</h3>
     <table class="list"><thead><tr><th>version</th><th>active</th><th>created</th><th>name</th></tr></thead><tbody>
       ${d.versions.map((v) => html`<tr><td>v${v.version}</td><td>${v.isActive ? 'active' : ''}</td><td>${time(v.createdAtMs)}</td><td>${v.name ?? ''}</td></tr>`)}
@@ -128,7 +130,7 @@ function Instances({ url, go, link }) {
     <${ErrorLine} error=${error} />
     ${data
       ? html`<table class="list"><thead><tr><th>instance</th><th>run</th><th>version</th><th>status</th><th>created</th><th>ended</th></tr></thead><tbody>
-        ${data.instances.map((i) => html`<tr><td><a href=${instancePath(i.workflowId, i.instanceId)} onClick=${link}>${i.workflowId} #${i.instanceId}</a></td><td>${i.runId}</td><td>v${i.version}</td><td><${Badge} status=${i.status} /></td><td>${time(i.createdAtMs)}</td><td>${time(i.endedAtMs)}</td></tr>`)}
+        ${data.instances.map((i) => html`<tr><td><a href=${instancePath(i.workflowId, i.instanceId)} onClick=${link}>${i.workflowId} #${i.instanceId}</a></td><td>${i.runId}</td><td>v${i.version}</td><td><${Badge} status=${i.status} />${i.rawStatus ? html` <span class="muted">raw ${i.rawStatus}</span>` : null}</td><td>${time(i.createdAtMs)}</td><td>${time(i.endedAtMs)}</td></tr>`)}
         </tbody></table>
         ${data.instances.length === 0 ? html`<p class="muted">none</p>` : null}
         <div class="pager">${token ? html`<a href=${q({ pageToken: '' })} onClick=${link}>first page</a>` : null} ${data.nextPageToken ? html`<a href=${q({ pageToken: data.nextPageToken })} onClick=${link}>next page →</a>` : null}</div>`

@@ -4,9 +4,14 @@ import htm from 'htm';
 
 export const html = htm.bind(h);
 
-/** GET/POST JSON; an error answer throws an Error whose message names the field when there is one. */
-export async function api(path, body) {
-  const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/**
+ * GET (no body), POST (a body) or `method` JSON; an error answer throws an Error whose message
+ * names the field when there is one.
+ */
+export async function api(path, body, method) {
+  const init = body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  if (method) init.method = method;
+  const res = await fetch(path, init);
   const text = await res.text();
   let data;
   try {
@@ -53,6 +58,9 @@ const COLOURS = {
 export const colour = (s) => COLOURS[s] ?? '#607d8b';
 
 export const WORKFLOW_STATUSES = ['CREATED', 'IN_PROGRESS', 'PAUSED', 'SUCCEEDED', 'FAILED', 'STOPPED', 'TIMED_OUT'];
+const STEP_TERMINAL = new Set(['DISABLED', 'UNSATISFIED', 'SKIPPED', 'SUCCEEDED', 'COMPLETED_WITH_ERROR', 'USER_FAILED', 'PLATFORM_FAILED', 'FATALLY_FAILED', 'INTERNALLY_FAILED', 'STOPPED', 'TIMEOUT_FAILED', 'TIMED_OUT']);
+/** An attempt in this status has ended (core/status.ts isStepTerminal). */
+export const isStepTerminal = (s) => STEP_TERMINAL.has(s);
 export const isTerminal = (s) => s === 'SUCCEEDED' || s === 'FAILED' || s === 'STOPPED' || s === 'TIMED_OUT';
 
 export function Badge({ status }) {

@@ -20,7 +20,7 @@ import { ETCD_CLUSTER_DEFAULTS } from './defaults.js';
 export interface EtcdClusterOptions {
   /** Client URLs of the etcd members, e.g. `http://10.0.0.1:2379` (scheme defaults to http, or https with `tls`). */
   endpoints: readonly string[];
-  /** Key prefix of this cluster; keys are `<prefix>members/<nodeId>` and `<prefix>partitions/<p>`. */
+  /** Key prefix of this cluster; keys are `<prefix>members/<nodeId>`, `<prefix>partitions/<p>` and `<prefix>handoffs/<p>`. */
   prefix?: string;
   /**
    * Lease TTL, a whole number of seconds in ms. With 2000 a crashed node's claims vanish at most
@@ -118,3 +118,5 @@ function tlsCredentials(tls: EtcdTlsOptions): NonNullable<IOptions['credentials'
 export const memberKey = (nodeId: string): string => `members/${nodeId}`;
 export const MEMBERS_PREFIX = 'members/';
 export const partitionKey = (p: number): string => `partitions/${p}`;
+/** The handoff marker of partition p (see etcd-claims.ts). */
+export const handoffKey = (p: number): string => `handoffs/${p}`;

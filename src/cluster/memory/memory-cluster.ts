@@ -31,6 +31,10 @@ export class MemoryCluster implements ClusterStore {
   private nextLeaseId = 1;
   private readonly members = new Map<string, MemberRecord>();
   private readonly claims = new Map<number, ClaimRecord>();
+  /** Handoff markers as on etcd (etcd-claims.ts): set by a release, taken by the next claim. */
+  private readonly released = new Map<number, string>();
+  /** Per partition: the marker the latest claim took, with its epoch. */
+  private readonly taken = new Map<number, { epoch: Epoch; nodeId: string }>();
   /** lease id -> the node handle holding it */
   private readonly leases = new Map<number, MemoryClusterNode>();
   private readonly nodes = new Set<MemoryClusterNode>();
@@ -110,6 +114,10 @@ export class MemoryCluster implements ClusterStore {
     if (held !== undefined) return held.leaseId === leaseId ? held.epoch : undefined;
     const epoch = ++this.revision;
     this.claims.set(partition, { nodeId, leaseId, epoch });
+    const from = this.released.get(partition);
+    this.released.delete(partition);
+    if (from === undefined) this.taken.delete(partition);
+    else this.taken.set(partition, { epoch, nodeId: from });
     return epoch;
   }
 
@@ -117,8 +125,14 @@ export class MemoryCluster implements ClusterStore {
     const held = this.claims.get(partition);
     if (held === undefined || held.epoch !== epoch) return false;
     this.claims.delete(partition);
+    this.released.set(partition, held.nodeId);
     this.revision++;
     return true;
+  }
+
+  releasedBefore(partition: number, epoch: Epoch): string | undefined {
+    const t = this.taken.get(partition);
+    return t !== undefined && t.epoch === epoch ? t.nodeId : undefined;
   }
 
   private commit(): void {

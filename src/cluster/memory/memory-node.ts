@@ -22,6 +22,7 @@ export interface ClusterStore {
   revokeLease(leaseId: number | undefined): void;
   claim(partition: number, nodeId: string, leaseId: number): Epoch | undefined;
   releaseClaim(partition: number, epoch: Epoch): boolean;
+  releasedBefore(partition: number, epoch: Epoch): string | undefined;
 }
 
 /**
@@ -88,6 +89,10 @@ export class MemoryClusterNode implements Membership, PartitionClaims {
   async release(partition: number, epoch: Epoch): Promise<boolean> {
     await this.tick('release');
     return this.cluster.releaseClaim(partition, epoch);
+  }
+
+  releasedBefore(partition: number, epoch: Epoch): string | undefined {
+    return this.cluster.releasedBefore(partition, epoch);
   }
 
   async owner(partition: number): Promise<PartitionClaim | undefined> {

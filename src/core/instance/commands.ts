@@ -2,6 +2,7 @@
 import type { StepTask } from '../step-runtime.js';
 import type { InstanceChange } from './view.js';
 import type { InlineSource, ParentRef } from './state.js';
+import type { RestartNode, RestartPolicy } from './events.js';
 import type { PermitRequest } from '../permits/model.js';
 import type { SignalMatches, SignalRequest, SignalSource, SignalWaiter } from '../signals/model.js';
 
@@ -61,7 +62,10 @@ export interface ChildLaunch {
   /** The parent's instance_step_concurrency, inherited by the child. */
   instanceStepConcurrency?: number;
   /** Re-run an existing iteration with this policy (restart of the parent). */
-  restart?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+  restart?: RestartPolicy;
+  /** RESTART_FROM_SPECIFIC: the step to restart from, and the restart path below it (events.ts RestartNode). */
+  restartStepId?: string;
+  restartPath?: RestartNode[];
   /** Dedup key of a subworkflow child start (Maestro: parent identity + step identity). */
   requestId?: string;
 }

@@ -8,7 +8,7 @@ import type { ForeachStep, WhileStep } from '../definition/model.js';
 import { RESERVED_PARAM_NAMES } from '../definition/limits.js';
 import type { ChildLaunch } from './commands.js';
 import type { CompiledWorkflow } from './compiled.js';
-import type { InstanceState, ParentRef, StepState } from './state.js';
+import type { InstanceState, IterationRestart, ParentRef, StepState } from './state.js';
 import { currentAttempt, type Transition } from './transition.js';
 
 /** Maestro's ITERATION_LIMIT, for foreach and while. */
@@ -94,4 +94,11 @@ export function ownLoop(t: Transition, st: StepState): NonNullable<StepState['lo
   t.own(copy);
   st.loop = copy;
   return copy;
+}
+
+/** A launch that re-runs an iteration as `again` says (RESTART_FROM_SPECIFIC: its step and the path below). */
+export function restartLaunch(launch: ChildLaunch, again: IterationRestart): ChildLaunch {
+  if (again.stepId !== undefined) launch.restartStepId = again.stepId;
+  if (again.path && again.path.length > 0) launch.restartPath = again.path;
+  return launch;
 }

@@ -37,8 +37,8 @@ import type { CompiledWorkflow } from './compiled.js';
 import type { ForeachState, InstanceState, Rollup, StepState, SubworkflowState, WhileState } from './state.js';
 import { currentAttempt, type Transition } from './transition.js';
 import { addRollup, emptyRollup, rollupOf } from './rollup.js';
-import { ITERATION_LIMIT, childLaunch, inheritedParams, inheritedWorkflowParams, ownLoop, ownerOf, type Ended, type Owner } from './composite-launch.js';
-import { getFromForeach, iterationLaunch, iterationRunId, onForeachEnded, startForeach } from './foreach.js';
+import { ITERATION_LIMIT, childLaunch, inheritedParams, inheritedWorkflowParams, ownLoop, ownerOf, restartLaunch, type Ended, type Owner } from './composite-launch.js';
+import { getFromForeach, iterationLaunch, iterationRunId, onForeachEnded, pathNode, startForeach } from './foreach.js';
 
 /** A child must have fewer ancestors than this (Maestro's WORKFLOW_DEPTH_LIMIT). */
 export const DEPTH_LIMIT = 10;
@@ -81,7 +81,29 @@ function startWhile(t: Transition, id: string, st: StepState, prev: WhileState |
     rollup: emptyRollup(),
     existing: prev ? prev.iterations : 0,
   };
-  if (prev && t.s.runPolicy !== 'RESTART_FROM_BEGINNING' && prev.iterations > 0) {
+  const node = prev ? pathNode(t, loop.workflowId) : undefined;
+  if (prev && node) {
+    // RESTART_FROM_SPECIFIC through iteration k (Maestro's first_iteration = k): k runs again with
+    // the values it had, the rollup is that of iterations 1..k-1 (read by the engine).
+    const k = node.instanceId;
+    if (k > prev.iterations) {
+      return end(t, id, 'FATALLY_FAILED', `while ${id}: the iteration to restart (${k}) is over the earlier run's last iteration (${prev.iterations})`);
+    }
+    loop.iterations = k - 1;
+    loop.values = Object.fromEntries(Object.entries(prev.values).map(([name, vs]) => [name, vs.slice(0, k)]));
+    loop.rollup = node.before ?? emptyRollup();
+    const from: NonNullable<WhileState['from']> = { iteration: k, runId: loop.runId, policy: node.policy };
+    if (node.stepId !== undefined) from.stepId = node.stepId;
+    const below = t.s.restartPath!.slice(1);
+    if (below.length > 0) from.path = below;
+    loop.from = from;
+  } else if (prev && t.s.runPolicy === 'RESTART_FROM_SPECIFIC' && t.decideFlag('whileFromStart', () => true)) {
+    // A RESTART_FROM_SPECIFIC whose path names no iteration of this loop (the while step itself
+    // is restarted, or re-runs as an incomplete step): Maestro starts again from iteration 1,
+    // the existing iterations running anew. Recorded (a flag), so journals from before it fold
+    // as they were written (resuming at the last iteration, below).
+    loop.from = { iteration: 1, runId: loop.runId, policy: 'RESTART_FROM_BEGINNING' };
+  } else if (prev && t.s.runPolicy !== 'RESTART_FROM_BEGINNING' && prev.iterations > 0) {
     // Resume at the last iteration (re-run it) with the values it had as input.
     loop.iterations = prev.iterations - 1;
     loop.values = Object.fromEntries(Object.entries(prev.values).map(([k, vs]) => [k, vs.slice(0, prev.iterations)]));
@@ -129,8 +151,14 @@ function whileLaunch(o: Owner, st: StepState, loop: WhileState, iteration: numbe
   params['loop_index'] = iteration - 1;
   Object.assign(params, values);
   params['condition'] = true;
-  const rerun = iteration <= loop.existing ? (o.s.runPolicy === 'RESTART_FROM_BEGINNING' ? 'RESTART_FROM_BEGINNING' : 'RESTART_FROM_INCOMPLETE') : undefined;
-  const launch = childLaunch(o, st, 'while', loop.workflowId, iteration, loop.runId, params, undefined, rerun);
+  let launch: ChildLaunch;
+  if (loop.from?.iteration === iteration) {
+    launch = restartLaunch(childLaunch(o, st, 'while', loop.workflowId, iteration, loop.from.runId, params, undefined, loop.from.policy), loop.from);
+  } else {
+    // After the iteration a restart path named, the existing ones run anew (new loop values).
+    const rerun = iteration > loop.existing ? undefined : loop.from !== undefined || o.s.runPolicy === 'RESTART_FROM_BEGINNING' ? 'RESTART_FROM_BEGINNING' : 'RESTART_FROM_INCOMPLETE';
+    launch = childLaunch(o, st, 'while', loop.workflowId, iteration, loop.runId, params, undefined, rerun);
+  }
   launch.parent.feedback = Object.keys(values);
   return launch;
 }
@@ -255,7 +283,8 @@ export function onChildEvent(t: Transition, ev: Extract<InstanceEvent, { t: 'chi
   if (kind === 'foreach') {
     if (iterationRunId(cur.loop as ForeachState, ev.instanceId) === ev.runId) onForeachEnded(t, ev.stepId, ev, end);
   } else if (kind === 'while') {
-    if ((cur.loop as WhileState).runId === ev.runId) onWhileEnded(t, ev.stepId, ev, end);
+    const wl = cur.loop as WhileState;
+    if ((wl.from?.iteration === ev.instanceId ? wl.from.runId : wl.runId) === ev.runId) onWhileEnded(t, ev.stepId, ev, end);
   } else {
     onSubworkflowEnded(t, ev.stepId, ev, end);
   }

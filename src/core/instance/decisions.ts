@@ -20,14 +20,17 @@
  * attempt, which paused; see `decideFlag`), 'permitFast' (an instant step skipped the permit
  * manager because none of its tags was saturated; see steps.ts), 'signalWaitOn' / 'signalOutputsOn'
  * (version markers: this engine matches a step's signal dependencies / announces its outputs;
- * journals from before it fold as they did, see signals.ts). Recorded when SEL ran: 'signalDeps' /
+ * journals from before it fold as they did, see signals.ts), 'childCap' (a child's run waits for
+ * its permit of the per-depth cap on child instances: depth-cap.ts), 'whileFromStart' (a version
+ * marker: a RESTART_FROM_SPECIFIC naming no iteration restarts a while from iteration 1;
+ * composite.ts). Recorded when SEL ran: 'signalDeps' /
  * 'signalOutputs' (a step's evaluated signal dependencies / outputs). Everything else the machine computes is a pure function of the
  * journaled events, these decisions and the immutable workflow version (a change to such a
  * function is a journal format change).
  */
 import { MaestroError } from '../errors.js';
 
-export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id' | 'loop' | 'breakpoint' | 'permitFast' | 'permitLocal' | 'signalDeps' | 'signalOutputs' | 'signalWaitOn' | 'signalOutputsOn' | 'firstTz';
+export type DecisionKind = 'params' | 'stepParams' | 'edge' | 'runtime' | 'timeout' | 'retry' | 'id' | 'loop' | 'breakpoint' | 'permitFast' | 'permitLocal' | 'signalDeps' | 'signalOutputs' | 'signalWaitOn' | 'signalOutputsOn' | 'firstTz' | 'childCap' | 'whileFromStart';
 /** `[kind, value]`, or `[kind, null, message]` when the computation threw. */
 export type Decision = [DecisionKind, unknown] | [DecisionKind, null, string];
 

@@ -15,6 +15,9 @@ export type RestartPolicy = 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING'
 /** A user's action on one step of the latest run (actions.ts has the rules). */
 export type StepActionKind = 'stop' | 'kill' | 'skip' | 'bypass' | 'restart' | 'resume';
 
+export type { RestartNode } from './state.js';
+import type { RestartNode } from './state.js';
+
 export type InstanceEvent =
   | {
       t: 'started';
@@ -43,6 +46,11 @@ export type InstanceEvent =
       /** Steps acquire tag permits from the permit manager (InstanceState.permits); absent in older journals. */
       permits?: boolean;
     }
+  /**
+   * The latest run, FAILED, was unblocked (STRICT_SEQUENTIAL; the queue owner sends it before it
+   * stops counting the instance as blocking): raw FAILED_1 (raw-status.ts).
+   */
+  | { t: 'unblocked'; atMs: number }
   /** The permit manager granted the tag permits attempt `attempt` of `stepId` waits for. */
   | { t: 'permit-granted'; atMs: number; stepId: string; attempt: number }
   /** The queue owner begins the run of a queued (CREATED) instance. */
@@ -68,6 +76,11 @@ export type InstanceEvent =
       hold?: boolean;
       /** The new run is ended at once by the run strategy (FIRST_ONLY), with this reason. */
       ended?: { status: 'STOPPED' | 'FAILED'; reason: string };
+      /**
+       * RESTART_FROM_SPECIFIC through loop iterations: the levels below `stepId` (a foreach or
+       * while step), nearest first. Absent in journals from before it existed: they fold as before.
+       */
+      path?: RestartNode[];
     }
   /**
    * A step action. `attempt` (resume only) names the paused attempt. A restart (or the skip of a
@@ -110,8 +123,11 @@ export type InstanceEvent =
       stepId: string;
       iteration: number;
       runId: number;
-      policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+      policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING' | 'RESTART_FROM_SPECIFIC';
       prior: { status: WorkflowStatus; rollup: Rollup };
+      /** RESTART_FROM_SPECIFIC: the step of the iteration to restart from, and the levels below it. */
+      restartStepId?: string;
+      path?: RestartNode[];
     }
   /**
    * A signal instance satisfied dependency `index` of step `stepId` in run `runId` (a Wait's

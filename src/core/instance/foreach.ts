@@ -7,13 +7,14 @@
 import { PreconditionError } from '../errors.js';
 import type { ForeachStep } from '../definition/model.js';
 import type { ChildLaunch } from './commands.js';
-import type { InstanceEvent } from './events.js';
+import type { InstanceEvent, RestartNode } from './events.js';
+import type { WorkflowStatus } from '../status.js';
 import { inlineWorkflowId } from './inline.js';
 import type { CompiledWorkflow } from './compiled.js';
-import type { ForeachState, StepState } from './state.js';
+import type { ForeachState, IdRanges, IterationRestart, StepState } from './state.js';
 import type { Transition } from './transition.js';
 import { addRollup, addToRanges, emptyRollup, formatRanges, inRanges, removeFromRanges, subtractRollup, union } from './rollup.js';
-import { ITERATION_LIMIT, childLaunch, inheritedParams, ownLoop, ownerOf, type Ended, type Owner } from './composite-launch.js';
+import { ITERATION_LIMIT, childLaunch, inheritedParams, ownLoop, ownerOf, restartLaunch, type Ended, type Owner } from './composite-launch.js';
 
 /** Maestro's DEFAULT_STEP_CONCURRENCY: a foreach's concurrency when nothing else bounds it. */
 export const DEFAULT_FOREACH_CONCURRENCY = 20;
@@ -41,10 +42,17 @@ export function startForeach(t: Transition, id: string, def: ForeachStep, st: St
     rollup: emptyRollup(),
     failed: false,
   };
+  const node = prev ? pathNode(t, loop.workflowId) : undefined;
   if (prev) {
     if (prev.total !== total) return end(t, id, 'FATALLY_FAILED', `foreach ${id}: a restart must keep the iteration count (${prev.total}), got ${total}`);
-    if (t.s.runPolicy !== 'RESTART_FROM_BEGINNING') {
-      const kept = union(prev.kept ?? [], prev.done.SUCCEEDED ?? []);
+    if (node) {
+      const error = keepForSpecific(loop, prev, node, t.s.restartPath!.slice(1));
+      if (error) return end(t, id, 'FATALLY_FAILED', `foreach ${id}: ${error}`);
+    } else if (t.s.runPolicy !== 'RESTART_FROM_BEGINNING') {
+      // The SUCCEEDED iterations as the earlier run ended. (Before restart paths, `kept` was
+      // always within done.SUCCEEDED, so older journals fold the same; since, a kept iteration
+      // may have been restarted and failed, or kept FAILED by a RESTART_FROM_SPECIFIC.)
+      const kept = prev.done.SUCCEEDED ?? [];
       if (kept.length > 0) {
         loop.kept = kept;
         loop.done = { SUCCEEDED: kept };
@@ -58,7 +66,56 @@ export function startForeach(t: Transition, id: string, def: ForeachStep, st: St
   const reads = foreachReads(t.ctx.def, id);
   if (reads.length > 0) loop.values = {};
   st.loop = loop;
+  if (node) {
+    // Maestro's pending RESTART action for the iteration the path names: taken at once, outside the window.
+    loop.running = [node.instanceId];
+    t.commands.push({ c: 'launch', launch: iterationLaunch(ownerOf(t), st, loop, node.instanceId) });
+  }
   pumpForeach(t, id, end);
+}
+
+/** The level of this run's restart path that names an iteration of the loop `workflowId` (only the restart step's loop). */
+export function pathNode(t: Transition, workflowId: string): RestartNode | undefined {
+  const node = t.s.runPolicy === 'RESTART_FROM_SPECIFIC' ? t.s.restartPath?.[0] : undefined;
+  return node?.workflowId === workflowId ? node : undefined;
+}
+
+/**
+ * RESTART_FROM_SPECIFIC through iteration k (maestro-semantics §1.5, Maestro's
+ * initiateAndGetByPrevMaxIterationId with an iteration to reset): every terminal iteration of the
+ * earlier run is kept as it ended, FAILED and STOPPED ones too; k runs again (a new run of its
+ * instance, from the path's step) and leaves the counts, its earlier rollup taken out; iterations
+ * never launched are launched as usual. Returns why it cannot, if so.
+ */
+function keepForSpecific(loop: ForeachState, prev: ForeachState, node: RestartNode, below: RestartNode[]): string | undefined {
+  const k = node.instanceId;
+  let found: WorkflowStatus | undefined;
+  const done: ForeachState['done'] = {};
+  let kept: IdRanges = [];
+  for (const [status, ranges] of Object.entries(prev.done) as Array<[WorkflowStatus, IdRanges]>) {
+    let left = ranges;
+    if (inRanges(ranges, k)) {
+      found = status;
+      left = removeFromRanges(ranges, k);
+    }
+    if (left.length > 0) done[status] = left;
+    kept = union(kept, left);
+  }
+  if (found === undefined) return `iteration ${k} on the restart path is not an ended iteration of the earlier run (ended: ${formatRanges(kept) || 'none'})`;
+  loop.done = done;
+  if (kept.length > 0) loop.kept = kept;
+  // Maestro's checkpoint: the launch cursor starts past the leading iterations that are kept or k.
+  let next = 0;
+  while (next < loop.total && (next + 1 === k || inRanges(kept, next + 1))) next++;
+  loop.next = next;
+  loop.rollup = subtractRollup(prev.rollup, node.prior.rollup);
+  loop.failed = (done.FAILED?.length ?? 0) > 0;
+  loop.rerun = 'RESTART_FROM_INCOMPLETE'; // iterations of the earlier run that never ended (none, once it ended)
+  const again: IterationRestart = { runId: Math.max(loop.runId, node.runId + 1), policy: node.policy };
+  if (node.stepId !== undefined) again.stepId = node.stepId;
+  if (below.length > 0) again.path = below;
+  loop.restarted = { [k]: again };
+  return undefined;
 }
 
 /** Loop params as [name, values] in definition order; each must be an array (Maestro: FATAL_ERROR otherwise). */
@@ -92,6 +149,7 @@ function pumpForeach(t: Transition, id: string, end: Ended): void {
       loop = ownLoop(t, st) as ForeachState;
       const iteration = ++loop.next;
       if (loop.kept && inRanges(loop.kept, iteration)) continue;
+      if (loop.restarted?.[iteration]) continue; // restarted on its own (launched then), never launched here
       loop.running = [...loop.running, iteration];
       t.commands.push({ c: 'launch', launch: iterationLaunch(ownerOf(t), st, loop, iteration) });
     }
@@ -125,7 +183,7 @@ export function iterationLaunch(o: Owner, st: StepState, loop: ForeachState, ite
   const report: Record<string, string[]> | undefined = reads.length > 0 ? {} : undefined;
   for (const [inner, name] of reads) (report![inner] ??= []).push(name);
   const again = loop.restarted?.[iteration];
-  if (again) return childLaunch(o, st, 'foreach', loop.workflowId, iteration, again.runId, params, report, again.policy);
+  if (again) return restartLaunch(childLaunch(o, st, 'foreach', loop.workflowId, iteration, again.runId, params, report, again.policy), again);
   return childLaunch(o, st, 'foreach', loop.workflowId, iteration, loop.runId, params, report, iteration <= loop.existing ? loop.rerun : undefined);
 }
 
@@ -137,7 +195,7 @@ export function iterationRunId(loop: ForeachState, n: number): number {
 /**
  * One ended iteration of a running foreach runs again (Maestro allows it while the loop runs,
  * as a pending RESTART action): not under FAIL_IMMEDIATELY, only an iteration already launched
- * and ended, and not one being restarted already. It takes no window slot (Maestro's restart
+ * (or kept from an earlier run) and ended, and not one being restarted already. It takes no window slot (Maestro's restart
  * ignores the concurrency limit); its earlier run leaves the loop's counts.
  */
 export function restartIteration(t: Transition, ev: Extract<InstanceEvent, { t: 'iteration-restart' }>): void {
@@ -151,7 +209,6 @@ export function restartIteration(t: Transition, ev: Extract<InstanceEvent, { t: 
   const cl = cur.loop;
   if (ev.iteration < 1 || ev.iteration > cl.next) throw new PreconditionError(`cannot restart ${what}: it was not launched yet`);
   if (cl.running.includes(ev.iteration)) throw new PreconditionError(`cannot restart ${what}: it is running (or being restarted already)`);
-  if (cl.kept && inRanges(cl.kept, ev.iteration)) throw new PreconditionError(`cannot restart ${what}: it SUCCEEDED in an earlier run and is kept`);
   if (!inRanges(cl.done[ev.prior.status] ?? [], ev.iteration)) {
     throw new PreconditionError(`cannot restart ${what}: the loop does not know it as ${ev.prior.status}`);
   }
@@ -166,7 +223,10 @@ export function restartIteration(t: Transition, ev: Extract<InstanceEvent, { t: 
   loop.rollup = subtractRollup(loop.rollup, ev.prior.rollup);
   loop.failed = (done.FAILED?.length ?? 0) > 0;
   loop.running = [...loop.running, ev.iteration].sort((a, b) => a - b);
-  loop.restarted = { ...loop.restarted, [ev.iteration]: { runId: ev.runId, policy: ev.policy } };
+  const again: IterationRestart = { runId: ev.runId, policy: ev.policy };
+  if (ev.restartStepId !== undefined) again.stepId = ev.restartStepId;
+  if (ev.path && ev.path.length > 0) again.path = ev.path;
+  loop.restarted = { ...loop.restarted, [ev.iteration]: again };
   t.commands.push({ c: 'launch', launch: iterationLaunch(ownerOf(t), st, loop, ev.iteration) });
 }
 

@@ -11,7 +11,7 @@
 import { PreconditionError, ValidationError, assertNever } from '../errors.js';
 import { isStepFailed, isWorkflowTerminal } from '../status.js';
 import { resolveWorkflowParams } from '../params/index.js';
-import type { InstanceEvent, RestartPolicy } from './events.js';
+import type { InstanceEvent, RestartNode, RestartPolicy } from './events.js';
 import type { InstanceCommand } from './commands.js';
 import type { InstanceState } from './state.js';
 import { Transition, currentAttempt, taskOf, type MachineContext } from './transition.js';
@@ -33,9 +33,11 @@ import {
 } from './steps.js';
 import { onSignalAnnounced, onSignalMatched, signalResume, triggerSignalContext } from './signals.js';
 import type { Decision } from './decisions.js';
-import type { StepState } from './state.js';
+import type { RunSummary, StepState } from './state.js';
+import { applyUnblocked } from './raw-status.js';
 import { compositeResume, onChildEvent } from './composite.js';
 import { restartIteration } from './foreach.js';
+import { DEPTH_PERMIT_STEP, depthPermitResume, holdForDepthPermit, onDepthPermitGranted } from './depth-cap.js';
 import { applyStepAction, checkRestartable, planRestart } from './actions.js';
 import { aggregatedStatus, baselineOf } from './aggregate.js';
 
@@ -71,14 +73,16 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       terminate(t, ev.t, ev.reason);
       break;
     case 'restart':
-      restart(t, ev.policy, ev.runParams, ev.stepId, false, ev.runId);
-      if (!holdOrEnd(t, ev)) {
+      restart(t, ev.policy, ev.runParams, ev.stepId, false, ev.runId, ev.path);
+      if (!holdOrEnd(t, ev) && !holdForDepthPermit(t)) {
         beginRun(t);
         advance(t, true);
       }
       break;
     case 'run':
       if (t.s.status !== 'CREATED') throw new PreconditionError(`cannot run instance ${t.key}: it is ${t.s.status}, not a queued CREATED run`);
+      if (t.s.depthPermit) break; // already waiting for its depth permit (depth-cap.ts)
+      if (holdForDepthPermit(t)) break;
       beginRun(t);
       advance(t, true);
       break;
@@ -86,6 +90,7 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       const run = applyStepAction(t, ev);
       if (run) {
         restart(t, 'RESTART_FROM_SPECIFIC', undefined, run.stepId, run.skip);
+        if (holdForDepthPermit(t)) break;
         beginRun(t);
         advance(t, true);
       }
@@ -100,7 +105,11 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     }
     case 'permit-granted':
-      onPermitGranted(t, ev.stepId, ev.attempt);
+      if (ev.stepId !== DEPTH_PERMIT_STEP) onPermitGranted(t, ev.stepId, ev.attempt);
+      else if (onDepthPermitGranted(t, ev.attempt)) {
+        beginRun(t);
+        advance(t, true);
+      }
       break;
     case 'child-started':
     case 'child-ended':
@@ -109,6 +118,9 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     case 'iteration-restart':
       restartIteration(t, ev);
+      break;
+    case 'unblocked':
+      applyUnblocked(t);
       break;
     case 'signal-matched':
       onSignalMatched(t, ev, evaluateAndStart);
@@ -159,7 +171,7 @@ function start(ev: Extract<InstanceEvent, { t: 'started' }>, seq: number, ctx: M
   t.s.params = t.decideIfSel('params', () =>
     resolveWorkflowParams(ctx.def.request.workflow.params, ev.runParams, { env: t.env(), system: t.system(), ...(signals ? { signals } : {}) }),
   );
-  if (holdOrEnd(t, ev)) return t.finish();
+  if (holdOrEnd(t, ev) || holdForDepthPermit(t)) return t.finish();
   t.s.startedAtMs = ev.atMs;
   beginRun(t);
   advance(t, true);
@@ -235,7 +247,7 @@ function terminate(t: Transition, action: 'stop' | 'kill', reason?: string): voi
  * step of RESTART_FROM_SPECIFIC; `skip`: it is skipped instead of run (a skip of a terminal step).
  * `runId`: the new run's id (a loop iteration re-runs as its loop's run); default the next one.
  */
-function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string, unknown>, stepId?: string, skip = false, runId?: number): void {
+function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string, unknown>, stepId?: string, skip = false, runId?: number, path?: RestartNode[]): void {
   const s = t.s;
   if (!isWorkflowTerminal(s.status)) {
     throw new PreconditionError(`cannot restart instance ${t.key}: it is ${s.status}; stop it first`);
@@ -247,14 +259,20 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
   } else if (stepId !== undefined) {
     throw new ValidationError('restart_step_id', `is only taken with RESTART_FROM_SPECIFIC, not ${policy}`);
   }
+  if (path && path.length > 0) checkRestartPath(t, policy, stepId, path);
   const plan = planRestart(s, t.ctx.def, policy, stepId);
   s.aggregated = baselineOf(s, t.ctx.def);
-  s.runs = [...s.runs, { runId: s.runId, status: s.runStatus ?? s.status, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs }];
+  const ended: RunSummary = { runId: s.runId, status: s.runStatus ?? s.status, startedAtMs: s.startedAtMs, endedAtMs: s.endedAtMs };
+  if (s.unblocked) ended.unblocked = true; // raw FAILED_1 stays FAILED_1; a FAILED run restarted is raw FAILED_2
+  delete s.unblocked;
+  s.runs = [...s.runs, ended];
   s.runId = runId ?? s.runId + 1;
   s.runPolicy = policy;
   delete s.runStatus;
   delete s.skipSteps;
+  delete s.restartPath;
   if (skip) s.skipSteps = [stepId!];
+  if (path && path.length > 0) s.restartPath = path;
   if (plan.carried.length > 0) s.carried = plan.carried;
   else delete s.carried;
   const previous = s.params;
@@ -276,6 +294,18 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
       ...(signals ? { signals } : {}),
     }),
   );
+}
+
+/** A restart path goes through the restart step, which must be a loop step, and ends with a step or a policy. */
+function checkRestartPath(t: Transition, policy: RestartPolicy, stepId: string | undefined, path: RestartNode[]): void {
+  if (policy !== 'RESTART_FROM_SPECIFIC') throw new ValidationError('restart_path', `is only taken with RESTART_FROM_SPECIFIC, not ${policy}`);
+  const kind = t.ctx.def.steps.get(stepId!)?.step.kind;
+  if (kind !== 'foreach' && kind !== 'while') throw new ValidationError('restart_path', `goes through step ${stepId} of ${t.key}, which is not a foreach or while step`);
+  path.forEach((n, i) => {
+    if (n.policy === 'RESTART_FROM_SPECIFIC' && n.stepId === undefined) throw new ValidationError(`restart_path[${i}].step_id`, 'is required with RESTART_FROM_SPECIFIC');
+    if (n.policy !== 'RESTART_FROM_SPECIFIC' && n.stepId !== undefined) throw new ValidationError(`restart_path[${i}].step_id`, `is only taken with RESTART_FROM_SPECIFIC, not ${n.policy}`);
+    if (i < path.length - 1 && n.policy !== 'RESTART_FROM_SPECIFIC') throw new ValidationError(`restart_path[${i}].policy`, 'must be RESTART_FROM_SPECIFIC above the end of the path');
+  });
 }
 
 function finishRun(t: Transition, status: 'SUCCEEDED' | 'FAILED' | 'STOPPED' | 'TIMED_OUT', error?: string): void {
@@ -329,6 +359,7 @@ export function resumeCommands(s: InstanceState, ctx: MachineContext): InstanceC
   for (const timer of Object.values(s.timers)) out.push({ c: 'set-timer', timerId: timer.timerId, atMs: timer.atMs });
   for (const c of compositeResume(s, ctx.def)) out.push(c);
   for (const c of permitResume(s, ctx)) out.push(c);
+  for (const c of depthPermitResume(s)) out.push(c);
   for (const c of signalResume(s)) out.push(c);
   return out;
 }

@@ -6,6 +6,7 @@ import type { WorkflowStatus } from '../status.js';
 import { correlationOf } from './composite-launch.js';
 import { rangeCount, rollupOf } from './rollup.js';
 import { aggregatedSteps } from './aggregate.js';
+import { rawStatusOf, runsView } from './raw-status.js';
 import { toPlain } from '../params/index.js';
 import { cloneAttempt } from './transition.js';
 import { signalDependenciesView, signalOutputsView } from './signal-view.js';
@@ -57,6 +58,8 @@ export function toInstanceView(s: InstanceState, def: CompiledWorkflow): Instanc
     correlationId: correlationOf(s),
     ...(s.runStatus === undefined ? {} : { runStatus: s.runStatus }),
     aggregatedInfo,
+    rawStatus: rawStatusOf(s),
+    runs: runsView(s),
     seq: s.seq,
   };
 }
@@ -108,5 +111,6 @@ export function toSummary(s: InstanceState): InstanceSummary {
     status: s.status,
     createdAtMs: s.createdAtMs,
     endedAtMs: s.endedAtMs,
+    ...(s.unblocked && s.status === 'FAILED' ? { rawStatus: rawStatusOf(s) } : {}),
   };
 }

@@ -96,8 +96,38 @@ export interface ForeachState {
   values?: Record<string, unknown[][]>;
   /** Some iteration FAILED: nothing more is launched. */
   failed: boolean;
-  /** Iterations restarted one by one while the loop runs (Maestro's pending RESTART action): id -> their new run. */
-  restarted?: Record<string, { runId: number; policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING' }>;
+  /**
+   * Iterations restarted one by one (Maestro's pending RESTART action: while the loop runs, or
+   * the iteration a RESTART_FROM_SPECIFIC path names): id -> their new run, and for a restart
+   * from a step that step and the path below it.
+   */
+  restarted?: Record<string, IterationRestart>;
+}
+
+/**
+ * One level below a restarted instance on a restart path through loop iterations (Maestro's
+ * RestartConfig.restart_path, RESTART_FROM_SPECIFIC along it): iteration `instanceId` of the
+ * inline workflow `workflowId`, of the loop step the restart names one level up, runs again
+ * with `policy` (RESTART_FROM_SPECIFIC from `stepId`, or the user's policy at the path's end).
+ * `runId` and `prior` are that iteration's latest run as it ended (read by the engine, so the
+ * fold never looks outside); `before` (while loops) is the rollup of the iterations before it.
+ */
+export interface RestartNode {
+  workflowId: string;
+  instanceId: number;
+  runId: number;
+  policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING' | 'RESTART_FROM_SPECIFIC';
+  stepId?: string;
+  prior: { status: WorkflowStatus; rollup: Rollup };
+  before?: Rollup;
+}
+
+/** How one iteration runs again (ForeachState.restarted, WhileState.from). */
+export interface IterationRestart {
+  runId: number;
+  policy: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING' | 'RESTART_FROM_SPECIFIC';
+  stepId?: string;
+  path?: RestartNode[];
 }
 
 export interface WhileState {
@@ -114,6 +144,12 @@ export interface WhileState {
   rollup: Rollup;
   /** Iterations of earlier runs that exist (re-run with a new run, not created). */
   existing: number;
+  /**
+   * A RESTART_FROM_SPECIFIC path named iteration `from.iteration` (Maestro's first_iteration): it
+   * runs again as `from`; the existing iterations after it run from the beginning (they get new
+   * loop values). Absent otherwise (journals from before it fold as before).
+   */
+  from?: IterationRestart & { iteration: number };
 }
 
 export interface SubworkflowState {
@@ -222,6 +258,8 @@ export interface TimerState {
 export interface RunSummary {
   runId: number;
   status: WorkflowStatus;
+  /** The run was unblocked (raw FAILED_1) before it was restarted (raw-status.ts). */
+  unblocked?: true;
   startedAtMs?: number;
   endedAtMs?: number;
 }
@@ -287,10 +325,19 @@ export interface InstanceState {
   carried?: string[];
   /** Steps this run skips when they would start (a restart's skip_steps). */
   skipSteps?: string[];
+  /** The latest run, FAILED, was unblocked: raw FAILED_1, it no longer blocks STRICT_SEQUENTIAL (raw-status.ts). */
+  unblocked?: true;
+  /** This run is a RESTART_FROM_SPECIFIC through loop iterations: the levels below its restart step (events.ts RestartNode). */
+  restartPath?: RestartNode[];
   /**
    * Steps acquire tag permits from the permit manager (core/permits), set by the `started`
    * event of nodes with tag permits. Instances journaled before tag permits have none and keep
    * the instance-local instance_step_concurrency counter, so their records fold as before.
    */
   permits?: boolean;
+  /**
+   * This run's permit of the per-depth cap on child instances (depth-cap.ts): waited for while
+   * the run is CREATED, held while it runs, given back when it ends.
+   */
+  depthPermit?: { holder: string; held: boolean };
 }

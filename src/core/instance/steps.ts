@@ -17,6 +17,7 @@ import type { Step } from '../definition/model.js';
 import type { InstanceCommand } from './commands.js';
 import type { MachineContext } from './transition.js';
 import { stepPermitTags } from '../permits/tags.js';
+import { depthPermitStatus } from './depth-cap.js';
 import { MAESTRO_TAG_PREFIX, type PermitTag } from '../permits/model.js';
 import { MaestroError, PreconditionError, ValidationError } from '../errors.js';
 import { compositeExtensions, startComposite, stopChildren } from './composite.js';
@@ -237,6 +238,8 @@ export function onPermitGranted(t: Transition, id: string, attempt: number): voi
 
 /** What an instance says of a permit holder: it holds the permits, waits for them, or neither. */
 export function permitStatusOf(s: InstanceState, holder: string): 'held' | 'waiting' | 'none' {
+  const depth = depthPermitStatus(s, holder);
+  if (depth) return depth;
   for (const st of Object.values(s.steps)) {
     if (st.permit?.holder === holder) return st.permit.held ? 'held' : 'waiting';
   }

@@ -9,7 +9,7 @@ import type { EvalScope, ExpressionEngine, TypedValue } from '../expr-port.js';
 import type { CompiledWorkflow } from './compiled.js';
 import type { InstanceCommand } from './commands.js';
 import type { AttemptState, InstanceState, StepState, TimerKind } from './state.js';
-import { isStepRunning, isStepTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
+import { isStepRunning, isStepTerminal, isWorkflowTerminal, type StepStatus, type WorkflowStatus } from '../status.js';
 import { seededRandom, uuidFrom } from './random.js';
 import { Decisions, SelOnReplay, type Decision, type DecisionKind } from './decisions.js';
 import { makeScope, resolveParsable, toPlain, type EvalEnv, type ParamExtensions, type SystemContext } from '../params/index.js';
@@ -62,6 +62,12 @@ export interface MachineContext {
    * takes the manager path then (steps.ts instanceLocalTags; a recorded decision 'permitLocal').
    */
   permitTagHot?(tag: string): boolean;
+  /**
+   * The per-depth cap on child instances is on (node config `childInstanceCap`, with tag
+   * permits): asked when a child's run begins; the answer is a recorded decision ('childCap',
+   * depth-cap.ts). Absent: off.
+   */
+  childInstanceCap?: boolean;
 }
 
 export class Transition implements ExpressionEngine {
@@ -287,6 +293,11 @@ export class Transition implements ExpressionEngine {
   }
 
   setWorkflowStatus(status: WorkflowStatus, error?: string): void {
+    if (this.s.depthPermit !== undefined && isWorkflowTerminal(status)) {
+      // every way a run ends gives its depth permit back (depth-cap.ts)
+      this.commands.push({ c: 'release', holder: this.s.depthPermit.holder });
+      delete this.s.depthPermit;
+    }
     if (this.s.status === status) return;
     this.s.status = status;
     if (error !== undefined) this.s.error = error;
@@ -383,10 +394,13 @@ export function cloneInstance(s: InstanceState, seq: number): InstanceState {
   if (s.aggregated !== undefined) c.aggregated = s.aggregated;
   if (s.carried !== undefined) c.carried = s.carried;
   if (s.skipSteps !== undefined) c.skipSteps = s.skipSteps;
+  if (s.restartPath !== undefined) c.restartPath = s.restartPath;
+  if (s.unblocked !== undefined) c.unblocked = s.unblocked;
   if (s.permits !== undefined) c.permits = s.permits;
   if (s.trigger !== undefined) c.trigger = s.trigger;
   if (s.localWorkflowPermits !== undefined) c.localWorkflowPermits = s.localWorkflowPermits;
   if (s.firstTimeTriggerTimezone !== undefined) c.firstTimeTriggerTimezone = s.firstTimeTriggerTimezone;
+  if (s.depthPermit !== undefined) c.depthPermit = s.depthPermit;
   return c;
 }
 

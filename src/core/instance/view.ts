@@ -137,6 +137,19 @@ export interface AggregatedInfo {
   workflowInstanceStatus: WorkflowStatus;
 }
 
+/** Maestro's raw instance status: the shown one, or FAILED_1 (unblocked) / FAILED_2 (restarted) for a FAILED run. */
+export type RawStatus = WorkflowStatus | 'FAILED_1' | 'FAILED_2';
+
+/** One run of an instance (oldest first in InstanceView.runs). */
+export interface RunView {
+  runId: number;
+  /** The run's own status (for the latest run: its run status, see InstanceView.runStatus). */
+  status: WorkflowStatus;
+  rawStatus: RawStatus;
+  startedAtMs?: number;
+  endedAtMs?: number;
+}
+
 export interface InstanceView {
   workflowId: string;
   instanceId: number;
@@ -168,6 +181,10 @@ export interface InstanceView {
   runStatus?: WorkflowStatus;
   /** Always set by the engine (optional for views built elsewhere, e.g. from an older server). */
   aggregatedInfo?: AggregatedInfo;
+  /** The raw status of the latest run: `status`, or FAILED_1 once unblocked (raw-status.ts); absent from older servers. */
+  rawStatus?: RawStatus;
+  /** Every run, oldest first, with its raw status (an earlier FAILED run is FAILED_2, or FAILED_1 if it was unblocked); absent from older servers. */
+  runs?: RunView[];
   /** The journal position (InstanceState.seq) this view reflects: a watch drops changes at or below it. */
   seq?: number;
 }
@@ -180,6 +197,8 @@ export interface InstanceSummary {
   status: WorkflowStatus;
   createdAtMs: number;
   endedAtMs?: number;
+  /** Set only when it differs from `status`: FAILED_1, an unblocked FAILED instance (raw-status.ts). */
+  rawStatus?: RawStatus;
 }
 
 /** One change, as pushed to watchers. */

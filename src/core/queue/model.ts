@@ -8,7 +8,7 @@
  * number), so the reducer is a pure fold.
  */
 import type { RunStrategy } from '../definition/model.js';
-import type { Initiator, RestartPolicy } from '../instance/events.js';
+import type { Initiator, RestartNode, RestartPolicy } from '../instance/events.js';
 import type { WorkflowStatus } from '../status.js';
 import type { ParentRef } from '../instance/state.js';
 import type { TriggerInfo } from '../signals/model.js';
@@ -34,9 +34,10 @@ export interface QueueEntry {
   runId: number;
   /** Run 1: how to create it. */
   start?: EntryStart;
-  /** Restart runs: the restart policy (and its step for RESTART_FROM_SPECIFIC). */
+  /** Restart runs: the restart policy (and its step for RESTART_FROM_SPECIFIC, and the path below that step). */
   policy?: RestartPolicy;
   stepId?: string;
+  path?: RestartNode[];
 }
 
 export interface RunningEntry {
@@ -45,6 +46,7 @@ export interface RunningEntry {
   start?: EntryStart;
   policy?: RestartPolicy;
   stepId?: string;
+  path?: RestartNode[];
   /** A stop/kill the queue sent it (LAST_ONLY, workflow-wide stop/kill). */
   stopping?: 'stop' | 'kill';
   stopReason?: string;
@@ -83,7 +85,7 @@ export type QueueEvent =
    */
   | { t: 'enqueue'; atMs: number; strategy: RunStrategy; id: number; start: EntryStart }
   /** Restart of terminal instance `id` as run `runId`. */
-  | { t: 'restart'; atMs: number; strategy: RunStrategy; id: number; runId: number; policy: RestartPolicy; stepId?: string }
+  | { t: 'restart'; atMs: number; strategy: RunStrategy; id: number; runId: number; policy: RestartPolicy; stepId?: string; path?: RestartNode[] }
   /** Run `runId` of instance `id` ended (its notice, or what a probe found). */
   | { t: 'ended'; atMs: number; id: number; runId: number; status: WorkflowStatus }
   /** Its instance refused to create or begin run `runId` of `id`: the queue forgets it. */
@@ -101,7 +103,7 @@ export type QueueEvent =
 
 export type QueueEffect =
   /** Create / begin / end directly run `runId` of instance `id` at its instance actor (idempotent there). */
-  | { f: 'launch'; id: number; runId: number; mode: LaunchMode; start?: EntryStart; policy?: RestartPolicy; stepId?: string; reason?: string }
+  | { f: 'launch'; id: number; runId: number; mode: LaunchMode; start?: EntryStart; policy?: RestartPolicy; stepId?: string; path?: RestartNode[]; reason?: string }
   /** Stop or kill a running run (idempotent: a run already ended answers its view). */
   | { f: 'terminate'; id: number; runId: number; action: 'stop' | 'kill'; reason: string }
   /** Post a `dequeue` event to itself. */

@@ -90,7 +90,7 @@ export const queueReducer: ServiceReducer<QueueState, QueueEvent, QueueEffect> =
       case 'restart':
         s.strategy = ev.strategy;
         removeFailed(s, ev.id); // FAILED -> FAILED_2: no longer blocks STRICT_SEQUENTIAL
-        arrive(s, ev.stepId === undefined ? { id: ev.id, runId: ev.runId, policy: ev.policy } : { id: ev.id, runId: ev.runId, policy: ev.policy, stepId: ev.stepId }, fx);
+        arrive(s, restartEntry(ev), fx);
         break;
       case 'ended': {
         const r = s.running[ev.id];
@@ -141,7 +141,7 @@ export const queueReducer: ServiceReducer<QueueState, QueueEvent, QueueEffect> =
     for (const q of s.queued) fx.push(launch(q, 'queue'));
     for (const [key, r] of Object.entries(s.running)) {
       const id = Number(key);
-      fx.push(r.stopping ? { f: 'terminate', id, runId: r.runId, action: r.stopping, reason: r.stopReason ?? 'stopped' } : launch({ id, runId: r.runId, start: r.start, policy: r.policy, stepId: r.stepId }, 'run'));
+      fx.push(r.stopping ? { f: 'terminate', id, runId: r.runId, action: r.stopping, reason: r.stopReason ?? 'stopped' } : launch({ id, runId: r.runId, start: r.start, policy: r.policy, stepId: r.stepId, path: r.path }, 'run'));
     }
     if (s.queued.length > 0) fx.push({ f: 'kick' });
     return fx;
@@ -189,6 +189,7 @@ function dequeue(s: QueueState, fx: QueueEffect[]): void {
     if (q.start) r.start = q.start;
     if (q.policy) r.policy = q.policy;
     if (q.stepId) r.stepId = q.stepId;
+    if (q.path) r.path = q.path;
     setRunning(s, q.id, r);
     // the arrival's 'queue' launch of this very run is superseded: send one 'run' launch instead
     const i = fx.findIndex((f) => f.f === 'launch' && f.id === q.id && f.runId === q.runId && f.mode === 'queue');
@@ -200,11 +201,20 @@ function dequeue(s: QueueState, fx: QueueEffect[]): void {
   }
 }
 
+/** The queued run a restart event adds (policy, and RESTART_FROM_SPECIFIC's step and path). */
+function restartEntry(ev: Extract<QueueEvent, { t: 'restart' }>): QueueEntry {
+  const q: QueueEntry = { id: ev.id, runId: ev.runId, policy: ev.policy };
+  if (ev.stepId !== undefined) q.stepId = ev.stepId;
+  if (ev.path) q.path = ev.path;
+  return q;
+}
+
 function launch(q: QueueEntry, mode: 'queue' | 'run' | 'stop' | 'kill', reason?: string): QueueEffect {
   const f: QueueEffect & { f: 'launch' } = { f: 'launch', id: q.id, runId: q.runId, mode };
   if (q.start) f.start = q.start;
   if (q.policy) f.policy = q.policy;
   if (q.stepId) f.stepId = q.stepId;
+  if (q.path) f.path = q.path;
   if (reason !== undefined) f.reason = reason;
   return f;
 }

@@ -628,12 +628,33 @@ export interface Instance {
    * (a restart run SUCCEEDED while a step of an earlier run is still failed): Maestro's run_status.
    */
   runStatus: WorkflowStatus;
-  aggregatedInfo?: AggregatedInfo | undefined;
+  aggregatedInfo?:
+    | AggregatedInfo
+    | undefined;
+  /**
+   * Maestro's raw status of the latest run: the status's name, or "FAILED_1" once a FAILED run was
+   * unblocked (STRICT_SEQUENTIAL: it no longer blocks; the status stays FAILED). Empty from older servers.
+   */
+  rawStatus: string;
+  /** Every run of the instance, oldest first, with its raw status. */
+  runs: RunInfo[];
 }
 
 export interface Instance_ParamsEntry {
   key: string;
   value?: Value | undefined;
+}
+
+/**
+ * One run of an instance. raw_status: the status's name, or for a FAILED run "FAILED_1" (it was
+ * unblocked) or "FAILED_2" (it was restarted); only a raw "FAILED" blocks a STRICT_SEQUENTIAL queue.
+ */
+export interface RunInfo {
+  runId: number;
+  status: WorkflowStatus;
+  rawStatus: string;
+  startedAt?: Date | undefined;
+  endedAt?: Date | undefined;
 }
 
 /** What started a time- or signal-triggered instance (Maestro's TimeInitiator / SignalInitiator). */
@@ -673,7 +694,11 @@ export interface InstanceSummary {
   version: number;
   status: WorkflowStatus;
   createdAt?: Date | undefined;
-  endedAt?: Date | undefined;
+  endedAt?:
+    | Date
+    | undefined;
+  /** Empty unless the raw status differs from the status: "FAILED_1" for an unblocked FAILED instance. */
+  rawStatus: string;
 }
 
 /** One change of an instance or of one of its steps, as WatchInstance streams them. */
@@ -4666,6 +4691,8 @@ function createBaseInstance(): Instance {
     correlationId: "",
     runStatus: 0,
     aggregatedInfo: undefined,
+    rawStatus: "",
+    runs: [],
   };
 }
 
@@ -4736,6 +4763,12 @@ export const Instance: MessageFns<Instance> = {
     }
     if (message.aggregatedInfo !== undefined) {
       AggregatedInfo.encode(message.aggregatedInfo, writer.uint32(130).fork()).join();
+    }
+    if (message.rawStatus !== "") {
+      writer.uint32(218).string(message.rawStatus);
+    }
+    for (const v of message.runs) {
+      RunInfo.encode(v!, writer.uint32(226).fork()).join();
     }
     return writer;
   },
@@ -4932,6 +4965,22 @@ export const Instance: MessageFns<Instance> = {
             message.aggregatedInfo = AggregatedInfo.decode(reader, reader.uint32());
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.rawStatus = reader.string();
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.runs.push(RunInfo.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5031,6 +5080,14 @@ export const Instance: MessageFns<Instance> = {
         : isSet(object.aggregated_info)
         ? AggregatedInfo.fromJSON(object.aggregated_info)
         : undefined,
+      rawStatus: isSet(object.rawStatus)
+        ? globalThis.String(object.rawStatus)
+        : isSet(object.raw_status)
+        ? globalThis.String(object.raw_status)
+        : "",
+      runs: globalThis.Array.isArray(object?.runs)
+        ? object.runs.map((e: any) => RunInfo.fromJSON(e))
+        : [],
     };
   },
 
@@ -5108,6 +5165,12 @@ export const Instance: MessageFns<Instance> = {
     if (message.aggregatedInfo !== undefined) {
       obj.aggregatedInfo = AggregatedInfo.toJSON(message.aggregatedInfo);
     }
+    if (message.rawStatus !== "") {
+      obj.rawStatus = message.rawStatus;
+    }
+    if (message.runs?.length) {
+      obj.runs = message.runs.map((e) => RunInfo.toJSON(e));
+    }
     return obj;
   },
 
@@ -5154,6 +5217,8 @@ export const Instance: MessageFns<Instance> = {
     message.aggregatedInfo = (object.aggregatedInfo !== undefined && object.aggregatedInfo !== null)
       ? AggregatedInfo.fromPartial(object.aggregatedInfo)
       : undefined;
+    message.rawStatus = object.rawStatus ?? "";
+    message.runs = object.runs?.map((e) => RunInfo.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5239,6 +5304,155 @@ export const Instance_ParamsEntry: MessageFns<Instance_ParamsEntry> = {
     const message = createBaseInstance_ParamsEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null) ? Value.fromPartial(object.value) : undefined;
+    return message;
+  },
+};
+
+function createBaseRunInfo(): RunInfo {
+  return { runId: 0, status: 0, rawStatus: "", startedAt: undefined, endedAt: undefined };
+}
+
+export const RunInfo: MessageFns<RunInfo> = {
+  encode(message: RunInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runId !== 0) {
+      writer.uint32(8).int64(message.runId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.rawStatus !== "") {
+      writer.uint32(26).string(message.rawStatus);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.endedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.runId = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rawStatus = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunInfo {
+    return {
+      runId: isSet(object.runId)
+        ? globalThis.Number(object.runId)
+        : isSet(object.run_id)
+        ? globalThis.Number(object.run_id)
+        : 0,
+      status: isSet(object.status) ? workflowStatusFromJSON(object.status) : 0,
+      rawStatus: isSet(object.rawStatus)
+        ? globalThis.String(object.rawStatus)
+        : isSet(object.raw_status)
+        ? globalThis.String(object.raw_status)
+        : "",
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      endedAt: isSet(object.endedAt)
+        ? fromJsonTimestamp(object.endedAt)
+        : isSet(object.ended_at)
+        ? fromJsonTimestamp(object.ended_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RunInfo): unknown {
+    const obj: any = {};
+    if (message.runId !== 0) {
+      obj.runId = Math.round(message.runId);
+    }
+    if (message.status !== 0) {
+      obj.status = workflowStatusToJSON(message.status);
+    }
+    if (message.rawStatus !== "") {
+      obj.rawStatus = message.rawStatus;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.endedAt !== undefined) {
+      obj.endedAt = message.endedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RunInfo>): RunInfo {
+    return RunInfo.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RunInfo>): RunInfo {
+    const message = createBaseRunInfo();
+    message.runId = object.runId ?? 0;
+    message.status = object.status ?? 0;
+    message.rawStatus = object.rawStatus ?? "";
+    message.startedAt = object.startedAt ?? undefined;
+    message.endedAt = object.endedAt ?? undefined;
     return message;
   },
 };
@@ -5796,7 +6010,16 @@ export const TriggerInfo_ParamsEntry: MessageFns<TriggerInfo_ParamsEntry> = {
 };
 
 function createBaseInstanceSummary(): InstanceSummary {
-  return { workflowId: "", instanceId: 0, runId: 0, version: 0, status: 0, createdAt: undefined, endedAt: undefined };
+  return {
+    workflowId: "",
+    instanceId: 0,
+    runId: 0,
+    version: 0,
+    status: 0,
+    createdAt: undefined,
+    endedAt: undefined,
+    rawStatus: "",
+  };
 }
 
 export const InstanceSummary: MessageFns<InstanceSummary> = {
@@ -5821,6 +6044,9 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
     }
     if (message.endedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.rawStatus !== "") {
+      writer.uint32(66).string(message.rawStatus);
     }
     return writer;
   },
@@ -5894,6 +6120,14 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
             message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.rawStatus = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5935,6 +6169,11 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
         : isSet(object.ended_at)
         ? fromJsonTimestamp(object.ended_at)
         : undefined,
+      rawStatus: isSet(object.rawStatus)
+        ? globalThis.String(object.rawStatus)
+        : isSet(object.raw_status)
+        ? globalThis.String(object.raw_status)
+        : "",
     };
   },
 
@@ -5961,6 +6200,9 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
     if (message.endedAt !== undefined) {
       obj.endedAt = message.endedAt.toISOString();
     }
+    if (message.rawStatus !== "") {
+      obj.rawStatus = message.rawStatus;
+    }
     return obj;
   },
 
@@ -5976,6 +6218,7 @@ export const InstanceSummary: MessageFns<InstanceSummary> = {
     message.status = object.status ?? 0;
     message.createdAt = object.createdAt ?? undefined;
     message.endedAt = object.endedAt ?? undefined;
+    message.rawStatus = object.rawStatus ?? "";
     return message;
   },
 };

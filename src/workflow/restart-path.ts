@@ -1,0 +1,93 @@
+/**
+ * A restart of an ended foreach/while iteration, or of a step in one (maestro-semantics §1.5,
+ * §2.2, §6.7; Maestro's WorkflowInstanceActionHandler.restartRecursively and RestartConfig's
+ * restart_path): walk up the loop ancestors while they have ended and restart the nearest one
+ * that has not, or the first non-inline ancestor, with RESTART_FROM_SPECIFIC from the loop step,
+ * carrying the path down to the iteration. Each loop on the path keeps its other iterations as
+ * they ended and runs only the named one again (a foreach keeps every terminal iteration; a
+ * while restarts from that iteration); the iteration at the end of the path runs from the step
+ * given, or with the user's policy.
+ *
+ * What the levels' folds need from outside (each iteration's latest run, status and rollup; for
+ * a while, the rollup of the iterations before it) is read here and carried in the path, so the
+ * journaled event holds it and replay reads nothing.
+ *
+ * When the first ancestor that has not ended is a running foreach, its iteration runs again at
+ * once (Maestro's pending RESTART action on the running foreach); a running while refuses.
+ */
+import { PreconditionError } from '../core/errors.js';
+import type { RestartNode, RestartPolicy } from '../core/instance/events.js';
+import { isInlineWorkflowId } from '../core/instance/inline.js';
+import { addRollup, emptyRollup } from '../core/instance/rollup.js';
+import type { Rollup } from '../core/instance/state.js';
+import type { InstanceView } from '../core/instance/view.js';
+import { isWorkflowTerminal } from '../core/status.js';
+import type { InstanceMessage } from './messages.js';
+
+export interface RestartPathDeps {
+  getInstance(workflowId: string, instanceId: number): Promise<InstanceView>;
+  /** Sends a message to an instance; answers its view. */
+  call(workflowId: string, instanceId: number, msg: InstanceMessage): Promise<InstanceView>;
+  /** A new run of a non-inline instance (through its queue): RESTART_FROM_SPECIFIC from `stepId` with `path` below. */
+  restartRoot(workflowId: string, instanceId: number, stepId: string, path: RestartNode[]): Promise<InstanceView>;
+}
+
+/** How many iteration views are read at once (the rollup before a while iteration). */
+const READ_BATCH = 32;
+
+/** `stepId`: restart the iteration from that step (RESTART_FROM_SPECIFIC); else with `policy`. */
+export async function restartThroughIterations(
+  d: RestartPathDeps,
+  workflowId: string,
+  instanceId: number,
+  policy: RestartPolicy,
+  stepId?: string,
+): Promise<InstanceView> {
+  let v = await d.getInstance(workflowId, instanceId);
+  const path: RestartNode[] = [];
+  let levelPolicy = policy;
+  let levelStep = stepId;
+  while (isInlineWorkflowId(v.workflowId)) {
+    const p = v.parent;
+    if (!p) throw new PreconditionError(`iteration ${v.workflowId}/${v.instanceId} has no parent to restart through`);
+    if (!isWorkflowTerminal(v.status)) throw new PreconditionError(`cannot restart iteration ${v.workflowId}/${v.instanceId}: it is ${v.status}`);
+    const node: RestartNode = { workflowId: v.workflowId, instanceId: v.instanceId, runId: v.runId, policy: levelPolicy, prior: { status: v.status, rollup: v.rollup } };
+    if (levelStep !== undefined) node.stepId = levelStep;
+    const isWhile = !v.workflowId.startsWith('maestro_foreach_');
+    const parent = await d.getInstance(p.workflowId, p.instanceId);
+    if (!isWorkflowTerminal(parent.status)) {
+      if (isWhile) {
+        throw new PreconditionError(
+          `cannot restart ${workflowId}/${instanceId}: it is an iteration of while step ${p.stepId} of ${p.workflowId}/${p.instanceId}, which is ${parent.status}; a while loop's iteration runs again only with a restart of the loop once it ended`,
+        );
+      }
+      // A new run of the iteration, newer than its own and than the loop's (a kept iteration's run is older than the loop's).
+      const loopRun = (parent.steps.find((s) => s.stepId === p.stepId)?.overview as { runId?: number } | undefined)?.runId ?? 0;
+      const msg: InstanceMessage = { type: 'RestartIteration', stepId: p.stepId, iteration: v.instanceId, runId: Math.max(v.runId, loopRun) + 1, policy: node.policy, prior: node.prior };
+      if (node.stepId !== undefined) msg.restartStepId = node.stepId;
+      if (path.length > 0) msg.path = path;
+      await d.call(p.workflowId, p.instanceId, msg);
+      return d.getInstance(workflowId, instanceId);
+    }
+    if (isWhile) node.before = await rollupBefore(d, v.workflowId, v.instanceId);
+    path.unshift(node);
+    levelPolicy = 'RESTART_FROM_SPECIFIC';
+    levelStep = p.stepId;
+    v = parent;
+  }
+  if (path.length === 0) throw new PreconditionError(`${workflowId}/${instanceId} is not a loop iteration`);
+  await d.restartRoot(v.workflowId, v.instanceId, levelStep!, path);
+  return d.getInstance(workflowId, instanceId);
+}
+
+/** The rollup of while iterations 1..k-1 as they ended (Maestro re-aggregates them on a restart from iteration k). */
+async function rollupBefore(d: RestartPathDeps, loopWorkflowId: string, k: number): Promise<Rollup> {
+  let sum = emptyRollup();
+  for (let first = 1; first < k; first += READ_BATCH) {
+    const ids: number[] = [];
+    for (let i = first; i < Math.min(k, first + READ_BATCH); i++) ids.push(i);
+    const views = await Promise.all(ids.map((i) => d.getInstance(loopWorkflowId, i)));
+    for (const w of views) sum = addRollup(sum, w.rollup);
+  }
+  return sum;
+}
