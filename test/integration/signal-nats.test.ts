@@ -10,6 +10,7 @@ import { startClusterNode, type ClusterNode } from '../../src/node/cluster-node.
 import { haveNats, NATS_MISSING, startNats, type NatsFixture } from '../helpers/nats-server.js';
 import { etcdMissingReason, startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
 import { waitUntil } from '../cluster-unit/fixture.js';
+import { readmeBlock } from '../helpers/readme.js';
 
 const missing = haveNats() ? etcdMissingReason() : NATS_MISSING;
 const nodeTest = missing ? test.skip : test.serial;
@@ -72,6 +73,40 @@ nodeTest('a JSON publish is stored; a request is answered with the instance and 
   t.deepEqual(subjects.sort(), ['maestro.signal-instances.a%2Eb.c%20d', 'maestro.signal-instances.db.test.table1', 'maestro.signal-instances.db.test.table1']);
   t.deepEqual(seen.map((s) => s.seq_id).sort(), [1, 1, 2]);
   instances.unsubscribe();
+});
+
+/** `nats pub|req|sub SUBJECT ['DATA']` as the README writes it (single-quoted words, no other quoting). */
+function natsLine(line: string): { verb: string; subject: string; data?: string } {
+  const m = /^nats (pub|req|sub) ('[^']*'|\S+)(?: '([^']*)')?$/.exec(line);
+  if (!m) throw new Error(`not a nats line the test knows: ${line}`);
+  const out: { verb: string; subject: string; data?: string } = { verb: m[1]!, subject: m[2]!.replace(/^'|'$/g, '') };
+  if (m[3] !== undefined) out.data = m[3];
+  return out;
+}
+
+// The README's "Over NATS" block uses the `nats` command-line tool, which Debian does not package:
+// its lines are read out of README.md and done the same way with nats.js, so the two cannot drift.
+nodeTest('the README block "Over NATS": nats pub stores the signal, nats req answers it as a duplicate, nats sub sees stored signals', async (t) => {
+  const lines = readmeBlock('Over NATS (cluster nodes)').map(natsLine);
+  t.deepEqual(lines.map((l) => l.verb), ['pub', 'req', 'sub']);
+  const [pub, req, sub] = lines as unknown as [{ subject: string; data: string }, { subject: string; data: string }, { subject: string }];
+  const name = pub.subject.replace(/^maestro\.signals\./, '').split('.').join('/');
+  const before = (await node!.api.listSignals(name)).latestSeq ?? 0;
+  const seen: Array<Record<string, unknown>> = [];
+  const s = nc!.subscribe(sub.subject);
+  void (async () => {
+    for await (const m of s) seen.push(JSON.parse(dec.decode(m.data)) as Record<string, unknown>);
+  })();
+  await nc!.flush();
+  // No other test announces exactly these params: the publish stores a new signal.
+  nc!.publish(pub.subject, enc.encode(pub.data));
+  await nc!.flush();
+  const answer = await ask(req.subject, enc.encode(req.data));
+  t.like(answer, { name, duplicate: true, params: JSON.parse(req.data).params }, 'the README says the request answers duplicate: true');
+  t.is(answer.seq_id, before + 1, 'the publish stored it; the request found it');
+  await waitUntil(() => seen.some((x) => x.name === name && x.seq_id === before + 1), 'the stored signal to be published on the subscribed subject', 10_000, 20);
+  t.like(seen.find((x) => x.seq_id === before + 1), { name, params: JSON.parse(pub.data).params });
+  s.unsubscribe();
 });
 
 nodeTest('garbage goes to the dead-letter subject, is answered with an error and changes nothing', async (t) => {
