@@ -44,7 +44,11 @@ export function childPort(d: ChildDeps): ChildPort {
         }
         if (l.restart) {
           // The parent restarted: the same child runs again, through its queue.
-          const view = parseViewReply(queue, await ask(queue, { type: 'Restart', instanceId: l.instanceId, policy: l.restart } satisfies QueueMessage));
+          // On a restart path (restart-path.ts) it re-runs from the path's step, with the levels below.
+          const msg: QueueMessage = { type: 'Restart', instanceId: l.instanceId, policy: l.restart, parent: l.parent };
+          if (l.restartStepId !== undefined) msg.stepId = l.restartStepId;
+          if (l.restartPath) msg.path = l.restartPath;
+          const view = parseViewReply(queue, await ask(queue, msg));
           return { instanceId: view.instanceId, runId: view.runId, version: view.version };
         }
       }
