@@ -7,8 +7,11 @@
  * walk up too (Maestro does not look at `sync` there).
  */
 import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
-import type { StepRuntime } from '../../src/executor/runtime.js';
+import type { StepResult, StepRuntime, StepTask } from '../../src/executor/runtime.js';
 import type { ForeachOverview, InstanceView, SubworkflowOverview } from '../../src/core/instance/view.js';
 import { waitFor, waitForEnd } from '../helpers/wait.js';
 import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
@@ -222,4 +225,63 @@ test('(d2) an async child whose parent still runs refuses (its subworkflow step 
   t.regex(err!.message, /SUCCEEDED/);
   holds.release(v, 'h');
   await waitForEnd(node.api, run.workflowId, run.instanceId, 10_000);
+});
+
+/** A step type whose attempts wait for the test: `next()` resolves with the next attempt that starts. */
+class Gate {
+  private readonly started: Array<{ task: StepTask; finish: (r: StepResult) => void }> = [];
+  private waiters: Array<() => void> = [];
+  readonly runtime: StepRuntime = {
+    type: 'Gate',
+    run: (task, signal) =>
+      new Promise<StepResult>((resolve) => {
+        signal.addEventListener('abort', () => resolve({ status: 'PLATFORM_FAILED', error: 'cancelled' }), { once: true });
+        this.started.push({ task, finish: resolve });
+        for (const w of this.waiters.splice(0)) w();
+      }),
+  };
+  async next(): Promise<{ task: StepTask; finish: (r: StepResult) => void }> {
+    while (this.started.length === 0) await new Promise<void>((r) => this.waiters.push(r));
+    return this.started.shift()!;
+  }
+}
+
+test('a node restart while a child re-runs along the path: the recovered parent does not restart it a second time; both end SUCCEEDED', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'maestro-subrestart-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  const gateA = new Gate();
+  const first = await createEmbeddedNode({ dataDir, partitions: 2, extraRuntimes: [gateA.runtime] });
+  let closed = false;
+  t.teardown(async () => {
+    if (!closed) await first.close();
+  });
+  await first.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'sr-child-r', steps: [{ step: { id: 'h', type: 'Gate', retry_policy: NO_RETRY } }] } }));
+  await first.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'sr-parent-r', steps: [sub('sub', 'sr-child-r')] } }));
+  const run = await first.api.startWorkflow({ workflowId: 'sr-parent-r' });
+  const one = await gateA.next();
+  const childId = one.task.instanceId;
+  t.is(one.task.workflowId, 'sr-child-r');
+  one.finish({ status: 'USER_FAILED', error: 'first run fails' });
+  t.is((await waitForEnd(first.api, run.workflowId, run.instanceId, 10_000)).status, 'FAILED');
+
+  await first.api.stepAction('sr-child-r', childId, 'h', 'restart');
+  const two = await gateA.next();
+  t.is(two.task.instanceId, childId);
+  await first.close();
+  closed = true;
+
+  const gateB = new Gate();
+  const second = await createEmbeddedNode({ dataDir, partitions: 2, extraRuntimes: [gateB.runtime] });
+  t.teardown(() => second.close());
+  const three = await gateB.next(); // the child's running attempt, dispatched again after recovery
+  t.is(three.task.instanceId, childId);
+  const parentNow = await second.api.getInstance(run.workflowId, run.instanceId);
+  t.is(parentNow.runId, 2);
+  t.is(stepOf(parentNow, 'sub').status, 'RUNNING', 'the recovered parent still waits for its child (no second restart refused)');
+  three.finish({ status: 'SUCCEEDED' });
+  const end = await waitFor(second.api, run.workflowId, run.instanceId, { status: 'terminal', runId: 2 }, { timeoutMs: 10_000 });
+  t.is(end.status, 'SUCCEEDED');
+  const child = await second.api.getInstance('sr-child-r', childId);
+  t.is(child.runId, 2, 'run 2, not a third run');
+  t.is(child.status, 'SUCCEEDED');
 });
