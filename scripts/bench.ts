@@ -6,7 +6,8 @@
  *  - sustained steps/s over many concurrent instances (several rounds, checkpoints included), NoOp and dispatched;
  *  - dequeue latency of a SEQUENTIAL workflow (previous run's step done -> next run's step running), p50/p99;
  *  - SEL: a cached `params.get('x') + 1`, ns/op.
- * Options: --quick (smaller runs), --section embedded|queue|sel|loops|signals|cluster|client, --fsync always|batch|never.
+ * Options: --quick (smaller runs), --section embedded|queue|sel|loops|signals|cluster|client, --fsync always|batch|never,
+ * --embedded-only (section loops/signals: skip their cluster part), --only foreach|chain (section loops).
  * Client-side figures (section client: a gRPC client, the node and an external TypeScript worker in
  * three processes, embedded and on one cluster node) from scripts/bench-client.ts.
  * Signal figures (section signals, embedded and 1-node cluster) from scripts/bench-signals.ts.
@@ -21,7 +22,13 @@ import { createEmbeddedNode, type EmbeddedNode } from '../src/node/embedded.js';
 import { Probe, chainDef, histogram, us } from './bench-probe.js';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, section: { type: 'string' }, fsync: { type: 'string', default: 'batch' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    section: { type: 'string' },
+    fsync: { type: 'string', default: 'batch' },
+    'embedded-only': { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
 });
 const quick = args.quick!;
 const want = (s: string) => !args.section || args.section === s;
@@ -178,7 +185,9 @@ if (want('loops')) {
   const node = await createEmbeddedNode({ dataDir: dir, fsync: args.fsync as 'batch', logLevel: 'warn' });
   try {
     const { runLoopsBench } = await import('./bench-loops.js');
-    await runLoopsBench({ quick, label: `embedded (file journal fsync=${args.fsync})`, api: node.api });
+    const only = args.only === 'foreach' || args.only === 'chain' ? args.only : undefined;
+    if (args.only !== undefined && !only) throw new Error(`--only: expected foreach or chain, got ${args.only}`);
+    await runLoopsBench({ quick, label: `embedded (file journal fsync=${args.fsync})`, api: node.api, only });
   } finally {
     await node.close();
     await rm(dir, { recursive: true, force: true });
@@ -197,7 +206,7 @@ if (want('signals')) {
     await rm(dir, { recursive: true, force: true });
   }
 }
-if (want('cluster') || args.section === 'loops' || args.section === 'signals') {
+if (want('cluster') || ((args.section === 'loops' || args.section === 'signals') && !args['embedded-only'])) {
   const { runClusterBench } = await import('./bench-cluster.js');
   await runClusterBench({ quick, loopsOnly: args.section === 'loops', signalsOnly: args.section === 'signals' });
 }

@@ -139,6 +139,16 @@ export function createNodeMetrics(): NodeMetrics {
     },
   });
   new Gauge({
+    name: 'maestro_instances_dormant',
+    help: 'Finished instances held as one encoded buffer each instead of a live actor (counted in maestro_actors_resident{kind="instance"} too).',
+    registers,
+    collect() {
+      let n = 0;
+      for (const host of hostsOf(sources)) n += host.dormantCount;
+      this.set(n);
+    },
+  });
+  new Gauge({
     name: 'maestro_actors_waiting',
     help: 'Instance actors held here whose run has not ended (waiting on steps, timers, signals, permits or children).',
     registers,

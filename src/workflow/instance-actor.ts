@@ -145,7 +145,7 @@ export class InstanceActor {
   private inlineBudget = 0;
   /** Changes are published only while someone watches (see WatchMessage). */
   private watchedUntil = 0;
-  private stopped = false;
+  private halted = false;
   /** Some step may wait for permits; when the manager was last asked (see reaskPermits). */
   private permitWaits = false;
   private permitAskedAtMs = 0;
@@ -164,6 +164,10 @@ export class InstanceActor {
   private readonly signals: SignalEffects;
   /** What this actor reports to the node's metrics (undefined without metrics). */
   private readonly metrics: ActorMetrics | undefined;
+  /** Set once retired (dormant): posts go there. */
+  private forward: ((msg: ActorMessage) => Promise<unknown>) | undefined;
+  /** Once retired: whether the host that retired it has closed (the partition moved). */
+  private hostClosed: (() => boolean) | undefined;
 
   constructor(
     readonly key: string,
@@ -185,12 +189,43 @@ export class InstanceActor {
     this.metrics = host.metrics ? new ActorMetrics(host.metrics, ctx) : undefined;
   }
 
+  /** Stopped, or retired by a host that closed since: work still in flight ends quietly (the next owner resumes it). */
+  private get stopped(): boolean {
+    return this.halted || (this.hostClosed?.() ?? false);
+  }
+
   get current(): InstanceState | undefined {
     return this.state;
   }
 
   post(msg: ActorMessage): Promise<unknown> {
+    if (this.forward) return this.forward(msg);
     return this.mailbox.post(msg);
+  }
+
+  /**
+   * Whether this actor may go dormant (dormant.ts): its run ended and nothing is pending here —
+   * no queued batch, timer, watcher's lease, early child notice or permit wait. Work already
+   * sent out (a parent notice, a permit release) may still be in flight: see `retire`.
+   */
+  quiescent(nowMs: number): boolean {
+    const s = this.state;
+    if (!s || s.replayError !== undefined || this.stopped || !this.mailbox.idle) return false;
+    if (s.endedAtMs === undefined || !isWorkflowTerminal(s.status)) return false;
+    if (this.timers.size > 0 || this.watchedUntil > nowMs || this.earlyEnds.size > 0 || this.waits.size > 0) return false;
+    // `permitWaits` stays set until the next re-ask; only a step still asking for permits counts
+    return !this.permitWaits || !resumeCommands(s, this.ctx).some((c) => c.c === 'acquire');
+  }
+
+  /**
+   * The host replaced this actor with a dormant copy of its state. Work still in flight (a
+   * notice being retried) goes on; whatever it posts back to the instance goes to `forward`
+   * (the host, which wakes the instance), never into this actor's mailbox. Once the host closes,
+   * that work stops as a stopped actor's would.
+   */
+  retire(forward: (msg: ActorMessage) => Promise<unknown>, hostClosed: () => boolean): void {
+    this.forward = forward;
+    this.hostClosed = hostClosed;
   }
 
   /**
@@ -258,7 +293,7 @@ export class InstanceActor {
   }
 
   stop(reason: Error): void {
-    this.stopped = true;
+    this.halted = true;
     this.mailbox.close(reason);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();

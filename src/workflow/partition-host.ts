@@ -38,6 +38,14 @@
  * their request ids are then dropped at their queue owners (request-retention.ts).
  * Instances held read-only after a failed replay are never snapshotted (their records stay).
  *
+ * Dormancy (dormant.ts): a finished instance whose actor is quiescent is kept as one encoded
+ * buffer and a summary instead of a live actor (checked on each sweep for the instances that
+ * finished since), and woken — a new actor of this host's epoch, so fenced like any other — by
+ * the first message to it. Listing and counting read the summaries; retention forgets dormant
+ * instances in the same finish order; a checkpoint snapshots a dormant instance only if it is
+ * dirty and its history is long (decoding it then). Recovery replays as before, then the
+ * finished instances go dormant as soon as they are resumed.
+ *
  * Service actors (service-actor.ts: keys `~<kind>/...`, e.g. a workflow's queue owner) live
  * here beside the instances, under the same fencing, journal, checkpoints and recovery; keys are
  * dispatched by prefix to the kind in `deps.services`. They are never forgotten by retention.
@@ -49,7 +57,8 @@ import { isWorkflowTerminal } from '../core/status.js';
 import type { InstanceSnapshot, Journal } from '../journal/port.js';
 import type { Subscription, Transport } from '../transport/port.js';
 import type { DefinitionRegistry } from './definitions.js';
-import { InstanceActor, type ActorHostHooks, type ChildPort } from './instance-actor.js';
+import { InstanceActor, type ActorHostHooks, type ActorMessage, type ChildPort } from './instance-actor.js';
+import { DormantInstances } from './dormant.js';
 import type { InlineSource } from '../core/instance/state.js';
 import type { InstanceMessage, ListMessage, ListPausedMessage } from './messages.js';
 import type { PausedAttempt } from './engine-api.js';
@@ -118,8 +127,16 @@ export class PartitionHost {
   private checkpointing: Promise<void> | undefined;
   /** Instances changed since the last checkpoint. */
   private dirty = new Set<string>();
-  /** Finished instances held, oldest finish first (a Set keeps insertion order). */
+  /** Finished instances held, oldest finish first (a Set keeps insertion order); awake or dormant. */
   private readonly finished = new Set<string>();
+  /** Finished instances held as encoded buffers (dormant.ts), not as actors. */
+  private readonly dormant = new DormantInstances();
+  /** Finished instances still awake: each sweep puts the quiescent ones to sleep. */
+  private drowsy = new Set<string>();
+  /** A sleepQuiescent soon after instances finished (see applied). */
+  private sleepSoon: NodeJS.Immediate | undefined;
+  /** Dormant instances being woken (the definition lookup is async), so one actor is made per key. */
+  private readonly waking = new Map<string, Promise<InstanceActor>>();
   /** Instances dropped from memory whose forgetting a failed checkpoint did not write. */
   private unforgotten: string[] = [];
   /** Request ids of forgotten instances, to drop at their queue owners once the forget is durable. */
@@ -204,19 +221,31 @@ export class PartitionHost {
     }
     const ended = [...host.actors].filter(([, a]) => isFinished(a.current!));
     ended.sort(([, a], [, b]) => a.current!.endedAtMs! - b.current!.endedAtMs!);
-    for (const [key] of ended) host.finished.add(key);
+    for (const [key] of ended) (host.finished.add(key), host.drowsy.add(key));
     const announce: PartitionEpoch = { partition, epoch };
     deps.transport.publish(TOPIC_PARTITION_EPOCH, announce);
     for (const a of host.actors.values()) a.resume();
     for (const sv of host.services.values()) sv.resume();
+    host.sleepQuiescent(); // finished instances go dormant at once (a parent notice resumed above goes on)
     host.sweeper = setInterval(() => host.sweep(), host.sweepEveryMs);
     host.sweeper.unref();
     host.sub = await deps.transport.serve(partition, (to, body, msgId) => host.deliverOnce(to, body as InstanceMessage | ListMessage | ListPausedMessage | QueueMessage | PermitMessage, msgId));
     return host;
   }
 
+  /** Instances held here, awake or dormant. */
   get size(): number {
+    return this.actors.size + this.dormant.size;
+  }
+
+  /** Instance actors resident (awake) here (metrics). */
+  get residentCount(): number {
     return this.actors.size;
+  }
+
+  /** Instances held dormant here (metrics). */
+  get dormantCount(): number {
+    return this.dormant.size;
   }
 
   /** Service actors held here (metrics). */
@@ -226,7 +255,12 @@ export class PartitionHost {
 
   /** The state of an instance held here (diagnostics and tests; never mutate it). */
   stateOf(key: string): InstanceState | undefined {
-    return this.actors.get(key)?.current;
+    return this.actors.get(key)?.current ?? this.dormant.state(key);
+  }
+
+  /** Whether an instance is held dormant here (tests and diagnostics). */
+  isDormant(key: string): boolean {
+    return this.dormant.has(key);
   }
 
   /** How many instances held here match (no allocation per instance; for monitoring and benchmarks). */
@@ -238,6 +272,9 @@ export class PartitionHost {
       if (filter.terminal !== undefined && isWorkflowTerminal(s.status) !== filter.terminal) continue;
       n++;
     }
+    if (filter.terminal === false) return n; // dormant instances all ended
+    if (!filter.workflowId) return n + this.dormant.size;
+    for (const d of this.dormant.values()) if (d.summary.workflowId === filter.workflowId) n++;
     return n;
   }
 
@@ -247,6 +284,10 @@ export class PartitionHost {
       const s = a.current;
       if (!s || (filter.workflowId && s.workflowId !== filter.workflowId) || (filter.status && s.status !== filter.status)) continue;
       out.push(toSummary(s));
+    }
+    for (const { summary: s } of this.dormant.values()) {
+      if ((filter.workflowId && s.workflowId !== filter.workflowId) || (filter.status && s.status !== filter.status)) continue;
+      out.push({ ...s });
     }
     return out;
   }
@@ -273,7 +314,7 @@ export class PartitionHost {
     if (this.closed) throw new MaestroError('unavailable', `partition ${this.partition} is moving`, { retryable: true });
     if (isServiceKey(to)) return this.service(to).post(msg);
     const m = msg as InstanceMessage;
-    let actor = this.actors.get(to);
+    let actor = this.actors.get(to) ?? (this.dormant.has(to) || this.waking.has(to) ? await this.wake(to) : undefined);
     if (!actor) {
       const create = m.type === 'Start' ? m : m.type === 'Launch' && m.runId === 1 && m.start ? { workflowId: m.workflowId, version: m.start.version, source: undefined } : undefined;
       if (!create) {
@@ -293,6 +334,49 @@ export class PartitionHost {
     // A Start for an existing instance (a request-id retry, a parent's repeated launch) is the
     // actor's to answer: see InstanceActor.startEvent.
     return actor.post(m);
+  }
+
+  /** A new actor for a dormant instance (one per key however many messages arrive meanwhile). */
+  private wake(key: string): Promise<InstanceActor> {
+    let p = this.waking.get(key);
+    if (p) return p;
+    p = (async () => {
+      const state = this.dormant.state(key)!;
+      const ctx = await this.contextFor(state.workflowId, state.version, state.source);
+      if (this.closed) throw new MaestroError('unavailable', `partition ${this.partition} is moving`, { retryable: true });
+      // retention may have forgotten it while the definition was looked up
+      if (!this.dormant.delete(key)) throw new NotFoundError(`instance ${key} not found`);
+      const actor = new InstanceActor(key, state, ctx, this.hooks);
+      this.actors.set(key, actor);
+      this.drowsy.add(key); // asleep again once quiescent
+      return actor;
+    })().finally(() => this.waking.delete(key));
+    this.waking.set(key, p);
+    return p;
+  }
+
+  /**
+   * Puts the finished, quiescent actors to sleep (see dormant.ts); runs on every sweep. Returns
+   * how many went dormant.
+   */
+  sleepQuiescent(nowMs = this.deps.now()): number {
+    if (this.drowsy.size === 0) return 0;
+    let n = 0;
+    const still = new Set<string>();
+    for (const key of this.drowsy) {
+      const actor = this.actors.get(key);
+      if (!actor || !this.finished.has(key)) continue;
+      if (!actor.quiescent(nowMs) || hasPausedStep(actor.current!)) {
+        still.add(key);
+        continue;
+      }
+      this.dormant.put(key, actor.current!);
+      this.actors.delete(key);
+      actor.retire((msg: ActorMessage) => this.deliver(key, msg as InstanceMessage), () => this.closed);
+      n++;
+    }
+    this.drowsy = still;
+    return n;
   }
 
   /** The service actor of `key`, created (empty) on first use. */
@@ -342,17 +426,21 @@ export class PartitionHost {
   /** Re-dispatches attempts whose executor went quiet (journaled first: see InstanceActor.sweep). */
   private sweep(): void {
     const now = this.deps.now();
+    this.sleepQuiescent(now);
     for (const a of this.actors.values()) a.sweep(now, this.deps.attemptLivenessMs);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
+    if (this.sleepSoon) clearImmediate(this.sleepSoon);
     await this.sub?.close();
     await this.checkpointing;
     const reason = new MaestroError('unavailable', `partition ${this.partition} moved`, { retryable: true });
     for (const a of this.actors.values()) a.stop(reason);
     this.actors.clear();
+    this.dormant.clear();
+    this.drowsy.clear();
     for (const sv of this.services.values()) sv.stop(reason);
     this.services.clear();
   }
@@ -367,8 +455,12 @@ export class PartitionHost {
     this.dirty.add(key);
     if (state === undefined) {
       // a service actor: never finished
-    } else if (isFinished(state)) this.finished.add(key); // a Set keeps the first finish's position
-    else this.finished.delete(key); // restarted
+    } else if (isFinished(state)) {
+      this.finished.add(key); // a Set keeps the first finish's position
+      this.drowsy.add(key);
+      // try once the batch has answered (its mailbox idle): a state dropped young costs the GC least
+      if (!this.sleepSoon) this.sleepSoon = setImmediate(() => ((this.sleepSoon = undefined), this.closed || this.sleepQuiescent()));
+    } else this.finished.delete(key); // restarted
     this.sinceCheckpoint += records;
     if (this.sinceCheckpoint >= this.deps.checkpointEveryRecords && !this.checkpointing) {
       this.sinceCheckpoint = 0;
@@ -392,8 +484,10 @@ export class PartitionHost {
     for (const key of forget) {
       this.finished.delete(key);
       this.dirty.delete(key);
-      const req = forgottenRequestOf(this.actors.get(key)?.current);
+      this.drowsy.delete(key);
+      const req = forgottenRequestOf(this.actors.get(key)?.current) ?? this.dormant.get(key)?.request;
       if (req) this.forgottenRequests.push(req);
+      this.dormant.delete(key);
       this.actors.get(key)?.stop(expired);
       this.actors.delete(key);
     }
@@ -406,7 +500,9 @@ export class PartitionHost {
         snaps.push({ instanceKey: key, seq: sv.current.seq, state: sv.snapshot() });
         continue;
       }
-      const s = this.actors.get(key)?.current;
+      const actor = this.actors.get(key);
+      // a dormant instance ended: snapshotted only if its history is long (then decoded for it)
+      const s = actor ? actor.current : (this.dormant.get(key)?.seq ?? 0) > SHORT_HISTORY_RECORDS ? this.dormant.state(key) : undefined;
       if (s && s.replayError === undefined && !(s.seq <= SHORT_HISTORY_RECORDS && isFinished(s))) {
         snaps.push({ instanceKey: key, seq: s.seq, state: encodeSnapshotState(s) });
       }
@@ -419,12 +515,18 @@ export class PartitionHost {
       if (requests.length > 0) void forgetRequests(this.deps.transport, requests, this.deps.log).then((failed) => this.forgottenRequests.push(...failed));
     } catch (err) {
       this.forgottenRequests.push(...requests);
-      for (const key of dirty) if (this.actors.has(key) || this.services.has(key)) this.dirty.add(key);
+      for (const key of dirty) if (this.actors.has(key) || this.services.has(key) || this.dormant.has(key)) this.dirty.add(key);
       this.unforgotten.push(...forget);
       if (err instanceof StaleEpochError) return this.deps.onStale(this.partition, err);
       this.deps.log.warn({ err, partition: this.partition, epoch: this.epoch, instances: snaps.length }, 'checkpoint failed; the next one retries it');
     }
   }
+}
+
+/** A step stopped at a breakpoint keeps its instance awake (pausedAttempts reads live actors only). */
+function hasPausedStep(s: InstanceState): boolean {
+  for (const id in s.steps) if (s.steps[id]!.status === 'PAUSED') return true;
+  return false;
 }
 
 function isFinished(s: InstanceState): boolean {
