@@ -276,6 +276,12 @@ export const restartCommand: Command = {
     const policy = fromStep !== undefined ? 'RESTART_FROM_SPECIFIC' : values['from-beginning'] ? 'RESTART_FROM_BEGINNING' : (values.policy ?? 'RESTART_FROM_INCOMPLETE');
     return withClient(serverTarget(values, io), io, async (client) => {
       const view = fromStep !== undefined ? await client.stepAction(workflowId, instanceId, fromStep, 'restart') : await client.restart(workflowId, instanceId, policy as 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING');
+      const via = view.parent && (view.initiator === 'SUBWORKFLOW' || view.initiator === 'FOREACH' || view.initiator === 'WHILE') ? view.parent : undefined;
+      if (via) {
+        // A child restarts through its parents (README, Actions): it re-runs once its parent's step re-runs it.
+        io.out(`restart of workflow ${workflowId} instance ${instanceId}${fromStep !== undefined ? ` from step ${fromStep}` : ''} goes through its parent ${via.workflowId}/${via.instanceId} (step ${via.stepId}); it is now at run ${view.runId} (${view.status}), and runs again when that step re-runs it`);
+        return values.wait ? followToEnd(client, workflowId, instanceId, io) : EXIT_OK;
+      }
       io.out(
         fromStep !== undefined
           ? `restarted step ${fromStep} of workflow ${workflowId} instance ${instanceId}: run ${view.runId}, step ${view.steps.find((s) => s.stepId === fromStep)?.status ?? 'unknown'}`

@@ -63,6 +63,7 @@ export function launchEvent(s: InstanceState | undefined, msg: LaunchMessage, at
     const ev: InstanceEvent = { t: 'restart', atMs, policy: msg.policy ?? 'RESTART_FROM_INCOMPLETE' };
     if (msg.stepId !== undefined) ev.stepId = msg.stepId;
     if (msg.path) ev.path = msg.path;
+    if (msg.parent) ev.parent = msg.parent;
     if (msg.mode === 'queue') ev.hold = true;
     if (ended) ev.ended = ended;
     return ev;

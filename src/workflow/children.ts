@@ -29,6 +29,16 @@ export interface ChildDeps {
 
 export function childPort(d: ChildDeps): ChildPort {
   const ask = (to: string, msg: unknown) => d.transport.request(to, msg, { timeoutMs: d.requestTimeoutMs });
+  /**
+   * Whether this restart launch already re-ran the child (a launch repeated after the parent's
+   * recovery): the child reports to this very parent run and attempt. It then goes on below
+   * as a known child asked again, instead of a second restart.
+   */
+  const reRunFor = async (l: ChildLaunch): Promise<boolean> => {
+    const key = instanceKeyOf(l.workflowId, l.instanceId!);
+    const p = parseViewReply(key, await ask(key, { type: 'Get' })).parent;
+    return p !== undefined && p.workflowId === l.parent.workflowId && p.instanceId === l.parent.instanceId && p.runId === l.parent.runId && p.stepId === l.parent.stepId && p.attempt === l.parent.attempt;
+  };
   return {
     async launch(l: ChildLaunch) {
       if (l.kind === 'subworkflow') {
@@ -42,9 +52,13 @@ export function childPort(d: ChildDeps): ChildPort {
           const view = parseViewReply(queue, await ask(queue, msg));
           return { instanceId: view.instanceId, runId: view.runId, version: view.version };
         }
-        if (l.restart) {
+        if (l.restart && !(await reRunFor(l))) {
           // The parent restarted: the same child runs again, through its queue.
-          const view = parseViewReply(queue, await ask(queue, { type: 'Restart', instanceId: l.instanceId, policy: l.restart } satisfies QueueMessage));
+          // On a restart path (restart-path.ts) it re-runs from the path's step, with the levels below.
+          const msg: QueueMessage = { type: 'Restart', instanceId: l.instanceId, policy: l.restart, parent: l.parent };
+          if (l.restartStepId !== undefined) msg.stepId = l.restartStepId;
+          if (l.restartPath) msg.path = l.restartPath;
+          const view = parseViewReply(queue, await ask(queue, msg));
           return { instanceId: view.instanceId, runId: view.runId, version: view.version };
         }
       }

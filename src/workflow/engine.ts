@@ -30,7 +30,7 @@ import { WATCH_RENEW_MS, instanceTopic, type InstanceMessage } from './messages.
 import { parseViewReply } from './reply-schemas.js';
 import { bypassesQueue, queueKeyOf } from '../core/queue/model.js';
 import { isInlineWorkflowId } from '../core/instance/inline.js';
-import { restartThroughIterations } from './restart-path.js';
+import { isChildView, restartThroughIterations } from './restart-path.js';
 import { isWorkflowTerminal } from '../core/status.js';
 import { PERMITS_KEY, checkPermitTag } from '../core/permits/model.js';
 import { tagPermitInfoReply, tagPermitsReply, type PermitMessage } from './permit-messages.js';
@@ -275,7 +275,9 @@ export class Engine implements EngineApi {
     }
     if (stepId === undefined && policy === 'RESTART_FROM_SPECIFIC') throw new ValidationError('restart_step_id', 'is required with RESTART_FROM_SPECIFIC');
     const p: RestartPolicy = policy ?? (stepId === undefined ? 'RESTART_FROM_INCOMPLETE' : 'RESTART_FROM_SPECIFIC');
-    if (isInlineWorkflowId(workflowId)) return this.restartInlineRoot(workflowId, instanceId, p, stepId);
+    if (isInlineWorkflowId(workflowId)) return this.restartThroughParents(workflowId, instanceId, p, stepId);
+    // A subworkflow child is not restarted alone: the restart walks up its ended parents (restart-path.ts).
+    if (isChildView(await this.getInstance(workflowId, instanceId))) return this.restartThroughParents(workflowId, instanceId, p, stepId);
     if (bypassesQueue(workflowId)) {
       const msg: InstanceMessage = { type: 'Action', action: 'restart', policy: p };
       if (stepId !== undefined) msg.stepId = stepId;
@@ -294,8 +296,12 @@ export class Engine implements EngineApi {
       const v = await this.getInstance(workflowId, instanceId);
       if (isWorkflowTerminal(v.status)) {
         if (action === 'skip') throw new PreconditionError(`cannot skip step ${stepId} of ${workflowId}/${instanceId}: the iteration is ${v.status}; restart its root instance instead`);
-        return this.restartInlineRoot(workflowId, instanceId, 'RESTART_FROM_SPECIFIC', stepId);
+        return this.restartThroughParents(workflowId, instanceId, 'RESTART_FROM_SPECIFIC', stepId);
       }
+    } else if (action === 'restart') {
+      // A step of an ended subworkflow child re-runs through its parents (restart-path.ts).
+      const v = await this.getInstance(workflowId, instanceId);
+      if (isWorkflowTerminal(v.status) && isChildView(v)) return this.restartThroughParents(workflowId, instanceId, 'RESTART_FROM_SPECIFIC', stepId);
     }
     const msg: InstanceMessage = { type: 'StepAction', stepId, action };
     if (opts.attempt !== undefined) msg.attempt = opts.attempt;
@@ -304,11 +310,12 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * Maestro's restart through an ended foreach/while iteration (restart-path.ts): the nearest
-   * ancestor that has not ended (a running foreach) or the first non-inline one restarts
-   * RESTART_FROM_SPECIFIC along the path, so each loop on it runs only that iteration again.
+   * Maestro's restart through an ended foreach/while iteration or subworkflow child
+   * (restart-path.ts): the nearest ancestor that has not ended (a running foreach or a running
+   * parent's subworkflow step) or the root restarts RESTART_FROM_SPECIFIC along the path, so
+   * each level on it re-runs only the child that leads down.
    */
-  private restartInlineRoot(workflowId: string, instanceId: number, policy: RestartPolicy, stepId?: string): Promise<InstanceView> {
+  private restartThroughParents(workflowId: string, instanceId: number, policy: RestartPolicy, stepId?: string): Promise<InstanceView> {
     return restartThroughIterations(
       {
         getInstance: (w, i) => this.getInstance(w, i),

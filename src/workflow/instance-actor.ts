@@ -63,6 +63,7 @@ function stepActionEvent(msg: StepActionMessage, atMs: number): InstanceEvent {
   const ev: InstanceEvent = { t: 'step-action', atMs, stepId: msg.stepId, action: msg.action };
   if (msg.attempt !== undefined) ev.attempt = msg.attempt;
   if (msg.reason !== undefined) ev.reason = msg.reason;
+  if (msg.path) ev.path = msg.path;
   return ev;
 }
 
@@ -419,6 +420,7 @@ export class InstanceActor {
       const ev: Extract<InstanceEvent, { t: 'restart' }> = { t: 'restart', atMs, policy: msg.restart, runId: msg.runId };
       if (msg.restartStepId !== undefined) ev.stepId = msg.restartStepId;
       if (msg.restartPath) ev.path = msg.restartPath;
+      if (msg.parent) ev.parent = msg.parent;
       return ev;
     }
     if (s.parent && isWorkflowTerminal(s.status)) this.renotify = true;
@@ -686,7 +688,8 @@ export class InstanceActor {
     const { stepId, attempt: stepAttempt } = l.parent;
     this.host.children.launch(l).then(
       (child) => {
-        if (l.kind !== 'subworkflow' || l.instanceId === child.instanceId) return;
+        // A new child, or the same one re-run by a restart (an async step ends once it is launched).
+        if (l.kind !== 'subworkflow' || (l.instanceId === child.instanceId && !l.restart)) return;
         const msg: ChildStartedMessage = { type: 'ChildStarted', stepId, attempt: stepAttempt, ...child };
         this.post(msg).catch((err: unknown) => this.failed(err, { stepId }, 'child start not journaled'));
       },

@@ -100,6 +100,7 @@ const StepActionSchema = Type.Object({
   action: Type.Union(['stop', 'kill', 'skip', 'bypass', 'restart', 'resume'].map((a) => Type.Literal(a as StepActionKind))),
   attempt: Type.Optional(Int(1)),
   reason: Type.Optional(Text()),
+  path: Type.Optional(RestartPathSchema),
 });
 
 const LaunchSchema = Type.Object({
@@ -112,6 +113,7 @@ const LaunchSchema = Type.Object({
   policy: Type.Optional(RestartPolicySchema),
   stepId: Type.Optional(Id()),
   path: Type.Optional(RestartPathSchema),
+  parent: Type.Optional(ParentRefSchema),
   reason: Type.Optional(Text()),
 });
 

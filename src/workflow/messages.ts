@@ -74,6 +74,8 @@ export interface LaunchMessage {
   stepId?: string;
   /** RESTART_FROM_SPECIFIC through loop iterations: the levels below `stepId`. */
   path?: RestartNode[];
+  /** A subworkflow child re-run by its parent: the parent step it reports to from now on. */
+  parent?: ParentRef;
   reason?: string;
 }
 
@@ -102,6 +104,8 @@ export interface StepActionMessage {
   /** resume: the paused attempt. */
   attempt?: number;
   reason?: string;
+  /** restart of a subworkflow step on a restart path (restart-path.ts): the levels below it, its child first. */
+  path?: RestartNode[];
 }
 
 export interface GetMessage {

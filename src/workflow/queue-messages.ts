@@ -23,7 +23,8 @@ import { RUN_STRATEGY_RULES } from '../core/definition/model.js';
 import type { RestartNode, RestartPolicy } from '../core/instance/events.js';
 import type { EntryStart } from '../core/queue/model.js';
 import type { WorkflowStatus } from '../core/status.js';
-import { EntryStartFields, RestartPathSchema, RestartPolicySchema } from './child-schemas.js';
+import { EntryStartFields, ParentRefSchema, RestartPathSchema, RestartPolicySchema } from './child-schemas.js';
+import type { ParentRef } from '../core/instance/state.js';
 import { WORKFLOW_STATUSES } from '../core/status.js';
 import { Id, Int, OneOf, Text, wire, type Agrees, typedUnion } from '../protocol/wire.js';
 
@@ -41,6 +42,8 @@ export interface RestartQueueMessage {
   stepId?: string;
   /** RESTART_FROM_SPECIFIC through loop iterations: the levels below `stepId` (core/instance/events.ts RestartNode). */
   path?: RestartNode[];
+  /** A subworkflow child re-run by its parent's restart: the parent step it reports to from now on. */
+  parent?: ParentRef;
 }
 export interface EndedMessage {
   type: 'Ended';
@@ -117,7 +120,7 @@ const RunStrategySchema = Type.Object({
 });
 
 const EnqueueSchema = Type.Object({ type: Type.Literal('Enqueue'), ...EntryStartFields, runStrategy: Type.Optional(RunStrategySchema) });
-const RestartSchema = Type.Object({ type: Type.Literal('Restart'), instanceId: Int(1), policy: RestartPolicySchema, stepId: Type.Optional(Id()), path: Type.Optional(RestartPathSchema) });
+const RestartSchema = Type.Object({ type: Type.Literal('Restart'), instanceId: Int(1), policy: RestartPolicySchema, stepId: Type.Optional(Id()), path: Type.Optional(RestartPathSchema), parent: Type.Optional(ParentRefSchema) });
 const EndedSchema = Type.Object({ type: Type.Literal('Ended'), instanceId: Int(1), runId: Int(1), status: OneOf(WORKFLOW_STATUSES) });
 const UnblockSchema = Type.Object({ type: Type.Literal('Unblock'), instanceId: Type.Optional(Int(1)) });
 const TerminateSchema = Type.Object({

@@ -126,6 +126,7 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
         const ev: QueueEvent & { t: 'restart' } = { t: 'restart', atMs, strategy, id: msg.instanceId, runId: view.runId + 1, policy: msg.policy };
         if (msg.stepId !== undefined) ev.stepId = msg.stepId;
         if (msg.path) ev.path = msg.path;
+        if (msg.parent) ev.parent = msg.parent;
         events.push(ev);
         return events;
       }
@@ -177,6 +178,7 @@ export function queueServiceKind(deps: QueueServiceDeps): ServiceKind<QueueState
     if (f.policy) msg.policy = f.policy;
     if (f.stepId) msg.stepId = f.stepId;
     if (f.path) msg.path = f.path;
+    if (f.parent) msg.parent = f.parent;
     if (f.reason !== undefined) msg.reason = f.reason;
     for (let attempt = 1; ; attempt++) {
       try {

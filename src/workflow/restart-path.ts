@@ -1,19 +1,26 @@
 /**
- * A restart of an ended foreach/while iteration, or of a step in one (maestro-semantics §1.5,
- * §2.2, §6.7; Maestro's WorkflowInstanceActionHandler.restartRecursively and RestartConfig's
- * restart_path): walk up the loop ancestors while they have ended and restart the nearest one
- * that has not, or the first non-inline ancestor, with RESTART_FROM_SPECIFIC from the loop step,
- * carrying the path down to the iteration. Each loop on the path keeps its other iterations as
- * they ended and runs only the named one again (a foreach keeps every terminal iteration; a
- * while restarts from that iteration); the iteration at the end of the path runs from the step
- * given, or with the user's policy.
+ * A restart of an ended child instance — a foreach/while iteration or a subworkflow child — or
+ * of a step in one (maestro-semantics §0.2, §1.5, §2.2, §3.2, §6.7; Maestro's
+ * WorkflowInstanceActionHandler.restartRecursively, RunRequest.updateForUpstream /
+ * updateForDownstreamIfNeeded and RestartConfig's restart_path): children (initiator FOREACH,
+ * WHILE or SUBWORKFLOW, sync or async alike, as Maestro's UpstreamInitiator) are not restarted
+ * on their own. The walk goes up the parents while they have ended, adding a level to the path
+ * at each, and restarts the topmost ended one (a root: MANUAL, TIME or SIGNAL) with
+ * RESTART_FROM_SPECIFIC from the step that leads down, carrying the path down to the child.
+ * Each level on the path re-runs only what leads down (a foreach keeps its other iterations as
+ * they ended, a while restarts from that iteration, a subworkflow step re-runs the same child
+ * instance as a new run); the child at the end of the path runs from the step given, or with
+ * the user's policy.
  *
- * What the levels' folds need from outside (each iteration's latest run, status and rollup; for
- * a while, the rollup of the iterations before it) is read here and carried in the path, so the
+ * What the levels' folds need from outside (each child's latest run, status and rollup; for a
+ * while, the rollup of the iterations before it) is read here and carried in the path, so the
  * journaled event holds it and replay reads nothing.
  *
- * When the first ancestor that has not ended is a running foreach, its iteration runs again at
- * once (Maestro's pending RESTART action on the running foreach); a running while refuses.
+ * When the walk reaches a parent that has not ended: a running foreach runs its iteration again
+ * at once (Maestro's pending RESTART action on the running foreach); a subworkflow step gets a
+ * new attempt in the same run (Maestro's DELEGATED step restart: the step must have ended and
+ * not be complete, FAIL_AFTER_RUNNING — an async child's step, SUCCEEDED, refuses), which
+ * re-runs the same child along the path; a running while refuses.
  */
 import { PreconditionError } from '../core/errors.js';
 import type { RestartNode, RestartPolicy } from '../core/instance/events.js';
@@ -35,7 +42,12 @@ export interface RestartPathDeps {
 /** How many iteration views are read at once (the rollup before a while iteration). */
 const READ_BATCH = 32;
 
-/** `stepId`: restart the iteration from that step (RESTART_FROM_SPECIFIC); else with `policy`. */
+/** A child its parent re-runs (Maestro's UpstreamInitiator): a loop iteration or a subworkflow child. */
+export function isChildView(v: InstanceView): boolean {
+  return v.parent !== undefined && (isInlineWorkflowId(v.workflowId) || v.initiator === 'SUBWORKFLOW' || v.initiator === 'FOREACH' || v.initiator === 'WHILE');
+}
+
+/** `stepId`: restart the child from that step (RESTART_FROM_SPECIFIC); else with `policy`. */
 export async function restartThroughIterations(
   d: RestartPathDeps,
   workflowId: string,
@@ -47,19 +59,25 @@ export async function restartThroughIterations(
   const path: RestartNode[] = [];
   let levelPolicy = policy;
   let levelStep = stepId;
-  while (isInlineWorkflowId(v.workflowId)) {
-    const p = v.parent;
-    if (!p) throw new PreconditionError(`iteration ${v.workflowId}/${v.instanceId} has no parent to restart through`);
-    if (!isWorkflowTerminal(v.status)) throw new PreconditionError(`cannot restart iteration ${v.workflowId}/${v.instanceId}: it is ${v.status}`);
+  while (isChildView(v)) {
+    const p = v.parent!;
+    const what = isInlineWorkflowId(v.workflowId) ? 'iteration' : 'subworkflow child';
+    if (!isWorkflowTerminal(v.status)) throw new PreconditionError(`cannot restart ${what} ${v.workflowId}/${v.instanceId}: it is ${v.status}`);
     const node: RestartNode = { workflowId: v.workflowId, instanceId: v.instanceId, runId: v.runId, policy: levelPolicy, prior: { status: v.status, rollup: v.rollup } };
     if (levelStep !== undefined) node.stepId = levelStep;
-    const isWhile = !v.workflowId.startsWith('maestro_foreach_');
+    const isWhile = v.workflowId.startsWith('maestro_while_');
+    const isForeach = v.workflowId.startsWith('maestro_foreach_');
     const parent = await d.getInstance(p.workflowId, p.instanceId);
     if (!isWorkflowTerminal(parent.status)) {
       if (isWhile) {
         throw new PreconditionError(
           `cannot restart ${workflowId}/${instanceId}: it is an iteration of while step ${p.stepId} of ${p.workflowId}/${p.instanceId}, which is ${parent.status}; a while loop's iteration runs again only with a restart of the loop once it ended`,
         );
+      }
+      if (!isForeach) {
+        // Maestro's DELEGATED restart: a new attempt of the subworkflow step re-runs the same child along the path.
+        await d.call(p.workflowId, p.instanceId, { type: 'StepAction', stepId: p.stepId, action: 'restart', path: [node, ...path] });
+        return d.getInstance(workflowId, instanceId);
       }
       // A new run of the iteration, newer than its own and than the loop's (a kept iteration's run is older than the loop's).
       const loopRun = (parent.steps.find((s) => s.stepId === p.stepId)?.overview as { runId?: number } | undefined)?.runId ?? 0;
@@ -75,10 +93,13 @@ export async function restartThroughIterations(
     levelStep = p.stepId;
     v = parent;
   }
-  if (path.length === 0) throw new PreconditionError(`${workflowId}/${instanceId} is not a loop iteration`);
+  if (path.length === 0) throw new PreconditionError(`${workflowId}/${instanceId} is not a loop iteration or subworkflow child`);
   await d.restartRoot(v.workflowId, v.instanceId, levelStep!, path);
   return d.getInstance(workflowId, instanceId);
 }
+
+/** Maestro's name for the walk (restartRecursively); the same function. */
+export const restartThroughAncestors = restartThroughIterations;
 
 /** The rollup of while iterations 1..k-1 as they ended (Maestro re-aggregates them on a restart from iteration k). */
 async function rollupBefore(d: RestartPathDeps, loopWorkflowId: string, k: number): Promise<Rollup> {

@@ -15,9 +15,9 @@
  */
 import { PreconditionError, ValidationError, assertNever } from '../errors.js';
 import { isStepActive, isStepTerminal, isWorkflowTerminal, isStepComplete, type StepStatus } from '../status.js';
-import type { InstanceEvent, RestartPolicy, StepActionKind } from './events.js';
+import type { InstanceEvent, RestartNode, RestartPolicy, StepActionKind } from './events.js';
 import type { CompiledWorkflow } from './compiled.js';
-import type { InstanceState } from './state.js';
+import type { InstanceState, IterationRestart } from './state.js';
 import { currentAttempt, type Transition } from './transition.js';
 import { continueAttempt, endAttempt, evaluateAndStart, startAttempt } from './steps.js';
 import { endStepAs } from './hold.js';
@@ -150,7 +150,10 @@ export function applyStepAction(t: Transition, ev: Extract<InstanceEvent, { t: '
     }
     case 'restart':
       checkRestartable(t, id);
-      return restartStep(t, id, false);
+      if (ev.path && ev.path.length > 0 && t.definition(id).kind !== 'subworkflow') {
+        throw new ValidationError('restart_path', `goes through step ${id} of ${t.key}, which is not a subworkflow step`);
+      }
+      return restartStep(t, id, false, ev.path);
     default:
       return assertNever(ev.action, 'step action');
   }
@@ -171,7 +174,7 @@ export function checkRestartable(t: Transition, id: string): void {
  * needs the step terminal and not complete, with no retry pending and failure_mode
  * FAIL_AFTER_RUNNING; once the run ended, a new RESTART_FROM_SPECIFIC run (returned).
  */
-function restartStep(t: Transition, id: string, skip: boolean): RestartRun | undefined {
+function restartStep(t: Transition, id: string, skip: boolean, path?: RestartNode[]): RestartRun | undefined {
   if (isWorkflowTerminal(t.s.status)) return { stepId: id, skip };
   const action = skip ? 'SKIP' : 'RESTART';
   const real = t.s.steps[id]!.status;
@@ -184,8 +187,35 @@ function restartStep(t: Transition, id: string, skip: boolean): RestartRun | und
     throw new PreconditionError(`cannot ${action} step ${id} of ${t.key} while the instance runs: its failure_mode is ${mode}, not FAIL_AFTER_RUNNING`);
   }
   if (skip) t.s.skipSteps = [...(t.s.skipSteps ?? []), id];
+  if (path && path.length > 0) markPending(t, id, path);
   startAttempt(t, id);
   return undefined;
+}
+
+/**
+ * A subworkflow step restarted while the instance runs, on a restart path (its child's restart
+ * walked up, restart-path.ts): the next attempt re-runs the same child as the path's first
+ * level says (composite.ts startSubworkflow takes it).
+ */
+function markPending(t: Transition, id: string, path: RestartNode[]): void {
+  const st = t.step(id);
+  const loop = st.loop;
+  const node = path[0]!;
+  if (loop?.kind !== 'subworkflow' || loop.instanceId === undefined) {
+    throw new PreconditionError(`cannot restart step ${id} of ${t.key} along a restart path: it has no subworkflow child to restart`);
+  }
+  if (loop.workflowId !== node.workflowId || loop.instanceId !== node.instanceId) {
+    throw new ValidationError('restart_path[0]', `names ${node.workflowId}/${node.instanceId}, but step ${id} of ${t.key} ran child ${loop.workflowId}/${loop.instanceId}`);
+  }
+  path.forEach((n, i) => {
+    if (n.policy === 'RESTART_FROM_SPECIFIC' && n.stepId === undefined) throw new ValidationError(`restart_path[${i}].step_id`, 'is required with RESTART_FROM_SPECIFIC');
+    if (n.policy !== 'RESTART_FROM_SPECIFIC' && n.stepId !== undefined) throw new ValidationError(`restart_path[${i}].step_id`, `is only taken with RESTART_FROM_SPECIFIC, not ${n.policy}`);
+    if (i < path.length - 1 && n.policy !== 'RESTART_FROM_SPECIFIC') throw new ValidationError(`restart_path[${i}].policy`, 'must be RESTART_FROM_SPECIFIC above the end of the path');
+  });
+  const pending: IterationRestart = { runId: Math.max(loop.runId ?? 1, node.runId) + 1, policy: node.policy };
+  if (node.stepId !== undefined) pending.stepId = node.stepId;
+  if (path.length > 1) pending.path = path.slice(1);
+  st.loop = { ...loop, pending };
 }
 
 /**

@@ -34,7 +34,7 @@ import type { ChildLaunch, InstanceCommand } from './commands.js';
 import type { InstanceEvent } from './events.js';
 import { inlineWorkflowId } from './inline.js';
 import type { CompiledWorkflow } from './compiled.js';
-import type { ForeachState, InstanceState, Rollup, StepState, SubworkflowState, WhileState } from './state.js';
+import type { ForeachState, InstanceState, IterationRestart, Rollup, StepState, SubworkflowState, WhileState } from './state.js';
 import { currentAttempt, type Transition } from './transition.js';
 import { addRollup, emptyRollup, rollupOf } from './rollup.js';
 import { ITERATION_LIMIT, childLaunch, inheritedParams, inheritedWorkflowParams, ownLoop, ownerOf, restartLaunch, type Ended, type Owner } from './composite-launch.js';
@@ -196,9 +196,31 @@ function startSubworkflow(t: Transition, id: string, st: StepState, prev: Subwor
     loop.version = same.version;
     loop.runId = (same.runId ?? 1) + 1;
     loop.rerun = t.s.runPolicy === 'RESTART_FROM_BEGINNING' ? 'RESTART_FROM_BEGINNING' : 'RESTART_FROM_INCOMPLETE';
+    const from = onRestartPath(t, st, same);
+    if (from) {
+      loop.from = from;
+      loop.runId = from.runId;
+    }
   }
   st.loop = loop;
   t.commands.push({ c: 'launch', launch: subworkflowLaunch(ownerOf(t), st, loop) });
+}
+
+/**
+ * Whether the same child re-runs along a restart path (Maestro's RunRequest.updateForDownstreamIfNeeded):
+ * a restart of this step while the instance runs named one (`pending`), or this run is a
+ * RESTART_FROM_SPECIFIC from this step whose path starts at this child (its first attempt only).
+ * Off the path the child re-runs with `rerun` (the downstream policy).
+ */
+function onRestartPath(t: Transition, st: StepState, prev: SubworkflowState): IterationRestart | undefined {
+  if (prev.pending) return prev.pending;
+  const node = t.s.runPolicy === 'RESTART_FROM_SPECIFIC' && st.attempts.length === 1 ? t.s.restartPath?.[0] : undefined;
+  if (!node || node.workflowId !== prev.workflowId || node.instanceId !== prev.instanceId) return undefined;
+  const from: IterationRestart = { runId: Math.max(prev.runId ?? 1, node.runId) + 1, policy: node.policy };
+  if (node.stepId !== undefined) from.stepId = node.stepId;
+  const below = t.s.restartPath!.slice(1);
+  if (below.length > 0) from.path = below;
+  return from;
 }
 
 function subworkflowLaunch(o: Owner, st: StepState, loop: SubworkflowState): ChildLaunch {
@@ -212,7 +234,8 @@ function subworkflowLaunch(o: Owner, st: StepState, loop: SubworkflowState): Chi
   const a = currentAttempt(st)!;
   const s = o.s;
   const uuid = String(st.params['step_instance_uuid']?.value ?? a.attemptId);
-  const launch = childLaunch(o, st, 'subworkflow', loop.workflowId, loop.instanceId, loop.runId ?? 1, params, loop.sync ? {} : undefined, loop.rerun);
+  const launch = childLaunch(o, st, 'subworkflow', loop.workflowId, loop.instanceId, loop.runId ?? 1, params, loop.sync ? {} : undefined, loop.from?.policy ?? loop.rerun);
+  if (loop.from) restartLaunch(launch, loop.from);
   launch.version = loop.version ?? loop.versionSpec;
   launch.requestId = `[${s.workflowId}][${s.instanceId}][${s.runId}][${st.stepId}][${a.attempt}][${uuid}]`;
   return launch;
@@ -221,7 +244,11 @@ function subworkflowLaunch(o: Owner, st: StepState, loop: SubworkflowState): Chi
 function onSubworkflowStarted(t: Transition, id: string, ev: Extract<InstanceEvent, { t: 'child-started' }>, end: Ended): void {
   const st = t.step(id);
   const loop = ownLoop(t, st) as SubworkflowState;
-  if (loop.instanceId !== undefined && loop.runId === ev.runId) return;
+  if (loop.instanceId !== undefined && loop.runId === ev.runId) {
+    // The same child re-run by a restart (its launch named the run): an async step is done.
+    if (!loop.sync && loop.instanceId === ev.instanceId) end(t, id, 'SUCCEEDED');
+    return;
+  }
   loop.instanceId = ev.instanceId;
   loop.runId = ev.runId;
   loop.version = ev.version;

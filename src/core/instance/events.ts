@@ -81,12 +81,29 @@ export type InstanceEvent =
        * while step), nearest first. Absent in journals from before it existed: they fold as before.
        */
       path?: RestartNode[];
+      /**
+       * A loop iteration or subworkflow child re-run by its parent: the parent step (run,
+       * attempt) it reports to from now on. Absent in older journals (the parent ref stays).
+       */
+      parent?: ParentRef;
     }
   /**
    * A step action. `attempt` (resume only) names the paused attempt. A restart (or the skip of a
    * terminal step) is a new attempt while the run goes on, else a RESTART_FROM_SPECIFIC run.
    */
-  | { t: 'step-action'; atMs: number; stepId: string; action: StepActionKind; attempt?: number; reason?: string }
+  | {
+      t: 'step-action';
+      atMs: number;
+      stepId: string;
+      action: StepActionKind;
+      attempt?: number;
+      reason?: string;
+      /**
+       * Restart of a subworkflow step on a restart path (a restart of its child walked up,
+       * restart-path.ts): the levels below it, its child first. Absent in older journals.
+       */
+      path?: RestartNode[];
+    }
   /**
    * The owner dispatches these running attempts again (nobody announced holding them). Journaled
    * so that the partition's fence applies: an owner that lost the partition cannot do it.

@@ -74,6 +74,7 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
       break;
     case 'restart':
       restart(t, ev.policy, ev.runParams, ev.stepId, false, ev.runId, ev.path);
+      if (ev.parent) t.s.parent = ev.parent; // re-run by its parent: report to the parent's current run and attempt
       if (!holdOrEnd(t, ev) && !holdForDepthPermit(t)) {
         beginRun(t);
         advance(t, true);
@@ -89,7 +90,7 @@ export function applyEvent(prev: InstanceState | undefined, ev: InstanceEvent, s
     case 'step-action': {
       const run = applyStepAction(t, ev);
       if (run) {
-        restart(t, 'RESTART_FROM_SPECIFIC', undefined, run.stepId, run.skip);
+        restart(t, 'RESTART_FROM_SPECIFIC', undefined, run.stepId, run.skip, undefined, ev.path);
         if (holdForDepthPermit(t)) break;
         beginRun(t);
         advance(t, true);
@@ -296,11 +297,13 @@ function restart(t: Transition, policy: RestartPolicy, runParams?: Record<string
   );
 }
 
-/** A restart path goes through the restart step, which must be a loop step, and ends with a step or a policy. */
+/** A restart path goes through the restart step, which must be a loop or subworkflow step, and ends with a step or a policy. */
 function checkRestartPath(t: Transition, policy: RestartPolicy, stepId: string | undefined, path: RestartNode[]): void {
   if (policy !== 'RESTART_FROM_SPECIFIC') throw new ValidationError('restart_path', `is only taken with RESTART_FROM_SPECIFIC, not ${policy}`);
   const kind = t.ctx.def.steps.get(stepId!)?.step.kind;
-  if (kind !== 'foreach' && kind !== 'while') throw new ValidationError('restart_path', `goes through step ${stepId} of ${t.key}, which is not a foreach or while step`);
+  if (kind !== 'foreach' && kind !== 'while' && kind !== 'subworkflow') {
+    throw new ValidationError('restart_path', `goes through step ${stepId} of ${t.key}, which is not a foreach, while or subworkflow step`);
+  }
   path.forEach((n, i) => {
     if (n.policy === 'RESTART_FROM_SPECIFIC' && n.stepId === undefined) throw new ValidationError(`restart_path[${i}].step_id`, 'is required with RESTART_FROM_SPECIFIC');
     if (n.policy !== 'RESTART_FROM_SPECIFIC' && n.stepId !== undefined) throw new ValidationError(`restart_path[${i}].step_id`, `is only taken with RESTART_FROM_SPECIFIC, not ${n.policy}`);

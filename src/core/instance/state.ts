@@ -160,6 +160,14 @@ export interface SubworkflowState {
   versionSpec: string;
   /** Restart of the parent: the same child re-runs with this policy. */
   rerun?: 'RESTART_FROM_INCOMPLETE' | 'RESTART_FROM_BEGINNING';
+  /**
+   * The child is on a restart path (its restart walked up to this step, restart-path.ts): it
+   * re-runs as `from` says (RESTART_FROM_SPECIFIC from a step with the path below, or the
+   * user's policy at the path's end) instead of `rerun`. Absent in older journals.
+   */
+  from?: IterationRestart;
+  /** A restart of this step while the instance runs named this path for the next attempt (consumed by it). */
+  pending?: IterationRestart;
   /** Set once the child is created (its own instance id in its workflow). */
   instanceId?: number;
   runId?: number;

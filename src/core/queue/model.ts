@@ -38,6 +38,8 @@ export interface QueueEntry {
   policy?: RestartPolicy;
   stepId?: string;
   path?: RestartNode[];
+  /** A subworkflow child re-run by its parent: the parent step it reports to from now on. */
+  parent?: ParentRef;
 }
 
 export interface RunningEntry {
@@ -47,6 +49,7 @@ export interface RunningEntry {
   policy?: RestartPolicy;
   stepId?: string;
   path?: RestartNode[];
+  parent?: ParentRef;
   /** A stop/kill the queue sent it (LAST_ONLY, workflow-wide stop/kill). */
   stopping?: 'stop' | 'kill';
   stopReason?: string;
@@ -85,7 +88,7 @@ export type QueueEvent =
    */
   | { t: 'enqueue'; atMs: number; strategy: RunStrategy; id: number; start: EntryStart }
   /** Restart of terminal instance `id` as run `runId`. */
-  | { t: 'restart'; atMs: number; strategy: RunStrategy; id: number; runId: number; policy: RestartPolicy; stepId?: string; path?: RestartNode[] }
+  | { t: 'restart'; atMs: number; strategy: RunStrategy; id: number; runId: number; policy: RestartPolicy; stepId?: string; path?: RestartNode[]; parent?: ParentRef }
   /** Run `runId` of instance `id` ended (its notice, or what a probe found). */
   | { t: 'ended'; atMs: number; id: number; runId: number; status: WorkflowStatus }
   /** Its instance refused to create or begin run `runId` of `id`: the queue forgets it. */
@@ -103,7 +106,7 @@ export type QueueEvent =
 
 export type QueueEffect =
   /** Create / begin / end directly run `runId` of instance `id` at its instance actor (idempotent there). */
-  | { f: 'launch'; id: number; runId: number; mode: LaunchMode; start?: EntryStart; policy?: RestartPolicy; stepId?: string; path?: RestartNode[]; reason?: string }
+  | { f: 'launch'; id: number; runId: number; mode: LaunchMode; start?: EntryStart; policy?: RestartPolicy; stepId?: string; path?: RestartNode[]; parent?: ParentRef; reason?: string }
   /** Stop or kill a running run (idempotent: a run already ended answers its view). */
   | { f: 'terminate'; id: number; runId: number; action: 'stop' | 'kill'; reason: string }
   /** Post a `dequeue` event to itself. */

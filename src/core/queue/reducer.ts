@@ -141,7 +141,7 @@ export const queueReducer: ServiceReducer<QueueState, QueueEvent, QueueEffect> =
     for (const q of s.queued) fx.push(launch(q, 'queue'));
     for (const [key, r] of Object.entries(s.running)) {
       const id = Number(key);
-      fx.push(r.stopping ? { f: 'terminate', id, runId: r.runId, action: r.stopping, reason: r.stopReason ?? 'stopped' } : launch({ id, runId: r.runId, start: r.start, policy: r.policy, stepId: r.stepId, path: r.path }, 'run'));
+      fx.push(r.stopping ? { f: 'terminate', id, runId: r.runId, action: r.stopping, reason: r.stopReason ?? 'stopped' } : launch({ id, runId: r.runId, start: r.start, policy: r.policy, stepId: r.stepId, path: r.path, parent: r.parent }, 'run'));
     }
     if (s.queued.length > 0) fx.push({ f: 'kick' });
     return fx;
@@ -190,6 +190,7 @@ function dequeue(s: QueueState, fx: QueueEffect[]): void {
     if (q.policy) r.policy = q.policy;
     if (q.stepId) r.stepId = q.stepId;
     if (q.path) r.path = q.path;
+    if (q.parent) r.parent = q.parent;
     setRunning(s, q.id, r);
     // the arrival's 'queue' launch of this very run is superseded: send one 'run' launch instead
     const i = fx.findIndex((f) => f.f === 'launch' && f.id === q.id && f.runId === q.runId && f.mode === 'queue');
@@ -206,6 +207,7 @@ function restartEntry(ev: Extract<QueueEvent, { t: 'restart' }>): QueueEntry {
   const q: QueueEntry = { id: ev.id, runId: ev.runId, policy: ev.policy };
   if (ev.stepId !== undefined) q.stepId = ev.stepId;
   if (ev.path) q.path = ev.path;
+  if (ev.parent) q.parent = ev.parent;
   return q;
 }
 
@@ -215,6 +217,7 @@ function launch(q: QueueEntry, mode: 'queue' | 'run' | 'stop' | 'kill', reason?:
   if (q.policy) f.policy = q.policy;
   if (q.stepId) f.stepId = q.stepId;
   if (q.path) f.path = q.path;
+  if (q.parent) f.parent = q.parent;
   if (reason !== undefined) f.reason = reason;
   return f;
 }
