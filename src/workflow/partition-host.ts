@@ -65,6 +65,7 @@ import type { PausedAttempt } from './engine-api.js';
 import type { QueueMessage } from './queue-messages.js';
 import type { PermitMessage } from './permit-messages.js';
 import { recoverPartition } from './recovery.js';
+import { TransportClosedError } from '../transport/errors.js';
 import { forgetRequests, forgottenRequestOf, type ForgottenRequest } from './request-retention.js';
 import { isServiceKey } from '../core/service/reducer.js';
 import { ServiceActor, type AnyServiceKind, type ServiceHostHooks } from './service-actor.js';
@@ -160,7 +161,12 @@ export class PartitionHost {
       now: deps.now,
       onStale: (err) => deps.onStale(partition, err),
       onApplied: (key, state, n) => this.applied(key, state, n),
-      onError: (err, context, msg) => deps.log.error({ err, partition, epoch, ...context }, msg),
+      // A closed transport means this node is shutting down: what failed (a parent's notice, a
+      // timer's post) is redone from the journal by the partition's next owner, so it is no error.
+      onError: (err, context, msg) =>
+        err instanceof TransportClosedError
+          ? deps.log.debug({ err, partition, epoch, ...context }, `${msg} (the transport closed while this node shuts down; the partition's next owner redoes it)`)
+          : deps.log.error({ err, partition, epoch, ...context }, msg),
       log: deps.log,
       onDispatch: deps.onDispatch,
       awaitsWorker: deps.awaitsWorker,
