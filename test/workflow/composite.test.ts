@@ -6,31 +6,13 @@
  */
 import test from 'ava';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
-import type { StepRuntime } from '../../src/executor/runtime.js';
 import type { ForeachOverview, InstanceView, SubworkflowOverview, WhileOverview } from '../../src/core/instance/view.js';
-import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
+import { testRuntimes, type Holds, failOnceRuntime, failIfRuntime } from '../fixtures/test-runtimes.js';
 import { waitForEnd } from '../helpers/wait.js';
 
-/** Fails when its param `bad` is true (give it `retry_policy: NO_RETRY`), else succeeds with outputs {v: param `v`} if given. */
-const failIf: StepRuntime = {
-  type: 'FailIf',
-  run(task) {
-    if (task.params['bad'] === true) return Promise.resolve({ status: 'USER_FAILED', error: 'bad iteration' });
-    return Promise.resolve(task.params['v'] === undefined ? { status: 'SUCCEEDED' } : { status: 'SUCCEEDED', outputs: { v: task.params['v'] } });
-  },
-};
+const failIf = failIfRuntime;
 
-/** Fails the first attempt of a step whose param `bad` is true (per instance and step), then succeeds. */
-const failedOnce = new Set<string>();
-const failOnce: StepRuntime = {
-  type: 'FailOnce',
-  run(task) {
-    const key = `${task.workflowId}/${task.instanceId}/${task.stepId}`;
-    if (task.params['bad'] !== true || failedOnce.has(key)) return Promise.resolve({ status: 'SUCCEEDED' });
-    failedOnce.add(key);
-    return Promise.resolve({ status: 'USER_FAILED', error: 'first attempt fails' });
-  },
-};
+const failOnce = failOnceRuntime();
 
 let node: EmbeddedNode;
 let holds: Holds;

@@ -6,30 +6,13 @@
  */
 import test from 'ava';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
-import type { StepRuntime } from '../../src/executor/runtime.js';
 import type { ForeachOverview, WhileOverview } from '../../src/core/instance/view.js';
 import { waitForEnd } from '../helpers/wait.js';
-import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
+import { testRuntimes, type Holds, failOnceRuntime, failIfRuntime } from '../fixtures/test-runtimes.js';
 
-/** Fails when its param `bad` is true. */
-const failIf: StepRuntime = {
-  type: 'FailIf',
-  run(task) {
-    return Promise.resolve(task.params['bad'] === true ? { status: 'USER_FAILED', error: 'bad iteration' } : { status: 'SUCCEEDED' });
-  },
-};
+const failIf = failIfRuntime;
 
-/** Fails the first attempt of a step whose param `bad` is true (per instance and step), then succeeds. */
-const failedOnce = new Set<string>();
-const failOnce: StepRuntime = {
-  type: 'FailOnce',
-  run(task) {
-    const key = `${task.workflowId}/${task.instanceId}/${task.stepId}`;
-    if (task.params['bad'] !== true || failedOnce.has(key)) return Promise.resolve({ status: 'SUCCEEDED' });
-    failedOnce.add(key);
-    return Promise.resolve({ status: 'USER_FAILED', error: 'first attempt fails' });
-  },
-};
+const failOnce = failOnceRuntime();
 
 let node: EmbeddedNode;
 let holds: Holds;

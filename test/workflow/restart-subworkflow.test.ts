@@ -14,19 +14,9 @@ import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.j
 import type { StepResult, StepRuntime, StepTask } from '../../src/executor/runtime.js';
 import type { ForeachOverview, InstanceView, SubworkflowOverview } from '../../src/core/instance/view.js';
 import { waitFor, waitForEnd } from '../helpers/wait.js';
-import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
+import { testRuntimes, type Holds, failOnceRuntime } from '../fixtures/test-runtimes.js';
 
-/** Fails the first attempt of a step whose param `bad` is true (per instance and step), then succeeds. */
-const failedOnce = new Set<string>();
-const failOnce: StepRuntime = {
-  type: 'FailOnce',
-  run(task) {
-    const key = `${task.workflowId}/${task.instanceId}/${task.stepId}`;
-    if (task.params['bad'] !== true || failedOnce.has(key)) return Promise.resolve({ status: 'SUCCEEDED' });
-    failedOnce.add(key);
-    return Promise.resolve({ status: 'USER_FAILED', error: 'first attempt fails' });
-  },
-};
+const failOnce = failOnceRuntime();
 
 /** Succeeds, counting how often each (instance, step) ran. */
 const runs = new Map<string, number>();
