@@ -13,6 +13,7 @@ import type { ForeachOverview, InstanceView } from '../../src/core/instance/view
 import { testRuntimes, type Holds } from '../fixtures/test-runtimes.js';
 import { waitForEnd, waitForStep } from '../helpers/wait.js';
 import { recordingLogger } from '../helpers/log.js';
+import { readSse, type SseEvent } from '../helpers/sse.js';
 
 let node: EmbeddedNode;
 let holds: Holds;
@@ -39,37 +40,11 @@ async function post(path: string, body: unknown = {}): Promise<{ status: number;
   return { status: res.status, body: await res.json() };
 }
 
-/** Reads SSE events from `path` until `until` says stop (or the stream ends). */
-async function readEvents(path: string, until: (events: Array<{ event: string; data: any }>) => boolean, onOpen?: () => void): Promise<Array<{ event: string; data: any }>> {
-  const ac = new AbortController();
-  const res = await fetch(`${http.url}${path}`, { signal: ac.signal });
-  if (res.status !== 200) throw new Error(`SSE ${path}: ${res.status} ${await res.text()}`);
-  const events: Array<{ event: string; data: any }> = [];
-  const decoder = new TextDecoder();
-  let buf = '';
-  let opened = false;
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null');
-        events.push({ event, data });
-        if (!opened) {
-          opened = true;
-          onOpen?.();
-        }
-        if (until(events)) return events;
-      }
-    }
-  } finally {
-    ac.abort();
-  }
-  return events;
-}
+/** Reads SSE events from `path` until `until` says stop (or the stream ends); `onOpen` once the first event came. */
+const readEvents = (path: string, until: (events: SseEvent[]) => boolean, onOpen?: () => void): Promise<SseEvent[]> =>
+  readSse(`${http.url}${path}`, until, (_e, all) => {
+    if (all.length === 1) onOpen?.();
+  });
 
 test('workflows, graph, instances with filters and one instance with its allowed actions', async (t) => {
   await node.api.createWorkflow(JSON.stringify({ properties: PARALLEL, workflow: { id: 'ui-a', name: 'A', steps: [{ step: { id: 'one', type: 'NoOp', transition: { successors: { two: 'true' } } } }, { step: { id: 'two', type: 'NoOp' } }] } }));

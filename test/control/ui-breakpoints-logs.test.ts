@@ -13,6 +13,7 @@ import { talkRuntime } from '../fixtures/talk-runtime.js';
 import { testRuntimes } from '../fixtures/test-runtimes.js';
 import { waitForEnd, waitForStep } from '../helpers/wait.js';
 import { recordingLogger } from '../helpers/log.js';
+import { readSse, type SseEvent } from '../helpers/sse.js';
 
 const talk = talkRuntime();
 const letTalk = (attemptId: string): void => talk.go(attemptId);
@@ -41,34 +42,9 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
   return { status: res.status, body: await res.json() };
 }
 
-type Ev = { event: string; data: any };
+type Ev = SseEvent;
 /** Reads SSE events from `path`, calling `onEvent` for each, until the stream ends or `until` says stop. */
-async function readEvents(path: string, until: (events: Ev[]) => boolean, onEvent?: (e: Ev, all: Ev[]) => void): Promise<Ev[]> {
-  const ac = new AbortController();
-  const res = await fetch(`${http.url}${path}`, { signal: ac.signal });
-  if (res.status !== 200) throw new Error(`SSE ${path}: ${res.status} ${await res.text()}`);
-  const events: Ev[] = [];
-  const decoder = new TextDecoder();
-  let buf = '';
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += decoder.decode(chunk, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (block.startsWith(':')) continue;
-        const e = { event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') };
-        events.push(e);
-        onEvent?.(e, events);
-        if (until(events)) return events;
-      }
-    }
-  } finally {
-    ac.abort();
-  }
-  return events;
-}
+const readEvents = (path: string, until: (events: Ev[]) => boolean, onEvent?: (e: Ev, all: Ev[]) => void): Promise<Ev[]> => readSse(`${http.url}${path}`, until, onEvent);
 
 test.serial('breakpoints: create from the step, a run pauses there, the step view and paused list show it, delete with resume lets it go on', async (t) => {
   await node.api.createWorkflow(

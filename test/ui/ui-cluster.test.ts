@@ -10,16 +10,16 @@ import test from 'ava';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumMissing, launchChromium, watchErrors } from './browser.js';
 import { partitionOf } from '../../src/core/partition.js';
 import type { ClusterInfo } from '../../src/workflow/engine-api.js';
 import { ClusterHarness, clusterSkipReason, type NodeProc } from '../cluster/harness.js';
 import { waitForEnd, waitForStep } from '../helpers/wait.js';
 import { testIf } from '../helpers/skip.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PARTITIONS = 64;
-const missing = clusterSkipReason() ?? (existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium; scripts/install-servers.sh does)`);
+const missing = clusterSkipReason() ?? chromiumMissing;
 const uiClusterTest = testIf(missing, { serial: true });
 
 let browser: Browser | undefined;
@@ -28,16 +28,9 @@ test.after.always(async () => {
 });
 
 async function openPage(node: NodeProc, path: string): Promise<{ page: Page; errors: string[] }> {
-  browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser ??= await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1500, height: 820 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
-  });
+  const errors = watchErrors(page);
   await page.goto(`${node.httpUrl}${path}`);
   return { page, errors };
 }

@@ -13,7 +13,8 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumMissing, launchChromium, watchErrors } from './browser.js';
 import { createEmbeddedNode, type EmbeddedNode } from '../../src/node/embedded.js';
 import { startHttpServer, type HttpServerHandle } from '../../src/control/http-server.js';
 import { httpRoutes } from '../../src/control/http-routes.js';
@@ -23,12 +24,11 @@ import { waitForEnd, waitForStep } from '../helpers/wait.js';
 import { recordingLogger } from '../helpers/log.js';
 import { testIf } from '../helpers/skip.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCREENSHOT = process.env.MAESTRO_UPDATE_SCREENSHOT
   ? fileURLToPath(new URL('../../docs/ui-instance.png', import.meta.url))
   : join(tmpdir(), `maestro-ui-instance-${process.pid}.png`);
-const browserTest = testIf(existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium; scripts/install-servers.sh does)`, { serial: true });
+const browserTest = testIf(chromiumMissing, { serial: true });
 
 test('the committed bundle ui/dist is what ui/src builds to (npm run build:ui)', async (t) => {
   const r = await promisify(execFile)(process.execPath, ['scripts/build-ui.mjs', '--check'], { cwd: ROOT }).then(
@@ -45,13 +45,13 @@ let http: HttpServerHandle;
 let browser: Browser;
 
 test.before(async () => {
-  if (!existsSync(CHROMIUM)) return;
+  if (chromiumMissing) return;
   const rt = testRuntimes();
   holds = rt.holds;
   talk = talkRuntime();
   node = await createEmbeddedNode({ extraRuntimes: [...rt.runtimes, talk.runtime] });
   http = await startHttpServer({ port: 0, log: recordingLogger(), routes: httpRoutes({ api: node.api, nodeId: 'embedded', log: node.log, live: node.liveLogs }) });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser = await launchChromium();
 });
 test.after.always(async () => {
   await browser?.close();
@@ -68,18 +68,6 @@ async function openPage(path: string): Promise<Page> {
   return page;
 }
 
-/** The page's JS errors, console errors and HTTP answers >= 400, as they happen. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
-  });
-  return errors;
-}
 const jsErrors = (page: Page): string[] => (page as Page & { jsErrors?: string[] }).jsErrors ?? [];
 
 const node$ = (page: Page, step: string, status: string, scope = '') => page.locator(`${scope} .node[data-step="${step}"][data-status="${status}"]`.trim()).first();
