@@ -332,6 +332,7 @@ test("a dormant instance's work still in flight (a parent notice being retried) 
   const log = recordingLogger();
   // the parent never answers (its owner is "moving"): the child retries its notice every 20 ms
   let notices = 0;
+  let retryFired: Promise<unknown> = Promise.resolve();
   let noticeAfterSleep: () => void = () => undefined;
   const children = {
     launch: () => Promise.reject(new Error('not used')),
@@ -341,7 +342,11 @@ test("a dormant instance's work still in flight (a parent notice being retried) 
       return Promise.reject(new MaestroError('unavailable', 'parent moving', { retryable: true }));
     },
     stop: () => Promise.resolve(),
-    retryDelayMs: () => 20,
+    retryDelayMs: () => {
+      // resolves once a timer armed now with the actor's (shorter) delay has fired: equal or shorter timers go first
+      retryFired = new Promise((res) => setTimeout(res, 21));
+      return 20;
+    },
   };
   const host = await PartitionHost.open(0, 1, {
     journal: new MemoryJournal(),
@@ -372,7 +377,7 @@ test("a dormant instance's work still in flight (a parent notice being retried) 
   await host.close();
   const after = notices;
   // the retry already armed fires (20 ms) and finds its host closed: no notice, nothing logged
-  await new Promise((res) => setTimeout(res, 100));
+  await retryFired;
   t.is(notices, after, 'no notice once the host closed');
   t.deepEqual(log.records.slice(logged).filter((r) => r.level === 'error'), [], 'and nothing logged as a failure');
 });
