@@ -10,16 +10,12 @@ import type { ForeachOverview, InstanceView, SubworkflowOverview, WhileOverview 
 import { testRuntimes, type Holds, failOnceRuntime, failIfRuntime } from '../fixtures/test-runtimes.js';
 import { waitForEnd } from '../helpers/wait.js';
 
-const failIf = failIfRuntime;
-
-const failOnce = failOnceRuntime();
-
 let node: EmbeddedNode;
 let holds: Holds;
 test.before(async () => {
   const t = testRuntimes();
   holds = t.holds;
-  node = await createEmbeddedNode({ extraRuntimes: [...t.runtimes, failIf, failOnce] });
+  node = await createEmbeddedNode({ extraRuntimes: [...t.runtimes, failIfRuntime, failOnceRuntime()] });
 });
 test.after.always(() => node?.close());
 

@@ -16,8 +16,6 @@ import type { ForeachOverview, InstanceView, SubworkflowOverview } from '../../s
 import { waitFor, waitForEnd } from '../helpers/wait.js';
 import { testRuntimes, type Holds, failOnceRuntime } from '../fixtures/test-runtimes.js';
 
-const failOnce = failOnceRuntime();
-
 /** Succeeds, counting how often each (instance, step) ran. */
 const runs = new Map<string, number>();
 const count: StepRuntime = {
@@ -35,7 +33,7 @@ let holds: Holds;
 test.before(async () => {
   const t = testRuntimes();
   holds = t.holds;
-  node = await createEmbeddedNode({ extraRuntimes: [...t.runtimes, failOnce, count] });
+  node = await createEmbeddedNode({ extraRuntimes: [...t.runtimes, failOnceRuntime(), count] });
 });
 test.after.always(() => node?.close());
 
